@@ -1,0 +1,52 @@
+# rxrpc-rs: AF_RXRPC as a Rust kernel module.
+#
+#   make run     build what is missing, boot a VM, show RxRPC over our module
+#   make check   every test: host tests, module build, VM kselftests on
+#                ours and the shared subset on the C rxrpc.ko
+#
+# The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE).
+
+SHELL := /bin/bash
+ENV := . scripts/env.sh &&
+RXRPC_IMPL ?= rs
+
+.PHONY: help deps kernel module print-kdir print-ko host-test selftests \
+	vm-test check run clean
+
+help:
+	@sed -n '3,7p' Makefile
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+	@scripts/kernel-build.sh
+
+module: kernel
+	@$(ENV) "$${kmake[@]}" M=$(CURDIR) CLIPPY=1 modules
+
+print-kdir:
+	@$(ENV) echo "$$kdir"
+
+print-ko:
+	@echo $(CURDIR)/rxrpc-rs.ko
+
+host-test: deps
+	@scripts/host-test.sh
+
+selftests: kernel
+	@$(ENV) $(MAKE) -s -C tools/testing/selftests/net/rxrpc KSRC="$$ksrc" \
+		KDIR="$$kdir" OUTPUT=$(CURDIR)/build/selftests
+
+vm-test: module selftests
+	@scripts/vm-test.sh $(RXRPC_IMPL)
+
+check: host-test module selftests
+	@scripts/check.sh
+
+run: module selftests
+	@scripts/run.sh
+
+clean:
+	@$(ENV) "$${kmake[@]}" M=$(CURDIR) clean >/dev/null
+	rm -rf build ffi/bindings_generated.rs

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make check: host tests (already run by make), then the VM kselftests on
+# our module and the shared subset on the C rxrpc.ko. Ends with one
+# "N passed, N failed" line over everything.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build
+
+host=$(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' build/host-test.log)
+read -r hp hf <<< "$host"
+echo "host: $hp passed, $hf failed"
+
+total_p=$hp total_f=$hf
+for impl in rs c; do
+	scripts/vm-test.sh "$impl" | tee "build/vm-test-$impl.log"
+	read -r p f <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' "build/vm-test-$impl.log")"
+	total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
+done
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ]

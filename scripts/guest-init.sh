@@ -1,0 +1,33 @@
+#!/bin/busybox sh
+# /init of the test VM: run the kselftests for one AF_RXRPC implementation,
+# then dump the kernel log between markers for the host to check.
+/bin/busybox --install -s
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+ip link set lo up
+
+. /etc/rxrpc-test.conf
+export RXRPC_IMPL=$impl
+if [ "$impl" = rs ]; then export RXRPC_MODULE=rxrpc_rs; else export RXRPC_MODULE=rxrpc; fi
+cd /tests
+
+if [ "$mode" = test ]; then
+	list=$(cat tests)
+	[ "$impl" = c ] && list=$(grep -v '^#' shared)
+	for t in $list; do
+		case $t in shared|*.txt) continue ;; esac
+		echo "@@@ TEST $t"
+		./$t 2>&1
+		echo "@@@ EXIT $t $?"
+	done
+else
+	./demo.sh 2>&1
+fi
+
+echo "@@@ DMESG"
+dmesg
+echo "@@@ END"
+reboot -f

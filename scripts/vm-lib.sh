@@ -1,0 +1,44 @@
+# Sourced: build an initramfs for one AF_RXRPC implementation and boot it.
+# Only one implementation can be loaded in a kernel (both claim PF_RXRPC and
+# the "rxrpc" key type), so each image holds just the one under test.
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+krel=$(ls "$kmods/lib/modules")
+selftests="$top/build/selftests"
+
+# vm_image IMPL MODE DIR: fills DIR/root and writes DIR/initramfs.gz.
+vm_image() {
+	local impl=$1 mode=$2 dir=$3 root=$3/root
+	rm -rf "$root"; mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,lib/modules,tests}
+	cp /bin/busybox "$root/bin/busybox"
+	cp -a "$kmods/lib/modules/$krel" "$root/lib/modules/"
+	local mdir="$root/lib/modules/$krel"
+	rm -f "$mdir"/{build,source}
+	if [ "$impl" = rs ]; then
+		rm -rf "$mdir/kernel/net/rxrpc" "$mdir/kernel/fs/afs"
+		mkdir -p "$mdir/extra"; cp "$top/rxrpc-rs.ko" "$mdir/extra/"
+	fi
+	depmod -b "$root" "$krel"
+	cp -a "$selftests"/. "$root/tests/"
+	cp "$top/scripts/guest-init.sh" "$root/init"; chmod 755 "$root/init"
+	printf 'impl=%s\nmode=%s\n' "$impl" "$mode" > "$root/etc/rxrpc-test.conf"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initramfs.gz"
+}
+
+# vm_boot DIR LOG [TIMEOUT]: boots the image under TCG, console to LOG.
+vm_boot() {
+	local dir=$1 log=$2 limit=${3:-900}
+	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1536 \
+		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$dir/initramfs.gz" \
+		-append "console=ttyS0 loglevel=5 panic=-1 kasan.fault=report" \
+		-display none -monitor none -serial stdio -no-reboot \
+		</dev/null >"$log" 2>&1
+}
+
+# Strips CRs and terminal escapes from a console log.
+vm_clean_log() {
+	sed -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$1"
+}
+
+# The kernel log lines that mean a test run is not clean.
+splat_pattern='(BUG:|WARNING:|Oops|Kernel panic|general protection|KASAN|UBSAN|possible circular locking|inconsistent lock state|Call Trace:|rust_panic|refcount_t:)'
