@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel interfaces rxrpc-rs binds to that the stock `bindings` crate of
+ * 6.12 lacks. bindgen reads this at build time with the module's own flags;
+ * the output depends on the kernel config and is never committed.
+ */
+#include <linux/key-type.h>
+#include <linux/net.h>
+#include <linux/rxrpc.h>
+#include <linux/seq_file.h>
+#include <linux/socket.h>
+#include <net/sock.h>
+#include "glue.h"

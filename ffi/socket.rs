@@ -1,0 +1,244 @@
+//! The AF_RXRPC socket family: `net_proto_family`, `proto` and `proto_ops`.
+//!
+//! A socket's `struct sock` is allocated by the kernel with room for
+//! [`RxrpcSock`]: the C `struct sock` first, then the Rust state. The
+//! trampolines here recover that state and call the safe code in `sock/`.
+
+use core::ffi::c_int;
+use core::ptr::{addr_of_mut, null_mut};
+
+use kernel::prelude::*;
+use kernel::ThisModule;
+
+use super::{bindings, Table};
+use crate::sock::{self, SockState};
+
+/// A socket of the AF_RXRPC family as the kernel allocates it.
+///
+/// # Invariants
+///
+/// `state` is initialised between `sk_alloc()` in [`create`] and the
+/// `sk_destruct` callback [`destruct`], which drops it. Outside `create`,
+/// `release` and `destruct`, which own the sock exclusively, it is only
+/// touched under `lock_sock()`, through [`Locked`].
+#[repr(C)]
+struct RxrpcSock {
+    sk: bindings::sock,
+    state: SockState,
+}
+
+/// Pads a name into the fixed `char[32]` of `struct proto`.
+const fn c_name(s: &[u8]) -> [core::ffi::c_char; 32] {
+    let mut out = [0; 32];
+    let mut i = 0;
+    while i < s.len() && i < 31 {
+        out[i] = s[i] as core::ffi::c_char;
+        i += 1;
+    }
+    out
+}
+
+
+static PROTO: Table<bindings::proto> = Table::new(bindings::proto {
+    name: c_name(b"RXRPC"),
+    obj_size: core::mem::size_of::<RxrpcSock>() as _,
+    // SAFETY: All-zero is the valid "no callback, no slab" value of every
+    // other field of `struct proto`.
+    ..unsafe { core::mem::zeroed() }
+});
+
+static OPS: Table<bindings::proto_ops> = Table::new(bindings::proto_ops {
+    family: bindings::PF_RXRPC as c_int,
+    release: Some(release),
+    bind: Some(bindings::sock_no_bind),
+    connect: Some(bindings::sock_no_connect),
+    socketpair: Some(bindings::sock_no_socketpair),
+    accept: Some(bindings::sock_no_accept),
+    getname: Some(bindings::sock_no_getname),
+    ioctl: Some(bindings::sock_no_ioctl),
+    listen: Some(bindings::sock_no_listen),
+    shutdown: Some(shutdown),
+    sendmsg: Some(bindings::sock_no_sendmsg),
+    recvmsg: Some(bindings::sock_no_recvmsg),
+    mmap: Some(bindings::sock_no_mmap),
+    // SAFETY: Null function pointers mean "not supported" to the socket
+    // layer for the remaining operations (poll, sockopts, ...).
+    ..unsafe { core::mem::zeroed() }
+});
+
+static FAMILY: Table<bindings::net_proto_family> =
+    Table::new(bindings::net_proto_family {
+        family: bindings::PF_RXRPC as c_int,
+        create: Some(create),
+        owner: null_mut(),
+    });
+
+/// Called by `socket(2)` for `AF_RXRPC`.
+///
+/// # Safety
+///
+/// Called by the socket layer with a valid, not yet initialised `socket`.
+unsafe extern "C" fn create(
+    net: *mut bindings::net,
+    sock: *mut bindings::socket,
+    protocol: c_int,
+    kern: c_int,
+) -> c_int {
+    // SAFETY: The socket layer passes a valid socket.
+    let sock_type = unsafe { (*sock).type_ };
+    if let Err(e) = sock::check_create(sock_type, protocol) {
+        return e.to_errno();
+    }
+
+    // SAFETY: `sock` is valid and ours to set up; `OPS` lives forever.
+    unsafe {
+        (*sock).ops = OPS.get();
+        (*sock).state = bindings::socket_state_SS_UNCONNECTED;
+    }
+
+    // SAFETY: `PROTO` is registered for the whole life of the module, and
+    // `net` is the namespace the socket layer passes in.
+    let sk = unsafe {
+        bindings::sk_alloc(net, bindings::PF_RXRPC as c_int, kernel::bindings::GFP_KERNEL, PROTO.get(), kern)
+    };
+    if sk.is_null() {
+        return ENOMEM.to_errno();
+    }
+    let rx = sk.cast::<RxrpcSock>();
+
+    // SAFETY: `sk_alloc` returned `obj_size` bytes, i.e. an `RxrpcSock`
+    // whose `state` is still uninitialised; we initialise it before the
+    // kernel can call `destruct`. `sock_init_data` links `sock` and `sk`.
+    unsafe {
+        addr_of_mut!((*rx).state).write(SockState::new());
+        bindings::sock_init_data(sock, sk);
+        bindings::rxrpc_rs_sock_set_rcu_free(sk);
+        (*sk).sk_destruct = Some(destruct);
+    }
+    0
+}
+
+/// Called on `close(2)`: detaches the socket and drops its reference.
+///
+/// # Safety
+///
+/// Called by the socket layer with a socket created by [`create`].
+unsafe extern "C" fn release(sock: *mut bindings::socket) -> c_int {
+    // SAFETY: `sock` is valid; `sk` is null or the sock `create` made.
+    let sk = unsafe { (*sock).sk };
+    if sk.is_null() {
+        return 0;
+    }
+    let rx = sk.cast::<RxrpcSock>();
+    // SAFETY: `sk` came from `create`, so `state` is initialised, and the
+    // socket layer serialises release against every other operation.
+    unsafe {
+        (*sock).sk = null_mut();
+        (*rx).state.release();
+        bindings::rxrpc_rs_sock_orphan(sk);
+        (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as _;
+        bindings::rxrpc_rs_sock_put(sk);
+    }
+    0
+}
+
+/// A socket held under `lock_sock()`: the safe view `sock/` works with.
+pub(crate) struct Locked {
+    rx: *mut RxrpcSock,
+}
+
+impl Locked {
+    /// Locks the sock of `sock`.
+    ///
+    /// # Safety
+    ///
+    /// `sock` must be a live socket made by [`create`] and not released.
+    unsafe fn lock(sock: *mut bindings::socket) -> Self {
+        // SAFETY: Per the contract `sk` is a live sock made by `create`.
+        let sk = unsafe { (*sock).sk };
+        // SAFETY: As above; may sleep, and socket calls are process context.
+        unsafe { bindings::rxrpc_rs_lock_sock(sk) };
+        Self { rx: sk.cast() }
+    }
+
+    /// The Rust state of the socket.
+    pub(crate) fn state(&mut self) -> &mut SockState {
+        // SAFETY: The sock is locked, so this is the only reference.
+        unsafe { &mut (*self.rx).state }
+    }
+
+    /// Marks both directions shut down, for poll and the socket layer.
+    pub(crate) fn set_shutdown_all(&mut self) {
+        // SAFETY: The sock is locked and live.
+        unsafe { (*self.rx).sk.sk_shutdown = bindings::SHUTDOWN_MASK as _ };
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        // SAFETY: Locked in `lock`.
+        unsafe { bindings::release_sock(addr_of_mut!((*self.rx).sk)) };
+    }
+}
+
+/// `shutdown(2)`.
+///
+/// # Safety
+///
+/// Called by the socket layer with a socket made by [`create`].
+unsafe extern "C" fn shutdown(sock: *mut bindings::socket, how: c_int) -> c_int {
+    // SAFETY: The socket layer passes a live socket of ours.
+    let mut sk = unsafe { Locked::lock(sock) };
+    match sock::shutdown(&mut sk, how) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Runs when the last reference to the sock goes: drops the Rust state.
+///
+/// # Safety
+///
+/// Called once by the kernel for a sock made by [`create`].
+unsafe extern "C" fn destruct(sk: *mut bindings::sock) {
+    // SAFETY: Per the type invariant `state` is initialised, and nobody can
+    // reach the sock any more.
+    unsafe { core::ptr::drop_in_place(addr_of_mut!((*sk.cast::<RxrpcSock>()).state)) };
+}
+
+/// The registered `AF_RXRPC` family; unregistered on drop.
+pub(crate) struct FamilyRegistration;
+
+impl FamilyRegistration {
+    /// Registers `struct proto` and the `PF_RXRPC` family.
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        let owner = module.as_ptr().cast::<bindings::module>();
+        // SAFETY: Module init runs once, before the tables are registered,
+        // so nobody else can be reading them.
+        unsafe {
+            (*PROTO.get()).owner = owner;
+            (*OPS.get()).owner = owner;
+            (*FAMILY.get()).owner = owner;
+        }
+        // SAFETY: `PROTO` is a valid, static `struct proto`.
+        kernel::error::to_result(unsafe { bindings::proto_register(PROTO.get(), 1) })?;
+        // SAFETY: `FAMILY` is a valid, static `net_proto_family`.
+        if let Err(e) = kernel::error::to_result(unsafe { bindings::sock_register(FAMILY.get()) }) {
+            // SAFETY: Registered just above.
+            unsafe { bindings::proto_unregister(PROTO.get()) };
+            return Err(e);
+        }
+        Ok(Self)
+    }
+}
+
+impl Drop for FamilyRegistration {
+    fn drop(&mut self) {
+        // SAFETY: Both were registered in `new`. `sock_unregister` waits
+        // for concurrent `create` calls; sockets still open pin the module.
+        unsafe {
+            bindings::sock_unregister(bindings::PF_RXRPC as c_int);
+            bindings::proto_unregister(PROTO.get());
+        }
+    }
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! AF_RXRPC in Rust: the RxRPC protocol as a socket family.
+//!
+//! `proto/` is the sans-IO protocol engine, shared with the host crate.
+//! `sock/` is the socket API, `security/` the key types and rxkad, and
+//! `ffi/` the one thin layer of `unsafe` glue to the C kernel.
+
+use kernel::prelude::*;
+
+mod ffi;
+pub mod proto;
+pub mod security;
+mod sock;
+
+module! {
+    type: RxrpcRs,
+    name: "rxrpc_rs",
+    author: "rxrpc-rs developers",
+    description: "RxRPC session sockets (AF_RXRPC), in Rust",
+    license: "GPL",
+    alias: ["net-pf-33"],
+}
+
+/// The loaded module: everything it registered, released on unload in
+/// the reverse order of the fields' declaration.
+struct RxrpcRs {
+    _family: ffi::socket::FamilyRegistration,
+    _keys: ffi::key::KeyTypes,
+}
+
+impl kernel::Module for RxrpcRs {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let keys = ffi::key::KeyTypes::new()?;
+        let family = ffi::socket::FamilyRegistration::new(module)?;
+        pr_info!("AF_RXRPC (Rust) registered\n");
+        Ok(Self { _family: family, _keys: keys })
+    }
+}
