@@ -1,0 +1,283 @@
+//! Incoming calls: services, the backlog, charged user ids, accepting.
+//!
+//! A local endpoint serves at most two service ids (two for a service
+//! upgrade pair). A new incoming call takes the oldest charged user id if
+//! there is one (CHARGE_ACCEPT), else waits in the accept queue, announced
+//! by a `NewCall` event, until `accept_next` (NEW_CALL + ACCEPT). If the
+//! queue is at its backlog limit, or memory runs out, the call gets BUSY.
+
+use super::call::{Call, Side};
+use super::conn::{Conn, ConnKey};
+use super::env::{Env, Map};
+use super::error::Error;
+use super::event::CallHandle;
+use super::local::Endpoint;
+use super::security::{ConnIdent, Security, WIRE_PAYLOAD};
+use super::time::Instant;
+use super::wire::{Header, RX_INVALID_OPERATION, USERSTATUS_SERVICE_UPGRADE};
+
+/// Largest backlog (the C sysctl's upper bound).
+pub const MAX_BACKLOG: u32 = 32;
+
+/// Service configuration of a local endpoint (bind, listen, setsockopt).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// Bound service ids; 0 is unused. Two only for an upgrade pair.
+    pub service_ids: [u16; 2],
+    /// RXRPC_UPGRADEABLE_SERVICE: calls asking for it move from `.0` to `.1`.
+    pub upgrade: Option<(u16, u16)>,
+    /// Accept queue limit; 0: not listening (incoming calls get BUSY).
+    pub backlog: u32,
+    /// Lowest security index accepted (0 accepts unsecured calls).
+    pub min_security_index: u8,
+    /// The caller's tag of the server keyring, passed to the security hook.
+    pub keyring: u64,
+}
+
+/// The service state of an endpoint.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Service {
+    pub(crate) config: ServiceConfig,
+    /// Calls in the accept queue.
+    pub(crate) queued: u32,
+}
+
+impl Service {
+    /// Whether `id` is bound here.
+    fn serves(&self, id: u16) -> bool {
+        id != 0 && self.config.service_ids.contains(&id)
+    }
+
+    /// The first bound id (reported with NewCall).
+    pub(crate) fn first_id(&self) -> u16 {
+        self.config.service_ids[0]
+    }
+}
+
+/// Preallocated user ids for incoming calls, oldest first.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Charges {
+    ids: [u64; MAX_BACKLOG as usize],
+    head: usize,
+    len: usize,
+}
+
+impl Charges {
+    fn push(&mut self, user: u64) -> bool {
+        if self.len == self.ids.len() {
+            return false;
+        }
+        let i = (self.head + self.len) % self.ids.len();
+        self.ids[i] = user;
+        self.len += 1;
+        true
+    }
+
+    fn pop(&mut self) -> Option<u64> {
+        if self.len == 0 {
+            return None;
+        }
+        let u = self.ids[self.head];
+        self.head = (self.head + 1) % self.ids.len();
+        self.len -= 1;
+        Some(u)
+    }
+
+    fn contains(&self, user: u64) -> bool {
+        (0..self.len).any(|i| self.ids[(self.head + i) % self.ids.len()] == user)
+    }
+}
+
+/// Why an incoming call was not set up.
+pub(crate) enum Reject {
+    /// Tell the client BUSY.
+    Busy,
+    /// Abort the call with this code.
+    Abort(u32),
+}
+
+impl<E: Env, S: Security> Endpoint<E, S> {
+    /// Bind/listen: set the services and backlog. The backlog may change
+    /// at any time; the ids only while no call is waiting for acceptance.
+    pub fn listen(&mut self, config: ServiceConfig) -> Result<(), Error> {
+        if config.backlog > MAX_BACKLOG {
+            return Err(Error::Invalid);
+        }
+        if let Some((from, to)) = config.upgrade {
+            if from == to || !config.service_ids.contains(&from) || !config.service_ids.contains(&to) || from == 0 {
+                return Err(Error::Invalid);
+            }
+        }
+        if config.service_ids != self.service.config.service_ids && self.service.queued > 0 {
+            return Err(Error::Busy);
+        }
+        self.service.config = config;
+        Ok(())
+    }
+
+    /// CHARGE_ACCEPT: the next incoming call gets user tag `user`.
+    pub fn charge(&mut self, user: u64) -> Result<(), Error> {
+        if self.service.config.backlog == 0 {
+            return Err(Error::Invalid);
+        }
+        if self.user_in_use(user) {
+            return Err(Error::BadCall);
+        }
+        if !self.charges.push(user) {
+            return Err(Error::NoBuffers);
+        }
+        Ok(())
+    }
+
+    /// ACCEPT: give the oldest call in the accept queue the tag `user`.
+    pub fn accept_next(&mut self, now: Instant, user: u64) -> Result<CallHandle, Error> {
+        if self.user_in_use(user) {
+            return Err(Error::BadCall);
+        }
+        let mut cur = None;
+        while let Some(h) = self.calls.next_after(cur.as_ref()) {
+            cur = Some(h);
+            let Some(c) = self.calls.get_mut(&h) else { continue };
+            if !c.awaiting_accept {
+                continue;
+            }
+            c.awaiting_accept = false;
+            self.service.queued = self.service.queued.saturating_sub(1);
+            if c.is_complete() {
+                // Died while queued: skip it, as the C code does.
+                self.reap_call(h, now);
+                continue;
+            }
+            c.user = Some(user);
+            if c.rx.readable() {
+                c.pending.data = true;
+            }
+            return Ok(h);
+        }
+        Err(Error::NoCallToAccept)
+    }
+
+    fn user_in_use(&self, user: u64) -> bool {
+        if self.charges.contains(user) {
+            return true;
+        }
+        let mut cur = None;
+        while let Some(h) = self.calls.next_after(cur.as_ref()) {
+            cur = Some(h);
+            if self.calls.get(&h).is_some_and(|c| c.user == Some(user) && !c.released) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The service connection for `key`, made from the first DATA `hdr`
+    /// of its first call if it does not exist.
+    pub(crate) fn service_conn(&mut self, key: ConnKey, hdr: &Header, now: Instant) -> Result<(), Reject> {
+        if self.conns.get(&key).is_some() {
+            return Ok(());
+        }
+        let cfg = self.service.config;
+        if !self.service.serves(hdr.service_id) {
+            return Err(Reject::Abort(RX_INVALID_OPERATION));
+        }
+        if hdr.security_index < cfg.min_security_index {
+            return Err(Reject::Abort(RX_INVALID_OPERATION));
+        }
+        let mut service_id = hdr.service_id;
+        if hdr.user_status == USERSTATUS_SERVICE_UPGRADE {
+            if let Some((from, to)) = cfg.upgrade {
+                if from == service_id {
+                    service_id = to;
+                }
+            }
+        }
+        let ident = ConnIdent {
+            epoch: key.epoch,
+            cid: key.cid,
+            service_id,
+            index: hdr.security_index,
+            level: 0,
+            key: cfg.keyring,
+        };
+        let sec = self.sec.new_conn(false, &ident).map_err(Reject::Abort)?;
+        let conn = Conn::new(key, service_id, hdr.security_index, sec);
+        self.ensure_peer(key.peer).map_err(|_| Reject::Busy)?;
+        if self.conns.insert(key, conn).is_err() {
+            self.peer_maybe_idle(key.peer, now);
+            return Err(Reject::Busy);
+        }
+        if let Some(p) = self.peers.get_mut(&key.peer) {
+            p.conns += 1;
+            p.expiry = None;
+        }
+        Ok(())
+    }
+
+    /// A new call on service connection `key`, channel `ch`, from `hdr`.
+    pub(crate) fn new_incoming_call(&mut self, key: ConnKey, hdr: &Header, now: Instant) -> Result<CallHandle, Reject> {
+        let cfg = self.service.config;
+        if cfg.backlog == 0 {
+            return Err(Reject::Busy);
+        }
+        let charged = self.charges.len > 0;
+        if !charged && self.service.queued >= cfg.backlog {
+            return Err(Reject::Busy);
+        }
+        let Some(conn) = self.conns.get(&key) else { return Err(Reject::Busy) };
+        let max_payload = self.sec.max_plain(conn.security_index, 0, WIRE_PAYLOAD).max(1);
+        let service_id = conn.service_id;
+        let h = CallHandle(self.next_handle);
+        let mut call = Call::new(
+            Side::Server,
+            None,
+            key.peer,
+            service_id,
+            max_payload,
+            self.config.rx_window,
+            Default::default(),
+            now,
+        );
+        call.conn = Some(key);
+        call.channel = hdr.channel() as u8;
+        call.call_number = hdr.call_number;
+        if self.calls.insert(h, call).is_err() {
+            return Err(Reject::Busy);
+        }
+        self.next_handle += 1;
+        let user = if charged { self.charges.pop() } else { None };
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.user = user;
+            if user.is_none() {
+                c.awaiting_accept = true;
+                self.service.queued += 1;
+                self.new_call_events += 1;
+            }
+        }
+        if let Some(conn) = self.conns.get_mut(&key) {
+            conn.expiry = None;
+            if let Some(chan) = conn.channels.get_mut(hdr.channel() as usize) {
+                chan.take_service(h, hdr.call_number);
+            }
+        }
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charges_fifo_and_bounded() {
+        let mut c = Charges::default();
+        for i in 0..MAX_BACKLOG as u64 {
+            assert!(c.push(i));
+        }
+        assert!(!c.push(99));
+        assert!(c.contains(5));
+        assert_eq!(c.pop(), Some(0));
+        assert!(c.push(99));
+        assert!(c.contains(99));
+    }
+}

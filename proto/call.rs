@@ -1,0 +1,571 @@
+//! One call: the two-phase state machine and its Tx/Rx data paths.
+//!
+//! A client call sends its request, then receives the reply; a service call
+//! receives the request, then sends the reply. Either side may abort at any
+//! time before completion. The call decides what it wants to transmit
+//! (ABORT, ACK, PING, DATA) and when; the local endpoint frames it on the
+//! call's connection, which owns serial numbers and security.
+
+use core::time::Duration;
+
+use super::addr::TransportAddr;
+use super::bundle::BundleKey;
+use super::congestion::{AckVerdict, Congestion};
+use super::conn::ConnKey;
+use super::error::{EPROTO, ETIME, ETIMEDOUT};
+use super::event::Outcome;
+use super::rtt::{backed_off, RttEstimator};
+use super::rxbuf::{RecvResult, RxBuf, RxInsert};
+use super::time::Instant;
+use super::timer::TimerTable;
+use super::txbuf::{TxBuf, TxError};
+use super::wire::{Ack, AckReason, RX_CALL_TIMEOUT, RX_PROTOCOL_ERROR};
+
+/// Delay before an ACK for in-order DATA that did not ask for one.
+const DELAYED_ACK: Duration = Duration::from_millis(20);
+/// Delay before telling the sender about window space the reader freed.
+const IDLE_ACK: Duration = Duration::from_millis(20);
+/// In-order packets that force an ACK without waiting for the delay.
+const ACK_EVERY: u32 = 2;
+
+/// Per-call timeouts; `None` disables one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Total life of the call.
+    pub hard: Option<Duration>,
+    /// Longest time without receiving any packet for the call.
+    pub idle: Option<Duration>,
+    /// Longest time without progress (new data received or acknowledged).
+    pub normal: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { hard: None, idle: Some(Duration::from_secs(60)), normal: None }
+    }
+}
+
+/// Which end of the call we are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Client,
+    Server,
+}
+
+/// Where the call is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Client: waiting for a channel on a connection of its bundle.
+    AwaitConn,
+    /// Client: sending the request.
+    SendRequest,
+    /// Client: request fully sent, waiting for the first reply packet.
+    AwaitReply,
+    /// Client: receiving the reply.
+    RecvReply,
+    /// Service: receiving the request.
+    RecvRequest,
+    /// Service: request complete, the user sends the reply.
+    SendReply,
+    /// Service: reply fully sent, waiting for the final ACK.
+    AwaitFinalAck,
+    /// Over; see the outcome.
+    Complete,
+}
+
+/// Named timers of a call.
+#[derive(Clone, Copy, Debug)]
+#[repr(usize)]
+enum T {
+    Resend,
+    Ack,
+    Hard,
+    Idle,
+    Normal,
+    Ping,
+}
+const N_TIMERS: usize = 6;
+
+/// Something the call wants transmitted next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tx {
+    /// DATA packet `seq`, with REQUEST_ACK if `request_ack`.
+    Data { seq: u32, request_ack: bool },
+    /// An ACK for the Rx side.
+    Ack { reason: AckReason, serial: u32 },
+}
+
+/// The user-visible notifications pending on a call.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Pending {
+    pub(crate) data: bool,
+    pub(crate) tx_space: bool,
+    pub(crate) complete: bool,
+}
+
+/// A call and everything it holds.
+pub(crate) struct Call<B> {
+    pub(crate) side: Side,
+    pub(crate) state: State,
+    /// The caller's tag; `None` for a service call not yet accepted.
+    pub(crate) user: Option<u64>,
+    /// A service call counted against its service's backlog.
+    pub(crate) awaiting_accept: bool,
+    pub(crate) peer: TransportAddr,
+    pub(crate) service_id: u16,
+    /// Client: the bundle whose connections the call may use.
+    pub(crate) bundle: Option<BundleKey>,
+    pub(crate) conn: Option<ConnKey>,
+    pub(crate) channel: u8,
+    pub(crate) call_number: u32,
+    /// Client: ask for a service upgrade on the connection's first DATA.
+    pub(crate) upgrade: bool,
+    /// Client: this call probes for an upgrade; others wait for it.
+    pub(crate) probing: bool,
+    pub(crate) outcome: Option<Outcome>,
+    /// The user gave the call back; reap it once complete.
+    pub(crate) released: bool,
+    pub(crate) pending: Pending,
+    /// A short write left the caller waiting for space.
+    tx_blocked: bool,
+    pub(crate) tx: TxBuf<B>,
+    pub(crate) rx: RxBuf<B>,
+    cong: Congestion,
+    timers: TimerTable<N_TIMERS>,
+    timeouts: Timeouts,
+    ack_now: Option<(AckReason, u32)>,
+    ack_later: Option<(AckReason, u32)>,
+    rx_unacked: u32,
+    ping_now: bool,
+    rto_backoff: u32,
+    /// Serial and time of the packet timed for an RTT sample.
+    rtt_probe: Option<(u32, Instant)>,
+    /// The ping we sent, answered by a PING_RESPONSE.
+    ping_probe: Option<(u32, Instant)>,
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
+    /// A new call, started at `now`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        side: Side,
+        user: Option<u64>,
+        peer: TransportAddr,
+        service_id: u16,
+        max_payload: usize,
+        rx_window: u32,
+        timeouts: Timeouts,
+        now: Instant,
+    ) -> Self {
+        let mut c = Call {
+            side,
+            state: if side == Side::Client { State::AwaitConn } else { State::RecvRequest },
+            user,
+            awaiting_accept: false,
+            peer,
+            service_id,
+            bundle: None,
+            conn: None,
+            channel: 0,
+            call_number: 0,
+            upgrade: false,
+            probing: false,
+            outcome: None,
+            released: false,
+            pending: Pending::default(),
+            tx_blocked: false,
+            tx: TxBuf::new(max_payload),
+            rx: RxBuf::new(rx_window),
+            cong: Congestion::default(),
+            timers: TimerTable::default(),
+            timeouts,
+            ack_now: None,
+            ack_later: None,
+            rx_unacked: 0,
+            ping_now: false,
+            rto_backoff: 0,
+            rtt_probe: None,
+            ping_probe: None,
+        };
+        if let Some(h) = timeouts.hard {
+            c.timers.set(T::Hard as usize, now.after(h));
+        }
+        c.touch_idle(now);
+        c.progress(now);
+        c
+    }
+
+    /// Whether the call ended.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.state == State::Complete
+    }
+
+    /// The next deadline of this call.
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    fn touch_idle(&mut self, now: Instant) {
+        if let Some(d) = self.timeouts.idle {
+            self.timers.set(T::Idle as usize, now.after(d));
+            // Ping at a third of the idle time so that a live peer that is
+            // merely slow keeps the call alive.
+            if self.state != State::Complete {
+                self.timers.set(T::Ping as usize, now.after(d / 3));
+            }
+        }
+    }
+
+    fn progress(&mut self, now: Instant) {
+        if let Some(d) = self.timeouts.normal {
+            self.timers.set(T::Normal as usize, now.after(d));
+        }
+    }
+
+    /// End the call with `outcome`. Returns false if it had already ended.
+    pub(crate) fn complete(&mut self, outcome: Outcome) -> bool {
+        if self.state == State::Complete {
+            return false;
+        }
+        self.state = State::Complete;
+        self.outcome = Some(outcome);
+        self.timers.clear();
+        self.tx.clear();
+        self.ack_now = None;
+        self.ack_later = None;
+        self.ping_now = false;
+        if !matches!(outcome, Outcome::Succeeded) {
+            // Data of a failed call is of no use to anyone.
+            self.rx.clear();
+            self.pending.data = false;
+        }
+        self.pending.tx_space = false;
+        self.pending.complete = true;
+        true
+    }
+
+    /// Client: the call got channel `channel`, call number `call_number`.
+    pub(crate) fn attach(&mut self, conn: ConnKey, channel: u8, call_number: u32) {
+        self.conn = Some(conn);
+        self.channel = channel;
+        self.call_number = call_number;
+        if self.state == State::AwaitConn {
+            self.state = State::SendRequest;
+            self.after_write();
+        }
+    }
+
+    /// Queue Tx data. Returns the bytes accepted (maybe fewer than given).
+    pub(crate) fn send<F>(&mut self, data: &[u8], more: bool, alloc: F) -> Result<usize, TxError>
+    where
+        F: FnMut(usize) -> Option<B>,
+    {
+        let n = self.tx.write(data, more, alloc)?;
+        self.tx_blocked = n < data.len() || (!more && !self.tx.ended());
+        self.after_write();
+        Ok(n)
+    }
+
+    /// Whether the Tx phase is open for the user to write.
+    pub(crate) fn may_send(&self) -> bool {
+        matches!(self.state, State::AwaitConn | State::SendRequest | State::SendReply) && !self.tx.ended()
+    }
+
+    fn after_write(&mut self) {
+        if self.state == State::SendRequest && self.tx.all_sent() {
+            self.state = State::AwaitReply;
+        }
+    }
+
+    /// Read received data; may arm an ACK telling the sender of the space.
+    pub(crate) fn recv(&mut self, out: &mut [u8], peek: bool, now: Instant) -> RecvResult {
+        let (res, done) = self.rx.read(out, peek);
+        if done > 0 && self.state != State::Complete {
+            self.timers.set_earliest(T::Ack as usize, now.after(IDLE_ACK));
+            if self.ack_later.is_none() {
+                self.ack_later = Some((AckReason::IDLE, 0));
+            }
+        }
+        if !peek {
+            self.pending.data = self.rx.readable();
+        }
+        res
+    }
+
+    /// A DATA subpacket for this call, already verified and copied into
+    /// `buf`. Returns an abort (code, errno) on a protocol violation.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_data(
+        &mut self,
+        now: Instant,
+        seq: u32,
+        serial: u32,
+        last: bool,
+        request_ack: bool,
+        buf: B,
+        len: usize,
+    ) -> Result<(), (u32, i32)> {
+        self.touch_idle(now);
+        match self.state {
+            State::AwaitReply | State::SendRequest => {
+                // A reply DATA implicitly hard-ACKs the whole request, which
+                // therefore must have been sent in full.
+                if !self.tx.all_sent() {
+                    return Err((RX_PROTOCOL_ERROR, EPROTO));
+                }
+                self.tx.ack_all();
+                self.timers.stop(T::Resend as usize);
+                self.state = State::RecvReply;
+            }
+            State::RecvReply | State::RecvRequest => {}
+            State::SendReply | State::AwaitFinalAck => {
+                // Request retransmission after the request completed.
+                self.ack_now = Some((AckReason::DUPLICATE, serial));
+                return Ok(());
+            }
+            State::AwaitConn | State::Complete => return Ok(()),
+        }
+        let verdict = self.rx.insert(seq, last, buf, len);
+        match verdict {
+            RxInsert::InOrder => {
+                self.progress(now);
+                self.rx_unacked += 1;
+                if request_ack {
+                    self.ack_now = Some((AckReason::REQUESTED, serial));
+                } else if self.rx_unacked >= ACK_EVERY {
+                    self.ack_now = Some((AckReason::DELAY, serial));
+                } else {
+                    self.ack_later = Some((AckReason::DELAY, serial));
+                    self.timers.set_earliest(T::Ack as usize, now.after(DELAYED_ACK));
+                }
+                if self.rx.readable() {
+                    self.pending.data = true;
+                }
+            }
+            RxInsert::OutOfSequence => {
+                self.progress(now);
+                self.ack_now = Some((AckReason::OUT_OF_SEQUENCE, serial));
+            }
+            RxInsert::Duplicate => self.ack_now = Some((AckReason::DUPLICATE, serial)),
+            RxInsert::ExceedsWindow => self.ack_now = Some((AckReason::EXCEEDS_WINDOW, serial)),
+            RxInsert::Protocol => return Err((RX_PROTOCOL_ERROR, EPROTO)),
+        }
+        if self.rx.all_received() {
+            match self.state {
+                State::RecvReply => {
+                    // The final ACK goes out from the channel once complete.
+                    self.complete(Outcome::Succeeded);
+                }
+                State::RecvRequest => {
+                    self.state = State::SendReply;
+                    self.after_write();
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this call is in a state where ACKs refer to its Tx side.
+    fn in_tx_phase(&self) -> bool {
+        matches!(self.state, State::SendRequest | State::AwaitReply | State::SendReply | State::AwaitFinalAck)
+    }
+
+    /// An ACK for this call. `serial` is the ACK packet's own serial.
+    pub(crate) fn on_ack(
+        &mut self,
+        now: Instant,
+        serial: u32,
+        ack: &Ack<'_>,
+        rtt: &mut RttEstimator,
+    ) -> Result<(), (u32, i32)> {
+        self.touch_idle(now);
+        if ack.reason == AckReason::PING {
+            self.ack_now = Some((AckReason::PING_RESPONSE, serial));
+        }
+        if ack.reason == AckReason::PING_RESPONSE {
+            if let Some((s, t)) = self.ping_probe {
+                if s == ack.serial {
+                    rtt.sample(now.since(t));
+                    self.ping_probe = None;
+                }
+            }
+        }
+        if !self.in_tx_phase() {
+            return Ok(());
+        }
+        if let Some((s, t)) = self.rtt_probe {
+            if s == ack.serial && ack.reason == AckReason::REQUESTED {
+                rtt.sample(now.since(t));
+                self.rtt_probe = None;
+            }
+        }
+        if let Some(t) = ack.trailer {
+            self.cong.set_peer_rwind(t.rwind);
+        }
+        let hard = ack.first_packet.wrapping_sub(1);
+        let sent = self.tx.sent_top();
+        if hard.wrapping_sub(self.tx.hard_ack()) as i32 > sent.wrapping_sub(self.tx.hard_ack()) as i32 {
+            // Hard-ACKs data we never sent.
+            return Err((RX_PROTOCOL_ERROR, EPROTO));
+        }
+        if (hard.wrapping_sub(self.tx.hard_ack()) as i32) < 0 {
+            // An old ACK overtaken by a newer one.
+            return Ok(());
+        }
+        let flight = self.tx.in_flight();
+        let out = self.tx.on_ack(ack.first_packet, ack.acks);
+        let verdict = self.cong.on_ack(out.newly_acked, self.tx.hard_ack(), out.has_nacks, sent, flight);
+        if verdict == AckVerdict::FastRetransmit {
+            self.tx.mark_first_unacked();
+        }
+        if out.has_nacks {
+            let srtt = rtt.srtt().unwrap_or(super::rtt::INITIAL_RTO);
+            let before = Instant(now.0.saturating_sub(u64::try_from(srtt.as_nanos()).unwrap_or(u64::MAX)));
+            self.tx.mark_lost(before);
+        }
+        if out.newly_acked > 0 || out.hard_advanced {
+            self.rto_backoff = 0;
+            self.progress(now);
+            if self.tx.in_flight() > 0 {
+                self.timers.set(T::Resend as usize, now.after(rtt.rto()));
+            } else {
+                self.timers.stop(T::Resend as usize);
+            }
+        }
+        if self.tx_blocked && self.tx.has_space() {
+            self.tx_blocked = false;
+            self.pending.tx_space = true;
+        }
+        if self.state == State::AwaitFinalAck && self.tx.all_hard_acked() {
+            self.complete(Outcome::Succeeded);
+        }
+        Ok(())
+    }
+
+    /// ACKALL: everything we sent is acknowledged.
+    pub(crate) fn on_ackall(&mut self, now: Instant) {
+        self.touch_idle(now);
+        if !self.in_tx_phase() {
+            return;
+        }
+        self.tx.ack_all();
+        self.timers.stop(T::Resend as usize);
+        if self.state == State::AwaitFinalAck && self.tx.all_hard_acked() {
+            self.complete(Outcome::Succeeded);
+        }
+    }
+
+    /// Whether the call can put DATA on the wire now.
+    fn may_transmit_data(&self) -> bool {
+        matches!(self.state, State::SendRequest | State::AwaitReply | State::SendReply | State::AwaitFinalAck)
+    }
+
+    /// What to transmit next, if anything.
+    pub(crate) fn next_tx(&self) -> Option<Tx> {
+        if let Some((reason, serial)) = self.ack_now {
+            return Some(Tx::Ack { reason, serial });
+        }
+        if self.ping_now {
+            return Some(Tx::Ack { reason: AckReason::PING, serial: 0 });
+        }
+        if !self.may_transmit_data() {
+            return None;
+        }
+        let window = self.cong.window();
+        let seq = self.tx.next_to_send(window)?;
+        let p = self.tx.get(seq)?;
+        let resend = p.sent_at.is_some();
+        let request_ack = p.last
+            || resend
+            || self.rtt_probe.is_none()
+            || seq == self.tx.hard_ack().wrapping_add(window);
+        Some(Tx::Data { seq, request_ack })
+    }
+
+    /// Record that `tx` went out with `serial` at `now`.
+    pub(crate) fn on_sent(&mut self, tx: Tx, serial: u32, now: Instant, rtt: &RttEstimator) {
+        match tx {
+            Tx::Ack { reason, .. } => {
+                if reason == AckReason::PING {
+                    self.ping_now = false;
+                    self.ping_probe = Some((serial, now));
+                } else {
+                    self.ack_now = None;
+                    self.ack_later = None;
+                    self.rx_unacked = 0;
+                    self.timers.stop(T::Ack as usize);
+                }
+            }
+            Tx::Data { seq, request_ack } => {
+                let first = self.tx.get(seq).is_some_and(|p| p.sent_at.is_none());
+                self.tx.mark_sent(seq, serial, now);
+                if request_ack && self.rtt_probe.is_none() && first {
+                    self.rtt_probe = Some((serial, now));
+                }
+                if self.timers.get(T::Resend as usize).is_none() {
+                    let rto = backed_off(rtt.rto(), self.rto_backoff);
+                    self.timers.set(T::Resend as usize, now.after(rto));
+                }
+                if self.tx.all_sent() {
+                    match self.state {
+                        State::SendRequest => self.state = State::AwaitReply,
+                        State::SendReply => self.state = State::AwaitFinalAck,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Service: the reply may start; the user may now send.
+    pub(crate) fn reply_allowed(&self) -> bool {
+        self.state == State::SendReply
+    }
+
+    /// Run expired timers. Returns an abort (code, errno) if the call must
+    /// be aborted locally.
+    pub(crate) fn on_timeout(&mut self, now: Instant, rtt: &RttEstimator) -> Option<(u32, i32)> {
+        if self.state == State::Complete {
+            return None;
+        }
+        if self.timers.expire(T::Hard as usize, now) || self.timers.expire(T::Normal as usize, now) {
+            return Some((RX_CALL_TIMEOUT, ETIME));
+        }
+        if self.timers.expire(T::Idle as usize, now) {
+            return Some((RX_CALL_TIMEOUT, ETIMEDOUT));
+        }
+        if self.timers.expire(T::Ack as usize, now) {
+            if let Some(a) = self.ack_later.take() {
+                self.ack_now.get_or_insert(a);
+            }
+        }
+        if self.timers.expire(T::Ping as usize, now) {
+            if self.state != State::AwaitConn {
+                self.ping_now = true;
+            }
+            if let Some(d) = self.timeouts.idle {
+                self.timers.set(T::Ping as usize, now.after(d / 3));
+            }
+        }
+        if self.timers.expire(T::Resend as usize, now) && self.in_tx_phase() {
+            let flight = self.tx.in_flight();
+            if !self.tx.mark_all_unacked() {
+                // Everything sent is soft-ACKed yet not hard-ACKed: probe
+                // with the newest packet so the peer reports its state.
+                let top = self.tx.sent_top();
+                if top != self.tx.hard_ack() {
+                    self.tx.mark_resend(top);
+                }
+            }
+            self.cong.on_rto(flight);
+            self.rto_backoff = self.rto_backoff.saturating_add(1);
+            self.rtt_probe = None;
+            if self.tx.sent_top() != self.tx.hard_ack() {
+                let rto = backed_off(rtt.rto(), self.rto_backoff);
+                self.timers.set(T::Resend as usize, now.after(rto));
+            }
+        }
+        None
+    }
+}

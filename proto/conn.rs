@@ -1,0 +1,111 @@
+//! Connections: a peer, a direction, an id and four channels.
+//!
+//! A connection carries the security context and the serial number space
+//! shared by its calls. Client connections are made by the local endpoint
+//! for a bundle; service connections are made by the first DATA of a call
+//! from an unknown (epoch, cid).
+
+use super::addr::TransportAddr;
+use super::bundle::BundleKey;
+use super::channel::Channel;
+use super::event::CallHandle;
+use super::time::Instant;
+
+/// Identifies a connection within a local endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct ConnKey {
+    /// The peer's transport address.
+    pub(crate) peer: TransportAddr,
+    /// We are the client of this connection.
+    pub(crate) client: bool,
+    /// The client's epoch.
+    pub(crate) epoch: u32,
+    /// cid with the channel bits clear.
+    pub(crate) cid: u32,
+}
+
+/// A connection.
+pub(crate) struct Conn<S> {
+    pub(crate) key: ConnKey,
+    /// Current service id; changes once if the server upgrades it.
+    pub(crate) service_id: u16,
+    pub(crate) security_index: u8,
+    /// The security class's state for this connection.
+    pub(crate) sec: S,
+    /// CHALLENGE/RESPONSE done (or not needed).
+    pub(crate) secured: bool,
+    serial: u32,
+    pub(crate) channels: [Channel; 4],
+    /// Client: the bundle this connection serves.
+    pub(crate) bundle: Option<BundleKey>,
+    /// Client: the call probing for a service upgrade; others wait for it.
+    pub(crate) upgrade_probe: Option<CallHandle>,
+    /// Discard the connection at this time if it is still idle.
+    pub(crate) expiry: Option<Instant>,
+}
+
+impl<S> Conn<S> {
+    /// A connection with no calls yet.
+    pub(crate) fn new(key: ConnKey, service_id: u16, security_index: u8, sec: S) -> Self {
+        Conn {
+            key,
+            service_id,
+            security_index,
+            sec,
+            secured: security_index == 0,
+            serial: 0,
+            channels: [Channel::default(); 4],
+            bundle: None,
+            upgrade_probe: None,
+            expiry: None,
+        }
+    }
+
+    /// The serial number for the next packet sent on the connection.
+    pub(crate) fn next_serial(&mut self) -> u32 {
+        self.serial = self.serial.wrapping_add(1);
+        if self.serial == 0 {
+            self.serial = 1;
+        }
+        self.serial
+    }
+
+    /// A channel with no call, if any.
+    pub(crate) fn free_channel(&self) -> Option<usize> {
+        self.channels.iter().position(|c| c.call.is_none())
+    }
+
+    /// Whether no channel has a call.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.channels.iter().all(|c| c.call.is_none())
+    }
+
+    /// The current call numbers of the channels (for a RESPONSE).
+    pub(crate) fn call_numbers(&self) -> [u32; 4] {
+        let mut n = [0; 4];
+        for (d, c) in n.iter_mut().zip(self.channels.iter()) {
+            *d = c.call_number;
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_skip_zero_and_channels_fill() {
+        let key = ConnKey { peer: TransportAddr::V4([1, 2, 3, 4], 5), client: true, epoch: 1, cid: 4 };
+        let mut c = Conn::new(key, 1, 0, ());
+        c.serial = u32::MAX;
+        assert_eq!(c.next_serial(), 1);
+        assert!(c.secured && c.is_idle());
+        for i in 0..4 {
+            assert_eq!(c.free_channel(), Some(i));
+            c.channels[i].take_client(CallHandle(i as u64));
+        }
+        assert_eq!(c.free_channel(), None);
+        assert_eq!(c.call_numbers(), [1; 4]);
+    }
+}

@@ -1,0 +1,159 @@
+//! Client side of connections: putting calls on channels.
+//!
+//! A new client call looks for a free channel on its bundle's connections,
+//! opening another connection (up to four) if all are busy, and otherwise
+//! waits. While a connection probes for a service upgrade, the other calls
+//! of its bundle wait too, so that they learn which service id to use.
+
+use super::bundle::BundleKey;
+use super::call::State;
+use super::conn::{Conn, ConnKey};
+use super::env::{Env, Map};
+use super::error::ENOMEM;
+use super::event::{CallHandle, Outcome};
+use super::local::Endpoint;
+use super::security::{ConnIdent, Security};
+use super::time::Instant;
+
+/// Client connection ids cycle through 1..MAX_CONN_ID.
+pub(crate) const MAX_CONN_ID: u32 = 0x4000_0000;
+
+impl<E: Env, S: Security> Endpoint<E, S> {
+    /// Try to give waiting call `h` a channel. Returns whether it got one
+    /// (or ended trying).
+    pub(crate) fn try_attach(&mut self, h: CallHandle, now: Instant) -> bool {
+        let Some(c) = self.calls.get(&h) else { return true };
+        if c.state != State::AwaitConn {
+            return true;
+        }
+        let Some(bkey) = c.bundle else { return true };
+        let upgrade = c.upgrade;
+        let Some(bundle) = self.bundles.get(&bkey).copied() else { return false };
+        let mut probing = false;
+        let mut free = None;
+        for cid in bundle.conns.iter().flatten() {
+            let key = ConnKey { peer: bkey.peer, client: true, epoch: self.config.epoch, cid: *cid };
+            if let Some(conn) = self.conns.get(&key) {
+                if conn.upgrade_probe.is_some() {
+                    probing = true;
+                }
+                if free.is_none() {
+                    if let Some(ch) = conn.free_channel() {
+                        free = Some((key, ch));
+                    }
+                }
+            }
+        }
+        if probing {
+            return false;
+        }
+        let (key, ch, fresh) = match free {
+            Some((key, ch)) => (key, ch, false),
+            None if bundle.has_room() => match self.new_client_conn(bkey) {
+                Ok(key) => (key, 0, true),
+                Err(outcome) => {
+                    if bundle.is_empty() {
+                        self.end_call(h, outcome, now);
+                        return true;
+                    }
+                    return false;
+                }
+            },
+            None => return false,
+        };
+        let Some(conn) = self.conns.get_mut(&key) else { return false };
+        let number = conn.channels[ch].take_client(h);
+        conn.expiry = None;
+        // The first call of a connection in an upgrade bundle carries the
+        // request and holds up the others until it hears back.
+        let probe = upgrade && fresh;
+        if probe {
+            conn.upgrade_probe = Some(h);
+        }
+        let service_id = conn.service_id;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.probing = probe;
+            c.service_id = service_id;
+            c.attach(key, ch as u8, number);
+        }
+        self.waiting = self.waiting.saturating_sub(1);
+        true
+    }
+
+    /// Open a new client connection in bundle `bkey`.
+    fn new_client_conn(&mut self, bkey: BundleKey) -> Result<ConnKey, Outcome> {
+        self.ensure_peer(bkey.peer).map_err(|_| Outcome::LocalError(ENOMEM))?;
+        let cid = self.alloc_conn_id() << 2;
+        let key = ConnKey { peer: bkey.peer, client: true, epoch: self.config.epoch, cid };
+        let ident = ConnIdent {
+            epoch: key.epoch,
+            cid,
+            service_id: bkey.service_id,
+            index: bkey.security_index,
+            level: bkey.level,
+            key: bkey.key,
+        };
+        let sec = self
+            .sec
+            .new_conn(true, &ident)
+            .map_err(|code| Outcome::LocalAbort { code, errno: super::error::EPROTO })?;
+        let mut conn = Conn::new(key, bkey.service_id, bkey.security_index, sec);
+        // The client side needs no handshake of its own: it answers
+        // CHALLENGEs as they come.
+        conn.secured = true;
+        conn.bundle = Some(bkey);
+        if self.conns.insert(key, conn).is_err() {
+            return Err(Outcome::LocalError(ENOMEM));
+        }
+        if let Some(b) = self.bundles.get_mut(&bkey) {
+            b.add(cid);
+        }
+        if let Some(p) = self.peers.get_mut(&bkey.peer) {
+            p.conns += 1;
+            p.expiry = None;
+        }
+        Ok(key)
+    }
+
+    /// The next client connection id not in use (cyclic in 1..2^30).
+    fn alloc_conn_id(&mut self) -> u32 {
+        loop {
+            let id = self.next_conn_id;
+            self.next_conn_id = if id + 1 >= MAX_CONN_ID { 1 } else { id + 1 };
+            // Ids are per endpoint; a clash is only possible after 2^30
+            // connections, with one still alive.
+            let clash = {
+                let mut cur = None;
+                let mut hit = false;
+                while let Some(k) = self.conns.next_after(cur.as_ref()) {
+                    cur = Some(k);
+                    if k.client && k.cid == id << 2 {
+                        hit = true;
+                        break;
+                    }
+                }
+                hit
+            };
+            if !clash {
+                return id;
+            }
+        }
+    }
+
+    /// Give channels to waiting calls, oldest first.
+    pub(crate) fn attach_waiting(&mut self, now: Instant) {
+        if self.waiting == 0 {
+            return;
+        }
+        let mut cur = None;
+        while let Some(h) = self.calls.next_after(cur.as_ref()) {
+            cur = Some(h);
+            if self.waiting == 0 {
+                break;
+            }
+            if self.calls.get(&h).is_some_and(|c| c.state == State::AwaitConn) {
+                self.try_attach(h, now);
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! What the caller supplies: memory.
+//!
+//! The engine never allocates. Everything it keeps that can grow (peers,
+//! connections, calls, packet buffers) comes from an [`Env`] the caller
+//! implements: the kernel glue with `KVec`/`RBTree`/`KBox`, the host crate
+//! with `Vec`/`BTreeMap`. Every allocation is fallible; the engine answers
+//! a failure with a clean local error or BUSY, never a panic.
+
+/// An ordered map with fallible insertion.
+///
+/// Contract: `insert` on a present key replaces the value; `next_after(None)`
+/// yields the smallest key and `next_after(Some(k))` the smallest key
+/// greater than `k` (which need not be present), so the engine can walk the
+/// map while changing it.
+pub trait Map<K, V> {
+    /// Insert `value` under `key`. On allocation failure hand `value` back.
+    fn insert(&mut self, key: K, value: V) -> Result<(), V>;
+    /// The value under `key`.
+    fn get(&self, key: &K) -> Option<&V>;
+    /// The value under `key`, mutably.
+    fn get_mut(&mut self, key: &K) -> Option<&mut V>;
+    /// Remove and return the value under `key`.
+    fn remove(&mut self, key: &K) -> Option<V>;
+    /// The smallest key after `key` (or the first key if `None`).
+    fn next_after(&self, key: Option<&K>) -> Option<K>;
+    /// Number of entries.
+    fn len(&self) -> usize;
+    /// Whether the map is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The caller's memory for one local endpoint.
+pub trait Env {
+    /// A packet or data buffer. Its length is the length asked for.
+    type Buf: AsRef<[u8]> + AsMut<[u8]>;
+    /// The map type used for peers, connections, bundles and calls.
+    type Map<K: Ord + Copy, V>: Map<K, V>;
+    /// An empty map (must not allocate).
+    fn new_map<K: Ord + Copy, V>(&mut self) -> Self::Map<K, V>;
+    /// A buffer of exactly `len` bytes (contents unspecified), or `None` if
+    /// memory is short.
+    fn alloc_buf(&mut self, len: usize) -> Option<Self::Buf>;
+}

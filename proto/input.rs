@@ -1,0 +1,313 @@
+//! Packets in: demultiplexing to connections, channels and calls.
+//!
+//! Each datagram is decoded, matched to a connection by (peer, direction,
+//! epoch, cid), then to the call on its channel by call number. A DATA
+//! packet with a new call number makes a new service call (seq 1 only) and
+//! implicitly ends the channel's previous call; packets for the channel's
+//! finished call get its final ACK or ABORT again; DATA for calls we do not
+//! know gets an ABORT. Nothing here trusts the peer: every count and index
+//! from the packet is checked and all arithmetic wraps.
+
+use super::accept::Reject;
+use super::addr::TransportAddr;
+use super::call::{Side, State};
+use super::channel::{call_after, Final};
+use super::conn::ConnKey;
+use super::env::{Env, Map};
+use super::error::{EPROTO, ESHUTDOWN};
+use super::event::{CallHandle, Outcome};
+use super::local::Endpoint;
+use super::security::{PacketIdent, Security};
+use super::time::Instant;
+use super::wire::{self, AckReason, Data, Flags, Header, Packet, Version, RX_CALL_DEAD};
+
+impl<E: Env, S: Security> Endpoint<E, S> {
+    /// Process one received UDP payload from `from`.
+    pub fn handle_datagram(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) {
+        self.input(now, from, buf);
+        self.settle(now);
+    }
+
+    fn input(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) {
+        let Ok((hdr, pkt)) = wire::decode(buf) else { return };
+        match pkt {
+            Packet::Version(Version::Request) => return self.queue_version_reply(from, &hdr),
+            Packet::Version(_) | Packet::Params { .. } | Packet::Debug(_) => return,
+            _ => {}
+        }
+        let client = !hdr.flags.contains(Flags::CLIENT_INITIATED);
+        if client && hdr.epoch != self.config.epoch {
+            return;
+        }
+        let key = ConnKey { peer: from, client, epoch: hdr.epoch, cid: hdr.conn_id() };
+        if self.conns.get(&key).is_none() {
+            if let Packet::Data(_) = pkt {
+                if client || hdr.seq != 1 || hdr.call_number == 0 {
+                    return self.queue_abort_reply(from, &hdr, RX_CALL_DEAD);
+                }
+                if let Err(r) = self.service_conn(key, &hdr, now) {
+                    return self.reject(from, &hdr, r);
+                }
+            } else {
+                return;
+            }
+        }
+        if hdr.call_number == 0 {
+            return self.conn_packet(now, key, &pkt);
+        }
+        let ch = hdr.channel() as usize;
+        let Some(conn) = self.conns.get(&key) else { return };
+        let Some(chan) = conn.channels.get(ch) else { return };
+        let current = chan.call.filter(|h| self.calls.get(h).is_some_and(|c| c.call_number == hdr.call_number));
+        let h = match current {
+            Some(h) => h,
+            None if !client && call_after(hdr.call_number, chan.call_number) => {
+                // A new call on this channel: only its first DATA opens it.
+                let Packet::Data(_) = pkt else { return };
+                if hdr.seq != 1 {
+                    return self.queue_abort_reply(from, &hdr, RX_CALL_DEAD);
+                }
+                if let Some(old) = chan.call {
+                    self.implicit_end(old, now);
+                }
+                match self.new_incoming_call(key, &hdr, now) {
+                    Ok(h) => h,
+                    Err(r) => return self.reject(from, &hdr, r),
+                }
+            }
+            None if hdr.call_number == chan.call_number && chan.call.is_none() => {
+                // The channel's finished call: repeat its ending to DATA
+                // and to ACK requests.
+                if matches!(pkt, Packet::Data(_)) {
+                    self.queue_final(key, ch, AckReason::DUPLICATE);
+                }
+                return;
+            }
+            None => {
+                if matches!(pkt, Packet::Data(_)) && !call_after(hdr.call_number, chan.call_number) {
+                    // Stale call; nothing to say beyond that it is dead.
+                    return self.queue_abort_reply(from, &hdr, RX_CALL_DEAD);
+                }
+                return;
+            }
+        };
+        self.call_packet(now, key, h, &hdr, &pkt);
+    }
+
+    /// The channel's previous call ends because a later one started.
+    fn implicit_end(&mut self, h: CallHandle, now: Instant) {
+        let Some(c) = self.calls.get(&h) else { return };
+        if c.is_complete() {
+            return;
+        }
+        if c.state == State::AwaitFinalAck {
+            self.end_call(h, Outcome::Succeeded, now);
+        } else {
+            self.abort_call(h, RX_CALL_DEAD, ESHUTDOWN, now);
+        }
+    }
+
+    fn reject(&mut self, from: TransportAddr, hdr: &Header, r: Reject) {
+        match r {
+            Reject::Busy => self.queue_busy(from, hdr),
+            Reject::Abort(code) => self.queue_abort_reply(from, hdr, code),
+        }
+    }
+
+    /// Connection-level packets (call number 0).
+    fn conn_packet(&mut self, now: Instant, key: ConnKey, pkt: &Packet<'_>) {
+        match *pkt {
+            Packet::Abort(code) => self.abort_conn(now, key, Outcome::RemoteAbort(code), None),
+            Packet::Challenge(body) if key.client => {
+                let Self { conns, sec, env, .. } = self;
+                let Some(conn) = conns.get_mut(&key) else { return };
+                let calls = conn.call_numbers();
+                let Some(mut buf) = env.alloc_buf(super::output::MAX_PACKET) else { return };
+                match sec.respond(&mut conn.sec, body, calls, buf.as_mut()) {
+                    Ok(n) => {
+                        let Some(h) = self.conn_header(key, 0, 0) else { return };
+                        let resp = buf.as_ref().get(..n).unwrap_or(&[]);
+                        self.queue_packet(key.peer, &h, &Packet::Response(resp));
+                    }
+                    Err(code) => {
+                        self.abort_conn(now, key, Outcome::LocalAbort { code, errno: EPROTO }, Some(code))
+                    }
+                }
+            }
+            Packet::Response(body) if !key.client => {
+                let Self { conns, sec, .. } = self;
+                let Some(conn) = conns.get_mut(&key) else { return };
+                if conn.secured {
+                    return;
+                }
+                match sec.verify_response(&mut conn.sec, body) {
+                    Ok(()) => conn.secured = true,
+                    Err(code) => {
+                        self.abort_conn(now, key, Outcome::LocalAbort { code, errno: EPROTO }, Some(code))
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Abort every call on a connection and drop it; send an ABORT for the
+    /// whole connection if `send` has a code.
+    fn abort_conn(&mut self, now: Instant, key: ConnKey, outcome: Outcome, send: Option<u32>) {
+        if let Some(code) = send {
+            if let Some(h) = self.conn_header(key, 0, 0) {
+                self.queue_packet(key.peer, &h, &Packet::Abort(code));
+            }
+        }
+        let Some(conn) = self.conns.get(&key) else { return };
+        let calls = conn.channels.map(|c| c.call);
+        for h in calls.into_iter().flatten() {
+            self.end_call(h, outcome, now);
+        }
+        self.discard_conn(key, now);
+    }
+
+    /// A packet for call `h`.
+    fn call_packet(&mut self, now: Instant, key: ConnKey, h: CallHandle, hdr: &Header, pkt: &Packet<'_>) {
+        let result = match *pkt {
+            Packet::Data(data) => self.call_data(now, key, h, hdr, data),
+            Packet::Ack(ref ack) => {
+                let Self { calls, peers, .. } = self;
+                let (Some(c), Some(p)) = (calls.get_mut(&h), peers.get_mut(&key.peer)) else { return };
+                c.on_ack(now, hdr.serial, ack, &mut p.rtt)
+            }
+            Packet::AckAll => {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.on_ackall(now);
+                }
+                Ok(())
+            }
+            Packet::Abort(code) => {
+                self.end_call(h, Outcome::RemoteAbort(code), now);
+                Ok(())
+            }
+            Packet::Busy => {
+                let busy_ok = self
+                    .calls
+                    .get(&h)
+                    .is_some_and(|c| c.side == Side::Client && matches!(c.state, State::SendRequest | State::AwaitReply));
+                if busy_ok {
+                    self.end_call(h, Outcome::Busy, now);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        match result {
+            Err((code, errno)) => self.abort_call(h, code, errno, now),
+            Ok(()) => {
+                if self.calls.get(&h).is_some_and(|c| c.is_complete()) {
+                    self.call_completed(h, now);
+                }
+            }
+        }
+    }
+
+    /// DATA (perhaps jumbo) for call `h`.
+    fn call_data(&mut self, now: Instant, key: ConnKey, h: CallHandle, hdr: &Header, data: Data<'_>) -> Result<(), (u32, i32)> {
+        let secured = self.conns.get(&key).is_some_and(|c| c.secured);
+        if !secured {
+            // Security first: challenge, and let the client resend.
+            return self.challenge(key);
+        }
+        self.note_upgrade(key, h, hdr);
+        for sub in data.subpackets(hdr) {
+            let Self { calls, conns, sec, env, .. } = self;
+            let Some(conn) = conns.get(&key) else { break };
+            let Some(call) = calls.get_mut(&h) else { break };
+            let Some(mut buf) = env.alloc_buf(sub.payload.len()) else {
+                // Dropped for lack of memory: the sender will resend.
+                break;
+            };
+            let id = PacketIdent { cid: hdr.cid, call_number: hdr.call_number, seq: sub.seq };
+            let len = sec
+                .verify(&conn.sec, &id, sub.cksum, sub.payload, buf.as_mut())
+                .map_err(|code| (code, EPROTO))?;
+            let last = sub.flags.contains(Flags::LAST_PACKET);
+            let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
+            call.on_data(now, sub.seq, sub.serial, last, request_ack, buf, len.min(sub.payload.len()))?;
+            if call.is_complete() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Client: a reply on a connection probing for an upgrade tells us the
+    /// service id the server chose; the probe is then over.
+    fn note_upgrade(&mut self, key: ConnKey, h: CallHandle, hdr: &Header) {
+        if !key.client {
+            return;
+        }
+        let Some(conn) = self.conns.get_mut(&key) else { return };
+        if conn.upgrade_probe != Some(h) {
+            return;
+        }
+        conn.upgrade_probe = None;
+        conn.service_id = hdr.service_id;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.service_id = hdr.service_id;
+        }
+        self.attach_waiting_soon = true;
+    }
+
+    /// Server: send a CHALLENGE on an unsecured connection.
+    fn challenge(&mut self, key: ConnKey) -> Result<(), (u32, i32)> {
+        let Self { conns, sec, env, .. } = self;
+        let Some(conn) = conns.get_mut(&key) else { return Ok(()) };
+        let Some(mut buf) = env.alloc_buf(super::output::MAX_PACKET) else { return Ok(()) };
+        let n = sec.issue_challenge(&mut conn.sec, buf.as_mut()).map_err(|code| (code, EPROTO))?;
+        if let Some(h) = self.conn_header(key, 0, 0) {
+            let body = buf.as_ref().get(..n).unwrap_or(&[]);
+            self.queue_packet(key.peer, &h, &Packet::Challenge(body));
+        }
+        Ok(())
+    }
+
+    /// Bookkeeping once call `h` completed: free its channel, remember how
+    /// it ended for repeats, tell the peer if needed.
+    pub(crate) fn call_completed(&mut self, h: CallHandle, now: Instant) {
+        let Some(c) = self.calls.get(&h) else { return };
+        let Some(key) = c.conn else {
+            // Never got a channel.
+            self.waiting = self.waiting.saturating_sub(1);
+            if let Some(b) = c.bundle {
+                self.bundle_maybe_free(b);
+            }
+            self.reap_call(h, now);
+            return;
+        };
+        let fin = match (c.side, c.outcome) {
+            (Side::Client, Some(Outcome::Succeeded)) => Final::Ack { last: c.rx.top() },
+            (_, Some(Outcome::LocalAbort { code, .. })) => Final::Abort(code),
+            _ => Final::Quiet,
+        };
+        let ch = usize::from(c.channel);
+        let idle_after = if key.client { self.config.client_conn_idle } else { self.config.service_conn_idle };
+        let mut freed = false;
+        if let Some(conn) = self.conns.get_mut(&key) {
+            if let Some(chan) = conn.channels.get_mut(ch) {
+                if chan.call == Some(h) {
+                    chan.release(h, fin);
+                    freed = true;
+                }
+            }
+            if conn.upgrade_probe == Some(h) {
+                conn.upgrade_probe = None;
+            }
+            if conn.is_idle() {
+                conn.expiry = Some(now.after(idle_after));
+            }
+        }
+        if freed {
+            self.queue_final(key, ch, AckReason::IDLE);
+        }
+        self.attach_waiting_soon = true;
+        self.reap_call(h, now);
+    }
+}

@@ -1,0 +1,434 @@
+//! The local endpoint: one UDP socket's worth of RxRPC.
+//!
+//! It owns the peers, connections, bundles and calls reached through one
+//! transport address, and is the single object the caller drives (see the
+//! module docs of `proto`). The data path is split over `input.rs` (packets
+//! in), `output.rs` (packets out), `conn_client.rs` (client channel
+//! allocation), `accept.rs` (incoming calls) and `reap.rs` (timers and
+//! lifetimes); this file holds the state and the user-facing calls.
+
+use core::time::Duration;
+
+use super::accept::{Charges, Service};
+use super::addr::TransportAddr;
+use super::bundle::{Bundle, BundleKey};
+use super::call::{Call, Side, Timeouts};
+use super::conn::{Conn, ConnKey};
+use super::env::{Env, Map};
+use super::error::Error;
+use super::event::{CallHandle, Event, Outcome};
+use super::peer::Peer;
+use super::rxbuf::{RecvResult, MAX_RX_WINDOW};
+use super::security::{Security, WIRE_PAYLOAD};
+use super::time::Instant;
+use super::txbuf::TxError;
+use super::wire::{RANDOM_EPOCH, RX_USER_ABORT};
+
+/// Endpoint-wide settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Random epoch from the caller; bit 0x80000000 is forced on.
+    pub epoch: u32,
+    /// Random first client connection id (1..0x40000000; out of range: 1).
+    pub first_conn_id: u32,
+    /// Receive window advertised to peers, in packets (1..=255).
+    pub rx_window: u32,
+    /// Idle client connections are discarded after this.
+    pub client_conn_idle: Duration,
+    /// Idle service connections are discarded after this.
+    pub service_conn_idle: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            epoch: RANDOM_EPOCH,
+            first_conn_id: 1,
+            rx_window: MAX_RX_WINDOW,
+            client_conn_idle: Duration::from_secs(120),
+            service_conn_idle: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Security of a client call: class, level and the caller's key tag.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallSecurity {
+    /// Security index (0: none, 2: rxkad).
+    pub index: u8,
+    /// Level within the class.
+    pub level: u32,
+    /// The caller's tag for the key (shared connections need equal tags).
+    pub key: u64,
+}
+
+/// Parameters of a new client call.
+#[derive(Clone, Copy, Debug)]
+pub struct CallParams {
+    /// Where to send the call.
+    pub remote: TransportAddr,
+    /// Service id to call.
+    pub service_id: u16,
+    /// The caller's tag, reported with every event of the call.
+    pub user: u64,
+    /// Ask the server to upgrade the service (RXRPC_UPGRADE_SERVICE).
+    pub upgrade: bool,
+    /// Use a connection of its own (RXRPC_EXCLUSIVE_CALL).
+    pub exclusive: bool,
+    /// Security to use.
+    pub security: CallSecurity,
+    /// Timeouts of the call.
+    pub timeouts: Timeouts,
+}
+
+/// Object counts, for observability and leak checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Calls held, complete or not.
+    pub calls: usize,
+    /// Connections held.
+    pub conns: usize,
+    /// Peers held.
+    pub peers: usize,
+    /// Client bundles held.
+    pub bundles: usize,
+    /// Ready-made packets waiting to be sent.
+    pub queued: usize,
+}
+
+/// A ready-made packet waiting for `poll_transmit`.
+pub(crate) struct Queued<B> {
+    pub(crate) to: TransportAddr,
+    pub(crate) buf: B,
+    pub(crate) len: usize,
+}
+
+/// Most ready-made packets kept; more are dropped (the peer will retry).
+pub(crate) const MAX_QUEUED: usize = 256;
+
+/// A local endpoint: the engine for one UDP socket.
+pub struct Endpoint<E: Env, S: Security> {
+    pub(crate) env: E,
+    pub(crate) sec: S,
+    pub(crate) config: Config,
+    pub(crate) service: Service,
+    pub(crate) charges: Charges,
+    pub(crate) peers: E::Map<TransportAddr, Peer>,
+    pub(crate) conns: E::Map<ConnKey, Conn<S::Conn>>,
+    pub(crate) bundles: E::Map<BundleKey, Bundle>,
+    pub(crate) calls: E::Map<CallHandle, Call<E::Buf>>,
+    pub(crate) queue: E::Map<u64, Queued<E::Buf>>,
+    pub(crate) queue_seq: u64,
+    pub(crate) next_handle: u64,
+    pub(crate) next_conn_id: u32,
+    /// Serial for packets sent outside any connection (BUSY, ABORT, ...).
+    pub(crate) loose_serial: u32,
+    /// NewCall events not yet drained.
+    pub(crate) new_call_events: u32,
+    /// Calls waiting for a channel.
+    pub(crate) waiting: u32,
+    /// A channel was freed or a probe ended: try the waiting calls.
+    pub(crate) attach_waiting_soon: bool,
+    pub(crate) tx_cursor: Option<CallHandle>,
+    pub(crate) ev_cursor: Option<CallHandle>,
+}
+
+impl<E: Env, S: Security> Endpoint<E, S> {
+    /// A local endpoint with no calls, using `env` for memory and `sec` for
+    /// security classes.
+    pub fn new(mut env: E, sec: S, mut config: Config) -> Self {
+        config.epoch |= RANDOM_EPOCH;
+        if config.first_conn_id == 0 || config.first_conn_id >= super::conn_client::MAX_CONN_ID {
+            config.first_conn_id = 1;
+        }
+        config.rx_window = config.rx_window.clamp(1, MAX_RX_WINDOW);
+        Endpoint {
+            peers: env.new_map(),
+            conns: env.new_map(),
+            bundles: env.new_map(),
+            calls: env.new_map(),
+            queue: env.new_map(),
+            env,
+            sec,
+            next_conn_id: config.first_conn_id,
+            config,
+            service: Service::default(),
+            charges: Charges::default(),
+            queue_seq: 0,
+            next_handle: 1,
+            loose_serial: 0,
+            new_call_events: 0,
+            waiting: 0,
+            attach_waiting_soon: false,
+            tx_cursor: None,
+            ev_cursor: None,
+        }
+    }
+
+    /// The epoch of client connections made here.
+    pub fn epoch(&self) -> u32 {
+        self.config.epoch
+    }
+
+    /// Counts of the objects held.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            calls: self.calls.len(),
+            conns: self.conns.len(),
+            peers: self.peers.len(),
+            bundles: self.bundles.len(),
+            queued: self.queue.len(),
+        }
+    }
+
+    /// The security hook, e.g. to install keys.
+    pub fn security_mut(&mut self) -> &mut S {
+        &mut self.sec
+    }
+
+    /// Start a client call. Data follows with [`Endpoint::send`].
+    pub fn begin_call(&mut self, now: Instant, p: CallParams) -> Result<CallHandle, Error> {
+        if p.service_id == 0 {
+            return Err(Error::Invalid);
+        }
+        let h = CallHandle(self.next_handle);
+        let max_payload = self.sec.max_plain(p.security.index, p.security.level, WIRE_PAYLOAD);
+        if max_payload == 0 {
+            return Err(Error::Invalid);
+        }
+        let mut call = Call::new(
+            Side::Client,
+            Some(p.user),
+            p.remote,
+            p.service_id,
+            max_payload,
+            self.config.rx_window,
+            p.timeouts,
+            now,
+        );
+        call.upgrade = p.upgrade;
+        let bkey = BundleKey {
+            peer: p.remote,
+            service_id: p.service_id,
+            security_index: p.security.index,
+            level: p.security.level,
+            key: p.security.key,
+            exclusive: if p.exclusive { h.0 } else { 0 },
+            upgrade: p.upgrade,
+        };
+        self.ensure_peer(p.remote).map_err(|_| Error::NoMemory)?;
+        if self.bundles.get(&bkey).is_none() && self.bundles.insert(bkey, Bundle::default()).is_err() {
+            self.peer_maybe_idle(p.remote, now);
+            return Err(Error::NoMemory);
+        }
+        call.bundle = Some(bkey);
+        if self.calls.insert(h, call).is_err() {
+            self.bundle_maybe_free(bkey);
+            self.peer_maybe_idle(p.remote, now);
+            return Err(Error::NoMemory);
+        }
+        self.next_handle += 1;
+        self.waiting += 1;
+        self.try_attach(h, now);
+        Ok(h)
+    }
+
+    /// Queue Tx data on a call; `more` says whether more data follows this
+    /// write. Returns the bytes taken: fewer than given when the Tx queue is
+    /// full (a `TxSpace` event follows when it drains).
+    pub fn send(&mut self, call: CallHandle, data: &[u8], more: bool) -> Result<usize, Error> {
+        let Self { calls, env, .. } = self;
+        let c = calls.get_mut(&call).ok_or(Error::BadCall)?;
+        if c.released {
+            return Err(Error::BadCall);
+        }
+        if c.is_complete() {
+            return Err(Error::Completed);
+        }
+        if c.side == Side::Server && !c.reply_allowed() {
+            return Err(Error::WrongState);
+        }
+        if !c.may_send() {
+            return Err(Error::WrongState);
+        }
+        match c.send(data, more, |n| env.alloc_buf(n)) {
+            Ok(n) => Ok(n),
+            Err(TxError::NoMemory) => Err(Error::NoMemory),
+        }
+    }
+
+    /// Read received data of a call in order.
+    pub fn recv(&mut self, now: Instant, call: CallHandle, out: &mut [u8], peek: bool) -> Result<RecvResult, Error> {
+        let c = self.calls.get_mut(&call).ok_or(Error::BadCall)?;
+        if c.released || c.user.is_none() {
+            return Err(Error::BadCall);
+        }
+        Ok(c.recv(out, peek, now))
+    }
+
+    /// Abort a call with `code` (sent to the peer if it knows the call).
+    pub fn abort(&mut self, now: Instant, call: CallHandle, code: u32) -> Result<(), Error> {
+        let c = self.calls.get(&call).ok_or(Error::BadCall)?;
+        if c.released {
+            return Err(Error::BadCall);
+        }
+        if c.is_complete() {
+            return Err(Error::Completed);
+        }
+        self.abort_call(call, code, 0, now);
+        Ok(())
+    }
+
+    /// The caller is done with a call: it is aborted if still running and
+    /// forgotten once over. Its handle is invalid afterwards.
+    pub fn release(&mut self, now: Instant, call: CallHandle) {
+        let Some(c) = self.calls.get_mut(&call) else { return };
+        c.released = true;
+        c.pending = Default::default();
+        if !c.is_complete() {
+            self.abort_call(call, RX_USER_ABORT, 0, now);
+        }
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.pending = Default::default();
+        }
+        self.reap_call(call, now);
+        self.settle(now);
+    }
+
+    /// The service id a call ended up with (after a service upgrade).
+    pub fn call_service_id(&self, call: CallHandle) -> Option<u16> {
+        self.calls.get(&call).map(|c| c.service_id)
+    }
+
+    /// The peer address of a call.
+    pub fn call_peer(&self, call: CallHandle) -> Option<TransportAddr> {
+        self.calls.get(&call).map(|c| c.peer)
+    }
+
+    /// The caller's tag of a call (none for a call not yet accepted).
+    pub fn call_user(&self, call: CallHandle) -> Option<u64> {
+        self.calls.get(&call).and_then(|c| c.user)
+    }
+
+    /// The outcome of a call, once it ended.
+    pub fn call_outcome(&self, call: CallHandle) -> Option<Outcome> {
+        self.calls.get(&call).and_then(|c| c.outcome)
+    }
+
+    /// An ICMP error about `from`: every call to it fails with `errno`.
+    pub fn handle_icmp(&mut self, now: Instant, from: TransportAddr, errno: i32) {
+        let mut cur = None;
+        while let Some(h) = self.calls.next_after(cur.as_ref()) {
+            cur = Some(h);
+            let hit = self.calls.get(&h).is_some_and(|c| c.peer == from && !c.is_complete());
+            if hit {
+                self.end_call(h, Outcome::NetError(errno), now);
+            }
+        }
+    }
+
+    /// The next event for the caller.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        if self.new_call_events > 0 {
+            self.new_call_events -= 1;
+            return Some(Event::NewCall { service_id: self.service.first_id() });
+        }
+        let start = self.ev_cursor;
+        let mut cur = start;
+        let mut wrapped = false;
+        loop {
+            let next = self.calls.next_after(cur.as_ref());
+            let h = match next {
+                Some(h) => h,
+                None if !wrapped && start.is_some() => {
+                    wrapped = true;
+                    cur = None;
+                    continue;
+                }
+                None => {
+                    self.ev_cursor = None;
+                    return None;
+                }
+            };
+            if wrapped && start.is_some_and(|s| h > s) {
+                self.ev_cursor = None;
+                return None;
+            }
+            cur = Some(h);
+            let Some(c) = self.calls.get_mut(&h) else { continue };
+            let Some(user) = c.user else { continue };
+            if c.released {
+                continue;
+            }
+            let ev = if c.pending.data {
+                c.pending.data = false;
+                Some(Event::DataReady { call: h, user })
+            } else if c.pending.tx_space {
+                c.pending.tx_space = false;
+                Some(Event::TxSpace { call: h, user })
+            } else if c.pending.complete {
+                c.pending.complete = false;
+                c.outcome.map(|outcome| Event::Complete { call: h, user, outcome })
+            } else {
+                None
+            };
+            if let Some(ev) = ev {
+                self.ev_cursor = Some(h);
+                return Some(ev);
+            }
+            if wrapped && Some(h) == start {
+                self.ev_cursor = None;
+                return None;
+            }
+        }
+    }
+
+    /// Local abort of a running call.
+    pub(crate) fn abort_call(&mut self, h: CallHandle, code: u32, errno: i32, now: Instant) {
+        self.end_call(h, Outcome::LocalAbort { code, errno }, now);
+    }
+
+    /// End a call with `outcome` and hand its channel back.
+    pub(crate) fn end_call(&mut self, h: CallHandle, outcome: Outcome, now: Instant) {
+        let Some(c) = self.calls.get_mut(&h) else { return };
+        if !c.complete(outcome) {
+            return;
+        }
+        self.call_completed(h, now);
+    }
+
+    /// Make sure a peer record exists for `addr`.
+    pub(crate) fn ensure_peer(&mut self, addr: TransportAddr) -> Result<(), ()> {
+        if let Some(p) = self.peers.get_mut(&addr) {
+            p.expiry = None;
+            return Ok(());
+        }
+        self.peers.insert(addr, Peer::default()).map_err(|_| ())
+    }
+
+    /// Give a peer with no connections an expiry time.
+    pub(crate) fn peer_maybe_idle(&mut self, addr: TransportAddr, now: Instant) {
+        if let Some(p) = self.peers.get_mut(&addr) {
+            if p.conns == 0 && p.expiry.is_none() {
+                p.expiry = Some(now.after(super::peer::PEER_LINGER));
+                p.keepalive = None;
+            }
+        }
+    }
+
+    /// Drop a bundle that has no connections and no calls waiting on it.
+    pub(crate) fn bundle_maybe_free(&mut self, key: BundleKey) {
+        let empty = self.bundles.get(&key).is_some_and(|b| b.is_empty());
+        if !empty {
+            return;
+        }
+        let mut cur = None;
+        while let Some(h) = self.calls.next_after(cur.as_ref()) {
+            cur = Some(h);
+            if self.calls.get(&h).is_some_and(|c| c.bundle == Some(key) && c.conn.is_none() && !c.is_complete()) {
+                return;
+            }
+        }
+        self.bundles.remove(&key);
+    }
+}

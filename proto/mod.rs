@@ -1,0 +1,75 @@
+//! The RxRPC protocol engine, sans I/O.
+//!
+//! Pure safe Rust shared verbatim by the kernel module and the host crate:
+//! no `kernel` crate, no heap, no clock and no socket. The caller passes in
+//! `now`, received packets and data to send, and drains packets to transmit,
+//! events and the next deadline. Files refer to each other with `super::`
+//! only, never `crate::`, because the crate root differs between the builds.
+//!
+//! # How to drive the engine
+//!
+//! One [`Endpoint`] stands for one UDP socket (an RxRPC local endpoint). It
+//! is generic over an [`Env`] that supplies memory (packet buffers and
+//! ordered maps, all fallible) and a [`Security`] hook ([`NullSecurity`] for
+//! security index 0). Times are [`Instant`]s (nanoseconds) from the caller's
+//! clock; random numbers (the epoch, the first connection id) come in
+//! through [`Config`].
+//!
+//! Inputs, each followed by draining the outputs:
+//! - [`Endpoint::handle_datagram`] for every received UDP payload, and
+//!   [`Endpoint::handle_icmp`] for ICMP errors about a peer;
+//! - client calls: [`Endpoint::begin_call`], then [`Endpoint::send`] (it
+//!   takes what fits and returns the count: block and retry on
+//!   [`Event::TxSpace`]; `more = false` ends the request), then
+//!   [`Endpoint::recv`] on [`Event::DataReady`];
+//! - service calls: [`Endpoint::listen`] with a [`ServiceConfig`], then
+//!   either [`Endpoint::charge`] user tags ahead of time (CHARGE_ACCEPT) or
+//!   [`Endpoint::accept_next`] after [`Event::NewCall`] (NEW_CALL/ACCEPT);
+//!   read the request with `recv`, write the reply with `send`;
+//! - [`Endpoint::abort`] at any time, and [`Endpoint::release`] when the
+//!   user is done with a call (after [`Event::Complete`], or to abort it);
+//! - [`Endpoint::handle_timeout`] when the deadline from
+//!   [`Endpoint::poll_timeout`] passes.
+//!
+//! Outputs, drained after every input until they return `None`:
+//! [`Endpoint::poll_transmit`] (packets to send, into a buffer of at least
+//! [`MAX_PACKET`] bytes), [`Endpoint::poll_event`] (events for the user),
+//! and [`Endpoint::poll_timeout`] (when to call back).
+#![forbid(unsafe_code)]
+
+pub mod wire;
+
+mod accept;
+mod addr;
+mod bundle;
+mod call;
+mod channel;
+mod congestion;
+mod conn;
+mod conn_client;
+mod env;
+mod error;
+mod event;
+mod input;
+mod local;
+mod output;
+mod peer;
+mod reap;
+mod rtt;
+mod rxbuf;
+mod security;
+mod time;
+mod timer;
+mod txbuf;
+
+pub use accept::{ServiceConfig, MAX_BACKLOG};
+pub use addr::TransportAddr;
+pub use call::Timeouts;
+pub use env::{Env, Map};
+pub use error::Error;
+pub use event::{CallHandle, Event, Outcome};
+pub use local::{CallParams, CallSecurity, Config, Endpoint, Stats};
+pub use output::MAX_PACKET;
+pub use rxbuf::RecvResult;
+pub use security::{ConnIdent, NullSecurity, PacketIdent, Security};
+pub use time::Instant;

@@ -1,0 +1,276 @@
+//! Packets out: framing what calls want to send, and one-off packets.
+//!
+//! Calls say what they want (DATA n, an ACK); this file puts the header on
+//! with the connection's serial, runs DATA through the security hook into
+//! the caller's buffer, and records the transmission. Packets that belong
+//! to no live call (final ACK repeats, ABORTs, BUSY, CHALLENGE, RESPONSE,
+//! VERSION) are built at once into a small queue and drained first.
+
+use super::addr::TransportAddr;
+use super::call::{Call, Tx};
+use super::channel::Final;
+use super::conn::{Conn, ConnKey};
+use super::env::{Env, Map};
+use super::event::CallHandle;
+use super::local::{Endpoint, Queued, MAX_QUEUED};
+use super::security::{PacketIdent, Security};
+use super::time::Instant;
+use super::wire::{
+    self, Ack, AckReason, AckTrailer, Flags, Header, Packet, ACK_BODY_LEN, ACK_PAD_LEN, ACK_TRAILER_LEN,
+    HEADER_LEN, TYPE_DATA, USERSTATUS_SERVICE_UPGRADE,
+};
+
+/// Largest packet we send or accept (header + 1412 bytes of payload).
+pub const MAX_PACKET: usize = 1444;
+/// The version string answered to a VERSION request.
+const VERSION_STRING: &[u8] = b"rxrpc-rs";
+
+/// The ACK trailer we advertise.
+pub(crate) fn trailer(rwind: u32) -> AckTrailer {
+    AckTrailer { max_mtu: MAX_PACKET as u32, if_mtu: MAX_PACKET as u32, rwind, jumbo_max: 1 }
+}
+
+/// Upper bound of an encoded packet's length.
+fn encoded_bound(pkt: &Packet<'_>) -> usize {
+    HEADER_LEN
+        + match pkt {
+            Packet::Ack(a) => ACK_BODY_LEN + a.acks.len() + ACK_PAD_LEN + ACK_TRAILER_LEN,
+            Packet::Abort(_) => 4,
+            Packet::Challenge(b) | Packet::Response(b) | Packet::Debug(b) => b.len(),
+            Packet::Version(_) => wire::VERSION_REPLY_LEN,
+            Packet::Data(d) => d.body().len(),
+            Packet::Params { body, .. } => body.len(),
+            Packet::Busy | Packet::AckAll => 0,
+        }
+}
+
+/// A header answering `hdr` on the same call (direction flipped).
+pub(crate) fn reply_header(hdr: &Header, serial: u32) -> Header {
+    Header {
+        epoch: hdr.epoch,
+        cid: hdr.cid,
+        call_number: hdr.call_number,
+        seq: 0,
+        serial,
+        flags: Flags::default().with(Flags::CLIENT_INITIATED, !hdr.flags.contains(Flags::CLIENT_INITIATED)),
+        user_status: 0,
+        security_index: hdr.security_index,
+        cksum: 0,
+        service_id: hdr.service_id,
+    }
+}
+
+impl<E: Env, S: Security> Endpoint<E, S> {
+    /// Build `pkt` into the one-off queue. Dropped if memory is short or
+    /// the queue is full: every such packet is re-triggered by the peer.
+    pub(crate) fn queue_packet(&mut self, to: TransportAddr, hdr: &Header, pkt: &Packet<'_>) {
+        if self.queue.len() >= MAX_QUEUED {
+            return;
+        }
+        let Some(mut buf) = self.env.alloc_buf(encoded_bound(pkt)) else { return };
+        let Ok(len) = wire::encode(hdr, pkt, buf.as_mut()) else { return };
+        self.queue_seq += 1;
+        let _ = self.queue.insert(self.queue_seq, Queued { to, buf, len });
+    }
+
+    /// A serial for a packet sent outside any connection.
+    pub(crate) fn loose_serial(&mut self) -> u32 {
+        self.loose_serial = self.loose_serial.wrapping_add(1).max(1);
+        self.loose_serial
+    }
+
+    /// Answer `hdr` from `to` with an ABORT carrying `code`.
+    pub(crate) fn queue_abort_reply(&mut self, to: TransportAddr, hdr: &Header, code: u32) {
+        let serial = self.loose_serial();
+        let h = reply_header(hdr, serial);
+        self.queue_packet(to, &h, &Packet::Abort(code));
+    }
+
+    /// Answer `hdr` from `to` with BUSY.
+    pub(crate) fn queue_busy(&mut self, to: TransportAddr, hdr: &Header) {
+        let serial = self.loose_serial();
+        let h = reply_header(hdr, serial);
+        self.queue_packet(to, &h, &Packet::Busy);
+    }
+
+    /// Answer a VERSION request.
+    pub(crate) fn queue_version_reply(&mut self, to: TransportAddr, hdr: &Header) {
+        let mut s = [0u8; wire::VERSION_REPLY_LEN];
+        s[..VERSION_STRING.len()].copy_from_slice(VERSION_STRING);
+        let serial = self.loose_serial();
+        let h = reply_header(hdr, serial);
+        self.queue_packet(to, &h, &Packet::Version(wire::Version::Reply(&s)));
+    }
+
+    /// A header for a packet on connection `key`, channel `ch`.
+    pub(crate) fn conn_header(&mut self, key: ConnKey, ch: u32, call_number: u32) -> Option<Header> {
+        let conn = self.conns.get_mut(&key)?;
+        Some(Header {
+            epoch: key.epoch,
+            cid: key.cid | ch,
+            call_number,
+            seq: 0,
+            serial: conn.next_serial(),
+            flags: Flags::default().with(Flags::CLIENT_INITIATED, key.client),
+            user_status: 0,
+            security_index: conn.security_index,
+            cksum: 0,
+            service_id: conn.service_id,
+        })
+    }
+
+    /// (Re)send what the peer must hear about channel `ch`'s last call.
+    pub(crate) fn queue_final(&mut self, key: ConnKey, ch: usize, reason: AckReason) {
+        let Some(conn) = self.conns.get(&key) else { return };
+        let Some(chan) = conn.channels.get(ch) else { return };
+        let (number, fin) = match chan.last {
+            Some(f) => (chan.call_number, f),
+            None => return,
+        };
+        let Some(hdr) = self.conn_header(key, ch as u32, number) else { return };
+        match fin {
+            Final::Ack { last } => {
+                let ack = Ack {
+                    first_packet: last.wrapping_add(1),
+                    previous_packet: last,
+                    reason,
+                    trailer: Some(trailer(self.config.rx_window)),
+                    ..Ack::default()
+                };
+                self.queue_packet(key.peer, &hdr, &Packet::Ack(ack));
+            }
+            Final::Abort(code) => self.queue_packet(key.peer, &hdr, &Packet::Abort(code)),
+            Final::Quiet => {}
+        }
+    }
+
+    /// The next packet to send, written into `out` (at least
+    /// [`MAX_PACKET`] bytes). Returns the destination and length.
+    pub fn poll_transmit(&mut self, now: Instant, out: &mut [u8]) -> Option<(TransportAddr, usize)> {
+        while let Some(k) = self.queue.next_after(None) {
+            let q = self.queue.remove(&k)?;
+            if let (Some(dst), Some(src)) = (out.get_mut(..q.len), q.buf.as_ref().get(..q.len)) {
+                dst.copy_from_slice(src);
+                if let Some(p) = self.peers.get_mut(&q.to) {
+                    p.sent(now);
+                }
+                return Some((q.to, q.len));
+            }
+        }
+        // Round robin over the calls, starting after the last one served.
+        let start = self.tx_cursor;
+        let mut cur = start;
+        let mut wrapped = start.is_none();
+        loop {
+            let h = match self.calls.next_after(cur.as_ref()) {
+                Some(h) if wrapped && start.is_some_and(|s| h > s) => break,
+                Some(h) => h,
+                None if !wrapped => {
+                    wrapped = true;
+                    cur = None;
+                    continue;
+                }
+                None => break,
+            };
+            cur = Some(h);
+            let Some(tx) = self.calls.get(&h).and_then(|c| c.next_tx()) else { continue };
+            match self.build_call_packet(h, tx, now, out) {
+                Ok(Some(n)) => {
+                    self.tx_cursor = Some(h);
+                    return Some(n);
+                }
+                Ok(None) => {}
+                Err(code) => self.abort_call(h, code, super::error::EPROTO, now),
+            }
+        }
+        self.tx_cursor = None;
+        None
+    }
+
+    /// Frame `tx` for call `h` into `out`; fails with an abort code if the
+    /// security class refuses the data.
+    fn build_call_packet(
+        &mut self,
+        h: CallHandle,
+        tx: Tx,
+        now: Instant,
+        out: &mut [u8],
+    ) -> Result<Option<(TransportAddr, usize)>, u32> {
+        let Self { calls, conns, peers, sec, .. } = self;
+        let Some(call) = calls.get_mut(&h) else { return Ok(None) };
+        let Some(key) = call.conn else { return Ok(None) };
+        let Some(conn) = conns.get_mut(&key) else { return Ok(None) };
+        if !conn.secured {
+            return Ok(None);
+        }
+        let Some(peer) = peers.get_mut(&key.peer) else { return Ok(None) };
+        let Some((serial, n)) = frame(call, conn, sec, tx, out)? else { return Ok(None) };
+        call.on_sent(tx, serial, now, &peer.rtt);
+        peer.sent(now);
+        Ok(Some((key.peer, n)))
+    }
+}
+
+/// Encode `tx` of `call` on `conn` into `out`: returns the serial used and
+/// the length, `None` if it cannot be framed, or an abort code.
+fn frame<B: AsRef<[u8]> + AsMut<[u8]>, S: Security>(
+    call: &Call<B>,
+    conn: &mut Conn<S::Conn>,
+    sec: &mut S,
+    tx: Tx,
+    out: &mut [u8],
+) -> Result<Option<(u32, usize)>, u32> {
+    let key = conn.key;
+    let mut hdr = Header {
+        epoch: key.epoch,
+        cid: key.cid | u32::from(call.channel),
+        call_number: call.call_number,
+        seq: 0,
+        serial: 0,
+        flags: Flags::default().with(Flags::CLIENT_INITIATED, key.client),
+        user_status: 0,
+        security_index: conn.security_index,
+        cksum: 0,
+        service_id: conn.service_id,
+    };
+    match tx {
+        Tx::Data { seq, request_ack } => {
+            let Some(p) = call.tx.get(seq) else { return Ok(None) };
+            hdr.seq = seq;
+            hdr.flags = hdr.flags.with(Flags::LAST_PACKET, p.last).with(Flags::REQUEST_ACK, request_ack);
+            if call.probing && seq == 1 {
+                hdr.user_status = USERSTATUS_SERVICE_UPGRADE;
+            }
+            let (Some(plain), Some(body)) = (p.buf.as_ref().get(..p.len), out.get_mut(HEADER_LEN..)) else {
+                return Ok(None);
+            };
+            let id = PacketIdent { cid: hdr.cid, call_number: hdr.call_number, seq };
+            let (n, cksum) = sec.secure(&conn.sec, &id, plain, body)?;
+            hdr.serial = conn.next_serial();
+            hdr.cksum = cksum;
+            if hdr.encode(TYPE_DATA, out).is_err() {
+                return Ok(None);
+            }
+            Ok(Some((hdr.serial, HEADER_LEN + n)))
+        }
+        Tx::Ack { reason, serial } => {
+            let mut table = [0u8; 255];
+            let n = call.rx.sack_table(&mut table);
+            hdr.serial = conn.next_serial();
+            let ack = Ack {
+                buffer_space: 0,
+                max_skew: 0,
+                first_packet: call.rx.hard_ack().wrapping_add(1),
+                previous_packet: call.rx.top(),
+                serial,
+                reason,
+                acks: table.get(..n).unwrap_or(&[]),
+                trailer: Some(trailer(call.rx.window())),
+            };
+            match wire::encode(&hdr, &Packet::Ack(ack), out) {
+                Ok(len) => Ok(Some((hdr.serial, len))),
+                Err(_) => Ok(None),
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Round-trip time estimation and retransmission timeout (RFC 6298).
+//!
+//! Samples come from ACKs that name the serial of a packet we timed: a
+//! REQUESTED ACK answering a DATA packet sent with REQUEST_ACK, or a
+//! PING_RESPONSE answering our PING. One estimator lives in each peer, so
+//! all calls to the same address share what they learned.
+
+use core::time::Duration;
+
+/// RTO before any sample (RFC 6298 section 2.1).
+pub(crate) const INITIAL_RTO: Duration = Duration::from_secs(1);
+/// Lower bound of the RTO.
+pub(crate) const MIN_RTO: Duration = Duration::from_millis(200);
+/// Upper bound of the RTO, also the cap of the exponential backoff.
+pub(crate) const MAX_RTO: Duration = Duration::from_secs(120);
+
+/// Smoothed RTT state of one peer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RttEstimator {
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    rto: Duration,
+}
+
+impl Default for RttEstimator {
+    fn default() -> Self {
+        RttEstimator { srtt: None, rttvar: Duration::ZERO, rto: INITIAL_RTO }
+    }
+}
+
+impl RttEstimator {
+    /// Fold in one RTT measurement.
+    pub(crate) fn sample(&mut self, r: Duration) {
+        match self.srtt {
+            None => {
+                self.srtt = Some(r);
+                self.rttvar = r / 2;
+            }
+            Some(srtt) => {
+                let delta = if srtt > r { srtt - r } else { r - srtt };
+                self.rttvar = (self.rttvar * 3 + delta) / 4;
+                self.srtt = Some((srtt * 7 + r) / 8);
+            }
+        }
+        let srtt = self.srtt.unwrap_or(r);
+        // G (clock granularity) is 1 ns here: the caller's clock is exact.
+        let rto = srtt.saturating_add(self.rttvar.saturating_mul(4));
+        self.rto = rto.clamp(MIN_RTO, MAX_RTO);
+    }
+
+    /// The smoothed RTT, if any sample was taken.
+    pub(crate) fn srtt(&self) -> Option<Duration> {
+        self.srtt
+    }
+
+    /// Whether at least one sample was taken.
+    pub(crate) fn has_sample(&self) -> bool {
+        self.srtt.is_some()
+    }
+
+    /// The current RTO, before any per-call backoff.
+    pub(crate) fn rto(&self) -> Duration {
+        self.rto
+    }
+}
+
+/// The RTO after `backoff` consecutive expiries: doubled each time, capped.
+pub(crate) fn backed_off(rto: Duration, backoff: u32) -> Duration {
+    let factor = 1u32.checked_shl(backoff.min(16)).unwrap_or(u32::MAX);
+    rto.saturating_mul(factor).min(MAX_RTO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_sample_and_clamps() {
+        let mut e = RttEstimator::default();
+        assert_eq!(e.rto(), INITIAL_RTO);
+        assert!(!e.has_sample());
+        e.sample(Duration::from_millis(100));
+        // srtt 100, rttvar 50: rto = 300 ms.
+        assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
+        assert_eq!(e.rto(), Duration::from_millis(300));
+        for _ in 0..50 {
+            e.sample(Duration::from_millis(1));
+        }
+        assert_eq!(e.rto(), MIN_RTO);
+        e.sample(Duration::from_secs(1000));
+        assert_eq!(e.rto(), MAX_RTO);
+    }
+
+    #[test]
+    fn smoothing() {
+        let mut e = RttEstimator::default();
+        e.sample(Duration::from_millis(80));
+        e.sample(Duration::from_millis(160));
+        // rttvar = 3/4*40 + 1/4*80 = 50; srtt = 7/8*80 + 1/8*160 = 90.
+        assert_eq!(e.srtt(), Some(Duration::from_millis(90)));
+        assert_eq!(e.rto(), Duration::from_millis(290));
+    }
+
+    #[test]
+    fn backoff_caps() {
+        assert_eq!(backed_off(Duration::from_secs(1), 0), Duration::from_secs(1));
+        assert_eq!(backed_off(Duration::from_secs(1), 3), Duration::from_secs(8));
+        assert_eq!(backed_off(Duration::from_secs(1), 40), MAX_RTO);
+    }
+}

@@ -1,0 +1,134 @@
+//! The security hook: what a security class (rxkad, ...) plugs into.
+//!
+//! The engine knows nothing about keys or ciphers. It hands each DATA
+//! payload to [`Security::secure`] on the way out and to
+//! [`Security::verify`] on the way in, and drives the CHALLENGE/RESPONSE
+//! exchange on connections whose security index is not zero. Received bytes
+//! are passed read-only and the result is written into a buffer the engine
+//! owns: nothing is ever decrypted in place (CVE-2026-43500).
+
+use super::wire::HEADER_LEN;
+
+/// Connection identity a security class binds its checksums and tokens to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnIdent {
+    /// Connection epoch.
+    pub epoch: u32,
+    /// Connection id (channel bits clear).
+    pub cid: u32,
+    /// Service id of the connection.
+    pub service_id: u16,
+    /// Security index.
+    pub index: u8,
+    /// Security level asked for (client) or required minimum (server).
+    pub level: u32,
+    /// The caller's tag for the key (client) or keyring (server).
+    pub key: u64,
+}
+
+/// Per-packet inputs to the packet checksum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketIdent {
+    /// Full cid including the channel.
+    pub cid: u32,
+    /// Call number.
+    pub call_number: u32,
+    /// DATA sequence number.
+    pub seq: u32,
+}
+
+/// A security class. Errors are RxRPC abort codes (e.g. RXKADSEALEDINCON).
+pub trait Security {
+    /// What the class keeps per connection (session key, nonce, ...).
+    type Conn;
+
+    /// Set up a connection's state: a client connection about to send its
+    /// first packet, or a service connection created by a first DATA.
+    fn new_conn(&mut self, client: bool, id: &ConnIdent) -> Result<Self::Conn, u32>;
+
+    /// The largest plaintext that fits, secured, in `space` payload bytes.
+    fn max_plain(&self, index: u8, level: u32, space: usize) -> usize;
+
+    /// Secure `plain` into `out`; return the secured length and checksum.
+    fn secure(
+        &mut self,
+        conn: &Self::Conn,
+        pkt: &PacketIdent,
+        plain: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, u16), u32>;
+
+    /// Check and unseal `input` (read-only) into `out`; return the
+    /// plaintext length (at most `input.len()`).
+    fn verify(
+        &mut self,
+        conn: &Self::Conn,
+        pkt: &PacketIdent,
+        cksum: u16,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, u32>;
+
+    /// Server: write a CHALLENGE body into `out`.
+    fn issue_challenge(&mut self, conn: &mut Self::Conn, out: &mut [u8]) -> Result<usize, u32>;
+
+    /// Client: answer a CHALLENGE body with a RESPONSE body in `out`.
+    /// `calls` holds the channels' current call numbers.
+    fn respond(
+        &mut self,
+        conn: &mut Self::Conn,
+        challenge: &[u8],
+        calls: [u32; 4],
+        out: &mut [u8],
+    ) -> Result<usize, u32>;
+
+    /// Server: check a RESPONSE body; `Ok` secures the connection.
+    fn verify_response(&mut self, conn: &mut Self::Conn, response: &[u8]) -> Result<(), u32>;
+}
+
+/// Security index 0: no checksum, no encryption, no challenge.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullSecurity;
+
+impl Security for NullSecurity {
+    type Conn = ();
+
+    fn new_conn(&mut self, _client: bool, id: &ConnIdent) -> Result<(), u32> {
+        if id.index == 0 {
+            Ok(())
+        } else {
+            Err(super::wire::RX_INVALID_OPERATION)
+        }
+    }
+
+    fn max_plain(&self, _index: u8, _level: u32, space: usize) -> usize {
+        space
+    }
+
+    fn secure(&mut self, _: &(), _: &PacketIdent, plain: &[u8], out: &mut [u8]) -> Result<(usize, u16), u32> {
+        let dst = out.get_mut(..plain.len()).ok_or(super::wire::RX_PROTOCOL_ERROR)?;
+        dst.copy_from_slice(plain);
+        Ok((plain.len(), 0))
+    }
+
+    fn verify(&mut self, _: &(), _: &PacketIdent, _: u16, input: &[u8], out: &mut [u8]) -> Result<usize, u32> {
+        let dst = out.get_mut(..input.len()).ok_or(super::wire::RX_PROTOCOL_ERROR)?;
+        dst.copy_from_slice(input);
+        Ok(input.len())
+    }
+
+    fn issue_challenge(&mut self, _: &mut (), _: &mut [u8]) -> Result<usize, u32> {
+        Err(super::wire::RX_INVALID_OPERATION)
+    }
+
+    fn respond(&mut self, _: &mut (), _: &[u8], _: [u32; 4], _: &mut [u8]) -> Result<usize, u32> {
+        Err(super::wire::RX_INVALID_OPERATION)
+    }
+
+    fn verify_response(&mut self, _: &mut (), _: &[u8]) -> Result<(), u32> {
+        Err(super::wire::RX_INVALID_OPERATION)
+    }
+}
+
+/// Largest DATA payload on the wire before jumbo packets: 1412 bytes.
+pub(crate) const WIRE_PAYLOAD: usize = 1440 - HEADER_LEN;

@@ -1,0 +1,38 @@
+//! Time as the caller supplies it.
+//!
+//! The engine has no clock: every entry point takes `now`, and deadlines come
+//! back out as [`Instant`]s for the caller to arm a timer with.
+
+use core::time::Duration;
+
+/// A point in time, in nanoseconds since an origin of the caller's choice.
+///
+/// The kernel glue uses `ktime_get()`; the simulator uses a counter. Only
+/// differences matter, so any monotonic origin works.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant(pub u64);
+
+impl Instant {
+    /// This instant plus `d`, saturating far in the future instead of wrapping.
+    pub fn after(self, d: Duration) -> Instant {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        Instant(self.0.saturating_add(ns))
+    }
+
+    /// Time elapsed from `earlier` to `self`, zero if `earlier` is later.
+    pub fn since(self, earlier: Instant) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saturates() {
+        assert_eq!(Instant(u64::MAX - 1).after(Duration::from_secs(1)), Instant(u64::MAX));
+        assert_eq!(Instant(5).since(Instant(9)), Duration::ZERO);
+        assert_eq!(Instant(9).since(Instant(5)), Duration::from_nanos(4));
+    }
+}

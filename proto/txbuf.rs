@@ -1,0 +1,482 @@
+//! The Tx side of a call: packetised data retained until hard-ACKed.
+//!
+//! Data handed in by the caller is cut into packets of `max_payload` bytes
+//! and kept in a ring indexed by sequence number until the peer hard-ACKs
+//! it. A packet that is not full stays open while the caller says more data
+//! follows, so small writes do not turn into small packets.
+
+use super::time::Instant;
+
+/// Ring size; at most `RING - 1` packets are held at once.
+pub(crate) const RING: usize = 256;
+
+/// One queued DATA packet.
+#[derive(Debug)]
+pub(crate) struct TxPacket<B> {
+    pub(crate) buf: B,
+    pub(crate) len: usize,
+    /// Carries LAST_PACKET.
+    pub(crate) last: bool,
+    /// No more data will be added (full, or the caller ended the phase).
+    sealed: bool,
+    /// Time of the latest transmission.
+    pub(crate) sent_at: Option<Instant>,
+    /// Serial of the latest transmission.
+    pub(crate) serial: u32,
+    /// The peer holds it (soft-ACK) as of the latest ACK.
+    pub(crate) sacked: bool,
+    /// Marked for retransmission.
+    pub(crate) resend: bool,
+}
+
+/// Result of folding an ACK's acknowledgements into the Tx queue.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AckOutcome {
+    /// Packets newly hard- or soft-ACKed.
+    pub(crate) newly_acked: u32,
+    /// The hard-ACK point moved.
+    pub(crate) hard_advanced: bool,
+    /// The table reports at least one NACK.
+    pub(crate) has_nacks: bool,
+}
+
+/// Why data could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxError {
+    /// No buffer could be allocated.
+    NoMemory,
+}
+
+/// The Tx queue of one phase.
+#[derive(Debug)]
+pub(crate) struct TxBuf<B> {
+    ring: [Option<TxPacket<B>>; RING],
+    /// Highest sequence hard-ACKed (0: none).
+    hard_ack: u32,
+    /// Highest sequence queued, sealed or open.
+    top: u32,
+    /// Highest sequence transmitted at least once.
+    sent_top: u32,
+    /// LAST_PACKET has been queued.
+    ended: bool,
+    max_payload: usize,
+}
+
+fn slot(seq: u32) -> usize {
+    seq as usize % RING
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
+    /// An empty queue cutting packets of `max_payload` bytes.
+    pub(crate) fn new(max_payload: usize) -> Self {
+        TxBuf {
+            ring: core::array::from_fn(|_| None),
+            hard_ack: 0,
+            top: 0,
+            sent_top: 0,
+            ended: false,
+            max_payload: max_payload.max(1),
+        }
+    }
+
+    /// Highest hard-ACKed sequence.
+    pub(crate) fn hard_ack(&self) -> u32 {
+        self.hard_ack
+    }
+
+    /// Highest sequence transmitted.
+    pub(crate) fn sent_top(&self) -> u32 {
+        self.sent_top
+    }
+
+    /// Whether LAST_PACKET is queued.
+    pub(crate) fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Whether everything up to the last packet was hard-ACKed.
+    pub(crate) fn all_hard_acked(&self) -> bool {
+        self.ended && self.hard_ack == self.top
+    }
+
+    /// Whether the last packet has been transmitted at least once.
+    pub(crate) fn all_sent(&self) -> bool {
+        self.ended && self.sent_top == self.top
+    }
+
+    /// Packets sent and neither hard- nor soft-ACKed.
+    pub(crate) fn in_flight(&self) -> u32 {
+        let mut n = 0;
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_le(seq, self.sent_top) {
+            if let Some(p) = &self.ring[slot(seq)] {
+                if !p.sacked {
+                    n += 1;
+                }
+            }
+            seq = seq.wrapping_add(1);
+        }
+        n
+    }
+
+    /// Whether a new packet can be opened now.
+    pub(crate) fn has_space(&self) -> bool {
+        self.top.wrapping_sub(self.hard_ack) < (RING - 1) as u32
+    }
+
+    /// Queue as much of `data` as fits; `more` says whether the caller will
+    /// add data after this. Returns the bytes accepted; the phase ends once
+    /// all of a `more == false` write was accepted.
+    pub(crate) fn write<F>(&mut self, data: &[u8], more: bool, mut alloc: F) -> Result<usize, TxError>
+    where
+        F: FnMut(usize) -> Option<B>,
+    {
+        if self.ended {
+            return Ok(0);
+        }
+        let mut done = 0;
+        loop {
+            let open = self.open_packet_room();
+            if done == data.len() {
+                break;
+            }
+            if open == 0 {
+                if !self.has_space() {
+                    return Ok(done);
+                }
+                if let Some(p) = self.ring[slot(self.top)].as_mut() {
+                    if self.top != 0 {
+                        p.sealed = true;
+                    }
+                }
+                let Some(buf) = alloc(self.max_payload) else {
+                    return if done == 0 { Err(TxError::NoMemory) } else { Ok(done) };
+                };
+                self.top = self.top.wrapping_add(1);
+                self.ring[slot(self.top)] = Some(TxPacket {
+                    buf,
+                    len: 0,
+                    last: false,
+                    sealed: false,
+                    sent_at: None,
+                    serial: 0,
+                    sacked: false,
+                    resend: false,
+                });
+                continue;
+            }
+            let Some(p) = self.ring[slot(self.top)].as_mut() else { break };
+            let n = open.min(data.len() - done);
+            let dst = p.buf.as_mut();
+            if let (Some(d), Some(s)) = (dst.get_mut(p.len..p.len + n), data.get(done..done + n)) {
+                d.copy_from_slice(s);
+            }
+            p.len += n;
+            done += n;
+        }
+        if !more {
+            // End of phase: seal the open packet as the last, or queue an
+            // empty last packet if there is none open (an empty phase).
+            let open_exists = self.top != 0
+                && self.ring[slot(self.top)].as_ref().is_some_and(|p| !p.sealed);
+            if !open_exists {
+                if !self.has_space() {
+                    return Ok(done);
+                }
+                let Some(buf) = alloc(self.max_payload) else {
+                    return if done == 0 { Err(TxError::NoMemory) } else { Ok(done) };
+                };
+                self.top = self.top.wrapping_add(1);
+                self.ring[slot(self.top)] = Some(TxPacket {
+                    buf,
+                    len: 0,
+                    last: false,
+                    sealed: false,
+                    sent_at: None,
+                    serial: 0,
+                    sacked: false,
+                    resend: false,
+                });
+            }
+            if let Some(p) = self.ring[slot(self.top)].as_mut() {
+                p.sealed = true;
+                p.last = true;
+            }
+            self.ended = true;
+        }
+        Ok(done)
+    }
+
+    /// Room left in the open packet (0 if none is open).
+    fn open_packet_room(&self) -> usize {
+        if self.top == 0 || self.top == self.hard_ack {
+            return 0;
+        }
+        match &self.ring[slot(self.top)] {
+            Some(p) if !p.sealed => self.max_payload.saturating_sub(p.len),
+            _ => 0,
+        }
+    }
+
+    /// The next packet to transmit within a window of `window` packets
+    /// above the hard-ACK point: the lowest one marked for resend, else the
+    /// next never-sent sealed one.
+    pub(crate) fn next_to_send(&self, window: u32) -> Option<u32> {
+        let limit = self.hard_ack.wrapping_add(window);
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_le(seq, self.sent_top) && seq_le(seq, limit) {
+            if self.ring[slot(seq)].as_ref().is_some_and(|p| p.resend) {
+                return Some(seq);
+            }
+            seq = seq.wrapping_add(1);
+        }
+        let next = self.sent_top.wrapping_add(1);
+        if seq_le(next, self.top) && seq_le(next, limit) {
+            if let Some(p) = &self.ring[slot(next)] {
+                if p.sealed {
+                    return Some(next);
+                }
+            }
+        }
+        None
+    }
+
+    /// The packet with sequence `seq`, if held.
+    pub(crate) fn get(&self, seq: u32) -> Option<&TxPacket<B>> {
+        if seq_le(seq, self.hard_ack) || !seq_le(seq, self.top) {
+            return None;
+        }
+        self.ring[slot(seq)].as_ref()
+    }
+
+    /// Record a transmission of `seq` with `serial` at `now`.
+    pub(crate) fn mark_sent(&mut self, seq: u32, serial: u32, now: Instant) {
+        if self.get(seq).is_none() {
+            return;
+        }
+        if let Some(p) = self.ring[slot(seq)].as_mut() {
+            p.sent_at = Some(now);
+            p.serial = serial;
+            p.resend = false;
+        }
+        if seq_le(self.sent_top.wrapping_add(1), seq) {
+            self.sent_top = seq;
+        }
+    }
+
+    /// Fold in an ACK: everything before `first` is hard-ACKed and
+    /// `acks[i]` (1 ACK, 0 NACK) covers `first + i`. The caller has checked
+    /// that `first - 1` does not exceed what was sent.
+    pub(crate) fn on_ack(&mut self, first: u32, acks: &[u8]) -> AckOutcome {
+        let mut out = AckOutcome::default();
+        let new_hard = first.wrapping_sub(1);
+        while seq_lt(self.hard_ack, new_hard) && seq_lt(self.hard_ack, self.sent_top) {
+            self.hard_ack = self.hard_ack.wrapping_add(1);
+            if let Some(p) = self.ring[slot(self.hard_ack)].take() {
+                if !p.sacked {
+                    out.newly_acked += 1;
+                }
+            }
+            out.hard_advanced = true;
+        }
+        for (i, a) in acks.iter().enumerate() {
+            let seq = first.wrapping_add(i as u32);
+            if !seq_le(seq, self.sent_top) || seq_le(seq, self.hard_ack) {
+                continue;
+            }
+            if let Some(p) = self.ring[slot(seq)].as_mut() {
+                let acked = *a == 1;
+                if acked && !p.sacked {
+                    out.newly_acked += 1;
+                    p.resend = false;
+                }
+                if !acked {
+                    out.has_nacks = true;
+                }
+                p.sacked = acked;
+            }
+        }
+        out
+    }
+
+    /// Hard-ACK everything sent (reply DATA or ACKALL received).
+    pub(crate) fn ack_all(&mut self) {
+        let top = self.sent_top;
+        while seq_lt(self.hard_ack, top) {
+            self.hard_ack = self.hard_ack.wrapping_add(1);
+            self.ring[slot(self.hard_ack)] = None;
+        }
+    }
+
+    /// Mark for resend every NACKed packet below a soft-ACKed one that was
+    /// last sent before `before` (it was lost, not merely in flight).
+    /// Returns how many were marked.
+    pub(crate) fn mark_lost(&mut self, before: Instant) -> u32 {
+        let mut highest_sacked = None;
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_le(seq, self.sent_top) {
+            if self.ring[slot(seq)].as_ref().is_some_and(|p| p.sacked) {
+                highest_sacked = Some(seq);
+            }
+            seq = seq.wrapping_add(1);
+        }
+        let Some(hi) = highest_sacked else { return 0 };
+        let mut n = 0;
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_lt(seq, hi) {
+            if let Some(p) = self.ring[slot(seq)].as_mut() {
+                if !p.sacked && !p.resend && p.sent_at.is_some_and(|t| t < before) {
+                    p.resend = true;
+                    n += 1;
+                }
+            }
+            seq = seq.wrapping_add(1);
+        }
+        n
+    }
+
+    /// Mark packet `seq` for resend if it is held and was sent.
+    pub(crate) fn mark_resend(&mut self, seq: u32) {
+        if seq_le(seq, self.sent_top) && self.get(seq).is_some() {
+            if let Some(p) = self.ring[slot(seq)].as_mut() {
+                p.resend = true;
+            }
+        }
+    }
+
+    /// Mark the first unacknowledged sent packet for resend.
+    pub(crate) fn mark_first_unacked(&mut self) -> bool {
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_le(seq, self.sent_top) {
+            if let Some(p) = self.ring[slot(seq)].as_mut() {
+                if !p.sacked {
+                    p.resend = true;
+                    return true;
+                }
+            }
+            seq = seq.wrapping_add(1);
+        }
+        false
+    }
+
+    /// Retransmission timeout: mark every sent, unacknowledged packet for
+    /// resend. Returns whether any was.
+    pub(crate) fn mark_all_unacked(&mut self) -> bool {
+        let mut any = false;
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_le(seq, self.sent_top) {
+            if let Some(p) = self.ring[slot(seq)].as_mut() {
+                if !p.sacked {
+                    p.resend = true;
+                    any = true;
+                }
+            }
+            seq = seq.wrapping_add(1);
+        }
+        any
+    }
+
+    /// Drop every buffer (the call completed).
+    pub(crate) fn clear(&mut self) {
+        for s in self.ring.iter_mut() {
+            *s = None;
+        }
+        self.hard_ack = self.top;
+    }
+}
+
+/// `a <= b` in sequence space.
+pub(crate) fn seq_le(a: u32, b: u32) -> bool {
+    b.wrapping_sub(a) as i32 >= 0
+}
+
+/// `a < b` in sequence space.
+pub(crate) fn seq_lt(a: u32, b: u32) -> bool {
+    (b.wrapping_sub(a) as i32) > 0
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn alloc(n: usize) -> Option<Vec<u8>> {
+        Some(vec![0; n])
+    }
+
+    #[test]
+    fn packetises_and_holds_open_packet() {
+        let mut t = TxBuf::<Vec<u8>>::new(10);
+        assert_eq!(t.write(&[1; 25], true, alloc), Ok(25));
+        // Packets 1 and 2 sealed, 3 open with 5 bytes.
+        assert_eq!(t.next_to_send(8), Some(1));
+        t.mark_sent(1, 1, Instant(0));
+        assert_eq!(t.next_to_send(8), Some(2));
+        t.mark_sent(2, 2, Instant(0));
+        assert_eq!(t.next_to_send(8), None);
+        assert_eq!(t.write(&[2; 5], false, alloc), Ok(5));
+        let p = t.get(3).unwrap();
+        assert_eq!((p.len, p.last), (10, true));
+        assert!(t.ended());
+        assert_eq!(t.write(&[2; 5], false, alloc), Ok(0));
+    }
+
+    #[test]
+    fn exact_fill_then_end_adds_no_empty_packet() {
+        let mut t = TxBuf::<Vec<u8>>::new(10);
+        t.write(&[1; 10], true, alloc).unwrap();
+        t.write(&[], false, alloc).unwrap();
+        assert!(t.get(1).unwrap().last);
+        assert!(t.get(2).is_none());
+        let mut e = TxBuf::<Vec<u8>>::new(10);
+        e.write(&[], false, alloc).unwrap();
+        assert_eq!(e.get(1).map(|p| (p.len, p.last)), Some((0, true)));
+    }
+
+    #[test]
+    fn window_acks_and_resend() {
+        let mut t = TxBuf::<Vec<u8>>::new(1);
+        t.write(&[0; 6], false, alloc).unwrap();
+        for s in 1..=4 {
+            assert_eq!(t.next_to_send(4), Some(s));
+            t.mark_sent(s, s, Instant(1));
+        }
+        assert_eq!(t.next_to_send(4), None);
+        assert_eq!(t.in_flight(), 4);
+        // Hard-ACK 1, NACK 2, ACK 3..4.
+        let o = t.on_ack(2, &[0, 1, 1]);
+        assert_eq!(o, AckOutcome { newly_acked: 3, hard_advanced: true, has_nacks: true });
+        assert_eq!(t.mark_lost(Instant(2)), 1);
+        assert_eq!(t.next_to_send(4), Some(2));
+        t.mark_sent(2, 9, Instant(3));
+        assert_eq!(t.next_to_send(4), Some(5));
+        t.on_ack(5, &[]);
+        assert_eq!(t.hard_ack(), 4);
+        assert!(t.mark_all_unacked() == false);
+        t.mark_sent(5, 10, Instant(4));
+        t.mark_sent(6, 11, Instant(4));
+        assert!(t.all_sent());
+        t.ack_all();
+        assert!(t.all_hard_acked());
+    }
+
+    #[test]
+    fn queue_limit_and_no_memory() {
+        let mut t = TxBuf::<Vec<u8>>::new(1);
+        assert_eq!(t.write(&[0; 400], true, alloc), Ok(RING - 1));
+        let mut u = TxBuf::<Vec<u8>>::new(1);
+        assert_eq!(u.write(&[0; 4], true, |_| None), Err(TxError::NoMemory));
+    }
+
+    #[test]
+    fn acks_beyond_sent_are_ignored() {
+        let mut t = TxBuf::<Vec<u8>>::new(1);
+        t.write(&[0; 3], false, alloc).unwrap();
+        t.mark_sent(1, 1, Instant(0));
+        let o = t.on_ack(3, &[1, 1]);
+        assert_eq!(t.hard_ack(), 1);
+        assert_eq!(o.newly_acked, 1);
+    }
+}

@@ -1,0 +1,169 @@
+//! DATA packets, including jumbo packets that pack several subpackets.
+//!
+//! A jumbo is laid out as: header, payload 0, {flags, pad, cksum}, payload 1,
+//! ... Each secondary header describes the subpacket after it, which also
+//! has seq and serial one higher than the one before. Every subpacket that
+//! is followed by another has JUMBO set and exactly [`JUMBO_DATALEN`] bytes.
+
+use super::bytes::{Reader, Writer};
+use super::{Flags, Header, WireError, JUMBO_DATALEN, MAX_JUMBO, TYPE_DATA};
+
+/// The body of a DATA packet: one or more subpackets, kept as raw bytes so
+/// that re-encoding is exact. Use [`Data::subpackets`] to read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Data<'a> {
+    body: &'a [u8],
+}
+
+/// One subpacket of a DATA packet, with the header fields that apply to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subpacket<'a> {
+    /// Sequence number of this subpacket.
+    pub seq: u32,
+    /// Serial number of this subpacket.
+    pub serial: u32,
+    /// Flags of this subpacket (JUMBO if another one follows).
+    pub flags: Flags,
+    /// Security checksum of this subpacket.
+    pub cksum: u16,
+    /// Payload, still secured if the connection uses security.
+    pub payload: &'a [u8],
+}
+
+/// A subpacket after the first, for [`encode_jumbo`]: the fields its
+/// secondary header carries, and its payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JumboPart<'a> {
+    /// Flags for this subpacket; the encoder sets JUMBO as needed.
+    pub flags: Flags,
+    /// Security checksum for this subpacket.
+    pub cksum: u16,
+    /// Payload: [`JUMBO_DATALEN`] bytes unless this is the last part.
+    pub payload: &'a [u8],
+}
+
+impl<'a> Data<'a> {
+    /// Wraps a DATA body for [`super::encode`], which checks it against the
+    /// header's JUMBO flag.
+    pub fn new(body: &'a [u8]) -> Self {
+        Self { body }
+    }
+
+    pub(super) fn decode(hdr: &Header, body: &'a [u8]) -> Result<Self, WireError> {
+        let data = Self { body };
+        data.check(hdr)?;
+        Ok(data)
+    }
+
+    /// Fails with `BadJumbo` unless the body splits cleanly under `hdr`.
+    pub(super) fn check(&self, hdr: &Header) -> Result<(), WireError> {
+        let mut parts = self.subpackets(hdr);
+        while parts.step()?.is_some() {}
+        Ok(())
+    }
+
+    /// The raw body: every subpacket with its secondary headers.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Iterates over the subpackets. `hdr` must be the header this body was
+    /// decoded with (it gives the first subpacket's seq, serial, flags and
+    /// cksum); given another, iteration stops at the first inconsistency.
+    pub fn subpackets(&self, hdr: &Header) -> Subpackets<'a> {
+        Subpackets {
+            next: Some(Subpacket {
+                seq: hdr.seq,
+                serial: hdr.serial,
+                flags: hdr.flags,
+                cksum: hdr.cksum,
+                payload: &[],
+            }),
+            rest: Reader::new(self.body),
+            count: 0,
+        }
+    }
+}
+
+/// Iterator over the subpackets of a DATA packet, from [`Data::subpackets`].
+#[derive(Clone)]
+pub struct Subpackets<'a> {
+    /// Header fields of the next subpacket; `None` once done.
+    next: Option<Subpacket<'a>>,
+    rest: Reader<'a>,
+    count: usize,
+}
+
+impl<'a> Subpackets<'a> {
+    /// Yields the next subpacket, rejecting what the C receive path rejects:
+    /// a JUMBO subpacket that is short or has LAST_PACKET, or too many.
+    fn step(&mut self) -> Result<Option<Subpacket<'a>>, WireError> {
+        let Some(mut cur) = self.next.take() else {
+            return Ok(None);
+        };
+        if !cur.flags.contains(Flags::JUMBO) {
+            cur.payload = self.rest.rest();
+            return Ok(Some(cur));
+        }
+        self.count += 1;
+        if self.count >= MAX_JUMBO || cur.flags.contains(Flags::LAST_PACKET) {
+            return Err(WireError::BadJumbo);
+        }
+        let bad = |_| WireError::BadJumbo;
+        cur.payload = self.rest.take(JUMBO_DATALEN).map_err(bad)?;
+        let flags = Flags::from_bits(self.rest.u8().map_err(bad)?);
+        self.rest.u8().map_err(bad)?;
+        let cksum = self.rest.u16().map_err(bad)?;
+        self.next = Some(Subpacket {
+            seq: cur.seq.wrapping_add(1),
+            serial: cur.serial.wrapping_add(1),
+            flags,
+            cksum,
+            payload: &[],
+        });
+        Ok(Some(cur))
+    }
+}
+
+impl<'a> Iterator for Subpackets<'a> {
+    type Item = Subpacket<'a>;
+
+    fn next(&mut self) -> Option<Subpacket<'a>> {
+        self.step().ok().flatten()
+    }
+}
+
+/// Builds a DATA packet from `first` (described by `hdr`) and the subpackets
+/// that follow it; returns the length written. JUMBO is set on every
+/// subpacket but the last and cleared on the last. Fails with `BadJumbo` on
+/// more than [`MAX_JUMBO`] subpackets, a non-final one that is not exactly
+/// [`JUMBO_DATALEN`] long or that has LAST_PACKET.
+pub fn encode_jumbo(
+    hdr: &Header,
+    first: &[u8],
+    rest: &[JumboPart<'_>],
+    out: &mut [u8],
+) -> Result<usize, WireError> {
+    if rest.len() >= MAX_JUMBO {
+        return Err(WireError::BadJumbo);
+    }
+    let mut w = Writer::new(out);
+    let mut head = *hdr;
+    head.flags = hdr.flags.with(Flags::JUMBO, !rest.is_empty());
+    head.write(TYPE_DATA, &mut w)?;
+    let mut prev = (head.flags, first);
+    for (i, part) in rest.iter().enumerate() {
+        let (flags, payload) = prev;
+        if payload.len() != JUMBO_DATALEN || flags.contains(Flags::LAST_PACKET) {
+            return Err(WireError::BadJumbo);
+        }
+        w.put(payload)?;
+        let flags = part.flags.with(Flags::JUMBO, i + 1 < rest.len());
+        w.u8(flags.bits())?;
+        w.u8(0)?;
+        w.u16(part.cksum)?;
+        prev = (flags, part.payload);
+    }
+    w.put(prev.1)?;
+    Ok(w.written())
+}
