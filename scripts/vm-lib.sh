@@ -20,6 +20,7 @@ vm_image() {
 	fi
 	depmod -b "$root" "$krel"
 	cp -a "$selftests"/. "$root/tests/"
+	cp "$top/scripts/guest-demo.sh" "$root/tests/demo.sh"
 	cp "$top/scripts/guest-init.sh" "$root/init"; chmod 755 "$root/init"
 	printf 'impl=%s\nmode=%s\n' "$impl" "$mode" > "$root/etc/rxrpc-test.conf"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initramfs.gz"

@@ -32,37 +32,46 @@ static void set_addr(struct sockaddr_rxrpc *srx, const char *addr, int port, int
 	inet_pton(AF_INET, addr, &srx->transport.sin.sin_addr);
 }
 
-/* Sends one message on a call: data plus the call ID and extra cmsgs. */
+/*
+ * Sends one message on a call: data, the call ID, and optionally a
+ * dataless command cmsg (CHARGE_ACCEPT, EXCLUSIVE_CALL, UPGRADE_SERVICE).
+ */
 static int send_on_call(int fd, unsigned long id, struct sockaddr_rxrpc *to,
-			const void *data, size_t len, int cmsg_type, int flags)
+			const void *data, size_t len, int command, int flags)
 {
-	char control[CMSG_SPACE(sizeof(id)) * 2] = { 0 };
+	union {
+		char buf[CMSG_SPACE(sizeof(id)) + CMSG_SPACE(0)];
+		struct cmsghdr align;
+	} control;
 	struct iovec iov = { (void *)data, len };
 	struct msghdr msg = {
 		.msg_name = to, .msg_namelen = to ? sizeof(*to) : 0,
 		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control, .msg_controllen = CMSG_SPACE(sizeof(id)),
+		.msg_control = control.buf,
+		.msg_controllen = CMSG_SPACE(sizeof(id)) + (command ? CMSG_SPACE(0) : 0),
 	};
 	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
 
+	memset(&control, 0, sizeof(control));
 	cmsg->cmsg_level = SOL_RXRPC;
 	cmsg->cmsg_type = RXRPC_USER_CALL_ID;
 	cmsg->cmsg_len = CMSG_LEN(sizeof(id));
 	memcpy(CMSG_DATA(cmsg), &id, sizeof(id));
-	if (cmsg_type) {
+	if (command) {
 		cmsg = CMSG_NXTHDR(&msg, cmsg);
 		cmsg->cmsg_level = SOL_RXRPC;
-		cmsg->cmsg_type = cmsg_type;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(id));
-		memcpy(CMSG_DATA(cmsg), &id, sizeof(id));
-		msg.msg_controllen += CMSG_SPACE(sizeof(id));
+		cmsg->cmsg_type = command;
+		cmsg->cmsg_len = CMSG_LEN(0);
 	}
 	return sendmsg(fd, &msg, flags);
 }
 
-/* Receives on any call: returns bytes, sets *id, *flags, *final_ack and *abort. */
+/*
+ * Receives on any call: returns bytes, sets *id, *flags, *final_ack, and
+ * *error to a description of a terminal error (abort, busy, net/local error).
+ */
 static int receive(int fd, void *buf, size_t len, unsigned long *id, int *flags,
-		   int *final_ack, unsigned int *abort_code)
+		   int *final_ack, char *error, size_t error_len)
 {
 	char control[256];
 	struct iovec iov = { buf, len };
@@ -77,7 +86,7 @@ static int receive(int fd, void *buf, size_t len, unsigned long *id, int *flags,
 		return n;
 	*flags = msg.msg_flags;
 	*final_ack = 0;
-	*abort_code = 0;
+	*error = 0;
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
 		if (cmsg->cmsg_level != SOL_RXRPC)
 			continue;
@@ -86,7 +95,13 @@ static int receive(int fd, void *buf, size_t len, unsigned long *id, int *flags,
 		else if (cmsg->cmsg_type == RXRPC_ACK)
 			*final_ack = 1;
 		else if (cmsg->cmsg_type == RXRPC_ABORT)
-			memcpy(abort_code, CMSG_DATA(cmsg), sizeof(*abort_code));
+			snprintf(error, error_len, "aborted with code %d", *(int *)CMSG_DATA(cmsg));
+		else if (cmsg->cmsg_type == RXRPC_BUSY)
+			snprintf(error, error_len, "server busy");
+		else if (cmsg->cmsg_type == RXRPC_NET_ERROR)
+			snprintf(error, error_len, "network error: %s", strerror(*(int *)CMSG_DATA(cmsg)));
+		else if (cmsg->cmsg_type == RXRPC_LOCAL_ERROR)
+			snprintf(error, error_len, "local error: %s", strerror(*(int *)CMSG_DATA(cmsg)));
 	}
 	return n;
 }
@@ -98,7 +113,7 @@ static int server(int port, int service, int count)
 	char req[1024], reply[1100];
 	unsigned long id, next_id = 1;
 	int done = 0, flags, ack;
-	unsigned int abort_code;
+	char error[128];
 	size_t got = 0;
 
 	if (fd < 0)
@@ -111,15 +126,15 @@ static int server(int port, int service, int count)
 	if (send_on_call(fd, next_id++, NULL, NULL, 0, RXRPC_CHARGE_ACCEPT, 0) < 0)
 		return fail("charge");
 	printf("server: listening on UDP %d, service %d\n", port, service);
-	fflush(stdout);
 
 	while (done < count) {
-		int n = receive(fd, req + got, sizeof(req) - 1 - got, &id, &flags, &ack, &abort_code);
+		int n = receive(fd, req + got, sizeof(req) - 1 - got, &id, &flags, &ack,
+				error, sizeof(error));
 
 		if (n < 0)
 			return fail("recvmsg");
-		if (ack || abort_code) {
-			printf("server: call %lu %s\n", id, ack ? "complete (final ACK)" : "aborted");
+		if (ack || *error) {
+			printf("server: call %lu %s\n", id, ack ? "complete (final ACK)" : error);
 			done++;
 			got = 0;
 			continue;
@@ -148,7 +163,7 @@ static int client(const char *addr, int port, int service, const char *text)
 	char reply[1100];
 	unsigned long id;
 	int flags, ack, n;
-	unsigned int abort_code;
+	char error[128];
 	size_t got = 0;
 
 	if (fd < 0)
@@ -157,13 +172,14 @@ static int client(const char *addr, int port, int service, const char *text)
 	if (send_on_call(fd, 1, &srx, text, strlen(text), 0, 0) < 0)
 		return fail("sendmsg");
 	do {
-		n = receive(fd, reply + got, sizeof(reply) - 1 - got, &id, &flags, &ack, &abort_code);
+		n = receive(fd, reply + got, sizeof(reply) - 1 - got, &id, &flags, &ack,
+			    error, sizeof(error));
 		if (n < 0)
 			return fail("recvmsg");
 		got += n;
 	} while (!(flags & MSG_EOR));
-	if (abort_code) {
-		fprintf(stderr, "client: call aborted with code %d\n", (int)abort_code);
+	if (*error) {
+		fprintf(stderr, "client: call failed: %s\n", error);
 		return 1;
 	}
 	reply[got] = 0;
@@ -174,6 +190,7 @@ static int client(const char *addr, int port, int service, const char *text)
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc >= 4 && !strcmp(argv[1], "server"))
 		return server(atoi(argv[2]), atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 1);
 	if (argc == 6 && !strcmp(argv[1], "client"))
