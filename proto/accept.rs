@@ -28,6 +28,9 @@ pub struct ServiceConfig {
     pub upgrade: Option<(u16, u16)>,
     /// Accept queue limit; 0: not listening (incoming calls get BUSY).
     pub backlog: u32,
+    /// Only charged user ids take calls; others get BUSY at once (the
+    /// Linux 6.12 behaviour) instead of waiting for `accept_next`.
+    pub charge_only: bool,
     /// Lowest security index accepted (0 accepts unsecured calls).
     pub min_security_index: u8,
     /// The caller's tag of the server keyring, passed to the security hook.
@@ -94,6 +97,8 @@ pub(crate) enum Reject {
     Busy,
     /// Abort the call with this code.
     Abort(u32),
+    /// Say nothing.
+    Drop,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -179,7 +184,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         let cfg = self.service.config;
         if !self.service.serves(hdr.service_id) {
-            return Err(Reject::Abort(RX_INVALID_OPERATION));
+            return Err(if hdr.seq == 1 { Reject::Abort(RX_INVALID_OPERATION) } else { Reject::Drop });
         }
         if hdr.security_index < cfg.min_security_index {
             return Err(Reject::Abort(RX_INVALID_OPERATION));
@@ -202,7 +207,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         let sec = self.sec.new_conn(false, &ident).map_err(Reject::Abort)?;
         let conn = Conn::new(key, service_id, hdr.security_index, sec);
-        self.ensure_peer(key.peer).map_err(|_| Reject::Busy)?;
+        self.ensure_peer(key.peer).map_err(|()| Reject::Busy)?;
         if self.conns.insert(key, conn).is_err() {
             self.peer_maybe_idle(key.peer, now);
             return Err(Reject::Busy);
@@ -221,7 +226,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Reject::Busy);
         }
         let charged = self.charges.len > 0;
-        if !charged && self.service.queued >= cfg.backlog {
+        if !charged && (cfg.charge_only || self.service.queued >= cfg.backlog) {
             return Err(Reject::Busy);
         }
         let Some(conn) = self.conns.get(&key) else { return Err(Reject::Busy) };

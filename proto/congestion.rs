@@ -54,10 +54,11 @@ impl Default for Congestion {
 impl Congestion {
     /// The number of packets that may be in flight now.
     pub(crate) fn window(&self) -> u32 {
-        self.cwnd.min(self.peer_rwind).min(MAX_TX_WINDOW).max(1)
+        self.cwnd.min(self.peer_rwind).clamp(1, MAX_TX_WINDOW)
     }
 
     /// The congestion window alone.
+    #[cfg(test)]
     pub(crate) fn cwnd(&self) -> u32 {
         self.cwnd
     }

@@ -82,7 +82,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Open a new client connection in bundle `bkey`.
     fn new_client_conn(&mut self, bkey: BundleKey) -> Result<ConnKey, Outcome> {
-        self.ensure_peer(bkey.peer).map_err(|_| Outcome::LocalError(ENOMEM))?;
+        self.ensure_peer(bkey.peer).map_err(|()| Outcome::LocalError(ENOMEM))?;
         let cid = self.alloc_conn_id() << 2;
         let key = ConnKey { peer: bkey.peer, client: true, epoch: self.config.epoch, cid };
         let ident = ConnIdent {

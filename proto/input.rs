@@ -19,7 +19,9 @@ use super::event::{CallHandle, Outcome};
 use super::local::Endpoint;
 use super::security::{PacketIdent, Security};
 use super::time::Instant;
-use super::wire::{self, AckReason, Data, Flags, Header, Packet, Version, RX_CALL_DEAD};
+use super::wire::{
+    self, AckReason, Data, Flags, Header, Packet, Version, RXKADINCONSISTENCY, RX_CALL_DEAD, RX_PROTOCOL_ERROR,
+};
 
 impl<E: Env, S: Security> Endpoint<E, S> {
     /// Process one received UDP payload from `from`.
@@ -40,16 +42,22 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return;
         }
         let key = ConnKey { peer: from, client, epoch: hdr.epoch, cid: hdr.conn_id() };
+        let is_data = matches!(pkt, Packet::Data(_));
+        let answerable = !matches!(pkt, Packet::Abort(_) | Packet::Busy);
         if self.conns.get(&key).is_none() {
-            if let Packet::Data(_) = pkt {
-                if client || hdr.seq != 1 || hdr.call_number == 0 {
-                    return self.queue_abort_reply(from, &hdr, RX_CALL_DEAD);
+            if client {
+                if answerable {
+                    self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR);
                 }
-                if let Err(r) = self.service_conn(key, &hdr, now) {
-                    return self.reject(from, &hdr, r);
-                }
-            } else {
                 return;
+            }
+            // Any DATA may open a service connection: the first packet of
+            // a call can be overtaken by later ones.
+            if !is_data || hdr.call_number == 0 {
+                return;
+            }
+            if let Err(r) = self.service_conn(key, &hdr, now) {
+                return self.reject(from, &hdr, r);
             }
         }
         if hdr.call_number == 0 {
@@ -57,38 +65,46 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         let ch = hdr.channel() as usize;
         let Some(conn) = self.conns.get(&key) else { return };
+        if hdr.security_index != conn.security_index {
+            if answerable {
+                self.queue_abort_reply(from, &hdr, RXKADINCONSISTENCY);
+            }
+            return;
+        }
         let Some(chan) = conn.channels.get(ch) else { return };
-        let current = chan.call.filter(|h| self.calls.get(h).is_some_and(|c| c.call_number == hdr.call_number));
-        let h = match current {
-            Some(h) => h,
-            None if !client && call_after(hdr.call_number, chan.call_number) => {
-                // A new call on this channel: only its first DATA opens it.
-                let Packet::Data(_) = pkt else { return };
-                if hdr.seq != 1 {
-                    return self.queue_abort_reply(from, &hdr, RX_CALL_DEAD);
-                }
-                if let Some(old) = chan.call {
-                    self.implicit_end(old, now);
-                }
-                match self.new_incoming_call(key, &hdr, now) {
-                    Ok(h) => h,
-                    Err(r) => return self.reject(from, &hdr, r),
+        let (number, current) = (chan.call_number, chan.call);
+        if call_after(number, hdr.call_number) {
+            // A call older than the channel's latest: long gone.
+            return;
+        }
+        let h = if hdr.call_number == number && number != 0 {
+            match current {
+                Some(h) => h,
+                None => {
+                    // The channel's finished call: repeat how it ended.
+                    if answerable {
+                        self.queue_final(key, ch, AckReason::DUPLICATE);
+                    }
+                    return;
                 }
             }
-            None if hdr.call_number == chan.call_number && chan.call.is_none() => {
-                // The channel's finished call: repeat its ending to DATA
-                // and to ACK requests.
-                if matches!(pkt, Packet::Data(_)) {
-                    self.queue_final(key, ch, AckReason::DUPLICATE);
+        } else {
+            // A later call than the channel has seen.
+            if client {
+                if answerable {
+                    self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR);
                 }
                 return;
             }
-            None => {
-                if matches!(pkt, Packet::Data(_)) && !call_after(hdr.call_number, chan.call_number) {
-                    // Stale call; nothing to say beyond that it is dead.
-                    return self.queue_abort_reply(from, &hdr, RX_CALL_DEAD);
-                }
+            if let Some(old) = current {
+                self.implicit_end(old, now);
+            }
+            if !is_data {
                 return;
+            }
+            match self.new_incoming_call(key, &hdr, now) {
+                Ok(h) => h,
+                Err(r) => return self.reject(from, &hdr, r),
             }
         };
         self.call_packet(now, key, h, &hdr, &pkt);
@@ -111,6 +127,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         match r {
             Reject::Busy => self.queue_busy(from, hdr),
             Reject::Abort(code) => self.queue_abort_reply(from, hdr, code),
+            Reject::Drop => {}
         }
     }
 

@@ -216,7 +216,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             exclusive: if p.exclusive { h.0 } else { 0 },
             upgrade: p.upgrade,
         };
-        self.ensure_peer(p.remote).map_err(|_| Error::NoMemory)?;
+        self.ensure_peer(p.remote).map_err(|()| Error::NoMemory)?;
         if self.bundles.get(&bkey).is_none() && self.bundles.insert(bkey, Bundle::default()).is_err() {
             self.peer_maybe_idle(p.remote, now);
             return Err(Error::NoMemory);

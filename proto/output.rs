@@ -238,7 +238,9 @@ fn frame<B: AsRef<[u8]> + AsMut<[u8]>, S: Security>(
             let Some(p) = call.tx.get(seq) else { return Ok(None) };
             hdr.seq = seq;
             hdr.flags = hdr.flags.with(Flags::LAST_PACKET, p.last).with(Flags::REQUEST_ACK, request_ack);
-            if call.probing && seq == 1 {
+            // The probe's packets all carry the request, so that the
+            // server sees it whichever packet opens the connection.
+            if call.probing {
                 hdr.user_status = USERSTATUS_SERVICE_UPGRADE;
             }
             let (Some(plain), Some(body)) = (p.buf.as_ref().get(..p.len), out.get_mut(HEADER_LEN..)) else {

@@ -54,6 +54,7 @@ impl RttEstimator {
     }
 
     /// Whether at least one sample was taken.
+    #[cfg(test)]
     pub(crate) fn has_sample(&self) -> bool {
         self.srtt.is_some()
     }

@@ -105,27 +105,27 @@ impl Security for NullSecurity {
         space
     }
 
-    fn secure(&mut self, _: &(), _: &PacketIdent, plain: &[u8], out: &mut [u8]) -> Result<(usize, u16), u32> {
+    fn secure(&mut self, _conn: &(), _pkt: &PacketIdent, plain: &[u8], out: &mut [u8]) -> Result<(usize, u16), u32> {
         let dst = out.get_mut(..plain.len()).ok_or(super::wire::RX_PROTOCOL_ERROR)?;
         dst.copy_from_slice(plain);
         Ok((plain.len(), 0))
     }
 
-    fn verify(&mut self, _: &(), _: &PacketIdent, _: u16, input: &[u8], out: &mut [u8]) -> Result<usize, u32> {
+    fn verify(&mut self, _conn: &(), _pkt: &PacketIdent, _cksum: u16, input: &[u8], out: &mut [u8]) -> Result<usize, u32> {
         let dst = out.get_mut(..input.len()).ok_or(super::wire::RX_PROTOCOL_ERROR)?;
         dst.copy_from_slice(input);
         Ok(input.len())
     }
 
-    fn issue_challenge(&mut self, _: &mut (), _: &mut [u8]) -> Result<usize, u32> {
+    fn issue_challenge(&mut self, _conn: &mut (), _out: &mut [u8]) -> Result<usize, u32> {
         Err(super::wire::RX_INVALID_OPERATION)
     }
 
-    fn respond(&mut self, _: &mut (), _: &[u8], _: [u32; 4], _: &mut [u8]) -> Result<usize, u32> {
+    fn respond(&mut self, _conn: &mut (), _challenge: &[u8], _calls: [u32; 4], _out: &mut [u8]) -> Result<usize, u32> {
         Err(super::wire::RX_INVALID_OPERATION)
     }
 
-    fn verify_response(&mut self, _: &mut (), _: &[u8]) -> Result<(), u32> {
+    fn verify_response(&mut self, _conn: &mut (), _response: &[u8]) -> Result<(), u32> {
         Err(super::wire::RX_INVALID_OPERATION)
     }
 }

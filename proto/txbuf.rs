@@ -454,7 +454,7 @@ mod tests {
         assert_eq!(t.next_to_send(4), Some(5));
         t.on_ack(5, &[]);
         assert_eq!(t.hard_ack(), 4);
-        assert!(t.mark_all_unacked() == false);
+        assert!(!t.mark_all_unacked());
         t.mark_sent(5, 10, Instant(4));
         t.mark_sent(6, 11, Instant(4));
         assert!(t.all_sent());

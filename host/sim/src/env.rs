@@ -1,0 +1,104 @@
+//! The engine's memory on the host: `Vec` buffers and `BTreeMap` maps, with
+//! an optional allocation budget to test the engine's out-of-memory paths.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::rc::Rc;
+
+use rxrpc_proto::{Env, Map};
+
+/// Allocations left before they start failing; `None` is unlimited.
+pub type Budget = Rc<Cell<Option<u64>>>;
+
+fn take(budget: &Budget) -> bool {
+    match budget.get() {
+        None => true,
+        Some(0) => false,
+        Some(n) => {
+            budget.set(Some(n - 1));
+            true
+        }
+    }
+}
+
+/// Host memory for one endpoint.
+#[derive(Clone, Default)]
+pub struct StdEnv {
+    /// Shared allocation budget (buffers and map insertions).
+    pub budget: Budget,
+}
+
+/// A `BTreeMap` that honours the budget on insertion of new keys.
+pub struct StdMap<K, V> {
+    map: BTreeMap<K, V>,
+    budget: Budget,
+}
+
+impl<K: Ord + Copy, V> Map<K, V> for StdMap<K, V> {
+    fn insert(&mut self, key: K, value: V) -> Result<(), V> {
+        if !self.map.contains_key(&key) && !take(&self.budget) {
+            return Err(value);
+        }
+        self.map.insert(key, value);
+        Ok(())
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.map.get(key)
+    }
+
+    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.map.get_mut(key)
+    }
+
+    fn remove(&mut self, key: &K) -> Option<V> {
+        self.map.remove(key)
+    }
+
+    fn next_after(&self, key: Option<&K>) -> Option<K> {
+        match key {
+            None => self.map.keys().next().copied(),
+            Some(k) => self.map.range((Bound::Excluded(*k), Bound::Unbounded)).next().map(|(k, _)| *k),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+impl Env for StdEnv {
+    type Buf = Vec<u8>;
+    type Map<K: Ord + Copy, V> = StdMap<K, V>;
+
+    fn new_map<K: Ord + Copy, V>(&mut self) -> StdMap<K, V> {
+        StdMap { map: BTreeMap::new(), budget: self.budget.clone() }
+    }
+
+    fn alloc_buf(&mut self, len: usize) -> Option<Vec<u8>> {
+        take(&self.budget).then(|| vec![0; len])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_walk_and_budget() {
+        let mut env = StdEnv::default();
+        let mut m: StdMap<u32, u32> = env.new_map();
+        for k in [5, 1, 3] {
+            m.insert(k, k * 10).unwrap();
+        }
+        assert_eq!(m.next_after(None), Some(1));
+        assert_eq!(m.next_after(Some(&2)), Some(3));
+        assert_eq!(m.next_after(Some(&5)), None);
+        env.budget.set(Some(1));
+        assert!(env.alloc_buf(4).is_some());
+        assert!(env.alloc_buf(4).is_none());
+        assert_eq!(m.insert(9, 0), Err(0));
+        assert!(m.insert(5, 0).is_ok());
+    }
+}

@@ -1,0 +1,13 @@
+//! Host-side support for the rxrpc-rs engine: std memory for [`rxrpc_proto::Env`],
+//! a seeded PRNG, a lossy link and a deterministic multi-node simulator.
+
+pub mod env;
+pub mod link;
+pub mod rng;
+pub mod sim;
+pub mod scenario;
+
+pub use env::StdEnv;
+pub use link::LinkConfig;
+pub use rng::Rng;
+pub use sim::{AcceptMode, CallOpts, Node, Sim};

@@ -1,0 +1,61 @@
+//! A seeded lossy link between simulated endpoints.
+
+use crate::rng::Rng;
+
+/// Impairments of the simulated network, applied per datagram.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkConfig {
+    /// Probability that a datagram is lost.
+    pub loss: f64,
+    /// Probability that a datagram is delivered twice.
+    pub duplicate: f64,
+    /// Probability that a datagram is held back (reordered).
+    pub reorder: f64,
+    /// Probability that one byte of a datagram is changed. The simulator
+    /// only checks termination and leaks when this is non-zero, as UDP's
+    /// checksum would normally catch it and RxRPC has none of its own.
+    pub corrupt: f64,
+    /// One-way delay, nanoseconds.
+    pub delay: u64,
+    /// Extra random delay up to this, nanoseconds.
+    pub jitter: u64,
+    /// Largest datagram carried; larger ones are dropped.
+    pub mtu: usize,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            loss: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+            corrupt: 0.0,
+            delay: 5_000_000,
+            jitter: 0,
+            mtu: 1500,
+        }
+    }
+}
+
+/// What the link does with one datagram: delivery delays of its copies.
+pub fn fate(link: &LinkConfig, rng: &mut Rng, data: &mut [u8]) -> Vec<u64> {
+    if data.len() > link.mtu || rng.chance(link.loss) {
+        return Vec::new();
+    }
+    if rng.chance(link.corrupt) && !data.is_empty() {
+        let i = rng.below(data.len() as u64) as usize;
+        data[i] ^= 1 << rng.below(8);
+    }
+    let one = |rng: &mut Rng| {
+        let mut d = link.delay + rng.below(link.jitter + 1);
+        if rng.chance(link.reorder) {
+            d += link.delay + rng.below(2 * link.delay + 1);
+        }
+        d
+    };
+    let mut out = vec![one(rng)];
+    if rng.chance(link.duplicate) {
+        out.push(one(rng));
+    }
+    out
+}
