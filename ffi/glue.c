@@ -1,12 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
-/* C wrappers for static inlines, called from the Rust FFI layer. */
+/*
+ * C wrappers for static inlines, and the plumbing of a local endpoint's
+ * kernel UDP socket, called from the Rust FFI layer.
+ */
 #include <linux/key.h>
+#include <linux/key-type.h>
+#include <linux/random.h>
+#include <linux/ktime.h>
+#include <linux/udp.h>
+#include <linux/ipv6.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
 #include "glue.h"
 
 void rxrpc_rs_sock_put(struct sock *sk)
 {
 	sock_put(sk);
+}
+
+void rxrpc_rs_sock_hold(struct sock *sk)
+{
+	sock_hold(sk);
 }
 
 void rxrpc_rs_sock_orphan(struct sock *sk)
@@ -24,12 +41,209 @@ void rxrpc_rs_lock_sock(struct sock *sk)
 	lock_sock(sk);
 }
 
+void rxrpc_rs_sk_data_ready(struct sock *sk)
+{
+	sk->sk_data_ready(sk);
+}
+
+struct net *rxrpc_rs_sock_net(const struct sock *sk)
+{
+	return sock_net(sk);
+}
+
+int rxrpc_rs_copy_from_sockptr(void *dst, sockptr_t src, size_t len)
+{
+	return copy_from_sockptr(dst, src, len) ? -EFAULT : 0;
+}
+
 const char *rxrpc_rs_key_description(const struct key *key)
 {
 	return key->description;
 }
 
+/* type NULL: a keyring, looked up without a network namespace tag. */
+int rxrpc_rs_request_key(struct key_type *type, const char *desc, struct net *net,
+			 struct key **keyp)
+{
+	struct key *key = type ? request_key_net(type, desc, net, NULL) :
+				 request_key(&key_type_keyring, desc, NULL);
+
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	*keyp = key;
+	return 0;
+}
+
+void rxrpc_rs_key_put(struct key *key)
+{
+	key_put(key);
+}
+
+u32 rxrpc_rs_random_u32(void)
+{
+	return get_random_u32();
+}
+
 void **rxrpc_rs_key_payload(struct key *key)
 {
 	return key->payload.data;
+}
+
+static void rxrpc_rs_io_work_fn(struct work_struct *work)
+{
+	struct rxrpc_rs_io *io = container_of(work, struct rxrpc_rs_io, work);
+
+	rxrpc_rs_io_work(io);
+}
+
+static void rxrpc_rs_io_timer_fn(struct timer_list *t)
+{
+	struct rxrpc_rs_io *io = from_timer(io, t, timer);
+
+	queue_work(system_unbound_wq, &io->work);
+}
+
+void rxrpc_rs_io_init(struct rxrpc_rs_io *io)
+{
+	io->udp = NULL;
+	skb_queue_head_init(&io->rx_queue);
+	INIT_WORK(&io->work, rxrpc_rs_io_work_fn);
+	timer_setup(&io->timer, rxrpc_rs_io_timer_fn, 0);
+}
+
+/* Softirq: queue the packet for the work item; never runs the engine here. */
+static int rxrpc_rs_encap_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct rxrpc_rs_io *io = rcu_dereference_sk_user_data(sk);
+
+	if (!io) {
+		kfree_skb(skb);
+		return 0;
+	}
+	skb_queue_tail(&io->rx_queue, skb);
+	queue_work(system_unbound_wq, &io->work);
+	return 0;
+}
+
+int rxrpc_rs_io_open(struct rxrpc_rs_io *io, struct net *net,
+		     const struct rxrpc_rs_addr *a)
+{
+	struct udp_tunnel_sock_cfg tuncfg = {};
+	struct udp_port_cfg conf = {};
+	int ret;
+
+	conf.family = a->family;
+	conf.use_udp_checksums = true;
+	conf.local_udp_port = htons(a->port);
+	if (a->family == AF_INET) {
+		memcpy(&conf.local_ip, a->addr, 4);
+	} else {
+		memcpy(&conf.local_ip6, a->addr, 16);
+		conf.use_udp6_tx_checksums = true;
+		conf.use_udp6_rx_checksums = true;
+	}
+	ret = udp_sock_create(net, &conf, &io->udp);
+	if (ret < 0)
+		return ret;
+
+	tuncfg.encap_type = UDP_ENCAP_RXRPC;
+	tuncfg.encap_rcv = rxrpc_rs_encap_rcv;
+	tuncfg.sk_user_data = io;
+	setup_udp_tunnel_sock(net, io->udp, &tuncfg);
+	if (a->family == AF_INET6)
+		ip6_sock_set_recverr(io->udp->sk);
+	ip_sock_set_recverr(io->udp->sk);
+	return 0;
+}
+
+/* Process context. No receive callback runs after this returns. */
+void rxrpc_rs_io_close(struct rxrpc_rs_io *io)
+{
+	if (io->udp)
+		udp_tunnel_sock_release(io->udp);
+	io->udp = NULL;
+	timer_delete_sync(&io->timer);
+	cancel_work_sync(&io->work);
+	skb_queue_purge(&io->rx_queue);
+}
+
+void rxrpc_rs_io_arm(struct rxrpc_rs_io *io, unsigned long delay_ns)
+{
+	unsigned long delay = nsecs_to_jiffies(delay_ns);
+
+	timer_reduce(&io->timer, jiffies + (delay ? delay : 1));
+}
+
+u64 rxrpc_rs_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+/*
+ * Takes the next received packet: copies its UDP payload into buf and
+ * its source into from, and frees it. Returns the payload length,
+ * -EMSGSIZE for a packet larger than cap (dropped), or -ENOENT when the
+ * queue is empty.
+ */
+int rxrpc_rs_io_next(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *from,
+		     void *buf, size_t cap)
+{
+	struct sk_buff *skb;
+	int len;
+
+	while ((skb = skb_dequeue(&io->rx_queue))) {
+		if (!pskb_may_pull(skb, sizeof(struct udphdr))) {
+			kfree_skb(skb);
+			continue;
+		}
+		from->port = ntohs(udp_hdr(skb)->source);
+		if (skb->protocol == htons(ETH_P_IP)) {
+			from->family = AF_INET;
+			memcpy(from->addr, &ip_hdr(skb)->saddr, 4);
+		} else if (ipv6_addr_v4mapped(&ipv6_hdr(skb)->saddr)) {
+			from->family = AF_INET;
+			memcpy(from->addr, &ipv6_hdr(skb)->saddr.s6_addr32[3], 4);
+		} else {
+			from->family = AF_INET6;
+			memcpy(from->addr, &ipv6_hdr(skb)->saddr, 16);
+		}
+		__skb_pull(skb, sizeof(struct udphdr));
+		len = skb->len;
+		if (len > cap || skb_copy_bits(skb, 0, buf, len) < 0)
+			len = -EMSGSIZE;
+		kfree_skb(skb);
+		return len;
+	}
+	return -ENOENT;
+}
+
+int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
+		     const void *data, size_t len)
+{
+	struct sockaddr_in6 sin6 = {};
+	struct sockaddr_in sin = {};
+	struct kvec iov = { (void *)data, len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	if (!io->udp)
+		return -ESHUTDOWN;
+	if (io->udp->sk->sk_family == AF_INET6) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(to->port);
+		if (to->family == AF_INET)
+			ipv6_addr_set_v4mapped(*(__be32 *)to->addr, &sin6.sin6_addr);
+		else
+			memcpy(&sin6.sin6_addr, to->addr, 16);
+		msg.msg_name = &sin6;
+		msg.msg_namelen = sizeof(sin6);
+	} else {
+		if (to->family != AF_INET)
+			return -EAFNOSUPPORT;
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(to->port);
+		memcpy(&sin.sin_addr, to->addr, 4);
+		msg.msg_name = &sin;
+		msg.msg_namelen = sizeof(sin);
+	}
+	return kernel_sendmsg(io->udp, &msg, &iov, 1, len);
 }

@@ -1,19 +1,65 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * C wrappers for the static inline functions and macros rxrpc-rs needs.
- * Each one is a single call so that all the logic stays in Rust.
+ * C wrappers for the static inline functions, macros, bitfields and unions
+ * rxrpc-rs needs, so that all protocol logic stays in Rust.
  */
 #ifndef RXRPC_RS_GLUE_H
 #define RXRPC_RS_GLUE_H
 
+#include <linux/skbuff.h>
+#include <linux/sockptr.h>
+#include <linux/timer.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
 struct sock;
 struct key;
+struct net;
+struct socket;
 
 void rxrpc_rs_sock_put(struct sock *sk);
+void rxrpc_rs_sock_hold(struct sock *sk);
 void rxrpc_rs_sock_orphan(struct sock *sk);
 void rxrpc_rs_sock_set_rcu_free(struct sock *sk);
 void rxrpc_rs_lock_sock(struct sock *sk);
+void rxrpc_rs_sk_data_ready(struct sock *sk);
+struct net *rxrpc_rs_sock_net(const struct sock *sk);
+int rxrpc_rs_copy_from_sockptr(void *dst, sockptr_t src, size_t len);
 const char *rxrpc_rs_key_description(const struct key *key);
+int rxrpc_rs_request_key(struct key_type *type, const char *desc, struct net *net,
+			 struct key **keyp);
+void rxrpc_rs_key_put(struct key *key);
+u32 rxrpc_rs_random_u32(void);
 void **rxrpc_rs_key_payload(struct key *key);
+
+/* The kernel side of one local endpoint: UDP socket, receive queue, work, timer. */
+struct rxrpc_rs_io {
+	struct socket *udp;
+	struct sk_buff_head rx_queue;
+	struct work_struct work;
+	struct timer_list timer;
+
+};
+
+/* A transport address as the engine sees it: family, address, port. */
+struct rxrpc_rs_addr {
+	u16 family;	/* AF_INET or AF_INET6 */
+	u16 port;	/* host order */
+	u8 addr[16];	/* network order; 4 bytes used for AF_INET */
+};
+
+void rxrpc_rs_io_init(struct rxrpc_rs_io *io);
+int rxrpc_rs_io_open(struct rxrpc_rs_io *io, struct net *net,
+		     const struct rxrpc_rs_addr *local_addr);
+void rxrpc_rs_io_close(struct rxrpc_rs_io *io);
+void rxrpc_rs_io_arm(struct rxrpc_rs_io *io, unsigned long delay_ns);
+u64 rxrpc_rs_now_ns(void);
+int rxrpc_rs_io_next(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *from,
+		     void *buf, size_t cap);
+int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
+		     const void *data, size_t len);
+
+/* Implemented in Rust. */
+void rxrpc_rs_io_work(struct rxrpc_rs_io *io);
 
 #endif

@@ -212,6 +212,40 @@ unsafe extern "C" fn client_read(key: *const bindings::key, buf: *mut c_char, le
     }
 }
 
+/// A counted reference to a key, put on drop.
+///
+/// # Invariants
+///
+/// Holds one reference on a live key.
+pub(crate) struct KeyRef(*mut bindings::key);
+
+// SAFETY: Keys are reference counted and internally locked.
+unsafe impl Send for KeyRef {}
+// SAFETY: As above.
+unsafe impl Sync for KeyRef {}
+
+impl KeyRef {
+    /// `request_key()` for an "rxrpc" key named `desc` in `net`, or for a
+    /// keyring named `desc` when `keyring` is set.
+    pub(crate) fn request(desc: &kernel::str::CStr, net: super::io::NetNs, keyring: bool) -> Result<Self> {
+        let ty = if keyring { core::ptr::null_mut() } else { RXRPC.get() };
+        let mut key = core::ptr::null_mut();
+        // SAFETY: `desc` is a valid C string, `net` a live namespace, and
+        // the key type is registered while any socket exists.
+        kernel::error::to_result(unsafe {
+            bindings::rxrpc_rs_request_key(ty, desc.as_char_ptr().cast(), net.as_raw(), &mut key)
+        })?;
+        Ok(Self(key))
+    }
+}
+
+impl Drop for KeyRef {
+    fn drop(&mut self) {
+        // SAFETY: Per the type invariant we hold a reference.
+        unsafe { bindings::rxrpc_rs_key_put(self.0) };
+    }
+}
+
 /// Both key types, registered; unregistered (revoking their keys) on drop.
 pub(crate) struct KeyTypes;
 

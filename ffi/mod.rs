@@ -4,6 +4,7 @@
 //! bindings, the C glue for static inlines, and the trampolines that turn
 //! kernel callbacks into calls of safe Rust in `sock/` and `security/`.
 
+pub(crate) mod io;
 pub(crate) mod key;
 pub(crate) mod socket;
 

@@ -6,11 +6,14 @@
 
 use core::ffi::c_int;
 use core::ptr::{addr_of_mut, null_mut};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use kernel::prelude::*;
 use kernel::ThisModule;
 
-use super::{bindings, Table};
+use super::io::NetNs;
+use super::{bindings, errno, Table};
+use crate::sock::local::Registry;
 use crate::sock::{self, SockState};
 
 /// A socket of the AF_RXRPC family as the kernel allocates it.
@@ -50,19 +53,20 @@ static PROTO: Table<bindings::proto> = Table::new(bindings::proto {
 static OPS: Table<bindings::proto_ops> = Table::new(bindings::proto_ops {
     family: bindings::PF_RXRPC as c_int,
     release: Some(release),
-    bind: Some(bindings::sock_no_bind),
-    connect: Some(bindings::sock_no_connect),
+    bind: Some(bind),
+    connect: Some(connect),
     socketpair: Some(bindings::sock_no_socketpair),
     accept: Some(bindings::sock_no_accept),
     getname: Some(bindings::sock_no_getname),
     ioctl: Some(bindings::sock_no_ioctl),
-    listen: Some(bindings::sock_no_listen),
+    listen: Some(listen),
     shutdown: Some(shutdown),
     sendmsg: Some(bindings::sock_no_sendmsg),
     recvmsg: Some(bindings::sock_no_recvmsg),
     mmap: Some(bindings::sock_no_mmap),
+    setsockopt: Some(setsockopt),
     // SAFETY: Null function pointers mean "not supported" to the socket
-    // layer for the remaining operations (poll, sockopts, ...).
+    // layer for the remaining operations (poll, getsockopt, ...).
     ..unsafe { core::mem::zeroed() }
 });
 
@@ -86,9 +90,13 @@ unsafe extern "C" fn create(
 ) -> c_int {
     // SAFETY: The socket layer passes a valid socket.
     let sock_type = unsafe { (*sock).type_ };
-    if let Err(e) = sock::check_create(sock_type, protocol) {
-        return e.to_errno();
-    }
+    let family = match sock::check_create(sock_type, protocol) {
+        Ok(family) => family,
+        Err(e) => return e.to_errno(),
+    };
+    // SAFETY: `create` only runs while the family is registered, and the
+    // registry outlives the registration (see `FamilyRegistration`).
+    let registry = unsafe { &*REGISTRY.load(Ordering::Acquire) };
 
     // SAFETY: `sock` is valid and ours to set up; `OPS` lives forever.
     unsafe {
@@ -110,7 +118,7 @@ unsafe extern "C" fn create(
     // whose `state` is still uninitialised; we initialise it before the
     // kernel can call `destruct`. `sock_init_data` links `sock` and `sk`.
     unsafe {
-        addr_of_mut!((*rx).state).write(SockState::new());
+        addr_of_mut!((*rx).state).write(SockState::new(registry, family));
         bindings::sock_init_data(sock, sk);
         bindings::rxrpc_rs_sock_set_rcu_free(sk);
         (*sk).sk_destruct = Some(destruct);
@@ -167,6 +175,12 @@ impl Locked {
         unsafe { &mut (*self.rx).state }
     }
 
+    /// The network namespace of the socket.
+    pub(crate) fn net(&self) -> NetNs {
+        // SAFETY: The sock is locked and live.
+        unsafe { NetNs::of(addr_of_mut!((*self.rx).sk)) }
+    }
+
     /// Marks both directions shut down, for poll and the socket layer.
     pub(crate) fn set_shutdown_all(&mut self) {
         // SAFETY: The sock is locked and live.
@@ -189,10 +203,103 @@ impl Drop for Locked {
 unsafe extern "C" fn shutdown(sock: *mut bindings::socket, how: c_int) -> c_int {
     // SAFETY: The socket layer passes a live socket of ours.
     let mut sk = unsafe { Locked::lock(sock) };
-    match sock::shutdown(&mut sk, how) {
+    match sk.state().shutdown(how) {
+        Ok(()) => {
+            sk.set_shutdown_all();
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Turns a `Result` into the `int` the socket layer wants.
+fn ret(r: Result) -> c_int {
+    match r {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
+}
+
+/// The address a `bind`/`connect` caller passed, already in kernel memory.
+///
+/// # Safety
+///
+/// `addr` must point to `len` readable bytes, or `len` must be <= 0.
+unsafe fn sockaddr<'a>(addr: *mut bindings::sockaddr, len: c_int) -> &'a [u8] {
+    match usize::try_from(len) {
+        // SAFETY: Per the contract.
+        Ok(len) if len > 0 => unsafe { core::slice::from_raw_parts(addr.cast::<u8>(), len) },
+        _ => &[],
+    }
+}
+
+/// `bind(2)`.
+///
+/// # Safety
+///
+/// Called by the socket layer with a socket of ours and a kernel copy of
+/// the user's address.
+unsafe extern "C" fn bind(sock: *mut bindings::socket, addr: *mut bindings::sockaddr, len: c_int) -> c_int {
+    // SAFETY: A live socket of ours; the address is a kernel buffer.
+    let (mut sk, raw) = unsafe { (Locked::lock(sock), sockaddr(addr, len)) };
+    let net = sk.net();
+    ret(sk.state().bind(net, raw))
+}
+
+/// `connect(2)`.
+///
+/// # Safety
+///
+/// As for [`bind`].
+unsafe extern "C" fn connect(
+    sock: *mut bindings::socket,
+    addr: *mut bindings::sockaddr,
+    len: c_int,
+    _flags: c_int,
+) -> c_int {
+    // SAFETY: As in `bind`.
+    let (mut sk, raw) = unsafe { (Locked::lock(sock), sockaddr(addr, len)) };
+    ret(sk.state().connect(raw))
+}
+
+/// `listen(2)`.
+///
+/// # Safety
+///
+/// Called by the socket layer with a socket of ours.
+unsafe extern "C" fn listen(sock: *mut bindings::socket, backlog: c_int) -> c_int {
+    // SAFETY: A live socket of ours.
+    let mut sk = unsafe { Locked::lock(sock) };
+    ret(sk.state().listen(backlog))
+}
+
+/// `setsockopt(2)`; only `SOL_RXRPC` options exist.
+///
+/// # Safety
+///
+/// Called by the socket layer with a socket of ours and the user's option
+/// buffer as a `sockptr_t`.
+unsafe extern "C" fn setsockopt(
+    sock: *mut bindings::socket,
+    level: c_int,
+    name: c_int,
+    optval: bindings::sockptr_t,
+    optlen: core::ffi::c_uint,
+) -> c_int {
+    if u32::try_from(level) != Ok(bindings::SOL_RXRPC) {
+        return errno(bindings::EOPNOTSUPP).to_errno();
+    }
+    // SAFETY: A live socket of ours.
+    let mut sk = unsafe { Locked::lock(sock) };
+    let net = sk.net();
+    let read = |buf: &mut [u8]| {
+        // SAFETY: `buf` is valid for its length; `optval` is the caller's
+        // buffer of at least `optlen` bytes, which the option checked.
+        kernel::error::to_result(unsafe {
+            bindings::rxrpc_rs_copy_from_sockptr(buf.as_mut_ptr().cast(), optval, buf.len())
+        })
+    };
+    ret(sk.state().setsockopt(net, name as u32, optlen as usize, read))
 }
 
 /// Runs when the last reference to the sock goes: drops the Rust state.
@@ -206,12 +313,25 @@ unsafe extern "C" fn destruct(sk: *mut bindings::sock) {
     unsafe { core::ptr::drop_in_place(addr_of_mut!((*sk.cast::<RxrpcSock>()).state)) };
 }
 
+/// The registry of local endpoints, for `create` to give to new sockets.
+static REGISTRY: AtomicPtr<Registry> = AtomicPtr::new(null_mut());
+
 /// The registered `AF_RXRPC` family; unregistered on drop.
-pub(crate) struct FamilyRegistration;
+///
+/// # Invariants
+///
+/// `REGISTRY` points into `registry` while the family is registered. Every
+/// socket holds a reference on the module, so no socket (and no reference
+/// to the registry it was given) outlives this.
+pub(crate) struct FamilyRegistration {
+    _registry: Pin<KBox<Registry>>,
+}
 
 impl FamilyRegistration {
     /// Registers `struct proto` and the `PF_RXRPC` family.
     pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        let registry = KBox::pin_init(Registry::new(), GFP_KERNEL)?;
+        REGISTRY.store(core::ptr::from_ref(&*registry).cast_mut(), Ordering::Release);
         let owner = module.as_ptr().cast::<bindings::module>();
         // SAFETY: Module init runs once, before the tables are registered,
         // so nobody else can be reading them.
@@ -228,7 +348,7 @@ impl FamilyRegistration {
             unsafe { bindings::proto_unregister(PROTO.get()) };
             return Err(e);
         }
-        Ok(Self)
+        Ok(Self { _registry: registry })
     }
 }
 
@@ -240,5 +360,6 @@ impl Drop for FamilyRegistration {
             bindings::sock_unregister(bindings::PF_RXRPC as c_int);
             bindings::proto_unregister(PROTO.get());
         }
+        REGISTRY.store(null_mut(), Ordering::Release);
     }
 }

@@ -1,0 +1,81 @@
+//! `struct sockaddr_rxrpc`: parsing and checking, as the C module does.
+//!
+//! Layout (36 bytes): `u16 srx_family, u16 srx_service, u16 transport_type,
+//! u16 transport_len`, then a `sockaddr_in` or `sockaddr_in6`, all in host
+//! order except the transport address itself.
+
+use kernel::prelude::*;
+
+use crate::ffi::{bindings, errno};
+use crate::proto::TransportAddr;
+
+/// Size of `struct sockaddr_rxrpc`.
+const SOCKADDR_LEN: usize = 36;
+const TRANSPORT_OFFSET: usize = 8;
+
+/// The transport family of an AF_RXRPC socket, fixed at `socket()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// UDP over IPv4 only.
+    Inet,
+    /// UDP over IPv6, which also reaches IPv4 peers through mapped addresses.
+    Inet6,
+}
+
+/// A checked `sockaddr_rxrpc`: a service id and a UDP address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RxrpcAddr {
+    /// `srx_service`: 0 for a client.
+    pub(crate) service: u16,
+    /// The transport address.
+    pub(crate) transport: TransportAddr,
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_ne_bytes([b[at], b[at + 1]])
+}
+
+impl RxrpcAddr {
+    /// Checks `len` bytes of a sockaddr from the user for a socket of
+    /// `family`, with the C module's errnos: `EINVAL` for a short or
+    /// inconsistent address, `EAFNOSUPPORT` for a wrong family,
+    /// `ESOCKTNOSUPPORT` for a transport that is not `SOCK_DGRAM`.
+    pub(crate) fn parse(b: &[u8], family: Family) -> Result<Self> {
+        if b.len() < SOCKADDR_LEN {
+            return Err(EINVAL);
+        }
+        if u32::from(u16_at(b, 0)) != bindings::AF_RXRPC {
+            return Err(errno(bindings::EAFNOSUPPORT));
+        }
+        if u32::from(u16_at(b, 4)) != bindings::sock_type_SOCK_DGRAM {
+            return Err(errno(bindings::ESOCKTNOSUPPORT));
+        }
+        let transport_len = usize::from(u16_at(b, 6));
+        if transport_len < 2 || transport_len > b.len() - TRANSPORT_OFFSET {
+            return Err(EINVAL);
+        }
+        let t = &b[TRANSPORT_OFFSET..];
+        let port = u16::from_be_bytes([t[2], t[3]]);
+        let transport = match u32::from(u16_at(t, 0)) {
+            bindings::AF_INET => {
+                if transport_len < 16 {
+                    return Err(EINVAL);
+                }
+                TransportAddr::V4([t[4], t[5], t[6], t[7]], port)
+            }
+            bindings::AF_INET6 => {
+                if family != Family::Inet6 {
+                    return Err(errno(bindings::EAFNOSUPPORT));
+                }
+                if transport_len < 28 {
+                    return Err(EINVAL);
+                }
+                let mut a = [0; 16];
+                a.copy_from_slice(&t[8..24]);
+                TransportAddr::V6(a, port)
+            }
+            _ => return Err(errno(bindings::EAFNOSUPPORT)),
+        };
+        Ok(Self { service: u16_at(b, 2), transport })
+    }
+}

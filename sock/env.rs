@@ -1,0 +1,117 @@
+//! The engine's memory in the kernel: `RBTree` maps and `KVec` buffers.
+
+use kernel::prelude::*;
+use kernel::rbtree::{RBTree, RBTreeNodeReservation};
+
+use crate::proto::{Env, Map};
+
+/// Memory for one local endpoint's engine; all allocation is `GFP_KERNEL`
+/// because the engine only runs in process context.
+pub(crate) struct KernelEnv;
+
+/// A packet or data buffer of a fixed length.
+pub(crate) struct KBuf(KVec<u8>);
+
+impl AsRef<[u8]> for KBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsMut<[u8]> for KBuf {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+}
+
+/// A fixed array of optional slots.
+pub(crate) struct KSlots<T>(KVec<Option<T>>);
+
+impl<T> AsRef<[Option<T>]> for KSlots<T> {
+    fn as_ref(&self) -> &[Option<T>] {
+        &self.0
+    }
+}
+
+impl<T> AsMut<[Option<T>]> for KSlots<T> {
+    fn as_mut(&mut self) -> &mut [Option<T>] {
+        &mut self.0
+    }
+}
+
+/// An ordered map on the kernel's red-black tree, which does not count
+/// its own entries.
+pub(crate) struct KMap<K, V> {
+    tree: RBTree<K, V>,
+    len: usize,
+}
+
+impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
+    fn insert(&mut self, key: K, value: V) -> Result<(), V> {
+        // Reserve first so that an allocation failure can hand `value` back.
+        match RBTreeNodeReservation::new(GFP_KERNEL) {
+            Ok(node) => {
+                if self.tree.insert(node.into_node(key, value)).is_none() {
+                    self.len += 1;
+                }
+                Ok(())
+            }
+            Err(_) => Err(value),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.tree.get(key)
+    }
+
+    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.tree.get_mut(key)
+    }
+
+    fn remove(&mut self, key: &K) -> Option<V> {
+        let value = self.tree.remove(key);
+        if value.is_some() {
+            self.len -= 1;
+        }
+        value
+    }
+
+    fn next_after(&mut self, key: Option<&K>) -> Option<K> {
+        let Some(k) = key else {
+            return self.tree.cursor_front().map(|c| *c.current().0);
+        };
+        let mut cursor = self.tree.cursor_lower_bound(k)?;
+        if cursor.current().0 == k {
+            cursor = cursor.move_next()?;
+        }
+        Some(*cursor.current().0)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Env for KernelEnv {
+    type Buf = KBuf;
+    type Map<K: Ord + Copy, V> = KMap<K, V>;
+    type Slots<T> = KSlots<T>;
+
+    fn new_map<K: Ord + Copy, V>(&mut self) -> KMap<K, V> {
+        KMap { tree: RBTree::new(), len: 0 }
+    }
+
+    fn alloc_slots<T>(&mut self, n: usize) -> Option<KSlots<T>> {
+        let mut v = KVec::with_capacity(n, GFP_KERNEL).ok()?;
+        for _ in 0..n {
+            v.push(None, GFP_KERNEL).ok()?;
+        }
+        Some(KSlots(v))
+    }
+
+    fn alloc_buf(&mut self, len: usize) -> Option<KBuf> {
+        let mut v = KVec::with_capacity(len, GFP_KERNEL).ok()?;
+        v.extend_with(len, 0, GFP_KERNEL).ok()?;
+        Some(KBuf(v))
+    }
+}
