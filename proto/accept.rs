@@ -6,7 +6,7 @@
 //! by a `NewCall` event, until `accept_next` (NEW_CALL + ACCEPT). If the
 //! queue is at its backlog limit, or memory runs out, the call gets BUSY.
 
-use super::call::{Call, Side};
+use super::call::{alloc_rings, Call, Side};
 use super::conn::{Conn, ConnKey};
 use super::env::{Env, Map};
 use super::error::Error;
@@ -51,10 +51,6 @@ impl Service {
         id != 0 && self.config.service_ids.contains(&id)
     }
 
-    /// The first bound id (reported with NewCall).
-    pub(crate) fn first_id(&self) -> u16 {
-        self.config.service_ids[0]
-    }
 }
 
 /// Preallocated user ids for incoming calls, oldest first.
@@ -135,7 +131,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// ACCEPT: give the oldest call in the accept queue the tag `user`.
-    pub fn accept_next(&mut self, now: Instant, user: u64) -> Result<CallHandle, Error> {
+    pub fn accept_next(&mut self, user: u64) -> Result<CallHandle, Error> {
         if self.user_in_use(user) {
             return Err(Error::BadCall);
         }
@@ -147,12 +143,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 continue;
             }
             c.awaiting_accept = false;
+            c.pending.new_call = false;
             self.service.queued = self.service.queued.saturating_sub(1);
-            if c.is_complete() {
-                // Died while queued: skip it, as the C code does.
-                self.reap_call(h, now);
-                continue;
-            }
             c.user = Some(user);
             if c.rx.readable() {
                 c.pending.data = true;
@@ -162,7 +154,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         Err(Error::NoCallToAccept)
     }
 
-    fn user_in_use(&self, user: u64) -> bool {
+    fn user_in_use(&mut self, user: u64) -> bool {
         if self.charges.contains(user) {
             return true;
         }
@@ -206,7 +198,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             key: cfg.keyring,
         };
         let sec = self.sec.new_conn(false, &ident).map_err(Reject::Abort)?;
-        let conn = Conn::new(key, service_id, hdr.security_index, sec);
+        let mut conn = Conn::new(key, service_id, hdr.security_index, sec);
+        // Until a call takes a channel, the connection is idle.
+        conn.expiry = Some(now.after(self.config.service_conn_idle));
         self.ensure_peer(key.peer).map_err(|()| Reject::Busy)?;
         if self.conns.insert(key, conn).is_err() {
             self.peer_maybe_idle(key.peer, now);
@@ -233,6 +227,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let max_payload = self.sec.max_plain(conn.security_index, 0, WIRE_PAYLOAD).max(1);
         let service_id = conn.service_id;
         let h = CallHandle(self.next_handle);
+        let rings = alloc_rings(&mut self.env).ok_or(Reject::Busy)?;
         let mut call = Call::new(
             Side::Server,
             None,
@@ -240,6 +235,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             service_id,
             max_payload,
             self.config.rx_window,
+            rings,
             Default::default(),
             now,
         );
@@ -255,8 +251,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             c.user = user;
             if user.is_none() {
                 c.awaiting_accept = true;
+                c.pending.new_call = true;
                 self.service.queued += 1;
-                self.new_call_events += 1;
             }
         }
         if let Some(conn) = self.conns.get_mut(&key) {

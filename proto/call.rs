@@ -15,10 +15,11 @@ use super::conn::ConnKey;
 use super::error::{EPROTO, ETIME, ETIMEDOUT};
 use super::event::Outcome;
 use super::rtt::{backed_off, RttEstimator};
-use super::rxbuf::{RecvResult, RxBuf, RxInsert};
+use super::env::Env;
+use super::rxbuf::{self, RecvResult, RxBuf, RxInsert, RxPacket};
 use super::time::Instant;
 use super::timer::TimerTable;
-use super::txbuf::{TxBuf, TxError};
+use super::txbuf::{self, TxBuf, TxError, TxPacket};
 use super::wire::{Ack, AckReason, RX_CALL_TIMEOUT, RX_PROTOCOL_ERROR};
 
 /// Delay before an ACK for in-order DATA that did not ask for one.
@@ -33,7 +34,8 @@ const ACK_EVERY: u32 = 2;
 pub struct Timeouts {
     /// Total life of the call.
     pub hard: Option<Duration>,
-    /// Longest time without receiving any packet for the call.
+    /// Longest time without receiving any packet for the call, or with
+    /// data outstanding and none of it acknowledged.
     pub idle: Option<Duration>,
     /// Longest time without progress (new data received or acknowledged).
     pub normal: Option<Duration>,
@@ -98,13 +100,27 @@ pub(crate) enum Tx {
 /// The user-visible notifications pending on a call.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Pending {
+    /// Waiting in the accept queue, not yet announced by a NewCall.
+    pub(crate) new_call: bool,
     pub(crate) data: bool,
     pub(crate) tx_space: bool,
     pub(crate) complete: bool,
 }
 
+/// The Tx ring storage of a call.
+pub(crate) type TxRing<E> = <E as Env>::Slots<TxPacket<<E as Env>::Buf>>;
+/// The Rx ring storage of a call.
+pub(crate) type RxRing<E> = <E as Env>::Slots<RxPacket<<E as Env>::Buf>>;
+
+/// The Tx and Rx rings of a new call, from the caller's memory.
+pub(crate) fn alloc_rings<E: Env>(env: &mut E) -> Option<(TxRing<E>, RxRing<E>)> {
+    let tx = env.alloc_slots(txbuf::RING)?;
+    let rx = env.alloc_slots(rxbuf::RING)?;
+    Some((tx, rx))
+}
+
 /// A call and everything it holds.
-pub(crate) struct Call<B> {
+pub(crate) struct Call<E: Env> {
     pub(crate) side: Side,
     pub(crate) state: State,
     /// The caller's tag; `None` for a service call not yet accepted.
@@ -128,8 +144,8 @@ pub(crate) struct Call<B> {
     pub(crate) pending: Pending,
     /// A short write left the caller waiting for space.
     tx_blocked: bool,
-    pub(crate) tx: TxBuf<B>,
-    pub(crate) rx: RxBuf<B>,
+    pub(crate) tx: TxBuf<E::Buf, TxRing<E>>,
+    pub(crate) rx: RxBuf<E::Buf, RxRing<E>>,
     cong: Congestion,
     timers: TimerTable<N_TIMERS>,
     timeouts: Timeouts,
@@ -138,13 +154,16 @@ pub(crate) struct Call<B> {
     rx_unacked: u32,
     ping_now: bool,
     rto_backoff: u32,
+    /// When retransmissions started without the peer acknowledging
+    /// anything since; the call gives up after the idle timeout of that.
+    tx_stalled_since: Option<Instant>,
     /// Serial and time of the packet timed for an RTT sample.
     rtt_probe: Option<(u32, Instant)>,
     /// The ping we sent, answered by a PING_RESPONSE.
     ping_probe: Option<(u32, Instant)>,
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
+impl<E: Env> Call<E> {
     /// A new call, started at `now`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
@@ -154,6 +173,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
         service_id: u16,
         max_payload: usize,
         rx_window: u32,
+        rings: (TxRing<E>, RxRing<E>),
         timeouts: Timeouts,
         now: Instant,
     ) -> Self {
@@ -174,8 +194,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
             released: false,
             pending: Pending::default(),
             tx_blocked: false,
-            tx: TxBuf::new(max_payload),
-            rx: RxBuf::new(rx_window),
+            tx: TxBuf::new(max_payload, rings.0),
+            rx: RxBuf::new(rx_window, rings.1),
             cong: Congestion::default(),
             timers: TimerTable::default(),
             timeouts,
@@ -184,6 +204,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
             rx_unacked: 0,
             ping_now: false,
             rto_backoff: 0,
+            tx_stalled_since: None,
             rtt_probe: None,
             ping_probe: None,
         };
@@ -258,7 +279,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
     /// Queue Tx data. Returns the bytes accepted (maybe fewer than given).
     pub(crate) fn send<F>(&mut self, data: &[u8], more: bool, alloc: F) -> Result<usize, TxError>
     where
-        F: FnMut(usize) -> Option<B>,
+        F: FnMut(usize) -> Option<E::Buf>,
     {
         let n = self.tx.write(data, more, alloc)?;
         self.tx_blocked = n < data.len() || (!more && !self.tx.ended());
@@ -302,7 +323,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
         serial: u32,
         last: bool,
         request_ack: bool,
-        buf: B,
+        buf: E::Buf,
         len: usize,
     ) -> Result<(), (u32, i32)> {
         self.touch_idle(now);
@@ -329,7 +350,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
         match verdict {
             RxInsert::InOrder => {
                 self.progress(now);
-                self.rx_unacked += 1;
+                self.rx_unacked = self.rx_unacked.saturating_add(1);
                 if request_ack {
                     self.ack_now = Some((AckReason::REQUESTED, serial));
                 } else if self.rx_unacked >= ACK_EVERY {
@@ -419,13 +440,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
         if verdict == AckVerdict::FastRetransmit {
             self.tx.mark_first_unacked();
         }
-        if out.has_nacks {
-            let srtt = rtt.srtt().unwrap_or(super::rtt::INITIAL_RTO);
-            let before = Instant(now.0.saturating_sub(u64::try_from(srtt.as_nanos()).unwrap_or(u64::MAX)));
-            self.tx.mark_lost(before);
+        if out.has_nacks && self.tx.mark_lost() > 0 {
+            self.cong.on_loss(sent, flight);
         }
         if out.newly_acked > 0 || out.hard_advanced {
             self.rto_backoff = 0;
+            self.tx_stalled_since = None;
             self.progress(now);
             if self.tx.in_flight() > 0 {
                 self.timers.set(T::Resend as usize, now.after(rtt.rto()));
@@ -518,6 +538,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
         }
     }
 
+    /// Send again, now, everything sent and not acknowledged.
+    pub(crate) fn resend_unacked(&mut self) {
+        if self.in_tx_phase() {
+            self.tx.mark_all_unacked();
+        }
+    }
+
     /// Service: the reply may start; the user may now send.
     pub(crate) fn reply_allowed(&self) -> bool {
         self.state == State::SendReply
@@ -549,6 +576,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Call<B> {
             }
         }
         if self.timers.expire(T::Resend as usize, now) && self.in_tx_phase() {
+            // A peer that answers pings but never acknowledges data (a
+            // path that drops large packets) must not hold the call open.
+            let since = *self.tx_stalled_since.get_or_insert(now);
+            if self.timeouts.idle.is_some_and(|d| now.since(since) >= d) {
+                return Some((RX_CALL_TIMEOUT, ETIMEDOUT));
+            }
             let flight = self.tx.in_flight();
             if !self.tx.mark_all_unacked() {
                 // Everything sent is soft-ACKed yet not hard-ACKed: probe

@@ -126,6 +126,18 @@ impl Congestion {
         AckVerdict::Proceed
     }
 
+    /// Packets were found lost from the SACK table: enter fast recovery
+    /// unless already recovering (one reduction per window of data).
+    pub(crate) fn on_loss(&mut self, top: u32, flight: u32) {
+        if self.recovery_until.is_some() {
+            return;
+        }
+        self.ssthresh = (flight / 2).max(2);
+        self.cwnd = self.ssthresh.max(MIN_CWND);
+        self.recovery_until = Some(top);
+        self.dup_acks = 0;
+    }
+
     /// The retransmission timer expired with `flight` packets outstanding.
     pub(crate) fn on_rto(&mut self, flight: u32) {
         self.ssthresh = (flight / 2).max(2);
@@ -169,6 +181,18 @@ mod tests {
         assert_eq!(c.on_ack(3, 30, true, 44, 24), AckVerdict::FastRetransmit);
         assert_eq!(c.on_ack(14, 44, false, 44, 24), AckVerdict::Proceed);
         assert_eq!(c.cwnd(), 12);
+    }
+
+    #[test]
+    fn loss_reduces_once_per_window() {
+        let mut c = Congestion::default();
+        c.on_ack(40, 40, false, 40, 40);
+        c.on_loss(84, 44);
+        assert_eq!(c.cwnd(), 22);
+        c.on_loss(84, 40);
+        assert_eq!(c.cwnd(), 22);
+        c.on_ack(44, 84, false, 84, 20);
+        assert_eq!(c.cwnd(), 22);
     }
 
     #[test]

@@ -11,7 +11,10 @@
 /// Contract: `insert` on a present key replaces the value; `next_after(None)`
 /// yields the smallest key and `next_after(Some(k))` the smallest key
 /// greater than `k` (which need not be present), so the engine can walk the
-/// map while changing it.
+/// map while changing it. The engine walks its maps on every poll, so
+/// `next_after` should be a lower-bound search (O(log n)), not a scan; it
+/// takes `&mut self` so that a tree whose cursors need it (the kernel's
+/// `RBTree::cursor_lower_bound`) can provide one.
 pub trait Map<K, V> {
     /// Insert `value` under `key`. On allocation failure hand `value` back.
     fn insert(&mut self, key: K, value: V) -> Result<(), V>;
@@ -22,7 +25,7 @@ pub trait Map<K, V> {
     /// Remove and return the value under `key`.
     fn remove(&mut self, key: &K) -> Option<V>;
     /// The smallest key after `key` (or the first key if `None`).
-    fn next_after(&self, key: Option<&K>) -> Option<K>;
+    fn next_after(&mut self, key: Option<&K>) -> Option<K>;
     /// Number of entries.
     fn len(&self) -> usize;
     /// Whether the map is empty.
@@ -37,8 +40,12 @@ pub trait Env {
     type Buf: AsRef<[u8]> + AsMut<[u8]>;
     /// The map type used for peers, connections, bundles and calls.
     type Map<K: Ord + Copy, V>: Map<K, V>;
+    /// A fixed array of optional slots (each call's Tx and Rx rings).
+    type Slots<T>: AsRef<[Option<T>]> + AsMut<[Option<T>]>;
     /// An empty map (must not allocate).
     fn new_map<K: Ord + Copy, V>(&mut self) -> Self::Map<K, V>;
+    /// `n` empty slots, or `None` if memory is short.
+    fn alloc_slots<T>(&mut self, n: usize) -> Option<Self::Slots<T>>;
     /// A buffer of exactly `len` bytes (contents unspecified), or `None` if
     /// memory is short.
     fn alloc_buf(&mut self, len: usize) -> Option<Self::Buf>;

@@ -145,6 +145,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                         let Some(h) = self.conn_header(key, 0, 0) else { return };
                         let resp = buf.as_ref().get(..n).unwrap_or(&[]);
                         self.queue_packet(key.peer, &h, &Packet::Response(resp));
+                        // A server may have dropped what we sent before it
+                        // was secured: send it again right behind the
+                        // RESPONSE rather than after a timeout.
+                        for h in calls_on(self.conns.get(&key)).into_iter().flatten() {
+                            if let Some(c) = self.calls.get_mut(&h) {
+                                c.resend_unacked();
+                            }
+                        }
                     }
                     Err(code) => {
                         self.abort_conn(now, key, Outcome::LocalAbort { code, errno: EPROTO }, Some(code))
@@ -289,6 +297,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Bookkeeping once call `h` completed: free its channel, remember how
     /// it ended for repeats, tell the peer if needed.
     pub(crate) fn call_completed(&mut self, h: CallHandle, now: Instant) {
+        let Some(c) = self.calls.get_mut(&h) else { return };
+        if c.awaiting_accept {
+            // Died in the accept queue: `accept_next` will not see it.
+            c.awaiting_accept = false;
+            c.pending.new_call = false;
+            self.service.queued = self.service.queued.saturating_sub(1);
+        }
         let Some(c) = self.calls.get(&h) else { return };
         let Some(key) = c.conn else {
             // Never got a channel.
@@ -327,4 +342,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.attach_waiting_soon = true;
         self.reap_call(h, now);
     }
+}
+
+/// The calls on a connection's channels.
+fn calls_on<S>(conn: Option<&super::conn::Conn<S>>) -> [Option<CallHandle>; 4] {
+    conn.map_or([None; 4], |c| c.channels.map(|ch| ch.call))
 }

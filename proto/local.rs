@@ -12,11 +12,12 @@ use core::time::Duration;
 use super::accept::{Charges, Service};
 use super::addr::TransportAddr;
 use super::bundle::{Bundle, BundleKey};
-use super::call::{Call, Side, Timeouts};
+use super::call::{alloc_rings, Call, Side, Timeouts};
 use super::conn::{Conn, ConnKey};
 use super::env::{Env, Map};
 use super::error::Error;
 use super::event::{CallHandle, Event, Outcome};
+use super::output::Replies;
 use super::peer::Peer;
 use super::rxbuf::{RecvResult, MAX_RX_WINDOW};
 use super::security::{Security, WIRE_PAYLOAD};
@@ -116,15 +117,14 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) peers: E::Map<TransportAddr, Peer>,
     pub(crate) conns: E::Map<ConnKey, Conn<S::Conn>>,
     pub(crate) bundles: E::Map<BundleKey, Bundle>,
-    pub(crate) calls: E::Map<CallHandle, Call<E::Buf>>,
+    pub(crate) calls: E::Map<CallHandle, Call<E>>,
     pub(crate) queue: E::Map<u64, Queued<E::Buf>>,
+    pub(crate) replies: Replies,
     pub(crate) queue_seq: u64,
     pub(crate) next_handle: u64,
     pub(crate) next_conn_id: u32,
     /// Serial for packets sent outside any connection (BUSY, ABORT, ...).
     pub(crate) loose_serial: u32,
-    /// NewCall events not yet drained.
-    pub(crate) new_call_events: u32,
     /// Calls waiting for a channel.
     pub(crate) waiting: u32,
     /// A channel was freed or a probe ended: try the waiting calls.
@@ -148,6 +148,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             bundles: env.new_map(),
             calls: env.new_map(),
             queue: env.new_map(),
+            replies: Replies::default(),
             env,
             sec,
             next_conn_id: config.first_conn_id,
@@ -157,7 +158,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             queue_seq: 0,
             next_handle: 1,
             loose_serial: 0,
-            new_call_events: 0,
             waiting: 0,
             attach_waiting_soon: false,
             tx_cursor: None,
@@ -177,7 +177,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             conns: self.conns.len(),
             peers: self.peers.len(),
             bundles: self.bundles.len(),
-            queued: self.queue.len(),
+            queued: self.queue.len() + self.replies.len(),
         }
     }
 
@@ -196,6 +196,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if max_payload == 0 {
             return Err(Error::Invalid);
         }
+        let rings = alloc_rings(&mut self.env).ok_or(Error::NoMemory)?;
         let mut call = Call::new(
             Side::Client,
             Some(p.user),
@@ -203,6 +204,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             p.service_id,
             max_payload,
             self.config.rx_window,
+            rings,
             p.timeouts,
             now,
         );
@@ -329,10 +331,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// The next event for the caller.
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.new_call_events > 0 {
-            self.new_call_events -= 1;
-            return Some(Event::NewCall { service_id: self.service.first_id() });
-        }
         let start = self.ev_cursor;
         let mut cur = start;
         let mut wrapped = false;
@@ -356,6 +354,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
             cur = Some(h);
             let Some(c) = self.calls.get_mut(&h) else { continue };
+            if c.pending.new_call {
+                c.pending.new_call = false;
+                self.ev_cursor = Some(h);
+                return Some(Event::NewCall { service_id: c.service_id });
+            }
             let Some(user) = c.user else { continue };
             if c.released {
                 continue;

@@ -20,16 +20,26 @@
 //!   [`Endpoint::handle_icmp`] for ICMP errors about a peer;
 //! - client calls: [`Endpoint::begin_call`], then [`Endpoint::send`] (it
 //!   takes what fits and returns the count: block and retry on
-//!   [`Event::TxSpace`]; `more = false` ends the request), then
-//!   [`Endpoint::recv`] on [`Event::DataReady`];
+//!   [`Event::TxSpace`]; `more = false` ends the request; a write that
+//!   was not taken whole has not ended it), then [`Endpoint::recv`] on
+//!   [`Event::DataReady`] until [`RecvResult::end_of_data`];
 //! - service calls: [`Endpoint::listen`] with a [`ServiceConfig`], then
-//!   either [`Endpoint::charge`] user tags ahead of time (CHARGE_ACCEPT) or
+//!   either [`Endpoint::charge`] user tags ahead of time (CHARGE_ACCEPT;
+//!   set [`ServiceConfig::charge_only`] for the Linux 6.12 behaviour) or
 //!   [`Endpoint::accept_next`] after [`Event::NewCall`] (NEW_CALL/ACCEPT);
-//!   read the request with `recv`, write the reply with `send`;
+//!   read the request with `recv`, then write the reply with `send`;
 //! - [`Endpoint::abort`] at any time, and [`Endpoint::release`] when the
-//!   user is done with a call (after [`Event::Complete`], or to abort it);
+//!   user is done with a call (after [`Event::Complete`], or to abort it):
+//!   the engine keeps a call, its data and its user tag until then;
 //! - [`Endpoint::handle_timeout`] when the deadline from
 //!   [`Endpoint::poll_timeout`] passes.
+//!
+//! Data received before the call completed stays readable after
+//! [`Event::Complete`] with [`Outcome::Succeeded`]: the glue reads it, and
+//! reports the terminal message (MSG_EOR) after the last byte.
+//! The engine keeps no clock of its own and never blocks; everything it
+//! holds is freed by time (idle connections and peers expire) once every
+//! call is released.
 //!
 //! Outputs, drained after every input until they return `None`:
 //! [`Endpoint::poll_transmit`] (packets to send, into a buffer of at least

@@ -30,6 +30,50 @@ pub(crate) fn trailer(rwind: u32) -> AckTrailer {
     AckTrailer { max_mtu: MAX_PACKET as u32, if_mtu: MAX_PACKET as u32, rwind, jumbo_max: 1 }
 }
 
+/// A BUSY or ABORT answering a packet: kept without allocation, as it is
+/// what the engine says when memory is short.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reply {
+    to: TransportAddr,
+    hdr: Header,
+    /// `Some(code)` for ABORT, `None` for BUSY.
+    abort: Option<u32>,
+}
+
+/// A small ring of [`Reply`]s; when full, new ones are dropped (the peer
+/// will retransmit and be answered then).
+#[derive(Debug, Default)]
+pub(crate) struct Replies {
+    ring: [Option<Reply>; 16],
+    head: usize,
+    len: usize,
+}
+
+impl Replies {
+    fn push(&mut self, r: Reply) {
+        if self.len < self.ring.len() {
+            let i = (self.head + self.len) % self.ring.len();
+            self.ring[i] = Some(r);
+            self.len += 1;
+        }
+    }
+
+    fn pop(&mut self) -> Option<Reply> {
+        if self.len == 0 {
+            return None;
+        }
+        let r = self.ring[self.head].take();
+        self.head = (self.head + 1) % self.ring.len();
+        self.len -= 1;
+        r
+    }
+
+    /// Number of replies waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
 /// Upper bound of an encoded packet's length.
 fn encoded_bound(pkt: &Packet<'_>) -> usize {
     HEADER_LEN
@@ -82,15 +126,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Answer `hdr` from `to` with an ABORT carrying `code`.
     pub(crate) fn queue_abort_reply(&mut self, to: TransportAddr, hdr: &Header, code: u32) {
         let serial = self.loose_serial();
-        let h = reply_header(hdr, serial);
-        self.queue_packet(to, &h, &Packet::Abort(code));
+        self.replies.push(Reply { to, hdr: reply_header(hdr, serial), abort: Some(code) });
     }
 
     /// Answer `hdr` from `to` with BUSY.
     pub(crate) fn queue_busy(&mut self, to: TransportAddr, hdr: &Header) {
         let serial = self.loose_serial();
-        let h = reply_header(hdr, serial);
-        self.queue_packet(to, &h, &Packet::Busy);
+        self.replies.push(Reply { to, hdr: reply_header(hdr, serial), abort: None });
     }
 
     /// Answer a VERSION request.
@@ -147,6 +189,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// The next packet to send, written into `out` (at least
     /// [`MAX_PACKET`] bytes). Returns the destination and length.
     pub fn poll_transmit(&mut self, now: Instant, out: &mut [u8]) -> Option<(TransportAddr, usize)> {
+        while let Some(r) = self.replies.pop() {
+            let pkt = match r.abort {
+                Some(code) => Packet::Abort(code),
+                None => Packet::Busy,
+            };
+            if let Ok(n) = wire::encode(&r.hdr, &pkt, out) {
+                return Some((r.to, n));
+            }
+        }
         while let Some(k) = self.queue.next_after(None) {
             let q = self.queue.remove(&k)?;
             if let (Some(dst), Some(src)) = (out.get_mut(..q.len), q.buf.as_ref().get(..q.len)) {
@@ -213,8 +264,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
 /// Encode `tx` of `call` on `conn` into `out`: returns the serial used and
 /// the length, `None` if it cannot be framed, or an abort code.
-fn frame<B: AsRef<[u8]> + AsMut<[u8]>, S: Security>(
-    call: &Call<B>,
+fn frame<E: Env, S: Security>(
+    call: &Call<E>,
     conn: &mut Conn<S::Conn>,
     sec: &mut S,
     tx: Tx,

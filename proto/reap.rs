@@ -15,7 +15,7 @@ use super::wire::{Flags, Header, Packet, Version};
 
 impl<E: Env, S: Security> Endpoint<E, S> {
     /// The earliest deadline: call `handle_timeout` then.
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
         let mut next = None;
         let mut cur = None;
         while let Some(h) = self.calls.next_after(cur.as_ref()) {

@@ -38,8 +38,8 @@ impl RttEstimator {
             }
             Some(srtt) => {
                 let delta = if srtt > r { srtt - r } else { r - srtt };
-                self.rttvar = (self.rttvar * 3 + delta) / 4;
-                self.srtt = Some((srtt * 7 + r) / 8);
+                self.rttvar = self.rttvar.saturating_mul(3).saturating_add(delta) / 4;
+                self.srtt = Some(srtt.saturating_mul(7).saturating_add(r) / 8);
             }
         }
         let srtt = self.srtt.unwrap_or(r);
@@ -49,6 +49,7 @@ impl RttEstimator {
     }
 
     /// The smoothed RTT, if any sample was taken.
+    #[cfg(test)]
     pub(crate) fn srtt(&self) -> Option<Duration> {
         self.srtt
     }

@@ -8,7 +8,7 @@
 use super::txbuf::{seq_le, seq_lt};
 
 /// Ring size; the window is at most `RING - 1` packets.
-const RING: usize = 256;
+pub(crate) const RING: usize = 256;
 /// Largest receive window, in packets.
 pub(crate) const MAX_RX_WINDOW: u32 = 255;
 
@@ -27,8 +27,9 @@ pub(crate) enum RxInsert {
     Protocol,
 }
 
+/// One received DATA payload, already verified and copied.
 #[derive(Debug)]
-struct RxPacket<B> {
+pub(crate) struct RxPacket<B> {
     buf: B,
     len: usize,
 }
@@ -44,10 +45,11 @@ pub struct RecvResult {
     pub end_of_data: bool,
 }
 
-/// The Rx queue of one phase.
+/// The Rx queue of one phase, in `V`: [`RING`] slots of the caller's memory.
 #[derive(Debug)]
-pub(crate) struct RxBuf<B> {
-    ring: [Option<RxPacket<B>>; RING],
+pub(crate) struct RxBuf<B, V> {
+    ring: V,
+    _buf: core::marker::PhantomData<B>,
     /// Highest sequence fully read by the caller.
     consumed: u32,
     /// Bytes of packet `consumed + 1` already read.
@@ -63,16 +65,33 @@ fn slot(seq: u32) -> usize {
     seq as usize % RING
 }
 
-impl<B: AsRef<[u8]>> RxBuf<B> {
-    /// An empty queue with a window of `window` packets (clamped 1..=255).
-    pub(crate) fn new(window: u32) -> Self {
+impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>>]>> RxBuf<B, V> {
+    /// An empty queue with a window of `window` packets (clamped 1..=255
+    /// and to the size of `ring`, which should have [`RING`] empty slots).
+    pub(crate) fn new(window: u32, ring: V) -> Self {
+        let fit = ring.as_ref().len().min(RING).saturating_sub(1) as u32;
         RxBuf {
-            ring: core::array::from_fn(|_| None),
+            ring,
+            _buf: core::marker::PhantomData,
             consumed: 0,
             offset: 0,
             top: 0,
             last: None,
-            window: window.clamp(1, MAX_RX_WINDOW),
+            window: window.min(fit).clamp(1, MAX_RX_WINDOW),
+        }
+    }
+
+    fn cell(&mut self, seq: u32) -> Option<&mut Option<RxPacket<B>>> {
+        self.ring.as_mut().get_mut(slot(seq))
+    }
+
+    fn pkt(&self, seq: u32) -> Option<&RxPacket<B>> {
+        self.ring.as_ref().get(slot(seq)).and_then(Option::as_ref)
+    }
+
+    fn set(&mut self, seq: u32, p: Option<RxPacket<B>>) {
+        if let Some(c) = self.cell(seq) {
+            *c = p;
         }
     }
 
@@ -107,7 +126,7 @@ impl<B: AsRef<[u8]>> RxBuf<B> {
     /// Highest sequence such that all packets up to it arrived.
     pub(crate) fn contiguous_top(&self) -> u32 {
         let mut seq = self.consumed;
-        while seq_lt(seq, self.top) && self.ring[slot(seq.wrapping_add(1))].is_some() {
+        while seq_lt(seq, self.top) && self.pkt(seq.wrapping_add(1)).is_some() {
             seq = seq.wrapping_add(1);
         }
         seq
@@ -115,7 +134,7 @@ impl<B: AsRef<[u8]>> RxBuf<B> {
 
     /// Whether data can be read now.
     pub(crate) fn readable(&self) -> bool {
-        self.ring[slot(self.consumed.wrapping_add(1))].is_some()
+        self.pkt(self.consumed.wrapping_add(1)).is_some()
     }
 
     /// Whether `seq` lies in the window and is not yet held.
@@ -126,7 +145,7 @@ impl<B: AsRef<[u8]>> RxBuf<B> {
         if seq_lt(self.consumed.wrapping_add(self.window), seq) {
             return RxInsert::ExceedsWindow;
         }
-        if self.ring[slot(seq)].is_some() {
+        if self.pkt(seq).is_some() {
             return RxInsert::Duplicate;
         }
         if self.last.is_some_and(|l| seq_lt(l, seq)) {
@@ -151,7 +170,7 @@ impl<B: AsRef<[u8]>> RxBuf<B> {
             }
             self.last = Some(seq);
         }
-        self.ring[slot(seq)] = Some(RxPacket { buf, len });
+        self.set(seq, Some(RxPacket { buf, len }));
         if seq_lt(self.top, seq) {
             self.top = seq;
         }
@@ -164,7 +183,7 @@ impl<B: AsRef<[u8]>> RxBuf<B> {
         let n = self.top.wrapping_sub(self.consumed).min(255) as usize;
         for (i, e) in out.iter_mut().take(n).enumerate() {
             let seq = self.consumed.wrapping_add(1).wrapping_add(i as u32);
-            *e = u8::from(self.ring[slot(seq)].is_some());
+            *e = u8::from(self.pkt(seq).is_some());
         }
         n
     }
@@ -179,7 +198,7 @@ impl<B: AsRef<[u8]>> RxBuf<B> {
         let mut at_end = self.all_consumed();
         while copied < out.len() {
             let next = seq.wrapping_add(1);
-            let Some(p) = self.ring[slot(next)].as_ref() else { break };
+            let Some(p) = self.pkt(next) else { break };
             let data = p.buf.as_ref().get(..p.len).unwrap_or(&[]);
             let avail = data.get(offset..).unwrap_or(&[]);
             let n = avail.len().min(out.len() - copied);
@@ -202,20 +221,20 @@ impl<B: AsRef<[u8]>> RxBuf<B> {
             let mut s = self.consumed;
             while s != seq {
                 s = s.wrapping_add(1);
-                self.ring[slot(s)] = None;
+                self.set(s, None);
             }
             self.consumed = seq;
             self.offset = offset;
         } else {
             finished = 0;
         }
-        let more = !at_end && self.ring[slot(seq.wrapping_add(1))].as_ref().is_some();
+        let more = !at_end && self.pkt(seq.wrapping_add(1)).is_some();
         (RecvResult { bytes: copied, more_pending: more, end_of_data: at_end }, finished)
     }
 
     /// Drop every buffer (the call ended).
     pub(crate) fn clear(&mut self) {
-        for s in self.ring.iter_mut() {
+        for s in self.ring.as_mut().iter_mut() {
             *s = None;
         }
     }
@@ -231,9 +250,15 @@ mod tests {
         (b.to_vec(), b.len())
     }
 
+    type Ring = Vec<Option<RxPacket<Vec<u8>>>>;
+
+    fn rx(window: u32) -> RxBuf<Vec<u8>, Ring> {
+        RxBuf::new(window, (0..RING).map(|_| None).collect())
+    }
+
     #[test]
     fn in_order_out_of_order_and_duplicates() {
-        let mut r = RxBuf::<Vec<u8>>::new(4);
+        let mut r = rx(4);
         let (b, l) = pkt(b"ab");
         assert_eq!(r.insert(2, false, b, l), RxInsert::OutOfSequence);
         let (b, l) = pkt(b"xx");
@@ -265,7 +290,7 @@ mod tests {
 
     #[test]
     fn second_last_is_protocol_error() {
-        let mut r = RxBuf::<Vec<u8>>::new(8);
+        let mut r = rx(8);
         let (b, l) = pkt(b"a");
         r.insert(3, false, b, l);
         let (b, l) = pkt(b"a");
@@ -275,7 +300,7 @@ mod tests {
 
     #[test]
     fn empty_last_packet_reads_as_end() {
-        let mut r = RxBuf::<Vec<u8>>::new(8);
+        let mut r = rx(8);
         r.insert(1, true, Vec::new(), 0);
         let mut out = [0u8; 4];
         let (res, done) = r.read(&mut out, false);

@@ -47,10 +47,13 @@ pub(crate) enum TxError {
     NoMemory,
 }
 
-/// The Tx queue of one phase.
+/// The Tx queue of one phase. `V` is the ring's storage: [`RING`] slots
+/// from the caller's memory, so that a call is small enough to build on a
+/// kernel stack.
 #[derive(Debug)]
-pub(crate) struct TxBuf<B> {
-    ring: [Option<TxPacket<B>>; RING],
+pub(crate) struct TxBuf<B, V> {
+    ring: V,
+    _buf: core::marker::PhantomData<B>,
     /// Highest sequence hard-ACKed (0: none).
     hard_ack: u32,
     /// Highest sequence queued, sealed or open.
@@ -66,17 +69,45 @@ fn slot(seq: u32) -> usize {
     seq as usize % RING
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
-    /// An empty queue cutting packets of `max_payload` bytes.
-    pub(crate) fn new(max_payload: usize) -> Self {
+impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Option<TxPacket<B>>]>> TxBuf<B, V> {
+    /// An empty queue cutting packets of `max_payload` bytes, stored in
+    /// `ring` (which should have [`RING`] empty slots; a short one only
+    /// limits the queue).
+    pub(crate) fn new(max_payload: usize, ring: V) -> Self {
         TxBuf {
-            ring: core::array::from_fn(|_| None),
+            ring,
+            _buf: core::marker::PhantomData,
             hard_ack: 0,
             top: 0,
             sent_top: 0,
             ended: false,
             max_payload: max_payload.max(1),
         }
+    }
+
+    fn cell(&mut self, seq: u32) -> Option<&mut Option<TxPacket<B>>> {
+        self.ring.as_mut().get_mut(slot(seq))
+    }
+
+    fn pkt(&self, seq: u32) -> Option<&TxPacket<B>> {
+        self.ring.as_ref().get(slot(seq)).and_then(Option::as_ref)
+    }
+
+    fn pkt_mut(&mut self, seq: u32) -> Option<&mut TxPacket<B>> {
+        self.cell(seq).and_then(Option::as_mut)
+    }
+
+    fn set(&mut self, seq: u32, p: Option<TxPacket<B>>) {
+        if let Some(c) = self.cell(seq) {
+            *c = p;
+        }
+    }
+
+    /// Open a new, empty packet after the top one.
+    fn push_open(&mut self, buf: B) {
+        self.top = self.top.wrapping_add(1);
+        let p = TxPacket { buf, len: 0, last: false, sealed: false, sent_at: None, serial: 0, sacked: false, resend: false };
+        self.set(self.top, Some(p));
     }
 
     /// Highest hard-ACKed sequence.
@@ -109,7 +140,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
         let mut n = 0;
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
-            if let Some(p) = &self.ring[slot(seq)] {
+            if let Some(p) = self.pkt(seq) {
                 if !p.sacked {
                     n += 1;
                 }
@@ -121,7 +152,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
 
     /// Whether a new packet can be opened now.
     pub(crate) fn has_space(&self) -> bool {
-        self.top.wrapping_sub(self.hard_ack) < (RING - 1) as u32
+        let cap = self.ring.as_ref().len().min(RING).saturating_sub(1) as u32;
+        self.top.wrapping_sub(self.hard_ack) < cap
     }
 
     /// Queue as much of `data` as fits; `more` says whether the caller will
@@ -144,28 +176,19 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
                 if !self.has_space() {
                     return Ok(done);
                 }
-                if let Some(p) = self.ring[slot(self.top)].as_mut() {
-                    if self.top != 0 {
+                let top = self.top;
+                if top != 0 {
+                    if let Some(p) = self.pkt_mut(top) {
                         p.sealed = true;
                     }
                 }
                 let Some(buf) = alloc(self.max_payload) else {
                     return if done == 0 { Err(TxError::NoMemory) } else { Ok(done) };
                 };
-                self.top = self.top.wrapping_add(1);
-                self.ring[slot(self.top)] = Some(TxPacket {
-                    buf,
-                    len: 0,
-                    last: false,
-                    sealed: false,
-                    sent_at: None,
-                    serial: 0,
-                    sacked: false,
-                    resend: false,
-                });
+                self.push_open(buf);
                 continue;
             }
-            let Some(p) = self.ring[slot(self.top)].as_mut() else { break };
+            let Some(p) = self.pkt_mut(self.top) else { break };
             let n = open.min(data.len() - done);
             let dst = p.buf.as_mut();
             if let (Some(d), Some(s)) = (dst.get_mut(p.len..p.len + n), data.get(done..done + n)) {
@@ -178,7 +201,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
             // End of phase: seal the open packet as the last, or queue an
             // empty last packet if there is none open (an empty phase).
             let open_exists = self.top != 0
-                && self.ring[slot(self.top)].as_ref().is_some_and(|p| !p.sealed);
+                && self.pkt(self.top).is_some_and(|p| !p.sealed);
             if !open_exists {
                 if !self.has_space() {
                     return Ok(done);
@@ -186,19 +209,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
                 let Some(buf) = alloc(self.max_payload) else {
                     return if done == 0 { Err(TxError::NoMemory) } else { Ok(done) };
                 };
-                self.top = self.top.wrapping_add(1);
-                self.ring[slot(self.top)] = Some(TxPacket {
-                    buf,
-                    len: 0,
-                    last: false,
-                    sealed: false,
-                    sent_at: None,
-                    serial: 0,
-                    sacked: false,
-                    resend: false,
-                });
+                self.push_open(buf);
             }
-            if let Some(p) = self.ring[slot(self.top)].as_mut() {
+            if let Some(p) = self.pkt_mut(self.top) {
                 p.sealed = true;
                 p.last = true;
             }
@@ -212,7 +225,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
         if self.top == 0 || self.top == self.hard_ack {
             return 0;
         }
-        match &self.ring[slot(self.top)] {
+        match self.pkt(self.top) {
             Some(p) if !p.sealed => self.max_payload.saturating_sub(p.len),
             _ => 0,
         }
@@ -225,14 +238,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
         let limit = self.hard_ack.wrapping_add(window);
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) && seq_le(seq, limit) {
-            if self.ring[slot(seq)].as_ref().is_some_and(|p| p.resend) {
+            if self.pkt(seq).is_some_and(|p| p.resend) {
                 return Some(seq);
             }
             seq = seq.wrapping_add(1);
         }
         let next = self.sent_top.wrapping_add(1);
         if seq_le(next, self.top) && seq_le(next, limit) {
-            if let Some(p) = &self.ring[slot(next)] {
+            if let Some(p) = self.pkt(next) {
                 if p.sealed {
                     return Some(next);
                 }
@@ -246,7 +259,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
         if seq_le(seq, self.hard_ack) || !seq_le(seq, self.top) {
             return None;
         }
-        self.ring[slot(seq)].as_ref()
+        self.pkt(seq)
     }
 
     /// Record a transmission of `seq` with `serial` at `now`.
@@ -254,7 +267,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
         if self.get(seq).is_none() {
             return;
         }
-        if let Some(p) = self.ring[slot(seq)].as_mut() {
+        if let Some(p) = self.pkt_mut(seq) {
             p.sent_at = Some(now);
             p.serial = serial;
             p.resend = false;
@@ -272,7 +285,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
         let new_hard = first.wrapping_sub(1);
         while seq_lt(self.hard_ack, new_hard) && seq_lt(self.hard_ack, self.sent_top) {
             self.hard_ack = self.hard_ack.wrapping_add(1);
-            if let Some(p) = self.ring[slot(self.hard_ack)].take() {
+            if let Some(p) = self.cell(self.hard_ack).and_then(Option::take) {
                 if !p.sacked {
                     out.newly_acked += 1;
                 }
@@ -284,7 +297,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
             if !seq_le(seq, self.sent_top) || seq_le(seq, self.hard_ack) {
                 continue;
             }
-            if let Some(p) = self.ring[slot(seq)].as_mut() {
+            if let Some(p) = self.pkt_mut(seq) {
                 let acked = *a == 1;
                 if acked && !p.sacked {
                     out.newly_acked += 1;
@@ -304,28 +317,30 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
         let top = self.sent_top;
         while seq_lt(self.hard_ack, top) {
             self.hard_ack = self.hard_ack.wrapping_add(1);
-            self.ring[slot(self.hard_ack)] = None;
+            self.set(self.hard_ack, None);
         }
     }
 
-    /// Mark for resend every NACKed packet below a soft-ACKed one that was
-    /// last sent before `before` (it was lost, not merely in flight).
-    /// Returns how many were marked.
-    pub(crate) fn mark_lost(&mut self, before: Instant) -> u32 {
-        let mut highest_sacked = None;
+    /// Mark for resend every NACKed packet that was sent before some
+    /// packet the peer holds: on a link that keeps order it was lost, not
+    /// merely late. Returns how many were marked.
+    pub(crate) fn mark_lost(&mut self) -> u32 {
+        let mut newest = None;
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
-            if self.ring[slot(seq)].as_ref().is_some_and(|p| p.sacked) {
-                highest_sacked = Some(seq);
+            if let Some(p) = self.pkt(seq) {
+                if p.sacked && p.sent_at > newest {
+                    newest = p.sent_at;
+                }
             }
             seq = seq.wrapping_add(1);
         }
-        let Some(hi) = highest_sacked else { return 0 };
+        let Some(newest) = newest else { return 0 };
         let mut n = 0;
         let mut seq = self.hard_ack.wrapping_add(1);
-        while seq_lt(seq, hi) {
-            if let Some(p) = self.ring[slot(seq)].as_mut() {
-                if !p.sacked && !p.resend && p.sent_at.is_some_and(|t| t < before) {
+        while seq_le(seq, self.sent_top) {
+            if let Some(p) = self.pkt_mut(seq) {
+                if !p.sacked && !p.resend && p.sent_at.is_some_and(|t| t < newest) {
                     p.resend = true;
                     n += 1;
                 }
@@ -338,7 +353,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
     /// Mark packet `seq` for resend if it is held and was sent.
     pub(crate) fn mark_resend(&mut self, seq: u32) {
         if seq_le(seq, self.sent_top) && self.get(seq).is_some() {
-            if let Some(p) = self.ring[slot(seq)].as_mut() {
+            if let Some(p) = self.pkt_mut(seq) {
                 p.resend = true;
             }
         }
@@ -348,7 +363,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
     pub(crate) fn mark_first_unacked(&mut self) -> bool {
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
-            if let Some(p) = self.ring[slot(seq)].as_mut() {
+            if let Some(p) = self.pkt_mut(seq) {
                 if !p.sacked {
                     p.resend = true;
                     return true;
@@ -365,7 +380,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
         let mut any = false;
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
-            if let Some(p) = self.ring[slot(seq)].as_mut() {
+            if let Some(p) = self.pkt_mut(seq) {
                 if !p.sacked {
                     p.resend = true;
                     any = true;
@@ -378,7 +393,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> TxBuf<B> {
 
     /// Drop every buffer (the call completed).
     pub(crate) fn clear(&mut self) {
-        for s in self.ring.iter_mut() {
+        for s in self.ring.as_mut().iter_mut() {
             *s = None;
         }
         self.hard_ack = self.top;
@@ -406,9 +421,15 @@ mod tests {
         Some(vec![0; n])
     }
 
+    type Ring = Vec<Option<TxPacket<Vec<u8>>>>;
+
+    fn tx(max_payload: usize) -> TxBuf<Vec<u8>, Ring> {
+        TxBuf::new(max_payload, (0..RING).map(|_| None).collect())
+    }
+
     #[test]
     fn packetises_and_holds_open_packet() {
-        let mut t = TxBuf::<Vec<u8>>::new(10);
+        let mut t = tx(10);
         assert_eq!(t.write(&[1; 25], true, alloc), Ok(25));
         // Packets 1 and 2 sealed, 3 open with 5 bytes.
         assert_eq!(t.next_to_send(8), Some(1));
@@ -425,19 +446,19 @@ mod tests {
 
     #[test]
     fn exact_fill_then_end_adds_no_empty_packet() {
-        let mut t = TxBuf::<Vec<u8>>::new(10);
+        let mut t = tx(10);
         t.write(&[1; 10], true, alloc).unwrap();
         t.write(&[], false, alloc).unwrap();
         assert!(t.get(1).unwrap().last);
         assert!(t.get(2).is_none());
-        let mut e = TxBuf::<Vec<u8>>::new(10);
+        let mut e = tx(10);
         e.write(&[], false, alloc).unwrap();
         assert_eq!(e.get(1).map(|p| (p.len, p.last)), Some((0, true)));
     }
 
     #[test]
     fn window_acks_and_resend() {
-        let mut t = TxBuf::<Vec<u8>>::new(1);
+        let mut t = tx(1);
         t.write(&[0; 6], false, alloc).unwrap();
         for s in 1..=4 {
             assert_eq!(t.next_to_send(4), Some(s));
@@ -448,7 +469,10 @@ mod tests {
         // Hard-ACK 1, NACK 2, ACK 3..4.
         let o = t.on_ack(2, &[0, 1, 1]);
         assert_eq!(o, AckOutcome { newly_acked: 3, hard_advanced: true, has_nacks: true });
-        assert_eq!(t.mark_lost(Instant(2)), 1);
+        assert_eq!(t.mark_lost(), 0, "all sent at the same time: maybe reordered");
+        t.mark_sent(3, 5, Instant(2));
+        t.on_ack(2, &[0, 1, 1]);
+        assert_eq!(t.mark_lost(), 1);
         assert_eq!(t.next_to_send(4), Some(2));
         t.mark_sent(2, 9, Instant(3));
         assert_eq!(t.next_to_send(4), Some(5));
@@ -464,15 +488,15 @@ mod tests {
 
     #[test]
     fn queue_limit_and_no_memory() {
-        let mut t = TxBuf::<Vec<u8>>::new(1);
+        let mut t = tx(1);
         assert_eq!(t.write(&[0; 400], true, alloc), Ok(RING - 1));
-        let mut u = TxBuf::<Vec<u8>>::new(1);
+        let mut u = tx(1);
         assert_eq!(u.write(&[0; 4], true, |_| None), Err(TxError::NoMemory));
     }
 
     #[test]
     fn acks_beyond_sent_are_ignored() {
-        let mut t = TxBuf::<Vec<u8>>::new(1);
+        let mut t = tx(1);
         t.write(&[0; 3], false, alloc).unwrap();
         t.mark_sent(1, 1, Instant(0));
         let o = t.on_ack(3, &[1, 1]);

@@ -56,7 +56,7 @@ impl<K: Ord + Copy, V> Map<K, V> for StdMap<K, V> {
         self.map.remove(key)
     }
 
-    fn next_after(&self, key: Option<&K>) -> Option<K> {
+    fn next_after(&mut self, key: Option<&K>) -> Option<K> {
         match key {
             None => self.map.keys().next().copied(),
             Some(k) => self.map.range((Bound::Excluded(*k), Bound::Unbounded)).next().map(|(k, _)| *k),
@@ -71,9 +71,14 @@ impl<K: Ord + Copy, V> Map<K, V> for StdMap<K, V> {
 impl Env for StdEnv {
     type Buf = Vec<u8>;
     type Map<K: Ord + Copy, V> = StdMap<K, V>;
+    type Slots<T> = Vec<Option<T>>;
 
     fn new_map<K: Ord + Copy, V>(&mut self) -> StdMap<K, V> {
         StdMap { map: BTreeMap::new(), budget: self.budget.clone() }
+    }
+
+    fn alloc_slots<T>(&mut self, n: usize) -> Option<Vec<Option<T>>> {
+        take(&self.budget).then(|| (0..n).map(|_| None).collect())
     }
 
     fn alloc_buf(&mut self, len: usize) -> Option<Vec<u8>> {

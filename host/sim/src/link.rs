@@ -9,7 +9,8 @@ pub struct LinkConfig {
     pub loss: f64,
     /// Probability that a datagram is delivered twice.
     pub duplicate: f64,
-    /// Probability that a datagram is held back (reordered).
+    /// Probability that a datagram is delayed out of order (by up to two
+    /// delays); jitter alone keeps datagrams in order, like a queue.
     pub reorder: f64,
     /// Probability that one byte of a datagram is changed. The simulator
     /// only checks termination and leaks when this is non-zero, as UDP's
@@ -37,8 +38,10 @@ impl Default for LinkConfig {
     }
 }
 
-/// What the link does with one datagram: delivery delays of its copies.
-pub fn fate(link: &LinkConfig, rng: &mut Rng, data: &mut [u8]) -> Vec<u64> {
+/// What the link does with one datagram: the delivery delay of each copy,
+/// and whether that copy is reordered (may overtake or be overtaken);
+/// other copies keep the order they were sent in.
+pub fn fate(link: &LinkConfig, rng: &mut Rng, data: &mut [u8]) -> Vec<(u64, bool)> {
     if data.len() > link.mtu || rng.chance(link.loss) {
         return Vec::new();
     }
@@ -47,11 +50,12 @@ pub fn fate(link: &LinkConfig, rng: &mut Rng, data: &mut [u8]) -> Vec<u64> {
         data[i] ^= 1 << rng.below(8);
     }
     let one = |rng: &mut Rng| {
-        let mut d = link.delay + rng.below(link.jitter + 1);
+        let d = link.delay + rng.below(link.jitter + 1);
         if rng.chance(link.reorder) {
-            d += link.delay + rng.below(2 * link.delay + 1);
+            (d + rng.below(2 * link.delay + 1), true)
+        } else {
+            (d, false)
         }
-        d
     };
     let mut out = vec![one(rng)];
     if rng.chance(link.duplicate) {

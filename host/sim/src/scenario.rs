@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rxrpc_proto::{Instant, NullSecurity, Outcome, ServiceConfig, Stats};
+use rxrpc_proto::{NullSecurity, Outcome, ServiceConfig, Stats};
 
 use crate::link::LinkConfig;
 use crate::rng::Rng;
@@ -103,6 +103,24 @@ impl Scenario {
         Scenario { seed, link, nodes, accept, calls, limit: Duration::from_secs(600) }
     }
 
+    /// A random scenario on a hostile link: also corruption, and sometimes
+    /// an MTU too small for full DATA packets. Only termination, freedom
+    /// from panics and from leaks are checked then. Corruption can leave
+    /// both ends waiting on each other (a lost LAST_PACKET flag on an
+    /// acknowledged packet), so calls get a 300 s hard timeout.
+    pub fn hostile(seed: u64) -> Self {
+        let mut s = Scenario::random(seed);
+        for c in &mut s.calls {
+            c.opts.timeouts.hard = Some(Duration::from_secs(300));
+        }
+        let mut r = Rng::new(seed ^ 0xdead_beef);
+        s.link.corrupt = [0.01, 0.05, 0.2][r.below(3) as usize];
+        if r.chance(0.2) {
+            s.link.mtu = 200 + r.below(1300) as usize;
+        }
+        s
+    }
+
     /// Run the scenario and check its properties: every call ends within
     /// the limit, data is byte-exact (or the call was aborted cleanly on
     /// both sides), and every object is freed once idle.
@@ -136,24 +154,11 @@ impl Scenario {
                     }
                     Some(_) => {
                         rep.failed += 1;
-                        if exact && c.abort_at.is_none() && self.link.loss < 0.5 {
+                        if exact && c.abort_at.is_none() && self.link.loss < 0.5 && self.link.mtu >= 1472 {
                             rep.failures.push(format!("node {i} call {:?}: ended {:?}", c.handle, c.outcome));
                         }
                     }
                     None => {}
-                }
-            }
-            for (h, s) in &n.servers {
-                if exact && s.request_done && s.outcome == Some(Outcome::Succeeded) {
-                    let ok = s.request.iter().enumerate().all(|(k, b)| {
-                        // The request's seed is unknown here; the client
-                        // checks the echo, so only the length is checked.
-                        let _ = (k, b);
-                        true
-                    });
-                    if !ok {
-                        rep.failures.push(format!("node {i} server call {h:?}: bad request"));
-                    }
                 }
             }
         }
@@ -167,7 +172,6 @@ impl Scenario {
             }
         }
         rep.datagrams = sim.stats.sent;
-        let _ = Instant(0);
         rep
     }
 }

@@ -118,6 +118,8 @@ pub struct Sim<S: Security> {
     rng: Rng,
     flight: BTreeMap<(u64, u64), (usize, TransportAddr, Vec<u8>)>,
     flight_seq: u64,
+    /// Latest in-order delivery time per (from, to), to keep FIFO order.
+    fifo: BTreeMap<(usize, usize), u64>,
     buf: Vec<u8>,
     /// Print every datagram and event (set by SIM_TRACE).
     pub trace: bool,
@@ -172,6 +174,7 @@ impl<S: Security> Sim<S> {
             rng: Rng::new(seed),
             flight: BTreeMap::new(),
             flight_seq: 0,
+            fifo: BTreeMap::new(),
             buf: vec![0; MAX_PACKET],
             trace: std::env::var_os("SIM_TRACE").is_some(),
         }
@@ -247,7 +250,7 @@ impl<S: Security> Sim<S> {
                 return true;
             }
             let mut next = self.flight.keys().next().map(|k| Instant(k.0));
-            for n in &self.nodes {
+            for n in &mut self.nodes {
                 if let Some(t) = n.ep.poll_timeout() {
                     next = Some(next.map_or(t, |x: Instant| x.min(t)));
                 }
@@ -303,9 +306,15 @@ impl<S: Security> Sim<S> {
                     if self.trace {
                         eprintln!("{:>12.6} {} -> {}: {}", self.now.0 as f64 / 1e9, i, dst, describe(&data));
                     }
-                    for d in fate(&self.link, &mut self.rng, &mut data) {
+                    for (d, reordered) in fate(&self.link, &mut self.rng, &mut data) {
+                        let mut at = self.now.0 + d;
+                        if !reordered {
+                            let last = self.fifo.entry((i, dst)).or_insert(0);
+                            at = at.max(*last);
+                            *last = at;
+                        }
                         self.flight_seq += 1;
-                        self.flight.insert((self.now.0 + d, self.flight_seq), (dst, from, data.clone()));
+                        self.flight.insert((at, self.flight_seq), (dst, from, data.clone()));
                     }
                 }
             }
@@ -342,7 +351,7 @@ impl<S: Security> Sim<S> {
                     if n.accept != AcceptMode::Never {
                         let user = n.next_user | (i as u64) << 48 | 1 << 40;
                         n.next_user += 1;
-                        if let Ok(h) = n.ep.accept_next(now, user) {
+                        if let Ok(h) = n.ep.accept_next(user) {
                             n.servers.insert(h, ServerCall::default());
                         }
                     }

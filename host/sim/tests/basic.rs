@@ -39,3 +39,14 @@ fn random_scenarios() {
         assert!(r.failures.is_empty(), "seed {seed}: {:#?}\n{s:?}", r.failures);
     }
 }
+
+#[test]
+fn hostile_scenarios() {
+    let n: u64 = std::env::var("SIM_SCENARIOS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let first: u64 = std::env::var("SIM_FIRST").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    for seed in first..first + n {
+        let s = Scenario::hostile(seed);
+        let r = s.run();
+        assert!(r.failures.is_empty(), "seed {seed}: {:#?}\n{s:?}", r.failures);
+    }
+}
