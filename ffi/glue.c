@@ -14,6 +14,8 @@
 #include <net/sock.h>
 #include <net/udp.h>
 #include <net/udp_tunnel.h>
+#include <linux/uio.h>
+#include <linux/poll.h>
 #include "glue.h"
 
 void rxrpc_rs_sock_put(struct sock *sk)
@@ -246,4 +248,92 @@ int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
 		msg.msg_namelen = sizeof(sin);
 	}
 	return kernel_sendmsg(io->udp, &msg, &iov, 1, len);
+}
+
+/*
+ * The control message after prev (or the first), with its level, type and
+ * data length; NULL at the end. *bad is set for a malformed one.
+ */
+void *rxrpc_rs_cmsg_next(struct msghdr *msg, void *prev, int *level, int *type,
+			 void **data, size_t *len, int *bad)
+{
+	struct cmsghdr *cmsg = prev ? CMSG_NXTHDR(msg, (struct cmsghdr *)prev) :
+				      CMSG_FIRSTHDR(msg);
+
+	*bad = 0;
+	if (!cmsg)
+		return NULL;
+	if (!CMSG_OK(msg, cmsg)) {
+		*bad = 1;
+		return NULL;
+	}
+	*level = cmsg->cmsg_level;
+	*type = cmsg->cmsg_type;
+	*data = CMSG_DATA(cmsg);
+	*len = cmsg->cmsg_len - sizeof(struct cmsghdr);
+	return cmsg;
+}
+
+/* getsockopt() of an int option, as the C module answers it. */
+int rxrpc_rs_getsockopt_int(char __user *optval, int __user *optlen, int val)
+{
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < sizeof(int))
+		return -ETOOSMALL;
+	if (put_user(val, (int __user *)optval) || put_user(sizeof(int), optlen))
+		return -EFAULT;
+	return 0;
+}
+
+size_t rxrpc_rs_msg_left(struct msghdr *msg)
+{
+	return msg_data_left(msg);
+}
+
+size_t rxrpc_rs_copy_from_msg(struct msghdr *msg, void *buf, size_t len)
+{
+	return copy_from_iter(buf, len, &msg->msg_iter);
+}
+
+size_t rxrpc_rs_copy_to_msg(struct msghdr *msg, const void *buf, size_t len)
+{
+	return copy_to_iter(buf, len, &msg->msg_iter);
+}
+
+void rxrpc_rs_msg_revert(struct msghdr *msg, size_t len)
+{
+	iov_iter_revert(&msg->msg_iter, len);
+}
+
+void rxrpc_rs_msg_set_name(struct msghdr *msg, const void *name, int len)
+{
+	if (msg->msg_name) {
+		memcpy(msg->msg_name, name, len);
+		msg->msg_namelen = len;
+	}
+}
+
+int rxrpc_rs_msg_put_cmsg(struct msghdr *msg, int type, const void *data, int len)
+{
+	return put_cmsg(msg, SOL_RXRPC, type, len, (void *)data);
+}
+
+long rxrpc_rs_sock_timeo(struct sock *sk, bool send, bool nonblock)
+{
+	return send ? sock_sndtimeo(sk, nonblock) : sock_rcvtimeo(sk, nonblock);
+}
+
+long rxrpc_rs_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo)
+{
+	return wait_event_interruptible_timeout(*sk_sleep(sk),
+						READ_ONCE(*gen) != seen, timeo);
+}
+
+void rxrpc_rs_poll_wait(struct file *file, struct socket *sock,
+			struct poll_table_struct *wait)
+{
+	sock_poll_wait(file, sock, wait);
 }

@@ -59,6 +59,27 @@ int rxrpc_rs_io_next(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *from,
 int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
 		     const void *data, size_t len);
 
+struct msghdr;
+struct file;
+struct poll_table_struct;
+
+/* Messages: control data, payload, name. */
+void *rxrpc_rs_cmsg_next(struct msghdr *msg, void *prev, int *level, int *type,
+			 void **data, size_t *len, int *bad);
+int rxrpc_rs_getsockopt_int(char __user *optval, int __user *optlen, int val);
+size_t rxrpc_rs_msg_left(struct msghdr *msg);
+size_t rxrpc_rs_copy_from_msg(struct msghdr *msg, void *buf, size_t len);
+size_t rxrpc_rs_copy_to_msg(struct msghdr *msg, const void *buf, size_t len);
+void rxrpc_rs_msg_revert(struct msghdr *msg, size_t len);
+void rxrpc_rs_msg_set_name(struct msghdr *msg, const void *name, int len);
+int rxrpc_rs_msg_put_cmsg(struct msghdr *msg, int type, const void *data, int len);
+
+/* Waiting on a socket: for *gen to move away from seen. */
+long rxrpc_rs_sock_timeo(struct sock *sk, bool send, bool nonblock);
+long rxrpc_rs_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo);
+void rxrpc_rs_poll_wait(struct file *file, struct socket *sock,
+			struct poll_table_struct *wait);
+
 /* Implemented in Rust. */
 void rxrpc_rs_io_work(struct rxrpc_rs_io *io);
 

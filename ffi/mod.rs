@@ -6,6 +6,7 @@
 
 pub(crate) mod io;
 pub(crate) mod key;
+pub(crate) mod msg;
 pub(crate) mod socket;
 
 use core::cell::UnsafeCell;

@@ -6,12 +6,13 @@
 
 use core::ffi::c_int;
 use core::ptr::{addr_of_mut, null_mut};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use kernel::prelude::*;
 use kernel::ThisModule;
 
 use super::io::NetNs;
+use super::msg::Msg;
 use super::{bindings, errno, Table};
 use crate::sock::local::Registry;
 use crate::sock::{self, SockState};
@@ -27,6 +28,10 @@ use crate::sock::{self, SockState};
 #[repr(C)]
 struct RxrpcSock {
     sk: bindings::sock,
+    /// Bumped on every event for this socket; sleepers wait for it to move.
+    gen: AtomicU32,
+    /// Notices queued for recvmsg, for poll.
+    queued: AtomicU32,
     state: SockState,
 }
 
@@ -61,12 +66,14 @@ static OPS: Table<bindings::proto_ops> = Table::new(bindings::proto_ops {
     ioctl: Some(bindings::sock_no_ioctl),
     listen: Some(listen),
     shutdown: Some(shutdown),
-    sendmsg: Some(bindings::sock_no_sendmsg),
-    recvmsg: Some(bindings::sock_no_recvmsg),
+    sendmsg: Some(sendmsg),
+    recvmsg: Some(recvmsg),
+    poll: Some(poll),
+    getsockopt: Some(getsockopt),
     mmap: Some(bindings::sock_no_mmap),
     setsockopt: Some(setsockopt),
     // SAFETY: Null function pointers mean "not supported" to the socket
-    // layer for the remaining operations (poll, getsockopt, ...).
+    // layer for the remaining operations.
     ..unsafe { core::mem::zeroed() }
 });
 
@@ -118,6 +125,8 @@ unsafe extern "C" fn create(
     // whose `state` is still uninitialised; we initialise it before the
     // kernel can call `destruct`. `sock_init_data` links `sock` and `sk`.
     unsafe {
+        addr_of_mut!((*rx).gen).write(AtomicU32::new(0));
+        addr_of_mut!((*rx).queued).write(AtomicU32::new(0));
         addr_of_mut!((*rx).state).write(SockState::new(registry, family));
         bindings::sock_init_data(sock, sk);
         bindings::rxrpc_rs_sock_set_rcu_free(sk);
@@ -142,12 +151,194 @@ unsafe extern "C" fn release(sock: *mut bindings::socket) -> c_int {
     // socket layer serialises release against every other operation.
     unsafe {
         (*sock).sk = null_mut();
-        (*rx).state.release();
+        (*rx).state.release(SockRef(rx));
         bindings::rxrpc_rs_sock_orphan(sk);
         (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as _;
         bindings::rxrpc_rs_sock_put(sk);
     }
     0
+}
+
+/// A socket as the engine's work item sees it: for handing out events.
+///
+/// # Invariants
+///
+/// Points to a live `RxrpcSock`. Holders keep it only while the socket is
+/// attached to a local endpoint; `release` detaches it (under the
+/// endpoint's lock) before dropping the socket's last reference.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SockRef(*const RxrpcSock);
+
+// SAFETY: The fields used through it are atomics and the kernel's own
+// thread-safe `sk_data_ready`.
+unsafe impl Send for SockRef {}
+// SAFETY: As above.
+unsafe impl Sync for SockRef {}
+
+impl SockRef {
+    /// The socket's identity within its endpoint.
+    pub(crate) fn id(&self) -> usize {
+        self.0 as usize
+    }
+
+    /// Wakes sleepers and pollers after an event; `queued` is the number
+    /// of notices now waiting for recvmsg.
+    pub(crate) fn wake(&self, queued: usize) {
+        // SAFETY: Live while attached (type invariant).
+        let rx = unsafe { &*self.0 };
+        rx.queued.store(queued as u32, Ordering::Relaxed);
+        rx.gen.fetch_add(1, Ordering::Release);
+        // SAFETY: `sk` is live; `sk_data_ready` may be called from any
+        // context.
+        unsafe { bindings::rxrpc_rs_sk_data_ready(addr_of_mut!((*self.0.cast_mut()).sk)) };
+    }
+}
+
+/// The socket of a sendmsg or recvmsg in progress.
+///
+/// # Invariants
+///
+/// `rx` is the live socket of the syscall, which holds a file reference
+/// on it, so it cannot be released meanwhile.
+pub(crate) struct SockCtx {
+    rx: *mut RxrpcSock,
+}
+
+/// How a wait ended.
+pub(crate) enum Wait {
+    /// Something happened; this much of the timeout remains.
+    Woken(isize),
+    /// The timeout ran out.
+    TimedOut,
+    /// A signal arrived.
+    Interrupted,
+}
+
+impl SockCtx {
+    /// Locks the socket's state.
+    pub(crate) fn lock(&self) -> Locked {
+        // SAFETY: Live for the syscall (type invariant).
+        unsafe { bindings::rxrpc_rs_lock_sock(addr_of_mut!((*self.rx).sk)) };
+        Locked { rx: self.rx }
+    }
+
+    /// The handle the local endpoint keeps to wake this socket.
+    pub(crate) fn sock_ref(&self) -> SockRef {
+        SockRef(self.rx)
+    }
+
+    /// The current event generation, to wait for it to move.
+    pub(crate) fn gen(&self) -> u32 {
+        // SAFETY: Live for the syscall.
+        unsafe { (*self.rx).gen.load(Ordering::Acquire) }
+    }
+
+    /// The socket's send or receive timeout (0 for a non-blocking call).
+    pub(crate) fn timeout(&self, send: bool, nonblock: bool) -> isize {
+        // SAFETY: Live for the syscall.
+        unsafe { bindings::rxrpc_rs_sock_timeo(addr_of_mut!((*self.rx).sk), send, nonblock) as isize }
+    }
+
+    /// Sleeps until the event generation moves from `seen`.
+    pub(crate) fn wait(&self, seen: u32, timeo: isize) -> Wait {
+        // SAFETY: Live for the syscall; `gen` is an `AtomicU32`, laid out
+        // as the `u32` the C side reads with `READ_ONCE`.
+        let r = unsafe {
+            bindings::rxrpc_rs_wait(addr_of_mut!((*self.rx).sk), (*self.rx).gen.as_ptr(), seen, timeo as _)
+        };
+        match r {
+            0 => Wait::TimedOut,
+            r if r < 0 => Wait::Interrupted,
+            r => Wait::Woken(r as isize),
+        }
+    }
+}
+
+/// `sendmsg(2)`.
+///
+/// # Safety
+///
+/// Called by the socket layer with a socket of ours and its msghdr.
+unsafe extern "C" fn sendmsg(sock: *mut bindings::socket, msg: *mut bindings::msghdr, len: usize) -> c_int {
+    // SAFETY: A live socket of ours, pinned by the syscall's file
+    // reference; `msg` lives for the call.
+    let (ctx, mut msg) = unsafe { (SockCtx { rx: (*sock).sk.cast() }, Msg::new(msg)) };
+    match sock::call::sendmsg(&ctx, &mut msg, len) {
+        Ok(n) => n as c_int,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `recvmsg(2)`.
+///
+/// # Safety
+///
+/// As for [`sendmsg`].
+unsafe extern "C" fn recvmsg(
+    sock: *mut bindings::socket,
+    msg: *mut bindings::msghdr,
+    len: usize,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: As in `sendmsg`.
+    let (ctx, mut msg) = unsafe { (SockCtx { rx: (*sock).sk.cast() }, Msg::new(msg)) };
+    match sock::call::recvmsg(&ctx, &mut msg, len, flags as u32) {
+        Ok(n) => n as c_int,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `poll(2)`: readable when notices wait; always writable (socket memory
+/// is not charged yet).
+///
+/// # Safety
+///
+/// Called by the socket layer with a socket of ours.
+unsafe extern "C" fn poll(
+    file: *mut bindings::file,
+    sock: *mut bindings::socket,
+    wait: *mut bindings::poll_table_struct,
+) -> bindings::__poll_t {
+    // SAFETY: A live socket of ours; `file` and `wait` come from the VFS.
+    let queued = unsafe {
+        bindings::rxrpc_rs_poll_wait(file, sock, wait);
+        (*(*sock).sk.cast::<RxrpcSock>()).queued.load(Ordering::Relaxed)
+    };
+    // uapi/linux/eventpoll.h; bindgen cannot read the `__poll_t` casts.
+    const EPOLLIN: u32 = 0x1;
+    const EPOLLOUT: u32 = 0x4;
+    const EPOLLRDNORM: u32 = 0x40;
+    const EPOLLWRNORM: u32 = 0x100;
+    let mut mask = EPOLLOUT | EPOLLWRNORM;
+    if queued > 0 {
+        mask |= EPOLLIN | EPOLLRDNORM;
+    }
+    mask as bindings::__poll_t
+}
+
+/// `getsockopt(2)`: only `RXRPC_SUPPORTED_CMSG`.
+///
+/// # Safety
+///
+/// Called by the socket layer with user pointers for the value and length.
+unsafe extern "C" fn getsockopt(
+    _sock: *mut bindings::socket,
+    level: c_int,
+    name: c_int,
+    optval: *mut core::ffi::c_char,
+    optlen: *mut c_int,
+) -> c_int {
+    if u32::try_from(level) != Ok(bindings::SOL_RXRPC) {
+        return errno(bindings::EOPNOTSUPP).to_errno();
+    }
+    match u32::try_from(name) {
+        // SAFETY: The pointers are the caller's user pointers; the helper
+        // uses `get_user`/`put_user`, which check them.
+        Ok(bindings::RXRPC_SUPPORTED_CMSG) => unsafe {
+            bindings::rxrpc_rs_getsockopt_int(optval, optlen, sock::SUPPORTED_CMSG)
+        },
+        _ => errno(bindings::EOPNOTSUPP).to_errno(),
+    }
 }
 
 /// A socket held under `lock_sock()`: the safe view `sock/` works with.
@@ -173,6 +364,11 @@ impl Locked {
     pub(crate) fn state(&mut self) -> &mut SockState {
         // SAFETY: The sock is locked, so this is the only reference.
         unsafe { &mut (*self.rx).state }
+    }
+
+    /// The handle the local endpoint keeps to wake this socket.
+    pub(crate) fn sock_ref(&self) -> SockRef {
+        SockRef(self.rx)
     }
 
     /// The network namespace of the socket.
@@ -243,7 +439,8 @@ unsafe extern "C" fn bind(sock: *mut bindings::socket, addr: *mut bindings::sock
     // SAFETY: A live socket of ours; the address is a kernel buffer.
     let (mut sk, raw) = unsafe { (Locked::lock(sock), sockaddr(addr, len)) };
     let net = sk.net();
-    ret(sk.state().bind(net, raw))
+    let me = sk.sock_ref();
+    ret(sk.state().bind(net, me, raw))
 }
 
 /// `connect(2)`.

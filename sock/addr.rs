@@ -10,7 +10,7 @@ use crate::ffi::{bindings, errno};
 use crate::proto::TransportAddr;
 
 /// Size of `struct sockaddr_rxrpc`.
-const SOCKADDR_LEN: usize = 36;
+pub(crate) const SOCKADDR_LEN: usize = 36;
 const TRANSPORT_OFFSET: usize = 8;
 
 /// The transport family of an AF_RXRPC socket, fixed at `socket()`.
@@ -77,5 +77,29 @@ impl RxrpcAddr {
             _ => return Err(errno(bindings::EAFNOSUPPORT)),
         };
         Ok(Self { service: u16_at(b, 2), transport })
+    }
+
+    /// Writes this address as a `sockaddr_rxrpc`, for `msg_name`.
+    pub(crate) fn write(&self, out: &mut [u8; SOCKADDR_LEN]) {
+        out.fill(0);
+        out[0..2].copy_from_slice(&(bindings::AF_RXRPC as u16).to_ne_bytes());
+        out[2..4].copy_from_slice(&self.service.to_ne_bytes());
+        out[4..6].copy_from_slice(&(bindings::sock_type_SOCK_DGRAM as u16).to_ne_bytes());
+        let t = &mut out[TRANSPORT_OFFSET..];
+        let len: u16 = match self.transport {
+            TransportAddr::V4(a, port) => {
+                t[0..2].copy_from_slice(&(bindings::AF_INET as u16).to_ne_bytes());
+                t[2..4].copy_from_slice(&port.to_be_bytes());
+                t[4..8].copy_from_slice(&a);
+                16
+            }
+            TransportAddr::V6(a, port) => {
+                t[0..2].copy_from_slice(&(bindings::AF_INET6 as u16).to_ne_bytes());
+                t[2..4].copy_from_slice(&port.to_be_bytes());
+                t[8..24].copy_from_slice(&a);
+                28
+            }
+        };
+        out[6..8].copy_from_slice(&len.to_ne_bytes());
     }
 }

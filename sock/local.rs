@@ -5,11 +5,17 @@
 
 use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::rbtree::{RBTree, RBTreeNodeReservation};
+use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::{Arc, Mutex};
 
 use super::env::KernelEnv;
 use crate::ffi::io::{now, random_u32, Io, NetNs};
-use crate::proto::{Config, Endpoint, Instant, NullSecurity, ServiceConfig, TransportAddr, MAX_PACKET};
+use crate::ffi::socket::SockRef;
+use crate::proto::wire::RX_CALL_DEAD;
+use crate::proto::{
+    CallHandle, Config, Endpoint, Event, Instant, NullSecurity, ServiceConfig, TransportAddr, MAX_PACKET,
+};
 
 /// The errno of an engine error.
 pub(crate) fn engine_error(e: crate::proto::Error) -> Error {
@@ -22,12 +28,137 @@ pub(crate) type Engine = Endpoint<KernelEnv, NullSecurity>;
 /// Largest UDP payload taken in; larger datagrams are dropped.
 const MAX_DATAGRAM: usize = 65536;
 
-/// What the endpoint's mutex guards: the engine and its I/O buffers.
+/// A call as the sockets see it. The engine knows a call by a tag that
+/// is unique in the endpoint, because user call ids are only unique
+/// within one socket.
+pub(crate) struct Tag {
+    /// The socket that owns the call.
+    pub(crate) sock: SockRef,
+    /// Its `RXRPC_USER_CALL_ID`.
+    pub(crate) user_id: u64,
+    /// The engine's call, once there is one (a charge has none yet).
+    pub(crate) call: Option<CallHandle>,
+    /// Whether a notice for it waits in the socket's queue.
+    pub(crate) queued: bool,
+    /// Whether we serve the call (its success is the final ACK).
+    pub(crate) service: bool,
+}
+
+/// Something for recvmsg to report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notice {
+    /// A call (by tag) has data or has ended.
+    Call(u64),
+    /// An incoming call waits for `RXRPC_ACCEPT`.
+    NewCall,
+}
+
+/// A socket attached to the endpoint: its calls and its recvmsg queue.
+pub(crate) struct Attached {
+    sock: SockRef,
+    /// User call id to tag.
+    pub(crate) calls: RBTree<u64, u64>,
+    queue: RBTree<u64, Notice>,
+    queued: usize,
+    next_notice: u64,
+}
+
+impl Attached {
+    /// The oldest notice.
+    pub(crate) fn front(&mut self) -> Option<Notice> {
+        self.queue.cursor_front().map(|c| *c.current().1)
+    }
+
+    /// Drops the oldest notice.
+    pub(crate) fn pop(&mut self) {
+        let first = self.queue.cursor_front().map(|c| *c.current().0);
+        if let Some(k) = first {
+            self.queue.remove(&k);
+            self.queued -= 1;
+            self.sock.wake(self.queued);
+        }
+    }
+
+    fn push(&mut self, notice: Notice) -> Result {
+        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        self.queue.insert(node.into_node(self.next_notice, notice));
+        self.next_notice += 1;
+        self.queued += 1;
+        self.sock.wake(self.queued);
+        Ok(())
+    }
+}
+
+/// What the endpoint's mutex guards: the engine, its I/O buffers, and
+/// which socket each call belongs to.
 pub(crate) struct Core {
     /// The protocol engine.
     pub(crate) ep: Engine,
     rx: KVec<u8>,
     tx: KVec<u8>,
+    /// Calls by tag.
+    pub(crate) tags: RBTree<u64, Tag>,
+    next_tag: u64,
+    /// Attached sockets by identity.
+    pub(crate) socks: RBTree<usize, Attached>,
+    /// The socket that takes incoming calls.
+    service: Option<usize>,
+}
+
+impl Core {
+    /// Records a call (or a charge) of `sock` under a fresh tag.
+    pub(crate) fn add_tag(&mut self, sock: SockRef, user_id: u64, service: bool) -> Result<u64> {
+        let tag = self.next_tag;
+        let tag_node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let id_node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let attached = self.socks.get_mut(&sock.id()).ok_or(EINVAL)?;
+        attached.calls.insert(id_node.into_node(user_id, tag));
+        self.tags.insert(tag_node.into_node(tag, Tag { sock, user_id, call: None, queued: false, service }));
+        self.next_tag += 1;
+        Ok(tag)
+    }
+
+    /// Forgets a call: its tag and its user id.
+    pub(crate) fn drop_tag(&mut self, tag: u64) {
+        if let Some(t) = self.tags.remove(&tag) {
+            if let Some(a) = self.socks.get_mut(&t.sock.id()) {
+                a.calls.remove(&t.user_id);
+            }
+        }
+    }
+
+    /// Queues a notice for a call's socket, once.
+    fn notify_call(&mut self, tag: u64, call: CallHandle) {
+        let Some(t) = self.tags.get_mut(&tag) else { return };
+        t.call = Some(call);
+        if t.queued {
+            return;
+        }
+        if let Some(a) = self.socks.get_mut(&t.sock.id()) {
+            // On allocation failure the notice is retried with the next
+            // event; the call itself is kept by the engine.
+            t.queued = a.push(Notice::Call(tag)).is_ok();
+        }
+    }
+
+    /// Hands one engine event to the socket it concerns.
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::NewCall { .. } => {
+                if let Some(a) = self.service.and_then(|s| self.socks.get_mut(&s)) {
+                    let _ = a.push(Notice::NewCall);
+                }
+            }
+            Event::DataReady { call, user } | Event::Complete { call, user, .. } => self.notify_call(user, call),
+            Event::TxSpace { user, .. } => {
+                if let Some(t) = self.tags.get(&user) {
+                    if let Some(a) = self.socks.get(&t.sock.id()) {
+                        a.sock.wake(a.queued);
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Core {
@@ -37,7 +168,15 @@ impl Core {
         let mut tx = KVec::with_capacity(MAX_PACKET, GFP_KERNEL)?;
         tx.extend_with(MAX_PACKET, 0, GFP_KERNEL)?;
         let config = Config { epoch: random_u32(), first_conn_id: random_u32(), ..Config::default() };
-        Ok(Self { ep: Endpoint::new(KernelEnv, NullSecurity, config), rx, tx })
+        Ok(Self {
+            ep: Endpoint::new(KernelEnv, NullSecurity, config),
+            rx,
+            tx,
+            tags: RBTree::new(),
+            next_tag: 1,
+            socks: RBTree::new(),
+            service: None,
+        })
     }
 }
 
@@ -69,6 +208,39 @@ impl Local {
         self.core.lock().ep.listen(config).map_err(engine_error)
     }
 
+    /// Attaches a socket, so that it can own calls (and, for `service`,
+    /// take incoming ones).
+    pub(crate) fn attach(&self, sock: SockRef, service: bool) -> Result {
+        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let mut core = self.core.lock();
+        let attached = Attached { sock, calls: RBTree::new(), queue: RBTree::new(), queued: 0, next_notice: 0 };
+        core.socks.insert(node.into_node(sock.id(), attached));
+        if service {
+            core.service = Some(sock.id());
+        }
+        Ok(())
+    }
+
+    /// Detaches a socket that is being released: its calls end (with
+    /// `RX_CALL_DEAD` to the peer, as in the C module) and are freed.
+    pub(crate) fn detach(&self, sock: SockRef) {
+        self.with_core(|core, now| {
+            let Some(attached) = core.socks.remove(&sock.id()) else { return };
+            if core.service == Some(sock.id()) {
+                core.service = None;
+                let _ = core.ep.listen(ServiceConfig::default());
+            }
+            for (_, tag) in attached.calls.iter() {
+                if let Some(t) = core.tags.remove(tag) {
+                    if let Some(call) = t.call {
+                        let _ = core.ep.abort(now, call, RX_CALL_DEAD);
+                        core.ep.release(now, call);
+                    }
+                }
+            }
+        });
+    }
+
     /// The work item: feeds received packets and expired timers to the
     /// engine, then sends what it wants sent.
     pub(crate) fn run(&self) {
@@ -83,16 +255,32 @@ impl Local {
         self.flush(core, now);
     }
 
+    /// Runs `f` on the engine and the call tables, then sends what the
+    /// engine wants sent.
+    pub(crate) fn with_core<R>(&self, f: impl FnOnce(&mut Core, Instant) -> R) -> R {
+        let mut guard = self.core.lock();
+        let now = now();
+        let r = f(&mut guard, now);
+        self.flush(&mut guard, now);
+        r
+    }
+
+    /// The engine's lock, for code that must sleep with it dropped; call
+    /// [`Local::flush`] before dropping it.
+    pub(crate) fn lock(&self) -> Guard<'_, Core, MutexBackend> {
+        self.core.lock()
+    }
+
     /// Sends queued packets, hands out events and re-arms the timer.
-    fn flush(&self, core: &mut Core, now: Instant) {
+    pub(crate) fn flush(&self, core: &mut Core, now: Instant) {
         while let Some((to, len)) = core.ep.poll_transmit(now, &mut core.tx) {
             // A lost datagram is the protocol's to recover, like one lost
             // on the wire.
             let _ = self.io.send(&to, &core.tx[..len]);
         }
-        // No socket takes calls on the engine yet: the socket API's
-        // sendmsg/recvmsg are what consume these events.
-        while core.ep.poll_event().is_some() {}
+        while let Some(event) = core.ep.poll_event() {
+            core.dispatch(event);
+        }
         if let Some(t) = core.ep.poll_timeout() {
             self.io.arm(t.0.saturating_sub(now.0));
         }

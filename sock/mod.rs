@@ -5,6 +5,8 @@
 //! module (`RXRPC_UNBOUND` ... `RXRPC_CLOSE`).
 
 pub(crate) mod addr;
+pub(crate) mod call;
+pub(crate) mod cmsg;
 pub(crate) mod env;
 pub(crate) mod local;
 
@@ -13,15 +15,20 @@ use kernel::sync::Arc;
 
 use crate::ffi::io::NetNs;
 use crate::ffi::key::KeyRef;
+use crate::ffi::socket::SockRef;
 use crate::ffi::{bindings, errno};
 use addr::{Family, RxrpcAddr};
-use crate::proto::ServiceConfig;
+use crate::proto::{ServiceConfig, TransportAddr};
+use cmsg::Command;
 use local::{Local, Registry};
 
 /// Highest `RXRPC_MIN_SECURITY_LEVEL` (RXRPC_SECURITY_ENCRYPT).
 const SECURITY_MAX: u32 = 2;
 /// Default of the `max_backlog` limit on `listen()`.
 const MAX_BACKLOG: i32 = 10;
+/// Highest control message type supported (`RXRPC_CHARGE_ACCEPT`), as
+/// `getsockopt(RXRPC_SUPPORTED_CMSG)` reports it.
+pub(crate) const SUPPORTED_CMSG: i32 = 14;
 
 /// Checks `socket(AF_RXRPC, type, protocol)` as the C module does: the
 /// transport protocol is checked before the socket type.
@@ -93,11 +100,13 @@ impl SockState {
         }
     }
 
-    /// `close()`: gives the endpoint back. Runs in process context, so the
-    /// last user of an endpoint can close it here.
-    pub(crate) fn release(&mut self) {
+    /// `close()`: ends the socket's calls and gives the endpoint back.
+    /// Runs in process context, so the last user of an endpoint can close
+    /// it here.
+    pub(crate) fn release(&mut self, sock: SockRef) {
         self.phase = Phase::Closed;
         if let Some(local) = self.local.take() {
+            local.detach(sock);
             self.registry.unuse_local(local);
         }
         self.key = None;
@@ -106,12 +115,12 @@ impl SockState {
 
     /// `bind()`: a service id makes a server socket; a second bind may add
     /// a second service on the same address.
-    pub(crate) fn bind(&mut self, net: NetNs, raw: &[u8]) -> Result {
+    pub(crate) fn bind(&mut self, net: NetNs, sock: SockRef, raw: &[u8]) -> Result {
         let srx = RxrpcAddr::parse(raw, self.family)?;
         match self.phase {
             Phase::Unbound => {
                 let service = srx.service != 0;
-                self.local = Some(self.registry.use_local(net, srx.transport, service)?);
+                self.local = Some(self.use_local(net, sock, srx.transport, service)?);
                 self.bound = Some(srx);
                 self.phase = if service { Phase::ServerBound } else { Phase::ClientBound };
                 Ok(())
@@ -133,6 +142,59 @@ impl SockState {
             }
             _ => Err(EINVAL),
         }
+    }
+
+    /// Takes an endpoint from the registry and attaches this socket to it.
+    fn use_local(&self, net: NetNs, sock: SockRef, addr: TransportAddr, service: bool) -> Result<Arc<Local>> {
+        let local = self.registry.use_local(net, addr, service)?;
+        if let Err(e) = local.attach(sock, service) {
+            self.registry.unuse_local(local);
+            return Err(e);
+        }
+        Ok(local)
+    }
+
+    /// The endpoint, once bound.
+    pub(crate) fn local(&self) -> Option<Arc<Local>> {
+        self.local.clone()
+    }
+
+    /// Whether incoming calls are being taken.
+    pub(crate) fn listening(&self) -> bool {
+        self.phase == Phase::Listening
+    }
+
+    /// Checks that `command` fits the socket's state and finds its
+    /// endpoint, binding a client to any local address on its first call.
+    /// Returns the endpoint, the family, the `connect()` destination and
+    /// whether every call is exclusive.
+    pub(crate) fn prepare_send(
+        &mut self,
+        net: NetNs,
+        sock: SockRef,
+        command: Command,
+    ) -> Result<(Arc<Local>, Family, Option<RxrpcAddr>, bool)> {
+        if self.phase == Phase::Closed {
+            return Err(errno(bindings::ESHUTDOWN));
+        }
+        if matches!(command, Command::ChargeAccept | Command::Accept) && self.phase != Phase::Listening {
+            return Err(EINVAL);
+        }
+        let local = match &self.local {
+            Some(local) => local.clone(),
+            None if command != Command::SendData => return Err(errno(bindings::EBADSLT)),
+            None => {
+                let any = match self.family {
+                    Family::Inet => TransportAddr::V4([0; 4], 0),
+                    Family::Inet6 => TransportAddr::V6([0; 16], 0),
+                };
+                let local = self.use_local(net, sock, any, false)?;
+                self.local = Some(local.clone());
+                self.phase = Phase::ClientBound;
+                local
+            }
+        };
+        Ok((local, self.family, self.connected, self.exclusive))
     }
 
     /// `connect()`: only sets the default destination of calls.
@@ -183,8 +245,8 @@ impl SockState {
             // Both accept models: a charged user id takes a call at once,
             // otherwise it waits in the backlog for RXRPC_ACCEPT.
             charge_only: false,
-            min_security_index: 0,
-            keyring: 0,
+            min_security_level: self.min_security_level,
+            ..ServiceConfig::default()
         })
     }
 

@@ -1,0 +1,129 @@
+//! A `struct msghdr` of a sendmsg or recvmsg call, as safe methods.
+
+use core::ffi::{c_int, c_void};
+use core::ptr::null_mut;
+
+use kernel::prelude::*;
+
+use super::bindings;
+
+/// The message of the syscall in progress.
+///
+/// # Invariants
+///
+/// `raw` is the kernel's `msghdr` of the current sendmsg/recvmsg call,
+/// valid until it returns; its control data and name are kernel copies on
+/// sendmsg.
+pub(crate) struct Msg {
+    raw: *mut bindings::msghdr,
+}
+
+/// One control message.
+pub(crate) struct Cmsg<'a> {
+    /// `cmsg_level`.
+    pub(crate) level: i32,
+    /// `cmsg_type`.
+    pub(crate) kind: i32,
+    /// The data after the header.
+    pub(crate) data: &'a [u8],
+}
+
+impl Msg {
+    /// Wraps the msghdr the socket layer passed.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be the msghdr of a sendmsg/recvmsg call in progress, and
+    /// the result must not outlive it.
+    pub(crate) unsafe fn new(raw: *mut bindings::msghdr) -> Self {
+        Self { raw }
+    }
+
+    /// Calls `f` for each control message (sendmsg only: kernel copies).
+    /// A malformed one is `EINVAL`, as in the C module.
+    pub(crate) fn for_each_cmsg(&self, mut f: impl FnMut(Cmsg<'_>) -> Result) -> Result {
+        let mut prev = null_mut();
+        loop {
+            let (mut level, mut kind, mut data, mut len, mut bad) = (0, 0, null_mut(), 0, 0);
+            // SAFETY: `raw` is live (type invariant); the out parameters
+            // are valid; `prev` is null or the previous result.
+            let cur = unsafe {
+                bindings::rxrpc_rs_cmsg_next(self.raw, prev, &mut level, &mut kind, &mut data, &mut len, &mut bad)
+            };
+            if bad != 0 {
+                return Err(EINVAL);
+            }
+            if cur.is_null() {
+                return Ok(());
+            }
+            // SAFETY: `CMSG_OK` checked that `len` bytes of data lie inside
+            // the kernel's copy of the control buffer.
+            let data = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) };
+            f(Cmsg { level, kind, data })?;
+            prev = cur;
+        }
+    }
+
+    /// Bytes of payload not yet copied.
+    pub(crate) fn left(&self) -> usize {
+        // SAFETY: `raw` is live.
+        unsafe { bindings::rxrpc_rs_msg_left(self.raw) }
+    }
+
+    /// Copies payload in; returns how much was copied (less on a fault).
+    pub(crate) fn copy_in(&mut self, buf: &mut [u8]) -> usize {
+        // SAFETY: `raw` is live and `buf` valid for writing its length.
+        unsafe { bindings::rxrpc_rs_copy_from_msg(self.raw, buf.as_mut_ptr().cast(), buf.len()) }
+    }
+
+    /// Gives back the last `n` bytes copied in, for a later call.
+    pub(crate) fn revert(&mut self, n: usize) {
+        // SAFETY: `raw` is live; the caller copied at least `n` bytes in.
+        unsafe { bindings::rxrpc_rs_msg_revert(self.raw, n) };
+    }
+
+    /// Copies payload out; returns how much was copied (less on a fault).
+    pub(crate) fn copy_out(&mut self, buf: &[u8]) -> usize {
+        // SAFETY: `raw` is live and `buf` valid for its length.
+        unsafe { bindings::rxrpc_rs_copy_to_msg(self.raw, buf.as_ptr().cast(), buf.len()) }
+    }
+
+    /// The destination address of a sendmsg, if any.
+    pub(crate) fn name(&self) -> Option<&[u8]> {
+        // SAFETY: `raw` is live; on sendmsg `msg_name` is a kernel copy of
+        // `msg_namelen` bytes, or null.
+        unsafe {
+            let (name, len) = ((*self.raw).msg_name, (*self.raw).msg_namelen);
+            let len = usize::try_from(len).ok().filter(|&l| l > 0 && !name.is_null())?;
+            Some(core::slice::from_raw_parts(name.cast::<u8>(), len))
+        }
+    }
+
+    /// Sets the source address a recvmsg reports.
+    pub(crate) fn set_name(&mut self, name: &[u8]) {
+        // SAFETY: `raw` is live; a recvmsg `msg_name` has room for a
+        // `sockaddr_storage`, more than any name we write.
+        unsafe { bindings::rxrpc_rs_msg_set_name(self.raw, name.as_ptr().cast(), name.len() as c_int) };
+    }
+
+    /// Adds an `SOL_RXRPC` control message to a recvmsg.
+    pub(crate) fn put_cmsg(&mut self, kind: u32, data: &[u8]) -> Result {
+        // SAFETY: `raw` is live and `data` valid for its length.
+        let r = unsafe {
+            bindings::rxrpc_rs_msg_put_cmsg(self.raw, kind as c_int, data.as_ptr().cast::<c_void>(), data.len() as c_int)
+        };
+        kernel::error::to_result(r)
+    }
+
+    /// The flags of a sendmsg.
+    pub(crate) fn flags(&self) -> u32 {
+        // SAFETY: `raw` is live.
+        unsafe { (*self.raw).msg_flags }
+    }
+
+    /// Sets bits of the flags a recvmsg returns.
+    pub(crate) fn add_flags(&mut self, flags: u32) {
+        // SAFETY: `raw` is live and ours to update.
+        unsafe { (*self.raw).msg_flags |= flags };
+    }
+}

@@ -1,0 +1,321 @@
+//! sendmsg and recvmsg: calls on the engine, with AF_RXRPC's control
+//! messages and flags (MSG_MORE, MSG_EOR, MSG_PEEK, MSG_DONTWAIT).
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use super::addr::{self, RxrpcAddr};
+use super::cmsg::{self, kind, Command};
+use super::local::{engine_error, Local, Notice};
+use crate::ffi::io::now;
+use crate::ffi::msg::Msg;
+use crate::ffi::socket::{SockCtx, Wait};
+use crate::ffi::{bindings, errno};
+use crate::proto::{CallParams, CallSecurity, Error as EngineError, Outcome};
+
+/// Most bytes moved between the user and the engine per step.
+const BOUNCE: usize = 65536;
+
+/// A zeroed buffer of `len` bytes for copying through.
+fn bounce(len: usize) -> Result<KVec<u8>> {
+    let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
+    v.extend_with(len, 0, GFP_KERNEL)?;
+    Ok(v)
+}
+
+/// What a failed wait means for the syscall, given what it already did.
+fn partial(done: usize, e: Error) -> Result<usize> {
+    if done > 0 {
+        Ok(done)
+    } else {
+        Err(e)
+    }
+}
+
+/// `sendmsg()`: data for a call (starting a client call for a new user
+/// id), an abort, or an accept command.
+pub(crate) fn sendmsg(ctx: &SockCtx, msg: &mut Msg, _len: usize) -> Result<usize> {
+    let flags = msg.flags();
+    if flags & bindings::MSG_OOB != 0 {
+        return Err(errno(bindings::EOPNOTSUPP));
+    }
+    let p = cmsg::parse(msg)?;
+    let (local, family, connected, exclusive) = {
+        let mut sk = ctx.lock();
+        let net = sk.net();
+        let sock = sk.sock_ref();
+        sk.state().prepare_send(net, sock, p.command)?
+    };
+    let sock = ctx.sock_ref();
+    match p.command {
+        Command::ChargeAccept | Command::Accept => local.with_core(|core, _| {
+            let in_use = core.socks.get(&sock.id()).is_some_and(|a| a.calls.get(&p.user_id).is_some());
+            if in_use {
+                return Err(errno(bindings::EBADSLT));
+            }
+            let tag = core.add_tag(sock, p.user_id, true)?;
+            let r = if p.command == Command::Accept {
+                core.ep.accept_next(tag).map(|call| {
+                    if let Some(t) = core.tags.get_mut(&tag) {
+                        t.call = Some(call);
+                    }
+                })
+            } else {
+                core.ep.charge(tag)
+            };
+            r.map(|()| 0).map_err(|e| {
+                core.drop_tag(tag);
+                engine_error(e)
+            })
+        }),
+        Command::Abort(code) => local.with_core(|core, now| {
+            let tag = core.socks.get(&sock.id()).and_then(|a| a.calls.get(&p.user_id).copied());
+            let tag = tag.ok_or(errno(bindings::EBADSLT))?;
+            let call = core.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?;
+            core.ep.abort(now, call, code).map(|()| 0).map_err(engine_error)
+        }),
+        Command::SendData => {
+            // Checked now, but only an error if the call is new.
+            let named = msg.name().map(|raw| RxrpcAddr::parse(raw, family));
+            let dest = move || match named {
+                Some(parsed) => parsed,
+                None => connected.ok_or(errno(bindings::EDESTADDRREQ)),
+            };
+            let params = |dest: RxrpcAddr, tag| CallParams {
+                remote: dest.transport,
+                service_id: dest.service,
+                user: tag,
+                upgrade: p.upgrade,
+                exclusive: p.exclusive || exclusive,
+                security: CallSecurity::default(),
+                timeouts: p.timeouts.unwrap_or_default(),
+            };
+            send_data(ctx, msg, &local, p.user_id, p.tx_length, flags, dest, params)
+        }
+    }
+}
+
+/// Sends the payload of `msg` on the call `user_id`, made with `params`
+/// towards `dest()` if it does not exist yet. Blocks for window space
+/// unless `MSG_DONTWAIT`; what was not taken is left in the message.
+#[allow(clippy::too_many_arguments)]
+fn send_data(
+    ctx: &SockCtx,
+    msg: &mut Msg,
+    local: &Arc<Local>,
+    user_id: u64,
+    tx_length: Option<u64>,
+    flags: u32,
+    dest: impl FnOnce() -> Result<RxrpcAddr>,
+    params: impl FnOnce(RxrpcAddr, u64) -> CallParams,
+) -> Result<usize> {
+    let sock = ctx.sock_ref();
+    let more = flags & bindings::MSG_MORE != 0;
+    let mut timeo = ctx.timeout(true, flags & bindings::MSG_DONTWAIT != 0);
+    let mut buf = bounce(msg.left().min(BOUNCE))?;
+
+    let mut guard = local.lock();
+    let now = now();
+    let existing = guard.socks.get(&sock.id()).and_then(|a| a.calls.get(&user_id).copied());
+    let call = match existing {
+        Some(tag) => guard.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?,
+        None => {
+            let dest = dest()?;
+            let tag = guard.add_tag(sock, user_id, false)?;
+            let call = match guard.ep.begin_call(now, params(dest, tag)) {
+                Ok(call) => call,
+                Err(e) => {
+                    guard.drop_tag(tag);
+                    return Err(engine_error(e));
+                }
+            };
+            if let Some(t) = guard.tags.get_mut(&tag) {
+                t.call = Some(call);
+            }
+            if let Some(n) = tx_length {
+                guard.ep.set_tx_length(call, n).map_err(engine_error)?;
+            }
+            call
+        }
+    };
+    if guard.ep.call_outcome(call).is_some() {
+        return Err(errno(bindings::ESHUTDOWN));
+    }
+
+    let mut sent = 0;
+    loop {
+        let n = msg.left().min(buf.len());
+        if msg.copy_in(&mut buf[..n]) != n {
+            return partial(sent, EFAULT);
+        }
+        let last = msg.left() == 0;
+        let mut off = 0;
+        loop {
+            let k = match guard.ep.send(call, &buf[off..n], more || !last) {
+                Ok(k) => k,
+                Err(e) => {
+                    msg.revert(n - off);
+                    local.flush(&mut guard, now);
+                    return partial(sent, engine_error(e));
+                }
+            };
+            off += k;
+            sent += k;
+            if off == n {
+                break;
+            }
+            // The window is full: sleep until the engine makes room.
+            local.flush(&mut guard, now);
+            let seen = ctx.gen();
+            drop(guard);
+            let woke = if timeo == 0 { Wait::TimedOut } else { ctx.wait(seen, timeo) };
+            match woke {
+                Wait::Woken(left) => timeo = left,
+                Wait::TimedOut => {
+                    msg.revert(n - off);
+                    return partial(sent, EAGAIN);
+                }
+                Wait::Interrupted => {
+                    msg.revert(n - off);
+                    return partial(sent, ERESTARTSYS);
+                }
+            }
+            guard = local.lock();
+            if guard.ep.call_outcome(call).is_some() {
+                msg.revert(n - off);
+                return partial(sent, errno(bindings::ESHUTDOWN));
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    local.flush(&mut guard, now);
+    Ok(sent)
+}
+
+/// The terminal control message for a call that ended as `outcome`.
+fn put_terminal(msg: &mut Msg, outcome: Outcome, service: bool) -> Result {
+    match outcome {
+        Outcome::Succeeded if service => msg.put_cmsg(kind::ACK, &[]),
+        Outcome::Succeeded => Ok(()),
+        Outcome::RemoteAbort(code) | Outcome::LocalAbort { code, .. } => {
+            msg.put_cmsg(kind::ABORT, &code.to_ne_bytes())
+        }
+        Outcome::Busy => msg.put_cmsg(kind::BUSY, &[]),
+        Outcome::NetError(e) => msg.put_cmsg(kind::NET_ERROR, &e.to_ne_bytes()),
+        Outcome::LocalError(e) => msg.put_cmsg(kind::LOCAL_ERROR, &e.to_ne_bytes()),
+    }
+}
+
+/// `recvmsg()`: data of one call per call, or a call's terminal message,
+/// or an incoming call waiting for `RXRPC_ACCEPT`.
+pub(crate) fn recvmsg(ctx: &SockCtx, msg: &mut Msg, len: usize, flags: u32) -> Result<usize> {
+    if flags & (bindings::MSG_OOB | bindings::MSG_TRUNC) != 0 {
+        return Err(errno(bindings::EOPNOTSUPP));
+    }
+    let peek = flags & bindings::MSG_PEEK != 0;
+    let mut timeo = ctx.timeout(false, flags & bindings::MSG_DONTWAIT != 0);
+    let (local, listening) = {
+        let mut sk = ctx.lock();
+        (sk.state().local(), sk.state().listening())
+    };
+    // A socket that never had a call has nothing to wait for.
+    let local = local.ok_or(EAGAIN)?;
+    let sock = ctx.sock_ref();
+    let mut buf = bounce(len.min(BOUNCE))?;
+
+    let mut guard = local.lock();
+    loop {
+        let now = now();
+        let core = &mut *guard;
+        let attached = core.socks.get_mut(&sock.id()).ok_or(EAGAIN)?;
+        let tag = match attached.front() {
+            Some(Notice::NewCall) => {
+                if !peek {
+                    attached.pop();
+                }
+                msg.put_cmsg(kind::NEW_CALL, &[])?;
+                return Ok(0);
+            }
+            Some(Notice::Call(tag)) => tag,
+            None => {
+                if attached.calls.iter().next().is_none() && !listening {
+                    return Err(EAGAIN);
+                }
+                let seen = ctx.gen();
+                drop(guard);
+                match if timeo == 0 { Wait::TimedOut } else { ctx.wait(seen, timeo) } {
+                    Wait::Woken(left) => timeo = left,
+                    Wait::TimedOut => return Err(EAGAIN),
+                    Wait::Interrupted => return Err(ERESTARTSYS),
+                }
+                guard = local.lock();
+                continue;
+            }
+        };
+        let Some((user_id, call, service)) = core.tags.get(&tag).and_then(|t| Some((t.user_id, t.call?, t.service)))
+        else {
+            attached.pop();
+            continue;
+        };
+
+        if let (Some(peer), Some(service_id)) = (core.ep.call_peer(call), core.ep.call_service_id(call)) {
+            let mut name = [0; addr::SOCKADDR_LEN];
+            RxrpcAddr { service: service_id, transport: peer }.write(&mut name);
+            msg.set_name(&name);
+        }
+        msg.put_cmsg(kind::USER_CALL_ID, &user_id.to_ne_bytes())?;
+
+        let mut copied = 0;
+        let mut end = false;
+        let mut more_pending = false;
+        while copied < len {
+            let chunk = (len - copied).min(buf.len());
+            let r = match core.ep.recv(now, call, &mut buf[..chunk], peek) {
+                Ok(r) => r,
+                Err(EngineError::BadCall) => break,
+                Err(e) => return Err(engine_error(e)),
+            };
+            if msg.copy_out(&buf[..r.bytes]) != r.bytes {
+                return Err(EFAULT);
+            }
+            copied += r.bytes;
+            end = r.end_of_data;
+            more_pending = r.more_pending;
+            if r.bytes < chunk || peek || end {
+                break;
+            }
+        }
+        let outcome = core.ep.call_outcome(call);
+        let attached = core.socks.get_mut(&sock.id()).ok_or(EAGAIN)?;
+        match outcome {
+            Some(outcome) if end || copied == 0 => {
+                put_terminal(msg, outcome, service)?;
+                msg.add_flags(bindings::MSG_EOR);
+                if !peek {
+                    attached.pop();
+                    core.ep.release(now, call);
+                    core.drop_tag(tag);
+                }
+            }
+            _ => {
+                if !end {
+                    msg.add_flags(bindings::MSG_MORE);
+                }
+                if !peek && !more_pending {
+                    attached.pop();
+                    if let Some(t) = core.tags.get_mut(&tag) {
+                        t.queued = false;
+                    }
+                }
+                if copied == 0 && !end {
+                    // Nothing to read yet after all: wait for the next event.
+                    continue;
+                }
+            }
+        }
+        local.flush(&mut guard, now);
+        return Ok(copied);
+    }
+}

@@ -1,0 +1,171 @@
+//! sendmsg control messages: what they ask for, checked with the C
+//! module's rules and errnos, plus `RXRPC_ACCEPT` of the AF_RXRPC document.
+
+use core::time::Duration;
+
+use kernel::prelude::*;
+
+use crate::ffi::bindings;
+use crate::ffi::msg::Msg;
+use crate::proto::Timeouts;
+
+/// Control message types (`enum rxrpc_cmsg_type`).
+pub(crate) mod kind {
+    use crate::ffi::bindings as b;
+
+    /// The application's id of a call.
+    pub(crate) const USER_CALL_ID: u32 = b::rxrpc_cmsg_type_RXRPC_USER_CALL_ID;
+    /// An abort, sent or received.
+    pub(crate) const ABORT: u32 = b::rxrpc_cmsg_type_RXRPC_ABORT;
+    /// The final ACK of a served call arrived.
+    pub(crate) const ACK: u32 = b::rxrpc_cmsg_type_RXRPC_ACK;
+    /// A network error ended the call.
+    pub(crate) const NET_ERROR: u32 = b::rxrpc_cmsg_type_RXRPC_NET_ERROR;
+    /// The server was busy.
+    pub(crate) const BUSY: u32 = b::rxrpc_cmsg_type_RXRPC_BUSY;
+    /// A local error ended the call.
+    pub(crate) const LOCAL_ERROR: u32 = b::rxrpc_cmsg_type_RXRPC_LOCAL_ERROR;
+    /// An incoming call waits to be accepted.
+    pub(crate) const NEW_CALL: u32 = b::rxrpc_cmsg_type_RXRPC_NEW_CALL;
+    /// Accept the oldest waiting call: the AF_RXRPC document's accept
+    /// model. Linux dropped it from the uapi header (about 5.10), so it is
+    /// not in the bindings.
+    pub(crate) const ACCEPT: u32 = 9;
+    /// The call wants a connection of its own.
+    pub(crate) const EXCLUSIVE_CALL: u32 = b::rxrpc_cmsg_type_RXRPC_EXCLUSIVE_CALL;
+    /// The call probes for a service upgrade.
+    pub(crate) const UPGRADE_SERVICE: u32 = b::rxrpc_cmsg_type_RXRPC_UPGRADE_SERVICE;
+    /// The exact total the call will send.
+    pub(crate) const TX_LENGTH: u32 = b::rxrpc_cmsg_type_RXRPC_TX_LENGTH;
+    /// Timeouts of the call.
+    pub(crate) const SET_CALL_TIMEOUT: u32 = b::rxrpc_cmsg_type_RXRPC_SET_CALL_TIMEOUT;
+    /// Charge the accept pool with a user call id.
+    pub(crate) const CHARGE_ACCEPT: u32 = b::rxrpc_cmsg_type_RXRPC_CHARGE_ACCEPT;
+}
+
+/// What a sendmsg does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// Send data on a call (making a client call if the id is new).
+    SendData,
+    /// Abort the call with this code (`RXRPC_ABORT`).
+    Abort(u32),
+    /// Give the next incoming call this id (`RXRPC_CHARGE_ACCEPT`).
+    ChargeAccept,
+    /// Give the oldest waiting incoming call this id (`RXRPC_ACCEPT`).
+    Accept,
+}
+
+/// The parsed control data of one sendmsg.
+pub(crate) struct SendParams {
+    /// `RXRPC_USER_CALL_ID`.
+    pub(crate) user_id: u64,
+    /// What to do.
+    pub(crate) command: Command,
+    /// `RXRPC_EXCLUSIVE_CALL`: a connection of its own.
+    pub(crate) exclusive: bool,
+    /// `RXRPC_UPGRADE_SERVICE`: probe for a service upgrade.
+    pub(crate) upgrade: bool,
+    /// `RXRPC_TX_LENGTH`: the exact total the call will send.
+    pub(crate) tx_length: Option<u64>,
+    /// `RXRPC_SET_CALL_TIMEOUT`: hard (s), idle (ms), normal (ms); 0 keeps
+    /// the default.
+    pub(crate) timeouts: Option<Timeouts>,
+}
+
+/// Longest idle or normal timeout accepted: one hour, in ms.
+const MAX_TIMEOUT_MS: u32 = 60 * 60 * 1000;
+
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+/// Reads `msg`'s control messages. Messages of other levels are ignored.
+pub(crate) fn parse(msg: &Msg) -> Result<SendParams> {
+    let mut p = SendParams {
+        user_id: 0,
+        command: Command::SendData,
+        exclusive: false,
+        upgrade: false,
+        tx_length: None,
+        timeouts: None,
+    };
+    let mut got_id = false;
+    msg.for_each_cmsg(|c| {
+        if u32::try_from(c.level) != Ok(bindings::SOL_RXRPC) {
+            return Ok(());
+        }
+        let d = c.data;
+        let command = |p: &mut SendParams, cmd: Command| {
+            if p.command != Command::SendData {
+                return Err(EINVAL);
+            }
+            p.command = cmd;
+            Ok(())
+        };
+        match u32::try_from(c.kind).map_err(|_| EINVAL)? {
+            kind::USER_CALL_ID => {
+                let id: [u8; 8] = d.try_into().map_err(|_| EINVAL)?;
+                p.user_id = u64::from_ne_bytes(id);
+                got_id = true;
+            }
+            kind::ABORT => {
+                // A wrong length and a zero code are both EINVAL.
+                let code = if d.len() == 4 { u32_at(d, 0) } else { 0 };
+                command(&mut p, Command::Abort(code))?;
+                if code == 0 {
+                    return Err(EINVAL);
+                }
+            }
+            kind::CHARGE_ACCEPT | kind::ACCEPT => {
+                let accept = c.kind == kind::ACCEPT as i32;
+                command(&mut p, if accept { Command::Accept } else { Command::ChargeAccept })?;
+                if !d.is_empty() {
+                    return Err(EINVAL);
+                }
+            }
+            kind::EXCLUSIVE_CALL | kind::UPGRADE_SERVICE => {
+                if c.kind == kind::EXCLUSIVE_CALL as i32 {
+                    p.exclusive = true;
+                } else {
+                    p.upgrade = true;
+                }
+                if !d.is_empty() {
+                    return Err(EINVAL);
+                }
+            }
+            kind::TX_LENGTH => {
+                let len: [u8; 8] = d.try_into().map_err(|_| EINVAL)?;
+                if p.tx_length.is_some() {
+                    return Err(EINVAL);
+                }
+                p.tx_length = Some(u64::try_from(i64::from_ne_bytes(len)).map_err(|_| EINVAL)?);
+            }
+            kind::SET_CALL_TIMEOUT => {
+                if d.len() % 4 != 0 || d.is_empty() || d.len() > 12 {
+                    return Err(EINVAL);
+                }
+                let n = d.len() / 4;
+                let hard = u32_at(d, 0);
+                let idle = if n >= 2 { u32_at(d, 4) } else { 0 };
+                let normal = if n >= 3 { u32_at(d, 8) } else { 0 };
+                if hard > i32::MAX as u32 / bindings::HZ || idle > MAX_TIMEOUT_MS || normal > MAX_TIMEOUT_MS {
+                    return Err(ERANGE);
+                }
+                let defaults = Timeouts::default();
+                let pick = |v: u32, d: Duration, default| if v == 0 { default } else { Some(d) };
+                p.timeouts = Some(Timeouts {
+                    hard: pick(hard, Duration::from_secs(hard.into()), defaults.hard),
+                    idle: pick(idle, Duration::from_millis(idle.into()), defaults.idle),
+                    normal: pick(normal, Duration::from_millis(normal.into()), defaults.normal),
+                });
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    })?;
+    if !got_id || (p.tx_length.is_some() && p.command != Command::SendData) {
+        return Err(EINVAL);
+    }
+    Ok(p)
+}
