@@ -33,6 +33,9 @@ pub struct ServiceConfig {
     pub charge_only: bool,
     /// Lowest security index accepted (0 accepts unsecured calls).
     pub min_security_index: u8,
+    /// RXRPC_MIN_SECURITY_LEVEL: handed to the security hook with each
+    /// service connection, which refuses RESPONSEs below it.
+    pub min_security_level: u32,
     /// The caller's tag of the server keyring, passed to the security hook.
     pub keyring: u64,
 }
@@ -149,6 +152,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if c.rx.readable() {
                 c.pending.data = true;
             }
+            self.touch(h);
             return Ok(h);
         }
         Err(Error::NoCallToAccept)
@@ -194,7 +198,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             cid: key.cid,
             service_id,
             index: hdr.security_index,
-            level: 0,
+            level: cfg.min_security_level,
             key: cfg.keyring,
         };
         let sec = self.sec.new_conn(false, &ident).map_err(Reject::Abort)?;

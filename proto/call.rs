@@ -29,6 +29,12 @@ const IDLE_ACK: Duration = Duration::from_millis(20);
 /// In-order packets that force an ACK without waiting for the delay.
 const ACK_EVERY: u32 = 2;
 
+/// How long a sent packet may stay unacknowledged below acknowledged data
+/// before it counts as lost: two RTTs and a millisecond of slack.
+fn probe_delay(srtt: Duration) -> Duration {
+    srtt.saturating_mul(2).saturating_add(Duration::from_millis(1))
+}
+
 /// Per-call timeouts; `None` disables one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
@@ -75,6 +81,22 @@ pub(crate) enum State {
     Complete,
 }
 
+impl State {
+    /// The state's name, as /proc/net/rxrpc/calls prints it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            State::AwaitConn => "WtConn",
+            State::SendRequest => "ClSndReq",
+            State::AwaitReply => "ClAwtRpl",
+            State::RecvReply => "ClRcvRpl",
+            State::RecvRequest => "SvRcvReq",
+            State::SendReply => "SvSndRpl",
+            State::AwaitFinalAck => "SvAwtACK",
+            State::Complete => "Complete",
+        }
+    }
+}
+
 /// Named timers of a call.
 #[derive(Clone, Copy, Debug)]
 #[repr(usize)]
@@ -85,8 +107,10 @@ enum T {
     Idle,
     Normal,
     Ping,
+    /// Time-based loss detection for retransmissions (see `on_timeout`).
+    Probe,
 }
-const N_TIMERS: usize = 6;
+const N_TIMERS: usize = 7;
 
 /// Something the call wants transmitted next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +168,10 @@ pub(crate) struct Call<E: Env> {
     pub(crate) pending: Pending,
     /// A short write left the caller waiting for space.
     tx_blocked: bool,
+    /// Bytes the user promised to send in all (RXRPC_TX_LENGTH).
+    pub(crate) tx_length: Option<u64>,
+    /// Bytes the user has handed over so far.
+    pub(crate) tx_total: u64,
     pub(crate) tx: TxBuf<E::Buf, TxRing<E>>,
     pub(crate) rx: RxBuf<E::Buf, RxRing<E>>,
     cong: Congestion,
@@ -194,6 +222,8 @@ impl<E: Env> Call<E> {
             released: false,
             pending: Pending::default(),
             tx_blocked: false,
+            tx_length: None,
+            tx_total: 0,
             tx: TxBuf::new(max_payload, rings.0),
             rx: RxBuf::new(rx_window, rings.1),
             cong: Congestion::default(),
@@ -272,7 +302,6 @@ impl<E: Env> Call<E> {
         self.call_number = call_number;
         if self.state == State::AwaitConn {
             self.state = State::SendRequest;
-            self.after_write();
         }
     }
 
@@ -282,20 +311,14 @@ impl<E: Env> Call<E> {
         F: FnMut(usize) -> Option<E::Buf>,
     {
         let n = self.tx.write(data, more, alloc)?;
+        self.tx_total = self.tx_total.saturating_add(n as u64);
         self.tx_blocked = n < data.len() || (!more && !self.tx.ended());
-        self.after_write();
         Ok(n)
     }
 
     /// Whether the Tx phase is open for the user to write.
     pub(crate) fn may_send(&self) -> bool {
         matches!(self.state, State::AwaitConn | State::SendRequest | State::SendReply) && !self.tx.ended()
-    }
-
-    fn after_write(&mut self) {
-        if self.state == State::SendRequest && self.tx.all_sent() {
-            self.state = State::AwaitReply;
-        }
     }
 
     /// Read received data; may arm an ACK telling the sender of the space.
@@ -377,10 +400,7 @@ impl<E: Env> Call<E> {
                     // The final ACK goes out from the channel once complete.
                     self.complete(Outcome::Succeeded);
                 }
-                State::RecvRequest => {
-                    self.state = State::SendReply;
-                    self.after_write();
-                }
+                State::RecvRequest => self.state = State::SendReply,
                 _ => {}
             }
         }
@@ -527,6 +547,9 @@ impl<E: Env> Call<E> {
                     let rto = backed_off(rtt.rto(), self.rto_backoff);
                     self.timers.set(T::Resend as usize, now.after(rto));
                 }
+                if let Some(srtt) = rtt.srtt() {
+                    self.timers.set_earliest(T::Probe as usize, now.after(probe_delay(srtt)));
+                }
                 if self.tx.all_sent() {
                     match self.state {
                         State::SendRequest => self.state = State::AwaitReply,
@@ -535,6 +558,13 @@ impl<E: Env> Call<E> {
                     }
                 }
             }
+        }
+    }
+
+    /// Send a PING ACK soon, to measure the RTT.
+    pub(crate) fn request_ping(&mut self) {
+        if self.state != State::Complete && self.ping_probe.is_none() {
+            self.ping_now = true;
         }
     }
 
@@ -573,6 +603,21 @@ impl<E: Env> Call<E> {
             }
             if let Some(d) = self.timeouts.idle {
                 self.timers.set(T::Ping as usize, now.after(d / 3));
+            }
+        }
+        if self.timers.expire(T::Probe as usize, now) && self.in_tx_phase() {
+            // A retransmission is answered at once (it asks for an ACK), so
+            // one still missing after two RTTs below data the peer holds
+            // was lost again: resend it now rather than after an RTO.
+            if let Some(srtt) = rtt.srtt() {
+                let before = Instant(now.0.saturating_sub(u64::try_from(probe_delay(srtt).as_nanos()).unwrap_or(u64::MAX)));
+                let flight = self.tx.in_flight();
+                if self.tx.mark_overdue(before) > 0 {
+                    self.cong.on_loss(self.tx.sent_top(), flight);
+                }
+                if self.tx.in_flight() > 0 {
+                    self.timers.set(T::Probe as usize, now.after(probe_delay(srtt)));
+                }
             }
         }
         if self.timers.expire(T::Resend as usize, now) && self.in_tx_phase() {

@@ -77,6 +77,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             c.attach(key, ch as u8, number);
         }
         self.waiting = self.waiting.saturating_sub(1);
+        self.touch(h);
         true
     }
 

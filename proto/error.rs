@@ -10,6 +10,7 @@ mod errno {
     pub(super) const EBADSLT: i32 = 57;
     pub(super) const ESHUTDOWN: i32 = 108;
     pub(super) const ENOBUFS: i32 = 105;
+    pub(super) const EMSGSIZE: i32 = 90;
 }
 
 /// Why an API call was refused.
@@ -31,6 +32,8 @@ pub enum Error {
     NoBuffers,
     /// The configuration is in use and cannot change now (EBUSY).
     Busy,
+    /// Data beyond, or short of, the length set with TX_LENGTH (EMSGSIZE).
+    MessageSize,
 }
 
 impl Error {
@@ -45,6 +48,7 @@ impl Error {
             Error::Invalid => errno::EINVAL,
             Error::NoBuffers => errno::ENOBUFS,
             Error::Busy => errno::EBUSY,
+            Error::MessageSize => errno::EMSGSIZE,
         }
     }
 }

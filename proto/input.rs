@@ -44,6 +44,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let key = ConnKey { peer: from, client, epoch: hdr.epoch, cid: hdr.conn_id() };
         let is_data = matches!(pkt, Packet::Data(_));
         let answerable = !matches!(pkt, Packet::Abort(_) | Packet::Busy);
+        let mut fresh = false;
         if self.conns.get(&key).is_none() {
             if client {
                 if answerable {
@@ -59,6 +60,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if let Err(r) = self.service_conn(key, &hdr, now) {
                 return self.reject(from, &hdr, r);
             }
+            fresh = true;
         }
         if hdr.call_number == 0 {
             return self.conn_packet(now, key, &pkt);
@@ -104,10 +106,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
             match self.new_incoming_call(key, &hdr, now) {
                 Ok(h) => h,
-                Err(r) => return self.reject(from, &hdr, r),
+                Err(r) => {
+                    if fresh {
+                        // Keep nothing for a call turned away: a flood of
+                        // new connections must not pile up.
+                        self.discard_conn(key, now);
+                    }
+                    return self.reject(from, &hdr, r);
+                }
             }
         };
         self.call_packet(now, key, h, &hdr, &pkt);
+        self.touch(h);
     }
 
     /// The channel's previous call ends because a later one started.
@@ -152,6 +162,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                             if let Some(c) = self.calls.get_mut(&h) {
                                 c.resend_unacked();
                             }
+                            self.touch(h);
                         }
                     }
                     Err(code) => {
@@ -166,7 +177,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     return;
                 }
                 match sec.verify_response(&mut conn.sec, body) {
-                    Ok(()) => conn.secured = true,
+                    Ok(()) => {
+                        conn.secured = true;
+                        for h in calls_on(Some(conn)).into_iter().flatten() {
+                            self.touch(h);
+                        }
+                    }
                     Err(code) => {
                         self.abort_conn(now, key, Outcome::LocalAbort { code, errno: EPROTO }, Some(code))
                     }
@@ -241,6 +257,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return self.challenge(key);
         }
         self.note_upgrade(key, h, hdr);
+        // The first DATA from a peer we have no RTT for: measure it with a
+        // PING before we need a retransmission timeout of our own.
+        if hdr.seq == 1 && !self.peers.get(&key.peer).is_some_and(|p| p.rtt.has_sample()) {
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.request_ping();
+            }
+        }
         for sub in data.subpackets(hdr) {
             let Self { calls, conns, sec, env, .. } = self;
             let Some(conn) = conns.get(&key) else { break };

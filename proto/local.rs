@@ -3,9 +3,10 @@
 //! It owns the peers, connections, bundles and calls reached through one
 //! transport address, and is the single object the caller drives (see the
 //! module docs of `proto`). The data path is split over `input.rs` (packets
-//! in), `output.rs` (packets out), `conn_client.rs` (client channel
-//! allocation), `accept.rs` (incoming calls) and `reap.rs` (timers and
-//! lifetimes); this file holds the state and the user-facing calls.
+//! in), `output.rs` (packets out), `ready.rs` (which calls to look at),
+//! `conn_client.rs` (client channel allocation), `accept.rs` (incoming
+//! calls) and `reap.rs` (timers and lifetimes); this file holds the state
+//! and the user-facing calls.
 
 use core::time::Duration;
 
@@ -19,6 +20,7 @@ use super::error::Error;
 use super::event::{CallHandle, Event, Outcome};
 use super::output::Replies;
 use super::peer::Peer;
+use super::ready::ReadyQueue;
 use super::rxbuf::{RecvResult, MAX_RX_WINDOW};
 use super::security::{Security, WIRE_PAYLOAD};
 use super::time::Instant;
@@ -97,6 +99,31 @@ pub struct Stats {
     pub queued: usize,
 }
 
+/// A snapshot of one call, for listings such as /proc/net/rxrpc/calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallInfo {
+    /// The caller's tag, once the call has one.
+    pub user: Option<u64>,
+    /// The peer.
+    pub peer: TransportAddr,
+    /// Service id (after any upgrade).
+    pub service_id: u16,
+    /// We are the client.
+    pub client: bool,
+    /// Connection id and channel (0 before the call has a channel).
+    pub cid: u32,
+    /// Call number on the channel.
+    pub call_number: u32,
+    /// State name.
+    pub state: &'static str,
+    /// How it ended, if it did.
+    pub outcome: Option<Outcome>,
+    /// Tx: highest sequence hard-ACKed by the peer, and highest sent.
+    pub tx: (u32, u32),
+    /// Rx: highest sequence read by the user, and highest received.
+    pub rx: (u32, u32),
+}
+
 /// A ready-made packet waiting for `poll_transmit`.
 pub(crate) struct Queued<B> {
     pub(crate) to: TransportAddr,
@@ -129,8 +156,14 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) waiting: u32,
     /// A channel was freed or a probe ended: try the waiting calls.
     pub(crate) attach_waiting_soon: bool,
-    pub(crate) tx_cursor: Option<CallHandle>,
-    pub(crate) ev_cursor: Option<CallHandle>,
+    /// Calls that may want to transmit.
+    pub(crate) tx_ready: ReadyQueue,
+    /// Calls that may have an event.
+    pub(crate) ev_ready: ReadyQueue,
+    /// Position of a walk over all calls after `tx_ready` overflowed.
+    pub(crate) tx_scan: Option<Option<CallHandle>>,
+    /// Position of a walk over all calls after `ev_ready` overflowed.
+    pub(crate) ev_scan: Option<Option<CallHandle>>,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -160,8 +193,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             loose_serial: 0,
             waiting: 0,
             attach_waiting_soon: false,
-            tx_cursor: None,
-            ev_cursor: None,
+            tx_ready: ReadyQueue::default(),
+            ev_ready: ReadyQueue::default(),
+            tx_scan: None,
+            ev_scan: None,
         }
     }
 
@@ -253,10 +288,34 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if !c.may_send() {
             return Err(Error::WrongState);
         }
-        match c.send(data, more, |n| env.alloc_buf(n)) {
+        if let Some(total) = c.tx_length {
+            // The promised length must be met exactly (RXRPC_TX_LENGTH).
+            let after = c.tx_total.saturating_add(data.len() as u64);
+            if after > total || (!more && after != total) {
+                return Err(Error::MessageSize);
+            }
+        }
+        let r = match c.send(data, more, |n| env.alloc_buf(n)) {
             Ok(n) => Ok(n),
             Err(TxError::NoMemory) => Err(Error::NoMemory),
+        };
+        self.touch(call);
+        r
+    }
+
+    /// RXRPC_TX_LENGTH: the call will send exactly `len` bytes in all. Only
+    /// before its first data; later writes that break it fail with
+    /// [`Error::MessageSize`].
+    pub fn set_tx_length(&mut self, call: CallHandle, len: u64) -> Result<(), Error> {
+        let c = self.calls.get_mut(&call).ok_or(Error::BadCall)?;
+        if c.released {
+            return Err(Error::BadCall);
         }
+        if c.tx_total != 0 || !c.may_send() {
+            return Err(Error::WrongState);
+        }
+        c.tx_length = Some(len);
+        Ok(())
     }
 
     /// Read received data of a call in order.
@@ -265,7 +324,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if c.released || c.user.is_none() {
             return Err(Error::BadCall);
         }
-        Ok(c.recv(out, peek, now))
+        let r = c.recv(out, peek, now);
+        self.touch(call);
+        Ok(r)
     }
 
     /// Abort a call with `code` (sent to the peer if it knows the call).
@@ -295,6 +356,34 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         self.reap_call(call, now);
         self.settle(now);
+    }
+
+    /// The smoothed RTT to a peer, if measured (rxrpc_kernel_get_srtt).
+    pub fn peer_srtt(&self, peer: TransportAddr) -> Option<core::time::Duration> {
+        self.peers.get(&peer).and_then(|p| p.rtt.srtt())
+    }
+
+    /// The call after `after` in handle order (the first if `None`), to
+    /// walk all calls.
+    pub fn next_call(&mut self, after: Option<CallHandle>) -> Option<CallHandle> {
+        self.calls.next_after(after.as_ref())
+    }
+
+    /// A snapshot of a call.
+    pub fn call_info(&self, call: CallHandle) -> Option<CallInfo> {
+        let c = self.calls.get(&call)?;
+        Some(CallInfo {
+            user: c.user,
+            peer: c.peer,
+            service_id: c.service_id,
+            client: c.side == Side::Client,
+            cid: c.conn.map_or(0, |k| k.cid | u32::from(c.channel)),
+            call_number: c.call_number,
+            state: c.state.name(),
+            outcome: c.outcome,
+            tx: (c.tx.hard_ack(), c.tx.sent_top()),
+            rx: (c.rx.hard_ack(), c.rx.top()),
+        })
     }
 
     /// The service id a call ended up with (after a service upgrade).
@@ -331,59 +420,64 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// The next event for the caller.
     pub fn poll_event(&mut self) -> Option<Event> {
-        let start = self.ev_cursor;
-        let mut cur = start;
-        let mut wrapped = false;
         loop {
-            let next = self.calls.next_after(cur.as_ref());
-            let h = match next {
+            let h = match self.ev_ready.pop() {
                 Some(h) => h,
-                None if !wrapped && start.is_some() => {
-                    wrapped = true;
-                    cur = None;
-                    continue;
-                }
                 None => {
-                    self.ev_cursor = None;
-                    return None;
+                    // The ready queue overflowed: walk every call once.
+                    if self.ev_scan.is_none() && self.ev_ready.take_overflow() {
+                        self.ev_scan = Some(None);
+                    }
+                    let cur = self.ev_scan?;
+                    match self.calls.next_after(cur.as_ref()) {
+                        Some(h) => {
+                            self.ev_scan = Some(Some(h));
+                            h
+                        }
+                        None => {
+                            self.ev_scan = None;
+                            continue;
+                        }
+                    }
                 }
             };
-            if wrapped && start.is_some_and(|s| h > s) {
-                self.ev_cursor = None;
-                return None;
-            }
-            cur = Some(h);
-            let Some(c) = self.calls.get_mut(&h) else { continue };
-            if c.pending.new_call {
-                c.pending.new_call = false;
-                self.ev_cursor = Some(h);
-                return Some(Event::NewCall { service_id: c.service_id });
-            }
-            let Some(user) = c.user else { continue };
-            if c.released {
-                continue;
-            }
-            let ev = if c.pending.data {
-                c.pending.data = false;
-                Some(Event::DataReady { call: h, user })
-            } else if c.pending.tx_space {
-                c.pending.tx_space = false;
-                Some(Event::TxSpace { call: h, user })
-            } else if c.pending.complete {
-                c.pending.complete = false;
-                c.outcome.map(|outcome| Event::Complete { call: h, user, outcome })
-            } else {
-                None
-            };
-            if let Some(ev) = ev {
-                self.ev_cursor = Some(h);
+            if let Some(ev) = self.take_event(h) {
+                // It may have more to say: look again after the others.
+                self.ev_ready.push(h);
                 return Some(ev);
             }
-            if wrapped && Some(h) == start {
-                self.ev_cursor = None;
-                return None;
-            }
         }
+    }
+
+    /// Take one pending event of call `h`.
+    fn take_event(&mut self, h: CallHandle) -> Option<Event> {
+        let c = self.calls.get_mut(&h)?;
+        if c.pending.new_call {
+            c.pending.new_call = false;
+            return Some(Event::NewCall { service_id: c.service_id });
+        }
+        let user = c.user?;
+        if c.released {
+            return None;
+        }
+        if c.pending.data {
+            c.pending.data = false;
+            Some(Event::DataReady { call: h, user })
+        } else if c.pending.tx_space {
+            c.pending.tx_space = false;
+            Some(Event::TxSpace { call: h, user })
+        } else if c.pending.complete {
+            c.pending.complete = false;
+            c.outcome.map(|outcome| Event::Complete { call: h, user, outcome })
+        } else {
+            None
+        }
+    }
+
+    /// Call `h` changed: it may have packets to send or events to report.
+    pub(crate) fn touch(&mut self, h: CallHandle) {
+        self.tx_ready.push(h);
+        self.ev_ready.push(h);
     }
 
     /// Local abort of a running call.
@@ -397,6 +491,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if !c.complete(outcome) {
             return;
         }
+        self.touch(h);
         self.call_completed(h, now);
     }
 

@@ -208,34 +208,38 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return Some((q.to, q.len));
             }
         }
-        // Round robin over the calls, starting after the last one served.
-        let start = self.tx_cursor;
-        let mut cur = start;
-        let mut wrapped = start.is_none();
         loop {
-            let h = match self.calls.next_after(cur.as_ref()) {
-                Some(h) if wrapped && start.is_some_and(|s| h > s) => break,
+            let h = match self.tx_ready.pop() {
                 Some(h) => h,
-                None if !wrapped => {
-                    wrapped = true;
-                    cur = None;
-                    continue;
+                None => {
+                    // The ready queue overflowed: walk every call once.
+                    if self.tx_scan.is_none() && self.tx_ready.take_overflow() {
+                        self.tx_scan = Some(None);
+                    }
+                    let cur = self.tx_scan?;
+                    match self.calls.next_after(cur.as_ref()) {
+                        Some(h) => {
+                            self.tx_scan = Some(Some(h));
+                            h
+                        }
+                        None => {
+                            self.tx_scan = None;
+                            continue;
+                        }
+                    }
                 }
-                None => break,
             };
-            cur = Some(h);
             let Some(tx) = self.calls.get(&h).and_then(|c| c.next_tx()) else { continue };
             match self.build_call_packet(h, tx, now, out) {
                 Ok(Some(n)) => {
-                    self.tx_cursor = Some(h);
+                    // It may have more: its turn comes again after the others.
+                    self.tx_ready.push(h);
                     return Some(n);
                 }
                 Ok(None) => {}
                 Err(code) => self.abort_call(h, code, super::error::EPROTO, now),
             }
         }
-        self.tx_cursor = None;
-        None
     }
 
     /// Frame `tx` for call `h` into `out`; fails with an abort code if the

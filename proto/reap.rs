@@ -49,6 +49,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if let Some((code, errno)) = c.on_timeout(now, &rtt) {
                 self.abort_call(h, code, errno, now);
             }
+            self.touch(h);
         }
         let mut cur = None;
         while let Some(k) = self.conns.next_after(cur.as_ref()) {

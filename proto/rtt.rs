@@ -49,13 +49,11 @@ impl RttEstimator {
     }
 
     /// The smoothed RTT, if any sample was taken.
-    #[cfg(test)]
     pub(crate) fn srtt(&self) -> Option<Duration> {
         self.srtt
     }
 
     /// Whether at least one sample was taken.
-    #[cfg(test)]
     pub(crate) fn has_sample(&self) -> bool {
         self.srtt.is_some()
     }

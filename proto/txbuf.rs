@@ -350,6 +350,33 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Opti
         n
     }
 
+    /// Mark for resend every packet below a soft-ACKed one that was last
+    /// sent before `before` and is still not held by the peer: its latest
+    /// transmission, too, was lost. Returns how many were marked.
+    pub(crate) fn mark_overdue(&mut self, before: Instant) -> u32 {
+        let mut highest_sacked = None;
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_le(seq, self.sent_top) {
+            if self.pkt(seq).is_some_and(|p| p.sacked) {
+                highest_sacked = Some(seq);
+            }
+            seq = seq.wrapping_add(1);
+        }
+        let Some(hi) = highest_sacked else { return 0 };
+        let mut n = 0;
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_lt(seq, hi) {
+            if let Some(p) = self.pkt_mut(seq) {
+                if !p.sacked && !p.resend && p.sent_at.is_some_and(|t| t < before) {
+                    p.resend = true;
+                    n += 1;
+                }
+            }
+            seq = seq.wrapping_add(1);
+        }
+        n
+    }
+
     /// Mark packet `seq` for resend if it is held and was sent.
     pub(crate) fn mark_resend(&mut self, seq: u32) {
         if seq_le(seq, self.sent_top) && self.get(seq).is_some() {
@@ -484,6 +511,24 @@ mod tests {
         assert!(t.all_sent());
         t.ack_all();
         assert!(t.all_hard_acked());
+    }
+
+    #[test]
+    fn overdue_retransmissions_are_marked_again() {
+        let mut t = tx(1);
+        t.write(&[0; 3], false, alloc).unwrap();
+        for s in 1..=3 {
+            t.mark_sent(s, s, Instant(10));
+        }
+        t.on_ack(1, &[0, 1, 0]);
+        // Packet 1 was resent at 20 and is still missing at 100.
+        t.mark_resend(1);
+        t.mark_sent(1, 4, Instant(20));
+        assert_eq!(t.mark_overdue(Instant(15)), 0);
+        assert_eq!(t.mark_overdue(Instant(30)), 1);
+        assert_eq!(t.next_to_send(4), Some(1));
+        // Packet 3 has nothing soft-ACKed above it: not overdue.
+        assert!(!t.get(3).unwrap().resend);
     }
 
     #[test]

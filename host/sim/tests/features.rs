@@ -106,6 +106,8 @@ fn not_listening_gives_busy() {
     sim.call(0, 1, SVC, 100, CallOpts::default()).unwrap();
     assert!(sim.run_calls(limit(&sim, 10)));
     assert_eq!(sim.nodes[0].clients[0].outcome, Some(Outcome::Busy));
+    // The server kept no connection for the call it turned away.
+    assert_eq!(sim.nodes[1].ep.stats().conns, 0);
     assert_no_leaks(&mut sim);
 }
 
@@ -437,4 +439,91 @@ fn secured_connection_does_not_wait_for_a_timeout() {
     // DATA, CHALLENGE, RESPONSE + DATA again, reply, final ACK: about four
     // one-way delays of 5 ms, far below the 1 s initial RTO.
     assert!(sim.now.since(start) < Duration::from_millis(200), "{:?}", sim.now.since(start));
+}
+
+#[test]
+fn tx_length_is_enforced_and_calls_can_be_listed() {
+    use rxrpc_proto::{CallParams, Endpoint};
+    let mut ep = Endpoint::new(rxrpc_sim::StdEnv::default(), NullSecurity, rxrpc_proto::Config::default());
+    let now = rxrpc_proto::Instant(5);
+    let params = CallParams {
+        remote: rxrpc_sim::sim::addr(1),
+        service_id: SVC,
+        user: 77,
+        upgrade: false,
+        exclusive: false,
+        security: Default::default(),
+        timeouts: Default::default(),
+    };
+    let call = ep.begin_call(now, params).unwrap();
+    ep.set_tx_length(call, 10).unwrap();
+    assert_eq!(ep.send(call, &[0; 11], true), Err(Error::MessageSize));
+    assert_eq!(ep.send(call, &[0; 4], false), Err(Error::MessageSize));
+    assert_eq!(ep.send(call, &[0; 4], true), Ok(4));
+    assert_eq!(ep.set_tx_length(call, 20), Err(Error::WrongState));
+    assert_eq!(ep.send(call, &[0; 6], false), Ok(6));
+    assert_eq!(ep.send(call, &[0; 1], false), Err(Error::WrongState));
+    assert_eq!(ep.next_call(None), Some(call));
+    let info = ep.call_info(call).unwrap();
+    assert_eq!((info.user, info.client, info.service_id, info.call_number), (Some(77), true, SVC, 1));
+    assert_eq!(info.state, "ClSndReq");
+    assert_eq!(ep.next_call(Some(call)), None);
+    ep.abort(now, call, 5).unwrap();
+    assert_eq!(ep.abort(now, call, 5), Err(Error::Completed));
+    ep.release(now, call);
+    assert_eq!(ep.call_info(call), None);
+    assert_eq!(ep.send(call, &[0; 1], false), Err(Error::BadCall));
+}
+
+#[test]
+fn both_ends_measure_the_rtt() {
+    // 5 ms each way: both the client (REQUEST_ACK on DATA) and the server
+    // (PING on the first DATA it gets) should see about 10 ms.
+    let mut sim = pair(LinkConfig::default(), svc(4), AcceptMode::Charge);
+    sim.call(0, 1, SVC, 100, CallOpts::default()).unwrap();
+    assert!(sim.run_calls(limit(&sim, 10)));
+    let (a, b) = (sim.nodes[0].addr, sim.nodes[1].addr);
+    for (n, peer) in [(0, b), (1, a)] {
+        let srtt = sim.nodes[n].ep.peer_srtt(peer).expect("an RTT sample");
+        assert!(srtt >= Duration::from_millis(10) && srtt < Duration::from_millis(12), "node {n}: {srtt:?}");
+    }
+}
+
+#[test]
+fn many_ready_calls_overflow_the_ready_queue_without_loss() {
+    use rxrpc_proto::wire::{decode, Packet};
+    use rxrpc_proto::{CallParams, Endpoint, TransportAddr};
+    let mut ep = Endpoint::new(rxrpc_sim::StdEnv::default(), NullSecurity, rxrpc_proto::Config::default());
+    let now = rxrpc_proto::Instant(5);
+    let mut calls = Vec::new();
+    for i in 0..208u16 {
+        let params = CallParams {
+            remote: TransportAddr::V4([10, 1, 0, (i / 16) as u8], 7000),
+            service_id: SVC,
+            user: u64::from(i),
+            upgrade: false,
+            exclusive: false,
+            security: Default::default(),
+            timeouts: Default::default(),
+        };
+        let c = ep.begin_call(now, params).unwrap();
+        assert_eq!(ep.send(c, b"hello", false), Ok(5));
+        calls.push(c);
+    }
+    let mut out = vec![0u8; rxrpc_proto::MAX_PACKET];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((to, n)) = ep.poll_transmit(now, &mut out) {
+        let (h, p) = decode(&out[..n]).unwrap();
+        if let Packet::Data(_) = p {
+            seen.insert((to, h.cid, h.call_number));
+        }
+    }
+    assert_eq!(seen.len(), 208);
+    // The event side overflowed too; a walk finds nothing to report.
+    assert_eq!(ep.poll_event(), None);
+    for c in calls.iter().take(150) {
+        ep.abort(now, *c, 1).unwrap();
+    }
+    let completions = std::iter::from_fn(|| ep.poll_event()).count();
+    assert_eq!(completions, 150);
 }
