@@ -27,13 +27,15 @@ module! {
 struct RxrpcRs {
     _family: ffi::socket::FamilyRegistration,
     _keys: ffi::key::KeyTypes,
+    _sysctl: ffi::sysctl::Sysctl,
 }
 
 impl kernel::Module for RxrpcRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let sysctl = ffi::sysctl::Sysctl::new()?;
         let keys = ffi::key::KeyTypes::new()?;
         let family = ffi::socket::FamilyRegistration::new(module)?;
         pr_info!("AF_RXRPC (Rust) registered\n");
-        Ok(Self { _family: family, _keys: keys })
+        Ok(Self { _family: family, _keys: keys, _sysctl: sysctl })
     }
 }

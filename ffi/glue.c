@@ -16,6 +16,8 @@
 #include <net/udp_tunnel.h>
 #include <linux/uio.h>
 #include <linux/poll.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
 #include "glue.h"
 
 void rxrpc_rs_sock_put(struct sock *sk)
@@ -108,6 +110,9 @@ static void rxrpc_rs_io_timer_fn(struct timer_list *t)
 void rxrpc_rs_io_init(struct rxrpc_rs_io *io)
 {
 	io->udp = NULL;
+	io->icmp_head = 0;
+	io->icmp_count = 0;
+	spin_lock_init(&io->icmp_lock);
 	skb_queue_head_init(&io->rx_queue);
 	INIT_WORK(&io->work, rxrpc_rs_io_work_fn);
 	timer_setup(&io->timer, rxrpc_rs_io_timer_fn, 0);
@@ -118,13 +123,69 @@ static int rxrpc_rs_encap_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct rxrpc_rs_io *io = rcu_dereference_sk_user_data(sk);
 
-	if (!io) {
+	if (!io || skb_queue_len(&io->rx_queue) >= RXRPC_RS_RX_QUEUE_MAX) {
 		kfree_skb(skb);
 		return 0;
 	}
 	skb_queue_tail(&io->rx_queue, skb);
 	queue_work(system_unbound_wq, &io->work);
 	return 0;
+}
+
+/*
+ * Softirq: an ICMP error about a packet we sent. skb->data is the IP
+ * header of that packet, so its destination is the peer concerned. Path
+ * MTU reports (EMSGSIZE) are not errors of the call.
+ */
+static void rxrpc_rs_encap_err_rcv(struct sock *sk, struct sk_buff *skb, int err,
+				   __be16 port, u32 info, u8 *payload)
+{
+	struct rxrpc_rs_io *io = rcu_dereference_sk_user_data(sk);
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct rxrpc_rs_icmp e = { .err = err };
+	unsigned long flags;
+
+	if (!io || err == EMSGSIZE)
+		return;
+	e.peer.port = ntohs(port);
+	if (iph->version == 4) {
+		e.peer.family = AF_INET;
+		memcpy(e.peer.addr, &iph->daddr, 4);
+	} else {
+		const struct ipv6hdr *ip6 = (const struct ipv6hdr *)skb->data;
+
+		if (ipv6_addr_v4mapped(&ip6->daddr)) {
+			e.peer.family = AF_INET;
+			memcpy(e.peer.addr, &ip6->daddr.s6_addr32[3], 4);
+		} else {
+			e.peer.family = AF_INET6;
+			memcpy(e.peer.addr, &ip6->daddr, 16);
+		}
+	}
+	spin_lock_irqsave(&io->icmp_lock, flags);
+	if (io->icmp_count < RXRPC_RS_ICMP_RING) {
+		io->icmp[(io->icmp_head + io->icmp_count) % RXRPC_RS_ICMP_RING] = e;
+		io->icmp_count++;
+	}
+	spin_unlock_irqrestore(&io->icmp_lock, flags);
+	queue_work(system_unbound_wq, &io->work);
+}
+
+/* Takes the oldest queued ICMP error: its errno, or 0 if none. */
+int rxrpc_rs_io_next_icmp(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *peer)
+{
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(&io->icmp_lock, flags);
+	if (io->icmp_count) {
+		*peer = io->icmp[io->icmp_head].peer;
+		err = io->icmp[io->icmp_head].err;
+		io->icmp_head = (io->icmp_head + 1) % RXRPC_RS_ICMP_RING;
+		io->icmp_count--;
+	}
+	spin_unlock_irqrestore(&io->icmp_lock, flags);
+	return err;
 }
 
 int rxrpc_rs_io_open(struct rxrpc_rs_io *io, struct net *net,
@@ -150,6 +211,7 @@ int rxrpc_rs_io_open(struct rxrpc_rs_io *io, struct net *net,
 
 	tuncfg.encap_type = UDP_ENCAP_RXRPC;
 	tuncfg.encap_rcv = rxrpc_rs_encap_rcv;
+	tuncfg.encap_err_rcv = rxrpc_rs_encap_err_rcv;
 	tuncfg.sk_user_data = io;
 	setup_udp_tunnel_sock(net, io->udp, &tuncfg);
 	if (a->family == AF_INET6)
@@ -336,4 +398,58 @@ void rxrpc_rs_poll_wait(struct file *file, struct socket *sock,
 			struct poll_table_struct *wait)
 {
 	sock_poll_wait(file, sock, wait);
+}
+
+/*
+ * sysctl net.rxrpc, with the names, defaults and ranges of the C module
+ * (global, in the initial namespace, as there).
+ */
+static unsigned int rxrpc_rs_sysctl_max_backlog = 10;
+static unsigned int rxrpc_rs_sysctl_rx_window_size = 255;
+static const unsigned int rxrpc_rs_four = 4;
+static const unsigned int rxrpc_rs_backlog_max = 31;
+static const unsigned int rxrpc_rs_window_max = 255;
+static struct ctl_table_header *rxrpc_rs_sysctl_header;
+
+static struct ctl_table rxrpc_rs_sysctl_table[] = {
+	{
+		.procname	= "max_backlog",
+		.data		= &rxrpc_rs_sysctl_max_backlog,
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= (void *)&rxrpc_rs_four,
+		.extra2		= (void *)&rxrpc_rs_backlog_max,
+	},
+	{
+		.procname	= "rx_window_size",
+		.data		= &rxrpc_rs_sysctl_rx_window_size,
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= (void *)SYSCTL_ONE,
+		.extra2		= (void *)&rxrpc_rs_window_max,
+	},
+};
+
+int rxrpc_rs_sysctl_register(void)
+{
+	rxrpc_rs_sysctl_header = register_net_sysctl(&init_net, "net/rxrpc",
+						     rxrpc_rs_sysctl_table);
+	return rxrpc_rs_sysctl_header ? 0 : -ENOMEM;
+}
+
+void rxrpc_rs_sysctl_unregister(void)
+{
+	unregister_net_sysctl_table(rxrpc_rs_sysctl_header);
+}
+
+unsigned int rxrpc_rs_max_backlog(void)
+{
+	return READ_ONCE(rxrpc_rs_sysctl_max_backlog);
+}
+
+unsigned int rxrpc_rs_rx_window_size(void)
+{
+	return READ_ONCE(rxrpc_rs_sysctl_rx_window_size);
 }

@@ -32,20 +32,32 @@ void rxrpc_rs_key_put(struct key *key);
 u32 rxrpc_rs_random_u32(void);
 void **rxrpc_rs_key_payload(struct key *key);
 
+/* A transport address as the engine sees it: family, address, port. */
+struct rxrpc_rs_addr {
+	u16 family;	/* AF_INET or AF_INET6 */
+	u16 port;	/* host order */
+	u8 addr[16];	/* network order; 4 bytes used for AF_INET */
+};
+
+/* An ICMP error about a peer, waiting for the work item. */
+struct rxrpc_rs_icmp {
+	struct rxrpc_rs_addr peer;
+	int err;
+};
+
+#define RXRPC_RS_ICMP_RING 16
+/* Received packets queued beyond this are dropped: a bound on memory. */
+#define RXRPC_RS_RX_QUEUE_MAX 4096
+
 /* The kernel side of one local endpoint: UDP socket, receive queue, work, timer. */
 struct rxrpc_rs_io {
 	struct socket *udp;
 	struct sk_buff_head rx_queue;
 	struct work_struct work;
 	struct timer_list timer;
-
-};
-
-/* A transport address as the engine sees it: family, address, port. */
-struct rxrpc_rs_addr {
-	u16 family;	/* AF_INET or AF_INET6 */
-	u16 port;	/* host order */
-	u8 addr[16];	/* network order; 4 bytes used for AF_INET */
+	spinlock_t icmp_lock;
+	unsigned int icmp_head, icmp_count;
+	struct rxrpc_rs_icmp icmp[RXRPC_RS_ICMP_RING];
 };
 
 void rxrpc_rs_io_init(struct rxrpc_rs_io *io);
@@ -56,6 +68,7 @@ void rxrpc_rs_io_arm(struct rxrpc_rs_io *io, unsigned long delay_ns);
 u64 rxrpc_rs_now_ns(void);
 int rxrpc_rs_io_next(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *from,
 		     void *buf, size_t cap);
+int rxrpc_rs_io_next_icmp(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *peer);
 int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
 		     const void *data, size_t len);
 
@@ -79,6 +92,12 @@ long rxrpc_rs_sock_timeo(struct sock *sk, bool send, bool nonblock);
 long rxrpc_rs_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo);
 void rxrpc_rs_poll_wait(struct file *file, struct socket *sock,
 			struct poll_table_struct *wait);
+
+/* sysctl net.rxrpc: the table is here, the values are read from Rust. */
+int rxrpc_rs_sysctl_register(void);
+void rxrpc_rs_sysctl_unregister(void);
+unsigned int rxrpc_rs_max_backlog(void);
+unsigned int rxrpc_rs_rx_window_size(void);
 
 /* Implemented in Rust. */
 void rxrpc_rs_io_work(struct rxrpc_rs_io *io);

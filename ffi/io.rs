@@ -142,6 +142,19 @@ impl Io {
         }
     }
 
+    /// Takes every queued ICMP error, handing `f` the peer and the errno.
+    pub(crate) fn drain_icmp(&self, mut f: impl FnMut(TransportAddr, i32)) {
+        loop {
+            let mut peer = bindings::rxrpc_rs_addr::default();
+            // SAFETY: `inner` is initialised and `peer` valid for writing.
+            let err = unsafe { bindings::rxrpc_rs_io_next_icmp(self.raw(), &mut peer) };
+            if err == 0 {
+                return;
+            }
+            f(from_c(&peer), err);
+        }
+    }
+
     /// Sends one UDP datagram.
     pub(crate) fn send(&self, to: &TransportAddr, data: &[u8]) -> Result {
         // SAFETY: `inner` is initialised and `data` is valid for its length.

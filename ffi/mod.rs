@@ -8,6 +8,7 @@ pub(crate) mod io;
 pub(crate) mod key;
 pub(crate) mod msg;
 pub(crate) mod socket;
+pub(crate) mod sysctl;
 
 use core::cell::UnsafeCell;
 

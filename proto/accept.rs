@@ -119,10 +119,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         Ok(())
     }
 
+    /// Whether the backlog has room for one more charge: charges and
+    /// calls waiting to be accepted together stay within it.
+    pub fn charge_room(&self) -> bool {
+        let held = self.charges.len.saturating_add(self.service.queued as usize);
+        held < self.service.config.backlog as usize
+    }
+
     /// CHARGE_ACCEPT: the next incoming call gets user tag `user`.
+    /// A full backlog (`NoBuffers`) is checked first, as in the C module.
     pub fn charge(&mut self, user: u64) -> Result<(), Error> {
-        if self.service.config.backlog == 0 {
-            return Err(Error::Invalid);
+        if !self.charge_room() {
+            return Err(Error::NoBuffers);
         }
         if self.user_in_use(user) {
             return Err(Error::BadCall);

@@ -369,6 +369,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.calls.next_after(after.as_ref())
     }
 
+    /// Whether the call can take data from the user now: not while a
+    /// client call waits for a connection, nor while a service call is
+    /// still receiving its request (the socket layer answers `EBUSY`).
+    pub fn call_can_take_data(&self, call: CallHandle) -> bool {
+        self.calls
+            .get(&call)
+            .is_some_and(|c| !matches!(c.state, super::call::State::AwaitConn | super::call::State::RecvRequest))
+    }
+
     /// A snapshot of a call.
     pub fn call_info(&self, call: CallHandle) -> Option<CallInfo> {
         let c = self.calls.get(&call)?;

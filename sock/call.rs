@@ -49,6 +49,10 @@ pub(crate) fn sendmsg(ctx: &SockCtx, msg: &mut Msg, _len: usize) -> Result<usize
     let sock = ctx.sock_ref();
     match p.command {
         Command::ChargeAccept | Command::Accept => local.with_core(|core, _| {
+            // A full backlog is reported before a duplicate id, as in C.
+            if p.command == Command::ChargeAccept && !core.ep.charge_room() {
+                return Err(engine_error(EngineError::NoBuffers));
+            }
             let in_use = core.socks.get(&sock.id()).is_some_and(|a| a.calls.get(&p.user_id).is_some());
             if in_use {
                 return Err(errno(bindings::EBADSLT));
@@ -118,7 +122,20 @@ fn send_data(
     let now = now();
     let existing = guard.socks.get(&sock.id()).and_then(|a| a.calls.get(&user_id).copied());
     let call = match existing {
-        Some(tag) => guard.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?,
+        Some(tag) => {
+            let call = guard.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?;
+            if !guard.ep.call_can_take_data(call) {
+                return Err(EBUSY);
+            }
+            if let Some(n) = tx_length {
+                // Only before anything was sent, and only once.
+                if guard.tags.get(&tag).is_some_and(|t| t.tx_fixed) {
+                    return Err(EINVAL);
+                }
+                guard.ep.set_tx_length(call, n).map_err(|_| EINVAL)?;
+            }
+            call
+        }
         None => {
             let dest = dest()?;
             let tag = guard.add_tag(sock, user_id, false)?;
@@ -138,6 +155,11 @@ fn send_data(
             call
         }
     };
+    if let Some(tag) = guard.socks.get(&sock.id()).and_then(|a| a.calls.get(&user_id).copied()) {
+        if let Some(t) = guard.tags.get_mut(&tag) {
+            t.tx_fixed = true;
+        }
+    }
     if guard.ep.call_outcome(call).is_some() {
         return Err(errno(bindings::ESHUTDOWN));
     }
@@ -267,30 +289,30 @@ pub(crate) fn recvmsg(ctx: &SockCtx, msg: &mut Msg, len: usize, flags: u32) -> R
         }
         msg.put_cmsg(kind::USER_CALL_ID, &user_id.to_ne_bytes())?;
 
+        // Read until the buffer is full or the queued data runs out; one
+        // read happens even for an empty buffer, to learn the call's state.
         let mut copied = 0;
-        let mut end = false;
-        let mut more_pending = false;
-        while copied < len {
+        let (end, more_pending) = loop {
             let chunk = (len - copied).min(buf.len());
             let r = match core.ep.recv(now, call, &mut buf[..chunk], peek) {
                 Ok(r) => r,
-                Err(EngineError::BadCall) => break,
+                Err(EngineError::BadCall) => break (true, false),
                 Err(e) => return Err(engine_error(e)),
             };
             if msg.copy_out(&buf[..r.bytes]) != r.bytes {
                 return Err(EFAULT);
             }
             copied += r.bytes;
-            end = r.end_of_data;
-            more_pending = r.more_pending;
-            if r.bytes < chunk || peek || end {
-                break;
+            if copied == len || r.bytes < chunk || peek || r.end_of_data {
+                break (r.end_of_data, r.more_pending);
             }
-        }
+        };
+        // Nothing readable is left (a peek leaves what it read in place).
+        let drained = (end || !more_pending) && !(peek && copied > 0);
         let outcome = core.ep.call_outcome(call);
         let attached = core.socks.get_mut(&sock.id()).ok_or(EAGAIN)?;
         match outcome {
-            Some(outcome) if end || copied == 0 => {
+            Some(outcome) if drained => {
                 put_terminal(msg, outcome, service)?;
                 msg.add_flags(bindings::MSG_EOR);
                 if !peek {
@@ -303,13 +325,13 @@ pub(crate) fn recvmsg(ctx: &SockCtx, msg: &mut Msg, len: usize, flags: u32) -> R
                 if !end {
                     msg.add_flags(bindings::MSG_MORE);
                 }
-                if !peek && !more_pending {
+                if !peek && drained {
                     attached.pop();
                     if let Some(t) = core.tags.get_mut(&tag) {
                         t.queued = false;
                     }
                 }
-                if copied == 0 && !end {
+                if copied == 0 && len > 0 && !end && drained {
                     // Nothing to read yet after all: wait for the next event.
                     continue;
                 }

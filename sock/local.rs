@@ -42,6 +42,8 @@ pub(crate) struct Tag {
     pub(crate) queued: bool,
     /// Whether we serve the call (its success is the final ACK).
     pub(crate) service: bool,
+    /// Whether a sendmsg went through: `RXRPC_TX_LENGTH` is too late.
+    pub(crate) tx_fixed: bool,
 }
 
 /// Something for recvmsg to report.
@@ -113,7 +115,7 @@ impl Core {
         let id_node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let attached = self.socks.get_mut(&sock.id()).ok_or(EINVAL)?;
         attached.calls.insert(id_node.into_node(user_id, tag));
-        self.tags.insert(tag_node.into_node(tag, Tag { sock, user_id, call: None, queued: false, service }));
+        self.tags.insert(tag_node.into_node(tag, Tag { sock, user_id, call: None, queued: false, service, tx_fixed: false }));
         self.next_tag += 1;
         Ok(tag)
     }
@@ -167,7 +169,12 @@ impl Core {
         rx.extend_with(MAX_DATAGRAM, 0, GFP_KERNEL)?;
         let mut tx = KVec::with_capacity(MAX_PACKET, GFP_KERNEL)?;
         tx.extend_with(MAX_PACKET, 0, GFP_KERNEL)?;
-        let config = Config { epoch: random_u32(), first_conn_id: random_u32(), ..Config::default() };
+        let config = Config {
+            epoch: random_u32(),
+            first_conn_id: random_u32(),
+            rx_window: crate::ffi::sysctl::rx_window_size(),
+            ..Config::default()
+        };
         Ok(Self {
             ep: Endpoint::new(KernelEnv, NullSecurity, config),
             rx,
@@ -249,6 +256,7 @@ impl Local {
         let now = now();
         let ep = &mut core.ep;
         self.io.drain(&mut core.rx, |from, pkt| ep.handle_datagram(now, from, pkt));
+        self.io.drain_icmp(|peer, err| ep.handle_icmp(now, peer, err));
         if core.ep.poll_timeout().is_some_and(|t| t <= now) {
             core.ep.handle_timeout(now);
         }

@@ -24,8 +24,6 @@ use local::{Local, Registry};
 
 /// Highest `RXRPC_MIN_SECURITY_LEVEL` (RXRPC_SECURITY_ENCRYPT).
 const SECURITY_MAX: u32 = 2;
-/// Default of the `max_backlog` limit on `listen()`.
-const MAX_BACKLOG: i32 = 10;
 /// Highest control message type supported (`RXRPC_CHARGE_ACCEPT`), as
 /// `getsockopt(RXRPC_SUPPORTED_CMSG)` reports it.
 pub(crate) const SUPPORTED_CMSG: i32 = 14;
@@ -174,9 +172,12 @@ impl SockState {
         sock: SockRef,
         command: Command,
     ) -> Result<(Arc<Local>, Family, Option<RxrpcAddr>, bool)> {
-        if self.phase == Phase::Closed {
-            return Err(errno(bindings::ESHUTDOWN));
-        }
+        // The states in which the C module takes a sendmsg at all.
+        let client = match self.phase {
+            Phase::Unbound | Phase::ClientUnbound | Phase::ClientBound => true,
+            Phase::ServerBound | Phase::Listening => false,
+            _ => return Err(EINVAL),
+        };
         if matches!(command, Command::ChargeAccept | Command::Accept) && self.phase != Phase::Listening {
             return Err(EINVAL);
         }
@@ -194,7 +195,9 @@ impl SockState {
                 local
             }
         };
-        Ok((local, self.family, self.connected, self.exclusive))
+        // Only a client socket calls its connect() destination by default.
+        let connected = if client { self.connected } else { None };
+        Ok((local, self.family, connected, self.exclusive))
     }
 
     /// `connect()`: only sets the default destination of calls.
@@ -218,8 +221,9 @@ impl SockState {
         match self.phase {
             Phase::Unbound => Err(errno(bindings::EADDRNOTAVAIL)),
             Phase::ServerBound | Phase::ServerBound2 => {
-                let backlog = if backlog == i32::MAX { MAX_BACKLOG } else { backlog };
-                if !(0..=MAX_BACKLOG).contains(&backlog) {
+                let max = crate::ffi::sysctl::max_backlog() as i32;
+                let backlog = if backlog == i32::MAX { max } else { backlog };
+                if !(0..=max).contains(&backlog) {
                     return Err(EINVAL);
                 }
                 self.configure_service(backlog as u32)?;
@@ -227,7 +231,8 @@ impl SockState {
                 Ok(())
             }
             Phase::Listening if backlog == 0 => {
-                self.configure_service(0)?;
+                // New calls are refused (RX_INVALID_OPERATION) from now on.
+                self.local.as_ref().ok_or(EINVAL)?.listen(ServiceConfig::default())?;
                 self.phase = Phase::ListenDisabled;
                 Ok(())
             }
@@ -235,7 +240,7 @@ impl SockState {
         }
     }
 
-    /// Gives the engine this socket's services; backlog 0 stops new calls.
+    /// Gives the engine this socket's services and backlog.
     fn configure_service(&self, backlog: u32) -> Result {
         let local = self.local.as_ref().ok_or(EINVAL)?;
         local.listen(ServiceConfig {
