@@ -19,22 +19,26 @@ impl From<TokenError> for Error {
     }
 }
 
-/// An rxkad token kept in a client key.
+/// An rxkad token kept in a client key: the parsed fields, with the
+/// ticket copied out of the caller's payload.
 pub(crate) struct RxkadToken {
-    /// AFS user id.
-    pub(crate) vice_id: u32,
-    /// Version of the server key that sealed the ticket.
-    pub(crate) kvno: u32,
-    /// DES session key.
-    pub(crate) session_key: [u8; 8],
-    /// Start of validity, seconds since the epoch.
-    pub(crate) start: u32,
-    /// End of validity, seconds since the epoch.
-    pub(crate) expiry: u32,
-    /// Whether this is the token of the user's primary cell.
-    pub(crate) primary: bool,
+    /// Everything but the ticket (whose slice here is empty).
+    head: token::RxkadToken<'static>,
     /// The sealed ticket.
-    pub(crate) ticket: KVec<u8>,
+    ticket: KVec<u8>,
+}
+
+impl RxkadToken {
+    fn new(t: &token::RxkadToken<'_>) -> Result<Self> {
+        let mut ticket = KVec::with_capacity(t.ticket.len(), GFP_KERNEL)?;
+        ticket.extend_from_slice(t.ticket, GFP_KERNEL)?;
+        Ok(Self { head: token::RxkadToken { ticket: &[], ..*t }, ticket })
+    }
+
+    /// The token with its ticket, as the parser and encoder see it.
+    pub(crate) fn view(&self) -> token::RxkadToken<'_> {
+        token::RxkadToken { ticket: &self.ticket, ..self.head }
+    }
 }
 
 /// The payload of an instantiated "rxrpc" key with at least one token.
@@ -52,20 +56,7 @@ impl ClientKey {
         };
         let mut tokens = KVec::new();
         for t in parsed.tokens() {
-            let mut ticket = KVec::with_capacity(t.ticket.len(), GFP_KERNEL)?;
-            ticket.extend_from_slice(t.ticket, GFP_KERNEL)?;
-            tokens.push(
-                RxkadToken {
-                    vice_id: t.vice_id,
-                    kvno: t.kvno,
-                    session_key: t.session_key,
-                    start: t.start,
-                    expiry: t.expiry,
-                    primary: t.primary,
-                    ticket,
-                },
-                GFP_KERNEL,
-            )?;
+            tokens.push(RxkadToken::new(t)?, GFP_KERNEL)?;
         }
         Ok(Some((KBox::new(Self { tokens }, GFP_KERNEL)?, expiry)))
     }
@@ -74,15 +65,7 @@ impl ClientKey {
     /// (the form kAFS and aklog exchange). Returns the size needed.
     pub(crate) fn read(this: Option<&Self>, desc: &[u8], out: &mut [u8]) -> Result<usize> {
         let cell = desc.strip_prefix(b"afs@").ok_or(errno(bindings::EOPNOTSUPP))?;
-        let tokens = this.into_iter().flat_map(|k| k.tokens.iter()).map(|t| token::RxkadToken {
-            vice_id: t.vice_id,
-            kvno: t.kvno,
-            session_key: t.session_key,
-            start: t.start,
-            expiry: t.expiry,
-            primary: t.primary,
-            ticket: &t.ticket,
-        });
+        let tokens = this.into_iter().flat_map(|k| k.tokens.iter()).map(RxkadToken::view);
         Ok(token::encode_xdr(cell, tokens, out))
     }
 
