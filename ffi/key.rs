@@ -239,6 +239,16 @@ impl KeyRef {
     }
 }
 
+impl KeyRef {
+    /// Whether the key carries tokens, i.e. asks for security (an empty
+    /// "rxrpc" key stands for no security).
+    pub(crate) fn has_tokens(&self) -> bool {
+        // SAFETY: We hold a reference on a live key; its payload pointer
+        // is set at instantiation and not changed afterwards.
+        unsafe { !(*bindings::rxrpc_rs_key_payload(self.0)).is_null() }
+    }
+}
+
 impl Drop for KeyRef {
     fn drop(&mut self) {
         // SAFETY: Per the type invariant we hold a reference.

@@ -197,6 +197,13 @@ impl SockState {
         };
         // Only a client socket calls its connect() destination by default.
         let connected = if client { self.connected } else { None };
+        // No security class is built in yet: a call that asks for one
+        // fails rather than going out unsecured (C: no class, EKEYREJECTED).
+        if command == Command::SendData
+            && (self.min_security_level > 0 || self.key.as_ref().is_some_and(|k| k.has_tokens()))
+        {
+            return Err(errno(bindings::EKEYREJECTED));
+        }
         Ok((local, self.family, connected, self.exclusive))
     }
 
