@@ -521,7 +521,7 @@ static REGISTRY: AtomicPtr<Registry> = AtomicPtr::new(null_mut());
 /// socket holds a reference on the module, so no socket (and no reference
 /// to the registry it was given) outlives this.
 pub(crate) struct FamilyRegistration {
-    _registry: Pin<KBox<Registry>>,
+    registry: Pin<KBox<Registry>>,
 }
 
 impl FamilyRegistration {
@@ -545,7 +545,7 @@ impl FamilyRegistration {
             unsafe { bindings::proto_unregister(PROTO.get()) };
             return Err(e);
         }
-        Ok(Self { _registry: registry })
+        Ok(Self { registry })
     }
 }
 
@@ -558,5 +558,11 @@ impl Drop for FamilyRegistration {
             bindings::proto_unregister(PROTO.get());
         }
         REGISTRY.store(null_mut(), Ordering::Release);
+        // Sockets hold the module, so by now every endpoint should be gone;
+        // the test runner fails a run that prints this.
+        let left = self.registry.len();
+        if left != 0 {
+            pr_err!("rxrpc_rs: {} local endpoints still in use at unload\n", left);
+        }
     }
 }

@@ -42,4 +42,4 @@ vm_clean_log() {
 }
 
 # The kernel log lines that mean a test run is not clean.
-splat_pattern='(BUG:|WARNING:|Oops|Kernel panic|general protection|KASAN|UBSAN|possible circular locking|inconsistent lock state|Call Trace:|rust_panic|refcount_t:)'
+splat_pattern='(BUG:|WARNING:|Oops|Kernel panic|general protection|KASAN|UBSAN|possible circular locking|inconsistent lock state|Call Trace:|rust_panic|refcount_t:|still in use at unload)'

@@ -337,6 +337,11 @@ impl Registry {
         Ok(local)
     }
 
+    /// How many endpoints are open: none once every socket is closed.
+    pub(crate) fn len(&self) -> usize {
+        self.locals.lock().iter().flatten().count()
+    }
+
     /// Gives back an endpoint got from [`Registry::use_local`]; the last
     /// user closes it.
     pub(crate) fn unuse_local(&self, local: Arc<Local>) {
