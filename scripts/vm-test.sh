@@ -7,7 +7,12 @@ set -euo pipefail
 
 impl=${1:-rs}
 case $impl in rs|c) ;; *) echo "usage: $0 rs|c"; exit 2 ;; esac
-dir="$top/build/vm-$impl"; mkdir -p "$dir"
+# A directory per run, so that runs at the same time (developers, helpers)
+# never share a console log; build/vm-$impl points at the latest.
+mkdir -p "$top/build"
+dir=$(mktemp -d "$top/build/vm-$impl.XXXXXX")
+ln -sfn "$(basename "$dir")" "$top/build/vm-$impl"
+trap 'rm -rf "$dir/root" "$dir/initramfs.gz"' EXIT
 vm_image "$impl" test "$dir"
 log="$dir/console.log"
 start=$SECONDS
