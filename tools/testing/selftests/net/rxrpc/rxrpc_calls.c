@@ -820,6 +820,57 @@ static int serve(int fd, int ncalls, unsigned long next_id)
 }
 
 /*
+ * The bulk tests (1 MiB, 1000 calls in a row, 64 at once) run over IPv4
+ * and over IPv6.
+ */
+FIXTURE(bulk) {
+	int srv, cli;
+	struct sockaddr_rxrpc to;
+	pid_t child;
+};
+
+FIXTURE_VARIANT(bulk) {
+	int pf;
+	const char *addr;
+};
+
+FIXTURE_VARIANT_ADD(bulk, ipv4) {
+	.pf = PF_INET,
+	.addr = "127.0.0.1",
+};
+
+FIXTURE_VARIANT_ADD(bulk, ipv6) {
+	.pf = PF_INET6,
+	.addr = "::1",
+};
+
+static void bulk_addr(const FIXTURE_VARIANT(bulk) *v, struct sockaddr_rxrpc *srx, int port)
+{
+	if (v->pf == PF_INET6)
+		rx_addr6(srx, v->addr, port, SVC);
+	else
+		rx_addr4(srx, v->addr, port, SVC);
+}
+
+FIXTURE_SETUP(bulk)
+{
+	bulk_addr(variant, &self->to, rx_port(0));
+	self->srv = rx_server(&self->to, 8, CHARGE, NCHARGE);
+	ASSERT_LE(0, self->srv) TH_LOG("server: %s", strerror(-self->srv));
+	self->cli = rx_socket(variant->pf);
+	ASSERT_LE(0, self->cli);
+	self->child = 0;
+}
+
+FIXTURE_TEARDOWN(bulk)
+{
+	if (self->child > 0)
+		kill(self->child, SIGKILL);
+	close(self->cli);
+	close(self->srv);
+}
+
+/*
  * Charges fd fully before the child starts, as a call that finds no charge
  * is not served (see c_busy_is_not_reported).
  */
@@ -930,7 +981,7 @@ static uint32_t len_varied(unsigned long id)
 }
 
 /* 1 MiB each way, byte-exact. */
-TEST_F_TIMEOUT(loop, one_mib, 120)
+TEST_F_TIMEOUT(bulk, one_mib, 120)
 {
 	self->child = start_server(self->srv, 1, CHARGE + NCHARGE);
 	ASSERT_LT(0, self->child);
@@ -940,7 +991,7 @@ TEST_F_TIMEOUT(loop, one_mib, 120)
 	self->child = 0;
 }
 
-TEST_F_TIMEOUT(loop, sequential_1000, 120)
+TEST_F_TIMEOUT(bulk, sequential_1000, 120)
 {
 	int i;
 
@@ -960,13 +1011,13 @@ TEST_F_TIMEOUT(loop, sequential_1000, 120)
  * service's backlog is raised so that it can charge for all of them (a
  * call that finds no charge is answered BUSY and waits for a resend).
  */
-TEST_F_TIMEOUT(loop, concurrent_64, 120)
+TEST_F_TIMEOUT(bulk, concurrent_64, 120)
 {
 	struct sockaddr_rxrpc srx;
 	int old = rx_sysctl_read("max_backlog", 10), s, i;
 
 	ASSERT_EQ(0, rx_sysctl_write("max_backlog", 24));
-	rx_addr4(&srx, "127.0.0.1", rx_port(1), SVC);
+	bulk_addr(variant, &srx, rx_port(1));
 	s = rx_server(&srx, 24, 1, 0);
 	rx_sysctl_write("max_backlog", old);
 	ASSERT_LE(0, s);
