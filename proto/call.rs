@@ -246,6 +246,32 @@ impl<E: Env> Call<E> {
         c
     }
 
+    /// Changes the timeouts of a live call; `None` leaves one as it is.
+    /// A new hard timeout counts from now; idle and no-progress restart.
+    pub(crate) fn set_timeouts(
+        &mut self,
+        now: Instant,
+        hard: Option<Duration>,
+        idle: Option<Duration>,
+        normal: Option<Duration>,
+    ) {
+        if self.state == State::Complete {
+            return;
+        }
+        if let Some(h) = hard {
+            self.timeouts.hard = Some(h);
+            self.timers.set(T::Hard as usize, now.after(h));
+        }
+        if idle.is_some() {
+            self.timeouts.idle = idle;
+            self.touch_idle(now);
+        }
+        if normal.is_some() {
+            self.timeouts.normal = normal;
+            self.progress(now);
+        }
+    }
+
     /// Whether the call ended.
     pub(crate) fn is_complete(&self) -> bool {
         self.state == State::Complete

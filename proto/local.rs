@@ -369,6 +369,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.calls.next_after(after.as_ref())
     }
 
+    /// RXRPC_SET_CALL_TIMEOUT on an existing call: changes the timeouts
+    /// given (`None` keeps one); a hard timeout counts from `now`.
+    pub fn set_call_timeouts(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        hard: Option<Duration>,
+        idle: Option<Duration>,
+        normal: Option<Duration>,
+    ) -> Result<(), Error> {
+        let c = self.calls.get_mut(&call).ok_or(Error::BadCall)?;
+        c.set_timeouts(now, hard, idle, normal);
+        Ok(())
+    }
+
     /// Whether the call can take data from the user now: not while a
     /// client call waits for a connection, nor while a service call is
     /// still receiving its request (the socket layer answers `EBUSY`).

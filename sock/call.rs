@@ -5,7 +5,7 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use super::addr::{self, RxrpcAddr};
-use super::cmsg::{self, kind, Command};
+use super::cmsg::{self, kind, CallTimeouts, Command};
 use super::local::{engine_error, Local, Notice};
 use crate::ffi::io::now;
 use crate::ffi::msg::Msg;
@@ -92,9 +92,9 @@ pub(crate) fn sendmsg(ctx: &SockCtx, msg: &mut Msg, _len: usize) -> Result<usize
                 upgrade: p.upgrade,
                 exclusive: p.exclusive || exclusive,
                 security: CallSecurity::default(),
-                timeouts: p.timeouts.unwrap_or_default(),
+                timeouts: CallTimeouts::for_new_call(p.timeouts),
             };
-            send_data(ctx, msg, &local, p.user_id, p.tx_length, flags, dest, params)
+            send_data(ctx, msg, &local, &p, flags, dest, params)
         }
     }
 }
@@ -102,17 +102,16 @@ pub(crate) fn sendmsg(ctx: &SockCtx, msg: &mut Msg, _len: usize) -> Result<usize
 /// Sends the payload of `msg` on the call `user_id`, made with `params`
 /// towards `dest()` if it does not exist yet. Blocks for window space
 /// unless `MSG_DONTWAIT`; what was not taken is left in the message.
-#[allow(clippy::too_many_arguments)]
 fn send_data(
     ctx: &SockCtx,
     msg: &mut Msg,
     local: &Arc<Local>,
-    user_id: u64,
-    tx_length: Option<u64>,
+    p: &cmsg::SendParams,
     flags: u32,
     dest: impl FnOnce() -> Result<RxrpcAddr>,
     params: impl FnOnce(RxrpcAddr, u64) -> CallParams,
 ) -> Result<usize> {
+    let (user_id, tx_length) = (p.user_id, p.tx_length);
     let sock = ctx.sock_ref();
     let more = flags & bindings::MSG_MORE != 0;
     let mut timeo = ctx.timeout(true, flags & bindings::MSG_DONTWAIT != 0);
@@ -133,6 +132,9 @@ fn send_data(
                     return Err(EINVAL);
                 }
                 guard.ep.set_tx_length(call, n).map_err(|_| EINVAL)?;
+            }
+            if let Some(t) = p.timeouts {
+                guard.ep.set_call_timeouts(now, call, t.hard, t.idle, t.normal).map_err(engine_error)?;
             }
             call
         }

@@ -68,9 +68,31 @@ pub(crate) struct SendParams {
     pub(crate) upgrade: bool,
     /// `RXRPC_TX_LENGTH`: the exact total the call will send.
     pub(crate) tx_length: Option<u64>,
-    /// `RXRPC_SET_CALL_TIMEOUT`: hard (s), idle (ms), normal (ms); 0 keeps
-    /// the default.
-    pub(crate) timeouts: Option<Timeouts>,
+    /// `RXRPC_SET_CALL_TIMEOUT`: hard (s), idle (ms), normal (ms).
+    pub(crate) timeouts: Option<CallTimeouts>,
+}
+
+/// The timeouts a `RXRPC_SET_CALL_TIMEOUT` gives; `None` for one it leaves
+/// out or gives as 0, which keeps the call's own.
+#[derive(Clone, Copy)]
+pub(crate) struct CallTimeouts {
+    /// Total life of the call.
+    pub(crate) hard: Option<Duration>,
+    /// Longest silence from the peer.
+    pub(crate) idle: Option<Duration>,
+    /// Longest time without progress.
+    pub(crate) normal: Option<Duration>,
+}
+
+impl CallTimeouts {
+    /// The timeouts of a new call: these, and the defaults for the rest.
+    pub(crate) fn for_new_call(this: Option<Self>) -> Timeouts {
+        let d = Timeouts::default();
+        match this {
+            Some(t) => Timeouts { hard: t.hard.or(d.hard), idle: t.idle.or(d.idle), normal: t.normal.or(d.normal) },
+            None => d,
+        }
+    }
 }
 
 /// Longest idle or normal timeout accepted: one hour, in ms.
@@ -152,12 +174,11 @@ pub(crate) fn parse(msg: &Msg) -> Result<SendParams> {
                 if hard > i32::MAX as u32 / bindings::HZ || idle > MAX_TIMEOUT_MS || normal > MAX_TIMEOUT_MS {
                     return Err(ERANGE);
                 }
-                let defaults = Timeouts::default();
-                let pick = |v: u32, d: Duration, default| if v == 0 { default } else { Some(d) };
-                p.timeouts = Some(Timeouts {
-                    hard: pick(hard, Duration::from_secs(hard.into()), defaults.hard),
-                    idle: pick(idle, Duration::from_millis(idle.into()), defaults.idle),
-                    normal: pick(normal, Duration::from_millis(normal.into()), defaults.normal),
+                let given = |v: u32, d: Duration| (v != 0).then_some(d);
+                p.timeouts = Some(CallTimeouts {
+                    hard: given(hard, Duration::from_secs(hard.into())),
+                    idle: given(idle, Duration::from_millis(idle.into())),
+                    normal: given(normal, Duration::from_millis(normal.into())),
                 });
             }
             _ => return Err(EINVAL),

@@ -670,6 +670,34 @@ TEST_F(loop, c_hard_timeout_on_existing_call)
 	free(a);
 }
 
+/*
+ * Ours: a hard timeout set on an existing call counts from then (60 s
+ * here), so the call goes on and completes normally.
+ */
+TEST_F(loop, hard_timeout_on_existing_call)
+{
+	char *a = pattern(4000, 9), buf[4000];
+	uint32_t hard = 60;
+	struct rx_cmsgs cm;
+	struct rx_res r;
+
+	OURS_ONLY("the C module ends the call at once (c_hard_timeout_on_existing_call)");
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(4000, rx_send(self->cli, 1, &self->to, a, 4000, MSG_MORE));
+	ASSERT_LT(0, rx_recv_wait(self->srv, buf, sizeof(buf), &r));
+	rx_cm_init(&cm);
+	rx_cm_id(&cm, 1);
+	rx_cm_add(&cm, SOL_RXRPC, RXRPC_SET_CALL_TIMEOUT, &hard, sizeof(hard));
+	ASSERT_EQ(1, rx_sendmsg(self->cli, NULL, "x", 1, &cm, 0));
+	ASSERT_LE(0, rx_read_phase(self->srv, CHARGE, buf, sizeof(buf), &r));
+	ASSERT_EQ(2, rx_send(self->srv, CHARGE, NULL, "ok", 2, 0));
+	ASSERT_EQ(2, rx_recv_wait(self->cli, buf, sizeof(buf), &r));
+	EXPECT_EQ(0, memcmp(buf, "ok", 2));
+	EXPECT_EQ(MSG_EOR, r.flags & (MSG_MORE | MSG_EOR));
+	EXPECT_FALSE(r.abort);
+	free(a);
+}
+
 /* A service socket makes a client call from its own endpoint. */
 TEST_F(loop, service_makes_client_call)
 {
