@@ -2,7 +2,11 @@
 #
 #   make run     build what is missing, boot a VM, show RxRPC over our module
 #   make check   every test: host tests, module build, VM kselftests on
-#                ours and the shared subset on the C rxrpc.ko
+#                ours and the shared subset on the C rxrpc.ko, and the
+#                engine against rxrpc.ko on the wire
+#
+#   make wire-test   the engine against rxrpc.ko, 1 B to 8 MiB each way
+#   make interop     our module against rxrpc.ko across two guests
 #
 # The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE).
 
@@ -14,7 +18,7 @@ RXRPC_IMPL ?= rs
 	vm-test check run clean
 
 help:
-	@sed -n '3,7p' Makefile
+	@sed -n '3,11p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -46,6 +50,18 @@ check: host-test module selftests
 
 run: module selftests
 	@scripts/run.sh
+
+# Interop with the C rxrpc.ko in a second guest; INTEROP_MATRIX=small for
+# the short form (clean link, 1 B and 64 KiB, both directions).
+.PHONY: interop
+interop: module selftests
+	@scripts/interop.sh $(INTEROP_MATRIX)
+
+# The engine (host/udp-driver, in userspace over UDP) against the C
+# rxrpc.ko in one guest, both directions, 1 B to 8 MiB (WIRE_SIZES=...).
+.PHONY: wire-test
+wire-test: module selftests
+	@scripts/wire-test.sh
 
 clean:
 	@$(ENV) "$${kmake[@]}" M=$(CURDIR) clean >/dev/null

@@ -5,7 +5,12 @@
  * sharing, the default destination and the backlog, as the C module
  * (Linux 6.12) answers them.
  */
+#define _GNU_SOURCE
 #include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include "rxrpc_test.h"
 #include "kselftest_harness.h"
 
@@ -494,6 +499,66 @@ TEST(bind_ipv6)
 	EXPECT_EQ(0, rx_errno(listen(fd, 4)));
 	close(fd);
 	close(fd2);
+}
+
+/* Brings up "lo" in the current network namespace. */
+static int lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	if (!ret)
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Network namespaces keep endpoints apart: the service address taken here
+ * binds again in a new namespace, where a call to it completes; here it
+ * stays taken.
+ */
+TEST(netns_separate_endpoints)
+{
+	struct sockaddr_rxrpc srx;
+	int a, b, status = -1;
+	pid_t pid;
+
+	rx_addr4(&srx, "127.0.0.1", rx_port(5), SVC);
+	a = rx_socket(PF_INET);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, rx_bind(a, &srx));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rx_res r;
+		char buf[8];
+		int s, c;
+
+		if (unshare(CLONE_NEWNET) || lo_up())
+			_exit(10);
+		s = rx_server(&srx, 4, 100, 1);
+		c = rx_socket(PF_INET);
+		if (s < 0 || c < 0)
+			_exit(11);
+		if (rx_send(c, 1, &srx, "ns", 2, 0) != 2)
+			_exit(12);
+		if (rx_recv_wait(s, buf, sizeof(buf), &r) != 2 || r.id != 100)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	b = rx_socket(PF_INET);
+	ASSERT_LE(0, b);
+	EXPECT_EQ(-EADDRINUSE, rx_bind(b, &srx));
+	close(b);
+	close(a);
 }
 
 TEST_HARNESS_MAIN
