@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make check: host tests (already run by make), then the VM kselftests on
 # our module and the shared subset on the C rxrpc.ko, then the engine (in
-# userspace) against the C rxrpc.ko on the wire. Ends with one
+# userspace) against the C rxrpc.ko on the wire, then our module against
+# the C rxrpc.ko across two guests (the small interop matrix). Ends with one
 # "N passed, N failed" line over everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,12 @@ done
 # the check on a busy CI host.
 WIRE_SIZES=${WIRE_SIZES:-"1 1412 65536 1048576"} scripts/wire-test.sh | tee build/wire-test.log
 read -r p f <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' build/wire-test.log)"
+total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
+
+# Our module against the C module across two guests: clean link, 1 B and
+# 64 KiB, both directions. The full matrix is `make interop`.
+scripts/interop.sh small | tee build/interop-small.log
+read -r p f <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' build/interop-small.log)"
 total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
 
 echo "$total_p passed, $total_f failed"

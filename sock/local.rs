@@ -171,7 +171,9 @@ impl Core {
         tx.extend_with(MAX_PACKET, 0, GFP_KERNEL)?;
         let config = Config {
             epoch: random_u32(),
-            first_conn_id: random_u32(),
+            // Client connection ids are 1..0x40000000; the engine falls
+            // back to 1 for anything else, so fit the random start in.
+            first_conn_id: random_u32() % 0x3fff_ffff + 1,
             rx_window: crate::ffi::sysctl::rx_window_size(),
             ..Config::default()
         };

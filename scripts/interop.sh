@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Interop: our rxrpc-rs.ko against the kernel's C rxrpc.ko, over a wire.
+# Only one AF_RXRPC implementation can be loaded in a kernel, so two QEMU
+# (TCG) guests are joined by a private link (a QEMU socket netdev on host
+# loopback): guest A (192.0.2.1) runs the C rxrpc.ko, guest B (192.0.2.2)
+# runs rxrpc-rs.ko. Each cell is one call, byte-exact in both directions
+# (pattern + FNV-1a checked by both sides), in one direction (our client ->
+# C server, or C client -> our server), one size and one link condition
+# (netem in both guests). The link traffic is captured on the host side
+# (QEMU filter-dump) and decoded with tcpdump -vv: a truncated ([|rx]) or
+# undecodable Rx packet fails the cell.
+#
+#   scripts/interop.sh [full|small]     (or INTEROP_MATRIX=full|small)
+#
+# small: clean link, 1 B and 64 KiB, both directions (for make check).
+# INTEROP_B=c runs the C rxrpc.ko in guest B too: the control run, which
+# tells the C module's own behaviour on the same matrix from ours.
+# Prints a table and "N passed, N failed"; exits non-zero on a failure.
+# Evidence per cell in build/interop/cells/.
+set -euo pipefail
+. "$(dirname "$0")/vm-lib.sh"
+
+matrix=${1:-${INTEROP_MATRIX:-full}}
+case $matrix in full|small) ;; *) echo "usage: $0 [full|small]"; exit 2 ;; esac
+impl_b=${INTEROP_B:-rs}
+case $impl_b in rs|c) ;; *) echo "INTEROP_B must be rs or c"; exit 2 ;; esac
+out="$top/build/interop"
+[ "$impl_b" = c ] && out="$top/build/interop-control"
+rm -rf "$out"; mkdir -p "$out/cells"
+start=$SECONDS
+
+# --- The cell list: id dir size condition kind limit_s -------------------
+sizes_full="0 1 1412 65536 8388608"
+conds_full="clean loss5 reorder dup1"
+cells="$out/cells.txt"; : > "$cells"
+id=0
+add() { # dir size cond kind
+	local limit=60
+	[ "$2" -ge 1000000 ] && limit=180
+	id=$((id + 1)); echo "$id $1 $2 $3 $4 $limit" >> "$cells"
+}
+if [ "$matrix" = small ]; then
+	for dir in rs2c c2rs; do for s in 1 65536; do add $dir $s clean plain; done; done
+else
+	for c in $conds_full; do
+		for dir in rs2c c2rs; do for s in $sizes_full; do add $dir $s $c plain; done; done
+	done
+	for dir in rs2c c2rs; do for s in 1 65536; do add $dir $s clean upgrade; done; done
+fi
+ncells=$id
+
+# --- Tools for the guests ------------------------------------------------
+gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -o "$out/rxrpc_xfer" \
+	"$top/scripts/interop/rxrpc_xfer.c"
+
+# tc (iproute2) is dynamically linked: copy it with its libraries.
+add_tc() { # root
+	local root=$1 f
+	command -v tc >/dev/null || return 1
+	for f in "$(command -v tc)" $(ldd "$(command -v tc)" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")"; cp -L "$f" "$root$f"
+	done
+}
+
+# interop_image IMPL DIR MYIP PEERIP
+interop_image() {
+	local impl=$1 dir=$2 root=$2/root
+	mkdir -p "$dir"
+	vm_image "$impl" interop "$dir"
+	cp "$top/scripts/interop-guest.sh" "$root/tests/demo.sh"; chmod 755 "$root/tests/demo.sh"
+	cp "$out/rxrpc_xfer" "$root/tests/"
+	cp "$cells" "$root/tests/cells"
+	# The role is by address: .1 plays "c", .2 plays "rs" (even in a control run).
+	local role=c; [ "$3" = 192.0.2.2 ] && role=rs
+	printf 'me=%s\nmyip=%s\npeerip=%s\n' "$role" "$3" "$4" > "$root/etc/interop.conf"
+	add_tc "$root" || echo "interop: no tc on the host: netem rows will fail"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initramfs.gz"
+}
+echo "interop: rxrpc-rs.ko sha256 $(sha256sum "$top/rxrpc-rs.ko" | cut -c1-16), built $(date -u -r "$top/rxrpc-rs.ko" +%FT%TZ), tree at $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
+interop_image c "$out/vm-c" 192.0.2.1 192.0.2.2
+interop_image "$impl_b" "$out/vm-rs" 192.0.2.2 192.0.2.1
+
+# Two free UDP ports on host loopback.
+free_port() {
+	local p
+	while :; do
+		p=$((40000 + RANDOM % 20000))
+		ss -Huln "sport = :$p" | grep -q . || { echo $p; return; }
+	done
+}
+pa=$(free_port); pb=$(free_port)
+while [ "$pb" = "$pa" ]; do pb=$(free_port); done
+
+# interop_boot DIR OWN PEER MAC LOG LIMIT [capture]
+interop_boot() {
+	local dir=$1 own=$2 peer=$3 mac=$4 log=$5 limit=$6 cap=${7:-}
+	local dump=()
+	[ -n "$cap" ] && dump=(-object "filter-dump,id=f0,netdev=n0,file=$cap")
+	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024 \
+		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$dir/initramfs.gz" \
+		-append "console=ttyS0 loglevel=5 panic=-1 kasan.fault=report" \
+		-netdev "socket,id=n0,udp=127.0.0.1:$peer,localaddr=127.0.0.1:$own" \
+		-device "virtio-net-pci,netdev=n0,mac=$mac" "${dump[@]}" \
+		-display none -monitor none -serial stdio -no-reboot \
+		</dev/null >"$log" 2>&1
+}
+
+# The whole run's limit: every cell's limits, plus boot and barriers.
+budget=$(awk '{ s += $6 + 90 } END { print s + 400 }' "$cells")
+[ "$impl_b" = c ] && echo "interop: CONTROL RUN: guest B runs the C rxrpc.ko too (\"rs\" below means guest B)"
+echo "interop[$matrix]: $ncells cells, link on 127.0.0.1:$pa <-> :$pb, limit $budget s"
+boot0=$SECONDS
+sa=0 sb=0
+interop_boot "$out/vm-c" "$pa" "$pb" 52:54:00:00:02:01 "$out/console-c.log" "$budget" \
+	"$out/link.pcap" & qa=$!
+interop_boot "$out/vm-rs" "$pb" "$pa" 52:54:00:00:02:02 "$out/console-rs.log" "$budget" & qb=$!
+wait $qa || sa=$?
+wait $qb || sb=$?
+guest_time=$((SECONDS - boot0))
+vm_clean_log "$out/console-c.log" > "$out/clean-c.log"
+vm_clean_log "$out/console-rs.log" > "$out/clean-rs.log"
+
+# --- Results -------------------------------------------------------------
+command -v tcpdump >/dev/null || { echo "interop: tcpdump is missing (apt-get install tcpdump)"; exit 1; }
+pass=0 fail=0
+human() { case $1 in 8388608) echo 8MiB ;; 65536) echo 64KiB ;; *) echo "${1}B" ;; esac; }
+printf '%-4s %-22s %-7s %-8s %-8s %-6s %-7s %s\n' cell direction size link kind result time detail
+table="$out/table.txt"; : > "$table"
+while read -r id dir size c kind limit; do
+	d="$out/cells/$id"; mkdir -p "$d"
+	if [ "$dir" = rs2c ]; then cl=rs; sv=c; dname="rs client -> C server"
+	else cl=c; sv=rs; dname="C client -> rs server"; fi
+	cres=$(grep "^@@@ CELL $id RESULT client" "$out/clean-$cl.log" | head -1 | cut -d" " -f5- || true)
+	sres=$(grep "^@@@ CELL $id RESULT server" "$out/clean-$sv.log" | head -1 | cut -d" " -f5- || true)
+	echo "client ($cl): ${cres:-no result}" > "$d/result"
+	echo "server ($sv): ${sres:-no result}" >> "$d/result"
+	grep "^interop: cell $id: " "$out/clean-$sv.log" >> "$d/result" || true
+	why=""
+	case $cres in "client ok "*) ;; *) why="client: ${cres:-no result}" ;; esac
+	case $sres in "server ok "*) ;; *) why="${why:+$why; }server: ${sres:-no result}" ;; esac
+	if [ "$kind" = upgrade ] && [ -z "$why" ]; then
+		svc=$(sed -n 's/.* service \([0-9]*\) .*/\1/p' <<<"$cres")
+		[ "$svc" = 1235 ] || why="client saw service $svc, expected 1235 (upgraded)"
+	fi
+	# The capture: this cell's call is on the client's UDP port 20000+id.
+	if [ -f "$out/link.pcap" ]; then
+		tcpdump -Z root -r "$out/link.pcap" -w "$d/cell.pcap" "udp port $((20000 + id))" 2>/dev/null || true
+		tcpdump -n -vv -r "$d/cell.pcap" > "$d/decode.txt" 2>/dev/null || true
+		npk=$(grep -c 'UDP' "$d/decode.txt" || true)
+		ntrunc=$(grep -c '\[|rx\]' "$d/decode.txt" || true)
+		# Rx packets decode as " rx <type>"; an Rx-port line without it is undecoded.
+		nundec=$(grep -E '\.7009[ :>]|\.7009$' "$d/decode.txt" | grep -vc ' rx ' || true)
+		echo "capture: $npk packets, $ntrunc truncated, $nundec undecoded" >> "$d/result"
+		[ "$ntrunc" -gt 0 ] && why="${why:+$why; }capture: $ntrunc truncated Rx packet(s) [|rx]"
+		[ "$nundec" -gt 0 ] && why="${why:+$why; }capture: $nundec undecoded packet(s)"
+		[ "$npk" -eq 0 ] && why="${why:+$why; }capture: no packets"
+		python3 "$top/scripts/interop/rx-aborts.py" "$d/cell.pcap" $((20000 + id)) \
+			> "$d/aborts.txt" 2>/dev/null || true
+		python3 "$top/scripts/interop/rx-stats.py" "$d/cell.pcap" $((20000 + id)) \
+			> "$d/stats.txt" 2>/dev/null || true
+		cat "$d/stats.txt" >> "$d/result"
+		[ -s "$d/aborts.txt" ] && [ -n "$why" ] && why="$why; wire: $(head -1 "$d/aborts.txt")"
+		cat "$d/aborts.txt" >> "$d/result"
+	fi
+	# A failure the C module shows against itself (the control run, if one
+	# was made with the same matrix) is the C side's, not ours: say so.
+	ctl="$top/build/interop-control/results.txt"
+	if [ -n "$why" ] && [ "$impl_b" = rs ] && [ -f "$ctl" ]; then
+		cr=$(awk -v k="$dir $size $c $kind" '$1" "$2" "$3" "$4 == k { print $5; exit }' "$ctl")
+		[ -n "$cr" ] && why="[C<->C control: $cr] $why"
+	fi
+	t=$(sed -n 's/.* \([0-9.]*\) s.*/\1/p' <<<"$cres")
+	if [ -z "$why" ]; then res=PASS; pass=$((pass + 1)); else res=FAIL; fail=$((fail + 1)); fi
+	echo "$dir $size $c $kind $res" >> "$out/results.txt"
+	printf '%-4s %-22s %-7s %-8s %-8s %-6s %-7s %s\n' "$id" "$dname" "$(human "$size")" "$c" "$kind" \
+		"$res" "${t:--}" "$why" | tee -a "$table"
+done < "$cells"
+
+# Both guests must have finished, with clean kernel logs.
+for g in c rs; do
+	want=rxrpc; [ $g = rs ] && [ "$impl_b" = rs ] && want=rxrpc_rs
+	if ! grep -q "^interop: modules after: .*\b$want\b" "$out/clean-$g.log"; then
+		fail=$((fail + 1)); echo "FAIL guest $g: module $want was not loaded"
+	fi
+	if grep -q '^interop: finished' "$out/clean-$g.log" && grep -q '^@@@ END' "$out/clean-$g.log"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1)); echo "FAIL guest $g did not finish (see $out/console-$g.log)"
+	fi
+	if sed -n '/^@@@ DMESG/,$p' "$out/clean-$g.log" | grep -E "$splat_pattern" > "$out/splats-$g"; then
+		fail=$((fail + 1)); echo "FAIL guest $g kernel log not clean:"; sed 's/^/  | /' "$out/splats-$g" | head -30
+	else
+		pass=$((pass + 1))
+	fi
+done
+grep -h '^interop: condition' "$out/clean-c.log" | sort -u | sed 's/^/  [c] /' || true
+
+echo "interop: evidence per cell in ${out#$top/}/cells/N/ (result, decode.txt: tcpdump -vv, stats.txt, aborts.txt, cell.pcap)"
+echo "interop[$matrix]: guests ran $guest_time s; total wall time $((SECONDS - start)) s (qemu exit: c=$sa rs=$sb)"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
