@@ -165,8 +165,9 @@ impl ResponseSecret {
     /// Decodes the decrypted secret. Cannot fail: every field is a u32.
     pub fn decode(bytes: &[u8; SECRET_LEN]) -> Self {
         let mut words = [0u32; SECRET_LEN / 4];
-        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
-            *word = chunk.iter().fold(0, |acc, &b| acc << 8 | u32::from(b));
+        for (i, word) in words.iter_mut().enumerate() {
+            let b = i * 4;
+            *word = u32::from_be_bytes([bytes[b], bytes[b + 1], bytes[b + 2], bytes[b + 3]]);
         }
         let [epoch, cid, checksum, security_index, c0, c1, c2, c3, inc_nonce, level] = words;
         ResponseSecret {
@@ -196,8 +197,8 @@ impl ResponseSecret {
             self.level,
         ];
         let mut out = [0u8; SECRET_LEN];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
-            chunk.copy_from_slice(&word.to_be_bytes());
+        for (i, word) in words.iter().enumerate() {
+            out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
         }
         out
     }
