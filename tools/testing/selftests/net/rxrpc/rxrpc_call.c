@@ -14,142 +14,66 @@
 #include <stdio.h>
 #include "rxrpc_test.h"
 
-static int fail(const char *what)
+static int fail(const char *what, int err)
 {
-	fprintf(stderr, "rxrpc_call: %s: %s\n", what, strerror(errno));
+	fprintf(stderr, "rxrpc_call: %s: %s\n", what, strerror(-err));
 	return 1;
 }
 
-static void set_addr(struct sockaddr_rxrpc *srx, const char *addr, int port, int service)
+/* Describes the terminal error a recvmsg reported, or NULL if none. */
+static const char *terminal_error(const struct rx_res *r, char *buf, size_t len)
 {
-	memset(srx, 0, sizeof(*srx));
-	srx->srx_family = AF_RXRPC;
-	srx->srx_service = service;
-	srx->transport_type = SOCK_DGRAM;
-	srx->transport_len = sizeof(srx->transport.sin);
-	srx->transport.sin.sin_family = AF_INET;
-	srx->transport.sin.sin_port = htons(port);
-	inet_pton(AF_INET, addr, &srx->transport.sin.sin_addr);
-}
-
-/*
- * Sends one message on a call: data, the call ID, and optionally a
- * dataless command cmsg (CHARGE_ACCEPT, EXCLUSIVE_CALL, UPGRADE_SERVICE).
- */
-static int send_on_call(int fd, unsigned long id, struct sockaddr_rxrpc *to,
-			const void *data, size_t len, int command, int flags)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(id)) + CMSG_SPACE(0)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { (void *)data, len };
-	struct msghdr msg = {
-		.msg_name = to, .msg_namelen = to ? sizeof(*to) : 0,
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = CMSG_SPACE(sizeof(id)) + (command ? CMSG_SPACE(0) : 0),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	memset(&control, 0, sizeof(control));
-	cmsg->cmsg_level = SOL_RXRPC;
-	cmsg->cmsg_type = RXRPC_USER_CALL_ID;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(id));
-	memcpy(CMSG_DATA(cmsg), &id, sizeof(id));
-	if (command) {
-		cmsg = CMSG_NXTHDR(&msg, cmsg);
-		cmsg->cmsg_level = SOL_RXRPC;
-		cmsg->cmsg_type = command;
-		cmsg->cmsg_len = CMSG_LEN(0);
-	}
-	return sendmsg(fd, &msg, flags);
-}
-
-/*
- * Receives on any call: returns bytes, sets *id, *flags, *final_ack, and
- * *error to a description of a terminal error (abort, busy, net/local error).
- */
-static int receive(int fd, void *buf, size_t len, unsigned long *id, int *flags,
-		   int *final_ack, char *error, size_t error_len)
-{
-	char control[256];
-	struct iovec iov = { buf, len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control, .msg_controllen = sizeof(control),
-	};
-	struct cmsghdr *cmsg;
-	int n = recvmsg(fd, &msg, 0);
-
-	if (n < 0)
-		return n;
-	*flags = msg.msg_flags;
-	*final_ack = 0;
-	*error = 0;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level != SOL_RXRPC)
-			continue;
-		if (cmsg->cmsg_type == RXRPC_USER_CALL_ID)
-			memcpy(id, CMSG_DATA(cmsg), sizeof(*id));
-		else if (cmsg->cmsg_type == RXRPC_ACK)
-			*final_ack = 1;
-		else if (cmsg->cmsg_type == RXRPC_ABORT)
-			snprintf(error, error_len, "aborted with code %d", *(int *)CMSG_DATA(cmsg));
-		else if (cmsg->cmsg_type == RXRPC_BUSY)
-			snprintf(error, error_len, "server busy");
-		else if (cmsg->cmsg_type == RXRPC_NET_ERROR)
-			snprintf(error, error_len, "network error: %s", strerror(*(int *)CMSG_DATA(cmsg)));
-		else if (cmsg->cmsg_type == RXRPC_LOCAL_ERROR)
-			snprintf(error, error_len, "local error: %s", strerror(*(int *)CMSG_DATA(cmsg)));
-	}
-	return n;
+	if (r->abort)
+		snprintf(buf, len, "aborted with code %d", (int)r->abort_code);
+	else if (r->busy)
+		snprintf(buf, len, "server busy");
+	else if (r->net_error)
+		snprintf(buf, len, "network error: %s", strerror(r->net_error));
+	else if (r->local_error)
+		snprintf(buf, len, "local error: %s", strerror(r->local_error));
+	else
+		return NULL;
+	return buf;
 }
 
 static int server(int port, int service, int count)
 {
+	unsigned long next_id = 1;
 	struct sockaddr_rxrpc srx;
-	int fd = socket(AF_RXRPC, SOCK_DGRAM, PF_INET);
-	char req[1024], reply[1100];
-	unsigned long id, next_id = 1;
-	int done = 0, flags, ack;
-	char error[128];
+	char req[1024], reply[1100], why[128];
+	struct rx_res r;
+	int fd, done = 0, n, ret;
 	size_t got = 0;
 
+	rx_addr4(&srx, "0.0.0.0", port, service);
+	fd = rx_server(&srx, 10, next_id++, 1);
 	if (fd < 0)
-		return fail("socket");
-	set_addr(&srx, "0.0.0.0", port, service);
-	if (bind(fd, (struct sockaddr *)&srx, sizeof(srx)) < 0)
-		return fail("bind");
-	if (listen(fd, 10) < 0)
-		return fail("listen");
-	if (send_on_call(fd, next_id++, NULL, NULL, 0, RXRPC_CHARGE_ACCEPT, 0) < 0)
-		return fail("charge");
+		return fail("server socket", fd);
 	printf("server: listening on UDP %d, service %d\n", port, service);
 
 	while (done < count) {
-		int n = receive(fd, req + got, sizeof(req) - 1 - got, &id, &flags, &ack,
-				error, sizeof(error));
-
+		n = rx_recv(fd, req + got, sizeof(req) - 1 - got, 0, &r);
 		if (n < 0)
-			return fail("recvmsg");
-		if (ack || *error) {
-			printf("server: call %lu %s\n", id, ack ? "complete (final ACK)" : error);
+			return fail("recvmsg", n);
+		if (r.ack || terminal_error(&r, why, sizeof(why))) {
+			printf("server: call %lu %s\n", r.id, r.ack ? "complete (final ACK)" : why);
 			done++;
 			got = 0;
 			continue;
 		}
 		got += n;
 		/* The end of the request is a data read without MSG_MORE. */
-		if (flags & MSG_MORE)
+		if (r.flags & MSG_MORE)
 			continue;
 		req[got] = 0;
-		printf("server: call %lu request \"%s\"\n", id, req);
+		printf("server: call %lu request \"%s\"\n", r.id, req);
 		snprintf(reply, sizeof(reply), "re: %s", req);
-		if (send_on_call(fd, id, NULL, reply, strlen(reply), 0, 0) < 0)
-			return fail("sendmsg reply");
-		if (send_on_call(fd, next_id++, NULL, NULL, 0, RXRPC_CHARGE_ACCEPT, 0) < 0)
-			return fail("charge");
+		ret = rx_send(fd, r.id, NULL, reply, strlen(reply), 0);
+		if (ret < 0)
+			return fail("sendmsg reply", ret);
+		ret = rx_charge(fd, next_id++);
+		if (ret < 0)
+			return fail("charge", ret);
 		got = 0;
 	}
 	close(fd);
@@ -159,27 +83,25 @@ static int server(int port, int service, int count)
 static int client(const char *addr, int port, int service, const char *text)
 {
 	struct sockaddr_rxrpc srx;
-	int fd = socket(AF_RXRPC, SOCK_DGRAM, PF_INET);
-	char reply[1100];
-	unsigned long id;
-	int flags, ack, n;
-	char error[128];
+	char reply[1100], why[128];
+	struct rx_res r;
+	int fd = rx_socket(PF_INET), n;
 	size_t got = 0;
 
 	if (fd < 0)
-		return fail("socket");
-	set_addr(&srx, addr, port, service);
-	if (send_on_call(fd, 1, &srx, text, strlen(text), 0, 0) < 0)
-		return fail("sendmsg");
+		return fail("socket", -errno);
+	rx_addr4(&srx, addr, port, service);
+	n = rx_send(fd, 1, &srx, text, strlen(text), 0);
+	if (n < 0)
+		return fail("sendmsg", n);
 	do {
-		n = receive(fd, reply + got, sizeof(reply) - 1 - got, &id, &flags, &ack,
-			    error, sizeof(error));
+		n = rx_recv(fd, reply + got, sizeof(reply) - 1 - got, 0, &r);
 		if (n < 0)
-			return fail("recvmsg");
+			return fail("recvmsg", n);
 		got += n;
-	} while (!(flags & MSG_EOR));
-	if (*error) {
-		fprintf(stderr, "client: call failed: %s\n", error);
+	} while (!(r.flags & MSG_EOR));
+	if (terminal_error(&r, why, sizeof(why))) {
+		fprintf(stderr, "client: call failed: %s\n", why);
 		return 1;
 	}
 	reply[got] = 0;
