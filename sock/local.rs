@@ -98,6 +98,9 @@ pub(crate) struct Core {
     pub(crate) ep: Engine,
     rx: KVec<u8>,
     tx: KVec<u8>,
+    /// The engine's next deadline as of the last flush, so that the work
+    /// item need not walk the engine's objects again to find it.
+    deadline: Option<Instant>,
     /// Calls by tag.
     pub(crate) tags: RBTree<u64, Tag>,
     next_tag: u64,
@@ -181,6 +184,7 @@ impl Core {
             ep: Endpoint::new(KernelEnv, NullSecurity, config),
             rx,
             tx,
+            deadline: None,
             tags: RBTree::new(),
             next_tag: 1,
             socks: RBTree::new(),
@@ -259,7 +263,7 @@ impl Local {
         let ep = &mut core.ep;
         self.io.drain(&mut core.rx, |from, pkt| ep.handle_datagram(now, from, pkt));
         self.io.drain_icmp(|peer, err| ep.handle_icmp(now, peer, err));
-        if core.ep.poll_timeout().is_some_and(|t| t <= now) {
+        if core.deadline.is_some_and(|t| t <= now) {
             core.ep.handle_timeout(now);
         }
         self.flush(core, now);
@@ -291,7 +295,8 @@ impl Local {
         while let Some(event) = core.ep.poll_event() {
             core.dispatch(event);
         }
-        if let Some(t) = core.ep.poll_timeout() {
+        core.deadline = core.ep.poll_timeout();
+        if let Some(t) = core.deadline {
             self.io.arm(t.0.saturating_sub(now.0));
         }
     }
