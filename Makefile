@@ -3,10 +3,12 @@
 #   make run     build what is missing, boot a VM, show RxRPC over our module
 #   make check   every test: host tests, module build, VM kselftests on
 #                ours and the shared subset on the C rxrpc.ko, and the
-#                engine against rxrpc.ko on the wire
+#                engine and module against rxrpc.ko and OpenAFS
 #
 #   make wire-test   the engine against rxrpc.ko, 1 B to 8 MiB each way
 #   make interop     our module against rxrpc.ko across two guests
+#   make openafs     OpenAFS (Debian's vlserver, ptserver, rxdebug) against
+#                    our module and rxrpc.ko, across two guests
 #
 # The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE).
 
@@ -18,7 +20,7 @@ RXRPC_IMPL ?= rs
 	vm-test check run clean
 
 help:
-	@sed -n '3,11p' Makefile
+	@sed -n '3,13p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -56,6 +58,13 @@ run: module selftests
 .PHONY: interop
 interop: module selftests
 	@scripts/interop.sh $(INTEROP_MATRIX)
+
+# OpenAFS peers (Debian bookworm's 1.8.9 packages, cached in
+# ~/.cache/rxrpc-rs/openafs) against our module, then against rxrpc.ko;
+# OPENAFS_B=rs or OPENAFS_B=c for one of them.
+.PHONY: openafs
+openafs: module selftests
+	@scripts/openafs.sh $(OPENAFS_B)
 
 # The engine (host/udp-driver, in userspace over UDP) against the C
 # rxrpc.ko in one guest, both directions, 1 B to 8 MiB (WIRE_SIZES=...).

@@ -2,8 +2,9 @@
 # make check: host tests (already run by make), then the VM kselftests on
 # our module and the shared subset on the C rxrpc.ko, then the engine (in
 # userspace) against the C rxrpc.ko on the wire, then our module against
-# the C rxrpc.ko across two guests (the small interop matrix). Ends with one
-# "N passed, N failed" line over everything.
+# the C rxrpc.ko across two guests (the small interop matrix), then OpenAFS
+# servers and rxdebug against our module and rxrpc.ko (make openafs). Ends
+# with one "N passed, N failed" line over everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build
@@ -30,6 +31,12 @@ total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
 # 64 KiB, both directions. The full matrix is `make interop`.
 scripts/interop.sh small | tee build/interop-small.log
 read -r p f <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' build/interop-small.log)"
+total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
+
+# OpenAFS (Debian's 1.8.9 vlserver, ptserver and rxdebug, fetched once
+# into the cache) against our module, then against rxrpc.ko: under 1 min.
+scripts/openafs.sh both | tee build/openafs.log
+read -r p f <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' build/openafs.log)"
 total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
 
 echo "$total_p passed, $total_f failed"

@@ -18,7 +18,7 @@
 # Prints a table and "N passed, N failed"; exits non-zero on a failure.
 # Evidence per cell in build/interop/cells/.
 set -euo pipefail
-. "$(dirname "$0")/vm-lib.sh"
+. "$(dirname "$0")/interop-lib.sh"
 
 matrix=${1:-${INTEROP_MATRIX:-full}}
 case $matrix in full|small) ;; *) echo "usage: $0 [full|small]"; exit 2 ;; esac
@@ -53,15 +53,6 @@ ncells=$id
 gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -o "$out/rxrpc_xfer" \
 	"$top/scripts/interop/rxrpc_xfer.c"
 
-# tc (iproute2) is dynamically linked: copy it with its libraries.
-add_tc() { # root
-	local root=$1 f
-	command -v tc >/dev/null || return 1
-	for f in "$(command -v tc)" $(ldd "$(command -v tc)" | grep -o '/[^ ]*'); do
-		mkdir -p "$root$(dirname "$f")"; cp -L "$f" "$root$f"
-	done
-}
-
 # interop_image IMPL DIR MYIP PEERIP
 interop_image() {
 	local impl=$1 dir=$2 root=$2/root
@@ -74,36 +65,13 @@ interop_image() {
 	local role=c; [ "$3" = 192.0.2.2 ] && role=rs
 	printf 'me=%s\nmyip=%s\npeerip=%s\n' "$role" "$3" "$4" > "$root/etc/interop.conf"
 	add_tc "$root" || echo "interop: no tc on the host: netem rows will fail"
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initramfs.gz"
+	pack_image "$dir"
 }
 echo "interop: rxrpc-rs.ko sha256 $(sha256sum "$top/rxrpc-rs.ko" | cut -c1-16), built $(date -u -r "$top/rxrpc-rs.ko" +%FT%TZ), tree at $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
 interop_image c "$out/vm-c" 192.0.2.1 192.0.2.2
 interop_image "$impl_b" "$out/vm-rs" 192.0.2.2 192.0.2.1
 
-# Two free UDP ports on host loopback.
-free_port() {
-	local p
-	while :; do
-		p=$((40000 + RANDOM % 20000))
-		ss -Huln "sport = :$p" | grep -q . || { echo $p; return; }
-	done
-}
-pa=$(free_port); pb=$(free_port)
-while [ "$pb" = "$pa" ]; do pb=$(free_port); done
-
-# interop_boot DIR OWN PEER MAC LOG LIMIT [capture]
-interop_boot() {
-	local dir=$1 own=$2 peer=$3 mac=$4 log=$5 limit=$6 cap=${7:-}
-	local dump=()
-	[ -n "$cap" ] && dump=(-object "filter-dump,id=f0,netdev=n0,file=$cap")
-	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024 \
-		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$dir/initramfs.gz" \
-		-append "console=ttyS0 loglevel=5 panic=-1 kasan.fault=report" \
-		-netdev "socket,id=n0,udp=127.0.0.1:$peer,localaddr=127.0.0.1:$own" \
-		-device "virtio-net-pci,netdev=n0,mac=$mac" "${dump[@]}" \
-		-display none -monitor none -serial stdio -no-reboot \
-		</dev/null >"$log" 2>&1
-}
+link_ports	# pa, pb: the two ends of the link on host loopback
 
 # The whole run's limit: every cell's limits, plus boot and barriers.
 budget=$(awk '{ s += $6 + 90 } END { print s + 400 }' "$cells")
@@ -144,12 +112,7 @@ while read -r id dir size c kind limit; do
 	fi
 	# The capture: this cell's call is on the client's UDP port 20000+id.
 	if [ -f "$out/link.pcap" ]; then
-		tcpdump -Z root -r "$out/link.pcap" -w "$d/cell.pcap" "udp port $((20000 + id))" 2>/dev/null || true
-		tcpdump -n -vv -r "$d/cell.pcap" > "$d/decode.txt" 2>/dev/null || true
-		npk=$(grep -c 'UDP' "$d/decode.txt" || true)
-		ntrunc=$(grep -c '\[|rx\]' "$d/decode.txt" || true)
-		# Rx packets decode as " rx <type>"; an Rx-port line without it is undecoded.
-		nundec=$(grep -E '\.7009[ :>]|\.7009$' "$d/decode.txt" | grep -vc ' rx ' || true)
+		rx_decode "$out/link.pcap" "udp port $((20000 + id))" "$d" 7009
 		echo "capture: $npk packets, $ntrunc truncated, $nundec undecoded" >> "$d/result"
 		[ "$ntrunc" -gt 0 ] && why="${why:+$why; }capture: $ntrunc truncated Rx packet(s) [|rx]"
 		[ "$nundec" -gt 0 ] && why="${why:+$why; }capture: $nundec undecoded packet(s)"
@@ -179,19 +142,7 @@ done < "$cells"
 # Both guests must have finished, with clean kernel logs.
 for g in c rs; do
 	want=rxrpc; [ $g = rs ] && [ "$impl_b" = rs ] && want=rxrpc_rs
-	if ! grep -q "^interop: modules after: .*\b$want\b" "$out/clean-$g.log"; then
-		fail=$((fail + 1)); echo "FAIL guest $g: module $want was not loaded"
-	fi
-	if grep -q '^interop: finished' "$out/clean-$g.log" && grep -q '^@@@ END' "$out/clean-$g.log"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1)); echo "FAIL guest $g did not finish (see $out/console-$g.log)"
-	fi
-	if sed -n '/^@@@ DMESG/,$p' "$out/clean-$g.log" | grep -E "$splat_pattern" > "$out/splats-$g"; then
-		fail=$((fail + 1)); echo "FAIL guest $g kernel log not clean:"; sed 's/^/  | /' "$out/splats-$g" | head -30
-	else
-		pass=$((pass + 1))
-	fi
+	check_guest $g "$out/clean-$g.log" interop $want
 done
 grep -h '^interop: condition' "$out/clean-c.log" | sort -u | sed 's/^/  [c] /' || true
 

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# OpenAFS interop: real OpenAFS peers (Debian bookworm's 1.8.9 packages)
+# against an AF_RXRPC module. Two QEMU (TCG) guests on a private link, as
+# in interop.sh: guest A (192.0.2.1) runs OpenAFS's vlserver and ptserver
+# (single-server ubik, -noauth, cell rxrpc.test); guest B (192.0.2.2) loads
+# the module under test and makes real RPCs with XDR-encoded arguments,
+# security none (scripts/openafs/afs_rpc.c): VL probe, VL create and
+# lookup of an entry, the VL_NOENT abort, PR_NameToID and PR_IDToName,
+# single- and multi-packet. Then A runs OpenAFS's rxdebug against a port
+# where B holds a bound AF_RXRPC socket: -version must get the module's
+# version string; the statistics query (a DEBUG packet) is recorded only.
+#
+#   scripts/openafs.sh [both|rs|c]     (or OPENAFS_B=rs|c; default both)
+#
+# rs runs our rxrpc-rs.ko in guest B, c the kernel's rxrpc.ko (the
+# control), both runs one after the other and tables them side by side.
+# The link is captured (QEMU filter-dump) and decoded with tcpdump -vv: a
+# row whose Rx packets are truncated or undecoded, or where tcpdump does
+# not show the call and its answer as expected, fails. Prints a table and
+# "N passed, N failed"; exits non-zero on a failure. Evidence in
+# build/openafs/<impl>/.
+#
+# The .debs are fetched once (apt-get download, unpacked with dpkg -x,
+# never installed) into ~/.cache/rxrpc-rs/openafs/<version>/.
+set -euo pipefail
+. "$(dirname "$0")/interop-lib.sh"
+
+which=${1:-${OPENAFS_B:-both}}
+case $which in both) impls="rs c" ;; rs|c) impls=$which ;;
+	*) echo "usage: $0 [both|rs|c]"; exit 2 ;; esac
+out="$top/build/openafs"
+mkdir -p "$out"
+start=$SECONDS
+
+# --- OpenAFS from Debian, cached ------------------------------------------
+oafs_ver=${OPENAFS_VERSION:-1.8.9-1+deb12u1}
+ocache="$cache/openafs/$oafs_ver"
+tree="$ocache/tree"
+if [ ! -f "$tree/.done" ]; then
+	echo "openafs: fetching OpenAFS $oafs_ver (.debs into ${ocache/#$HOME/\~})"
+	rm -rf "$ocache"; mkdir -p "$ocache/debs" "$tree"
+	# The servers and rxdebug/udebug, and the Heimdal libraries they link.
+	pkgs=(openafs-dbserver="$oafs_ver" openafs-client="$oafs_ver" libhcrypto5-heimdal
+	      libroken19-heimdal libasn1-8-heimdal libheimbase1-heimdal)
+	if ! (cd "$ocache/debs" && apt-get download -q "${pkgs[@]}" >/dev/null 2>&1); then
+		sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+		$sudo apt-get update -q >/dev/null
+		(cd "$ocache/debs" && apt-get download -q "${pkgs[@]}")
+	fi
+	for d in "$ocache"/debs/*.deb; do dpkg -x "$d" "$tree"; done
+	touch "$tree/.done"
+fi
+
+# --- Tools for the guests -------------------------------------------------
+gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -o "$out/rxrpc_xfer" \
+	"$top/scripts/interop/rxrpc_xfer.c"
+gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -I"$top/tools/testing/selftests/net/rxrpc" \
+	-o "$out/afs_rpc" "$top/scripts/openafs/afs_rpc.c"
+
+# openafs_image ROLE IMPL DIR MYIP PEERIP: ROLE afs (OpenAFS servers) or rx.
+openafs_image() {
+	local role=$1 impl=$2 dir=$3 root=$3/root
+	mkdir -p "$dir"
+	vm_image "$impl" openafs "$dir"
+	cp "$top/scripts/openafs-guest.sh" "$root/tests/demo.sh"; chmod 755 "$root/tests/demo.sh"
+	cp "$out/rxrpc_xfer" "$root/tests/"
+	printf 'me=%s\nmyip=%s\npeerip=%s\n' "$role" "$4" "$5" > "$root/etc/openafs.conf"
+	if [ "$role" = afs ]; then
+		add_bin "$root" "$tree" /usr/lib/openafs/vlserver /usr/lib/openafs/ptserver \
+			/usr/bin/rxdebug /usr/bin/udebug
+		# The Debian layout (strings in the binaries): config, databases, logs.
+		# One database server, this one; NoAuth is -noauth for every server.
+		local sc="$root/etc/openafs/server"
+		mkdir -p "$sc" "$root/var/lib/openafs/db" "$root/var/lib/openafs/local" \
+			"$root/var/log/openafs"
+		echo rxrpc.test > "$sc/ThisCell"
+		printf '>rxrpc.test #rxrpc-rs interop\n%s #afsdb\n' "$4" > "$sc/CellServDB"
+		: > "$sc/NoAuth"
+		printf '127.0.0.1 localhost\n%s afsdb\n' "$4" > "$root/etc/hosts"
+	else
+		cp "$out/afs_rpc" "$root/tests/"
+	fi
+	pack_image "$dir"
+}
+
+# The rows: name|what it checks|the client's UDP port (to cut the capture
+# by)|what tcpdump -vv must show of the call|and of its answer (extended
+# regexps). The rxdebug-* rows are run from A, the others from B.
+rows="$out/rows.txt"
+cat > "$rows" <<'EOF'
+vl-probe|VL_ProbeServer (514): empty reply|20001|vldb call probe|vldb reply probe
+vl-create|VL_CreateEntryN (517) under -noauth|20002|vldb call create-entry-n "rxrpc.interop"|rx data .*vldb reply create-entry-n
+vl-lookup|VL_GetEntryByNameN (519): name, ids, site|20003|vldb call get-entry-by-name-n "rxrpc.interop"|vldb reply get-entry-by-name-n "rxrpc.interop" numservers 1 servers 192.0.2.1 partitions a rwvol 536870915 rovol 536870916 backup 536870917
+vl-noent|VL_GetEntryByNameN, missing name: abort VL_NOENT|20004|vldb call get-entry-by-name-n "rxrpc.missing"|rx abort .*vldb reply get-entry-by-name-n errcode 363524
+pt-nametoid|PR_NameToID (504): -204, 32766, -101|20005|pt call name-to-id "system:administrators" "anonymous"|pt reply name-to-id ids: -204 32766 -101 32766
+pt-bulk|PR_NameToID, 40 names (10 KB request)|20006|pt call name-to-id "system:administrators"|pt reply name-to-id ids: -204 -101 -102 32766 -204
+pt-idtoname|PR_IDToName (505), 40 ids (10 KB reply)|20007|pt call id-to-name ids: -204 -101 -102 32766 7004|pt reply id-to-name "system:administrators" "system:anyuser" "system:authuser" "anonymous" "7004"
+rxdebug-version|rxdebug -version: the module's version string|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx version|192\.0\.2\.2\.7001 > 192\.0\.2\.1\.[0-9]+: .* rx version
+rxdebug-stats|rxdebug (DEBUG stats query): recorded only|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx debug|
+EOF
+
+# run_pair IMPL: boots A and B (B with IMPL), then judges each row into
+# $out/IMPL/results.txt ("row PASS|FAIL|INFO detail").
+run_pair() {
+	local impl=$1 o=$out/$1
+	rm -rf "$o"; mkdir -p "$o/rows"
+	openafs_image afs c "$o/vm-afs" 192.0.2.1 192.0.2.2
+	openafs_image rx "$impl" "$o/vm-rx" 192.0.2.2 192.0.2.1
+	link_ports
+	echo "openafs[$impl]: guest B runs $([ "$impl" = rs ] && echo rxrpc-rs.ko || echo rxrpc.ko); link 127.0.0.1:$pa <-> :$pb"
+	local t0=$SECONDS sa=0 sb=0 qa qb
+	interop_boot "$o/vm-afs" "$pa" "$pb" 52:54:00:00:03:01 "$o/console-afs.log" 600 \
+		"$o/link.pcap" & qa=$!
+	interop_boot "$o/vm-rx" "$pb" "$pa" 52:54:00:00:03:02 "$o/console-rx.log" 600 & qb=$!
+	wait $qa || sa=$?
+	wait $qb || sb=$?
+	echo "openafs[$impl]: guests ran $((SECONDS - t0)) s (qemu exit: afs=$sa rx=$sb)"
+	vm_clean_log "$o/console-afs.log" > "$o/clean-afs.log"
+	vm_clean_log "$o/console-rx.log" > "$o/clean-rx.log"
+	: > "$o/results.txt"
+
+	local name what port callre replyre re res why d ver answer
+	while IFS='|' read -r name what port callre replyre; do
+		d="$o/rows/$name"; mkdir -p "$d"
+		res=$(grep -h "^@@@ ROW $name RESULT " "$o/clean-afs.log" "$o/clean-rx.log" | head -1 |
+			cut -d' ' -f5- || true)
+		grep -h "^openafs: $name: " "$o/clean-rx.log" > "$d/result" || true
+		echo "guest: ${res:-no result}" >> "$d/result"
+		why=""
+		case $name in
+		rxdebug-version)
+			ver=$(sed -n 's/.*AFS version: \([^|]*\).*/\1/p' <<<"$res")
+			echo "version: ${ver:-none}" >> "$d/result"
+			if [ -z "$ver" ]; then why="no version answer: ${res:-no result}"
+			elif [ "$impl" = rs ] && [ "$ver" != rxrpc-rs ]; then why="version \"$ver\", expected \"rxrpc-rs\""
+			elif [ "$impl" = c ] && ! [[ $ver == linux-*" AF_RXRPC" ]]; then
+				why="version \"$ver\", expected \"linux-<release> AF_RXRPC\""
+			fi
+			res="ok AFS version: $ver" ;;
+		rxdebug-stats) ;;
+		*)
+			case $res in "ok "*) ;; *) why="${res:-no result}" ;; esac ;;
+		esac
+		if [ -f "$o/link.pcap" ]; then
+			rx_decode "$o/link.pcap" "udp port $port" "$d" '700[0-9]'
+			echo "capture: $npk packets, $ntrunc truncated, $nundec undecoded" >> "$d/result"
+			if [ "$name" != rxdebug-stats ]; then
+				[ "$ntrunc" -gt 0 ] && why="${why:+$why; }capture: $ntrunc truncated Rx packet(s)"
+				[ "$nundec" -gt 0 ] && why="${why:+$why; }capture: $nundec undecoded packet(s)"
+				[ "$npk" -eq 0 ] && why="${why:+$why; }capture: no packets"
+			fi
+			for re in "$callre" "$replyre"; do
+				if [ -n "$re" ] && ! grep -Eq "$re" "$d/decode.txt"; then
+					why="${why:+$why; }capture: tcpdump -vv shows no \"$re\""
+				fi
+			done
+			python3 "$top/scripts/interop/rx-aborts.py" "$d/cell.pcap" "$port" \
+				> "$d/aborts.txt" 2>/dev/null || true
+			cat "$d/aborts.txt" >> "$d/result"
+		fi
+		if [ "$name" = rxdebug-stats ]; then
+			# What B sent back on the wire: a DEBUG answer, an ABORT (rxdebug
+			# takes any packet of its call number as the answer and prints
+			# what it decodes from it), or nothing.
+			answer=none
+			grep -Eq '192\.0\.2\.2\.7001 > .* rx abort' "$d/decode.txt" && answer=abort
+			grep -Eq '192\.0\.2\.2\.7001 > .* rx debug' "$d/decode.txt" && answer=answer
+			echo "$name INFO $answer: rxdebug said: $res" >> "$o/results.txt"
+		elif [ -z "$why" ]; then
+			echo "$name PASS ${res#ok }" >> "$o/results.txt"
+		else
+			echo "$name FAIL $why" >> "$o/results.txt"
+		fi
+	done < "$rows"
+
+	# Both guests finished, clean kernel logs (counted into pass and fail).
+	local want_mod=rxrpc_rs; [ "$impl" = c ] && want_mod=rxrpc
+	check_guest afs "$o/clean-afs.log" openafs "" > "$o/guests.txt"
+	check_guest rx "$o/clean-rx.log" openafs $want_mod >> "$o/guests.txt"
+	grep -h '^openafs: servers:' "$o/clean-afs.log" | sed "s/^openafs:/  [afs]/" || true
+}
+
+pass=0 fail=0
+echo "openafs: rxrpc-rs.ko sha256 $(sha256sum "$top/rxrpc-rs.ko" | cut -c1-16), built $(date -u -r "$top/rxrpc-rs.ko" +%FT%TZ); OpenAFS $oafs_ver"
+for impl in $impls; do run_pair "$impl"; done
+
+# --- The table ---------------------------------------------------------------
+echo
+printf '%-16s %-54s' row checks
+for impl in $impls; do printf ' %-6s' "$impl"; done
+echo
+while IFS='|' read -r name what port callre replyre; do
+	printf '%-16s %-54s' "$name" "$what"
+	for impl in $impls; do
+		# PASS or FAIL; an INFO row shows what it found.
+		printf ' %-6s' "$(awk -v n="$name" '$1 == n { print ($2 == "INFO" ? $3 : $2) }' \
+			"$out/$impl/results.txt" | tr -d :)"
+	done
+	echo
+done < "$rows"
+echo
+for impl in $impls; do
+	while read -r name res detail; do
+		case $res in
+		PASS) pass=$((pass + 1)); echo "  [$impl] $name: $detail" ;;
+		FAIL) fail=$((fail + 1)); echo "  [$impl] $name: FAIL $detail" ;;
+		INFO) echo "  [$impl] $name: $detail" ;;
+		esac
+	done < "$out/$impl/results.txt"
+	sed "s/^/  [$impl] /" "$out/$impl/guests.txt"
+done
+# The stats query is ours to answer only if the C module answers it.
+if [ -f "$out/rs/results.txt" ] && [ -f "$out/c/results.txt" ] &&
+	grep -q '^rxdebug-stats INFO answer:' "$out/c/results.txt" &&
+	! grep -q '^rxdebug-stats INFO answer:' "$out/rs/results.txt"; then
+	fail=$((fail + 1)); echo "FAIL rxdebug-stats: rxrpc.ko answers the DEBUG query, ours does not"
+fi
+echo "openafs: evidence in ${out#$top/}/<impl>/rows/<row>/ (result, decode.txt: tcpdump -vv, cell.pcap), console-{afs,rx}.log"
+echo "openafs: OpenAFS $oafs_ver; total wall time $((SECONDS - start)) s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
