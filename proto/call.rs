@@ -166,8 +166,11 @@ pub(crate) struct Call<E: Env> {
     /// The user gave the call back; reap it once complete.
     pub(crate) released: bool,
     pub(crate) pending: Pending,
-    /// A short write left the caller waiting for space.
+    /// The caller waits for Tx space: a short write, or its socket's send
+    /// buffer is full (see [`Call::watch_tx`]).
     tx_blocked: bool,
+    /// Rx buffer bytes counted in the endpoint's receive budget.
+    pub(crate) rx_charged: usize,
     /// Bytes the user promised to send in all (RXRPC_TX_LENGTH).
     pub(crate) tx_length: Option<u64>,
     /// Bytes the user has handed over so far.
@@ -222,6 +225,7 @@ impl<E: Env> Call<E> {
             released: false,
             pending: Pending::default(),
             tx_blocked: false,
+            rx_charged: 0,
             tx_length: None,
             tx_total: 0,
             tx: TxBuf::new(max_payload, rings.0),
@@ -340,6 +344,14 @@ impl<E: Env> Call<E> {
         self.tx_total = self.tx_total.saturating_add(n as u64);
         self.tx_blocked = n < data.len() || (!more && !self.tx.ended());
         Ok(n)
+    }
+
+    /// Ask for a `TxSpace` event when the peer next frees Tx buffers, for a
+    /// caller whose send buffer is full.
+    pub(crate) fn watch_tx(&mut self) {
+        if self.tx.held_bytes() > 0 {
+            self.tx_blocked = true;
+        }
     }
 
     /// Whether the Tx phase is open for the user to write.
@@ -499,7 +511,7 @@ impl<E: Env> Call<E> {
                 self.timers.stop(T::Resend as usize);
             }
         }
-        if self.tx_blocked && self.tx.has_space() {
+        if self.tx_blocked && (out.hard_advanced || self.tx.has_space()) {
             self.tx_blocked = false;
             self.pending.tx_space = true;
         }
@@ -517,6 +529,10 @@ impl<E: Env> Call<E> {
         }
         self.tx.ack_all();
         self.timers.stop(T::Resend as usize);
+        if self.tx_blocked {
+            self.tx_blocked = false;
+            self.pending.tx_space = true;
+        }
         if self.state == State::AwaitFinalAck && self.tx.all_hard_acked() {
             self.complete(Outcome::Succeeded);
         }

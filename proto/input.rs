@@ -265,6 +265,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         for sub in data.subpackets(hdr) {
+            if self.rx_over_budget(h, sub.seq) {
+                // As if lost: the sender will resend once the user reads.
+                break;
+            }
             let Self { calls, conns, sec, env, .. } = self;
             let Some(conn) = conns.get(&key) else { break };
             let Some(call) = calls.get_mut(&h) else { break };
@@ -278,8 +282,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 .map_err(|code| (code, EPROTO))?;
             let last = sub.flags.contains(Flags::LAST_PACKET);
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
-            call.on_data(now, sub.seq, sub.serial, last, request_ack, buf, len.min(sub.payload.len()))?;
-            if call.is_complete() {
+            let r = call.on_data(now, sub.seq, sub.serial, last, request_ack, buf, len.min(sub.payload.len()));
+            let complete = call.is_complete();
+            self.recharge_rx(h);
+            r?;
+            if complete {
                 break;
             }
         }

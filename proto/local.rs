@@ -40,6 +40,9 @@ pub struct Config {
     pub client_conn_idle: Duration,
     /// Idle service connections are discarded after this.
     pub service_conn_idle: Duration,
+    /// Most bytes of received DATA held for all calls together (the
+    /// sockets' receive buffers); see [`Endpoint::set_rx_buffer_limit`].
+    pub rx_buffer_limit: usize,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             rx_window: MAX_RX_WINDOW,
             client_conn_idle: Duration::from_secs(120),
             service_conn_idle: Duration::from_secs(600),
+            rx_buffer_limit: usize::MAX,
         }
     }
 }
@@ -97,6 +101,8 @@ pub struct Stats {
     pub bundles: usize,
     /// Ready-made packets waiting to be sent.
     pub queued: usize,
+    /// Bytes of received DATA held for the calls.
+    pub rx_bytes: usize,
 }
 
 /// A snapshot of one call, for listings such as /proc/net/rxrpc/calls.
@@ -164,6 +170,8 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) tx_scan: Option<Option<CallHandle>>,
     /// Position of a walk over all calls after `ev_ready` overflowed.
     pub(crate) ev_scan: Option<Option<CallHandle>>,
+    /// Bytes of received DATA held, against `config.rx_buffer_limit`.
+    pub(crate) rx_buffered: usize,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -197,6 +205,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             ev_ready: ReadyQueue::default(),
             tx_scan: None,
             ev_scan: None,
+            rx_buffered: 0,
         }
     }
 
@@ -213,6 +222,30 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             peers: self.peers.len(),
             bundles: self.bundles.len(),
             queued: self.queue.len() + self.replies.len(),
+            rx_bytes: self.rx_buffered,
+        }
+    }
+
+    /// Bound the received DATA held for all calls to about `bytes`. Over
+    /// the limit, DATA is dropped unacknowledged (the sender retries), so a
+    /// peer cannot make the endpoint hold more; but a call with nothing to
+    /// read may always take the packet its reader needs next, so that no
+    /// reader is starved by other calls or by out-of-sequence data.
+    pub fn set_rx_buffer_limit(&mut self, bytes: usize) {
+        self.config.rx_buffer_limit = bytes;
+    }
+
+    /// Bytes of Tx data a call holds until the peer hard-ACKs it (queued
+    /// or in flight), as the socket's send buffer counts it.
+    pub fn call_tx_held(&self, call: CallHandle) -> usize {
+        self.calls.get(&call).map_or(0, |c| c.tx.held_bytes())
+    }
+
+    /// A `TxSpace` event for `call` when the peer next frees some of its
+    /// Tx data, for a caller waiting on a full send buffer.
+    pub fn watch_tx(&mut self, call: CallHandle) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.watch_tx();
         }
     }
 
@@ -325,6 +358,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::BadCall);
         }
         let r = c.recv(out, peek, now);
+        self.recharge_rx(call);
         self.touch(call);
         Ok(r)
     }
@@ -504,6 +538,26 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.ev_ready.push(h);
     }
 
+    /// Bring the receive budget up to date with call `h`'s Rx buffers.
+    pub(crate) fn recharge_rx(&mut self, h: CallHandle) {
+        let Some(c) = self.calls.get_mut(&h) else { return };
+        let now_held = c.rx.held_bytes();
+        self.rx_buffered = self.rx_buffered.saturating_sub(c.rx_charged).saturating_add(now_held);
+        c.rx_charged = now_held;
+    }
+
+    /// Whether received DATA packet `seq` of call `h` must be dropped to
+    /// keep the receive budget. The packet that the call's reader needs
+    /// next is always taken when it has nothing else to read: otherwise
+    /// out-of-sequence data could fill the budget and stall the call.
+    pub(crate) fn rx_over_budget(&self, h: CallHandle, seq: u32) -> bool {
+        if self.rx_buffered < self.config.rx_buffer_limit {
+            return false;
+        }
+        let Some(c) = self.calls.get(&h) else { return false };
+        c.rx.readable() || seq != c.rx.contiguous_top().wrapping_add(1)
+    }
+
     /// Local abort of a running call.
     pub(crate) fn abort_call(&mut self, h: CallHandle, code: u32, errno: i32, now: Instant) {
         self.end_call(h, Outcome::LocalAbort { code, errno }, now);
@@ -515,6 +569,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if !c.complete(outcome) {
             return;
         }
+        self.recharge_rx(h);
         self.touch(h);
         self.call_completed(h, now);
     }

@@ -82,5 +82,5 @@ pub use event::{CallHandle, Event, Outcome};
 pub use local::{CallInfo, CallParams, CallSecurity, Config, Endpoint, Stats};
 pub use output::MAX_PACKET;
 pub use rxbuf::RecvResult;
-pub use security::{ConnIdent, NullSecurity, PacketIdent, Security};
+pub use security::{ConnIdent, NullSecurity, PacketIdent, Security, WIRE_PAYLOAD};
 pub use time::Instant;

@@ -109,7 +109,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return;
             }
         }
-        self.calls.remove(&h);
+        if let Some(c) = self.calls.remove(&h) {
+            self.rx_buffered = self.rx_buffered.saturating_sub(c.rx_charged);
+        }
     }
 
     /// Drop connection `key` (it has no calls left).

@@ -59,6 +59,8 @@ pub(crate) struct RxBuf<B, V> {
     /// Sequence of the packet that carried LAST_PACKET.
     last: Option<u32>,
     window: u32,
+    /// Bytes of the buffers held, for the endpoint's receive budget.
+    bytes: usize,
 }
 
 fn slot(seq: u32) -> usize {
@@ -78,6 +80,7 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             top: 0,
             last: None,
             window: window.min(fit).clamp(1, MAX_RX_WINDOW),
+            bytes: 0,
         }
     }
 
@@ -108,6 +111,11 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
     /// The advertised window.
     pub(crate) fn window(&self) -> u32 {
         self.window
+    }
+
+    /// Bytes of the buffers held (received and not yet fully read).
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whether every packet up to LAST_PACKET has arrived.
@@ -170,6 +178,7 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             }
             self.last = Some(seq);
         }
+        self.bytes = self.bytes.saturating_add(buf.as_ref().len());
         self.set(seq, Some(RxPacket { buf, len }));
         if seq_lt(self.top, seq) {
             self.top = seq;
@@ -221,7 +230,9 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             let mut s = self.consumed;
             while s != seq {
                 s = s.wrapping_add(1);
-                self.set(s, None);
+                if let Some(p) = self.cell(s).and_then(Option::take) {
+                    self.bytes = self.bytes.saturating_sub(p.buf.as_ref().len());
+                }
             }
             self.consumed = seq;
             self.offset = offset;
@@ -237,6 +248,7 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
         for s in self.ring.as_mut().iter_mut() {
             *s = None;
         }
+        self.bytes = 0;
     }
 }
 
@@ -286,6 +298,24 @@ mod tests {
         assert_eq!(res, RecvResult { bytes: 2, more_pending: false, end_of_data: true });
         assert!(r.all_consumed());
         assert_eq!(r.wants(1), RxInsert::Duplicate);
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn held_bytes_follow_inserts_reads_and_clear() {
+        let mut r = rx(8);
+        r.insert(1, false, std::vec![0; 100], 100);
+        r.insert(3, false, std::vec![0; 50], 50);
+        assert_eq!(r.held_bytes(), 150);
+        let mut out = [0u8; 60];
+        r.read(&mut out, true);
+        assert_eq!(r.held_bytes(), 150, "a peek frees nothing");
+        r.read(&mut out, false);
+        assert_eq!(r.held_bytes(), 150, "a partly read packet stays");
+        r.read(&mut out, false);
+        assert_eq!(r.held_bytes(), 50);
+        r.clear();
+        assert_eq!(r.held_bytes(), 0);
     }
 
     #[test]

@@ -131,4 +131,4 @@ impl Security for NullSecurity {
 }
 
 /// Largest DATA payload on the wire before jumbo packets: 1412 bytes.
-pub(crate) const WIRE_PAYLOAD: usize = 1440 - HEADER_LEN;
+pub const WIRE_PAYLOAD: usize = 1440 - HEADER_LEN;

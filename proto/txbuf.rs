@@ -150,6 +150,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Opti
         n
     }
 
+    /// Bytes of the packet buffers held: queued and not yet hard-ACKed.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.top.wrapping_sub(self.hard_ack) as usize * self.max_payload
+    }
+
     /// Whether a new packet can be opened now.
     pub(crate) fn has_space(&self) -> bool {
         let cap = self.ring.as_ref().len().min(RING).saturating_sub(1) as u32;

@@ -89,6 +89,10 @@ pub struct Node<S: Security> {
     pub accept: AcceptMode,
     /// Server application aborts calls with this code instead of replying.
     pub server_abort: Option<u32>,
+    /// The applications read received data (false: they leave it queued).
+    pub reading: bool,
+    /// `TxSpace` events seen.
+    pub tx_space_events: u64,
     next_user: u64,
     charged: u32,
     scratch: Vec<u8>,
@@ -200,6 +204,8 @@ impl<S: Security> Sim<S> {
             servers: BTreeMap::new(),
             accept,
             server_abort: None,
+            reading: true,
+            tx_space_events: 0,
             next_user: 1,
             charged: 0,
             scratch: vec![0; CHUNK],
@@ -357,6 +363,9 @@ impl<S: Security> Sim<S> {
                     }
                 }
                 Event::DataReady { call, .. } | Event::TxSpace { call, .. } => {
+                    if matches!(ev, Event::TxSpace { .. }) {
+                        n.tx_space_events += 1;
+                    }
                     if n.accept == AcceptMode::Charge && !n.servers.contains_key(&call) && !n.is_client(call) {
                         n.charged = n.charged.saturating_sub(1);
                         n.servers.insert(call, ServerCall::default());
@@ -415,6 +424,9 @@ impl<S: Security> Node<S> {
 
     fn read_into(&mut self, h: CallHandle, now: Instant, buf: &mut [u8]) -> bool {
         let mut moved = false;
+        if !self.reading {
+            return moved;
+        }
         loop {
             let Ok(r) = self.ep.recv(now, h, buf, false) else { return moved };
             if r.bytes == 0 && !r.end_of_data {

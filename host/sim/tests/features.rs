@@ -527,3 +527,66 @@ fn many_ready_calls_overflow_the_ready_queue_without_loss() {
     let completions = std::iter::from_fn(|| ep.poll_event()).count();
     assert_eq!(completions, 150);
 }
+
+#[test]
+fn receive_budget_bounds_unread_data_and_loses_none() {
+    const LIMIT: usize = 64 * 1024;
+    const CALLS: usize = 8;
+    let mut sim = pair(LinkConfig::default(), svc(16), AcceptMode::Charge);
+    sim.nodes[1].ep.set_rx_buffer_limit(LIMIT);
+    sim.nodes[1].reading = false;
+    for _ in 0..CALLS {
+        sim.call(0, 1, SVC, 200_000, CallOpts::default()).unwrap();
+    }
+    let mut peak = 0;
+    let l = limit(&sim, 5);
+    sim.run_until(l, |s| {
+        peak = peak.max(s.nodes[1].ep.stats().rx_bytes);
+        false
+    });
+    // Past the limit, each call may still take one packet (so that no
+    // reader starves), and the packet that crossed the limit is kept.
+    let slack = (CALLS + 1) * rxrpc_proto::MAX_PACKET;
+    assert!(peak >= LIMIT, "the budget was never reached: {peak}");
+    assert!(peak <= LIMIT + slack, "{peak} bytes held, limit {LIMIT}");
+
+    sim.nodes[1].reading = true;
+    let l = limit(&sim, 300);
+    assert!(sim.run_calls(l), "calls did not finish once the server read");
+    assert!(sim.nodes[0].clients.iter().all(|c| c.outcome == Some(Outcome::Succeeded) && !c.mismatch));
+    assert!(server_calls(&sim).iter().all(|c| c.request.len() == 200_000));
+    assert_no_leaks(&mut sim);
+}
+
+#[test]
+fn watched_call_reports_freed_tx_space() {
+    let mut sim = pair(LinkConfig::default(), svc(16), AcceptMode::Charge);
+    let k = sim.call(0, 1, SVC, 100_000, CallOpts::default()).unwrap();
+    let h = sim.nodes[0].clients[k].handle;
+    let l = limit(&sim, 10);
+    assert!(sim.run_until(l, |s| s.nodes[0].ep.call_tx_held(h) >= 100_000));
+    let held = sim.nodes[0].ep.call_tx_held(h);
+    let before = sim.nodes[0].tx_space_events;
+    sim.nodes[0].ep.watch_tx(h);
+    assert!(sim.run_until(l, |s| s.nodes[0].tx_space_events > before), "no TxSpace after the peer ACKed");
+    assert!(sim.nodes[0].ep.call_tx_held(h) < held);
+    let l = limit(&sim, 60);
+    assert!(sim.run_calls(l));
+    assert_eq!(sim.nodes[0].ep.call_tx_held(h), 0, "a finished call holds nothing");
+    assert_no_leaks(&mut sim);
+}
+
+#[test]
+fn one_packet_receive_budget_still_completes_over_a_bad_link() {
+    let link = LinkConfig { loss: 0.05, reorder: 0.2, ..LinkConfig::default() };
+    let mut sim = pair(link, svc(16), AcceptMode::Charge);
+    sim.nodes[1].ep.set_rx_buffer_limit(1);
+    for _ in 0..3 {
+        sim.call(0, 1, SVC, 100_000, CallOpts::default()).unwrap();
+    }
+    let l = limit(&sim, 600);
+    assert!(sim.run_calls(l), "calls stalled under a one-packet budget");
+    assert!(sim.nodes[0].clients.iter().all(|c| c.outcome == Some(Outcome::Succeeded) && !c.mismatch));
+    assert!(server_calls(&sim).iter().all(|c| c.request.len() == 100_000));
+    assert_no_leaks(&mut sim);
+}
