@@ -50,6 +50,29 @@ void rxrpc_rs_sk_data_ready(struct sock *sk)
 	sk->sk_data_ready(sk);
 }
 
+/*
+ * Send buffer space was freed. Not sk_write_space: the default one judges
+ * by sk_wmem_alloc, which our Tx data is not charged to (the engine holds
+ * it); the caller has already decided that there is space.
+ */
+void rxrpc_rs_sk_write_space(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	rcu_read_unlock();
+	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+}
+
+/* SO_SNDBUF or SO_RCVBUF as it is now (setsockopt may change it any time). */
+int rxrpc_rs_sock_buf(const struct sock *sk, bool send)
+{
+	return send ? READ_ONCE(sk->sk_sndbuf) : READ_ONCE(sk->sk_rcvbuf);
+}
+
 struct net *rxrpc_rs_sock_net(const struct sock *sk)
 {
 	return sock_net(sk);
@@ -114,6 +137,7 @@ void rxrpc_rs_io_init(struct rxrpc_rs_io *io)
 	io->icmp_count = 0;
 	spin_lock_init(&io->icmp_lock);
 	skb_queue_head_init(&io->rx_queue);
+	atomic_set(&io->rx_queue_bytes, 0);
 	INIT_WORK(&io->work, rxrpc_rs_io_work_fn);
 	timer_setup(&io->timer, rxrpc_rs_io_timer_fn, 0);
 }
@@ -123,10 +147,12 @@ static int rxrpc_rs_encap_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct rxrpc_rs_io *io = rcu_dereference_sk_user_data(sk);
 
-	if (!io || skb_queue_len(&io->rx_queue) >= RXRPC_RS_RX_QUEUE_MAX) {
+	if (!io || skb_queue_len(&io->rx_queue) >= RXRPC_RS_RX_QUEUE_MAX ||
+	    atomic_read(&io->rx_queue_bytes) > RXRPC_RS_RX_QUEUE_BYTES - (int)skb->truesize) {
 		kfree_skb(skb);
 		return 0;
 	}
+	atomic_add(skb->truesize, &io->rx_queue_bytes);
 	skb_queue_tail(&io->rx_queue, skb);
 	queue_work(system_unbound_wq, &io->work);
 	return 0;
@@ -256,6 +282,7 @@ int rxrpc_rs_io_next(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *from,
 	int len;
 
 	while ((skb = skb_dequeue(&io->rx_queue))) {
+		atomic_sub(skb->truesize, &io->rx_queue_bytes);
 		if (!pskb_may_pull(skb, sizeof(struct udphdr))) {
 			kfree_skb(skb);
 			continue;

@@ -23,6 +23,8 @@ void rxrpc_rs_sock_orphan(struct sock *sk);
 void rxrpc_rs_sock_set_rcu_free(struct sock *sk);
 void rxrpc_rs_lock_sock(struct sock *sk);
 void rxrpc_rs_sk_data_ready(struct sock *sk);
+void rxrpc_rs_sk_write_space(struct sock *sk);
+int rxrpc_rs_sock_buf(const struct sock *sk, bool send);
 struct net *rxrpc_rs_sock_net(const struct sock *sk);
 int rxrpc_rs_copy_from_sockptr(void *dst, sockptr_t src, size_t len);
 const char *rxrpc_rs_key_description(const struct key *key);
@@ -46,13 +48,18 @@ struct rxrpc_rs_icmp {
 };
 
 #define RXRPC_RS_ICMP_RING 16
-/* Received packets queued beyond this are dropped: a bound on memory. */
+/*
+ * Received packets queued beyond these (count, or bytes of skb truesize)
+ * are dropped, as by a full UDP socket: a bound on memory.
+ */
 #define RXRPC_RS_RX_QUEUE_MAX 4096
+#define RXRPC_RS_RX_QUEUE_BYTES (8 << 20)
 
 /* The kernel side of one local endpoint: UDP socket, receive queue, work, timer. */
 struct rxrpc_rs_io {
 	struct socket *udp;
 	struct sk_buff_head rx_queue;
+	atomic_t rx_queue_bytes;
 	struct work_struct work;
 	struct timer_list timer;
 	spinlock_t icmp_lock;

@@ -5,7 +5,7 @@
 //! trampolines here recover that state and call the safe code in `sock/`.
 
 use core::ffi::c_int;
-use core::ptr::{addr_of_mut, null_mut};
+use core::ptr::{addr_of, addr_of_mut, null_mut};
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use kernel::prelude::*;
@@ -181,6 +181,22 @@ impl SockRef {
         self.0 as usize
     }
 
+    /// Wakes senders and pollers waiting for send buffer space.
+    pub(crate) fn wake_writer(&self) {
+        // SAFETY: Live while attached (type invariant).
+        let rx = unsafe { &*self.0 };
+        rx.gen.fetch_add(1, Ordering::Release);
+        // SAFETY: `sk` is live; the helper may be called from any context.
+        unsafe { bindings::rxrpc_rs_sk_write_space(addr_of_mut!((*self.0.cast_mut()).sk)) };
+    }
+
+    /// The socket's receive buffer size (`SO_RCVBUF`).
+    pub(crate) fn rcvbuf(&self) -> usize {
+        // SAFETY: Live while attached (type invariant).
+        let n = unsafe { bindings::rxrpc_rs_sock_buf(addr_of!((*self.0).sk), false) };
+        usize::try_from(n).unwrap_or(0)
+    }
+
     /// Wakes sleepers and pollers after an event; `queued` is the number
     /// of notices now waiting for recvmsg.
     pub(crate) fn wake(&self, queued: usize) {
@@ -225,6 +241,13 @@ impl SockCtx {
     /// The handle the local endpoint keeps to wake this socket.
     pub(crate) fn sock_ref(&self) -> SockRef {
         SockRef(self.rx)
+    }
+
+    /// The socket's send buffer size (`SO_SNDBUF`).
+    pub(crate) fn sndbuf(&self) -> usize {
+        // SAFETY: Live for the syscall (type invariant).
+        let n = unsafe { bindings::rxrpc_rs_sock_buf(addr_of!((*self.rx).sk), true) };
+        usize::try_from(n).unwrap_or(0)
     }
 
     /// The current event generation, to wait for it to move.
@@ -299,17 +322,22 @@ unsafe extern "C" fn poll(
     sock: *mut bindings::socket,
     wait: *mut bindings::poll_table_struct,
 ) -> bindings::__poll_t {
-    // SAFETY: A live socket of ours; `file` and `wait` come from the VFS.
-    let queued = unsafe {
+    // SAFETY: A live socket of ours, pinned by the caller's file
+    // reference; `file` and `wait` come from the VFS.
+    let (ctx, queued) = unsafe {
         bindings::rxrpc_rs_poll_wait(file, sock, wait);
-        (*(*sock).sk.cast::<RxrpcSock>()).queued.load(Ordering::Relaxed)
+        let rx = (*sock).sk.cast::<RxrpcSock>();
+        (SockCtx { rx }, (*rx).queued.load(Ordering::Relaxed))
     };
     // uapi/linux/eventpoll.h; bindgen cannot read the `__poll_t` casts.
     const EPOLLIN: u32 = 0x1;
     const EPOLLOUT: u32 = 0x4;
     const EPOLLRDNORM: u32 = 0x40;
     const EPOLLWRNORM: u32 = 0x100;
-    let mut mask = EPOLLOUT | EPOLLWRNORM;
+    let mut mask = 0;
+    if sock::call::writable(&ctx) {
+        mask |= EPOLLOUT | EPOLLWRNORM;
+    }
     if queued > 0 {
         mask |= EPOLLIN | EPOLLRDNORM;
     }

@@ -6,12 +6,12 @@ use kernel::sync::Arc;
 
 use super::addr::{self, RxrpcAddr};
 use super::cmsg::{self, kind, CallTimeouts, Command};
-use super::local::{engine_error, Local, Notice};
+use super::local::{engine_error, Core, Local, Notice};
 use crate::ffi::io::now;
 use crate::ffi::msg::Msg;
 use crate::ffi::socket::{SockCtx, Wait};
 use crate::ffi::{bindings, errno};
-use crate::proto::{CallParams, CallSecurity, Error as EngineError, Outcome};
+use crate::proto::{CallHandle, CallParams, CallSecurity, Error as EngineError, Outcome, WIRE_PAYLOAD};
 
 /// Most bytes moved between the user and the engine per step.
 const BOUNCE: usize = 65536;
@@ -175,12 +175,21 @@ fn send_data(
         let last = msg.left() == 0;
         let mut off = 0;
         loop {
-            let k = match guard.ep.send(call, &buf[off..n], more || !last) {
-                Ok(k) => k,
-                Err(e) => {
-                    msg.revert(n - off);
-                    local.flush(&mut guard, now);
-                    return partial(sent, engine_error(e));
+            let offer = send_room(&guard, ctx, call).min(n - off);
+            // An empty write (the end of the phase) takes no room.
+            let k = if offer == 0 && n > off {
+                guard.watch_tx(sock.id());
+                0
+            } else {
+                // A part of the data is not the end of the phase.
+                let more = more || !last || off + offer < n;
+                match guard.ep.send(call, &buf[off..off + offer], more) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        msg.revert(n - off);
+                        local.flush(&mut guard, now);
+                        return partial(sent, engine_error(e));
+                    }
                 }
             };
             off += k;
@@ -188,7 +197,12 @@ fn send_data(
             if off == n {
                 break;
             }
-            // The window is full: sleep until the engine makes room.
+            if k == offer && k > 0 {
+                // Taken in full: see what room is left.
+                continue;
+            }
+            // The call's window or the socket's send buffer is full: sleep
+            // until the engine reports freed space.
             local.flush(&mut guard, now);
             let seen = ctx.gen();
             drop(guard);
@@ -216,6 +230,33 @@ fn send_data(
     }
     local.flush(&mut guard, now);
     Ok(sent)
+}
+
+/// How much the socket may queue on `call` now: what its send buffer has
+/// left, counting the Tx data all its calls hold until hard-ACKed. A call
+/// holding nothing may always queue a packet's worth, so that one busy
+/// call cannot starve the others.
+fn send_room(core: &Core, ctx: &SockCtx, call: CallHandle) -> usize {
+    let room = ctx.sndbuf().saturating_sub(core.tx_held(ctx.sock_ref().id()));
+    if core.ep.call_tx_held(call) == 0 {
+        room.max(WIRE_PAYLOAD)
+    } else {
+        room
+    }
+}
+
+/// Whether `poll` reports the socket writable: its send buffer has room.
+/// If not, a wake is asked for when its calls free some.
+pub(crate) fn writable(ctx: &SockCtx) -> bool {
+    let local = ctx.lock().state().local();
+    let Some(local) = local else { return true };
+    let mut core = local.lock();
+    let id = ctx.sock_ref().id();
+    if core.tx_held(id) < ctx.sndbuf() {
+        return true;
+    }
+    core.watch_tx(id);
+    false
 }
 
 /// The terminal control message for a call that ended as `outcome`.
@@ -293,18 +334,32 @@ pub(crate) fn recvmsg(ctx: &SockCtx, msg: &mut Msg, len: usize, flags: u32) -> R
 
         // Read until the buffer is full or the queued data runs out; one
         // read happens even for an empty buffer, to learn the call's state.
+        // Data is peeked, copied out, and only then consumed, so a fault
+        // in the user's buffer loses nothing (as in the C module).
         let mut copied = 0;
         let (end, more_pending) = loop {
             let chunk = (len - copied).min(buf.len());
-            let r = match core.ep.recv(now, call, &mut buf[..chunk], peek) {
+            let seen = match core.ep.recv(now, call, &mut buf[..chunk], true) {
                 Ok(r) => r,
                 Err(EngineError::BadCall) => break (true, false),
                 Err(e) => return Err(engine_error(e)),
             };
-            if msg.copy_out(&buf[..r.bytes]) != r.bytes {
-                return Err(EFAULT);
+            let ok = msg.copy_out(&buf[..seen.bytes]);
+            let faulted = ok < seen.bytes;
+            let r = match (peek, faulted) {
+                (true, _) => seen,
+                // The same read again, now consuming (the lock is held).
+                (false, false) => core.ep.recv(now, call, &mut buf[..chunk], false).map_err(engine_error)?,
+                (false, true) => core.ep.recv(now, call, &mut buf[..ok], false).map_err(engine_error)?,
+            };
+            copied += ok;
+            if faulted {
+                if copied == 0 {
+                    return Err(EFAULT);
+                }
+                // What reached the user is reported; the rest stays queued.
+                break (false, true);
             }
-            copied += r.bytes;
             if copied == len || r.bytes < chunk || peek || r.end_of_data {
                 break (r.end_of_data, r.more_pending);
             }

@@ -58,6 +58,8 @@ pub(crate) enum Notice {
 /// A socket attached to the endpoint: its calls and its recvmsg queue.
 pub(crate) struct Attached {
     sock: SockRef,
+    /// Its `SO_RCVBUF` when it attached, its share of the receive budget.
+    rcvbuf: usize,
     /// User call id to tag.
     pub(crate) calls: RBTree<u64, u64>,
     queue: RBTree<u64, Notice>,
@@ -157,12 +159,39 @@ impl Core {
             Event::DataReady { call, user } | Event::Complete { call, user, .. } => self.notify_call(user, call),
             Event::TxSpace { user, .. } => {
                 if let Some(t) = self.tags.get(&user) {
-                    if let Some(a) = self.socks.get(&t.sock.id()) {
-                        a.sock.wake(a.queued);
-                    }
+                    t.sock.wake_writer();
                 }
             }
         }
+    }
+}
+
+impl Core {
+    /// Tx bytes that the calls of socket `sock` hold until the peer
+    /// hard-ACKs them: what its send buffer is measured against.
+    pub(crate) fn tx_held(&self, sock: usize) -> usize {
+        let Some(a) = self.socks.get(&sock) else { return 0 };
+        a.calls
+            .values()
+            .filter_map(|tag| self.tags.get(tag)?.call)
+            .map(|call| self.ep.call_tx_held(call))
+            .sum()
+    }
+
+    /// Asks for a wake of socket `sock` when any of its calls frees Tx data.
+    pub(crate) fn watch_tx(&mut self, sock: usize) {
+        let Some(a) = self.socks.get(&sock) else { return };
+        for tag in a.calls.values() {
+            if let Some(call) = self.tags.get(tag).and_then(|t| t.call) {
+                self.ep.watch_tx(call);
+            }
+        }
+    }
+
+    /// The receive budget: the receive buffers of the attached sockets.
+    fn update_rx_limit(&mut self) {
+        let limit = self.socks.values().map(|a| a.rcvbuf).sum();
+        self.ep.set_rx_buffer_limit(limit);
     }
 }
 
@@ -226,8 +255,10 @@ impl Local {
     pub(crate) fn attach(&self, sock: SockRef, service: bool) -> Result {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut core = self.core.lock();
-        let attached = Attached { sock, calls: RBTree::new(), queue: RBTree::new(), queued: 0, next_notice: 0 };
+        let rcvbuf = sock.rcvbuf();
+        let attached = Attached { sock, rcvbuf, calls: RBTree::new(), queue: RBTree::new(), queued: 0, next_notice: 0 };
         core.socks.insert(node.into_node(sock.id(), attached));
+        core.update_rx_limit();
         if service {
             core.service = Some(sock.id());
         }
@@ -239,6 +270,7 @@ impl Local {
     pub(crate) fn detach(&self, sock: SockRef) {
         self.with_core(|core, now| {
             let Some(attached) = core.socks.remove(&sock.id()) else { return };
+            core.update_rx_limit();
             if core.service == Some(sock.id()) {
                 core.service = None;
                 let _ = core.ep.listen(ServiceConfig::default());
