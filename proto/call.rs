@@ -28,6 +28,9 @@ const DELAYED_ACK: Duration = Duration::from_millis(20);
 const IDLE_ACK: Duration = Duration::from_millis(20);
 /// In-order packets that force an ACK without waiting for the delay.
 const ACK_EVERY: u32 = 2;
+/// Most extra ACKs owed for out-of-sequence DATA handled in one batch: the
+/// three duplicate ACKs that start a sender's fast retransmission.
+const MAX_ACKS_OWED: u8 = 3;
 
 /// How long a sent packet may stay unacknowledged below acknowledged data
 /// before it counts as lost: two RTTs and a millisecond of slack.
@@ -181,6 +184,10 @@ pub(crate) struct Call<E: Env> {
     timers: TimerTable<N_TIMERS>,
     timeouts: Timeouts,
     ack_now: Option<(AckReason, u32)>,
+    /// Further copies of `ack_now` owed: out-of-sequence DATA that arrived
+    /// while an ACK was pending (handled in one batch) still gets an ACK
+    /// each, as the sender counts them to start fast retransmission.
+    acks_owed: u8,
     ack_later: Option<(AckReason, u32)>,
     rx_unacked: u32,
     ping_now: bool,
@@ -234,6 +241,7 @@ impl<E: Env> Call<E> {
             timers: TimerTable::default(),
             timeouts,
             ack_now: None,
+            acks_owed: 0,
             ack_later: None,
             rx_unacked: 0,
             ping_now: false,
@@ -313,6 +321,7 @@ impl<E: Env> Call<E> {
         self.timers.clear();
         self.tx.clear();
         self.ack_now = None;
+        self.acks_owed = 0;
         self.ack_later = None;
         self.ping_now = false;
         if !matches!(outcome, Outcome::Succeeded) {
@@ -426,6 +435,9 @@ impl<E: Env> Call<E> {
             }
             RxInsert::OutOfSequence => {
                 self.progress(now);
+                if self.ack_now.is_some() {
+                    self.acks_owed = (self.acks_owed + 1).min(MAX_ACKS_OWED);
+                }
                 self.ack_now = Some((AckReason::OUT_OF_SEQUENCE, serial));
             }
             RxInsert::Duplicate => self.ack_now = Some((AckReason::DUPLICATE, serial)),
@@ -572,6 +584,8 @@ impl<E: Env> Call<E> {
                 if reason == AckReason::PING {
                     self.ping_now = false;
                     self.ping_probe = Some((serial, now));
+                } else if self.acks_owed > 0 {
+                    self.acks_owed -= 1;
                 } else {
                     self.ack_now = None;
                     self.ack_later = None;
