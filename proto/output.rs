@@ -135,12 +135,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.replies.push(Reply { to, hdr: reply_header(hdr, serial), abort: None });
     }
 
-    /// Answer a VERSION request.
+    /// Answer a VERSION request: serial 0, LAST_PACKET and security index 0,
+    /// as the C module and OpenAFS answer.
     pub(crate) fn queue_version_reply(&mut self, to: TransportAddr, hdr: &Header) {
         let mut s = [0u8; wire::VERSION_REPLY_LEN];
         s[..VERSION_STRING.len()].copy_from_slice(VERSION_STRING);
-        let serial = self.loose_serial();
-        let h = reply_header(hdr, serial);
+        let mut h = reply_header(hdr, 0);
+        h.flags = h.flags.with(Flags::LAST_PACKET, true);
+        h.security_index = 0;
         self.queue_packet(to, &h, &Packet::Version(wire::Version::Reply(&s)));
     }
 
@@ -292,7 +294,14 @@ fn frame<E: Env, S: Security>(
         Tx::Data { seq, request_ack } => {
             let Some(p) = call.tx.get(seq) else { return Ok(None) };
             hdr.seq = seq;
-            hdr.flags = hdr.flags.with(Flags::LAST_PACKET, p.last).with(Flags::REQUEST_ACK, request_ack);
+            // MORE_PACKETS tells the receiver that more follow at once, as
+            // the C module and OpenAFS mark it.
+            let more = !p.last && call.tx.queued_after(seq);
+            hdr.flags = hdr
+                .flags
+                .with(Flags::LAST_PACKET, p.last)
+                .with(Flags::REQUEST_ACK, request_ack)
+                .with(Flags::MORE_PACKETS, more);
             // The probe's packets all carry the request, so that the
             // server sees it whichever packet opens the connection.
             if call.probing {

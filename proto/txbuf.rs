@@ -115,6 +115,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Opti
         self.hard_ack
     }
 
+    /// Whether packets are queued after `seq`.
+    pub(crate) fn queued_after(&self, seq: u32) -> bool {
+        seq_lt(seq, self.top)
+    }
+
     /// Highest sequence transmitted.
     pub(crate) fn sent_top(&self) -> u32 {
         self.sent_top
