@@ -90,7 +90,17 @@ vm_clean_log "$out/console-rs.log" > "$out/clean-rs.log"
 
 # --- Results -------------------------------------------------------------
 command -v tcpdump >/dev/null || { echo "interop: tcpdump is missing (apt-get install tcpdump)"; exit 1; }
-pass=0 fail=0
+pass=0 fail=0 xfail=0
+# Cells that fail because of a known bug of the C module (C against C fails
+# them the same way, see the control run): XFAIL, not a failure of ours. A
+# pass there is reported, as the bug may be gone.
+c_bug() { # dir kind: prints the bug, if the cell's server is the C module
+	local csrv=no
+	[ "$1" = rs2c ] || [ "$impl_b" = c ] && csrv=yes
+	if [ "$csrv" = yes ] && [ "$2" = upgrade ]; then
+		echo "C server's upgrade bug: it grants the upgrade, then aborts the call with RX_PROTOCOL_ERROR"
+	fi
+}
 human() { case $1 in 8388608) echo 8MiB ;; 65536) echo 64KiB ;; *) echo "${1}B" ;; esac; }
 printf '%-4s %-22s %-7s %-8s %-8s %-6s %-7s %s\n' cell direction size link kind result time detail
 table="$out/table.txt"; : > "$table"
@@ -133,7 +143,15 @@ while read -r id dir size c kind limit; do
 		[ -n "$cr" ] && why="[C<->C control: $cr] $why"
 	fi
 	t=$(sed -n 's/.* \([0-9.]*\) s.*/\1/p' <<<"$cres")
-	if [ -z "$why" ]; then res=PASS; pass=$((pass + 1)); else res=FAIL; fail=$((fail + 1)); fi
+	bug=$(c_bug "$dir" "$kind")
+	if [ -z "$why" ]; then
+		res=PASS; pass=$((pass + 1))
+		[ -n "$bug" ] && why="passes despite the expected $bug"
+	elif [ -n "$bug" ]; then
+		res=XFAIL; xfail=$((xfail + 1)); why="$bug; $why"
+	else
+		res=FAIL; fail=$((fail + 1))
+	fi
 	echo "$dir $size $c $kind $res" >> "$out/results.txt"
 	printf '%-4s %-22s %-7s %-8s %-8s %-6s %-7s %s\n' "$id" "$dname" "$(human "$size")" "$c" "$kind" \
 		"$res" "${t:--}" "$why" | tee -a "$table"
@@ -148,5 +166,6 @@ grep -h '^interop: condition' "$out/clean-c.log" | sort -u | sed 's/^/  [c] /' |
 
 echo "interop: evidence per cell in ${out#$top/}/cells/N/ (result, decode.txt: tcpdump -vv, stats.txt, aborts.txt, cell.pcap)"
 echo "interop[$matrix]: guests ran $guest_time s; total wall time $((SECONDS - start)) s (qemu exit: c=$sa rs=$sb)"
+[ "$xfail" -gt 0 ] && echo "interop: $xfail cell(s) XFAIL: known C module bugs, named in the table"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
