@@ -23,8 +23,12 @@ module! {
 }
 
 /// The loaded module: everything it registered, released on unload in
-/// the reverse order of the fields' declaration.
+/// the order of the fields' declaration. The /proc files are registered
+/// before the family (an endpoint closing adds its counters to the files'
+/// per-namespace storage) and removed before it (their readers walk the
+/// family's registry; until it is there they list nothing).
 struct RxrpcRs {
+    _proc: ffi::proc::ProcFiles,
     _family: ffi::socket::FamilyRegistration,
     _keys: ffi::key::KeyTypes,
     _sysctl: ffi::sysctl::Sysctl,
@@ -34,8 +38,9 @@ impl kernel::Module for RxrpcRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let sysctl = ffi::sysctl::Sysctl::new()?;
         let keys = ffi::key::KeyTypes::new()?;
+        let proc = ffi::proc::ProcFiles::new()?;
         let family = ffi::socket::FamilyRegistration::new(module)?;
         pr_info!("AF_RXRPC (Rust) registered\n");
-        Ok(Self { _family: family, _keys: keys, _sysctl: sysctl })
+        Ok(Self { _proc: proc, _family: family, _keys: keys, _sysctl: sysctl })
     }
 }

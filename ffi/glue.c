@@ -18,6 +18,10 @@
 #include <linux/poll.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
 #include "glue.h"
 
 void rxrpc_rs_sock_put(struct sock *sk)
@@ -138,6 +142,9 @@ void rxrpc_rs_io_init(struct rxrpc_rs_io *io)
 	spin_lock_init(&io->icmp_lock);
 	skb_queue_head_init(&io->rx_queue);
 	atomic_set(&io->rx_queue_bytes, 0);
+	memset(&io->local, 0, sizeof(io->local));
+	atomic64_set(&io->rx_dropped, 0);
+	atomic64_set(&io->tx_data_fail, 0);
 	INIT_WORK(&io->work, rxrpc_rs_io_work_fn);
 	timer_setup(&io->timer, rxrpc_rs_io_timer_fn, 0);
 }
@@ -149,6 +156,8 @@ static int rxrpc_rs_encap_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (!io || skb_queue_len(&io->rx_queue) >= RXRPC_RS_RX_QUEUE_MAX ||
 	    atomic_read(&io->rx_queue_bytes) > RXRPC_RS_RX_QUEUE_BYTES - (int)skb->truesize) {
+		if (io)
+			atomic64_inc(&io->rx_dropped);
 		kfree_skb(skb);
 		return 0;
 	}
@@ -214,6 +223,27 @@ int rxrpc_rs_io_next_icmp(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *peer)
 	return err;
 }
 
+/* The address the UDP socket is bound to, for /proc (a as asked, if unknown). */
+static void rxrpc_rs_io_note_local(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *a)
+{
+	struct sockaddr_storage ss = {};
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+	io->local = *a;
+	if (kernel_getsockname(io->udp, (struct sockaddr *)&ss) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		io->local.family = AF_INET;
+		io->local.port = ntohs(sin->sin_port);
+		memcpy(io->local.addr, &sin->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		io->local.family = AF_INET6;
+		io->local.port = ntohs(sin6->sin6_port);
+		memcpy(io->local.addr, &sin6->sin6_addr, 16);
+	}
+}
+
 int rxrpc_rs_io_open(struct rxrpc_rs_io *io, struct net *net,
 		     const struct rxrpc_rs_addr *a)
 {
@@ -243,6 +273,7 @@ int rxrpc_rs_io_open(struct rxrpc_rs_io *io, struct net *net,
 	if (a->family == AF_INET6)
 		ip6_sock_set_recverr(io->udp->sk);
 	ip_sock_set_recverr(io->udp->sk);
+	rxrpc_rs_io_note_local(io, a);
 	return 0;
 }
 
@@ -308,8 +339,12 @@ int rxrpc_rs_io_next(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *from,
 	return -ENOENT;
 }
 
-int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
-		     const void *data, size_t len)
+/* Offset of the type byte in the RxRPC wire header, and the type of DATA. */
+#define RXRPC_RS_WIRE_TYPE	20
+#define RXRPC_RS_TYPE_DATA	1
+
+static int rxrpc_rs_io_sendmsg(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
+			       const void *data, size_t len)
 {
 	struct sockaddr_in6 sin6 = {};
 	struct sockaddr_in sin = {};
@@ -337,6 +372,25 @@ int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
 		msg.msg_namelen = sizeof(sin);
 	}
 	return kernel_sendmsg(io->udp, &msg, &iov, 1, len);
+}
+
+int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
+		     const void *data, size_t len)
+{
+	int ret = rxrpc_rs_io_sendmsg(io, to, data, len);
+
+	if (ret < 0 && len > RXRPC_RS_WIRE_TYPE &&
+	    ((const u8 *)data)[RXRPC_RS_WIRE_TYPE] == RXRPC_RS_TYPE_DATA)
+		atomic64_inc(&io->tx_data_fail);
+	return ret;
+}
+
+void rxrpc_rs_io_info(struct rxrpc_rs_io *io, struct rxrpc_rs_io_info *info)
+{
+	info->local = io->local;
+	info->rx_queued = skb_queue_len_lockless(&io->rx_queue);
+	info->rx_dropped = atomic64_read(&io->rx_dropped);
+	info->tx_data_fail = atomic64_read(&io->tx_data_fail);
 }
 
 /*
@@ -479,4 +533,325 @@ unsigned int rxrpc_rs_max_backlog(void)
 unsigned int rxrpc_rs_rx_window_size(void)
 {
 	return READ_ONCE(rxrpc_rs_sysctl_rx_window_size);
+}
+
+/*
+ * /proc/net/rxrpc, per network namespace, read-only. The headers and row
+ * formats are those of net/rxrpc/proc.c (6.12); the rows come from Rust
+ * (rxrpc_rs_proc_show), which walks the namespace's endpoints under their
+ * locks. Each file is a single_open seq_file: show runs again with a
+ * larger buffer if the first did not fit, and prints the same rows.
+ */
+#define RXRPC_RS_ADDRBUF_SIZE \
+	(sizeof("[xxxx:xxxx:xxxx:xxxx:xxxx:xxxx:255.255.255.255]") + \
+	 sizeof(":12345"))
+
+struct rxrpc_rs_net {
+	spinlock_t lock;
+	struct rxrpc_rs_proc_stats retired;	/* of the endpoints closed */
+};
+
+static unsigned int rxrpc_rs_net_id;
+
+static void rxrpc_rs_fmt_addr(char *buf, const struct rxrpc_rs_addr *a)
+{
+	struct sockaddr_storage ss = {};
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+	if (a->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+	}
+	scnprintf(buf, RXRPC_RS_ADDRBUF_SIZE, "%pISpc", &ss);
+}
+
+void rxrpc_rs_proc_call_row(struct seq_file *seq, const struct rxrpc_rs_proc_call *row)
+{
+	char lbuff[RXRPC_RS_ADDRBUF_SIZE], rbuff[RXRPC_RS_ADDRBUF_SIZE];
+
+	rxrpc_rs_fmt_addr(lbuff, &row->local);
+	rxrpc_rs_fmt_addr(rbuff, &row->remote);
+	seq_printf(seq,
+		   "UDP   %-47.47s %-47.47s %4x %08x %08x %s %3u"
+		   " %-8.8s %08x %08x %08x %02x %08x %02x %08x %02x %06lx\n",
+		   lbuff,
+		   rbuff,
+		   row->service_id,
+		   row->cid,
+		   row->call_id,
+		   row->service ? "Svc" : "Clt",
+		   0,			/* Use: no reference count */
+		   row->state,
+		   row->abort_code,
+		   row->debug_id,
+		   row->tx_hard_ack, row->tx_top - row->tx_hard_ack,
+		   row->rx_window, row->rx_wtop - row->rx_window,
+		   0,			/* RxSerial: not kept */
+		   row->cwnd,
+		   0UL);		/* RxTimo: not kept */
+}
+
+void rxrpc_rs_proc_conn_row(struct seq_file *seq, const struct rxrpc_rs_proc_conn *row)
+{
+	char lbuff[RXRPC_RS_ADDRBUF_SIZE], rbuff[RXRPC_RS_ADDRBUF_SIZE];
+
+	rxrpc_rs_fmt_addr(lbuff, &row->local);
+	rxrpc_rs_fmt_addr(rbuff, &row->remote);
+	seq_printf(seq,
+		   "UDP   %-47.47s %-47.47s %4x %08x %s %3u %3d"
+		   " %s %08x %08x %08x %08x %08x %08x %08x\n",
+		   lbuff,
+		   rbuff,
+		   row->service_id,
+		   row->cid,
+		   row->service ? "Svc" : "Clt",
+		   0,			/* Ref: no reference count */
+		   row->active,
+		   row->state,
+		   0,			/* Key: no key serial (no security yet) */
+		   row->serial,
+		   0,			/* ISerial: not kept */
+		   row->call_id[0],
+		   row->call_id[1],
+		   row->call_id[2],
+		   row->call_id[3]);
+}
+
+void rxrpc_rs_proc_bundle_row(struct seq_file *seq, const struct rxrpc_rs_proc_bundle *row)
+{
+	char lbuff[RXRPC_RS_ADDRBUF_SIZE], rbuff[RXRPC_RS_ADDRBUF_SIZE];
+
+	rxrpc_rs_fmt_addr(lbuff, &row->local);
+	rxrpc_rs_fmt_addr(rbuff, &row->remote);
+	seq_printf(seq,
+		   "UDP   %-47.47s %-47.47s %4x %3u %3d"
+		   " %c%c%c %08x | %08x %08x %08x %08x %08x\n",
+		   lbuff,
+		   rbuff,
+		   row->service_id,
+		   0,			/* Ref: no reference count */
+		   row->active,
+		   row->upgrade ? 'U' : '-',
+		   row->exclusive ? 'e' : '-',
+		   '-',			/* upgraded: not kept per bundle */
+		   0,			/* Key */
+		   0,			/* Bundle debug id */
+		   row->conn_id[0],
+		   row->conn_id[1],
+		   row->conn_id[2],
+		   row->conn_id[3]);
+}
+
+void rxrpc_rs_proc_peer_row(struct seq_file *seq, const struct rxrpc_rs_proc_peer *row)
+{
+	char lbuff[RXRPC_RS_ADDRBUF_SIZE], rbuff[RXRPC_RS_ADDRBUF_SIZE];
+
+	rxrpc_rs_fmt_addr(lbuff, &row->local);
+	rxrpc_rs_fmt_addr(rbuff, &row->remote);
+	seq_printf(seq,
+		   "UDP   %-47.47s %-47.47s %3u"
+		   " %3u %5u %6ds %8d %8d\n",
+		   lbuff,
+		   rbuff,
+		   row->use,
+		   row->ssthresh,
+		   row->mtu,
+		   row->last_use_s,
+		   (int)row->srtt_us,
+		   (int)row->rto_us);
+}
+
+void rxrpc_rs_proc_local_row(struct seq_file *seq, const struct rxrpc_rs_proc_local *row)
+{
+	char lbuff[RXRPC_RS_ADDRBUF_SIZE];
+
+	rxrpc_rs_fmt_addr(lbuff, &row->local);
+	seq_printf(seq,
+		   "UDP   %-47.47s %3u %3u %3u\n",
+		   lbuff,
+		   row->use,
+		   row->active,
+		   row->rx_queued);
+}
+
+void rxrpc_rs_proc_stats_show(struct seq_file *seq, const struct rxrpc_rs_proc_stats *st)
+{
+	u64 acks = 0;
+	int i;
+
+	for (i = 0; i < RXRPC_RS_ACK_REASONS; i++)
+		acks += st->tx_acks[i];
+	seq_printf(seq,
+		   "Data     : send=%llu sendf=%u fail=%llu\n",
+		   st->tx_data + st->tx_retrans, 0, st->tx_data_fail);
+	seq_printf(seq,
+		   "Data-Tx  : nr=%llu retrans=%llu uf=%u cwr=%u\n",
+		   st->tx_data, st->tx_retrans, 0, 0);
+	seq_printf(seq,
+		   "Data-Rx  : nr=%llu reqack=%llu jumbo=%llu\n",
+		   st->rx_data, st->rx_reqack, st->rx_jumbo);
+	seq_printf(seq,
+		   "Ack      : fill=%llu send=%llu skip=%u\n",
+		   acks, acks, 0);
+	seq_printf(seq,
+		   "Ack-Tx   : req=%llu dup=%llu oos=%llu exw=%llu nos=%llu png=%llu prs=%llu dly=%llu idl=%llu\n",
+		   st->tx_acks[1], st->tx_acks[2], st->tx_acks[3],
+		   st->tx_acks[4], st->tx_acks[5], st->tx_acks[6],
+		   st->tx_acks[7], st->tx_acks[8], st->tx_acks[9]);
+	seq_printf(seq,
+		   "Ack-Rx   : req=%llu dup=%llu oos=%llu exw=%llu nos=%llu png=%llu prs=%llu dly=%llu idl=%llu\n",
+		   st->rx_acks[1], st->rx_acks[2], st->rx_acks[3],
+		   st->rx_acks[4], st->rx_acks[5], st->rx_acks[6],
+		   st->rx_acks[7], st->rx_acks[8], st->rx_acks[9]);
+	seq_puts(seq, "Why-Req-A: acklost=0 already=0 mrtt=0 ortt=0\n");
+	seq_puts(seq, "Why-Req-A: nolast=0 retx=0 slows=0 smtxw=0\n");
+	seq_printf(seq,
+		   "Buffers  : txb=%llu rxb=%llu\n",
+		   st->tx_bytes, st->rx_bytes);
+	seq_printf(seq,
+		   "IO-thread: loops=%llu\n",
+		   st->io_loops);
+	seq_printf(seq,
+		   "Rx-Queue : dropped=%llu\n",
+		   st->rx_dropped);
+}
+
+static void rxrpc_rs_stats_add(struct rxrpc_rs_proc_stats *to, const struct rxrpc_rs_proc_stats *from)
+{
+	u64 *d = (u64 *)to;
+	const u64 *s = (const u64 *)from;
+	size_t i;
+
+	BUILD_BUG_ON(sizeof(*to) % sizeof(u64));
+	for (i = 0; i < sizeof(*to) / sizeof(u64); i++)
+		d[i] += s[i];
+}
+
+/* An endpoint of net closes: its counters go on counting for the namespace. */
+void rxrpc_rs_proc_retire(struct net *net, const struct rxrpc_rs_proc_stats *st)
+{
+	struct rxrpc_rs_net *rn = net_generic(net, rxrpc_rs_net_id);
+
+	spin_lock(&rn->lock);
+	rxrpc_rs_stats_add(&rn->retired, st);
+	spin_unlock(&rn->lock);
+}
+
+/* Adds the counters of net's closed endpoints to *st. */
+void rxrpc_rs_proc_retired(struct net *net, struct rxrpc_rs_proc_stats *st)
+{
+	struct rxrpc_rs_net *rn = net_generic(net, rxrpc_rs_net_id);
+
+	spin_lock(&rn->lock);
+	rxrpc_rs_stats_add(st, &rn->retired);
+	spin_unlock(&rn->lock);
+}
+
+#define RXRPC_RS_PROC_HDR_ADDRS \
+	"Proto Local                                          " \
+	" Remote                                         "
+
+static int rxrpc_rs_proc_calls(struct seq_file *seq, void *v)
+{
+	seq_puts(seq,
+		 RXRPC_RS_PROC_HDR_ADDRS
+		 " SvID ConnID   CallID   End Use State    Abort   "
+		 " DebugId  TxSeq    TW RxSeq    RW RxSerial CW RxTimo\n");
+	rxrpc_rs_proc_show(seq, seq_file_single_net(seq), RXRPC_RS_PROC_CALLS);
+	return 0;
+}
+
+static int rxrpc_rs_proc_conns(struct seq_file *seq, void *v)
+{
+	seq_puts(seq,
+		 RXRPC_RS_PROC_HDR_ADDRS
+		 " SvID ConnID   End Ref Act State    Key     "
+		 " Serial   ISerial  CallId0  CallId1  CallId2  CallId3\n");
+	rxrpc_rs_proc_show(seq, seq_file_single_net(seq), RXRPC_RS_PROC_CONNS);
+	return 0;
+}
+
+static int rxrpc_rs_proc_bundles(struct seq_file *seq, void *v)
+{
+	seq_puts(seq,
+		 RXRPC_RS_PROC_HDR_ADDRS
+		 " SvID Ref Act Flg Key      |"
+		 " Bundle   Conn_0   Conn_1   Conn_2   Conn_3\n");
+	rxrpc_rs_proc_show(seq, seq_file_single_net(seq), RXRPC_RS_PROC_BUNDLES);
+	return 0;
+}
+
+static int rxrpc_rs_proc_peers(struct seq_file *seq, void *v)
+{
+	seq_puts(seq,
+		 RXRPC_RS_PROC_HDR_ADDRS
+		 " Use SST   MTU LastUse      RTT      RTO\n");
+	rxrpc_rs_proc_show(seq, seq_file_single_net(seq), RXRPC_RS_PROC_PEERS);
+	return 0;
+}
+
+static int rxrpc_rs_proc_locals(struct seq_file *seq, void *v)
+{
+	seq_puts(seq,
+		 "Proto Local                                          "
+		 " Use Act RxQ\n");
+	rxrpc_rs_proc_show(seq, seq_file_single_net(seq), RXRPC_RS_PROC_LOCALS);
+	return 0;
+}
+
+static int rxrpc_rs_proc_stats(struct seq_file *seq, void *v)
+{
+	rxrpc_rs_proc_show(seq, seq_file_single_net(seq), RXRPC_RS_PROC_STATS);
+	return 0;
+}
+
+static int __net_init rxrpc_rs_net_init(struct net *net)
+{
+	struct rxrpc_rs_net *rn = net_generic(net, rxrpc_rs_net_id);
+	struct proc_dir_entry *dir;
+
+	spin_lock_init(&rn->lock);
+	dir = proc_net_mkdir(net, "rxrpc", net->proc_net);
+	if (!dir)
+		return -ENOMEM;
+	if (!proc_create_net_single("calls", 0444, dir, rxrpc_rs_proc_calls, NULL) ||
+	    !proc_create_net_single("conns", 0444, dir, rxrpc_rs_proc_conns, NULL) ||
+	    !proc_create_net_single("bundles", 0444, dir, rxrpc_rs_proc_bundles, NULL) ||
+	    !proc_create_net_single("peers", 0444, dir, rxrpc_rs_proc_peers, NULL) ||
+	    !proc_create_net_single("locals", 0444, dir, rxrpc_rs_proc_locals, NULL) ||
+	    !proc_create_net_single("stats", 0444, dir, rxrpc_rs_proc_stats, NULL)) {
+		remove_proc_subtree("rxrpc", net->proc_net);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Removes the files and waits for readers still in a show callback. */
+static void __net_exit rxrpc_rs_net_exit(struct net *net)
+{
+	remove_proc_subtree("rxrpc", net->proc_net);
+}
+
+static struct pernet_operations rxrpc_rs_net_ops = {
+	.init	= rxrpc_rs_net_init,
+	.exit	= rxrpc_rs_net_exit,
+	.id	= &rxrpc_rs_net_id,
+	.size	= sizeof(struct rxrpc_rs_net),
+};
+
+int rxrpc_rs_proc_register(void)
+{
+	return register_pernet_subsys(&rxrpc_rs_net_ops);
+}
+
+/* Every namespace's files are gone, and no show callback runs, on return. */
+void rxrpc_rs_proc_unregister(void)
+{
+	unregister_pernet_subsys(&rxrpc_rs_net_ops);
 }

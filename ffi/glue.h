@@ -65,6 +65,17 @@ struct rxrpc_rs_io {
 	spinlock_t icmp_lock;
 	unsigned int icmp_head, icmp_count;
 	struct rxrpc_rs_icmp icmp[RXRPC_RS_ICMP_RING];
+	struct rxrpc_rs_addr local;	/* as bound (the port the kernel picked) */
+	atomic64_t rx_dropped;		/* received packets dropped: queue full */
+	atomic64_t tx_data_fail;	/* DATA packets the UDP socket refused */
+};
+
+/* What /proc/net/rxrpc shows of an endpoint's kernel side. */
+struct rxrpc_rs_io_info {
+	struct rxrpc_rs_addr local;
+	u32 rx_queued;
+	u64 rx_dropped;
+	u64 tx_data_fail;
 };
 
 void rxrpc_rs_io_init(struct rxrpc_rs_io *io);
@@ -78,6 +89,7 @@ int rxrpc_rs_io_next(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *from,
 int rxrpc_rs_io_next_icmp(struct rxrpc_rs_io *io, struct rxrpc_rs_addr *peer);
 int rxrpc_rs_io_send(struct rxrpc_rs_io *io, const struct rxrpc_rs_addr *to,
 		     const void *data, size_t len);
+void rxrpc_rs_io_info(struct rxrpc_rs_io *io, struct rxrpc_rs_io_info *info);
 
 struct msghdr;
 struct file;
@@ -106,7 +118,78 @@ void rxrpc_rs_sysctl_unregister(void);
 unsigned int rxrpc_rs_max_backlog(void);
 unsigned int rxrpc_rs_rx_window_size(void);
 
+/*
+ * /proc/net/rxrpc/{calls,conns,bundles,peers,locals,stats} in every network
+ * namespace. Rust collects each row under its locks; C prints it with the
+ * format of the C module (net/rxrpc/proc.c), so the files read the same.
+ */
+struct seq_file;
+
+#define RXRPC_RS_PROC_CALLS	0
+#define RXRPC_RS_PROC_CONNS	1
+#define RXRPC_RS_PROC_BUNDLES	2
+#define RXRPC_RS_PROC_PEERS	3
+#define RXRPC_RS_PROC_LOCALS	4
+#define RXRPC_RS_PROC_STATS	5
+
+#define RXRPC_RS_ACK_REASONS	10	/* by ACK reason code, 0: other codes */
+
+struct rxrpc_rs_proc_call {
+	struct rxrpc_rs_addr local, remote;
+	u32 service_id, cid, call_id, abort_code, debug_id;
+	u32 tx_hard_ack, tx_top, rx_window, rx_wtop, cwnd;
+	bool service;
+	char state[9];
+};
+
+struct rxrpc_rs_proc_conn {
+	struct rxrpc_rs_addr local, remote;
+	u32 service_id, cid, active, serial;
+	u32 call_id[4];
+	bool service;
+	char state[9];
+};
+
+struct rxrpc_rs_proc_bundle {
+	struct rxrpc_rs_addr local, remote;
+	u32 service_id, active;
+	bool upgrade, exclusive;
+	u32 conn_id[4];
+};
+
+struct rxrpc_rs_proc_peer {
+	struct rxrpc_rs_addr local, remote;
+	u32 use, ssthresh, mtu, srtt_us, rto_us;
+	s32 last_use_s;
+};
+
+struct rxrpc_rs_proc_local {
+	struct rxrpc_rs_addr local;
+	u32 use, active, rx_queued;
+};
+
+/* Counters of a namespace: its endpoints' and those of closed ones. */
+struct rxrpc_rs_proc_stats {
+	u64 tx_data, tx_retrans, tx_data_fail;
+	u64 rx_data, rx_reqack, rx_jumbo;
+	u64 tx_acks[RXRPC_RS_ACK_REASONS], rx_acks[RXRPC_RS_ACK_REASONS];
+	u64 tx_bytes, rx_bytes, io_loops, rx_dropped;
+};
+
+int rxrpc_rs_proc_register(void);
+void rxrpc_rs_proc_unregister(void);
+void rxrpc_rs_proc_call_row(struct seq_file *seq, const struct rxrpc_rs_proc_call *row);
+void rxrpc_rs_proc_conn_row(struct seq_file *seq, const struct rxrpc_rs_proc_conn *row);
+void rxrpc_rs_proc_bundle_row(struct seq_file *seq, const struct rxrpc_rs_proc_bundle *row);
+void rxrpc_rs_proc_peer_row(struct seq_file *seq, const struct rxrpc_rs_proc_peer *row);
+void rxrpc_rs_proc_local_row(struct seq_file *seq, const struct rxrpc_rs_proc_local *row);
+void rxrpc_rs_proc_stats_show(struct seq_file *seq, const struct rxrpc_rs_proc_stats *st);
+void rxrpc_rs_proc_retire(struct net *net, const struct rxrpc_rs_proc_stats *st);
+void rxrpc_rs_proc_retired(struct net *net, struct rxrpc_rs_proc_stats *st);
+
 /* Implemented in Rust. */
 void rxrpc_rs_io_work(struct rxrpc_rs_io *io);
+/* Prints the rows of file RXRPC_RS_PROC_* for net (the header is printed). */
+void rxrpc_rs_proc_show(struct seq_file *seq, struct net *net, unsigned int file);
 
 #endif

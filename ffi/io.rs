@@ -35,6 +35,16 @@ impl NetNs {
         Self(unsafe { bindings::rxrpc_rs_sock_net(sk) })
     }
 
+    /// A namespace the kernel handed us.
+    ///
+    /// # Safety
+    ///
+    /// `net` must be a live `struct net` for as long as the result is used
+    /// for more than comparing identities.
+    pub(crate) unsafe fn from_raw(net: *mut bindings::net) -> Self {
+        Self(net)
+    }
+
     /// The pointer, for kernel calls.
     pub(crate) fn as_raw(self) -> *mut bindings::net {
         self.0
@@ -53,7 +63,8 @@ pub(crate) fn now() -> crate::proto::Instant {
     crate::proto::Instant(unsafe { bindings::rxrpc_rs_now_ns() })
 }
 
-fn to_c(a: &TransportAddr) -> bindings::rxrpc_rs_addr {
+/// An engine address as the C glue takes it.
+pub(crate) fn to_c(a: &TransportAddr) -> bindings::rxrpc_rs_addr {
     let mut c = bindings::rxrpc_rs_addr::default();
     match *a {
         TransportAddr::V4(ip, port) => {
@@ -76,6 +87,18 @@ fn from_c(c: &bindings::rxrpc_rs_addr) -> TransportAddr {
     } else {
         TransportAddr::V6(c.addr, c.port)
     }
+}
+
+/// What /proc/net/rxrpc shows of an endpoint's kernel side.
+pub(crate) struct IoInfo {
+    /// The address the UDP socket is bound to.
+    pub(crate) local: TransportAddr,
+    /// Received packets waiting for the work item.
+    pub(crate) rx_queued: u32,
+    /// Received packets dropped because the queue was full.
+    pub(crate) rx_dropped: u64,
+    /// DATA packets the UDP socket refused to send.
+    pub(crate) tx_data_fail: u64,
 }
 
 /// The kernel objects of one local endpoint.
@@ -152,6 +175,19 @@ impl Io {
                 return;
             }
             f(from_c(&peer), err);
+        }
+    }
+
+    /// The endpoint's kernel side as /proc/net/rxrpc shows it.
+    pub(crate) fn info(&self) -> IoInfo {
+        let mut info = bindings::rxrpc_rs_io_info::default();
+        // SAFETY: `inner` is initialised and `info` is valid for writing.
+        unsafe { bindings::rxrpc_rs_io_info(self.raw(), &mut info) };
+        IoInfo {
+            local: from_c(&info.local),
+            rx_queued: info.rx_queued,
+            rx_dropped: info.rx_dropped,
+            tx_data_fail: info.tx_data_fail,
         }
     }
 

@@ -7,6 +7,7 @@
 pub(crate) mod io;
 pub(crate) mod key;
 pub(crate) mod msg;
+pub(crate) mod proc;
 pub(crate) mod socket;
 pub(crate) mod sysctl;
 

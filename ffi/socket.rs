@@ -541,6 +541,21 @@ unsafe extern "C" fn destruct(sk: *mut bindings::sock) {
 /// The registry of local endpoints, for `create` to give to new sockets.
 static REGISTRY: AtomicPtr<Registry> = AtomicPtr::new(null_mut());
 
+/// The registry, for the /proc/net/rxrpc readers; `None` outside the
+/// family's registration.
+///
+/// # Safety
+///
+/// The caller must not keep the reference beyond a callback that cannot
+/// run once [`FamilyRegistration`] is dropped (the /proc files are removed,
+/// and their readers waited for, before it is).
+pub(crate) unsafe fn registry<'a>() -> Option<&'a Registry> {
+    let r = REGISTRY.load(Ordering::Acquire);
+    // SAFETY: Non-null only while `FamilyRegistration` holds the registry
+    // (type invariant), which per the contract outlives the reference.
+    (!r.is_null()).then(|| unsafe { &*r })
+}
+
 /// The registered `AF_RXRPC` family; unregistered on drop.
 ///
 /// # Invariants

@@ -88,7 +88,7 @@ impl State {
     /// The state's name, as /proc/net/rxrpc/calls prints it.
     pub(crate) fn name(self) -> &'static str {
         match self {
-            State::AwaitConn => "WtConn",
+            State::AwaitConn => "ClWtConn",
             State::SendRequest => "ClSndReq",
             State::AwaitReply => "ClAwtRpl",
             State::RecvReply => "ClRcvRpl",
@@ -634,6 +634,11 @@ impl<E: Env> Call<E> {
     /// Service: the reply may start; the user may now send.
     pub(crate) fn reply_allowed(&self) -> bool {
         self.state == State::SendReply
+    }
+
+    /// The congestion window, for listings.
+    pub(crate) fn cwnd(&self) -> u32 {
+        self.cong.cwnd()
     }
 
     /// Run expired timers. Returns an abort (code, errno) if the call must

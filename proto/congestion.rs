@@ -58,7 +58,6 @@ impl Congestion {
     }
 
     /// The congestion window alone.
-    #[cfg(test)]
     pub(crate) fn cwnd(&self) -> u32 {
         self.cwnd
     }

@@ -70,6 +70,11 @@ impl<S> Conn<S> {
         self.serial
     }
 
+    /// The serial of the last packet sent on the connection (0: none).
+    pub(crate) fn serial(&self) -> u32 {
+        self.serial
+    }
+
     /// A channel with no call, if any.
     pub(crate) fn free_channel(&self) -> Option<usize> {
         self.channels.iter().position(|c| c.call.is_none())

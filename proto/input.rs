@@ -32,6 +32,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     fn input(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) {
         let Ok((hdr, pkt)) = wire::decode(buf) else { return };
+        self.counters.count_received(&hdr, &pkt);
         match pkt {
             Packet::Version(Version::Request) => return self.queue_version_reply(from, &hdr),
             Packet::Version(_) | Packet::Params { .. } | Packet::Debug(_) => return,

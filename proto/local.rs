@@ -15,6 +15,7 @@ use super::addr::TransportAddr;
 use super::bundle::{Bundle, BundleKey};
 use super::call::{alloc_rings, Call, Side, Timeouts};
 use super::conn::{Conn, ConnKey};
+use super::counters::Counters;
 use super::env::{Env, Map};
 use super::error::Error;
 use super::event::{CallHandle, Event, Outcome};
@@ -126,6 +127,10 @@ pub struct CallInfo {
     pub outcome: Option<Outcome>,
     /// Tx: highest sequence hard-ACKed by the peer, and highest sent.
     pub tx: (u32, u32),
+    /// Tx: highest sequence queued (sent or not).
+    pub tx_top: u32,
+    /// Congestion window, in packets.
+    pub cwnd: u32,
     /// Rx: highest sequence read by the user, and highest received.
     pub rx: (u32, u32),
 }
@@ -172,6 +177,8 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) ev_scan: Option<Option<CallHandle>>,
     /// Bytes of received DATA held, against `config.rx_buffer_limit`.
     pub(crate) rx_buffered: usize,
+    /// Packet counters, for /proc/net/rxrpc/stats.
+    pub(crate) counters: Counters,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -206,6 +213,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             tx_scan: None,
             ev_scan: None,
             rx_buffered: 0,
+            counters: Counters::default(),
         }
     }
 
@@ -440,6 +448,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             state: c.state.name(),
             outcome: c.outcome,
             tx: (c.tx.hard_ack(), c.tx.sent_top()),
+            tx_top: c.tx.top(),
+            cwnd: c.cwnd(),
             rx: (c.rx.hard_ack(), c.rx.top()),
         })
     }

@@ -113,6 +113,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         let Some(mut buf) = self.env.alloc_buf(encoded_bound(pkt)) else { return };
         let Ok(len) = wire::encode(hdr, pkt, buf.as_mut()) else { return };
+        self.counters.count_queued(pkt);
         self.queue_seq += 1;
         let _ = self.queue.insert(self.queue_seq, Queued { to, buf, len });
     }
@@ -253,7 +254,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         now: Instant,
         out: &mut [u8],
     ) -> Result<Option<(TransportAddr, usize)>, u32> {
-        let Self { calls, conns, peers, sec, .. } = self;
+        let Self { calls, conns, peers, sec, counters, .. } = self;
         let Some(call) = calls.get_mut(&h) else { return Ok(None) };
         let Some(key) = call.conn else { return Ok(None) };
         let Some(conn) = conns.get_mut(&key) else { return Ok(None) };
@@ -262,6 +263,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         let Some(peer) = peers.get_mut(&key.peer) else { return Ok(None) };
         let Some((serial, n)) = frame(call, conn, sec, tx, out)? else { return Ok(None) };
+        counters.count_sent(call, tx);
         call.on_sent(tx, serial, now, &peer.rtt);
         peer.sent(now);
         Ok(Some((key.peer, n)))

@@ -20,11 +20,14 @@ pub(crate) struct Peer {
     pub(crate) keepalive: Option<Instant>,
     /// When to discard the peer if it still has no connections.
     pub(crate) expiry: Option<Instant>,
+    /// When we last sent it something.
+    pub(crate) last_tx: Option<Instant>,
 }
 
 impl Peer {
     /// Something was sent to the peer at `now`: push the keepalive back.
     pub(crate) fn sent(&mut self, now: Instant) {
+        self.last_tx = Some(now);
         if self.conns > 0 {
             self.keepalive = Some(now.after(KEEPALIVE));
         }

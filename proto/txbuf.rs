@@ -125,6 +125,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Opti
         self.sent_top
     }
 
+    /// Highest sequence queued (sent or not).
+    pub(crate) fn top(&self) -> u32 {
+        self.top
+    }
+
     /// Whether LAST_PACKET is queued.
     pub(crate) fn ended(&self) -> bool {
         self.ended

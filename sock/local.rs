@@ -110,6 +110,8 @@ pub(crate) struct Core {
     pub(crate) socks: RBTree<usize, Attached>,
     /// The socket that takes incoming calls.
     service: Option<usize>,
+    /// Runs of the work item, for /proc/net/rxrpc/stats.
+    pub(crate) loops: u64,
 }
 
 impl Core {
@@ -218,6 +220,7 @@ impl Core {
             next_tag: 1,
             socks: RBTree::new(),
             service: None,
+            loops: 0,
         })
     }
 }
@@ -292,6 +295,7 @@ impl Local {
         let mut guard = self.core.lock();
         let core = &mut *guard;
         let now = now();
+        core.loops = core.loops.wrapping_add(1);
         let ep = &mut core.ep;
         self.io.drain(&mut core.rx, |from, pkt| ep.handle_datagram(now, from, pkt));
         self.io.drain_icmp(|peer, err| ep.handle_icmp(now, peer, err));
@@ -309,6 +313,11 @@ impl Local {
         let r = f(&mut guard, now);
         self.flush(&mut guard, now);
         r
+    }
+
+    /// The network namespace of the endpoint.
+    pub(crate) fn net(&self) -> NetNs {
+        self.net
     }
 
     /// The engine's lock, for code that must sleep with it dropped; call
@@ -376,6 +385,26 @@ impl Registry {
         Ok(local)
     }
 
+    /// Runs `f` on each endpoint of `net` with its engine locked, with the
+    /// state `start` makes first, all under the registry's lock, so that no
+    /// endpoint comes or goes meanwhile (for /proc/net/rxrpc). `f` gets
+    /// the endpoint, its core and the number of sockets using it; it must
+    /// not sleep.
+    pub(crate) fn visit<T>(
+        &self,
+        net: NetNs,
+        start: impl FnOnce() -> T,
+        mut f: impl FnMut(&mut T, &Local, &mut Core, usize),
+    ) -> T {
+        let locals = self.locals.lock();
+        let mut state = start();
+        for e in locals.iter().flatten().filter(|e| e.local.net == net) {
+            let mut core = e.local.core.lock();
+            f(&mut state, &e.local, &mut core, e.users);
+        }
+        state
+    }
+
     /// How many endpoints are open: none once every socket is closed.
     pub(crate) fn len(&self) -> usize {
         self.locals.lock().iter().flatten().count()
@@ -392,6 +421,8 @@ impl Registry {
             }
             e.users -= 1;
             if e.users == 0 {
+                // Its counters go on counting for the namespace.
+                super::proc::retire(&e.local, &mut e.local.core.lock());
                 *slot = None;
             }
             return;

@@ -9,6 +9,7 @@ pub(crate) mod call;
 pub(crate) mod cmsg;
 pub(crate) mod env;
 pub(crate) mod local;
+pub(crate) mod proc;
 
 use kernel::prelude::*;
 use kernel::sync::Arc;

@@ -1,0 +1,151 @@
+//! Packet counters of one endpoint, for /proc/net/rxrpc/stats.
+//!
+//! Plain counters, bumped by one-line hooks where packets are framed
+//! (`output.rs`) and decoded (`input.rs`). They wrap rather than saturate,
+//! as the C module's `atomic_t` statistics do.
+
+use super::call::{Call, Tx};
+use super::env::Env;
+use super::wire::{AckReason, Flags, Header, Packet};
+
+/// Slots of the per-reason ACK tables: index = reason code (1..=9), 0 for
+/// any other code.
+pub const ACK_REASONS: usize = 10;
+
+/// Packet counters of one endpoint (see [`super::Endpoint::counters`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// DATA packets sent for the first time.
+    pub tx_data: u64,
+    /// DATA packets sent again.
+    pub tx_data_retrans: u64,
+    /// ACKs sent, by reason.
+    pub tx_acks: [u64; ACK_REASONS],
+    /// DATA packets received (each subpacket of a jumbo counts).
+    pub rx_data: u64,
+    /// Received DATA packets with REQUEST_ACK.
+    pub rx_data_reqack: u64,
+    /// Received DATA subpackets with JUMBO (another one follows).
+    pub rx_data_jumbo: u64,
+    /// ACKs received, by reason.
+    pub rx_acks: [u64; ACK_REASONS],
+}
+
+fn slot(reason: AckReason) -> usize {
+    let i = usize::from(reason.0);
+    if i < ACK_REASONS {
+        i
+    } else {
+        0
+    }
+}
+
+fn bump(n: &mut u64) {
+    *n = n.wrapping_add(1);
+}
+
+impl Counters {
+    /// Adds `other` in, to sum endpoints.
+    pub fn add(&mut self, other: &Counters) {
+        self.tx_data = self.tx_data.wrapping_add(other.tx_data);
+        self.tx_data_retrans = self.tx_data_retrans.wrapping_add(other.tx_data_retrans);
+        self.rx_data = self.rx_data.wrapping_add(other.rx_data);
+        self.rx_data_reqack = self.rx_data_reqack.wrapping_add(other.rx_data_reqack);
+        self.rx_data_jumbo = self.rx_data_jumbo.wrapping_add(other.rx_data_jumbo);
+        for (a, b) in self.tx_acks.iter_mut().zip(other.tx_acks.iter()) {
+            *a = a.wrapping_add(*b);
+        }
+        for (a, b) in self.rx_acks.iter_mut().zip(other.rx_acks.iter()) {
+            *a = a.wrapping_add(*b);
+        }
+    }
+
+    /// ACKs sent, all reasons.
+    pub fn tx_acks_total(&self) -> u64 {
+        self.tx_acks.iter().fold(0, |a, b| a.wrapping_add(*b))
+    }
+
+    /// `tx` of `call` was framed and is about to go out (before the call
+    /// records it as sent, so that a retransmission can be told apart).
+    pub(crate) fn count_sent<E: Env>(&mut self, call: &Call<E>, tx: Tx) {
+        match tx {
+            Tx::Data { seq, .. } => {
+                if call.tx.get(seq).is_some_and(|p| p.sent_at.is_some()) {
+                    bump(&mut self.tx_data_retrans);
+                } else {
+                    bump(&mut self.tx_data);
+                }
+            }
+            Tx::Ack { reason, .. } => bump(&mut self.tx_acks[slot(reason)]),
+        }
+    }
+
+    /// A one-off packet (a final ACK repeat, an ABORT, ...) was queued.
+    pub(crate) fn count_queued(&mut self, pkt: &Packet<'_>) {
+        if let Packet::Ack(ack) = pkt {
+            bump(&mut self.tx_acks[slot(ack.reason)]);
+        }
+    }
+
+    /// A packet was received and decoded.
+    pub(crate) fn count_received(&mut self, hdr: &Header, pkt: &Packet<'_>) {
+        match pkt {
+            Packet::Data(data) => {
+                for sub in data.subpackets(hdr) {
+                    bump(&mut self.rx_data);
+                    if sub.flags.contains(Flags::REQUEST_ACK) {
+                        bump(&mut self.rx_data_reqack);
+                    }
+                    if sub.flags.contains(Flags::JUMBO) {
+                        bump(&mut self.rx_data_jumbo);
+                    }
+                }
+            }
+            Packet::Ack(ack) => bump(&mut self.rx_acks[slot(ack.reason)]),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use super::super::wire::{Ack, Data};
+
+    #[test]
+    fn add_and_reasons() {
+        let mut a = Counters { tx_data: 2, ..Counters::default() };
+        a.tx_acks[slot(AckReason::PING)] = 1;
+        a.tx_acks[slot(AckReason(200))] = 1;
+        let b = Counters { tx_data: u64::MAX, rx_data: 3, ..a };
+        a.add(&b);
+        assert_eq!((a.tx_data, a.rx_data), (1, 3));
+        assert_eq!(a.tx_acks[6], 2);
+        assert_eq!(a.tx_acks[0], 2);
+        assert_eq!(a.tx_acks_total(), 4);
+    }
+
+    #[test]
+    fn received_data_and_acks() {
+        let hdr = Header {
+            epoch: 1,
+            cid: 4,
+            call_number: 1,
+            seq: 1,
+            serial: 1,
+            flags: Flags::REQUEST_ACK,
+            user_status: 0,
+            security_index: 0,
+            cksum: 0,
+            service_id: 1,
+        };
+        let mut c = Counters::default();
+        c.count_received(&hdr, &Packet::Data(Data::new(b"abc")));
+        let ack = Ack { reason: AckReason::DELAY, ..Ack::default() };
+        c.count_received(&hdr, &Packet::Ack(ack));
+        c.count_queued(&Packet::Ack(Ack { reason: AckReason::IDLE, ..Ack::default() }));
+        c.count_queued(&Packet::Abort(1));
+        assert_eq!((c.rx_data, c.rx_data_reqack, c.rx_data_jumbo), (1, 1, 0));
+        assert_eq!((c.rx_acks[8], c.tx_acks[9], c.tx_acks_total()), (1, 1, 1));
+    }
+}
