@@ -115,6 +115,24 @@ impl Msg {
         kernel::error::to_result(r)
     }
 
+    /// Whether the caller is a 32-bit program on a 64-bit kernel, whose
+    /// `unsigned long` call ids are 4 bytes.
+    // MSG_CMSG_COMPAT is 0 in a kernel built without CONFIG_COMPAT.
+    #[allow(clippy::bad_bit_mask)]
+    pub(crate) fn is_compat(&self) -> bool {
+        self.flags() & bindings::MSG_CMSG_COMPAT != 0
+    }
+
+    /// `RXRPC_USER_CALL_ID` for a recvmsg, as the caller's `unsigned long`
+    /// (a 32-bit program gets the low half, as from the C module).
+    pub(crate) fn put_user_id(&mut self, id: u64) -> Result {
+        if self.is_compat() {
+            self.put_cmsg(bindings::rxrpc_cmsg_type_RXRPC_USER_CALL_ID, &(id as u32).to_ne_bytes())
+        } else {
+            self.put_cmsg(bindings::rxrpc_cmsg_type_RXRPC_USER_CALL_ID, &id.to_ne_bytes())
+        }
+    }
+
     /// The flags of a sendmsg.
     pub(crate) fn flags(&self) -> u32 {
         // SAFETY: `raw` is live.

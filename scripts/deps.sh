@@ -4,7 +4,7 @@ set -euo pipefail
 
 apt_pkgs=(linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
 	  libelf-dev libssl-dev cpio kmod busybox-static qemu-system-x86 xz-utils
-	  keyutils tcpdump iproute2 python3)
+	  keyutils tcpdump iproute2 python3 gcc-multilib)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -330,7 +330,7 @@ pub(crate) fn recvmsg(ctx: &SockCtx, msg: &mut Msg, len: usize, flags: u32) -> R
             RxrpcAddr { service: service_id, transport: peer }.write(&mut name);
             msg.set_name(&name);
         }
-        msg.put_cmsg(kind::USER_CALL_ID, &user_id.to_ne_bytes())?;
+        msg.put_user_id(user_id)?;
 
         // Read until the buffer is full or the queued data runs out; one
         // read happens even for an empty buffer, to learn the call's state.

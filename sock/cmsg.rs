@@ -113,6 +113,7 @@ pub(crate) fn parse(msg: &Msg) -> Result<SendParams> {
         timeouts: None,
     };
     let mut got_id = false;
+    let compat = msg.is_compat();
     msg.for_each_cmsg(|c| {
         if u32::try_from(c.level) != Ok(bindings::SOL_RXRPC) {
             return Ok(());
@@ -126,6 +127,12 @@ pub(crate) fn parse(msg: &Msg) -> Result<SendParams> {
             Ok(())
         };
         match u32::try_from(c.kind).map_err(|_| EINVAL)? {
+            // An `unsigned long`: 4 bytes from a 32-bit program.
+            kind::USER_CALL_ID if compat => {
+                let id: [u8; 4] = d.try_into().map_err(|_| EINVAL)?;
+                p.user_id = u32::from_ne_bytes(id).into();
+                got_id = true;
+            }
             kind::USER_CALL_ID => {
                 let id: [u8; 8] = d.try_into().map_err(|_| EINVAL)?;
                 p.user_id = u64::from_ne_bytes(id);
