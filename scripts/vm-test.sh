@@ -47,8 +47,26 @@ expected=$(cat "$selftests/tests")
 for t in $expected; do
 	grep -q "^@@@ EXIT $t " "$dir/clean.log" || report fail "$t.ran"
 done
+# Known races of rxrpc.ko itself, by a function in the splat's trace: on
+# the C run such a WARN is reported (XFAIL), not failed, as it is not ours;
+# README lists them. Any other splat, or any splat of ours, fails.
+c_known_splat='rxrpc_poke_conn\+'
+unknown_splats() { # the DMESG part of a log: count splats not known
+	awk -v pat="$splat_pattern" -v known="$c_known_splat" '
+		/^------------\[ cut here \]/ { inb = 1; k = 0; s = 0; next }
+		inb && $0 ~ known { k = 1 }
+		inb && $0 ~ pat { s = 1 }
+		inb && /^---\[ end trace/ { if (s && !k) n++; inb = 0; next }
+		!inb && $0 ~ pat { n++ }
+		END { if (inb && s && !k) n++; print n + 0 }'
+}
 if sed -n '/^@@@ DMESG/,$p' "$dir/clean.log" | grep -E "$splat_pattern" > "$dir/splats"; then
-	report fail "guest.kernel_log_clean"; sed 's/^/  | /' "$dir/splats" | head -40
+	if [ "$impl" = c ] && [ "$(sed -n '/^@@@ DMESG/,$p' "$dir/clean.log" | unknown_splats)" = 0 ]; then
+		echo "XFAIL guest.kernel_log_clean: a known rxrpc.ko race (rxrpc_poke_conn on a freed connection)"
+		sed 's/^/  | /' "$dir/splats" | head -10
+	else
+		report fail "guest.kernel_log_clean"; sed 's/^/  | /' "$dir/splats" | head -40
+	fi
 else
 	report ok "guest.kernel_log_clean"
 fi
