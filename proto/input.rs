@@ -23,6 +23,53 @@ use super::wire::{
     self, AckReason, Data, Flags, Header, Packet, Version, RXKADINCONSISTENCY, RX_CALL_DEAD, RX_PROTOCOL_ERROR,
 };
 
+/// What the header alone says of a packet.
+#[derive(Debug, PartialEq, Eq)]
+enum Precheck {
+    /// Go on to decode it.
+    Go,
+    /// Drop it silently.
+    Discard,
+    /// Answer it with an ABORT (`RX_PROTOCOL_ERROR`) and drop it.
+    Reject,
+}
+
+/// The checks the C module makes on a header before it looks for a
+/// connection (io_thread.c `rxrpc_input_packet`), with its answers: bad
+/// messages get an ABORT, packets sent the wrong way are dropped. DEBUG
+/// packets (rxdebug's statistics query) are dropped rather than aborted,
+/// so that `rxdebug` times out instead of printing the ABORT as statistics.
+fn precheck(hdr: &Header, ptype: u8) -> Precheck {
+    let to_server = hdr.flags.contains(Flags::CLIENT_INITIATED);
+    let verdict = match ptype {
+        wire::TYPE_VERSION if !to_server => return Precheck::Discard,
+        wire::TYPE_VERSION => return Precheck::Go,
+        wire::TYPE_BUSY if to_server => Precheck::Discard,
+        wire::TYPE_BUSY | wire::TYPE_ACK | wire::TYPE_ACKALL if hdr.call_number == 0 => Precheck::Reject,
+        wire::TYPE_DATA if hdr.call_number == 0 || hdr.seq == 0 => Precheck::Reject,
+        wire::TYPE_CHALLENGE if to_server => Precheck::Discard,
+        wire::TYPE_RESPONSE if !to_server => Precheck::Discard,
+        wire::TYPE_DEBUG | wire::TYPE_PARAMS..=wire::TYPE_PARAMS_11 => Precheck::Discard,
+        wire::TYPE_DATA
+        | wire::TYPE_ACK
+        | wire::TYPE_BUSY
+        | wire::TYPE_ABORT
+        | wire::TYPE_ACKALL
+        | wire::TYPE_CHALLENGE
+        | wire::TYPE_RESPONSE => Precheck::Go,
+        _ => Precheck::Reject,
+    };
+    let verdict = match verdict {
+        Precheck::Go if hdr.service_id == 0 => Precheck::Reject,
+        v => v,
+    };
+    // Never answer an ABORT with an ABORT.
+    if verdict == Precheck::Reject && ptype == wire::TYPE_ABORT {
+        return Precheck::Discard;
+    }
+    verdict
+}
+
 impl<E: Env, S: Security> Endpoint<E, S> {
     /// Process one received UDP payload from `from`.
     pub fn handle_datagram(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) {
@@ -31,7 +78,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     fn input(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) {
-        let Ok((hdr, pkt)) = wire::decode(buf) else { return };
+        let Ok((hdr, ptype, body)) = Header::decode(buf) else { return };
+        match precheck(&hdr, ptype) {
+            Precheck::Go => {}
+            Precheck::Discard => return,
+            Precheck::Reject => return self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR),
+        }
+        // A body that does not decode is dropped (an ABORT's, as in C).
+        let Ok(pkt) = Packet::decode(&hdr, ptype, body) else { return };
         self.counters.count_received(&hdr, &pkt);
         match pkt {
             Packet::Version(Version::Request) => return self.queue_version_reply(from, &hdr),

@@ -106,3 +106,67 @@ fn version_reply_matches_c_and_openafs() {
     let Packet::Version(Version::Reply(s)) = p else { panic!("{p:?}") };
     assert!(s.starts_with(b"rxrpc-rs\0"));
 }
+
+/// A hand-made packet: `ptype` with `body`, call 1, seq 1, service 52, sent
+/// by a client (or to one, if `to_client`).
+fn raw(ptype: u8, call_number: u32, seq: u32, service_id: u16, to_client: bool, body: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for w in [0x8000_1234u32, 0x40, call_number, seq, 1] {
+        b.extend_from_slice(&w.to_be_bytes());
+    }
+    let flags: u8 = if to_client { 0 } else { 1 };
+    b.extend_from_slice(&[ptype, flags, 0, 0, 0, 0]);
+    b.extend_from_slice(&service_id.to_be_bytes());
+    b.extend_from_slice(body);
+    b
+}
+
+/// The abort codes an endpoint answers a datagram with.
+fn aborts_for(pkt: &[u8]) -> Vec<u32> {
+    let now = Instant(1_000_000_000);
+    let mut ep = endpoint(1);
+    ep.listen(ServiceConfig { service_ids: [SVC, 0], backlog: 4, ..ServiceConfig::default() }).unwrap();
+    ep.handle_datagram(now, CLIENT, pkt);
+    drain(&mut ep, now)
+        .iter()
+        .filter_map(|p| match decode(p) {
+            Ok((_, Packet::Abort(code))) => Some(code),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The header checks of the C module, with its answers: bad messages get
+/// ABORT RX_PROTOCOL_ERROR (-5); misdirected and reserved packets nothing.
+#[test]
+fn bad_headers_are_answered_as_the_c_module_answers() {
+    const EPROTO_ABORT: u32 = (-5i32) as u32;
+    let data = [0u8; 4];
+    let rejected = [
+        ("DATA, call 0", raw(1, 0, 1, SVC, false, &data)),
+        ("DATA, seq 0", raw(1, 1, 0, SVC, false, &data)),
+        ("ACK, call 0", raw(2, 0, 0, SVC, false, &[0; 18])),
+        ("ACKALL, call 0", raw(5, 0, 0, SVC, false, &[])),
+        ("DATA, service 0", raw(1, 1, 1, 0, false, &data)),
+        ("unknown type 12", raw(12, 1, 0, SVC, false, &[])),
+        ("unknown type 200", raw(200, 1, 0, SVC, false, &[])),
+    ];
+    for (what, pkt) in &rejected {
+        assert_eq!(aborts_for(pkt), vec![EPROTO_ABORT], "{what}");
+    }
+    let dropped = [
+        ("ABORT, call 0", raw(4, 0, 0, SVC, false, &[0, 0, 0, 1])),
+        ("ABORT, service 0", raw(4, 1, 0, 0, false, &[0, 0, 0, 1])),
+        ("ABORT, short body", raw(4, 1, 0, SVC, false, &[0, 0])),
+        ("BUSY to a server", raw(3, 1, 0, SVC, false, &[])),
+        ("CHALLENGE to a server", raw(6, 0, 0, SVC, false, &[0; 16])),
+        ("RESPONSE to a client", raw(7, 0, 0, SVC, true, &[0; 16])),
+        ("DEBUG (rxdebug statistics)", raw(8, 1, 0, SVC, false, &[0; 8])),
+        ("PARAMS", raw(9, 1, 0, SVC, false, &[])),
+        ("type 11", raw(11, 1, 0, SVC, false, &[])),
+        ("VERSION to a client", raw(13, 0, 0, 0, true, &[0])),
+    ];
+    for (what, pkt) in &dropped {
+        assert_eq!(aborts_for(pkt), Vec::<u32>::new(), "{what}");
+    }
+}

@@ -341,9 +341,11 @@ fn objects_are_small_enough_for_a_kernel_stack() {
 
 #[test]
 fn version_request_is_answered_and_keepalives_flow() {
-    use rxrpc_proto::wire::{decode, encode, Header, Packet, Version};
+    use rxrpc_proto::wire::{decode, encode, Flags, Header, Packet, Version};
     let mut sim = pair(LinkConfig::default(), svc(4), AcceptMode::Charge);
-    let hdr = Header { epoch: 0x8000_1234, serial: 9, ..Header::default() };
+    // rxdebug sends its request as a client; one to a client is dropped.
+    let flags = Flags::default().with(Flags::CLIENT_INITIATED, true);
+    let hdr = Header { epoch: 0x8000_1234, serial: 9, flags, ..Header::default() };
     let mut buf = [0u8; 64];
     let n = encode(&hdr, &Packet::Version(Version::Request), &mut buf).unwrap();
     let (now, from) = (sim.now, sim.nodes[0].addr);
