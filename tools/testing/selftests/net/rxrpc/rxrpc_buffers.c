@@ -245,6 +245,71 @@ TEST_F(buf, small_rcvbuf_moves_bulk_data)
 	close(srv);
 }
 
+/* Bytes of received DATA held in this namespace (ours: Buffers rxb=). */
+static long rx_held(void)
+{
+	char line[256];
+	long rxb = -1;
+	FILE *f = fopen("/proc/net/rxrpc/stats", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "rxb=");
+
+		if (!strncmp(line, "Buffers", 7) && p)
+			rxb = atol(p + 4);
+	}
+	fclose(f);
+	return rxb;
+}
+
+/*
+ * A service that does not read holds no more received data than its
+ * SO_RCVBUF (plus the one packet the call's reader needs next), however
+ * much the client sends; once it reads, the whole request arrives intact.
+ * Ours only: the C module's Buffers line counts buffers, not bytes, and it
+ * does not bound a call's data by SO_RCVBUF (only by the receive window).
+ */
+TEST_F(buf, rcvbuf_bounds_unread_data)
+{
+	struct sockaddr_rxrpc to;
+	int srv = rx_socket(PF_INET), rcvbuf, i, still = 0;
+	long held, peak = 0;
+
+	OURS_ONLY("C's /proc Buffers counts buffers; SO_RCVBUF does not bound a call");
+	ASSERT_LE(0, srv);
+	rcvbuf = set_buf(srv, SO_RCVBUF, 32768);
+	ASSERT_LT(0, rcvbuf);
+	rx_addr4(&to, "127.0.0.1", rx_port(4), SVC);
+	ASSERT_EQ(0, rx_bind(srv, &to));
+	ASSERT_EQ(0, listen(srv, 4));
+	ASSERT_EQ(0, rx_charge(srv, CHARGE));
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (!self->child) {
+		close(srv);
+		_exit(send_bulk(self->cli, &to, BULK, 11));
+	}
+	/* Watch until the held bytes stop moving (the client is stuck). */
+	for (i = 0; i < 300 && still < 10; i++) {
+		usleep(50000);
+		held = rx_held();
+		ASSERT_LE(0, held);
+		still = held == peak ? still + 1 : 0;
+		if (held > peak)
+			peak = held;
+	}
+	TH_LOG("SO_RCVBUF %d, peak held %ld", rcvbuf, peak);
+	EXPECT_LE(rcvbuf / 2, peak);
+	EXPECT_GE(rcvbuf + 2 * PAYLOAD, peak);
+	EXPECT_EQ(0, serve_one(srv, CHARGE, BULK, 11));
+	EXPECT_EQ(0, reap(self->child));
+	self->child = 0;
+	EXPECT_EQ(0, rx_held());
+	close(srv);
+}
+
 /*
  * A recvmsg whose buffer faults returns EFAULT and consumes nothing: the
  * next recvmsg gets all the data.
