@@ -212,7 +212,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let sec = self.sec.new_conn(false, &ident).map_err(Reject::Abort)?;
         let mut conn = Conn::new(key, service_id, hdr.security_index, sec);
         // Until a call takes a channel, the connection is idle.
-        conn.expiry = Some(now.after(self.config.service_conn_idle));
+        let expiry = now.after(self.config.service_conn_idle);
+        conn.expiry = Some(expiry);
+        self.note_deadline(expiry);
         self.ensure_peer(key.peer).map_err(|()| Reject::Busy)?;
         if self.conns.insert(key, conn).is_err() {
             self.peer_maybe_idle(key.peer, now);
@@ -257,6 +259,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.calls.insert(h, call).is_err() {
             return Err(Reject::Busy);
         }
+        self.tm_ready.push(h);
         self.next_handle += 1;
         let user = if charged { self.charges.pop() } else { None };
         if let Some(c) = self.calls.get_mut(&h) {

@@ -174,6 +174,8 @@ pub(crate) struct Call<E: Env> {
     tx_blocked: bool,
     /// Rx buffer bytes counted in the endpoint's receive budget.
     pub(crate) rx_charged: usize,
+    /// The deadline under which the endpoint's timer index holds the call.
+    pub(crate) armed: Option<Instant>,
     /// Bytes the user promised to send in all (RXRPC_TX_LENGTH).
     pub(crate) tx_length: Option<u64>,
     /// Bytes the user has handed over so far.
@@ -233,6 +235,7 @@ impl<E: Env> Call<E> {
             pending: Pending::default(),
             tx_blocked: false,
             rx_charged: 0,
+            armed: None,
             tx_length: None,
             tx_total: 0,
             tx: TxBuf::new(max_payload, rings.0),

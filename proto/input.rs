@@ -419,6 +419,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
             if conn.is_idle() {
                 conn.expiry = Some(now.after(idle_after));
+                self.note_deadline(now.after(idle_after));
             }
         }
         if freed {

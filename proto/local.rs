@@ -179,6 +179,19 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) rx_buffered: usize,
     /// Packet counters, for /proc/net/rxrpc/stats.
     pub(crate) counters: Counters,
+    /// Calls by their next deadline, so that finding the next deadline and
+    /// the calls due does not walk every call (see `reap.rs`).
+    pub(crate) call_timers: E::Map<(Instant, CallHandle), ()>,
+    /// Calls whose deadlines may have moved since they were indexed.
+    pub(crate) tm_ready: ReadyQueue,
+    /// An index insertion failed for lack of memory: walk all calls until
+    /// a full re-index succeeds.
+    pub(crate) timers_incomplete: bool,
+    /// No later than the earliest connection or peer deadline (`None`: not
+    /// known, walk them). Deadlines that are set note themselves here and
+    /// ones that move later leave it, so it is walked for again only once
+    /// it passes.
+    pub(crate) conn_peer_deadline: Option<Option<Instant>>,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -196,6 +209,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             bundles: env.new_map(),
             calls: env.new_map(),
             queue: env.new_map(),
+            call_timers: env.new_map(),
             replies: Replies::default(),
             env,
             sec,
@@ -214,6 +228,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             ev_scan: None,
             rx_buffered: 0,
             counters: Counters::default(),
+            tm_ready: ReadyQueue::default(),
+            timers_incomplete: false,
+            conn_peer_deadline: None,
         }
     }
 
@@ -307,6 +324,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         self.next_handle += 1;
         self.waiting += 1;
+        self.tm_ready.push(h);
         self.try_attach(h, now);
         Ok(h)
     }
@@ -423,6 +441,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     ) -> Result<(), Error> {
         let c = self.calls.get_mut(&call).ok_or(Error::BadCall)?;
         c.set_timeouts(now, hard, idle, normal);
+        self.tm_ready.push(call);
         Ok(())
     }
 
@@ -546,6 +565,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     pub(crate) fn touch(&mut self, h: CallHandle) {
         self.tx_ready.push(h);
         self.ev_ready.push(h);
+        self.tm_ready.push(h);
     }
 
     /// Bring the receive budget up to date with call `h`'s Rx buffers.
@@ -597,9 +617,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     pub(crate) fn peer_maybe_idle(&mut self, addr: TransportAddr, now: Instant) {
         if let Some(p) = self.peers.get_mut(&addr) {
             if p.conns == 0 && p.expiry.is_none() {
-                p.expiry = Some(now.after(super::peer::PEER_LINGER));
+                let t = now.after(super::peer::PEER_LINGER);
+                p.expiry = Some(t);
                 p.keepalive = None;
+                self.note_deadline(t);
             }
+        }
+    }
+
+    /// A connection or peer deadline was set to `t`.
+    pub(crate) fn note_deadline(&mut self, t: Instant) {
+        if let Some(known) = self.conn_peer_deadline {
+            self.conn_peer_deadline = Some(super::timer::earliest(known, Some(t)));
         }
     }
 

@@ -13,6 +13,7 @@ use super::conn::{Conn, ConnKey};
 use super::env::{Env, Map};
 use super::event::CallHandle;
 use super::local::{Endpoint, Queued, MAX_QUEUED};
+use super::peer::KEEPALIVE;
 use super::security::{PacketIdent, Security};
 use super::time::Instant;
 use super::wire::{
@@ -208,6 +209,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 if let Some(p) = self.peers.get_mut(&q.to) {
                     p.sent(now);
                 }
+                self.note_deadline(now.after(KEEPALIVE));
                 return Some((q.to, q.len));
             }
         }
@@ -235,8 +237,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             let Some(tx) = self.calls.get(&h).and_then(|c| c.next_tx()) else { continue };
             match self.build_call_packet(h, tx, now, out) {
                 Ok(Some(n)) => {
+                    self.note_deadline(now.after(KEEPALIVE));
                     // It may have more: its turn comes again after the others.
                     self.tx_ready.push(h);
+                    // Sending arms its retransmission and ACK timers.
+                    self.tm_ready.push(h);
                     return Some(n);
                 }
                 Ok(None) => {}

@@ -14,14 +14,102 @@ use super::timer::earliest;
 use super::wire::{Flags, Header, Packet, Version};
 
 impl<E: Env, S: Security> Endpoint<E, S> {
-    /// The earliest deadline: call `handle_timeout` then.
-    pub fn poll_timeout(&mut self) -> Option<Instant> {
+    /// Call `h`'s timers, if any is due at `now`.
+    fn call_timeout(&mut self, h: CallHandle, now: Instant) {
+        let Self { calls, peers, .. } = self;
+        let Some(c) = calls.get_mut(&h) else { return };
+        if !c.next_timeout().is_some_and(|t| t <= now) {
+            return;
+        }
+        let rtt = peers.get(&c.peer).map(|p| p.rtt).unwrap_or_default();
+        if let Some((code, errno)) = c.on_timeout(now, &rtt) {
+            self.abort_call(h, code, errno, now);
+        }
+        self.touch(h);
+    }
+
+    /// Bring the call timer index up to date with the calls touched since
+    /// (all calls, after the touched list overflowed or an insertion
+    /// failed).
+    fn index_timers(&mut self) {
+        if self.tm_ready.take_overflow() || self.timers_incomplete {
+            self.timers_incomplete = false;
+            while self.tm_ready.pop().is_some() {}
+            let mut cur = None;
+            while let Some(h) = self.calls.next_after(cur.as_ref()) {
+                cur = Some(h);
+                self.index_call(h);
+            }
+        }
+        while let Some(h) = self.tm_ready.pop() {
+            self.index_call(h);
+        }
+    }
+
+    /// File call `h` under its next deadline. An entry no later than that
+    /// is left alone: when it comes, the call is filed again, so that timers
+    /// that move later (most do, on every packet) cost no index update.
+    fn index_call(&mut self, h: CallHandle) {
+        let Some(c) = self.calls.get_mut(&h) else { return };
+        let next = c.next_timeout();
+        match (c.armed, next) {
+            (_, None) => return,
+            (Some(armed), Some(t)) if armed <= t => return,
+            _ => {}
+        }
+        if let Some(t) = core::mem::replace(&mut c.armed, next) {
+            self.call_timers.remove(&(t, h));
+        }
+        if let Some(t) = next {
+            if self.call_timers.insert((t, h), ()).is_err() {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.armed = None;
+                }
+                self.timers_incomplete = true;
+            }
+        }
+    }
+
+    /// The earliest call deadline, found by looking at every call.
+    fn earliest_call_by_walk(&mut self) -> Option<Instant> {
         let mut next = None;
         let mut cur = None;
         while let Some(h) = self.calls.next_after(cur.as_ref()) {
             cur = Some(h);
             next = earliest(next, self.calls.get(&h).and_then(|c| c.next_timeout()));
         }
+        next
+    }
+
+    /// The earliest deadline: call `handle_timeout` then.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.index_timers();
+        let mut next = self.call_timers.next_after(None).map(|(t, _)| t);
+        if self.timers_incomplete {
+            next = self.earliest_call_by_walk();
+        }
+        debug_assert!(
+            self.earliest_call_by_walk().map_or(true, |w| next.is_some_and(|n| n <= w)),
+            "call timer index out of date"
+        );
+        let other = match self.conn_peer_deadline {
+            Some(t) => t,
+            None => {
+                let t = self.earliest_conn_peer_by_walk();
+                self.conn_peer_deadline = Some(t);
+                t
+            }
+        };
+        debug_assert!(
+            self.earliest_conn_peer_by_walk().map_or(true, |w| other.is_some_and(|o| o <= w)),
+            "connection and peer deadline noted too late"
+        );
+        earliest(next, other)
+    }
+
+    /// The earliest connection or peer deadline, found by looking at all.
+    fn earliest_conn_peer_by_walk(&mut self) -> Option<Instant> {
+        let mut next = None;
         let mut cur = None;
         while let Some(k) = self.conns.next_after(cur.as_ref()) {
             cur = Some(k);
@@ -37,20 +125,34 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Run everything due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let mut cur = None;
-        while let Some(h) = self.calls.next_after(cur.as_ref()) {
-            cur = Some(h);
-            let Self { calls, peers, .. } = self;
-            let Some(c) = calls.get_mut(&h) else { continue };
-            if !c.next_timeout().is_some_and(|t| t <= now) {
-                continue;
+        self.index_timers();
+        if self.timers_incomplete {
+            let mut cur = None;
+            while let Some(h) = self.calls.next_after(cur.as_ref()) {
+                cur = Some(h);
+                self.call_timeout(h, now);
             }
-            let rtt = peers.get(&c.peer).map(|p| p.rtt).unwrap_or_default();
-            if let Some((code, errno)) = c.on_timeout(now, &rtt) {
-                self.abort_call(h, code, errno, now);
+        } else {
+            while let Some((t, h)) = self.call_timers.next_after(None) {
+                if t > now {
+                    break;
+                }
+                self.call_timers.remove(&(t, h));
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.armed = None;
+                }
+                self.call_timeout(h, now);
+                // Filed again at its next deadline, due or not.
+                self.tm_ready.push(h);
             }
-            self.touch(h);
         }
+        if self.conn_peer_deadline.is_some_and(|t| t.map_or(true, |t| t > now)) {
+            // No connection or peer is due yet.
+            self.settle(now);
+            return;
+        }
+        // Walked again at the next poll.
+        self.conn_peer_deadline = None;
         let mut cur = None;
         while let Some(k) = self.conns.next_after(cur.as_ref()) {
             cur = Some(k);
@@ -111,6 +213,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         if let Some(c) = self.calls.remove(&h) {
             self.rx_buffered = self.rx_buffered.saturating_sub(c.rx_charged);
+            if let Some(t) = c.armed {
+                self.call_timers.remove(&(t, h));
+            }
         }
     }
 

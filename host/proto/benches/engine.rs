@@ -1,5 +1,6 @@
 //! Engine CPU cost: small calls and bulk data through two engines joined by
-//! a perfect link (no loss, zero delay), with no simulator in between.
+//! a perfect link (no loss, zero delay), with no simulator in between; and
+//! small calls beside 1000 open ones, which hold timers.
 //! Run with `cargo bench -p rxrpc-proto --bench engine`.
 
 use std::hint::black_box;
@@ -14,6 +15,8 @@ type Ep = Endpoint<StdEnv, NullSecurity>;
 
 const A: TransportAddr = TransportAddr::V4([10, 0, 0, 1], 7001);
 const B: TransportAddr = TransportAddr::V4([10, 0, 0, 2], 7002);
+/// A peer that never answers: calls to it stay open.
+const SILENT: TransportAddr = TransportAddr::V4([10, 0, 0, 3], 7003);
 
 struct Pair {
     client: Ep,
@@ -39,6 +42,26 @@ impl Pair {
             data: vec![7; 1 << 20],
             read: vec![0; 1 << 16],
         }
+    }
+
+    /// Opens `n` client calls to a silent peer, each with some request data
+    /// sent, so that they hold timers while other calls run.
+    fn open_idle_calls(&mut self, n: u64) {
+        for user in 0..n {
+            let params = CallParams {
+                remote: SILENT,
+                service_id: 1,
+                user: 1000 + user,
+                upgrade: false,
+                exclusive: true,
+                security: Default::default(),
+                timeouts: Default::default(),
+            };
+            let c = self.client.begin_call(self.now, params).unwrap();
+            self.client.send(c, &self.data[..10], true).unwrap();
+            while self.client.poll_transmit(self.now, &mut self.buf).is_some() {}
+        }
+        while self.client.poll_event().is_some() {}
     }
 
     /// One call with `len` bytes each way; returns when both ends are done.
@@ -151,6 +174,9 @@ fn measure(name: &str, iters: u32, mut f: impl FnMut()) -> Duration {
 fn main() {
     let mut p = Pair::new();
     measure("small call (100 B request, 100 B reply)", 20_000, || p.call(100));
+    let mut p = Pair::new();
+    p.open_idle_calls(1000);
+    measure("small call beside 1000 open calls", 20_000, || p.call(100));
     let mut p = Pair::new();
     let per = measure("bulk call (8 MiB request, 8 MiB reply)", 5, || p.call(8 << 20));
     let mb = 16.0 * 1.048_576;
