@@ -7,9 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <limits.h>
-#include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include "rxrpc_test.h"
 #include "kselftest_harness.h"
@@ -501,22 +499,6 @@ TEST(bind_ipv6)
 	close(fd2);
 }
 
-/* Brings up "lo" in the current network namespace. */
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	if (!ret)
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return ret;
-}
-
 /*
  * Network namespaces keep endpoints apart: the service address taken here
  * binds again in a new namespace, where a call to it completes; here it
@@ -539,7 +521,7 @@ TEST(netns_separate_endpoints)
 		char buf[8];
 		int s, c;
 
-		if (unshare(CLONE_NEWNET) || lo_up())
+		if (unshare(CLONE_NEWNET) || rx_lo_up())
 			_exit(10);
 		s = rx_server(&srx, 4, 100, 1);
 		c = rx_socket(PF_INET);

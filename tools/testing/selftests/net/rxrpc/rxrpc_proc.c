@@ -8,9 +8,7 @@
  * generous bound.
  */
 #define _GNU_SOURCE
-#include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "rxrpc_test.h"
@@ -404,21 +402,6 @@ TEST(stats_count_a_call)
 	EXPECT_LE(sum9(b.ack_rx), sum9(d.ack_rx));
 }
 
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	if (!ret)
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return ret;
-}
-
 /*
  * Each namespace lists its own endpoints only: a child in a new namespace
  * sees its endpoint and not ours, and we see ours and not its.
@@ -445,7 +428,7 @@ TEST(netns_lists_its_own)
 
 		close(to_child[1]);
 		close(to_parent[0]);
-		if (unshare(CLONE_NEWNET) || lo_up())
+		if (unshare(CLONE_NEWNET) || rx_lo_up())
 			_exit(10);
 		if (has_row("locals", mine, NULL) != 0)
 			_exit(11);

@@ -4,6 +4,7 @@
 #define RXRPC_TEST_H
 
 #include <arpa/inet.h>	/* before <linux/rxrpc.h>, for <linux/in.h> */
+#include <net/if.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -385,6 +387,22 @@ static inline long rx_read_phase(int fd, unsigned long id, void *buf,
 		if (got == cap)
 			return -EPROTO;
 	}
+}
+
+/* Brings up "lo" in the current network namespace (after unshare). */
+static inline int rx_lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	if (!ret)
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return ret;
 }
 
 /* A socket of AF_RXRPC for transport family pf (PF_INET or PF_INET6). */
