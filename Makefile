@@ -9,6 +9,7 @@
 #   make interop     our module against rxrpc.ko across two guests
 #   make openafs     OpenAFS (Debian's vlserver, ptserver, rxdebug) against
 #                    our module and rxrpc.ko, across two guests
+#   make bench       figures of our module and rxrpc.ko, same run, and ratios
 #
 # The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE).
 
@@ -20,7 +21,7 @@ RXRPC_IMPL ?= rs
 	vm-test check run clean
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,14p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -71,6 +72,14 @@ openafs: module selftests
 .PHONY: wire-test
 wire-test: module selftests
 	@scripts/wire-test.sh
+
+# Benchmark: our module and rxrpc.ko in guests booted in turn (c rs rs c),
+# the same program on each (scripts/bench/rxrpc_bench.c); prints figures
+# and ratios, fails only on errors. Not part of check. Knobs: BENCH_* in
+# scripts/bench.sh.
+.PHONY: bench
+bench: module selftests
+	@scripts/bench.sh
 
 clean:
 	@$(ENV) "$${kmake[@]}" M=$(CURDIR) clean >/dev/null

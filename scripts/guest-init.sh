@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # /init of the test VM: run the kselftests for one AF_RXRPC implementation,
-# then dump the kernel log between markers for the host to check.
+# then dump the kernel log between markers for the host to check. Other
+# modes: demo (make run) and bench (make bench: /tests/bench.sh).
 /bin/busybox --install -s
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -22,6 +23,9 @@ if [ "$mode" = test ]; then
 		./$t 2>&1
 		echo "@@@ EXIT $t $?"
 	done
+elif [ "$mode" = bench ]; then
+	# make bench (scripts/bench.sh installs /tests/bench.sh)
+	./bench.sh 2>&1
 else
 	./demo.sh 2>&1
 fi

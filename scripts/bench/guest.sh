@@ -1,0 +1,22 @@
+#!/bin/sh
+# The benchmark's guest side (installed as /tests/bench.sh by
+# scripts/bench.sh; /init runs it in mode=bench): loads the AF_RXRPC module
+# of this image and runs rxrpc_bench over loopback. Its "bench ..." and
+# "run ..." lines are for the host; everything it prints is prefixed
+# "bench-guest: " except those.
+cd /tests
+. /etc/rxrpc-test.conf
+say() { echo "bench-guest: $*"; }
+
+say "kernel $(uname -r), $(grep -c '^processor' /proc/cpuinfo) CPUs, implementation $RXRPC_IMPL ($RXRPC_MODULE)"
+modprobe "$RXRPC_MODULE" || say "modprobe $RXRPC_MODULE failed"
+grep "^$RXRPC_MODULE " /proc/modules >/dev/null || say "$RXRPC_MODULE is not loaded"
+echo "bench clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
+t0=$(cut -d' ' -f1 /proc/uptime)
+./rxrpc_bench -r "${BENCH_RUNS:-5}" -n "${BENCH_SMALL:-1000}" -p "${BENCH_ROUNDS:-10}" \
+	-b "${BENCH_MIB:-16}" -o "${BENCH_ONLY:-small,parallel,bulk_req,bulk_reply,recv_empty}" ${BENCH_RECV:+-R "$BENCH_RECV"} \
+	${BENCH_TSC_MHZ:+-t "$BENCH_TSC_MHZ"} -l "${BENCH_LIMIT:-900}" 2>&1
+rc=$?
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "bench exit $rc"
+echo "bench guest_secs $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"

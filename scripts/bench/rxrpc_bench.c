@@ -1,0 +1,920 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_RXRPC benchmark (scripts/bench.sh, `make bench`): a service and a
+ * client over IPv4 loopback in one guest, in two processes (fork), against
+ * whichever AF_RXRPC module the kernel has (rxrpc.ko or rxrpc-rs.ko). It
+ * reports figures; it never passes or fails on a threshold.
+ *
+ *   small     N sequential calls, 100-byte request, 100-byte reply; a run
+ *             ends when the service has seen the final ACK of the last
+ *             call (a call's ACK may overlap the next call, as for any
+ *             client making calls in a row) -> calls/s, us/call
+ *   parallel  R rounds of 64 concurrent calls on one client socket, 1 KiB
+ *             each way; a round ends when the service has seen all 64
+ *             final ACKs -> calls/s
+ *   bulk_req  one call, B MiB request, 16-byte reply -> MB/s (1e6 B/s)
+ *   bulk_reply one call, 100-byte request, B MiB reply -> MB/s
+ *   recv_empty recvmsg(MSG_DONTWAIT) with nothing to read, 16-byte and
+ *             1 MiB buffers -> us per syscall (what a syscall costs before
+ *             any protocol work)
+ *
+ * A request is a header {reply length, seed, body length} (u32s) and a body
+ * of rx_pat(seed); the reply is rx_pat(~seed). Every byte is checked on
+ * both sides, so a broken run fails rather than looking fast.
+ *
+ * Each measurement is a warm-up run (not counted) and RUNS runs; it prints
+ * the median, min and max of each figure, one line each:
+ *
+ *   bench <measurement> <figure> median=X min=Y max=Z runs=RUNS values=V1,V2,..
+ *
+ * with, per run, the wall time (TSC, see below) and the guest's CPU time:
+ * cpu_* is the busy time of all CPUs from /proc/stat (user, system, irq,
+ * softirq: the two processes, the module's kernel threads and work items,
+ * the network stack); proc_cpu_* the user+system time of the two processes
+ * alone (getrusage), so cpu - proc_cpu is what runs outside them. msgs_*
+ * counts the sendmsg() and recvmsg() calls of both processes, sendmsg_* and
+ * recvmsg_* the wall time spent in them (TSC; not the poll() before a
+ * recvmsg: waiting); pkts_* the UDP datagrams sent (/proc/net/snmp
+ * OutDatagrams: both ends, as both are in this guest); ctxsw_* the context
+ * switches of all CPUs (/proc/stat ctxt); clock_speed the guest's
+ * CLOCK_MONOTONIC over TSC time. After the figures, one line per
+ * measurement with the counters of /proc/net/rxrpc/stats and /proc/net/snmp
+ * (Udp) that changed over the counted runs:
+ *
+ *   bench <measurement> stats calls=C bytes=B <Label.key>=<delta> ...
+ *
+ * Usage: rxrpc_bench [-r RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB]
+ *                    [-o small,parallel,bulk_req,bulk_reply,recv_empty]
+ *                    [-l LIMIT_S] [-R RECV_BYTES] [-t TSC_MHZ]
+ *        rxrpc_bench -T    (prints the TSC rate in MHz, for -t; on the host)
+ * -R is the buffer each recvmsg() is given (default and most 1 MiB).
+ * Exits non-zero on any error (a wrong byte, an abort, a timeout).
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "rxrpc_test.h"
+
+#define SVC 1731
+#define PORT 7100
+#define HDR 12			/* request header: 3 u32s */
+#define NPAR 64			/* concurrent calls in a parallel round */
+#define CHUNK (1 << 20)		/* largest sendmsg, and the receive buffer */
+#define BULK_SEED 0x5eedu	/* data of this seed comes from bulk_pat */
+#define MAX_RUNS 64
+#define MAX_CTRS 128
+
+/* Shared with the service process (MAP_SHARED before fork). */
+struct shared {
+	long target;		/* calls the service is to see end */
+	long done;		/* calls ended (RXRPC_ACK) so far */
+	long cpu_us;		/* its user+system time when done == target */
+	long msgs;		/* its sendmsg + recvmsg calls, then */
+	long long send_ns;	/* and its time in sendmsg */
+	long long recv_ns;	/* and in recvmsg (not waiting in poll) */
+};
+
+static struct shared *sh;
+static uint8_t *bulk_pat;	/* rx_pat(BULK_SEED, 0 .. bulk_len - 1) */
+static size_t bulk_len;
+static long msgs;		/* this process's sendmsg + recvmsg calls */
+static long long send_ns, recv_ns; /* its time in them (poll not counted) */
+static const char *who = "client";
+static size_t recv_len = CHUNK;	/* the buffer each recvmsg() is given (-R) */
+
+#define fail(...) do { \
+	fprintf(stderr, "bench: %s: ", who); \
+	fprintf(stderr, __VA_ARGS__); \
+	fputc('\n', stderr); \
+} while (0)
+
+static long long mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/*
+ * Wall time is taken from the TSC, not CLOCK_MONOTONIC. The test guest's
+ * clocksource is refined-jiffies (tinyconfig has no HPET or PM timer, and
+ * the TSC fails calibration under TCG), so CLOCK_MONOTONIC moves in 4 ms
+ * steps, and when the host is loaded the guest loses timer ticks and its
+ * clock runs slow (seen at 70% of real time), which would flatter the
+ * busier guest. Under TCG the guest's TSC is the host's, so its rate is
+ * measured on the host (-T) and given to the guest (-t MHZ); without -t it
+ * is calibrated here against CLOCK_MONOTONIC, over a second (a warning
+ * says so). CLOCK_MONOTONIC is still read around each run and its speed
+ * against the TSC reported (clock_speed: 1 when the guest's clocksource is
+ * the TSC, as scripts/bench.sh makes it; below 1 when it lost ticks).
+ */
+static double tsc_ns_per_tick;	/* 0: no TSC, use CLOCK_MONOTONIC */
+static long long clock_step_ns;
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Waits for CLOCK_MONOTONIC to step; the time after it and the TSC then. */
+static long long mono_edge(uint64_t *tsc)
+{
+	long long t0 = mono_ns(), t;
+
+	while ((t = mono_ns()) == t0)
+		;
+	*tsc = rdtsc();
+	if (!clock_step_ns || t - t0 < clock_step_ns)
+		clock_step_ns = t - t0;
+	return t;
+}
+
+/* The TSC rate in MHz against CLOCK_MONOTONIC over about ms milliseconds. */
+static double tsc_calibrate(int ms)
+{
+	uint64_t c0, c1;
+	long long t0, t1;
+
+	mono_edge(&c0);
+	t0 = mono_edge(&c0);
+	usleep(ms * 1000);
+	t1 = mono_edge(&c1);
+	return c1 > c0 && t1 > t0 ? (double)(c1 - c0) * 1e3 / (double)(t1 - t0) : 0;
+}
+
+static long long now_ns(void)
+{
+	if (tsc_ns_per_tick > 0)
+		return (long long)(rdtsc() * tsc_ns_per_tick);
+	return mono_ns();
+}
+
+/* --- Data ------------------------------------------------------------- */
+
+static void pat_fill(uint8_t *p, size_t len, uint32_t seed)
+{
+	if (seed == BULK_SEED && len <= bulk_len)
+		memcpy(p, bulk_pat, len);
+	else
+		rx_fill(p, len, seed);
+}
+
+/* Offset of the first wrong byte of buf (bytes off.. of seed's data), or -1. */
+static long pat_check(const uint8_t *buf, size_t n, uint32_t seed, size_t off)
+{
+	if (seed == BULK_SEED && off + n <= bulk_len &&
+	    !memcmp(buf, bulk_pat + off, n))
+		return -1;
+	return rx_check(buf, n, seed, off);
+}
+
+/* Sends len bytes of data on call id, in CHUNK pieces; more: MSG_MORE on the last. */
+static int send_data(int fd, unsigned long id, const struct sockaddr_rxrpc *to,
+		     const uint8_t *p, size_t len, int more)
+{
+	size_t sent = 0;
+
+	do {
+		size_t n = len - sent > CHUNK ? CHUNK : len - sent;
+		int flags = more || sent + n < len ? MSG_MORE : 0;
+		long long t = now_ns();
+		int ret = rx_send(fd, id, sent ? NULL : to, p + sent, n, flags);
+
+		send_ns += now_ns() - t;
+		msgs++;
+		if (ret != (int)n) {
+			fail("sendmsg call %lu: %d (%s)", id, ret, ret < 0 ? strerror(-ret) : "short");
+			return -1;
+		}
+		sent += n;
+	} while (sent < len);
+	return 0;
+}
+
+/* rx_recv_wait, timing the recvmsg; ms < 0: wait as long as it takes. */
+static int recv_wait(int fd, uint8_t *buf, size_t len, struct rx_res *r, int ms)
+{
+	long long t;
+	int n;
+
+	if (!rx_wait(fd, ms)) {
+		fail("recvmsg: nothing for %d ms", ms);
+		return -ETIMEDOUT;
+	}
+	t = now_ns();
+	n = rx_recv(fd, buf, len, 0, r);
+	recv_ns += now_ns() - t;
+	msgs++;
+	if (n < 0)
+		fail("recvmsg: %s", strerror(-n));
+	return n;
+}
+
+static long cpu_us_self(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L +
+	       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+/* --- The service -------------------------------------------------------- */
+
+struct srv_call {
+	unsigned long id;
+	size_t got;
+	uint32_t hdr[3];
+};
+
+static void srv_call_done(void)
+{
+	long done = __atomic_add_fetch(&sh->done, 1, __ATOMIC_SEQ_CST);
+
+	if (done == __atomic_load_n(&sh->target, __ATOMIC_SEQ_CST)) {
+		sh->cpu_us = cpu_us_self();
+		sh->msgs = msgs;
+		sh->send_ns = send_ns;
+		sh->recv_ns = recv_ns;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+}
+
+/* Serves calls until killed; returns (a non-zero exit status) on an error. */
+static int serve(int fd, unsigned long next_id, int done_fd)
+{
+	struct srv_call calls[128];
+	uint8_t *buf = malloc(CHUNK), *reply = malloc(CHUNK);
+	int ncall = 0, i;
+	struct rx_res r;
+
+	if (!buf || !reply)
+		return 2;
+	sh->cpu_us = cpu_us_self();
+	for (;;) {
+		struct srv_call *c = NULL;
+		size_t off = 0;
+		/* Idle between measurements: wait as long as it takes. */
+		int n = recv_wait(fd, buf, recv_len, &r, -1);
+
+		if (n < 0)
+			return 3;
+		for (i = 0; i < ncall; i++)
+			if (calls[i].id == r.id)
+				c = &calls[i];
+		if (r.ack) {
+			if (!c || n) {
+				fail("ACK for call %lu: unknown call or %d bytes", r.id, n);
+				return 4;
+			}
+			*c = calls[--ncall];
+			srv_call_done();
+			if (sh->done == sh->target && write(done_fd, "x", 1) != 1)
+				return 4;
+			continue;
+		}
+		if (rx_terminal(&r) || !r.has_id) {
+			fail("call %lu ended: abort %d/%u net %d local %d busy %d",
+			     r.id, r.abort, r.abort_code, r.net_error, r.local_error, r.busy);
+			return 5;
+		}
+		if (!c) {
+			if (ncall == 128)
+				return 6;
+			c = &calls[ncall++];
+			memset(c, 0, sizeof(*c));
+			c->id = r.id;
+			/* Keep the backlog charged: ENOBUFS if it still is full. */
+			long long t = now_ns();
+
+			msgs++;
+			if (rx_charge(fd, next_id) == 0)
+				next_id++;
+			send_ns += now_ns() - t;
+		}
+		while (c->got < HDR && off < (size_t)n)
+			((uint8_t *)c->hdr)[c->got++] = buf[off++];
+		if (off < (size_t)n) {
+			long bad = pat_check(buf + off, n - off, c->hdr[1], c->got - HDR);
+
+			if (bad != -1) {
+				fail("call %lu: request byte %ld wrong", c->id, bad);
+				return 7;
+			}
+			c->got += n - off;
+		}
+		if (r.flags & MSG_MORE)
+			continue;
+		if (c->got != HDR + c->hdr[2]) {
+			fail("call %lu: request of %zu bytes, header says %u", c->id, c->got, HDR + c->hdr[2]);
+			return 8;
+		}
+		{
+			uint32_t len = c->hdr[0], seed = ~c->hdr[1];
+			const uint8_t *p = reply;
+
+			if (seed == BULK_SEED && len <= bulk_len) {
+				p = bulk_pat;
+			} else if (len <= CHUNK) {
+				rx_fill(reply, len, seed);
+			} else {
+				fail("call %lu: reply of %u bytes", c->id, len);
+				return 9;
+			}
+			if (send_data(fd, c->id, NULL, p, len, 0))
+				return 10;
+		}
+	}
+}
+
+/* --- The client ------------------------------------------------------------- */
+
+struct cli_call {
+	unsigned long id;
+	uint32_t seed;		/* the reply is rx_pat(seed) */
+	size_t want, got;
+};
+
+/* Starts a call: a request of body_len bytes of seed, asking reply_len. */
+static int start_call(int fd, const struct sockaddr_rxrpc *to, unsigned long id,
+		      uint32_t seed, uint32_t body_len, uint32_t reply_len,
+		      uint8_t *scratch)
+{
+	uint32_t hdr[3] = { reply_len, seed, body_len };
+
+	if (seed == BULK_SEED && body_len > CHUNK - HDR) {
+		/* The body straight from the pattern, after the header. */
+		return send_data(fd, id, to, (uint8_t *)hdr, HDR, 1) ||
+		       send_data(fd, id, NULL, bulk_pat, body_len, 0) ? -1 : 0;
+	}
+	memcpy(scratch, hdr, HDR);
+	pat_fill(scratch + HDR, body_len, seed);
+	return send_data(fd, id, to, scratch, HDR + body_len, 0);
+}
+
+/* Reads the replies of ncall calls (ids calls[0].id + k), checking every byte. */
+static int read_replies(int fd, struct cli_call *calls, int ncall, uint8_t *buf)
+{
+	unsigned long first = calls[0].id;
+	int done = 0;
+	struct rx_res r;
+
+	while (done < ncall) {
+		int n = recv_wait(fd, buf, recv_len, &r, RX_POLL_MS);
+		struct cli_call *c;
+		long bad;
+
+		if (n < 0)
+			return -1;
+		if (!r.has_id || r.id < first || r.id >= first + ncall || rx_terminal(&r)) {
+			fail("reply: id %lu, abort %d/%u net %d local %d busy %d",
+			     r.id, r.abort, r.abort_code, r.net_error, r.local_error, r.busy);
+			return -1;
+		}
+		c = &calls[r.id - first];
+		bad = pat_check(buf, n, c->seed, c->got);
+		if (bad != -1) {
+			fail("call %lu: reply byte %ld wrong", c->id, bad);
+			return -1;
+		}
+		c->got += n;
+		if (r.flags & MSG_EOR) {
+			if (c->got != c->want || (r.flags & MSG_MORE)) {
+				fail("call %lu: reply of %zu bytes, want %zu", c->id, c->got, c->want);
+				return -1;
+			}
+			done++;
+		} else if (!(r.flags & MSG_MORE)) {
+			fail("call %lu: a read with neither MSG_MORE nor MSG_EOR", c->id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --- Guest counters ------------------------------------------------------------ */
+
+/*
+ * Busy time of all CPUs, in ticks of 1/sysconf(_SC_CLK_TCK) s, and the
+ * context switches so far (/proc/stat).
+ */
+static long long cpu_busy_ticks(long long *ctxt)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	char line[256];
+
+	*ctxt = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 7)
+		v[0] = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "ctxt %lld", ctxt) == 1)
+			break;
+	fclose(f);
+	/* user nice system [idle iowait] irq softirq steal */
+	return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+}
+
+struct ctrs {
+	int n;
+	char key[MAX_CTRS][40];
+	long long val[MAX_CTRS];
+};
+
+static void ctr_add(struct ctrs *c, const char *key, long long v)
+{
+	if (c->n < MAX_CTRS) {
+		snprintf(c->key[c->n], sizeof(c->key[0]), "%s", key);
+		c->val[c->n++] = v;
+	}
+}
+
+/*
+ * /proc/net/rxrpc/stats ("Label : key=value ...", as Label.key) and the Udp
+ * lines of /proc/net/snmp (as Udp.Name). Absent files add nothing.
+ */
+static void ctrs_read(struct ctrs *c)
+{
+	char line[512], names[512], key[40];
+	FILE *f;
+
+	c->n = 0;
+	f = fopen("/proc/net/rxrpc/stats", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':'), *p, *tok, *save;
+		char label[24];
+		int k = 0;
+
+		if (!colon)
+			continue;
+		for (p = line; p < colon && k < (int)sizeof(label) - 1; p++)
+			if (*p != ' ')
+				label[k++] = *p;
+		label[k] = 0;
+		for (tok = strtok_r(colon + 1, " \n", &save); tok;
+		     tok = strtok_r(NULL, " \n", &save)) {
+			char *eq = strchr(tok, '=');
+
+			if (!eq)
+				continue;
+			*eq = 0;
+			snprintf(key, sizeof(key), "%s.%s", label, tok);
+			ctr_add(c, key, atoll(eq + 1));
+		}
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/net/snmp", "r");
+	names[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char *a, *b, *sa, *sb;
+
+		if (strncmp(line, "Udp: ", 5))
+			continue;
+		if (!names[0]) {
+			snprintf(names, sizeof(names), "%s", line);
+			continue;
+		}
+		a = strtok_r(names + 5, " \n", &sa);
+		b = strtok_r(line + 5, " \n", &sb);
+		for (; a && b; a = strtok_r(NULL, " \n", &sa), b = strtok_r(NULL, " \n", &sb)) {
+			snprintf(key, sizeof(key), "Udp.%s", a);
+			ctr_add(c, key, atoll(b));
+		}
+		break;
+	}
+	if (f)
+		fclose(f);
+}
+
+static long long ctr_get(const struct ctrs *c, const char *key)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->key[i], key))
+			return c->val[i];
+	return 0;
+}
+
+/* --- Measurements --------------------------------------------------------------- */
+
+enum kind { SMALL, PARALLEL, BULK_REQ, BULK_REPLY, RECV_EMPTY, NKIND };
+static const char *const kind_name[NKIND] = {
+	"small", "parallel", "bulk_req", "bulk_reply", "recv_empty"
+};
+
+struct sample {
+	double secs;		/* wall time (TSC) */
+	double mono_secs;	/* the guest's CLOCK_MONOTONIC */
+	double cpu_s;		/* busy time of all CPUs */
+	long long ctxsw;	/* context switches, all CPUs */
+	double proc_cpu_s;	/* user+system of both processes */
+	long msgs;		/* sendmsg + recvmsg of both processes */
+	double send_s, recv_s;	/* time in them */
+	long long pkts;		/* UDP datagrams sent */
+	long calls;
+	double bytes;		/* bulk: bytes of the big direction */
+};
+
+struct bench {
+	int cli, done_fd;
+	struct sockaddr_rxrpc to;
+	unsigned long next_id;
+	uint8_t *buf, *scratch;
+	long clk_tck;
+};
+
+/*
+ * One run: `calls` calls, `width` at a time (a group is started, then its
+ * replies read), each with a request body of body_len bytes and a reply of
+ * reply_len; ends when the service has seen every final ACK.
+ */
+static int run(struct bench *b, long calls, int width, uint32_t body_len,
+	       uint32_t reply_len, int bulk, struct sample *s)
+{
+	struct cli_call cc[NPAR];
+	long long t0, t1, m0, m1;
+	long long busy0, busy1, ctxt0, ctxt1;
+	long cpu0, srv_cpu0 = sh->cpu_us, srv_msgs0 = sh->msgs, msgs0 = msgs;
+	long long sns0 = send_ns + sh->send_ns, rns0 = recv_ns + sh->recv_ns;
+	struct ctrs c0, c1;
+	long k = 0;
+	char x;
+	int i;
+
+	ctrs_read(&c0);
+	busy0 = cpu_busy_ticks(&ctxt0);
+	cpu0 = cpu_us_self();
+	__atomic_add_fetch(&sh->target, calls, __ATOMIC_SEQ_CST);
+	m0 = mono_ns();
+	t0 = now_ns();
+	while (k < calls) {
+		int w = calls - k < width ? calls - k : width;
+
+		for (i = 0; i < w; i++) {
+			/* bulk_reply asks for the reply of seed BULK_SEED */
+			uint32_t seed = bulk == 2 ? ~BULK_SEED :
+					bulk == 1 ? BULK_SEED : (uint32_t)b->next_id * 2654435761u;
+
+			cc[i].id = b->next_id++;
+			cc[i].seed = ~seed;
+			cc[i].want = reply_len;
+			cc[i].got = 0;
+			if (start_call(b->cli, &b->to, cc[i].id, seed, body_len, reply_len, b->scratch))
+				return -1;
+		}
+		if (read_replies(b->cli, cc, w, b->buf))
+			return -1;
+		k += w;
+	}
+	/* The service says when it has seen the last final ACK. */
+	for (;;) {
+		struct pollfd p = { .fd = b->done_fd, .events = POLLIN };
+
+		if (poll(&p, 1, RX_POLL_MS) != 1) {
+			fail("the service saw %ld of %ld final ACKs", sh->done, sh->target);
+			return -1;
+		}
+		if (read(b->done_fd, &x, 1) != 1) {
+			fail("the service died");
+			return -1;
+		}
+		if (__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) == sh->target)
+			break;
+	}
+	t1 = now_ns();
+	m1 = mono_ns();
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	busy1 = cpu_busy_ticks(&ctxt1);
+	s->proc_cpu_s = (cpu_us_self() - cpu0 + sh->cpu_us - srv_cpu0) / 1e6;
+	ctrs_read(&c1);
+	s->secs = (t1 - t0) / 1e9;
+	s->mono_secs = (m1 - m0) / 1e9;
+	s->cpu_s = (double)(busy1 - busy0) / b->clk_tck;
+	s->ctxsw = ctxt1 - ctxt0;
+	s->msgs = msgs - msgs0 + sh->msgs - srv_msgs0;
+	s->send_s = (send_ns + sh->send_ns - sns0) / 1e9;
+	s->recv_s = (recv_ns + sh->recv_ns - rns0) / 1e9;
+	s->pkts = ctr_get(&c1, "Udp.OutDatagrams") - ctr_get(&c0, "Udp.OutDatagrams");
+	s->calls = calls;
+	s->bytes = bulk == 1 ? body_len : bulk == 2 ? reply_len : 0;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *meas, const char *figure, double *v, int n)
+{
+	double s[MAX_RUNS];
+	double med;
+	int i;
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+
+	printf("bench %s %s median=%.6g min=%.6g max=%.6g runs=%d values=",
+	       meas, figure, med, s[0], s[n - 1], n);
+	for (i = 0; i < n; i++)
+		printf("%s%.6g", i ? "," : "", v[i]);
+	printf("\n");
+}
+
+#define EMPTY_N 3000
+
+/*
+ * recv_empty: the cost of the syscall itself. recvmsg(MSG_DONTWAIT) on a
+ * bound socket that has no call, which answers EAGAIN at once, EMPTY_N
+ * times with a 16-byte buffer and EMPTY_N times with a 1 MiB one.
+ */
+static int measure_recv_empty(struct bench *b, int runs)
+{
+	static const size_t lens[2] = { 16, CHUNK };
+	static const char *const figs[2] = { "us_per_recvmsg_16B", "us_per_recvmsg_1MiB" };
+	double us[2][MAX_RUNS];
+	struct sockaddr_rxrpc a;
+	struct rx_res r;
+	int fd = rx_socket(PF_INET), i, k, n, ret;
+
+	rx_addr4(&a, "127.0.0.1", PORT + 1, 0);
+	ret = fd < 0 ? -errno : rx_bind(fd, &a);
+	if (ret) {
+		fail("recv_empty: socket: %s", strerror(-ret));
+		return -1;
+	}
+	for (i = -1; i < runs; i++) {
+		for (k = 0; k < 2; k++) {
+			long long t = now_ns();
+
+			for (n = 0; n < EMPTY_N; n++) {
+				ret = rx_recv(fd, b->buf, lens[k], MSG_DONTWAIT, &r);
+				if (ret != -EAGAIN && ret != -ENODATA) {
+					fail("recv_empty: recvmsg answered %d", ret);
+					close(fd);
+					return -1;
+				}
+			}
+			if (i >= 0)
+				us[k][i] = (now_ns() - t) / 1e3 / EMPTY_N;
+		}
+	}
+	close(fd);
+	for (k = 0; k < 2; k++)
+		report("recv_empty", figs[k], us[k], runs);
+	return 0;
+}
+
+static int measure(struct bench *b, enum kind kind, int runs, long small_n,
+		   long rounds, size_t bulk)
+{
+	double rate[MAX_RUNS], lat[MAX_RUNS], cpu[MAX_RUNS], pcpu[MAX_RUNS],
+	       msg[MAX_RUNS], pkt[MAX_RUNS], snd[MAX_RUNS], rcv[MAX_RUNS], csw[MAX_RUNS],
+	       clk[MAX_RUNS];
+	const char *name = kind_name[kind];
+	struct ctrs c0, c1;
+	long calls = 0;
+	double bytes = 0;
+	int i, j;
+
+	if (kind == RECV_EMPTY)
+		return measure_recv_empty(b, runs);
+
+	for (i = -1; i < runs; i++) {	/* run -1: the warm-up */
+		struct sample s;
+		int ret;
+
+		if (i == 0)
+			ctrs_read(&c0);
+		switch (kind) {
+		case SMALL:
+			ret = run(b, i < 0 ? 20 : small_n, 1, 100 - HDR, 100, 0, &s);
+			break;
+		case PARALLEL:
+			ret = run(b, NPAR * (i < 0 ? 1 : rounds), NPAR, 1024 - HDR, 1024, 0, &s);
+			break;
+		case BULK_REQ:
+			ret = run(b, 1, 1, (i < 0 ? 1 << 20 : bulk) - HDR, 16, 1, &s);
+			s.bytes += HDR;
+			break;
+		default:
+			ret = run(b, 1, 1, 100 - HDR, i < 0 ? 1 << 20 : bulk, 2, &s);
+			break;
+		}
+		if (ret) {
+			fail("%s run %d failed", name, i + 1);
+			return -1;
+		}
+		printf("run %s %d secs=%.4f mono_secs=%.4f cpu_s=%.3f proc_cpu_s=%.3f sendmsg_s=%.3f recvmsg_s=%.3f calls=%ld msgs=%ld pkts=%lld\n",
+		       i < 0 ? "warmup" : name, i + 1, s.secs, s.mono_secs, s.cpu_s, s.proc_cpu_s,
+		       s.send_s, s.recv_s, s.calls, s.msgs, s.pkts);
+		fflush(stdout);
+		if (i < 0)
+			continue;
+		calls += s.calls;
+		bytes += s.bytes;
+		clk[i] = s.mono_secs / s.secs;
+		if (kind == SMALL || kind == PARALLEL) {
+			rate[i] = s.calls / s.secs;
+			lat[i] = s.secs * 1e6 / s.calls;
+			cpu[i] = s.cpu_s * 1e6 / s.calls;
+			pcpu[i] = s.proc_cpu_s * 1e6 / s.calls;
+			msg[i] = (double)s.msgs / s.calls;
+			pkt[i] = (double)s.pkts / s.calls;
+			snd[i] = s.send_s * 1e6 / s.calls;
+			rcv[i] = s.recv_s * 1e6 / s.calls;
+			csw[i] = (double)s.ctxsw / s.calls;
+		} else {
+			rate[i] = s.bytes / s.secs / 1e6;
+			cpu[i] = s.cpu_s * 1e3 / (s.bytes / 1e6);
+			pcpu[i] = s.proc_cpu_s * 1e3 / (s.bytes / 1e6);
+			msg[i] = s.msgs / (s.bytes / 1e6);
+			pkt[i] = s.pkts / (s.bytes / 1e6);
+			snd[i] = s.send_s * 1e3 / (s.bytes / 1e6);
+			rcv[i] = s.recv_s * 1e3 / (s.bytes / 1e6);
+			csw[i] = s.ctxsw / (s.bytes / 1e6);
+		}
+	}
+	ctrs_read(&c1);
+	if (kind == SMALL || kind == PARALLEL) {
+		report(name, "calls_per_s", rate, runs);
+		report(name, "us_per_call", lat, runs);
+		report(name, "cpu_us_per_call", cpu, runs);
+		report(name, "proc_cpu_us_per_call", pcpu, runs);
+		report(name, "msgs_per_call", msg, runs);
+		report(name, "sendmsg_us_per_call", snd, runs);
+		report(name, "recvmsg_us_per_call", rcv, runs);
+		report(name, "pkts_per_call", pkt, runs);
+		report(name, "ctxsw_per_call", csw, runs);
+		report(name, "clock_speed", clk, runs);
+	} else {
+		report(name, "MB_per_s", rate, runs);
+		report(name, "cpu_ms_per_MB", cpu, runs);
+		report(name, "proc_cpu_ms_per_MB", pcpu, runs);
+		report(name, "msgs_per_MB", msg, runs);
+		report(name, "sendmsg_ms_per_MB", snd, runs);
+		report(name, "recvmsg_ms_per_MB", rcv, runs);
+		report(name, "pkts_per_MB", pkt, runs);
+		report(name, "ctxsw_per_MB", csw, runs);
+		report(name, "clock_speed", clk, runs);
+	}
+	printf("bench %s stats calls=%ld bytes=%.0f", name, calls, bytes);
+	for (i = 0; i < c1.n; i++)
+		for (j = 0; j < c0.n; j++)
+			if (!strcmp(c0.key[j], c1.key[i]) && c1.val[i] != c0.val[j] &&
+			    strncmp(c1.key[i], "Buffers.", 8))
+				printf(" %s=%lld", c1.key[i], c1.val[i] - c0.val[j]);
+	printf("\n");
+	fflush(stdout);
+	return 0;
+}
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "bench: client: time limit reached\n";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+int main(int argc, char **argv)
+{
+	int runs = 5, limit = 900, opt, pipefd[2], srv, old_backlog, status, ret = 0;
+	double tsc_mhz = 0;
+	long small_n = 1000, rounds = 10;
+	size_t bulk_mib = 16;
+	const char *only = "small,parallel,bulk_req,bulk_reply,recv_empty";
+	struct bench b = { 0 };
+	unsigned long next_id = 1;
+	pid_t child;
+	int k;
+
+	while ((opt = getopt(argc, argv, "r:n:p:b:o:l:R:t:T")) != -1) {
+		switch (opt) {
+		case 'r': runs = atoi(optarg); break;
+		case 'n': small_n = atol(optarg); break;
+		case 'p': rounds = atol(optarg); break;
+		case 'b': bulk_mib = atol(optarg); break;
+		case 'o': only = optarg; break;
+		case 'l': limit = atoi(optarg); break;
+		case 'R': recv_len = atol(optarg); break;
+		case 't': tsc_mhz = atof(optarg); break;
+		case 'T':
+			/* On the host: the TSC rate, for -t in the guest. */
+			printf("%.3f\n", tsc_calibrate(500));
+			return 0;
+		default:
+			fprintf(stderr, "usage: %s [-r RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB] [-o LIST] [-l LIMIT_S] [-R RECV_BYTES] [-t TSC_MHZ] | -T\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (runs < 1 || runs > MAX_RUNS || small_n < 1 || rounds < 1 || bulk_mib < 1 ||
+	    recv_len < 1 || recv_len > CHUNK) {
+		fprintf(stderr, "bench: bad arguments\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (tsc_mhz <= 0) {
+		tsc_mhz = tsc_calibrate(1000);
+		printf("bench warning: no -t: the TSC rate is calibrated in the guest (%.1f MHz), against a clock that runs slow when the host is loaded\n",
+		       tsc_mhz);
+	} else {
+		mono_edge(&(uint64_t){ 0 });	/* for monotonic_step_ns */
+	}
+	if (tsc_mhz > 0)
+		tsc_ns_per_tick = 1e3 / tsc_mhz;
+	signal(SIGALRM, on_alarm);
+	alarm(limit);
+
+	bulk_len = bulk_mib << 20;
+	bulk_pat = malloc(bulk_len);
+	b.buf = malloc(CHUNK);
+	b.scratch = malloc(CHUNK);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!bulk_pat || !b.buf || !b.scratch || sh == MAP_FAILED || pipe(pipefd)) {
+		fail("out of memory");
+		return 1;
+	}
+	rx_fill(bulk_pat, bulk_len, BULK_SEED);
+	memset(sh, 0, sizeof(*sh));
+	b.clk_tck = sysconf(_SC_CLK_TCK);
+
+	/*
+	 * The service: a backlog for the 16 calls a client bundle can have
+	 * running (4 connections of 4 channels), charged before the child
+	 * starts (a call that finds no charge is not served at once).
+	 */
+	rx_addr4(&b.to, "127.0.0.1", PORT, SVC);
+	old_backlog = rx_sysctl_read("max_backlog", 10);
+	rx_sysctl_write("max_backlog", 24);
+	srv = rx_server(&b.to, 24, next_id, 0);
+	rx_sysctl_write("max_backlog", old_backlog);
+	if (srv < 0) {
+		fail("service socket: %s", strerror(-srv));
+		return 1;
+	}
+	while (rx_charge(srv, next_id) == 0)
+		next_id++;
+	b.cli = rx_socket(PF_INET);
+	if (b.cli < 0) {
+		fail("client socket: %s", strerror(errno));
+		return 1;
+	}
+	child = fork();
+	if (child < 0) {
+		fail("fork: %s", strerror(errno));
+		return 1;
+	}
+	if (child == 0) {
+		who = "service";
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(pipefd[0]);
+		close(b.cli);
+		_exit(serve(srv, next_id, pipefd[1]));
+	}
+	close(pipefd[1]);
+	close(srv);
+	b.done_fd = pipefd[0];
+	b.next_id = 1;
+
+	printf("bench config runs=%d small_calls=%ld parallel_rounds=%ld parallel_width=%d bulk_mib=%zu recv_bytes=%zu clk_tck=%ld monotonic_step_ns=%lld tsc_mhz=%.1f\n",
+	       runs, small_n, rounds, NPAR, bulk_mib, recv_len, b.clk_tck, clock_step_ns,
+	       tsc_ns_per_tick > 0 ? 1e3 / tsc_ns_per_tick : 0);
+	for (k = 0; k < NKIND && !ret; k++) {
+		char list[128], *tok, *save;
+
+		snprintf(list, sizeof(list), "%s", only);
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (!strcmp(tok, kind_name[k]))
+				break;
+		if (tok && measure(&b, k, runs, small_n, rounds, bulk_len))
+			ret = 1;
+	}
+
+	kill(child, SIGTERM);
+	if (waitpid(child, &status, 0) != child ||
+	    !WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) {
+		fail("the service exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		ret = 1;
+	}
+	close(b.cli);
+	printf("bench result %s\n", ret ? "FAIL" : "OK");
+	return ret;
+}
