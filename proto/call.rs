@@ -31,6 +31,9 @@ const ACK_EVERY: u32 = 2;
 /// Most extra ACKs owed for out-of-sequence DATA handled in one batch: the
 /// three duplicate ACKs that start a sender's fast retransmission.
 const MAX_ACKS_OWED: u8 = 3;
+/// Packets read by the user after which the freed window is ACKed at once
+/// rather than after `IDLE_ACK` (the C module's threshold).
+const CONSUMED_ACK: u32 = 8;
 
 /// How long a sent packet may stay unacknowledged below acknowledged data
 /// before it counts as lost: two RTTs and a millisecond of slack.
@@ -192,6 +195,8 @@ pub(crate) struct Call<E: Env> {
     acks_owed: u8,
     ack_later: Option<(AckReason, u32)>,
     rx_unacked: u32,
+    /// Packets the user has read since we last sent an ACK.
+    rx_consumed: u32,
     ping_now: bool,
     rto_backoff: u32,
     /// When retransmissions started without the peer acknowledging
@@ -247,6 +252,7 @@ impl<E: Env> Call<E> {
             acks_owed: 0,
             ack_later: None,
             rx_unacked: 0,
+            rx_consumed: 0,
             ping_now: false,
             rto_backoff: 0,
             tx_stalled_since: None,
@@ -378,6 +384,12 @@ impl<E: Env> Call<E> {
             self.timers.set_earliest(T::Ack as usize, now.after(IDLE_ACK));
             if self.ack_later.is_none() {
                 self.ack_later = Some((AckReason::IDLE, 0));
+            }
+            // Much of the window was freed: tell the sender now, as the C
+            // module does, so that it may send (and free its buffers) sooner.
+            self.rx_consumed = self.rx_consumed.saturating_add(done);
+            if self.rx_consumed > CONSUMED_ACK {
+                self.ack_now.get_or_insert((AckReason::IDLE, 0));
             }
         }
         if !peek {
@@ -593,6 +605,7 @@ impl<E: Env> Call<E> {
                     self.ack_now = None;
                     self.ack_later = None;
                     self.rx_unacked = 0;
+                    self.rx_consumed = 0;
                     self.timers.stop(T::Ack as usize);
                 }
             }

@@ -14,7 +14,7 @@ use super::env::{Env, Map};
 use super::event::CallHandle;
 use super::local::{Endpoint, Queued, MAX_QUEUED};
 use super::peer::KEEPALIVE;
-use super::security::{PacketIdent, Security};
+use super::security::{PacketIdent, Security, WIRE_PAYLOAD};
 use super::time::Instant;
 use super::wire::{
     self, Ack, AckReason, AckTrailer, Flags, Header, Packet, ACK_BODY_LEN, ACK_PAD_LEN, ACK_TRAILER_LEN,
@@ -259,7 +259,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         now: Instant,
         out: &mut [u8],
     ) -> Result<Option<(TransportAddr, usize)>, u32> {
-        let Self { calls, conns, peers, sec, counters, .. } = self;
+        let Self { calls, conns, peers, sec, counters, config, rx_buffered, .. } = self;
         let Some(call) = calls.get_mut(&h) else { return Ok(None) };
         let Some(key) = call.conn else { return Ok(None) };
         let Some(conn) = conns.get_mut(&key) else { return Ok(None) };
@@ -267,7 +267,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Ok(None);
         }
         let Some(peer) = peers.get_mut(&key.peer) else { return Ok(None) };
-        let Some((serial, n)) = frame(call, conn, sec, tx, out)? else { return Ok(None) };
+        // The window offered: what the call holds plus what the receive
+        // budget has left, so that a sender stops before DATA is dropped.
+        let free = config.rx_buffer_limit.saturating_sub(*rx_buffered) / WIRE_PAYLOAD;
+        let room = call.rx.held_bytes() / WIRE_PAYLOAD + free;
+        let rwind = call.rx.window().min(u32::try_from(room).unwrap_or(u32::MAX)).max(1);
+        let Some((serial, n)) = frame(call, conn, sec, tx, rwind, out)? else { return Ok(None) };
         counters.count_sent(call, tx);
         call.on_sent(tx, serial, now, &peer.rtt);
         peer.sent(now);
@@ -275,13 +280,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 }
 
-/// Encode `tx` of `call` on `conn` into `out`: returns the serial used and
-/// the length, `None` if it cannot be framed, or an abort code.
+/// Encode `tx` of `call` on `conn` into `out`, an ACK offering `rwind`:
+/// returns the serial used and the length, `None` if it cannot be framed,
+/// or an abort code.
 fn frame<E: Env, S: Security>(
     call: &Call<E>,
     conn: &mut Conn<S::Conn>,
     sec: &mut S,
     tx: Tx,
+    rwind: u32,
     out: &mut [u8],
 ) -> Result<Option<(u32, usize)>, u32> {
     let key = conn.key;
@@ -338,7 +345,7 @@ fn frame<E: Env, S: Security>(
                 serial,
                 reason,
                 acks: table.get(..n).unwrap_or(&[]),
-                trailer: Some(trailer(call.rx.window())),
+                trailer: Some(trailer(rwind)),
             };
             match wire::encode(&hdr, &Packet::Ack(ack), out) {
                 Ok(len) => Ok(Some((hdr.serial, len))),
