@@ -469,6 +469,21 @@ long rxrpc_rs_sock_timeo(struct sock *sk, bool send, bool nonblock)
 	return send ? sock_sndtimeo(sk, nonblock) : sock_rcvtimeo(sk, nonblock);
 }
 
+/*
+ * MSG_WAITALL: sleep through signals for up to wait_ns (at least two
+ * jiffies) for the event generation to move. Returns 1 if it moved, 0 if
+ * not, or -EINTR if not and a signal is pending; the caller gives up on
+ * -EINTR only if the peer made no progress meanwhile.
+ */
+int rxrpc_rs_wait_waitall(struct sock *sk, const u32 *gen, u32 seen, u64 wait_ns)
+{
+	long timeo = max_t(long, nsecs_to_jiffies(wait_ns), 2);
+
+	if (wait_event_timeout(*sk_sleep(sk), READ_ONCE(*gen) != seen, timeo))
+		return 1;
+	return signal_pending(current) ? -EINTR : 0;
+}
+
 long rxrpc_rs_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo)
 {
 	return wait_event_interruptible_timeout(*sk_sleep(sk),

@@ -109,6 +109,7 @@ int rxrpc_rs_msg_put_cmsg(struct msghdr *msg, int type, const void *data, int le
 /* Waiting on a socket: for *gen to move away from seen. */
 long rxrpc_rs_sock_timeo(struct sock *sk, bool send, bool nonblock);
 long rxrpc_rs_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo);
+int rxrpc_rs_wait_waitall(struct sock *sk, const u32 *gen, u32 seen, u64 wait_ns);
 void rxrpc_rs_poll_wait(struct file *file, struct socket *sock,
 			struct poll_table_struct *wait);
 

@@ -262,6 +262,22 @@ impl SockCtx {
         unsafe { bindings::rxrpc_rs_sock_timeo(addr_of_mut!((*self.rx).sk), send, nonblock) as isize }
     }
 
+    /// `MSG_WAITALL`: sleeps through signals for up to `limit` for the
+    /// event generation to move from `seen`. `Interrupted` means it did not
+    /// move and a signal is pending.
+    pub(crate) fn wait_all(&self, seen: u32, limit: core::time::Duration) -> Wait {
+        let ns = u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX);
+        // SAFETY: As in `wait`.
+        let r = unsafe {
+            bindings::rxrpc_rs_wait_waitall(addr_of_mut!((*self.rx).sk), (*self.rx).gen.as_ptr(), seen, ns)
+        };
+        match r {
+            0 => Wait::TimedOut,
+            r if r < 0 => Wait::Interrupted,
+            _ => Wait::Woken(0),
+        }
+    }
+
     /// Sleeps until the event generation moves from `seen`.
     pub(crate) fn wait(&self, seen: u32, timeo: isize) -> Wait {
         // SAFETY: Live for the syscall; `gen` is an `AtomicU32`, laid out

@@ -1,5 +1,6 @@
 //! sendmsg and recvmsg: calls on the engine, with AF_RXRPC's control
-//! messages and flags (MSG_MORE, MSG_EOR, MSG_PEEK, MSG_DONTWAIT).
+//! messages and flags (MSG_MORE, MSG_EOR, MSG_PEEK, MSG_DONTWAIT,
+//! MSG_WAITALL).
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -13,16 +14,6 @@ use crate::ffi::socket::{SockCtx, Wait};
 use crate::ffi::{bindings, errno};
 use crate::proto::{CallHandle, CallParams, CallSecurity, Error as EngineError, Outcome, WIRE_PAYLOAD};
 
-/// Most bytes moved between the user and the engine per step.
-const BOUNCE: usize = 65536;
-
-/// A zeroed buffer of `len` bytes for copying through.
-fn bounce(len: usize) -> Result<KVec<u8>> {
-    let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
-    v.extend_with(len, 0, GFP_KERNEL)?;
-    Ok(v)
-}
-
 /// What a failed wait means for the syscall, given what it already did.
 fn partial(done: usize, e: Error) -> Result<usize> {
     if done > 0 {
@@ -31,6 +22,12 @@ fn partial(done: usize, e: Error) -> Result<usize> {
         Err(e)
     }
 }
+
+/// How long a `MSG_WAITALL` sendmsg waits, at the least, for the peer to
+/// make progress before a pending signal ends it. The C module waits twice
+/// the RTT; ours waits no less than a minimum retransmission timeout, as a
+/// receiver may ACK what its reader consumed only after a delay.
+const WAITALL_PATIENCE: core::time::Duration = core::time::Duration::from_millis(200);
 
 /// `sendmsg()`: data for a call (starting a client call for a new user
 /// id), an abort, or an accept command.
@@ -115,7 +112,6 @@ fn send_data(
     let sock = ctx.sock_ref();
     let more = flags & bindings::MSG_MORE != 0;
     let mut timeo = ctx.timeout(true, flags & bindings::MSG_DONTWAIT != 0);
-    let mut buf = bounce(msg.left().min(BOUNCE))?;
 
     let mut guard = local.lock();
     let now = now();
@@ -166,10 +162,13 @@ fn send_data(
         return Err(errno(bindings::ESHUTDOWN));
     }
 
+    // Data is copied into the endpoint's bounce buffer under its lock;
+    // what was not taken goes back to the message before any sleep.
     let mut sent = 0;
-    loop {
-        let n = msg.left().min(buf.len());
-        if msg.copy_in(&mut buf[..n]) != n {
+    'copy: loop {
+        let n = msg.left().min(guard.bounce.len());
+        let core = &mut *guard;
+        if msg.copy_in(&mut core.bounce[..n]) != n {
             return partial(sent, EFAULT);
         }
         let last = msg.left() == 0;
@@ -183,7 +182,8 @@ fn send_data(
             } else {
                 // A part of the data is not the end of the phase.
                 let more = more || !last || off + offer < n;
-                match guard.ep.send(call, &buf[off..off + offer], more) {
+                let core = &mut *guard;
+                match core.ep.send(call, &core.bounce[off..off + offer], more) {
                     Ok(k) => k,
                     Err(e) => {
                         msg.revert(n - off);
@@ -203,26 +203,44 @@ fn send_data(
             }
             // The call's window or the socket's send buffer is full: sleep
             // until the engine reports freed space.
+            msg.revert(n - off);
             local.flush(&mut guard, now);
             let seen = ctx.gen();
+            // MSG_WAITALL sleeps through signals (and SO_SNDTIMEO) while the
+            // peer makes progress: hard-ACKs more of the call.
+            let waitall = flags & bindings::MSG_WAITALL != 0 && timeo != 0;
+            let acked = guard.ep.call_info(call).map(|i| i.tx.0);
+            let rtt = guard.ep.call_peer(call).and_then(|p| guard.ep.peer_srtt(p)).unwrap_or_default();
             drop(guard);
-            let woke = if timeo == 0 { Wait::TimedOut } else { ctx.wait(seen, timeo) };
-            match woke {
-                Wait::Woken(left) => timeo = left,
-                Wait::TimedOut => {
-                    msg.revert(n - off);
-                    return partial(sent, EAGAIN);
-                }
-                Wait::Interrupted => {
-                    msg.revert(n - off);
-                    return partial(sent, ERESTARTSYS);
-                }
-            }
+            let woke = if timeo == 0 {
+                Wait::TimedOut
+            } else if waitall {
+                ctx.wait_all(seen, (rtt * 2).max(WAITALL_PATIENCE))
+            } else {
+                ctx.wait(seen, timeo)
+            };
             guard = local.lock();
+            let progress = || guard.ep.call_info(call).map(|i| i.tx.0) != acked;
+            let failed = match woke {
+                Wait::Woken(_) if waitall => None,
+                Wait::Woken(left) => {
+                    timeo = left;
+                    None
+                }
+                Wait::TimedOut if waitall => None,
+                Wait::Interrupted if waitall && progress() => None,
+                Wait::Interrupted if waitall => Some(EINTR),
+                Wait::TimedOut => Some(EAGAIN),
+                Wait::Interrupted => Some(ERESTARTSYS),
+            };
+            if let Some(e) = failed {
+                return partial(sent, e);
+            }
             if guard.ep.call_outcome(call).is_some() {
-                msg.revert(n - off);
                 return partial(sent, errno(bindings::ESHUTDOWN));
             }
+            // Another syscall may have used the bounce buffer meanwhile.
+            continue 'copy;
         }
         if last {
             break;
@@ -288,7 +306,6 @@ pub(crate) fn recvmsg(ctx: &SockCtx, msg: &mut Msg, len: usize, flags: u32) -> R
     // A socket that never had a call has nothing to wait for.
     let local = local.ok_or(EAGAIN)?;
     let sock = ctx.sock_ref();
-    let mut buf = bounce(len.min(BOUNCE))?;
 
     let mut guard = local.lock();
     loop {
@@ -338,19 +355,19 @@ pub(crate) fn recvmsg(ctx: &SockCtx, msg: &mut Msg, len: usize, flags: u32) -> R
         // in the user's buffer loses nothing (as in the C module).
         let mut copied = 0;
         let (end, more_pending) = loop {
-            let chunk = (len - copied).min(buf.len());
-            let seen = match core.ep.recv(now, call, &mut buf[..chunk], true) {
+            let chunk = (len - copied).min(core.bounce.len());
+            let seen = match core.ep.recv(now, call, &mut core.bounce[..chunk], true) {
                 Ok(r) => r,
                 Err(EngineError::BadCall) => break (true, false),
                 Err(e) => return Err(engine_error(e)),
             };
-            let ok = msg.copy_out(&buf[..seen.bytes]);
+            let ok = msg.copy_out(&core.bounce[..seen.bytes]);
             let faulted = ok < seen.bytes;
             let r = match (peek, faulted) {
                 (true, _) => seen,
                 // The same read again, now consuming (the lock is held).
-                (false, false) => core.ep.recv(now, call, &mut buf[..chunk], false).map_err(engine_error)?,
-                (false, true) => core.ep.recv(now, call, &mut buf[..ok], false).map_err(engine_error)?,
+                (false, false) => core.ep.recv(now, call, &mut core.bounce[..chunk], false).map_err(engine_error)?,
+                (false, true) => core.ep.recv(now, call, &mut core.bounce[..ok], false).map_err(engine_error)?,
             };
             copied += ok;
             if faulted {

@@ -25,6 +25,9 @@ pub(crate) fn engine_error(e: crate::proto::Error) -> Error {
 /// The engine of one local endpoint.
 pub(crate) type Engine = Endpoint<KernelEnv, NullSecurity>;
 
+/// Most bytes moved between the user and the engine per step.
+const BOUNCE: usize = 65536;
+
 /// Largest UDP payload taken in; larger datagrams are dropped.
 const MAX_DATAGRAM: usize = 65536;
 
@@ -100,6 +103,9 @@ pub(crate) struct Core {
     pub(crate) ep: Engine,
     rx: KVec<u8>,
     tx: KVec<u8>,
+    /// Where sendmsg and recvmsg copy data between the user and the engine,
+    /// under this lock: one buffer per endpoint, not one per syscall.
+    pub(crate) bounce: KVec<u8>,
     /// The engine's next deadline as of the last flush, so that the work
     /// item need not walk the engine's objects again to find it.
     deadline: Option<Instant>,
@@ -203,6 +209,8 @@ impl Core {
         rx.extend_with(MAX_DATAGRAM, 0, GFP_KERNEL)?;
         let mut tx = KVec::with_capacity(MAX_PACKET, GFP_KERNEL)?;
         tx.extend_with(MAX_PACKET, 0, GFP_KERNEL)?;
+        let mut bounce = KVec::with_capacity(BOUNCE, GFP_KERNEL)?;
+        bounce.extend_with(BOUNCE, 0, GFP_KERNEL)?;
         let config = Config {
             epoch: random_u32(),
             // Client connection ids are 1..0x40000000; the engine falls
@@ -215,6 +223,7 @@ impl Core {
             ep: Endpoint::new(KernelEnv, NullSecurity, config),
             rx,
             tx,
+            bounce,
             deadline: None,
             tags: RBTree::new(),
             next_tag: 1,
