@@ -7,6 +7,7 @@
  * loses no data. Waits are poll()s with generous timeouts; nothing asserts
  * on timing.
  */
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include "rxrpc_test.h"
@@ -243,6 +244,73 @@ TEST_F(buf, small_rcvbuf_moves_bulk_data)
 	EXPECT_EQ(0, reap(self->child));
 	self->child = 0;
 	close(srv);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* SIGALRM every us microseconds (0: once, after us), interrupting system
+ * calls (no SA_RESTART); 0, 0 stops it. */
+static int alarms(long us, int repeat)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = {
+		.it_value = { us / 1000000, us % 1000000 },
+		.it_interval = { repeat ? us / 1000000 : 0, repeat ? us % 1000000 : 0 },
+	};
+
+	if (sigaction(SIGALRM, &sa, NULL))
+		return -errno;
+	return setitimer(ITIMER_REAL, &it, NULL) ? -errno : 0;
+}
+
+/*
+ * MSG_WAITALL: a blocking sendmsg sleeps through signals while the peer
+ * makes progress, so 1 MiB goes in one call under a storm of SIGALRMs.
+ */
+TEST_F(buf, waitall_sleeps_through_signals)
+{
+	char *a = malloc(BULK), b[16];
+	struct rx_res r;
+	long n;
+
+	ASSERT_NE(NULL, a);
+	rx_fill(a, BULK, 13);
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (!self->child)
+		_exit(serve_one(self->srv, CHARGE, BULK, 13));
+	ASSERT_EQ(0, alarms(5000, 1));
+	n = rx_send(self->cli, 1, &self->to, a, BULK, MSG_WAITALL);
+	ASSERT_EQ(0, alarms(0, 0));
+	EXPECT_EQ(BULK, n) TH_LOG("sendmsg: %ld", n);
+	do {
+		n = rx_recv_wait(self->cli, b, sizeof(b), &r);
+	} while (n == -EINTR);
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(0, reap(self->child));
+	self->child = 0;
+	free(a);
+}
+
+/*
+ * MSG_WAITALL gives up on a signal once the peer makes no progress: to a
+ * peer that never answers, sendmsg returns what it took before it blocked.
+ */
+TEST_F(buf, waitall_gives_up_without_progress)
+{
+	char *a = calloc(1, BULK);
+	long n;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_LT(0, set_buf(self->cli, SO_SNDBUF, 16384));
+	ASSERT_EQ(0, alarms(200000, 0));
+	n = rx_send(self->cli, 1, &self->nowhere, a, BULK, MSG_WAITALL | MSG_MORE);
+	EXPECT_LT(0, n) TH_LOG("sendmsg: %ld", n);
+	EXPECT_GT(BULK, n);
+	EXPECT_EQ(0, rx_abort(self->cli, 1, 1));
+	free(a);
 }
 
 /* Bytes of received DATA held in this namespace (ours: Buffers rxb=). */
