@@ -379,7 +379,17 @@ impl<E: Env> Call<E> {
 
     /// Read received data; may arm an ACK telling the sender of the space.
     pub(crate) fn recv(&mut self, out: &mut [u8], peek: bool, now: Instant) -> RecvResult {
-        let (res, done) = self.rx.read(out, peek);
+        let read = self.rx.read(out, peek);
+        self.after_read(read, peek, now)
+    }
+
+    /// Consume up to `len` bytes that a peek already copied out.
+    pub(crate) fn skip(&mut self, len: usize, now: Instant) -> RecvResult {
+        let read = self.rx.skip(len);
+        self.after_read(read, false, now)
+    }
+
+    fn after_read(&mut self, (res, done): (RecvResult, u32), peek: bool, now: Instant) -> RecvResult {
         if done > 0 && self.state != State::Complete {
             self.timers.set_earliest(T::Ack as usize, now.after(IDLE_ACK));
             if self.ack_later.is_none() {

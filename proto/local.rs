@@ -379,11 +379,22 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Read received data of a call in order.
     pub fn recv(&mut self, now: Instant, call: CallHandle, out: &mut [u8], peek: bool) -> Result<RecvResult, Error> {
+        self.read_call(call, |c| c.recv(out, peek, now))
+    }
+
+    /// Consume up to `len` bytes of a call's data without copying them: a
+    /// [`Endpoint::recv`] with `peek` already copied them out, and the
+    /// caller consumes what it could deliver.
+    pub fn consume(&mut self, now: Instant, call: CallHandle, len: usize) -> Result<RecvResult, Error> {
+        self.read_call(call, |c| c.skip(len, now))
+    }
+
+    fn read_call(&mut self, call: CallHandle, read: impl FnOnce(&mut Call<E>) -> RecvResult) -> Result<RecvResult, Error> {
         let c = self.calls.get_mut(&call).ok_or(Error::BadCall)?;
         if c.released || c.user.is_none() {
             return Err(Error::BadCall);
         }
-        let r = c.recv(out, peek, now);
+        let r = read(c);
         self.recharge_rx(call);
         self.touch(call);
         Ok(r)

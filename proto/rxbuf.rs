@@ -200,18 +200,29 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
     /// Copy in-order data into `out`. With `peek` nothing is consumed.
     /// Returns what was read and how many packets became fully read.
     pub(crate) fn read(&mut self, out: &mut [u8], peek: bool) -> (RecvResult, u32) {
+        self.take(out.len(), Some(out), peek)
+    }
+
+    /// Consume up to `len` bytes of in-order data without copying them (a
+    /// peek already did), as [`RxBuf::read`] would.
+    pub(crate) fn skip(&mut self, len: usize) -> (RecvResult, u32) {
+        self.take(len, None, false)
+    }
+
+    fn take(&mut self, len: usize, mut out: Option<&mut [u8]>, peek: bool) -> (RecvResult, u32) {
         let mut copied = 0;
         let mut seq = self.consumed;
         let mut offset = self.offset;
         let mut finished = 0;
         let mut at_end = self.all_consumed();
-        while copied < out.len() {
+        while copied < len {
             let next = seq.wrapping_add(1);
             let Some(p) = self.pkt(next) else { break };
             let data = p.buf.as_ref().get(..p.len).unwrap_or(&[]);
             let avail = data.get(offset..).unwrap_or(&[]);
-            let n = avail.len().min(out.len() - copied);
-            if let (Some(d), Some(s)) = (out.get_mut(copied..copied + n), avail.get(..n)) {
+            let n = avail.len().min(len - copied);
+            let dst = out.as_deref_mut().and_then(|o| o.get_mut(copied..copied + n));
+            if let (Some(d), Some(s)) = (dst, avail.get(..n)) {
                 d.copy_from_slice(s);
             }
             copied += n;
@@ -315,6 +326,22 @@ mod tests {
         r.read(&mut out, false);
         assert_eq!(r.held_bytes(), 50);
         r.clear();
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn skip_consumes_what_a_peek_saw() {
+        let mut r = rx(8);
+        let (b, l) = pkt(b"abc");
+        r.insert(1, false, b, l);
+        r.insert(2, true, Vec::new(), 0);
+        let mut out = [0u8; 8];
+        let (peeked, _) = r.read(&mut out, true);
+        assert_eq!(peeked.bytes, 3);
+        // The same length consumes the data and the empty last packet.
+        let (res, done) = r.skip(out.len());
+        assert_eq!((res.bytes, res.end_of_data, done), (3, true, 2));
+        assert!(r.all_consumed());
         assert_eq!(r.held_bytes(), 0);
     }
 

@@ -363,11 +363,12 @@ pub(crate) fn recvmsg(ctx: &SockCtx, msg: &mut Msg, len: usize, flags: u32) -> R
             };
             let ok = msg.copy_out(&core.bounce[..seen.bytes]);
             let faulted = ok < seen.bytes;
-            let r = match (peek, faulted) {
-                (true, _) => seen,
-                // The same read again, now consuming (the lock is held).
-                (false, false) => core.ep.recv(now, call, &mut core.bounce[..chunk], false).map_err(engine_error)?,
-                (false, true) => core.ep.recv(now, call, &mut core.bounce[..ok], false).map_err(engine_error)?,
+            let r = if peek {
+                seen
+            } else {
+                // Consume what the peek saw (the lock is held), or on a
+                // fault what reached the user.
+                core.ep.consume(now, call, if faulted { ok } else { chunk }).map_err(engine_error)?
             };
             copied += ok;
             if faulted {
