@@ -7,6 +7,8 @@ export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
+# Marks where early boot ends in the kernel log (see vm_dmesg).
+echo "rxrpc-rs: guest init" > /dev/kmsg
 mount -t tmpfs tmp /tmp
 ip link set lo up
 

@@ -101,7 +101,8 @@ check_guest() {
 	else
 		fail=$((fail + 1)); echo "FAIL guest $g did not finish (see ${log%/*}/console-$g.log)"
 	fi
-	if sed -n '/^@@@ DMESG/,$p' "$log" | grep -E "$splat_pattern" > "${log%/*}/splats-$g"; then
+	vm_note_boot_splats "$log" "guest $g"
+	if vm_dmesg "$log" | grep -E "$splat_pattern" > "${log%/*}/splats-$g"; then
 		fail=$((fail + 1)); echo "FAIL guest $g kernel log not clean:"
 		sed 's/^/  | /' "${log%/*}/splats-$g" | head -30
 	else

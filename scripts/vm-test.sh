@@ -60,8 +60,9 @@ unknown_splats() { # the DMESG part of a log: count splats not known
 		!inb && $0 ~ pat { n++ }
 		END { if (inb && s && !k) n++; print n + 0 }'
 }
-if sed -n '/^@@@ DMESG/,$p' "$dir/clean.log" | grep -E "$splat_pattern" > "$dir/splats"; then
-	if [ "$impl" = c ] && [ "$(sed -n '/^@@@ DMESG/,$p' "$dir/clean.log" | unknown_splats)" = 0 ]; then
+vm_note_boot_splats "$dir/clean.log" "guest"
+if vm_dmesg "$dir/clean.log" | grep -E "$splat_pattern" > "$dir/splats"; then
+	if [ "$impl" = c ] && [ "$(vm_dmesg "$dir/clean.log" | unknown_splats)" = 0 ]; then
 		echo "XFAIL guest.kernel_log_clean: a known rxrpc.ko race (rxrpc_poke_conn on a freed connection)"
 		sed 's/^/  | /' "$dir/splats" | head -10
 	else

@@ -126,7 +126,7 @@ if [ "${WIRE_REF:-0}" = 1 ]; then
 fi
 if ! grep -q '^@@@ DMESG' "$out/console.log"; then
 	cell FAIL kernel-log "no kernel log: the guest did not finish"
-elif sed -n '/^@@@ DMESG/,/^@@@ END/p' "$out/console.log" | grep -Eq "$splat_pattern"; then
+elif vm_note_boot_splats "$out/console.log" guest; vm_dmesg "$out/console.log" | grep -Eq "$splat_pattern"; then
 	cell FAIL kernel-log "a splat in the C module's kernel log, see $out/console.log"
 else
 	cell PASS kernel-log
