@@ -50,8 +50,8 @@ fi
 ncells=$id
 
 # --- Tools for the guests ------------------------------------------------
-gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -o "$out/rxrpc_xfer" \
-	"$top/scripts/interop/rxrpc_xfer.c"
+gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -I"$top/tools/testing/selftests/net/rxrpc" \
+	-o "$out/rxrpc_xfer" "$top/scripts/interop/rxrpc_xfer.c"
 
 # interop_image IMPL DIR MYIP PEERIP
 interop_image() {

@@ -52,8 +52,8 @@ if [ ! -f "$tree/.done" ]; then
 fi
 
 # --- Tools for the guests -------------------------------------------------
-gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -o "$out/rxrpc_xfer" \
-	"$top/scripts/interop/rxrpc_xfer.c"
+gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -I"$top/tools/testing/selftests/net/rxrpc" \
+	-o "$out/rxrpc_xfer" "$top/scripts/interop/rxrpc_xfer.c"
 gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -I"$top/tools/testing/selftests/net/rxrpc" \
 	-o "$out/afs_rpc" "$top/scripts/openafs/afs_rpc.c"
 

@@ -38,8 +38,8 @@ rm -rf "$out"; mkdir -p "$out"
 (cd "$top" && RUSTFLAGS="-C target-feature=+crt-static" \
 	cargo build -q --release -p rxrpc-udp-driver --target $target)
 driver="$top/target/$target/release/rxrpc-udp-driver"
-gcc -O2 -Wall -Werror -static -I"$kdir/usr-headers/include" -o "$out/rxrpc_bulk" \
-	"$top/scripts/wire/rxrpc_bulk.c"
+gcc -O2 -Wall -Werror -static -I"$kdir/usr-headers/include" -I"$top/tools/testing/selftests/net/rxrpc" \
+	-o "$out/rxrpc_bulk" "$top/scripts/wire/rxrpc_bulk.c"
 gcc -O2 -Wall -Werror -static -o "$out/rxcap" "$top/scripts/wire/rxcap.c"
 for b in "$driver" "$out/rxrpc_bulk" "$out/rxcap"; do
 	if readelf -l "$b" | grep -q 'program interpreter'; then

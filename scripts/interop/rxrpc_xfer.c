@@ -20,26 +20,10 @@
  * Every wait is bounded: SO_RCVTIMEO/SO_SNDTIMEO, poll timeouts and an
  * alarm for the whole operation; a timeout prints what had been done.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
-#include <linux/rxrpc.h>
-
-#ifndef AF_RXRPC
-#define AF_RXRPC 33
-#endif
-#ifndef SOL_RXRPC
-#define SOL_RXRPC 272
-#endif
+#include "rxrpc_test.h"	/* -I tools/testing/selftests/net/rxrpc */
 
 #define CHUNK 65536
 #define ABORT_BAD_REQUEST 0x1badda7a
@@ -100,18 +84,6 @@ static uint32_t fnv(uint32_t h, const uint8_t *p, size_t len)
 }
 #define FNV0 2166136261u
 
-static void set_addr(struct sockaddr_rxrpc *srx, const char *addr, int port, int service)
-{
-	memset(srx, 0, sizeof(*srx));
-	srx->srx_family = AF_RXRPC;
-	srx->srx_service = service;
-	srx->transport_type = SOCK_DGRAM;
-	srx->transport_len = sizeof(srx->transport.sin);
-	srx->transport.sin.sin_family = AF_INET;
-	srx->transport.sin.sin_port = htons(port);
-	inet_pton(AF_INET, addr, &srx->transport.sin.sin_addr);
-}
-
 static void set_timeouts(int fd, int secs)
 {
 	struct timeval tv = { secs, 0 };
@@ -120,57 +92,17 @@ static void set_timeouts(int fd, int secs)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* sendmsg on call id with an optional dataless command cmsg. */
-static ssize_t send_call(int fd, unsigned long id, struct sockaddr_rxrpc *to,
-			 const void *data, size_t len, int command, int flags)
+/* sendmsg on call id with an optional dataless command cmsg; -errno. */
+static int send_call(int fd, unsigned long id, struct sockaddr_rxrpc *to,
+		     const void *data, size_t len, int command, int flags)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(unsigned long)) + CMSG_SPACE(0)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { (void *)data, len };
-	struct msghdr msg = {
-		.msg_name = to, .msg_namelen = to ? sizeof(*to) : 0,
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = CMSG_SPACE(sizeof(id)) + (command ? CMSG_SPACE(0) : 0),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct rx_cmsgs cm;
 
-	memset(&control, 0, sizeof(control));
-	c->cmsg_level = SOL_RXRPC;
-	c->cmsg_type = RXRPC_USER_CALL_ID;
-	c->cmsg_len = CMSG_LEN(sizeof(id));
-	memcpy(CMSG_DATA(c), &id, sizeof(id));
-	if (command) {
-		c = CMSG_NXTHDR(&msg, c);
-		c->cmsg_level = SOL_RXRPC;
-		c->cmsg_type = command;
-		c->cmsg_len = CMSG_LEN(0);
-	}
-	return sendmsg(fd, &msg, flags);
-}
-
-static int abort_call(int fd, unsigned long id, uint32_t code)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(unsigned long)) + CMSG_SPACE(4)];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = { .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	memset(&control, 0, sizeof(control));
-	c->cmsg_level = SOL_RXRPC;
-	c->cmsg_type = RXRPC_USER_CALL_ID;
-	c->cmsg_len = CMSG_LEN(sizeof(id));
-	memcpy(CMSG_DATA(c), &id, sizeof(id));
-	c = CMSG_NXTHDR(&msg, c);
-	c->cmsg_level = SOL_RXRPC;
-	c->cmsg_type = RXRPC_ABORT;
-	c->cmsg_len = CMSG_LEN(4);
-	memcpy(CMSG_DATA(c), &code, 4);
-	return sendmsg(fd, &msg, 0);
+	rx_cm_init(&cm);
+	rx_cm_id(&cm, id);
+	if (command)
+		rx_cm_flag(&cm, command);
+	return rx_sendmsg(fd, to, data, len, &cm, flags);
 }
 
 /* Sends len bytes of seed's pattern on call id, MSG_MORE on all but the last. */
@@ -191,82 +123,13 @@ static int send_stream(int fd, unsigned long id, struct sockaddr_rxrpc *to,
 		r = send_call(fd, id, off ? NULL : to, buf, n, off ? 0 : command,
 			      last ? 0 : MSG_MORE);
 		if (r < 0)
-			return -errno;
+			return r;
 		if ((size_t)r != n)
 			return -EMSGSIZE;
 		off += n;
 		done_bytes = off;
 	} while (off < len);
 	return 0;
-}
-
-struct rmsg {
-	ssize_t len;
-	int flags;
-	unsigned long id;
-	int ack, busy;
-	int abort; uint32_t abort_code;
-	int net_error, local_error;
-	struct sockaddr_rxrpc srx;
-};
-
-static int terminal(const struct rmsg *m)
-{
-	return m->ack || m->busy || m->abort || m->net_error || m->local_error;
-}
-
-static void describe(const struct rmsg *m, char *out, size_t n)
-{
-	if (m->abort)
-		snprintf(out, n, "aborted by peer/stack, code %d (0x%x)",
-			 (int)m->abort_code, m->abort_code);
-	else if (m->busy)
-		snprintf(out, n, "busy");
-	else if (m->net_error)
-		snprintf(out, n, "network error %s", strerror(m->net_error));
-	else if (m->local_error)
-		snprintf(out, n, "local error %s", strerror(m->local_error));
-	else
-		snprintf(out, n, "final ACK");
-}
-
-static ssize_t recv_msg(int fd, void *buf, size_t len, struct rmsg *m)
-{
-	char control[512];
-	struct iovec iov = { buf, len };
-	struct msghdr msg = {
-		.msg_name = &m->srx, .msg_namelen = sizeof(m->srx),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control, .msg_controllen = sizeof(control),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	memset(m, 0, sizeof(*m));
-	n = recvmsg(fd, &msg, 0);
-	if (n < 0)
-		return -errno;
-	m->len = n;
-	m->flags = msg.msg_flags;
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		uint32_t v = 0;
-
-		if (c->cmsg_level != SOL_RXRPC)
-			continue;
-		if (c->cmsg_len >= CMSG_LEN(4))
-			memcpy(&v, CMSG_DATA(c), 4);
-		switch (c->cmsg_type) {
-		case RXRPC_USER_CALL_ID:
-			memcpy(&m->id, CMSG_DATA(c), sizeof(m->id));
-			break;
-		case RXRPC_ACK: m->ack = 1; break;
-		case RXRPC_BUSY: m->busy = 1; break;
-		case RXRPC_ABORT: m->abort = 1; m->abort_code = v; break;
-		case RXRPC_NET_ERROR: m->net_error = v ? v : EIO; break;
-		case RXRPC_LOCAL_ERROR: m->local_error = v ? v : EIO; break;
-		}
-	}
-	return n;
 }
 
 /* Waits for the socket to be readable, up to secs. */
@@ -286,7 +149,7 @@ static int wait_in(int fd, int secs)
  * offset or -1. On a terminal message, *term holds it and returns -EPROTO.
  */
 static long recv_stream(int fd, uint32_t seed, long *bad, uint32_t *hash,
-			struct rmsg *m, int idle_s)
+			struct rx_res *m, int idle_s)
 {
 	static uint8_t buf[CHUNK];
 	size_t got = 0;
@@ -299,10 +162,10 @@ static long recv_stream(int fd, uint32_t seed, long *bad, uint32_t *hash,
 
 		if (r < 0)
 			return r;
-		n = recv_msg(fd, buf, sizeof(buf), m);
+		n = rx_recv(fd, buf, sizeof(buf), 0, m);
 		if (n < 0)
 			return n;
-		if (terminal(m) && !(m->ack && n > 0))
+		if (rx_terminal(m) && !(m->ack && n > 0))
 			return -EPROTO;
 		for (ssize_t i = 0; i < n && *bad < 0; i++)
 			if (buf[i] != pat(seed, got + i))
@@ -321,7 +184,7 @@ static int server(int argc, char **argv)
 	int upgrade_to = argc > 4 ? atoi(argv[4]) : 0;
 	int limit = argc > 5 ? atoi(argv[5]) : 120;
 	struct sockaddr_rxrpc srx;
-	struct rmsg m;
+	struct rx_res m;
 	uint32_t hin, hout;
 	long len, bad;
 	char why[128];
@@ -333,7 +196,7 @@ static int server(int argc, char **argv)
 	if (fd < 0)
 		return die("socket", errno);
 	set_timeouts(fd, limit);
-	set_addr(&srx, "0.0.0.0", port, service);
+	rx_addr4(&srx, "0.0.0.0", port, service);
 	phase = "bind";
 	/* A closed socket's endpoint may linger for a moment: retry. */
 	for (tries = 0; bind(fd, (struct sockaddr *)&srx, sizeof(srx)) < 0; tries++) {
@@ -344,7 +207,7 @@ static int server(int argc, char **argv)
 	if (upgrade_to) {
 		unsigned short pair[2] = { service, upgrade_to };
 
-		set_addr(&srx, "0.0.0.0", port, upgrade_to);
+		rx_addr4(&srx, "0.0.0.0", port, upgrade_to);
 		if (bind(fd, (struct sockaddr *)&srx, sizeof(srx)) < 0)
 			return die("bind second service", errno);
 		if (setsockopt(fd, SOL_RXRPC, RXRPC_UPGRADEABLE_SERVICE, pair, sizeof(pair)) < 0)
@@ -352,7 +215,7 @@ static int server(int argc, char **argv)
 	}
 	if (listen(fd, 4) < 0)
 		return die("listen", errno);
-	if (send_call(fd, 1, NULL, NULL, 0, RXRPC_CHARGE_ACCEPT, 0) < 0)
+	if (rx_charge(fd, 1) < 0)
 		return die("charge", errno);
 	printf("READY\n");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -360,7 +223,7 @@ static int server(int argc, char **argv)
 	phase = "request";
 	len = recv_stream(fd, 1, &bad, &hin, &m, limit);
 	if (len == -EPROTO) {
-		describe(&m, why, sizeof(why));
+		rx_describe(&m, why, sizeof(why));
 		printf("RESULT server FAIL request: %s after %zu bytes\n", why, done_bytes);
 		return 1;
 	}
@@ -373,7 +236,7 @@ static int server(int argc, char **argv)
 	if (bad >= 0) {
 		printf("RESULT server FAIL request byte %ld differs from the pattern (len %ld fnv %08x)\n",
 		       bad, len, hin);
-		abort_call(fd, 1, ABORT_BAD_REQUEST);
+		rx_abort(fd, 1, ABORT_BAD_REQUEST);
 		return 1;
 	}
 	printf("server: request %ld bytes fnv %08x ok, service %u, %.2f s\n",
@@ -392,13 +255,13 @@ static int server(int argc, char **argv)
 		r = wait_in(fd, limit);
 		if (r < 0)
 			return die("waiting for the final ACK", -r);
-		if (recv_msg(fd, junk, sizeof(junk), &m) < 0)
+		if (rx_recv(fd, junk, sizeof(junk), 0, &m) < 0)
 			return die("recvmsg (final ACK)", errno);
-		if (terminal(&m))
+		if (rx_terminal(&m))
 			break;
 	}
 	if (!m.ack) {
-		describe(&m, why, sizeof(why));
+		rx_describe(&m, why, sizeof(why));
 		printf("RESULT server FAIL after the reply: %s\n", why);
 		return 1;
 	}
@@ -417,7 +280,7 @@ static int client(int argc, char **argv)
 	int upgrade = argc > 7 && !strcmp(argv[7], "upgrade");
 	int limit = argc > 8 ? atoi(argv[8]) : 120;
 	struct sockaddr_rxrpc srx, local;
-	struct rmsg m;
+	struct rx_res m;
 	uint32_t hout, hin;
 	long len, bad;
 	char why[128];
@@ -431,17 +294,17 @@ static int client(int argc, char **argv)
 	if (fd < 0)
 		return die("socket", errno);
 	set_timeouts(fd, limit);
-	set_addr(&local, "0.0.0.0", lport, 0);
+	rx_addr4(&local, "0.0.0.0", lport, 0);
 	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0)
 		return die("bind local port", errno);
-	set_addr(&srx, addr, port, service);
+	rx_addr4(&srx, addr, port, service);
 
 	phase = "request";
 	r = send_stream(fd, 1, &srx, size, 1, upgrade ? RXRPC_UPGRADE_SERVICE : 0, &hout);
 	if (r < 0) {
 		/* The call may have ended: say how, if a message says. */
-		if (wait_in(fd, 1) == 0 && recv_msg(fd, NULL, 0, &m) >= 0 && terminal(&m)) {
-			describe(&m, why, sizeof(why));
+		if (wait_in(fd, 1) == 0 && rx_recv(fd, NULL, 0, 0, &m) >= 0 && rx_terminal(&m)) {
+			rx_describe(&m, why, sizeof(why));
 			printf("RESULT client FAIL sendmsg request: %s; call: %s\n",
 			       strerror(-r), why);
 			return 1;
@@ -453,7 +316,7 @@ static int client(int argc, char **argv)
 	done_bytes = 0;
 	len = recv_stream(fd, 2, &bad, &hin, &m, limit);
 	if (len == -EPROTO) {
-		describe(&m, why, sizeof(why));
+		rx_describe(&m, why, sizeof(why));
 		printf("RESULT client FAIL reply: %s after %zu bytes\n", why, done_bytes);
 		return 1;
 	}

@@ -21,17 +21,9 @@
  * is bounded by alarm(LIMIT_S) (default 120 s): a hung call prints what had
  * been done and fails. Exit 0 only on success.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
-#include <linux/rxrpc.h>
+#include "rxrpc_test.h"	/* -I tools/testing/selftests/net/rxrpc */
 
 #ifndef AF_RXRPC
 #define AF_RXRPC 33
@@ -84,49 +76,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void set_addr(struct sockaddr_rxrpc *srx, const char *addr, int port, int service)
-{
-	memset(srx, 0, sizeof(*srx));
-	srx->srx_family = AF_RXRPC;
-	srx->srx_service = service;
-	srx->transport_type = SOCK_DGRAM;
-	srx->transport_len = sizeof(srx->transport.sin);
-	srx->transport.sin.sin_family = AF_INET;
-	srx->transport.sin.sin_port = htons(port);
-	inet_pton(AF_INET, addr, &srx->transport.sin.sin_addr);
-}
-
-/* sendmsg on call id with an optional dataless command cmsg. */
-static int send_on_call(int fd, unsigned long id, struct sockaddr_rxrpc *to,
-			const void *data, size_t len, int command, int flags)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(id)) + CMSG_SPACE(0)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { (void *)data, len };
-	struct msghdr msg = {
-		.msg_name = to, .msg_namelen = to ? sizeof(*to) : 0,
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = CMSG_SPACE(sizeof(id)) + (command ? CMSG_SPACE(0) : 0),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	memset(&control, 0, sizeof(control));
-	cmsg->cmsg_level = SOL_RXRPC;
-	cmsg->cmsg_type = RXRPC_USER_CALL_ID;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(id));
-	memcpy(CMSG_DATA(cmsg), &id, sizeof(id));
-	if (command) {
-		cmsg = CMSG_NXTHDR(&msg, cmsg);
-		cmsg->cmsg_level = SOL_RXRPC;
-		cmsg->cmsg_type = command;
-		cmsg->cmsg_len = CMSG_LEN(0);
-	}
-	return sendmsg(fd, &msg, flags);
-}
-
 /* Sends all of buf on call id in CHUNK pieces, MSG_MORE on all but the last. */
 static int send_all(int fd, unsigned long id, struct sockaddr_rxrpc *to,
 		    const uint8_t *buf, size_t len)
@@ -136,58 +85,14 @@ static int send_all(int fd, unsigned long id, struct sockaddr_rxrpc *to,
 	do {
 		size_t n = len - off < CHUNK ? len - off : CHUNK;
 		int last = off + n == len;
-		int r = send_on_call(fd, id, off ? NULL : to, buf + off, n, 0,
-				     last ? 0 : MSG_MORE);
+		int r = rx_send(fd, id, off ? NULL : to, buf + off, n,
+				last ? 0 : MSG_MORE);
 
 		if (r < 0)
 			return -1;
 		off += r;
 		progress_tx = off;
 	} while (off < len);
-	return 0;
-}
-
-struct rx_msg {
-	int n, flags, final_ack;
-	unsigned long id;
-	char error[128];
-};
-
-static int receive(int fd, void *buf, size_t len, struct rx_msg *m)
-{
-	char control[256];
-	struct iovec iov = { buf, len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control, .msg_controllen = sizeof(control),
-	};
-	struct cmsghdr *cmsg;
-
-	m->n = recvmsg(fd, &msg, 0);
-	if (m->n < 0)
-		return -1;
-	m->flags = msg.msg_flags;
-	m->final_ack = 0;
-	m->error[0] = 0;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level != SOL_RXRPC)
-			continue;
-		if (cmsg->cmsg_type == RXRPC_USER_CALL_ID)
-			memcpy(&m->id, CMSG_DATA(cmsg), sizeof(m->id));
-		else if (cmsg->cmsg_type == RXRPC_ACK)
-			m->final_ack = 1;
-		else if (cmsg->cmsg_type == RXRPC_ABORT)
-			snprintf(m->error, sizeof(m->error), "aborted with code %d",
-				 *(int *)CMSG_DATA(cmsg));
-		else if (cmsg->cmsg_type == RXRPC_BUSY)
-			snprintf(m->error, sizeof(m->error), "server busy");
-		else if (cmsg->cmsg_type == RXRPC_NET_ERROR)
-			snprintf(m->error, sizeof(m->error), "network error: %s",
-				 strerror(*(int *)CMSG_DATA(cmsg)));
-		else if (cmsg->cmsg_type == RXRPC_LOCAL_ERROR)
-			snprintf(m->error, sizeof(m->error), "local error: %s",
-				 strerror(*(int *)CMSG_DATA(cmsg)));
-	}
 	return 0;
 }
 
@@ -207,16 +112,16 @@ static int server(int port, int service, int count)
 	uint8_t *req = malloc(cap);
 	int done = 0, bad = 0;
 	double t0 = 0;
-	struct rx_msg m;
+	struct rx_res m;
 
 	if (fd < 0)
 		return fail("socket");
-	set_addr(&srx, "0.0.0.0", port, service);
+	rx_addr4(&srx, "0.0.0.0", port, service);
 	if (bind(fd, (struct sockaddr *)&srx, sizeof(srx)) < 0)
 		return fail("bind");
 	if (listen(fd, 10) < 0)
 		return fail("listen");
-	if (send_on_call(fd, next_id++, NULL, NULL, 0, RXRPC_CHARGE_ACCEPT, 0) < 0)
+	if (rx_charge(fd, next_id++) < 0)
 		return fail("charge");
 	printf("server: listening on UDP %d, service %d\n", port, service);
 
@@ -227,12 +132,14 @@ static int server(int port, int service, int count)
 			if (!req)
 				return fail("realloc");
 		}
-		if (receive(fd, req + got, cap - got, &m) < 0)
+		if (rx_recv(fd, req + got, cap - got, 0, &m) < 0)
 			return fail("recvmsg");
-		if (m.final_ack || m.error[0] || (m.flags & MSG_EOR)) {
-			if (m.error[0] || !m.final_ack) {
-				printf("server: call %lu ended: %s\n", m.id,
-				       m.error[0] ? m.error : "without final ACK");
+		if (rx_terminal(&m) || (m.flags & MSG_EOR)) {
+			if (!m.ack) {
+				char why[128];
+
+				rx_describe(&m, why, sizeof(why));
+				printf("server: call %lu ended: %s\n", m.id, why);
 				bad++;
 			} else {
 				printf("server: call %lu complete (final ACK) %.3f s\n",
@@ -248,7 +155,7 @@ static int server(int port, int service, int count)
 			cur = m.id;
 			t0 = now_s();
 		}
-		got += m.n;
+		got += m.len;
 		progress_rx = got;
 		if (m.flags & MSG_MORE)
 			continue;
@@ -257,7 +164,7 @@ static int server(int port, int service, int count)
 		       fnv1a(req, got));
 		for (size_t i = 0; i < got; i++)
 			req[i] ^= REPLY_XOR;
-		if (send_on_call(fd, next_id++, NULL, NULL, 0, RXRPC_CHARGE_ACCEPT, 0) < 0)
+		if (rx_charge(fd, next_id++) < 0)
 			return fail("charge");
 		if (send_all(fd, m.id, NULL, req, got) < 0)
 			return fail("sendmsg reply");
@@ -274,7 +181,7 @@ static int client(const char *addr, int port, int service, size_t len, uint64_t 
 	int fd = socket(AF_RXRPC, SOCK_DGRAM, PF_INET);
 	uint8_t *req = malloc(len + 1), *reply = malloc(len + CHUNK);
 	size_t got = 0, cap = len + CHUNK;
-	struct rx_msg m = { 0 };
+	struct rx_res m = { 0 };
 	double t0, dt;
 
 	if (fd < 0)
@@ -283,7 +190,7 @@ static int client(const char *addr, int port, int service, size_t len, uint64_t 
 		return fail("malloc");
 	for (size_t i = 0; i < len; i++)
 		req[i] = pattern(seed, i);
-	set_addr(&srx, addr, port, service);
+	rx_addr4(&srx, addr, port, service);
 	t0 = now_s();
 	if (send_all(fd, 1, &srx, req, len) < 0)
 		return fail("sendmsg");
@@ -292,15 +199,18 @@ static int client(const char *addr, int port, int service, size_t len, uint64_t 
 			printf("RESULT client FAIL reply longer than %zu bytes\n", cap);
 			return 1;
 		}
-		if (receive(fd, reply + got, cap - got, &m) < 0)
+		if (rx_recv(fd, reply + got, cap - got, 0, &m) < 0)
 			return fail("recvmsg");
-		got += m.n;
+		got += m.len;
 		progress_rx = got;
 	} while (!(m.flags & MSG_EOR));
 	dt = now_s() - t0;
-	if (m.error[0]) {
+	if (rx_terminal(&m)) {
+		char why[128];
+
+		rx_describe(&m, why, sizeof(why));
 		printf("RESULT client FAIL call ended: %s (sent %zu, received %zu bytes)\n",
-		       m.error, (size_t)progress_tx, got);
+		       why, (size_t)progress_tx, got);
 		return 1;
 	}
 	if (got != len) {

@@ -273,6 +273,26 @@ static inline int rx_terminal(const struct rx_res *r)
 	return r->ack || r->abort || r->net_error || r->local_error || r->busy;
 }
 
+/* How a call ended, from its terminal message, in words. */
+static inline void rx_describe(const struct rx_res *r, char *out, size_t n)
+{
+	if (r->abort)
+		snprintf(out, n, "aborted by peer/stack, code %d (0x%x)",
+			 (int)r->abort_code, r->abort_code);
+	else if (r->busy)
+		snprintf(out, n, "busy");
+	else if (r->net_error)
+		snprintf(out, n, "network error %s",
+			 strerror(r->net_error > 0 ? r->net_error : EIO));
+	else if (r->local_error)
+		snprintf(out, n, "local error %s",
+			 strerror(r->local_error > 0 ? r->local_error : EIO));
+	else if (r->ack)
+		snprintf(out, n, "final ACK");
+	else
+		snprintf(out, n, "no terminal message");
+}
+
 /* recvmsg into buf; fills *r; returns bytes or -errno. */
 static inline int rx_recv(int fd, void *buf, size_t len, int flags,
 			  struct rx_res *r)
