@@ -83,4 +83,4 @@ bench: module selftests
 
 clean:
 	@$(ENV) "$${kmake[@]}" M=$(CURDIR) clean >/dev/null
-	rm -rf build ffi/bindings_generated.rs
+	rm -rf build kapi/bindings_generated.rs

@@ -2,16 +2,24 @@
 
 //! AF_RXRPC in Rust: the RxRPC protocol as a socket family.
 //!
-//! `proto/` is the sans-IO protocol engine, shared with the host crate.
-//! `sock/` is the socket API, `security/` the key types and rxkad, and
-//! `ffi/` the one thin layer of `unsafe` glue to the C kernel.
+//! `proto/` is the sans-IO protocol engine, shared with the host crates.
+//! `sock/` is the socket API and `security/` the key types and rxkad, both
+//! built on `kapi/`, the kernel abstractions (and all the `unsafe` code).
+//! This root only wires the registrations together.
 
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
-mod ffi;
+mod kapi;
 pub mod proto;
 pub mod security;
 mod sock;
+
+use kapi::{key_type, net::family, proc, sysctl};
+use security::key::{RxrpcKey, RxrpcServerKey};
+use sock::proc::RxrpcProc;
+use sock::registry::Registry;
+use sock::RxrpcFamily;
 
 module! {
     type: RxrpcRs,
@@ -22,25 +30,44 @@ module! {
     alias: ["net-pf-33"],
 }
 
-/// The loaded module: everything it registered, released on unload in
-/// the order of the fields' declaration. The /proc files are registered
-/// before the family (an endpoint closing adds its counters to the files'
-/// per-namespace storage) and removed before it (their readers walk the
-/// family's registry; until it is there they list nothing).
+/// The loaded module: everything it registered, released on unload in the
+/// order of the fields' declaration. The /proc files are registered before
+/// the family and removed before it, so that their readers never see a
+/// registry the family no longer serves.
 struct RxrpcRs {
-    _proc: ffi::proc::ProcFiles,
-    _family: ffi::socket::FamilyRegistration,
-    _keys: ffi::key::KeyTypes,
-    _sysctl: ffi::sysctl::Sysctl,
+    _proc: proc::Registration<RxrpcProc>,
+    family: family::Registration<RxrpcFamily>,
+    _client_keys: key_type::Registration<RxrpcKey>,
+    _server_keys: key_type::Registration<RxrpcServerKey>,
+    _sysctl: sysctl::Registration,
 }
 
 impl kernel::Module for RxrpcRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let sysctl = ffi::sysctl::Sysctl::new()?;
-        let keys = ffi::key::KeyTypes::new()?;
-        let proc = ffi::proc::ProcFiles::new()?;
-        let family = ffi::socket::FamilyRegistration::new(module)?;
+        let sysctl = sock::sysctl::register()?;
+        let server_keys = key_type::Registration::new()?;
+        let client_keys = key_type::Registration::new()?;
+        let registry = Arc::pin_init(Registry::new(), GFP_KERNEL)?;
+        let proc = proc::Registration::new(registry.clone())?;
+        let family = family::Registration::new(module, registry)?;
         pr_info!("AF_RXRPC (Rust) registered\n");
-        Ok(Self { _proc: proc, _family: family, _keys: keys, _sysctl: sysctl })
+        Ok(Self {
+            _proc: proc,
+            family,
+            _client_keys: client_keys,
+            _server_keys: server_keys,
+            _sysctl: sysctl,
+        })
+    }
+}
+
+impl Drop for RxrpcRs {
+    fn drop(&mut self) {
+        // Sockets hold the module, so by now every endpoint should be gone;
+        // the test runner fails a run that prints this.
+        let left = self.family.shared().len();
+        if left != 0 {
+            pr_err!("rxrpc_rs: {} local endpoints still in use at unload\n", left);
+        }
     }
 }

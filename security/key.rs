@@ -1,21 +1,87 @@
-//! The key types: what a client or server key holds once instantiated.
-//!
-//! `ffi::key` registers the types and hands payloads in here; the parsing
-//! itself is in [`super::token`], which the host crate tests.
+//! The key types "rxrpc" and "rxrpc_s": what a client or server key holds
+//! once instantiated. The parsing itself is in [`super::token`], which the
+//! host crate tests.
+
+use core::ffi::CStr;
 
 use kernel::prelude::*;
 
 use super::token::{self, TokenError};
-use crate::ffi::{bindings, errno};
+use crate::kapi::errno::{EKEYREJECTED, ENOPKG, EOPNOTSUPP, EPROTONOSUPPORT};
+use crate::kapi::key_type::{KeyType, KeyTypeTable, Preparsed};
+use crate::kapi::seq_file::SeqFile;
 
 impl From<TokenError> for Error {
     fn from(e: TokenError) -> Self {
-        errno(match e {
-            TokenError::Invalid => bindings::EINVAL,
-            TokenError::Rejected => bindings::EKEYREJECTED,
-            TokenError::NotSupported => bindings::EPROTONOSUPPORT,
-            TokenError::NoPackage => bindings::ENOPKG,
+        match e {
+            TokenError::Invalid => EINVAL,
+            TokenError::Rejected => EKEYREJECTED.into(),
+            TokenError::NotSupported => EPROTONOSUPPORT.into(),
+            TokenError::NoPackage => ENOPKG.into(),
+        }
+    }
+}
+
+/// The "rxrpc" key type: a client's tokens (none: no security).
+pub(crate) struct RxrpcKey;
+
+static RXRPC: KeyTypeTable<RxrpcKey> = KeyTypeTable::new();
+
+#[vtable]
+impl KeyType for RxrpcKey {
+    const NAME: &'static CStr = c"rxrpc";
+    const NET_DOMAIN: bool = true;
+    type Payload = ClientKey;
+
+    fn tables() -> &'static KeyTypeTable<Self> {
+        &RXRPC
+    }
+
+    fn preparse(_desc: &[u8], data: &[u8]) -> Result<Preparsed<ClientKey>> {
+        Ok(match ClientKey::parse(data)? {
+            None => Preparsed { payload: None, quota: 0, expiry: None },
+            Some((key, expiry)) => Preparsed { payload: Some(key), quota: data.len(), expiry: Some(expiry.into()) },
         })
+    }
+
+    /// The description, then a word per token.
+    fn describe(desc: &[u8], payload: Option<&ClientKey>, seq: &mut SeqFile<'_>) {
+        seq.write_bytes(desc);
+        if let Some(key) = payload {
+            key.describe(|b| seq.write_bytes(b));
+        }
+    }
+
+    fn read(desc: &[u8], payload: Option<&ClientKey>, out: &mut [u8]) -> Result<usize> {
+        ClientKey::read(payload, desc, out)
+    }
+}
+
+/// The "rxrpc_s" key type: a service's secret, described
+/// "<service>:<security class>".
+pub(crate) struct RxrpcServerKey;
+
+static RXRPC_S: KeyTypeTable<RxrpcServerKey> = KeyTypeTable::new();
+
+#[vtable]
+impl KeyType for RxrpcServerKey {
+    const NAME: &'static CStr = c"rxrpc_s";
+    const NET_DOMAIN: bool = true;
+    type Payload = ServerKey;
+
+    fn tables() -> &'static KeyTypeTable<Self> {
+        &RXRPC_S
+    }
+
+    fn preparse(desc: &[u8], data: &[u8]) -> Result<Preparsed<ServerKey>> {
+        if desc.is_empty() {
+            return Err(EINVAL);
+        }
+        Ok(Preparsed { payload: Some(ServerKey::parse(desc, data)?), quota: data.len(), expiry: None })
+    }
+
+    fn vet_description(desc: &[u8]) -> Result {
+        ServerKey::vet_description(desc)
     }
 }
 
@@ -64,7 +130,7 @@ impl ClientKey {
     /// `keyctl read`: the XDR token form, only for "afs@<cell>" keys
     /// (the form kAFS and aklog exchange). Returns the size needed.
     pub(crate) fn read(this: Option<&Self>, desc: &[u8], out: &mut [u8]) -> Result<usize> {
-        let cell = desc.strip_prefix(b"afs@").ok_or(errno(bindings::EOPNOTSUPP))?;
+        let cell = desc.strip_prefix(b"afs@").ok_or(EOPNOTSUPP)?;
         let tokens = this.into_iter().flat_map(|k| k.tokens.iter()).map(RxkadToken::view);
         Ok(token::encode_xdr(cell, tokens, out))
     }

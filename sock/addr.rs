@@ -4,9 +4,13 @@
 //! u16 transport_len`, then a `sockaddr_in` or `sockaddr_in6`, all in host
 //! order except the transport address itself.
 
+use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
 use kernel::prelude::*;
 
-use crate::ffi::{bindings, errno};
+use super::uapi::AF_RXRPC;
+use crate::kapi::errno::{EAFNOSUPPORT, ESOCKTNOSUPPORT};
+use crate::kapi::net::{AF_INET, AF_INET6, SOCK_DGRAM};
 use crate::proto::TransportAddr;
 
 /// Size of `struct sockaddr_rxrpc`.
@@ -15,7 +19,7 @@ const TRANSPORT_OFFSET: usize = 8;
 
 /// The transport family of an AF_RXRPC socket, fixed at `socket()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Family {
+pub(crate) enum TransportFamily {
     /// UDP over IPv4 only.
     Inet,
     /// UDP over IPv6, which also reaches IPv4 peers through mapped addresses.
@@ -40,15 +44,15 @@ impl RxrpcAddr {
     /// `family`, with the C module's errnos: `EINVAL` for a short or
     /// inconsistent address, `EAFNOSUPPORT` for a wrong family,
     /// `ESOCKTNOSUPPORT` for a transport that is not `SOCK_DGRAM`.
-    pub(crate) fn parse(b: &[u8], family: Family) -> Result<Self> {
+    pub(crate) fn parse(b: &[u8], family: TransportFamily) -> Result<Self> {
         if b.len() < SOCKADDR_LEN {
             return Err(EINVAL);
         }
-        if u32::from(u16_at(b, 0)) != bindings::AF_RXRPC {
-            return Err(errno(bindings::EAFNOSUPPORT));
+        if u16_at(b, 0) != AF_RXRPC {
+            return Err(EAFNOSUPPORT.into());
         }
-        if u32::from(u16_at(b, 4)) != bindings::sock_type_SOCK_DGRAM {
-            return Err(errno(bindings::ESOCKTNOSUPPORT));
+        if u16_at(b, 4) != SOCK_DGRAM {
+            return Err(ESOCKTNOSUPPORT.into());
         }
         let transport_len = usize::from(u16_at(b, 6));
         if transport_len < 2 || transport_len > b.len() - TRANSPORT_OFFSET {
@@ -56,16 +60,16 @@ impl RxrpcAddr {
         }
         let t = &b[TRANSPORT_OFFSET..];
         let port = u16::from_be_bytes([t[2], t[3]]);
-        let transport = match u32::from(u16_at(t, 0)) {
-            bindings::AF_INET => {
+        let transport = match u16_at(t, 0) {
+            AF_INET => {
                 if transport_len < 16 {
                     return Err(EINVAL);
                 }
                 TransportAddr::V4([t[4], t[5], t[6], t[7]], port)
             }
-            bindings::AF_INET6 => {
-                if family != Family::Inet6 {
-                    return Err(errno(bindings::EAFNOSUPPORT));
+            AF_INET6 => {
+                if family != TransportFamily::Inet6 {
+                    return Err(EAFNOSUPPORT.into());
                 }
                 if transport_len < 28 {
                     return Err(EINVAL);
@@ -74,7 +78,7 @@ impl RxrpcAddr {
                 a.copy_from_slice(&t[8..24]);
                 TransportAddr::V6(a, port)
             }
-            _ => return Err(errno(bindings::EAFNOSUPPORT)),
+            _ => return Err(EAFNOSUPPORT.into()),
         };
         Ok(Self { service: u16_at(b, 2), transport })
     }
@@ -82,24 +86,40 @@ impl RxrpcAddr {
     /// Writes this address as a `sockaddr_rxrpc`, for `msg_name`.
     pub(crate) fn write(&self, out: &mut [u8; SOCKADDR_LEN]) {
         out.fill(0);
-        out[0..2].copy_from_slice(&(bindings::AF_RXRPC as u16).to_ne_bytes());
+        out[0..2].copy_from_slice(&AF_RXRPC.to_ne_bytes());
         out[2..4].copy_from_slice(&self.service.to_ne_bytes());
-        out[4..6].copy_from_slice(&(bindings::sock_type_SOCK_DGRAM as u16).to_ne_bytes());
+        out[4..6].copy_from_slice(&SOCK_DGRAM.to_ne_bytes());
         let t = &mut out[TRANSPORT_OFFSET..];
         let len: u16 = match self.transport {
             TransportAddr::V4(a, port) => {
-                t[0..2].copy_from_slice(&(bindings::AF_INET as u16).to_ne_bytes());
+                t[0..2].copy_from_slice(&AF_INET.to_ne_bytes());
                 t[2..4].copy_from_slice(&port.to_be_bytes());
                 t[4..8].copy_from_slice(&a);
                 16
             }
             TransportAddr::V6(a, port) => {
-                t[0..2].copy_from_slice(&(bindings::AF_INET6 as u16).to_ne_bytes());
+                t[0..2].copy_from_slice(&AF_INET6.to_ne_bytes());
                 t[2..4].copy_from_slice(&port.to_be_bytes());
                 t[8..24].copy_from_slice(&a);
                 28
             }
         };
         out[6..8].copy_from_slice(&len.to_ne_bytes());
+    }
+}
+
+/// An engine address as the kernel's socket address.
+pub(crate) fn to_socket(a: &TransportAddr) -> SocketAddr {
+    match *a {
+        TransportAddr::V4(ip, port) => SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port)),
+        TransportAddr::V6(ip, port) => SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, 0, 0)),
+    }
+}
+
+/// A kernel socket address as the engine's.
+pub(crate) fn from_socket(a: &SocketAddr) -> TransportAddr {
+    match a {
+        SocketAddr::V4(a) => TransportAddr::V4(a.ip().octets(), a.port()),
+        SocketAddr::V6(a) => TransportAddr::V6(a.ip().octets(), a.port()),
     }
 }

@@ -5,43 +5,10 @@ use core::time::Duration;
 
 use kernel::prelude::*;
 
-use crate::ffi::bindings;
-use crate::ffi::msg::Msg;
+use super::uapi::{cmsg as kind, SOL_RXRPC};
+use crate::kapi::net::msg::Msg;
+use crate::kapi::HZ;
 use crate::proto::Timeouts;
-
-/// Control message types (`enum rxrpc_cmsg_type`).
-pub(crate) mod kind {
-    use crate::ffi::bindings as b;
-
-    /// The application's id of a call.
-    pub(crate) const USER_CALL_ID: u32 = b::rxrpc_cmsg_type_RXRPC_USER_CALL_ID;
-    /// An abort, sent or received.
-    pub(crate) const ABORT: u32 = b::rxrpc_cmsg_type_RXRPC_ABORT;
-    /// The final ACK of a served call arrived.
-    pub(crate) const ACK: u32 = b::rxrpc_cmsg_type_RXRPC_ACK;
-    /// A network error ended the call.
-    pub(crate) const NET_ERROR: u32 = b::rxrpc_cmsg_type_RXRPC_NET_ERROR;
-    /// The server was busy.
-    pub(crate) const BUSY: u32 = b::rxrpc_cmsg_type_RXRPC_BUSY;
-    /// A local error ended the call.
-    pub(crate) const LOCAL_ERROR: u32 = b::rxrpc_cmsg_type_RXRPC_LOCAL_ERROR;
-    /// An incoming call waits to be accepted.
-    pub(crate) const NEW_CALL: u32 = b::rxrpc_cmsg_type_RXRPC_NEW_CALL;
-    /// Accept the oldest waiting call: the AF_RXRPC document's accept
-    /// model. Linux dropped it from the uapi header (about 5.10), so it is
-    /// not in the bindings.
-    pub(crate) const ACCEPT: u32 = 9;
-    /// The call wants a connection of its own.
-    pub(crate) const EXCLUSIVE_CALL: u32 = b::rxrpc_cmsg_type_RXRPC_EXCLUSIVE_CALL;
-    /// The call probes for a service upgrade.
-    pub(crate) const UPGRADE_SERVICE: u32 = b::rxrpc_cmsg_type_RXRPC_UPGRADE_SERVICE;
-    /// The exact total the call will send.
-    pub(crate) const TX_LENGTH: u32 = b::rxrpc_cmsg_type_RXRPC_TX_LENGTH;
-    /// Timeouts of the call.
-    pub(crate) const SET_CALL_TIMEOUT: u32 = b::rxrpc_cmsg_type_RXRPC_SET_CALL_TIMEOUT;
-    /// Charge the accept pool with a user call id.
-    pub(crate) const CHARGE_ACCEPT: u32 = b::rxrpc_cmsg_type_RXRPC_CHARGE_ACCEPT;
-}
 
 /// What a sendmsg does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,7 +82,7 @@ pub(crate) fn parse(msg: &Msg) -> Result<SendParams> {
     let mut got_id = false;
     let compat = msg.is_compat();
     msg.for_each_cmsg(|c| {
-        if u32::try_from(c.level) != Ok(bindings::SOL_RXRPC) {
+        if c.level != SOL_RXRPC {
             return Ok(());
         }
         let d = c.data;
@@ -178,7 +145,7 @@ pub(crate) fn parse(msg: &Msg) -> Result<SendParams> {
                 let hard = u32_at(d, 0);
                 let idle = if n >= 2 { u32_at(d, 4) } else { 0 };
                 let normal = if n >= 3 { u32_at(d, 8) } else { 0 };
-                if hard > i32::MAX as u32 / bindings::HZ || idle > MAX_TIMEOUT_MS || normal > MAX_TIMEOUT_MS {
+                if hard > i32::MAX as u32 / HZ || idle > MAX_TIMEOUT_MS || normal > MAX_TIMEOUT_MS {
                     return Err(ERANGE);
                 }
                 let given = |v: u32, d: Duration| (v != 0).then_some(d);
@@ -196,4 +163,19 @@ pub(crate) fn parse(msg: &Msg) -> Result<SendParams> {
         return Err(EINVAL);
     }
     Ok(p)
+}
+
+/// Adds an `SOL_RXRPC` control message to a recvmsg.
+pub(crate) fn put(msg: &mut Msg, kind: u32, data: &[u8]) -> Result {
+    msg.put_cmsg(SOL_RXRPC, kind, data)
+}
+
+/// `RXRPC_USER_CALL_ID` for a recvmsg, as the caller's `unsigned long`
+/// (a 32-bit program gets the low half, as from the C module).
+pub(crate) fn put_user_id(msg: &mut Msg, id: u64) -> Result {
+    if msg.is_compat() {
+        put(msg, kind::USER_CALL_ID, &(id as u32).to_ne_bytes())
+    } else {
+        put(msg, kind::USER_CALL_ID, &id.to_ne_bytes())
+    }
 }

@@ -1,46 +1,132 @@
-//! The AF_RXRPC socket API: the safe side of `proto_ops`.
-//!
-//! `ffi::socket` owns the kernel objects and calls in here with plain Rust
-//! values and a locked socket. States, transitions and errnos follow the C
-//! module (`RXRPC_UNBOUND` ... `RXRPC_CLOSE`).
+//! The AF_RXRPC socket API: the [`Family`] that `kapi::net::family`
+//! registers. States, transitions and errnos follow the C module
+//! (`RXRPC_UNBOUND` ... `RXRPC_CLOSE`).
 
 pub(crate) mod addr;
-pub(crate) mod call;
 pub(crate) mod cmsg;
+pub(crate) mod endpoint;
 pub(crate) mod env;
-pub(crate) mod local;
 pub(crate) mod proc;
+pub(crate) mod recvmsg;
+pub(crate) mod registry;
+pub(crate) mod sendmsg;
+pub(crate) mod sysctl;
+pub(crate) mod uapi;
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::ffi::io::NetNs;
-use crate::ffi::key::KeyRef;
-use crate::ffi::socket::SockRef;
-use crate::ffi::{bindings, errno};
-use addr::{Family, RxrpcAddr};
+use crate::kapi::errno::{EADDRINUSE, EADDRNOTAVAIL, EBADSLT, EISCONN, EKEYREJECTED, ENOPROTOOPT, EOPNOTSUPP};
+use crate::kapi::errno::{EPROTONOSUPPORT, ESHUTDOWN, ESOCKTNOSUPPORT};
+use crate::kapi::key_type::{Key, Keyring};
+use crate::kapi::net::family::{self, Family, FamilyTables, OptOut, OptValue};
+use crate::kapi::net::msg::Msg;
+use crate::kapi::net::{poll, NetNs, AF_INET, AF_INET6, SHUT_RDWR, SOCK_DGRAM};
 use crate::proto::{ServiceConfig, TransportAddr};
+use crate::security::key::RxrpcKey;
+use addr::{RxrpcAddr, TransportFamily};
 use cmsg::Command;
-use local::{Local, Registry};
+use endpoint::Local;
+use registry::Registry;
+use uapi::{opt, AF_RXRPC, SOL_RXRPC};
 
-/// Highest `RXRPC_MIN_SECURITY_LEVEL` (RXRPC_SECURITY_ENCRYPT).
-const SECURITY_MAX: u32 = 2;
 /// Highest control message type supported (`RXRPC_CHARGE_ACCEPT`), as
 /// `getsockopt(RXRPC_SUPPORTED_CMSG)` reports it.
-pub(crate) const SUPPORTED_CMSG: i32 = 14;
+const SUPPORTED_CMSG: i32 = uapi::cmsg::CHARGE_ACCEPT as i32;
 
-/// Checks `socket(AF_RXRPC, type, protocol)` as the C module does: the
-/// transport protocol is checked before the socket type.
-pub(crate) fn check_create(sock_type: i16, protocol: i32) -> Result<Family> {
-    let family = match u32::try_from(protocol) {
-        Ok(bindings::PF_INET) => Family::Inet,
-        Ok(bindings::PF_INET6) => Family::Inet6,
-        _ => return Err(errno(bindings::EPROTONOSUPPORT)),
-    };
-    if i32::from(sock_type) != bindings::sock_type_SOCK_DGRAM as i32 {
-        return Err(errno(bindings::ESOCKTNOSUPPORT));
+/// The AF_RXRPC protocol family.
+pub(crate) struct RxrpcFamily;
+
+static FAMILY: FamilyTables<RxrpcFamily> = FamilyTables::new();
+
+/// A counted reference to an AF_RXRPC socket, for waking it.
+pub(crate) type SockRef = family::SockRef<RxrpcFamily>;
+/// An AF_RXRPC socket in a sendmsg, recvmsg or poll.
+pub(crate) type SockCtx<'a> = family::SockCtx<'a, RxrpcFamily>;
+
+#[vtable]
+impl Family for RxrpcFamily {
+    const FAMILY: u16 = AF_RXRPC;
+    const NAME: &'static [u8] = b"RXRPC";
+    type Shared = Arc<Registry>;
+    type Sock = SockState;
+
+    fn tables() -> &'static FamilyTables<Self> {
+        &FAMILY
     }
-    Ok(family)
+
+    /// Checks `socket(AF_RXRPC, type, protocol)` as the C module does: the
+    /// transport protocol is checked before the socket type.
+    fn create(_: &Arc<Registry>, _: NetNs, sock_type: i32, protocol: i32, _kern: bool) -> Result<SockState> {
+        let family = match u16::try_from(protocol) {
+            Ok(AF_INET) => TransportFamily::Inet,
+            Ok(AF_INET6) => TransportFamily::Inet6,
+            _ => return Err(EPROTONOSUPPORT.into()),
+        };
+        if sock_type != i32::from(SOCK_DGRAM) {
+            return Err(ESOCKTNOSUPPORT.into());
+        }
+        Ok(SockState::new(family))
+    }
+
+    fn release(registry: &Arc<Registry>, sock: &mut SockState, me: &SockRef) {
+        sock.release(registry, me.id());
+    }
+
+    fn bind(registry: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, addr: &[u8]) -> Result {
+        let (net, me) = (sk.net(), sk.sock_ref());
+        sk.state().bind(registry, net, me, addr)
+    }
+
+    fn connect(_: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, addr: &[u8], _flags: i32) -> Result {
+        sk.state().connect(addr)
+    }
+
+    fn listen(_: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, backlog: i32) -> Result {
+        sk.state().listen(backlog)
+    }
+
+    fn shutdown(_: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, how: i32) -> Result {
+        sk.state().shutdown(how)?;
+        sk.set_shutdown_all();
+        Ok(())
+    }
+
+    fn setsockopt(_: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, level: i32, name: i32, value: OptValue) -> Result {
+        if level != SOL_RXRPC {
+            return Err(EOPNOTSUPP.into());
+        }
+        let net = sk.net();
+        sk.state().setsockopt(net, name, value)
+    }
+
+    /// Only `RXRPC_SUPPORTED_CMSG`.
+    fn getsockopt(_: &Arc<Registry>, level: i32, name: i32, out: OptOut) -> Result {
+        if level != SOL_RXRPC || name != opt::SUPPORTED_CMSG {
+            return Err(EOPNOTSUPP.into());
+        }
+        out.put_int(SUPPORTED_CMSG)
+    }
+
+    fn sendmsg(registry: &Arc<Registry>, ctx: &SockCtx<'_>, msg: &mut Msg, len: usize) -> Result<usize> {
+        sendmsg::sendmsg(registry, ctx, msg, len)
+    }
+
+    fn recvmsg(_: &Arc<Registry>, ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) -> Result<usize> {
+        recvmsg::recvmsg(ctx, msg, len, flags)
+    }
+
+    /// Readable when notices wait; writable while the send buffer has room.
+    fn poll(_: &Arc<Registry>, ctx: &SockCtx<'_>) -> u32 {
+        let mut mask = 0;
+        if sendmsg::writable(ctx) {
+            mask |= poll::OUT | poll::WRNORM;
+        }
+        if ctx.pending() > 0 {
+            mask |= poll::IN | poll::RDNORM;
+        }
+        mask
+    }
 }
 
 /// Where a socket is in its life.
@@ -66,8 +152,7 @@ enum Phase {
 
 /// The Rust part of every AF_RXRPC socket.
 pub(crate) struct SockState {
-    registry: &'static Registry,
-    family: Family,
+    family: TransportFamily,
     phase: Phase,
     local: Option<Arc<Local>>,
     bound: Option<RxrpcAddr>,
@@ -76,15 +161,14 @@ pub(crate) struct SockState {
     exclusive: bool,
     min_security_level: u32,
     upgrade: Option<(u16, u16)>,
-    key: Option<KeyRef>,
-    keyring: Option<KeyRef>,
+    key: Option<Key<RxrpcKey>>,
+    keyring: Option<Keyring>,
 }
 
 impl SockState {
     /// A fresh socket of `family`.
-    pub(crate) fn new(registry: &'static Registry, family: Family) -> Self {
+    fn new(family: TransportFamily) -> Self {
         Self {
-            registry,
             family,
             phase: Phase::Unbound,
             local: None,
@@ -102,11 +186,11 @@ impl SockState {
     /// `close()`: ends the socket's calls and gives the endpoint back.
     /// Runs in process context, so the last user of an endpoint can close
     /// it here.
-    pub(crate) fn release(&mut self, sock: SockRef) {
+    fn release(&mut self, registry: &Registry, sock: usize) {
         self.phase = Phase::Closed;
         if let Some(local) = self.local.take() {
             local.detach(sock);
-            self.registry.unuse_local(local);
+            registry.unuse_local(local);
         }
         self.key = None;
         self.keyring = None;
@@ -114,12 +198,12 @@ impl SockState {
 
     /// `bind()`: a service id makes a server socket; a second bind may add
     /// a second service on the same address.
-    pub(crate) fn bind(&mut self, net: NetNs, sock: SockRef, raw: &[u8]) -> Result {
+    fn bind(&mut self, registry: &Registry, net: NetNs, sock: SockRef, raw: &[u8]) -> Result {
         let srx = RxrpcAddr::parse(raw, self.family)?;
         match self.phase {
             Phase::Unbound => {
                 let service = srx.service != 0;
-                self.local = Some(self.use_local(net, sock, srx.transport, service)?);
+                self.local = Some(use_local(registry, net, sock, srx.transport, service)?);
                 self.bound = Some(srx);
                 self.phase = if service { Phase::ServerBound } else { Phase::ClientBound };
                 Ok(())
@@ -130,7 +214,7 @@ impl SockState {
                     return Err(EINVAL);
                 }
                 if srx.service == first.service {
-                    return Err(errno(bindings::EADDRINUSE));
+                    return Err(EADDRINUSE.into());
                 }
                 if srx.transport != first.transport {
                     return Err(EINVAL);
@@ -141,16 +225,6 @@ impl SockState {
             }
             _ => Err(EINVAL),
         }
-    }
-
-    /// Takes an endpoint from the registry and attaches this socket to it.
-    fn use_local(&self, net: NetNs, sock: SockRef, addr: TransportAddr, service: bool) -> Result<Arc<Local>> {
-        let local = self.registry.use_local(net, addr, service)?;
-        if let Err(e) = local.attach(sock, service) {
-            self.registry.unuse_local(local);
-            return Err(e);
-        }
-        Ok(local)
     }
 
     /// The endpoint, once bound.
@@ -169,10 +243,11 @@ impl SockState {
     /// whether every call is exclusive.
     pub(crate) fn prepare_send(
         &mut self,
+        registry: &Registry,
         net: NetNs,
         sock: SockRef,
         command: Command,
-    ) -> Result<(Arc<Local>, Family, Option<RxrpcAddr>, bool)> {
+    ) -> Result<(Arc<Local>, TransportFamily, Option<RxrpcAddr>, bool)> {
         // The states in which the C module takes a sendmsg at all.
         let client = match self.phase {
             Phase::Unbound | Phase::ClientUnbound | Phase::ClientBound => true,
@@ -184,13 +259,13 @@ impl SockState {
         }
         let local = match &self.local {
             Some(local) => local.clone(),
-            None if command != Command::SendData => return Err(errno(bindings::EBADSLT)),
+            None if command != Command::SendData => return Err(EBADSLT.into()),
             None => {
                 let any = match self.family {
-                    Family::Inet => TransportAddr::V4([0; 4], 0),
-                    Family::Inet6 => TransportAddr::V6([0; 16], 0),
+                    TransportFamily::Inet => TransportAddr::V4([0; 4], 0),
+                    TransportFamily::Inet6 => TransportAddr::V6([0; 16], 0),
                 };
-                let local = self.use_local(net, sock, any, false)?;
+                let local = use_local(registry, net, sock, any, false)?;
                 self.local = Some(local.clone());
                 self.phase = Phase::ClientBound;
                 local
@@ -201,18 +276,18 @@ impl SockState {
         // No security class is built in yet: a call that asks for one
         // fails rather than going out unsecured (C: no class, EKEYREJECTED).
         if command == Command::SendData
-            && (self.min_security_level > 0 || self.key.as_ref().is_some_and(|k| k.has_tokens()))
+            && (self.min_security_level > 0 || self.key.as_ref().is_some_and(|k| k.payload().is_some()))
         {
-            return Err(errno(bindings::EKEYREJECTED));
+            return Err(EKEYREJECTED.into());
         }
         Ok((local, self.family, connected, self.exclusive))
     }
 
     /// `connect()`: only sets the default destination of calls.
-    pub(crate) fn connect(&mut self, raw: &[u8]) -> Result {
+    fn connect(&mut self, raw: &[u8]) -> Result {
         let srx = RxrpcAddr::parse(raw, self.family)?;
         if self.connected.is_some() {
-            return Err(errno(bindings::EISCONN));
+            return Err(EISCONN.into());
         }
         match self.phase {
             Phase::Unbound => self.phase = Phase::ClientUnbound,
@@ -225,11 +300,11 @@ impl SockState {
 
     /// `listen()`: the backlog bounds calls waiting to be taken; `listen(0)`
     /// on a listening socket stops taking calls.
-    pub(crate) fn listen(&mut self, backlog: i32) -> Result {
+    fn listen(&mut self, backlog: i32) -> Result {
         match self.phase {
-            Phase::Unbound => Err(errno(bindings::EADDRNOTAVAIL)),
+            Phase::Unbound => Err(EADDRNOTAVAIL.into()),
             Phase::ServerBound | Phase::ServerBound2 => {
-                let max = crate::ffi::sysctl::max_backlog() as i32;
+                let max = sysctl::MAX_BACKLOG.get() as i32;
                 let backlog = if backlog == i32::MAX { max } else { backlog };
                 if !(0..=max).contains(&backlog) {
                     return Err(EINVAL);
@@ -264,82 +339,79 @@ impl SockState {
     }
 
     /// `shutdown()`: only both directions at once, and only once.
-    pub(crate) fn shutdown(&mut self, how: i32) -> Result {
-        if u32::try_from(how) != Ok(bindings::sock_shutdown_cmd_SHUT_RDWR) {
-            return Err(errno(bindings::EOPNOTSUPP));
+    fn shutdown(&mut self, how: i32) -> Result {
+        if how != SHUT_RDWR {
+            return Err(EOPNOTSUPP.into());
         }
         if self.phase == Phase::Closed {
-            return Err(errno(bindings::ESHUTDOWN));
+            return Err(ESHUTDOWN.into());
         }
         self.phase = Phase::Closed;
         Ok(())
     }
 
-    /// `setsockopt(SOL_RXRPC, ...)`. `read` copies the option value in
-    /// (`EFAULT` on a bad pointer); it is only called once `optlen` is
-    /// known to be right.
-    pub(crate) fn setsockopt(
-        &mut self,
-        net: NetNs,
-        name: u32,
-        optlen: usize,
-        read: impl FnOnce(&mut [u8]) -> Result,
-    ) -> Result {
+    /// `setsockopt(SOL_RXRPC, ...)`.
+    fn setsockopt(&mut self, net: NetNs, name: i32, value: OptValue) -> Result {
         let unbound = self.phase == Phase::Unbound;
+        let optlen = value.len();
         match name {
-            bindings::RXRPC_EXCLUSIVE_CONNECTION => {
+            opt::EXCLUSIVE_CONNECTION => {
                 if optlen != 0 {
                     return Err(EINVAL);
                 }
                 if !unbound {
-                    return Err(errno(bindings::EISCONN));
+                    return Err(EISCONN.into());
                 }
                 self.exclusive = true;
                 Ok(())
             }
-            bindings::RXRPC_SECURITY_KEY | bindings::RXRPC_SECURITY_KEYRING => {
+            opt::SECURITY_KEY | opt::SECURITY_KEYRING => {
                 if !unbound {
-                    return Err(errno(bindings::EISCONN));
+                    return Err(EISCONN.into());
                 }
-                let keyring = name == bindings::RXRPC_SECURITY_KEYRING;
-                let slot = if keyring { &mut self.keyring } else { &mut self.key };
-                if optlen == 0 || optlen >= kernel::page::PAGE_SIZE || slot.is_some() {
+                let keyring = name == opt::SECURITY_KEYRING;
+                let set = if keyring { self.keyring.is_some() } else { self.key.is_some() };
+                if optlen == 0 || optlen >= kernel::page::PAGE_SIZE || set {
                     return Err(EINVAL);
                 }
                 let mut desc = KVec::with_capacity(optlen + 1, GFP_KERNEL)?;
                 desc.extend_with(optlen + 1, 0, GFP_KERNEL)?;
-                read(&mut desc[..optlen])?;
+                value.read(&mut desc[..optlen])?;
                 // A NUL inside the value ends the description, as in C.
-                let desc = CStr::from_bytes_with_nul(&desc[..=desc.iter().position(|&c| c == 0).unwrap_or(optlen)])
-                    .map_err(|_| EINVAL)?;
-                *slot = Some(KeyRef::request(desc, net, keyring)?);
+                let end = desc.iter().position(|&c| c == 0).unwrap_or(optlen);
+                let desc = core::ffi::CStr::from_bytes_with_nul(&desc[..=end]).map_err(|_| EINVAL)?;
+                if keyring {
+                    self.keyring = Some(Keyring::request(desc)?);
+                } else {
+                    self.key = Some(Key::request(desc, net)?);
+                }
                 Ok(())
             }
-            bindings::RXRPC_MIN_SECURITY_LEVEL => {
+            opt::MIN_SECURITY_LEVEL => {
                 if optlen != 4 {
                     return Err(EINVAL);
                 }
                 if !unbound {
-                    return Err(errno(bindings::EISCONN));
+                    return Err(EISCONN.into());
                 }
                 let mut v = [0; 4];
-                read(&mut v)?;
+                value.read(&mut v)?;
                 let level = u32::from_ne_bytes(v);
-                if level > SECURITY_MAX {
+                if level > uapi::SECURITY_ENCRYPT {
                     return Err(EINVAL);
                 }
                 self.min_security_level = level;
                 Ok(())
             }
-            bindings::RXRPC_UPGRADEABLE_SERVICE => {
+            opt::UPGRADEABLE_SERVICE => {
                 if optlen != 4 || self.upgrade.is_some() {
                     return Err(EINVAL);
                 }
                 if self.phase != Phase::ServerBound2 {
-                    return Err(errno(bindings::EISCONN));
+                    return Err(EISCONN.into());
                 }
                 let mut v = [0; 4];
-                read(&mut v)?;
+                value.read(&mut v)?;
                 let pair = (u16::from_ne_bytes([v[0], v[1]]), u16::from_ne_bytes([v[2], v[3]]));
                 let first = self.bound.map_or(0, |b| b.service);
                 if pair != (first, self.second_service) && pair != (self.second_service, first) {
@@ -350,7 +422,17 @@ impl SockState {
             }
             // The C module answers 0 to unknown options (and to every
             // other level); a caller should learn its option did nothing.
-            _ => Err(errno(bindings::ENOPROTOOPT)),
+            _ => Err(ENOPROTOOPT.into()),
         }
     }
+}
+
+/// Takes an endpoint from the registry and attaches socket `sock` to it.
+fn use_local(registry: &Registry, net: NetNs, sock: SockRef, addr: TransportAddr, service: bool) -> Result<Arc<Local>> {
+    let local = registry.use_local(net, addr, service)?;
+    if let Err(e) = local.attach(sock, service) {
+        registry.unuse_local(local);
+        return Err(e);
+    }
+    Ok(local)
 }

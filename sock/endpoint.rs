@@ -1,7 +1,7 @@
-//! Local endpoints: one UDP socket and one engine, shared by every AF_RXRPC
-//! socket bound to the same transport address in the same namespace (as in
-//! the C module, where a UDP port may serve several client sockets but only
-//! one service socket).
+//! Local endpoints: one UDP tunnel socket and one engine, shared by every
+//! AF_RXRPC socket bound to the same transport address in the same
+//! namespace (as in the C module, where a UDP port may serve several client
+//! sockets but only one service socket).
 
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -9,13 +9,21 @@ use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::{Arc, Mutex};
 
+use super::addr::{from_socket, to_socket};
 use super::env::KernelEnv;
-use crate::ffi::io::{now, random_u32, Io, NetNs};
-use crate::ffi::socket::SockRef;
-use crate::proto::wire::RX_CALL_DEAD;
-use crate::proto::{
-    CallHandle, Config, Endpoint, Event, Instant, NullSecurity, ServiceConfig, TransportAddr, MAX_PACKET,
-};
+use super::uapi::UDP_ENCAP_RXRPC;
+use super::{sysctl, SockRef};
+use crate::kapi::errno::EMSGSIZE;
+use crate::kapi::net::udp_tunnel::{Handler, RxLimits, UdpTunnel};
+use crate::kapi::net::NetNs;
+use crate::kapi::{now_ns, random_u32};
+use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
+use crate::proto::{CallHandle, Config, Event, Instant, NullSecurity, ServiceConfig, TransportAddr, MAX_PACKET};
+
+/// The current time, as the engine counts it.
+pub(crate) fn now() -> Instant {
+    Instant(now_ns())
+}
 
 /// The errno of an engine error.
 pub(crate) fn engine_error(e: crate::proto::Error) -> Error {
@@ -23,13 +31,17 @@ pub(crate) fn engine_error(e: crate::proto::Error) -> Error {
 }
 
 /// The engine of one local endpoint.
-pub(crate) type Engine = Endpoint<KernelEnv, NullSecurity>;
+pub(crate) type Engine = crate::proto::Endpoint<KernelEnv, NullSecurity>;
 
 /// Most bytes moved between the user and the engine per step.
 const BOUNCE: usize = 65536;
 
 /// Largest UDP payload taken in; larger datagrams are dropped.
 const MAX_DATAGRAM: usize = 65536;
+
+/// Received packets waiting for the work item beyond these (a count, and
+/// bytes of skb truesize) are dropped, as by a full UDP socket.
+const RX_QUEUE: RxLimits = RxLimits { packets: 4096, bytes: 8 << 20 };
 
 /// A call as the sockets see it. The engine knows a call by a tag that
 /// is unique in the endpoint, because user call ids are only unique
@@ -118,6 +130,8 @@ pub(crate) struct Core {
     service: Option<usize>,
     /// Runs of the work item, for /proc/net/rxrpc/stats.
     pub(crate) loops: u64,
+    /// DATA packets the UDP socket refused to send.
+    pub(crate) tx_data_fail: u64,
 }
 
 impl Core {
@@ -128,7 +142,8 @@ impl Core {
         let id_node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let attached = self.socks.get_mut(&sock.id()).ok_or(EINVAL)?;
         attached.calls.insert(id_node.into_node(user_id, tag));
-        self.tags.insert(tag_node.into_node(tag, Tag { sock, user_id, call: None, queued: false, service, tx_fixed: false }));
+        let t = Tag { sock, user_id, call: None, queued: false, service, tx_fixed: false };
+        self.tags.insert(tag_node.into_node(tag, t));
         self.next_tag += 1;
         Ok(tag)
     }
@@ -216,11 +231,11 @@ impl Core {
             // Client connection ids are 1..0x40000000; the engine falls
             // back to 1 for anything else, so fit the random start in.
             first_conn_id: random_u32() % 0x3fff_ffff + 1,
-            rx_window: crate::ffi::sysctl::rx_window_size(),
+            rx_window: sysctl::RX_WINDOW_SIZE.get(),
             ..Config::default()
         };
         Ok(Self {
-            ep: Endpoint::new(KernelEnv, NullSecurity, config),
+            ep: Engine::new(KernelEnv, NullSecurity, config),
             rx,
             tx,
             bounce,
@@ -230,15 +245,14 @@ impl Core {
             socks: RBTree::new(),
             service: None,
             loops: 0,
+            tx_data_fail: 0,
         })
     }
 }
 
-/// One local endpoint.
+/// One local endpoint: the handler of its UDP tunnel socket.
 #[pin_data]
-pub(crate) struct Local {
-    #[pin]
-    pub(crate) io: Io,
+pub(crate) struct Endpoint {
     net: NetNs,
     /// The address asked for (port 0: the one the kernel picked).
     addr: TransportAddr,
@@ -246,15 +260,47 @@ pub(crate) struct Local {
     core: Mutex<Core>,
 }
 
+/// A local endpoint with its UDP tunnel socket.
+pub(crate) type Local = UdpTunnel<Endpoint>;
+
+impl Handler for Endpoint {
+    /// The work item: feeds received packets, ICMP errors and expired
+    /// timers to the engine, then sends what it wants sent.
+    fn run(local: &Local) {
+        let mut guard = local.core.lock();
+        let core = &mut *guard;
+        let now = now();
+        core.loops = core.loops.wrapping_add(1);
+        let ep = &mut core.ep;
+        local.drain(&mut core.rx, |from, pkt| ep.handle_datagram(now, from_socket(&from), pkt));
+        local.drain_errors(|e| {
+            // Path MTU reports are not errors of the calls.
+            if -e.errno != EMSGSIZE.to_errno() {
+                ep.handle_icmp(now, from_socket(&e.peer), e.errno);
+            }
+        });
+        if core.deadline.is_some_and(|t| t <= now) {
+            core.ep.handle_timeout(now);
+        }
+        local.flush(core, now);
+    }
+}
+
 impl Local {
-    fn new(net: NetNs, addr: TransportAddr) -> Result<Arc<Self>> {
+    /// Opens an endpoint on `addr` in `net`.
+    pub(crate) fn create(net: NetNs, addr: TransportAddr) -> Result<Arc<Self>> {
         let core = Core::new()?;
         let local = Arc::pin_init(
-            pin_init!(Local { io <- Io::new(), net, addr, core <- new_mutex!(core) }),
+            UdpTunnel::new(pin_init!(Endpoint { net, addr, core <- new_mutex!(core) })),
             GFP_KERNEL,
         )?;
-        local.io.open(net, &addr)?;
+        local.open(net, &to_socket(&addr), UDP_ENCAP_RXRPC, RX_QUEUE)?;
         Ok(local)
+    }
+
+    /// Whether this is the endpoint of `addr` in `net`.
+    pub(crate) fn is_at(&self, net: NetNs, addr: &TransportAddr) -> bool {
+        self.net == net && self.addr == *addr
     }
 
     /// Sets up the service side of the engine for a listening socket.
@@ -267,23 +313,23 @@ impl Local {
     pub(crate) fn attach(&self, sock: SockRef, service: bool) -> Result {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut core = self.core.lock();
-        let rcvbuf = sock.rcvbuf();
+        let (id, rcvbuf) = (sock.id(), sock.rcvbuf());
         let attached = Attached { sock, rcvbuf, calls: RBTree::new(), queue: RBTree::new(), queued: 0, next_notice: 0 };
-        core.socks.insert(node.into_node(sock.id(), attached));
+        core.socks.insert(node.into_node(id, attached));
         core.update_rx_limit();
         if service {
-            core.service = Some(sock.id());
+            core.service = Some(id);
         }
         Ok(())
     }
 
     /// Detaches a socket that is being released: its calls end (with
     /// `RX_CALL_DEAD` to the peer, as in the C module) and are freed.
-    pub(crate) fn detach(&self, sock: SockRef) {
+    pub(crate) fn detach(&self, sock: usize) {
         self.with_core(|core, now| {
-            let Some(attached) = core.socks.remove(&sock.id()) else { return };
+            let Some(attached) = core.socks.remove(&sock) else { return };
             core.update_rx_limit();
-            if core.service == Some(sock.id()) {
+            if core.service == Some(sock) {
                 core.service = None;
                 let _ = core.ep.listen(ServiceConfig::default());
             }
@@ -296,22 +342,6 @@ impl Local {
                 }
             }
         });
-    }
-
-    /// The work item: feeds received packets and expired timers to the
-    /// engine, then sends what it wants sent.
-    pub(crate) fn run(&self) {
-        let mut guard = self.core.lock();
-        let core = &mut *guard;
-        let now = now();
-        core.loops = core.loops.wrapping_add(1);
-        let ep = &mut core.ep;
-        self.io.drain(&mut core.rx, |from, pkt| ep.handle_datagram(now, from, pkt));
-        self.io.drain_icmp(|peer, err| ep.handle_icmp(now, peer, err));
-        if core.deadline.is_some_and(|t| t <= now) {
-            core.ep.handle_timeout(now);
-        }
-        self.flush(core, now);
     }
 
     /// Runs `f` on the engine and the call tables, then sends what the
@@ -340,101 +370,18 @@ impl Local {
         while let Some((to, len)) = core.ep.poll_transmit(now, &mut core.tx) {
             // A lost datagram is the protocol's to recover, like one lost
             // on the wire.
-            let _ = self.io.send(&to, &core.tx[..len]);
+            let pkt = &core.tx[..len];
+            if self.send(&to_socket(&to), pkt).is_err() && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _))) {
+                core.tx_data_fail = core.tx_data_fail.wrapping_add(1);
+            }
         }
         while let Some(event) = core.ep.poll_event() {
             core.dispatch(event);
         }
         core.deadline = core.ep.poll_timeout();
         if let Some(t) = core.deadline {
-            self.io.arm(t.0.saturating_sub(now.0));
+            self.arm(t.0.saturating_sub(now.0));
         }
     }
 }
 
-/// A slot of the registry: an endpoint and how many sockets use it.
-struct Entry {
-    local: Arc<Local>,
-    users: usize,
-}
-
-/// Every local endpoint of the module, in every namespace.
-#[pin_data]
-pub(crate) struct Registry {
-    #[pin]
-    locals: Mutex<KVec<Option<Entry>>>,
-}
-
-impl Registry {
-    /// An empty registry.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self { locals <- new_mutex!(KVec::new()) })
-    }
-
-    /// The endpoint for `addr` in `net`, made if there is none. A service
-    /// socket never shares one: it gets `EADDRINUSE` if the address already
-    /// has an endpoint, as in the C module (clients may then share the
-    /// service's endpoint).
-    pub(crate) fn use_local(&self, net: NetNs, addr: TransportAddr, service: bool) -> Result<Arc<Local>> {
-        let mut locals = self.locals.lock();
-        let found = locals.iter_mut().flatten().find(|e| e.local.net == net && e.local.addr == addr);
-        if let Some(e) = found {
-            if service {
-                return Err(crate::ffi::errno(crate::ffi::bindings::EADDRINUSE));
-            }
-            e.users += 1;
-            return Ok(e.local.clone());
-        }
-        let local = Local::new(net, addr)?;
-        let entry = Entry { local: local.clone(), users: 1 };
-        match locals.iter_mut().find(|e| e.is_none()) {
-            Some(slot) => *slot = Some(entry),
-            None => locals.push(Some(entry), GFP_KERNEL)?,
-        }
-        Ok(local)
-    }
-
-    /// Runs `f` on each endpoint of `net` with its engine locked, with the
-    /// state `start` makes first, all under the registry's lock, so that no
-    /// endpoint comes or goes meanwhile (for /proc/net/rxrpc). `f` gets
-    /// the endpoint, its core and the number of sockets using it; it must
-    /// not sleep.
-    pub(crate) fn visit<T>(
-        &self,
-        net: NetNs,
-        start: impl FnOnce() -> T,
-        mut f: impl FnMut(&mut T, &Local, &mut Core, usize),
-    ) -> T {
-        let locals = self.locals.lock();
-        let mut state = start();
-        for e in locals.iter().flatten().filter(|e| e.local.net == net) {
-            let mut core = e.local.core.lock();
-            f(&mut state, &e.local, &mut core, e.users);
-        }
-        state
-    }
-
-    /// How many endpoints are open: none once every socket is closed.
-    pub(crate) fn len(&self) -> usize {
-        self.locals.lock().iter().flatten().count()
-    }
-
-    /// Gives back an endpoint got from [`Registry::use_local`]; the last
-    /// user closes it.
-    pub(crate) fn unuse_local(&self, local: Arc<Local>) {
-        let mut locals = self.locals.lock();
-        for slot in locals.iter_mut() {
-            let Some(e) = slot else { continue };
-            if !core::ptr::eq(&*e.local, &*local) {
-                continue;
-            }
-            e.users -= 1;
-            if e.users == 0 {
-                // Its counters go on counting for the namespace.
-                super::proc::retire(&e.local, &mut e.local.core.lock());
-                *slot = None;
-            }
-            return;
-        }
-    }
-}

@@ -1,11 +1,11 @@
 //! A `struct msghdr` of a sendmsg or recvmsg call, as safe methods.
 
 use core::ffi::{c_int, c_void};
-use core::ptr::null_mut;
+use core::ptr::{addr_of_mut, null_mut};
 
 use kernel::prelude::*;
 
-use super::bindings;
+use crate::kapi::bindings;
 
 /// The message of the syscall in progress.
 ///
@@ -35,7 +35,7 @@ impl Msg {
     ///
     /// `raw` must be the msghdr of a sendmsg/recvmsg call in progress, and
     /// the result must not outlive it.
-    pub(crate) unsafe fn new(raw: *mut bindings::msghdr) -> Self {
+    pub(super) unsafe fn new(raw: *mut bindings::msghdr) -> Self {
         Self { raw }
     }
 
@@ -48,7 +48,7 @@ impl Msg {
             // SAFETY: `raw` is live (type invariant); the out parameters
             // are valid; `prev` is null or the previous result.
             let cur = unsafe {
-                bindings::rxrpc_rs_cmsg_next(self.raw, prev, &mut level, &mut kind, &mut data, &mut len, &mut bad)
+                bindings::kapi_cmsg_next(self.raw, prev, &mut level, &mut kind, &mut data, &mut len, &mut bad)
             };
             if bad != 0 {
                 return Err(EINVAL);
@@ -67,25 +67,25 @@ impl Msg {
     /// Bytes of payload not yet copied.
     pub(crate) fn left(&self) -> usize {
         // SAFETY: `raw` is live.
-        unsafe { bindings::rxrpc_rs_msg_left(self.raw) }
+        unsafe { bindings::kapi_msg_left(self.raw) }
     }
 
     /// Copies payload in; returns how much was copied (less on a fault).
     pub(crate) fn copy_in(&mut self, buf: &mut [u8]) -> usize {
         // SAFETY: `raw` is live and `buf` valid for writing its length.
-        unsafe { bindings::rxrpc_rs_copy_from_msg(self.raw, buf.as_mut_ptr().cast(), buf.len()) }
+        unsafe { bindings::kapi_copy_from_msg(self.raw, buf.as_mut_ptr().cast(), buf.len()) }
     }
 
     /// Gives back the last `n` bytes copied in, for a later call.
     pub(crate) fn revert(&mut self, n: usize) {
         // SAFETY: `raw` is live; the caller copied at least `n` bytes in.
-        unsafe { bindings::rxrpc_rs_msg_revert(self.raw, n) };
+        unsafe { bindings::iov_iter_revert(addr_of_mut!((*self.raw).msg_iter), n) };
     }
 
     /// Copies payload out; returns how much was copied (less on a fault).
     pub(crate) fn copy_out(&mut self, buf: &[u8]) -> usize {
         // SAFETY: `raw` is live and `buf` valid for its length.
-        unsafe { bindings::rxrpc_rs_copy_to_msg(self.raw, buf.as_ptr().cast(), buf.len()) }
+        unsafe { bindings::kapi_copy_to_msg(self.raw, buf.as_ptr().cast(), buf.len()) }
     }
 
     /// The destination address of a sendmsg, if any.
@@ -99,38 +99,37 @@ impl Msg {
         }
     }
 
-    /// Sets the source address a recvmsg reports.
+    /// Sets the source address a recvmsg reports, if the caller asked for
+    /// one; a name longer than a `sockaddr_storage` is cut.
     pub(crate) fn set_name(&mut self, name: &[u8]) {
-        // SAFETY: `raw` is live; a recvmsg `msg_name` has room for a
-        // `sockaddr_storage`, more than any name we write.
-        unsafe { bindings::rxrpc_rs_msg_set_name(self.raw, name.as_ptr().cast(), name.len() as c_int) };
+        let len = name.len().min(core::mem::size_of::<bindings::__kernel_sockaddr_storage>());
+        // SAFETY: `raw` is live; a recvmsg `msg_name` is null or has room
+        // for a `sockaddr_storage`.
+        unsafe {
+            let dst = (*self.raw).msg_name;
+            if !dst.is_null() {
+                core::ptr::copy_nonoverlapping(name.as_ptr(), dst.cast::<u8>(), len);
+                (*self.raw).msg_namelen = len as c_int;
+            }
+        }
     }
 
-    /// Adds an `SOL_RXRPC` control message to a recvmsg.
-    pub(crate) fn put_cmsg(&mut self, kind: u32, data: &[u8]) -> Result {
-        // SAFETY: `raw` is live and `data` valid for its length.
-        let r = unsafe {
-            bindings::rxrpc_rs_msg_put_cmsg(self.raw, kind as c_int, data.as_ptr().cast::<c_void>(), data.len() as c_int)
-        };
-        kernel::error::to_result(r)
+    /// Adds a control message to a recvmsg.
+    pub(crate) fn put_cmsg(&mut self, level: i32, kind: u32, data: &[u8]) -> Result {
+        let len = c_int::try_from(data.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `raw` is live and `data` valid for its length; `put_cmsg`
+        // only reads it.
+        kernel::error::to_result(unsafe {
+            bindings::put_cmsg(self.raw, level, kind as c_int, len, data.as_ptr().cast_mut().cast::<c_void>())
+        })
     }
 
     /// Whether the caller is a 32-bit program on a 64-bit kernel, whose
-    /// `unsigned long` call ids are 4 bytes.
+    /// `unsigned long` is 4 bytes.
     // MSG_CMSG_COMPAT is 0 in a kernel built without CONFIG_COMPAT.
     #[allow(clippy::bad_bit_mask)]
     pub(crate) fn is_compat(&self) -> bool {
         self.flags() & bindings::MSG_CMSG_COMPAT != 0
-    }
-
-    /// `RXRPC_USER_CALL_ID` for a recvmsg, as the caller's `unsigned long`
-    /// (a 32-bit program gets the low half, as from the C module).
-    pub(crate) fn put_user_id(&mut self, id: u64) -> Result {
-        if self.is_compat() {
-            self.put_cmsg(bindings::rxrpc_cmsg_type_RXRPC_USER_CALL_ID, &(id as u32).to_ne_bytes())
-        } else {
-            self.put_cmsg(bindings::rxrpc_cmsg_type_RXRPC_USER_CALL_ID, &id.to_ne_bytes())
-        }
     }
 
     /// The flags of a sendmsg.

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Wrappers for static inline functions and macros that Rust cannot call
+ * in 6.12, and the softirq side of a UDP tunnel socket. kapi/ builds safe
+ * abstractions on these; nothing here knows the protocol carried.
+ */
+#include <linux/key.h>
+#include <linux/key-type.h>
+#include <linux/udp.h>
+#include <linux/ipv6.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+#include <linux/uio.h>
+#include <linux/poll.h>
+#include <net/net_namespace.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
+#include "glue.h"
+
+void kapi_sock_put(struct sock *sk)
+{
+	sock_put(sk);
+}
+
+void kapi_sock_hold(struct sock *sk)
+{
+	sock_hold(sk);
+}
+
+void kapi_sock_orphan(struct sock *sk)
+{
+	sock_orphan(sk);
+}
+
+void kapi_sock_set_rcu_free(struct sock *sk)
+{
+	sock_set_flag(sk, SOCK_RCU_FREE);
+}
+
+struct net *kapi_sock_net(const struct sock *sk)
+{
+	return sock_net(sk);
+}
+
+/*
+ * Send buffer space was freed. Not sk_write_space: the default one judges
+ * by sk_wmem_alloc, which the caller's data need not be charged to; the
+ * caller has already decided that there is space.
+ */
+void kapi_sk_write_space(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	rcu_read_unlock();
+	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+}
+
+int kapi_copy_from_sockptr(void *dst, sockptr_t src, size_t len)
+{
+	return copy_from_sockptr(dst, src, len) ? -EFAULT : 0;
+}
+
+void kapi_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *wait)
+{
+	sock_poll_wait(file, sock, wait);
+}
+
+/* Sleeps until *gen moves away from seen: the remaining jiffies, 0 or -ERESTARTSYS. */
+long kapi_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo)
+{
+	return wait_event_interruptible_timeout(*sk_sleep(sk), READ_ONCE(*gen) != seen, timeo);
+}
+
+/*
+ * Sleeps through signals for up to wait_ns (at least two jiffies) for
+ * *gen to move away from seen. Returns 1 if it moved, 0 if not, or -EINTR
+ * if not and a signal is pending.
+ */
+int kapi_wait_unint(struct sock *sk, const u32 *gen, u32 seen, u64 wait_ns)
+{
+	long timeo = max_t(long, nsecs_to_jiffies(wait_ns), 2);
+
+	if (wait_event_timeout(*sk_sleep(sk), READ_ONCE(*gen) != seen, timeo))
+		return 1;
+	return signal_pending(current) ? -EINTR : 0;
+}
+
+/*
+ * The control message after prev (or the first), with its level, type and
+ * data length; NULL at the end. *bad is set for a malformed one.
+ */
+void *kapi_cmsg_next(struct msghdr *msg, void *prev, int *level, int *type,
+		     void **data, size_t *len, int *bad)
+{
+	struct cmsghdr *cmsg = prev ? CMSG_NXTHDR(msg, (struct cmsghdr *)prev) :
+				      CMSG_FIRSTHDR(msg);
+
+	*bad = 0;
+	if (!cmsg)
+		return NULL;
+	if (!CMSG_OK(msg, cmsg)) {
+		*bad = 1;
+		return NULL;
+	}
+	*level = cmsg->cmsg_level;
+	*type = cmsg->cmsg_type;
+	*data = CMSG_DATA(cmsg);
+	*len = cmsg->cmsg_len - sizeof(struct cmsghdr);
+	return cmsg;
+}
+
+size_t kapi_msg_left(struct msghdr *msg)
+{
+	return msg_data_left(msg);
+}
+
+size_t kapi_copy_from_msg(struct msghdr *msg, void *buf, size_t len)
+{
+	return copy_from_iter(buf, len, &msg->msg_iter);
+}
+
+size_t kapi_copy_to_msg(struct msghdr *msg, const void *buf, size_t len)
+{
+	return copy_to_iter(buf, len, &msg->msg_iter);
+}
+
+const char *kapi_key_description(const struct key *key)
+{
+	return key->description;
+}
+
+void **kapi_key_payload(struct key *key)
+{
+	return key->payload.data;
+}
+
+/* type NULL: a keyring, looked up without a network namespace tag. */
+int kapi_request_key(struct key_type *type, const char *desc, struct net *net,
+		     struct key **keyp)
+{
+	struct key *key = type ? request_key_net(type, desc, net, NULL) :
+				 request_key(&key_type_keyring, desc, NULL);
+
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	*keyp = key;
+	return 0;
+}
+
+struct proc_dir_entry *kapi_proc_net_mkdir(struct net *net, const char *name)
+{
+	return proc_net_mkdir(net, name, net->proc_net);
+}
+
+/* Removes the directory and waits for readers still in a show callback. */
+void kapi_proc_net_remove(struct net *net, const char *name)
+{
+	remove_proc_subtree(name, net->proc_net);
+}
+
+struct net *kapi_seq_net(struct seq_file *seq)
+{
+	return seq_file_single_net(seq);
+}
+
+void *kapi_seq_pde_data(struct seq_file *seq)
+{
+	return pde_data(file_inode(seq->file));
+}
+
+static void kapi_udp_tunnel_work(struct work_struct *work)
+{
+	struct kapi_udp_tunnel *t = container_of(work, struct kapi_udp_tunnel, work);
+
+	t->work_fn(t);
+}
+
+static void kapi_udp_tunnel_timer(struct timer_list *timer)
+{
+	struct kapi_udp_tunnel *t = from_timer(t, timer, timer);
+
+	queue_work(system_unbound_wq, &t->work);
+}
+
+void kapi_udp_tunnel_init(struct kapi_udp_tunnel *t,
+			  void (*work_fn)(struct kapi_udp_tunnel *t))
+{
+	memset(t, 0, sizeof(*t));
+	t->work_fn = work_fn;
+	spin_lock_init(&t->err_lock);
+	skb_queue_head_init(&t->rx_queue);
+	INIT_WORK(&t->work, kapi_udp_tunnel_work);
+	timer_setup(&t->timer, kapi_udp_tunnel_timer, 0);
+}
+
+/* Softirq: queue the packet for the work item. */
+static int kapi_udp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct kapi_udp_tunnel *t = rcu_dereference_sk_user_data(sk);
+
+	if (!t || skb_queue_len(&t->rx_queue) >= t->rx_max_packets ||
+	    atomic_read(&t->rx_queue_bytes) > t->rx_max_bytes - (int)skb->truesize) {
+		if (t)
+			atomic64_inc(&t->rx_dropped);
+		kfree_skb(skb);
+		return 0;
+	}
+	atomic_add(skb->truesize, &t->rx_queue_bytes);
+	skb_queue_tail(&t->rx_queue, skb);
+	queue_work(system_unbound_wq, &t->work);
+	return 0;
+}
+
+/*
+ * Softirq: an ICMP error about a packet we sent. skb->data is the IP
+ * header of that packet, so its destination is the peer concerned.
+ */
+static void kapi_udp_tunnel_err_rcv(struct sock *sk, struct sk_buff *skb, int err,
+				    __be16 port, u32 info, u8 *payload)
+{
+	struct kapi_udp_tunnel *t = rcu_dereference_sk_user_data(sk);
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct kapi_udp_error e = { .err = err };
+	unsigned long flags;
+
+	if (!t)
+		return;
+	e.peer.port = ntohs(port);
+	if (iph->version == 4) {
+		e.peer.family = AF_INET;
+		memcpy(e.peer.addr, &iph->daddr, 4);
+	} else {
+		const struct ipv6hdr *ip6 = (const struct ipv6hdr *)skb->data;
+
+		if (ipv6_addr_v4mapped(&ip6->daddr)) {
+			e.peer.family = AF_INET;
+			memcpy(e.peer.addr, &ip6->daddr.s6_addr32[3], 4);
+		} else {
+			e.peer.family = AF_INET6;
+			memcpy(e.peer.addr, &ip6->daddr, 16);
+		}
+	}
+	spin_lock_irqsave(&t->err_lock, flags);
+	if (t->err_count < KAPI_UDP_ERROR_RING) {
+		t->errs[(t->err_head + t->err_count) % KAPI_UDP_ERROR_RING] = e;
+		t->err_count++;
+	}
+	spin_unlock_irqrestore(&t->err_lock, flags);
+	queue_work(system_unbound_wq, &t->work);
+}
+
+/* Takes the oldest queued ICMP error: 1, or 0 if there is none. */
+int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e)
+{
+	unsigned long flags;
+	int found = 0;
+
+	spin_lock_irqsave(&t->err_lock, flags);
+	if (t->err_count) {
+		*e = t->errs[t->err_head];
+		t->err_head = (t->err_head + 1) % KAPI_UDP_ERROR_RING;
+		t->err_count--;
+		found = 1;
+	}
+	spin_unlock_irqrestore(&t->err_lock, flags);
+	return found;
+}
+
+/* The address the UDP socket is bound to (a as asked, if unknown). */
+static void kapi_udp_tunnel_note_local(struct kapi_udp_tunnel *t, const struct kapi_addr *a)
+{
+	struct sockaddr_storage ss = {};
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+	t->local = *a;
+	if (kernel_getsockname(t->udp, (struct sockaddr *)&ss) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		t->local.family = AF_INET;
+		t->local.port = ntohs(sin->sin_port);
+		memcpy(t->local.addr, &sin->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		t->local.family = AF_INET6;
+		t->local.port = ntohs(sin6->sin6_port);
+		memcpy(t->local.addr, &sin6->sin6_addr, 16);
+	}
+}
+
+int kapi_udp_tunnel_open(struct kapi_udp_tunnel *t, struct net *net,
+			 const struct kapi_addr *a, u8 encap_type,
+			 unsigned int rx_max_packets, int rx_max_bytes)
+{
+	struct udp_tunnel_sock_cfg tuncfg = {};
+	struct udp_port_cfg conf = {};
+	int ret;
+
+	t->rx_max_packets = rx_max_packets;
+	t->rx_max_bytes = rx_max_bytes;
+	conf.family = a->family;
+	conf.use_udp_checksums = true;
+	conf.local_udp_port = htons(a->port);
+	if (a->family == AF_INET) {
+		memcpy(&conf.local_ip, a->addr, 4);
+	} else {
+		memcpy(&conf.local_ip6, a->addr, 16);
+		conf.use_udp6_tx_checksums = true;
+		conf.use_udp6_rx_checksums = true;
+	}
+	ret = udp_sock_create(net, &conf, &t->udp);
+	if (ret < 0)
+		return ret;
+
+	tuncfg.encap_type = encap_type;
+	tuncfg.encap_rcv = kapi_udp_tunnel_rcv;
+	tuncfg.encap_err_rcv = kapi_udp_tunnel_err_rcv;
+	tuncfg.sk_user_data = t;
+	setup_udp_tunnel_sock(net, t->udp, &tuncfg);
+	if (a->family == AF_INET6)
+		ip6_sock_set_recverr(t->udp->sk);
+	ip_sock_set_recverr(t->udp->sk);
+	kapi_udp_tunnel_note_local(t, a);
+	return 0;
+}
+
+/* Process context. No receive callback or work runs after this returns. */
+void kapi_udp_tunnel_close(struct kapi_udp_tunnel *t)
+{
+	if (t->udp)
+		udp_tunnel_sock_release(t->udp);
+	t->udp = NULL;
+	timer_delete_sync(&t->timer);
+	cancel_work_sync(&t->work);
+	skb_queue_purge(&t->rx_queue);
+}
+
+/* Makes the timer fire no later than delay_ns from now (one jiffy at least). */
+void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns)
+{
+	unsigned long delay = nsecs_to_jiffies(delay_ns);
+
+	timer_reduce(&t->timer, jiffies + (delay ? delay : 1));
+}
+
+/*
+ * Takes the next received packet: copies its UDP payload into buf and
+ * its source into from, and frees it. Returns the payload length,
+ * -EMSGSIZE for a packet larger than cap (dropped), or -ENOENT when the
+ * queue is empty.
+ */
+int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
+			 void *buf, size_t cap)
+{
+	struct sk_buff *skb;
+	int len;
+
+	while ((skb = skb_dequeue(&t->rx_queue))) {
+		atomic_sub(skb->truesize, &t->rx_queue_bytes);
+		if (!pskb_may_pull(skb, sizeof(struct udphdr))) {
+			kfree_skb(skb);
+			continue;
+		}
+		from->port = ntohs(udp_hdr(skb)->source);
+		if (skb->protocol == htons(ETH_P_IP)) {
+			from->family = AF_INET;
+			memcpy(from->addr, &ip_hdr(skb)->saddr, 4);
+		} else if (ipv6_addr_v4mapped(&ipv6_hdr(skb)->saddr)) {
+			from->family = AF_INET;
+			memcpy(from->addr, &ipv6_hdr(skb)->saddr.s6_addr32[3], 4);
+		} else {
+			from->family = AF_INET6;
+			memcpy(from->addr, &ipv6_hdr(skb)->saddr, 16);
+		}
+		__skb_pull(skb, sizeof(struct udphdr));
+		len = skb->len;
+		if (len > cap || skb_copy_bits(skb, 0, buf, len) < 0)
+			len = -EMSGSIZE;
+		kfree_skb(skb);
+		return len;
+	}
+	return -ENOENT;
+}
+
+int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
+			 const void *data, size_t len)
+{
+	struct sockaddr_in6 sin6 = {};
+	struct sockaddr_in sin = {};
+	struct kvec iov = { (void *)data, len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	if (!t->udp)
+		return -ESHUTDOWN;
+	if (t->udp->sk->sk_family == AF_INET6) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(to->port);
+		if (to->family == AF_INET)
+			ipv6_addr_set_v4mapped(*(__be32 *)to->addr, &sin6.sin6_addr);
+		else
+			memcpy(&sin6.sin6_addr, to->addr, 16);
+		msg.msg_name = &sin6;
+		msg.msg_namelen = sizeof(sin6);
+	} else {
+		if (to->family != AF_INET)
+			return -EAFNOSUPPORT;
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(to->port);
+		memcpy(&sin.sin_addr, to->addr, 4);
+		msg.msg_name = &sin;
+		msg.msg_namelen = sizeof(sin);
+	}
+	return kernel_sendmsg(t->udp, &msg, &iov, 1, len);
+}

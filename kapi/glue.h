@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What Rust cannot reach in 6.12 by itself: static inline functions,
+ * macros and bitfields, wrapped as plain functions, and a UDP tunnel
+ * socket's receive queue, work item and timer. No protocol knowledge:
+ * kapi/ builds the abstractions on these.
+ */
+#ifndef KAPI_GLUE_H
+#define KAPI_GLUE_H
+
+#include <linux/skbuff.h>
+#include <linux/sockptr.h>
+#include <linux/timer.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+struct file;
+struct key;
+struct key_type;
+struct msghdr;
+struct net;
+struct poll_table_struct;
+struct seq_file;
+struct sock;
+struct socket;
+
+/* Sockets. */
+void kapi_sock_put(struct sock *sk);
+void kapi_sock_hold(struct sock *sk);
+void kapi_sock_orphan(struct sock *sk);
+void kapi_sock_set_rcu_free(struct sock *sk);
+struct net *kapi_sock_net(const struct sock *sk);
+void kapi_sk_write_space(struct sock *sk);
+int kapi_copy_from_sockptr(void *dst, sockptr_t src, size_t len);
+void kapi_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *wait);
+long kapi_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo);
+int kapi_wait_unint(struct sock *sk, const u32 *gen, u32 seen, u64 wait_ns);
+
+/* Messages: control data and payload. */
+void *kapi_cmsg_next(struct msghdr *msg, void *prev, int *level, int *type,
+		     void **data, size_t *len, int *bad);
+size_t kapi_msg_left(struct msghdr *msg);
+size_t kapi_copy_from_msg(struct msghdr *msg, void *buf, size_t len);
+size_t kapi_copy_to_msg(struct msghdr *msg, const void *buf, size_t len);
+
+/* Keys: fields inside anonymous unions. */
+const char *kapi_key_description(const struct key *key);
+void **kapi_key_payload(struct key *key);
+int kapi_request_key(struct key_type *type, const char *desc, struct net *net,
+		     struct key **keyp);
+
+/* /proc/net. */
+struct proc_dir_entry *kapi_proc_net_mkdir(struct net *net, const char *name);
+void kapi_proc_net_remove(struct net *net, const char *name);
+struct net *kapi_seq_net(struct seq_file *seq);
+void *kapi_seq_pde_data(struct seq_file *seq);
+
+/* An address: family, host-order port, address bytes in network order. */
+struct kapi_addr {
+	u16 family;	/* AF_INET or AF_INET6 */
+	u16 port;
+	u8 addr[16];	/* 4 bytes used for AF_INET */
+};
+
+/* An ICMP error about a packet sent to peer, waiting for the work item. */
+struct kapi_udp_error {
+	struct kapi_addr peer;
+	int err;
+};
+
+#define KAPI_UDP_ERROR_RING 16
+
+/*
+ * A kernel UDP socket set up as an encapsulation (tunnel) socket. Its
+ * softirq receive hooks only queue what arrives and schedule the work
+ * item, which calls work_fn in process context; the timer schedules it
+ * too. Packets beyond rx_max_packets, or rx_max_bytes of skb truesize,
+ * are dropped, as by a full UDP socket.
+ */
+struct kapi_udp_tunnel {
+	struct socket *udp;
+	void (*work_fn)(struct kapi_udp_tunnel *t);
+	struct sk_buff_head rx_queue;
+	atomic_t rx_queue_bytes;
+	unsigned int rx_max_packets;
+	int rx_max_bytes;
+	struct work_struct work;
+	struct timer_list timer;
+	spinlock_t err_lock;
+	unsigned int err_head, err_count;
+	struct kapi_udp_error errs[KAPI_UDP_ERROR_RING];
+	struct kapi_addr local;	/* as bound (with the port the kernel picked) */
+	atomic64_t rx_dropped;	/* received packets dropped: queue full */
+};
+
+void kapi_udp_tunnel_init(struct kapi_udp_tunnel *t,
+			  void (*work_fn)(struct kapi_udp_tunnel *t));
+int kapi_udp_tunnel_open(struct kapi_udp_tunnel *t, struct net *net,
+			 const struct kapi_addr *local, u8 encap_type,
+			 unsigned int rx_max_packets, int rx_max_bytes);
+void kapi_udp_tunnel_close(struct kapi_udp_tunnel *t);
+void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns);
+int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
+			 void *buf, size_t cap);
+int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e);
+int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
+			 const void *data, size_t len);
+
+#endif

@@ -1,0 +1,194 @@
+//! A kernel UDP socket set up as an encapsulation (tunnel) socket, whose
+//! packets are handled in process context.
+//!
+//! The socket's softirq hooks only queue received packets and ICMP errors
+//! and schedule a work item; the work item calls [`Handler::run`], which
+//! drains them. A timer, armed with [`UdpTunnel::arm`], schedules the same
+//! work. The tunnel owns its handler, so the handler outlives every run:
+//! dropping the tunnel closes the socket and waits for the work first.
+
+use core::net::SocketAddr;
+use core::ops::Deref;
+
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+use super::{from_c, to_c, NetNs};
+use crate::kapi::bindings;
+
+/// What a tunnel's work item runs.
+pub(crate) trait Handler: Send + Sync + Sized {
+    /// Handles what arrived and what is due; runs in process context, one
+    /// run at a time.
+    fn run(tunnel: &UdpTunnel<Self>);
+}
+
+/// Bounds on the packets waiting for the work item.
+pub(crate) struct RxLimits {
+    /// Most packets queued.
+    pub(crate) packets: u32,
+    /// Most bytes queued, counted as the skbs' truesize.
+    pub(crate) bytes: u32,
+}
+
+/// An ICMP error about a packet the tunnel sent.
+pub(crate) struct IcmpError {
+    /// The destination of that packet.
+    pub(crate) peer: SocketAddr,
+    /// The errno the ICMP message means.
+    pub(crate) errno: i32,
+}
+
+/// What the tunnel counts, for /proc.
+pub(crate) struct TunnelInfo {
+    /// The address the UDP socket is bound to.
+    pub(crate) local: SocketAddr,
+    /// Received packets waiting for the work item.
+    pub(crate) rx_queued: u32,
+    /// Received packets dropped because the queue was full.
+    pub(crate) rx_dropped: u64,
+}
+
+/// A UDP tunnel socket and its handler.
+///
+/// # Invariants
+///
+/// `inner` was set up by `kapi_udp_tunnel_init` with [`UdpTunnel::work`];
+/// `inner.udp` is null or an open tunnel socket whose hooks use `inner`.
+/// Both are closed (and the work waited for) on drop, before `handler` is
+/// dropped.
+#[repr(C)]
+#[pin_data(PinnedDrop)]
+pub(crate) struct UdpTunnel<T: Handler> {
+    #[pin]
+    inner: Opaque<bindings::kapi_udp_tunnel>,
+    #[pin]
+    handler: T,
+}
+
+// SAFETY: The C side is internally locked (skb queue lock, error ring lock,
+// workqueue and timer core); the socket pointer is written only by `open`,
+// before the tunnel is shared. `T` is `Send + Sync`.
+unsafe impl<T: Handler> Send for UdpTunnel<T> {}
+// SAFETY: As above.
+unsafe impl<T: Handler> Sync for UdpTunnel<T> {}
+
+impl<T: Handler> UdpTunnel<T> {
+    /// A tunnel with no socket yet, owning `handler`.
+    pub(crate) fn new(handler: impl PinInit<T>) -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `kapi_udp_tunnel_init` initialises every field in place.
+            inner <- Opaque::ffi_init(|slot| unsafe {
+                bindings::kapi_udp_tunnel_init(slot, Some(Self::work))
+            }),
+            handler <- handler,
+        })
+    }
+
+    fn raw(&self) -> *mut bindings::kapi_udp_tunnel {
+        self.inner.get()
+    }
+
+    /// Opens the UDP socket on `addr` in `net` (port 0: any free port),
+    /// marking its packets as `encap_type`. Called once, before the
+    /// tunnel is shared.
+    pub(crate) fn open(&self, net: NetNs, addr: &SocketAddr, encap_type: u8, limits: RxLimits) -> Result {
+        let bytes = i32::try_from(limits.bytes).unwrap_or(i32::MAX);
+        // SAFETY: `net` is live (its socket is being bound) and `inner` is
+        // initialised.
+        kernel::error::to_result(unsafe {
+            bindings::kapi_udp_tunnel_open(self.raw(), net.as_raw(), &to_c(addr), encap_type, limits.packets, bytes)
+        })
+    }
+
+    /// Makes the work item run no later than `delay_ns` from now.
+    pub(crate) fn arm(&self, delay_ns: u64) {
+        // SAFETY: `inner` is initialised.
+        unsafe { bindings::kapi_udp_tunnel_arm(self.raw(), delay_ns) };
+    }
+
+    /// Takes every queued packet, copying each UDP payload into `scratch`
+    /// (dropping packets longer than it) and handing it to `f`.
+    pub(crate) fn drain(&self, scratch: &mut [u8], mut f: impl FnMut(SocketAddr, &[u8])) {
+        loop {
+            let mut from = bindings::kapi_addr::default();
+            // SAFETY: `inner` is initialised; `from` and `scratch` are valid
+            // for writing, `scratch` for its whole length.
+            let n = unsafe {
+                bindings::kapi_udp_tunnel_next(self.raw(), &mut from, scratch.as_mut_ptr().cast(), scratch.len())
+            };
+            match usize::try_from(n) {
+                Ok(len) => f(from_c(&from), scratch.get(..len).unwrap_or_default()),
+                Err(_) if n == -(bindings::EMSGSIZE as i32) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Takes every queued ICMP error.
+    pub(crate) fn drain_errors(&self, mut f: impl FnMut(IcmpError)) {
+        loop {
+            let mut e = bindings::kapi_udp_error::default();
+            // SAFETY: `inner` is initialised and `e` valid for writing.
+            if unsafe { bindings::kapi_udp_tunnel_next_error(self.raw(), &mut e) } == 0 {
+                return;
+            }
+            f(IcmpError { peer: from_c(&e.peer), errno: e.err });
+        }
+    }
+
+    /// Sends one datagram.
+    pub(crate) fn send(&self, to: &SocketAddr, data: &[u8]) -> Result {
+        // SAFETY: `inner` is initialised and `data` valid for its length.
+        let r = unsafe { bindings::kapi_udp_tunnel_send(self.raw(), &to_c(to), data.as_ptr().cast(), data.len()) };
+        kernel::error::to_result(r.min(0))
+    }
+
+    /// What the tunnel counts, for /proc.
+    pub(crate) fn info(&self) -> TunnelInfo {
+        let raw = self.raw();
+        // SAFETY: `inner` is initialised; `local` is written only by `open`,
+        // before the tunnel is shared, and the rest are read as the C side
+        // reads them (`skb_queue_len_lockless`, atomics).
+        unsafe {
+            TunnelInfo {
+                local: from_c(&(*raw).local),
+                rx_queued: core::ptr::addr_of!((*raw).rx_queue.qlen).read_volatile(),
+                rx_dropped: core::ptr::addr_of!((*raw).rx_dropped.counter).read_volatile() as u64,
+            }
+        }
+    }
+
+    /// The work item.
+    ///
+    /// # Safety
+    ///
+    /// Called by the workqueue with the `inner` of a live `UdpTunnel<T>`,
+    /// which cancels its work before it is dropped.
+    unsafe extern "C" fn work(raw: *mut bindings::kapi_udp_tunnel) {
+        // SAFETY: `UdpTunnel` is `#[repr(C)]` with `inner` (an `Opaque`,
+        // transparent) first, so `raw` is the address of the tunnel, live
+        // per the contract.
+        let tunnel = unsafe { &*raw.cast::<Self>() };
+        T::run(tunnel);
+    }
+}
+
+impl<T: Handler> Deref for UdpTunnel<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.handler
+    }
+}
+
+#[pinned_drop]
+impl<T: Handler> PinnedDrop for UdpTunnel<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `inner` is initialised; this closes the socket (waiting
+        // out its receive hooks), stops the timer and the work item, and
+        // frees queued packets. Nothing uses `inner` afterwards, and
+        // `handler` is dropped only after this returns.
+        unsafe { bindings::kapi_udp_tunnel_close(self.raw()) };
+    }
+}

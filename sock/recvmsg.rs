@@ -1,0 +1,156 @@
+//! recvmsg: data of one call per call, or a call's terminal message, or an
+//! incoming call waiting for `RXRPC_ACCEPT`, with MSG_PEEK, MSG_DONTWAIT,
+//! partial reads, and MSG_EOR/MSG_MORE as the C module reports them.
+
+use kernel::prelude::*;
+
+use super::addr::{self, RxrpcAddr};
+use super::cmsg;
+use super::endpoint::{engine_error, now, Notice};
+use super::uapi::cmsg as kind;
+use super::SockCtx;
+use crate::kapi::errno::EOPNOTSUPP;
+use crate::kapi::net::family::{Direction, Wait};
+use crate::kapi::net::msg::Msg;
+use crate::kapi::net::msg_flags;
+use crate::proto::{Error as EngineError, Outcome};
+
+/// The terminal control message for a call that ended as `outcome`.
+fn put_terminal(msg: &mut Msg, outcome: Outcome, service: bool) -> Result {
+    match outcome {
+        Outcome::Succeeded if service => cmsg::put(msg, kind::ACK, &[]),
+        Outcome::Succeeded => Ok(()),
+        Outcome::RemoteAbort(code) | Outcome::LocalAbort { code, .. } => {
+            cmsg::put(msg, kind::ABORT, &code.to_ne_bytes())
+        }
+        Outcome::Busy => cmsg::put(msg, kind::BUSY, &[]),
+        Outcome::NetError(e) => cmsg::put(msg, kind::NET_ERROR, &e.to_ne_bytes()),
+        Outcome::LocalError(e) => cmsg::put(msg, kind::LOCAL_ERROR, &e.to_ne_bytes()),
+    }
+}
+
+/// `recvmsg()`: data of one call per call, or a call's terminal message,
+/// or an incoming call waiting for `RXRPC_ACCEPT`.
+pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) -> Result<usize> {
+    if flags & (msg_flags::OOB | msg_flags::TRUNC) != 0 {
+        return Err(EOPNOTSUPP.into());
+    }
+    let peek = flags & msg_flags::PEEK != 0;
+    let mut timeo = ctx.timeout(Direction::Receive, flags & msg_flags::DONTWAIT != 0);
+    let (local, listening) = {
+        let mut sk = ctx.lock();
+        (sk.state().local(), sk.state().listening())
+    };
+    // A socket that never had a call has nothing to wait for.
+    let local = local.ok_or(EAGAIN)?;
+    let sock = ctx.id();
+
+    let mut guard = local.lock();
+    loop {
+        let now = now();
+        let core = &mut *guard;
+        let attached = core.socks.get_mut(&sock).ok_or(EAGAIN)?;
+        let tag = match attached.front() {
+            Some(Notice::NewCall) => {
+                if !peek {
+                    attached.pop();
+                }
+                cmsg::put(msg, kind::NEW_CALL, &[])?;
+                return Ok(0);
+            }
+            Some(Notice::Call(tag)) => tag,
+            None => {
+                if attached.calls.iter().next().is_none() && !listening {
+                    return Err(EAGAIN);
+                }
+                let seen = ctx.gen();
+                drop(guard);
+                match if timeo == 0 { Wait::TimedOut } else { ctx.wait(seen, timeo) } {
+                    Wait::Woken(left) => timeo = left,
+                    Wait::TimedOut => return Err(EAGAIN),
+                    Wait::Interrupted => return Err(ERESTARTSYS),
+                }
+                guard = local.lock();
+                continue;
+            }
+        };
+        let Some((user_id, call, service)) = core.tags.get(&tag).and_then(|t| Some((t.user_id, t.call?, t.service)))
+        else {
+            attached.pop();
+            continue;
+        };
+
+        if let (Some(peer), Some(service_id)) = (core.ep.call_peer(call), core.ep.call_service_id(call)) {
+            let mut name = [0; addr::SOCKADDR_LEN];
+            RxrpcAddr { service: service_id, transport: peer }.write(&mut name);
+            msg.set_name(&name);
+        }
+        cmsg::put_user_id(msg, user_id)?;
+
+        // Read until the buffer is full or the queued data runs out; one
+        // read happens even for an empty buffer, to learn the call's state.
+        // Data is peeked, copied out, and only then consumed, so a fault
+        // in the user's buffer loses nothing (as in the C module).
+        let mut copied = 0;
+        let (end, more_pending) = loop {
+            let chunk = (len - copied).min(core.bounce.len());
+            let seen = match core.ep.recv(now, call, &mut core.bounce[..chunk], true) {
+                Ok(r) => r,
+                Err(EngineError::BadCall) => break (true, false),
+                Err(e) => return Err(engine_error(e)),
+            };
+            let ok = msg.copy_out(&core.bounce[..seen.bytes]);
+            let faulted = ok < seen.bytes;
+            let r = if peek {
+                seen
+            } else {
+                // Consume what the peek saw (the lock is held), or on a
+                // fault what reached the user.
+                core.ep.consume(now, call, if faulted { ok } else { chunk }).map_err(engine_error)?
+            };
+            copied += ok;
+            if faulted {
+                if copied == 0 {
+                    return Err(EFAULT);
+                }
+                // What reached the user is reported; the rest stays queued.
+                break (false, true);
+            }
+            if copied == len || r.bytes < chunk || peek || r.end_of_data {
+                break (r.end_of_data, r.more_pending);
+            }
+        };
+        // Nothing readable is left (a peek leaves what it read in place).
+        let drained = (end || !more_pending) && !(peek && copied > 0);
+        let outcome = core.ep.call_outcome(call);
+        let attached = core.socks.get_mut(&sock).ok_or(EAGAIN)?;
+        match outcome {
+            Some(outcome) if drained => {
+                put_terminal(msg, outcome, service)?;
+                msg.add_flags(msg_flags::EOR);
+                if !peek {
+                    attached.pop();
+                    core.ep.release(now, call);
+                    core.drop_tag(tag);
+                }
+            }
+            _ => {
+                if !end {
+                    msg.add_flags(msg_flags::MORE);
+                }
+                if !peek && drained {
+                    attached.pop();
+                    if let Some(t) = core.tags.get_mut(&tag) {
+                        t.queued = false;
+                    }
+                }
+                if copied == 0 && len > 0 && !end && drained {
+                    // Nothing to read yet after all: wait for the next event.
+                    continue;
+                }
+            }
+        }
+        local.flush(&mut guard, now);
+        return Ok(copied);
+    }
+}

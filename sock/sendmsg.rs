@@ -1,0 +1,317 @@
+//! sendmsg: data for a call (beginning a client call for a new user id),
+//! an abort, or an accept command, with AF_RXRPC's control messages and
+//! flags (MSG_MORE, MSG_DONTWAIT, MSG_WAITALL). As in net/rxrpc/sendmsg.c,
+//! finding or beginning the call, offering data, and waiting for Tx space
+//! are separate steps.
+
+use core::ops::Range;
+
+use kernel::prelude::*;
+use kernel::sync::lock::{mutex::MutexBackend, Guard};
+use kernel::sync::Arc;
+
+use super::addr::RxrpcAddr;
+use super::cmsg::{self, CallTimeouts, Command, SendParams};
+use super::endpoint::{engine_error, now, Core, Local};
+use super::registry::Registry;
+use super::SockCtx;
+use crate::kapi::errno::{EBADSLT, EDESTADDRREQ, EOPNOTSUPP, ESHUTDOWN};
+use crate::kapi::net::family::{Direction, Wait};
+use crate::kapi::net::msg::Msg;
+use crate::kapi::net::msg_flags;
+use crate::proto::{CallHandle, CallParams, CallSecurity, Error as EngineError, Instant, WIRE_PAYLOAD};
+
+/// The endpoint's engine, locked.
+type Locked<'a> = Guard<'a, Core, MutexBackend>;
+
+/// What a failed wait means for the syscall, given what it already did.
+pub(crate) fn partial(done: usize, e: Error) -> Result<usize> {
+    if done > 0 {
+        Ok(done)
+    } else {
+        Err(e)
+    }
+}
+
+/// How long a `MSG_WAITALL` sendmsg waits, at the least, for the peer to
+/// make progress before a pending signal ends it. The C module waits twice
+/// the RTT; ours waits no less than a minimum retransmission timeout, as a
+/// receiver may ACK what its reader consumed only after a delay.
+const WAITALL_PATIENCE: core::time::Duration = core::time::Duration::from_millis(200);
+
+/// `sendmsg()`.
+pub(crate) fn sendmsg(registry: &Registry, ctx: &SockCtx<'_>, msg: &mut Msg, _len: usize) -> Result<usize> {
+    let flags = msg.flags();
+    if flags & msg_flags::OOB != 0 {
+        return Err(EOPNOTSUPP.into());
+    }
+    let p = cmsg::parse(msg)?;
+    let (local, family, connected, exclusive) = {
+        let mut sk = ctx.lock();
+        let net = sk.net();
+        let sock = sk.sock_ref();
+        sk.state().prepare_send(registry, net, sock, p.command)?
+    };
+    let sock = ctx.id();
+    match p.command {
+        Command::ChargeAccept | Command::Accept => local.with_core(|core, _| {
+            // A full backlog is reported before a duplicate id, as in C.
+            if p.command == Command::ChargeAccept && !core.ep.charge_room() {
+                return Err(engine_error(EngineError::NoBuffers));
+            }
+            if core.socks.get(&sock).is_some_and(|a| a.calls.get(&p.user_id).is_some()) {
+                return Err(EBADSLT.into());
+            }
+            let tag = core.add_tag(ctx.sock_ref(), p.user_id, true)?;
+            let r = if p.command == Command::Accept {
+                core.ep.accept_next(tag).map(|call| {
+                    if let Some(t) = core.tags.get_mut(&tag) {
+                        t.call = Some(call);
+                    }
+                })
+            } else {
+                core.ep.charge(tag)
+            };
+            r.map(|()| 0).map_err(|e| {
+                core.drop_tag(tag);
+                engine_error(e)
+            })
+        }),
+        Command::Abort(code) => local.with_core(|core, now| {
+            let tag = core.socks.get(&sock).and_then(|a| a.calls.get(&p.user_id).copied());
+            let tag = tag.ok_or(EBADSLT)?;
+            let call = core.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?;
+            core.ep.abort(now, call, code).map(|()| 0).map_err(engine_error)
+        }),
+        Command::SendData => {
+            // Checked now, but only an error if the call is new.
+            let named = msg.name().map(|raw| RxrpcAddr::parse(raw, family));
+            let dest = move || match named {
+                Some(parsed) => parsed,
+                None => connected.ok_or(EDESTADDRREQ.into()),
+            };
+            let params = |dest: RxrpcAddr, tag| CallParams {
+                remote: dest.transport,
+                service_id: dest.service,
+                user: tag,
+                upgrade: p.upgrade,
+                exclusive: p.exclusive || exclusive,
+                security: CallSecurity::default(),
+                timeouts: CallTimeouts::for_new_call(p.timeouts),
+            };
+            send_data(ctx, msg, &local, &p, flags, dest, params)
+        }
+    }
+}
+
+/// Sends the payload of `msg` on the call `p.user_id`. Blocks for Tx
+/// space unless `MSG_DONTWAIT`; what was not taken is left in the message.
+fn send_data(
+    ctx: &SockCtx<'_>,
+    msg: &mut Msg,
+    local: &Arc<Local>,
+    p: &SendParams,
+    flags: u32,
+    dest: impl FnOnce() -> Result<RxrpcAddr>,
+    params: impl FnOnce(RxrpcAddr, u64) -> CallParams,
+) -> Result<usize> {
+    let more = flags & msg_flags::MORE != 0;
+    let mut timeo = ctx.timeout(Direction::Send, flags & msg_flags::DONTWAIT != 0);
+
+    let mut guard = local.lock();
+    let now = now();
+    let call = find_or_begin_call(&mut guard, ctx, now, p, dest, params)?;
+
+    // Data is copied into the endpoint's bounce buffer under its lock;
+    // what was not taken goes back to the message before any sleep.
+    let mut sent = 0;
+    'copy: loop {
+        let n = msg.left().min(guard.bounce.len());
+        if msg.copy_in(&mut guard.bounce[..n]) != n {
+            return partial(sent, EFAULT);
+        }
+        let last = msg.left() == 0;
+        let mut off = 0;
+        loop {
+            // A part of the data is not the end of the phase.
+            let (offered, k) = match offer(&mut guard, ctx, call, off..n, more || !last) {
+                Ok(r) => r,
+                Err(e) => {
+                    msg.revert(n - off);
+                    local.flush(&mut guard, now);
+                    return partial(sent, e);
+                }
+            };
+            off += k;
+            sent += k;
+            if off == n {
+                break;
+            }
+            if k == offered && k > 0 {
+                // Taken in full: see what room is left.
+                continue;
+            }
+            msg.revert(n - off);
+            local.flush(&mut guard, now);
+            let waitall = flags & msg_flags::WAITALL != 0 && timeo != 0;
+            guard = match wait_for_tx_space(local, guard, ctx, call, waitall, &mut timeo) {
+                Ok(guard) => guard,
+                Err(e) => return partial(sent, e),
+            };
+            // Another syscall may have used the bounce buffer meanwhile.
+            continue 'copy;
+        }
+        if last {
+            break;
+        }
+    }
+    local.flush(&mut guard, now);
+    Ok(sent)
+}
+
+/// The call of user id `p.user_id` on the socket, made with `params`
+/// towards `dest()` if there is none yet, checked to take data.
+fn find_or_begin_call(
+    core: &mut Core,
+    ctx: &SockCtx<'_>,
+    now: Instant,
+    p: &SendParams,
+    dest: impl FnOnce() -> Result<RxrpcAddr>,
+    params: impl FnOnce(RxrpcAddr, u64) -> CallParams,
+) -> Result<CallHandle> {
+    let existing = core.socks.get(&ctx.id()).and_then(|a| a.calls.get(&p.user_id).copied());
+    let (tag, call) = match existing {
+        Some(tag) => {
+            let call = core.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?;
+            if !core.ep.call_can_take_data(call) {
+                return Err(EBUSY);
+            }
+            if let Some(n) = p.tx_length {
+                // Only before anything was sent, and only once.
+                if core.tags.get(&tag).is_some_and(|t| t.tx_fixed) {
+                    return Err(EINVAL);
+                }
+                core.ep.set_tx_length(call, n).map_err(|_| EINVAL)?;
+            }
+            if let Some(t) = p.timeouts {
+                core.ep.set_call_timeouts(now, call, t.hard, t.idle, t.normal).map_err(engine_error)?;
+            }
+            (tag, call)
+        }
+        None => {
+            let dest = dest()?;
+            let tag = core.add_tag(ctx.sock_ref(), p.user_id, false)?;
+            let call = match core.ep.begin_call(now, params(dest, tag)) {
+                Ok(call) => call,
+                Err(e) => {
+                    core.drop_tag(tag);
+                    return Err(engine_error(e));
+                }
+            };
+            if let Some(t) = core.tags.get_mut(&tag) {
+                t.call = Some(call);
+            }
+            if let Some(n) = p.tx_length {
+                core.ep.set_tx_length(call, n).map_err(engine_error)?;
+            }
+            (tag, call)
+        }
+    };
+    if let Some(t) = core.tags.get_mut(&tag) {
+        t.tx_fixed = true;
+    }
+    if core.ep.call_outcome(call).is_some() {
+        return Err(ESHUTDOWN.into());
+    }
+    Ok(call)
+}
+
+/// Offers the engine `core.bounce[range]` for `call`, as much as the
+/// socket's send buffer has room for; `more` says the phase goes on after
+/// the range. Returns how much was offered and how much was taken. With
+/// no room, asks for a wake when the socket's calls free some.
+fn offer(core: &mut Core, ctx: &SockCtx<'_>, call: CallHandle, range: Range<usize>, more: bool) -> Result<(usize, usize)> {
+    let Range { start, end } = range;
+    let offered = send_room(core, ctx, call).min(end - start);
+    // An empty write (the end of the phase) takes no room.
+    if offered == 0 && end > start {
+        core.watch_tx(ctx.id());
+        return Ok((0, 0));
+    }
+    let more = more || start + offered < end;
+    let taken = core.ep.send(call, &core.bounce[start..start + offered], more).map_err(engine_error)?;
+    Ok((offered, taken))
+}
+
+/// Sleeps, with the endpoint unlocked, until the engine reports freed Tx
+/// space (the call's window, or the socket's send buffer), and locks it
+/// again. `MSG_WAITALL` sleeps through signals (and `SO_SNDTIMEO`) while
+/// the peer makes progress: hard-ACKs more of the call.
+fn wait_for_tx_space<'a>(
+    local: &'a Local,
+    guard: Locked<'a>,
+    ctx: &SockCtx<'_>,
+    call: CallHandle,
+    waitall: bool,
+    timeo: &mut isize,
+) -> Result<Locked<'a>> {
+    let seen = ctx.gen();
+    let acked = guard.ep.call_info(call).map(|i| i.tx.0);
+    let rtt = guard.ep.call_peer(call).and_then(|p| guard.ep.peer_srtt(p)).unwrap_or_default();
+    drop(guard);
+    let woke = if *timeo == 0 {
+        Wait::TimedOut
+    } else if waitall {
+        ctx.wait_uninterruptible(seen, (rtt * 2).max(WAITALL_PATIENCE))
+    } else {
+        ctx.wait(seen, *timeo)
+    };
+    let guard = local.lock();
+    let progress = || guard.ep.call_info(call).map(|i| i.tx.0) != acked;
+    let failed = match woke {
+        Wait::Woken(_) if waitall => None,
+        Wait::Woken(left) => {
+            *timeo = left;
+            None
+        }
+        Wait::TimedOut if waitall => None,
+        Wait::Interrupted if waitall && progress() => None,
+        Wait::Interrupted if waitall => Some(EINTR),
+        Wait::TimedOut => Some(EAGAIN),
+        Wait::Interrupted => Some(ERESTARTSYS),
+    };
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if guard.ep.call_outcome(call).is_some() {
+        return Err(ESHUTDOWN.into());
+    }
+    Ok(guard)
+}
+
+/// How much the socket may queue on `call` now: what its send buffer has
+/// left, counting the Tx data all its calls hold until hard-ACKed. A call
+/// holding nothing may always queue a packet's worth, so that one busy
+/// call cannot starve the others.
+fn send_room(core: &Core, ctx: &SockCtx<'_>, call: CallHandle) -> usize {
+    let room = ctx.sndbuf().saturating_sub(core.tx_held(ctx.id()));
+    if core.ep.call_tx_held(call) == 0 {
+        room.max(WIRE_PAYLOAD)
+    } else {
+        room
+    }
+}
+
+/// Whether `poll` reports the socket writable: its send buffer has room.
+/// If not, a wake is asked for when its calls free some.
+pub(crate) fn writable(ctx: &SockCtx<'_>) -> bool {
+    let local = ctx.lock().state().local();
+    let Some(local) = local else { return true };
+    let mut core = local.lock();
+    let id = ctx.id();
+    if core.tx_held(id) < ctx.sndbuf() {
+        return true;
+    }
+    core.watch_tx(id);
+    false
+}
