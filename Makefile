@@ -18,7 +18,7 @@ ENV := . scripts/env.sh &&
 RXRPC_IMPL ?= rs
 
 .PHONY: help deps kernel module print-kdir print-ko host-test selftests \
-	vm-test check run clean
+	vm-test check run clean lint
 
 help:
 	@sed -n '3,14p' Makefile
@@ -41,6 +41,11 @@ print-ko:
 host-test: deps
 	@scripts/host-test.sh
 
+# The layering rules (kapi/ names nothing above it; bindings and unsafe
+# only there) and rustfmt with the kernel's .rustfmt.toml.
+lint: kernel
+	@mkdir -p build && set -o pipefail && scripts/lint.sh | tee build/lint.log
+
 selftests: kernel
 	@$(ENV) $(MAKE) -s -C tools/testing/selftests/net/rxrpc KSRC="$$ksrc" \
 		KDIR="$$kdir" OUTPUT=$(CURDIR)/build/selftests
@@ -48,7 +53,7 @@ selftests: kernel
 vm-test: module selftests
 	@scripts/vm-test.sh $(RXRPC_IMPL)
 
-check: host-test module selftests
+check: lint host-test module selftests
 	@scripts/check.sh
 
 run: module selftests

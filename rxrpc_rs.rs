@@ -67,7 +67,10 @@ impl Drop for RxrpcRs {
         // the test runner fails a run that prints this.
         let left = self.family.shared().len();
         if left != 0 {
-            pr_err!("rxrpc_rs: {} local endpoints still in use at unload\n", left);
+            pr_err!(
+                "rxrpc_rs: {} local endpoints still in use at unload\n",
+                left
+            );
         }
     }
 }

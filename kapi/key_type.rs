@@ -71,14 +71,26 @@ impl<T: KeyType> KeyTypeTable<T> {
         Self {
             table: Table::new(bindings::key_type {
                 name: T::NAME.as_ptr(),
-                flags: if T::NET_DOMAIN { bindings::KEY_TYPE_NET_DOMAIN } else { 0 },
-                vet_description: if T::HAS_VET_DESCRIPTION { Some(Adapter::<T>::vet_description) } else { None },
+                flags: if T::NET_DOMAIN {
+                    bindings::KEY_TYPE_NET_DOMAIN
+                } else {
+                    0
+                },
+                vet_description: if T::HAS_VET_DESCRIPTION {
+                    Some(Adapter::<T>::vet_description)
+                } else {
+                    None
+                },
                 preparse: Some(Adapter::<T>::preparse),
                 free_preparse: Some(Adapter::<T>::free_preparse),
                 instantiate: Some(bindings::generic_key_instantiate),
                 destroy: Some(Adapter::<T>::destroy),
                 describe: Some(Adapter::<T>::describe),
-                read: if T::HAS_READ { Some(Adapter::<T>::read) } else { None },
+                read: if T::HAS_READ {
+                    Some(Adapter::<T>::read)
+                } else {
+                    None
+                },
                 // SAFETY: Null is "not provided" for the remaining callbacks.
                 ..unsafe { core::mem::zeroed() }
             }),
@@ -119,7 +131,11 @@ unsafe fn c_bytes<'a>(s: *const c_char) -> &'a [u8] {
 unsafe fn payload<'a, T: KeyType>(key: *const bindings::key) -> Option<&'a T::Payload> {
     // SAFETY: Per the contract; `data[0]` is null or a `KBox<T::Payload>`
     // from our preparse, never changed after instantiation.
-    unsafe { (*bindings::kapi_key_payload(key.cast_mut())).cast::<T::Payload>().as_ref() }
+    unsafe {
+        (*bindings::kapi_key_payload(key.cast_mut()))
+            .cast::<T::Payload>()
+            .as_ref()
+    }
 }
 
 struct Adapter<T: KeyType>(PhantomData<T>);
@@ -146,7 +162,8 @@ impl<T: KeyType> Adapter<T> {
                 // passes to the payload (freed by `free_preparse` or, once
                 // instantiated, `destroy`).
                 unsafe {
-                    (*prep).payload.data[0] = p.payload.map_or(null_mut(), |b| KBox::into_raw(b).cast());
+                    (*prep).payload.data[0] =
+                        p.payload.map_or(null_mut(), |b| KBox::into_raw(b).cast());
                     (*prep).quotalen = p.quota;
                     if let Some(expiry) = p.expiry {
                         (*prep).expiry = (*prep).expiry.min(expiry);
@@ -269,9 +286,17 @@ impl<T: KeyType> Key<T> {
         // SAFETY: `desc` is a valid C string, `net` a live namespace, and
         // the key type is valid.
         kernel::error::to_result(unsafe {
-            bindings::kapi_request_key(T::tables().table.get(), desc.as_ptr(), net.as_raw(), &mut key)
+            bindings::kapi_request_key(
+                T::tables().table.get(),
+                desc.as_ptr(),
+                net.as_raw(),
+                &mut key,
+            )
         })?;
-        Ok(Self { key, _type: PhantomData })
+        Ok(Self {
+            key,
+            _type: PhantomData,
+        })
     }
 
     /// The key's payload, if it has one.

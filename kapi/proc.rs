@@ -86,7 +86,13 @@ impl<T: ProcDir> Adapter<T> {
             // SAFETY: `dir` was just made; the name and the show callback
             // live forever; the data pointer is the file's index.
             let pde = unsafe {
-                bindings::proc_create_net_single(name.as_ptr(), 0o444, dir, Some(Self::show), i as *mut c_void)
+                bindings::proc_create_net_single(
+                    name.as_ptr(),
+                    0o444,
+                    dir,
+                    Some(Self::show),
+                    i as *mut c_void,
+                )
             };
             if pde.is_null() {
                 // SAFETY: Removes what was made above.
@@ -115,7 +121,12 @@ impl<T: ProcDir> Adapter<T> {
     unsafe extern "C" fn show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
         // SAFETY: A single_open seq_file of a file of ours: it holds its
         // namespace, and its proc entry's data is the file's index.
-        let (net, file) = unsafe { (bindings::kapi_seq_net(seq), bindings::kapi_seq_pde_data(seq) as usize) };
+        let (net, file) = unsafe {
+            (
+                bindings::kapi_seq_net(seq),
+                bindings::kapi_seq_pde_data(seq) as usize,
+            )
+        };
         // SAFETY: A callback of the registered tables.
         if let Some(data) = unsafe { T::tables().data() } {
             // SAFETY: `seq` is live for this callback.
@@ -142,12 +153,17 @@ impl<T: ProcDir> Registration<T> {
         let tables = T::tables();
         let data = KBox::new(data, GFP_KERNEL)?;
         let ptr = core::ptr::from_ref(&*data).cast_mut();
-        if tables.data.compare_exchange(null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        if tables
+            .data
+            .compare_exchange(null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
             return Err(EBUSY);
         }
         // SAFETY: Valid, static pernet operations, registered once (`data`
         // was null).
-        if let Err(e) = kernel::error::to_result(unsafe { bindings::register_pernet_subsys(tables.ops.get()) }) {
+        let r = unsafe { bindings::register_pernet_subsys(tables.ops.get()) };
+        if let Err(e) = kernel::error::to_result(r) {
             tables.data.store(null_mut(), Ordering::Release);
             return Err(e);
         }

@@ -22,7 +22,10 @@ impl SeqFile<'_> {
     /// `raw` must be the seq_file of a show callback in progress, and the
     /// result must not outlive the callback.
     pub(super) unsafe fn new(raw: *mut bindings::seq_file) -> Self {
-        Self { raw, _callback: core::marker::PhantomData }
+        Self {
+            raw,
+            _callback: core::marker::PhantomData,
+        }
     }
 }
 

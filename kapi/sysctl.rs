@@ -25,7 +25,11 @@ pub(crate) struct UintSetting {
 impl UintSetting {
     /// A setting starting at `default`, for a `static`.
     pub(crate) const fn new(default: u32, min: u32, max: u32) -> Self {
-        Self { value: AtomicU32::new(default), min: min as c_int, max: max as c_int }
+        Self {
+            value: AtomicU32::new(default),
+            min: min as c_int,
+            max: max as c_int,
+        }
     }
 
     /// The value now (`READ_ONCE`).
@@ -54,7 +58,10 @@ unsafe impl Sync for Registration {}
 impl Registration {
     /// Registers `settings` under `path` (e.g. `c"net/foo"`) in the
     /// initial network namespace, mode 0644.
-    pub(crate) fn new(path: &'static CStr, settings: &[(&'static CStr, &'static UintSetting)]) -> Result<Self> {
+    pub(crate) fn new(
+        path: &'static CStr,
+        settings: &[(&'static CStr, &'static UintSetting)],
+    ) -> Result<Self> {
         let mut table = KVec::with_capacity(settings.len(), GFP_KERNEL)?;
         for (name, s) in settings {
             table.push(
@@ -85,7 +92,10 @@ impl Registration {
         if header.is_null() {
             return Err(ENOMEM);
         }
-        Ok(Self { header, _table: table })
+        Ok(Self {
+            header,
+            _table: table,
+        })
     }
 }
 

@@ -53,7 +53,6 @@ impl Service {
     fn serves(&self, id: u16) -> bool {
         id != 0 && self.config.service_ids.contains(&id)
     }
-
 }
 
 /// Preallocated user ids for incoming calls, oldest first.
@@ -108,7 +107,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::Invalid);
         }
         if let Some((from, to)) = config.upgrade {
-            if from == to || !config.service_ids.contains(&from) || !config.service_ids.contains(&to) || from == 0 {
+            if from == to
+                || !config.service_ids.contains(&from)
+                || !config.service_ids.contains(&to)
+                || from == 0
+            {
                 return Err(Error::Invalid);
             }
         }
@@ -122,7 +125,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Whether the backlog has room for one more charge: charges and
     /// calls waiting to be accepted together stay within it.
     pub fn charge_room(&self) -> bool {
-        let held = self.charges.len.saturating_add(self.service.queued as usize);
+        let held = self
+            .charges
+            .len
+            .saturating_add(self.service.queued as usize);
         held < self.service.config.backlog as usize
     }
 
@@ -149,7 +155,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mut cur = None;
         while let Some(h) = self.calls.next_after(cur.as_ref()) {
             cur = Some(h);
-            let Some(c) = self.calls.get_mut(&h) else { continue };
+            let Some(c) = self.calls.get_mut(&h) else {
+                continue;
+            };
             if !c.awaiting_accept {
                 continue;
             }
@@ -173,7 +181,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mut cur = None;
         while let Some(h) = self.calls.next_after(cur.as_ref()) {
             cur = Some(h);
-            if self.calls.get(&h).is_some_and(|c| c.user == Some(user) && !c.released) {
+            if self
+                .calls
+                .get(&h)
+                .is_some_and(|c| c.user == Some(user) && !c.released)
+            {
                 return true;
             }
         }
@@ -182,13 +194,22 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// The service connection for `key`, made from the first DATA `hdr`
     /// of its first call if it does not exist.
-    pub(crate) fn service_conn(&mut self, key: ConnKey, hdr: &Header, now: Instant) -> Result<(), Reject> {
+    pub(crate) fn service_conn(
+        &mut self,
+        key: ConnKey,
+        hdr: &Header,
+        now: Instant,
+    ) -> Result<(), Reject> {
         if self.conns.get(&key).is_some() {
             return Ok(());
         }
         let cfg = self.service.config;
         if !self.service.serves(hdr.service_id) {
-            return Err(if hdr.seq == 1 { Reject::Abort(RX_INVALID_OPERATION) } else { Reject::Drop });
+            return Err(if hdr.seq == 1 {
+                Reject::Abort(RX_INVALID_OPERATION)
+            } else {
+                Reject::Drop
+            });
         }
         if hdr.security_index < cfg.min_security_index {
             return Err(Reject::Abort(RX_INVALID_OPERATION));
@@ -228,7 +249,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// A new call on service connection `key`, channel `ch`, from `hdr`.
-    pub(crate) fn new_incoming_call(&mut self, key: ConnKey, hdr: &Header, now: Instant) -> Result<CallHandle, Reject> {
+    pub(crate) fn new_incoming_call(
+        &mut self,
+        key: ConnKey,
+        hdr: &Header,
+        now: Instant,
+    ) -> Result<CallHandle, Reject> {
         let cfg = self.service.config;
         if cfg.backlog == 0 {
             return Err(Reject::Busy);
@@ -237,8 +263,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if !charged && (cfg.charge_only || self.service.queued >= cfg.backlog) {
             return Err(Reject::Busy);
         }
-        let Some(conn) = self.conns.get(&key) else { return Err(Reject::Busy) };
-        let max_payload = self.sec.max_plain(conn.security_index, 0, WIRE_PAYLOAD).max(1);
+        let Some(conn) = self.conns.get(&key) else {
+            return Err(Reject::Busy);
+        };
+        let max_payload = self
+            .sec
+            .max_plain(conn.security_index, 0, WIRE_PAYLOAD)
+            .max(1);
         let service_id = conn.service_id;
         let h = CallHandle(self.next_handle);
         let rings = alloc_rings(&mut self.env).ok_or(Reject::Busy)?;

@@ -12,10 +12,10 @@ use super::addr::TransportAddr;
 use super::bundle::BundleKey;
 use super::congestion::{AckVerdict, Congestion};
 use super::conn::ConnKey;
+use super::env::Env;
 use super::error::{EPROTO, ETIME, ETIMEDOUT};
 use super::event::Outcome;
 use super::rtt::{backed_off, RttEstimator};
-use super::env::Env;
 use super::rxbuf::{self, RecvResult, RxBuf, RxInsert, RxPacket};
 use super::time::Instant;
 use super::timer::TimerTable;
@@ -38,7 +38,8 @@ const CONSUMED_ACK: u32 = 8;
 /// How long a sent packet may stay unacknowledged below acknowledged data
 /// before it counts as lost: two RTTs and a millisecond of slack.
 fn probe_delay(srtt: Duration) -> Duration {
-    srtt.saturating_mul(2).saturating_add(Duration::from_millis(1))
+    srtt.saturating_mul(2)
+        .saturating_add(Duration::from_millis(1))
 }
 
 /// Per-call timeouts; `None` disables one.
@@ -55,7 +56,11 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { hard: None, idle: Some(Duration::from_secs(60)), normal: None }
+        Timeouts {
+            hard: None,
+            idle: Some(Duration::from_secs(60)),
+            normal: None,
+        }
     }
 }
 
@@ -224,7 +229,11 @@ impl<E: Env> Call<E> {
     ) -> Self {
         let mut c = Call {
             side,
-            state: if side == Side::Client { State::AwaitConn } else { State::RecvRequest },
+            state: if side == Side::Client {
+                State::AwaitConn
+            } else {
+                State::RecvRequest
+            },
             user,
             awaiting_accept: false,
             peer,
@@ -374,7 +383,10 @@ impl<E: Env> Call<E> {
 
     /// Whether the Tx phase is open for the user to write.
     pub(crate) fn may_send(&self) -> bool {
-        matches!(self.state, State::AwaitConn | State::SendRequest | State::SendReply) && !self.tx.ended()
+        matches!(
+            self.state,
+            State::AwaitConn | State::SendRequest | State::SendReply
+        ) && !self.tx.ended()
     }
 
     /// Read received data; may arm an ACK telling the sender of the space.
@@ -389,9 +401,15 @@ impl<E: Env> Call<E> {
         self.after_read(read, false, now)
     }
 
-    fn after_read(&mut self, (res, done): (RecvResult, u32), peek: bool, now: Instant) -> RecvResult {
+    fn after_read(
+        &mut self,
+        (res, done): (RecvResult, u32),
+        peek: bool,
+        now: Instant,
+    ) -> RecvResult {
         if done > 0 && self.state != State::Complete {
-            self.timers.set_earliest(T::Ack as usize, now.after(IDLE_ACK));
+            self.timers
+                .set_earliest(T::Ack as usize, now.after(IDLE_ACK));
             if self.ack_later.is_none() {
                 self.ack_later = Some((AckReason::IDLE, 0));
             }
@@ -452,7 +470,8 @@ impl<E: Env> Call<E> {
                     self.ack_now = Some((AckReason::DELAY, serial));
                 } else {
                     self.ack_later = Some((AckReason::DELAY, serial));
-                    self.timers.set_earliest(T::Ack as usize, now.after(DELAYED_ACK));
+                    self.timers
+                        .set_earliest(T::Ack as usize, now.after(DELAYED_ACK));
                 }
                 if self.rx.readable() {
                     self.pending.data = true;
@@ -484,7 +503,10 @@ impl<E: Env> Call<E> {
 
     /// Whether this call is in a state where ACKs refer to its Tx side.
     fn in_tx_phase(&self) -> bool {
-        matches!(self.state, State::SendRequest | State::AwaitReply | State::SendReply | State::AwaitFinalAck)
+        matches!(
+            self.state,
+            State::SendRequest | State::AwaitReply | State::SendReply | State::AwaitFinalAck
+        )
     }
 
     /// An ACK for this call. `serial` is the ACK packet's own serial.
@@ -521,7 +543,9 @@ impl<E: Env> Call<E> {
         }
         let hard = ack.first_packet.wrapping_sub(1);
         let sent = self.tx.sent_top();
-        if hard.wrapping_sub(self.tx.hard_ack()) as i32 > sent.wrapping_sub(self.tx.hard_ack()) as i32 {
+        if hard.wrapping_sub(self.tx.hard_ack()) as i32
+            > sent.wrapping_sub(self.tx.hard_ack()) as i32
+        {
             // Hard-ACKs data we never sent.
             return Err((RX_PROTOCOL_ERROR, EPROTO));
         }
@@ -531,7 +555,13 @@ impl<E: Env> Call<E> {
         }
         let flight = self.tx.in_flight();
         let out = self.tx.on_ack(ack.first_packet, ack.acks);
-        let verdict = self.cong.on_ack(out.newly_acked, self.tx.hard_ack(), out.has_nacks, sent, flight);
+        let verdict = self.cong.on_ack(
+            out.newly_acked,
+            self.tx.hard_ack(),
+            out.has_nacks,
+            sent,
+            flight,
+        );
         if verdict == AckVerdict::FastRetransmit {
             self.tx.mark_first_unacked();
         }
@@ -577,7 +607,10 @@ impl<E: Env> Call<E> {
 
     /// Whether the call can put DATA on the wire now.
     fn may_transmit_data(&self) -> bool {
-        matches!(self.state, State::SendRequest | State::AwaitReply | State::SendReply | State::AwaitFinalAck)
+        matches!(
+            self.state,
+            State::SendRequest | State::AwaitReply | State::SendReply | State::AwaitFinalAck
+        )
     }
 
     /// What to transmit next, if anything.
@@ -586,7 +619,10 @@ impl<E: Env> Call<E> {
             return Some(Tx::Ack { reason, serial });
         }
         if self.ping_now {
-            return Some(Tx::Ack { reason: AckReason::PING, serial: 0 });
+            return Some(Tx::Ack {
+                reason: AckReason::PING,
+                serial: 0,
+            });
         }
         if !self.may_transmit_data() {
             return None;
@@ -630,7 +666,8 @@ impl<E: Env> Call<E> {
                     self.timers.set(T::Resend as usize, now.after(rto));
                 }
                 if let Some(srtt) = rtt.srtt() {
-                    self.timers.set_earliest(T::Probe as usize, now.after(probe_delay(srtt)));
+                    self.timers
+                        .set_earliest(T::Probe as usize, now.after(probe_delay(srtt)));
                 }
                 if self.tx.all_sent() {
                     match self.state {
@@ -673,7 +710,8 @@ impl<E: Env> Call<E> {
         if self.state == State::Complete {
             return None;
         }
-        if self.timers.expire(T::Hard as usize, now) || self.timers.expire(T::Normal as usize, now) {
+        if self.timers.expire(T::Hard as usize, now) || self.timers.expire(T::Normal as usize, now)
+        {
             return Some((RX_CALL_TIMEOUT, ETIME));
         }
         if self.timers.expire(T::Idle as usize, now) {
@@ -697,13 +735,16 @@ impl<E: Env> Call<E> {
             // one still missing after two RTTs below data the peer holds
             // was lost again: resend it now rather than after an RTO.
             if let Some(srtt) = rtt.srtt() {
-                let before = Instant(now.0.saturating_sub(u64::try_from(probe_delay(srtt).as_nanos()).unwrap_or(u64::MAX)));
+                let before = Instant(now.0.saturating_sub(
+                    u64::try_from(probe_delay(srtt).as_nanos()).unwrap_or(u64::MAX),
+                ));
                 let flight = self.tx.in_flight();
                 if self.tx.mark_overdue(before) > 0 {
                     self.cong.on_loss(self.tx.sent_top(), flight);
                 }
                 if self.tx.in_flight() > 0 {
-                    self.timers.set(T::Probe as usize, now.after(probe_delay(srtt)));
+                    self.timers
+                        .set(T::Probe as usize, now.after(probe_delay(srtt)));
                 }
             }
         }

@@ -101,7 +101,10 @@ impl Congestion {
             }
             if self.dup_acks == DUP_ACK_THRESHOLD {
                 self.ssthresh = (flight / 2).max(2);
-                self.cwnd = self.ssthresh.saturating_add(DUP_ACK_THRESHOLD).max(MIN_CWND);
+                self.cwnd = self
+                    .ssthresh
+                    .saturating_add(DUP_ACK_THRESHOLD)
+                    .max(MIN_CWND);
                 self.recovery_until = Some(top);
                 return AckVerdict::FastRetransmit;
             }
@@ -113,7 +116,10 @@ impl Congestion {
             return AckVerdict::FastRetransmit;
         }
         if self.cwnd < self.ssthresh {
-            self.cwnd = self.cwnd.saturating_add(newly_acked).min(self.ssthresh.max(MIN_CWND));
+            self.cwnd = self
+                .cwnd
+                .saturating_add(newly_acked)
+                .min(self.ssthresh.max(MIN_CWND));
         } else {
             self.ca_acked = self.ca_acked.saturating_add(newly_acked);
             if self.ca_acked >= self.cwnd {

@@ -101,7 +101,12 @@ mod tests {
 
     #[test]
     fn serials_skip_zero_and_channels_fill() {
-        let key = ConnKey { peer: TransportAddr::V4([1, 2, 3, 4], 5), client: true, epoch: 1, cid: 4 };
+        let key = ConnKey {
+            peer: TransportAddr::V4([1, 2, 3, 4], 5),
+            client: true,
+            epoch: 1,
+            cid: 4,
+        };
         let mut c = Conn::new(key, 1, 0, ());
         c.serial = u32::MAX;
         assert_eq!(c.next_serial(), 1);

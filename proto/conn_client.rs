@@ -22,17 +22,26 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Try to give waiting call `h` a channel. Returns whether it got one
     /// (or ended trying).
     pub(crate) fn try_attach(&mut self, h: CallHandle, now: Instant) -> bool {
-        let Some(c) = self.calls.get(&h) else { return true };
+        let Some(c) = self.calls.get(&h) else {
+            return true;
+        };
         if c.state != State::AwaitConn {
             return true;
         }
         let Some(bkey) = c.bundle else { return true };
         let upgrade = c.upgrade;
-        let Some(bundle) = self.bundles.get(&bkey).copied() else { return false };
+        let Some(bundle) = self.bundles.get(&bkey).copied() else {
+            return false;
+        };
         let mut probing = false;
         let mut free = None;
         for cid in bundle.conns.iter().flatten() {
-            let key = ConnKey { peer: bkey.peer, client: true, epoch: self.config.epoch, cid: *cid };
+            let key = ConnKey {
+                peer: bkey.peer,
+                client: true,
+                epoch: self.config.epoch,
+                cid: *cid,
+            };
             if let Some(conn) = self.conns.get(&key) {
                 if conn.upgrade_probe.is_some() {
                     probing = true;
@@ -61,7 +70,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             },
             None => return false,
         };
-        let Some(conn) = self.conns.get_mut(&key) else { return false };
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return false;
+        };
         let number = conn.channels[ch].take_client(h);
         conn.expiry = None;
         // The first call of a connection in an upgrade bundle carries the
@@ -83,9 +94,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Open a new client connection in bundle `bkey`.
     fn new_client_conn(&mut self, bkey: BundleKey) -> Result<ConnKey, Outcome> {
-        self.ensure_peer(bkey.peer).map_err(|()| Outcome::LocalError(ENOMEM))?;
+        self.ensure_peer(bkey.peer)
+            .map_err(|()| Outcome::LocalError(ENOMEM))?;
         let cid = self.alloc_conn_id() << 2;
-        let key = ConnKey { peer: bkey.peer, client: true, epoch: self.config.epoch, cid };
+        let key = ConnKey {
+            peer: bkey.peer,
+            client: true,
+            epoch: self.config.epoch,
+            cid,
+        };
         let ident = ConnIdent {
             epoch: key.epoch,
             cid,
@@ -97,7 +114,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let sec = self
             .sec
             .new_conn(true, &ident)
-            .map_err(|code| Outcome::LocalAbort { code, errno: super::error::EPROTO })?;
+            .map_err(|code| Outcome::LocalAbort {
+                code,
+                errno: super::error::EPROTO,
+            })?;
         let mut conn = Conn::new(key, bkey.service_id, bkey.security_index, sec);
         // The client side needs no handshake of its own: it answers
         // CHALLENGEs as they come.
@@ -152,7 +172,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if self.waiting == 0 {
                 break;
             }
-            if self.calls.get(&h).is_some_and(|c| c.state == State::AwaitConn) {
+            if self
+                .calls
+                .get(&h)
+                .is_some_and(|c| c.state == State::AwaitConn)
+            {
                 self.try_attach(h, now);
             }
         }

@@ -109,15 +109,22 @@ impl Counters {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::wire::{Ack, Data};
+    use super::*;
 
     #[test]
     fn add_and_reasons() {
-        let mut a = Counters { tx_data: 2, ..Counters::default() };
+        let mut a = Counters {
+            tx_data: 2,
+            ..Counters::default()
+        };
         a.tx_acks[slot(AckReason::PING)] = 1;
         a.tx_acks[slot(AckReason(200))] = 1;
-        let b = Counters { tx_data: u64::MAX, rx_data: 3, ..a };
+        let b = Counters {
+            tx_data: u64::MAX,
+            rx_data: 3,
+            ..a
+        };
         a.add(&b);
         assert_eq!((a.tx_data, a.rx_data), (1, 3));
         assert_eq!(a.tx_acks[6], 2);
@@ -141,9 +148,15 @@ mod tests {
         };
         let mut c = Counters::default();
         c.count_received(&hdr, &Packet::Data(Data::new(b"abc")));
-        let ack = Ack { reason: AckReason::DELAY, ..Ack::default() };
+        let ack = Ack {
+            reason: AckReason::DELAY,
+            ..Ack::default()
+        };
         c.count_received(&hdr, &Packet::Ack(ack));
-        c.count_queued(&Packet::Ack(Ack { reason: AckReason::IDLE, ..Ack::default() }));
+        c.count_queued(&Packet::Ack(Ack {
+            reason: AckReason::IDLE,
+            ..Ack::default()
+        }));
         c.count_queued(&Packet::Abort(1));
         assert_eq!((c.rx_data, c.rx_data_reqack, c.rx_data_jumbo), (1, 1, 0));
         assert_eq!((c.rx_acks[8], c.tx_acks[9], c.tx_acks_total()), (1, 1, 1));

@@ -91,7 +91,9 @@ pub struct PeerInfo {
 impl<E: Env, S: Security> Endpoint<E, S> {
     /// The connection after `after` (the first if `None`).
     pub fn next_conn(&mut self, after: Option<ConnHandle>) -> Option<ConnHandle> {
-        self.conns.next_after(after.as_ref().map(|h| &h.0)).map(ConnHandle)
+        self.conns
+            .next_after(after.as_ref().map(|h| &h.0))
+            .map(ConnHandle)
     }
 
     /// A snapshot of a connection.
@@ -113,7 +115,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// The client bundle after `after` (the first if `None`).
     pub fn next_bundle(&mut self, after: Option<BundleHandle>) -> Option<BundleHandle> {
-        self.bundles.next_after(after.as_ref().map(|h| &h.0)).map(BundleHandle)
+        self.bundles
+            .next_after(after.as_ref().map(|h| &h.0))
+            .map(BundleHandle)
     }
 
     /// A snapshot of a client bundle.

@@ -20,7 +20,8 @@ use super::local::Endpoint;
 use super::security::{PacketIdent, Security};
 use super::time::Instant;
 use super::wire::{
-    self, AckReason, Data, Flags, Header, Packet, Version, RXKADINCONSISTENCY, RX_CALL_DEAD, RX_PROTOCOL_ERROR,
+    self, AckReason, Data, Flags, Header, Packet, Version, RXKADINCONSISTENCY, RX_CALL_DEAD,
+    RX_PROTOCOL_ERROR,
 };
 
 /// What the header alone says of a packet.
@@ -45,7 +46,9 @@ fn precheck(hdr: &Header, ptype: u8) -> Precheck {
         wire::TYPE_VERSION if !to_server => return Precheck::Discard,
         wire::TYPE_VERSION => return Precheck::Go,
         wire::TYPE_BUSY if to_server => Precheck::Discard,
-        wire::TYPE_BUSY | wire::TYPE_ACK | wire::TYPE_ACKALL if hdr.call_number == 0 => Precheck::Reject,
+        wire::TYPE_BUSY | wire::TYPE_ACK | wire::TYPE_ACKALL if hdr.call_number == 0 => {
+            Precheck::Reject
+        }
         wire::TYPE_DATA if hdr.call_number == 0 || hdr.seq == 0 => Precheck::Reject,
         wire::TYPE_CHALLENGE if to_server => Precheck::Discard,
         wire::TYPE_RESPONSE if !to_server => Precheck::Discard,
@@ -78,14 +81,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     fn input(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) {
-        let Ok((hdr, ptype, body)) = Header::decode(buf) else { return };
+        let Ok((hdr, ptype, body)) = Header::decode(buf) else {
+            return;
+        };
         match precheck(&hdr, ptype) {
             Precheck::Go => {}
             Precheck::Discard => return,
             Precheck::Reject => return self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR),
         }
         // A body that does not decode is dropped (an ABORT's, as in C).
-        let Ok(pkt) = Packet::decode(&hdr, ptype, body) else { return };
+        let Ok(pkt) = Packet::decode(&hdr, ptype, body) else {
+            return;
+        };
         self.counters.count_received(&hdr, &pkt);
         match pkt {
             Packet::Version(Version::Request) => return self.queue_version_reply(from, &hdr),
@@ -96,7 +103,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if client && hdr.epoch != self.config.epoch {
             return;
         }
-        let key = ConnKey { peer: from, client, epoch: hdr.epoch, cid: hdr.conn_id() };
+        let key = ConnKey {
+            peer: from,
+            client,
+            epoch: hdr.epoch,
+            cid: hdr.conn_id(),
+        };
         let is_data = matches!(pkt, Packet::Data(_));
         let answerable = !matches!(pkt, Packet::Abort(_) | Packet::Busy);
         let mut fresh = false;
@@ -121,14 +133,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return self.conn_packet(now, key, &pkt);
         }
         let ch = hdr.channel() as usize;
-        let Some(conn) = self.conns.get(&key) else { return };
+        let Some(conn) = self.conns.get(&key) else {
+            return;
+        };
         if hdr.security_index != conn.security_index {
             if answerable {
                 self.queue_abort_reply(from, &hdr, RXKADINCONSISTENCY);
             }
             return;
         }
-        let Some(chan) = conn.channels.get(ch) else { return };
+        let Some(chan) = conn.channels.get(ch) else {
+            return;
+        };
         let (number, current) = (chan.call_number, chan.call);
         if call_after(number, hdr.call_number) {
             // A call older than the channel's latest: long gone.
@@ -201,13 +217,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         match *pkt {
             Packet::Abort(code) => self.abort_conn(now, key, Outcome::RemoteAbort(code), None),
             Packet::Challenge(body) if key.client => {
-                let Self { conns, sec, env, .. } = self;
-                let Some(conn) = conns.get_mut(&key) else { return };
+                let Self {
+                    conns, sec, env, ..
+                } = self;
+                let Some(conn) = conns.get_mut(&key) else {
+                    return;
+                };
                 let calls = conn.call_numbers();
-                let Some(mut buf) = env.alloc_buf(super::output::MAX_PACKET) else { return };
+                let Some(mut buf) = env.alloc_buf(super::output::MAX_PACKET) else {
+                    return;
+                };
                 match sec.respond(&mut conn.sec, body, calls, buf.as_mut()) {
                     Ok(n) => {
-                        let Some(h) = self.conn_header(key, 0, 0) else { return };
+                        let Some(h) = self.conn_header(key, 0, 0) else {
+                            return;
+                        };
                         let resp = buf.as_ref().get(..n).unwrap_or(&[]);
                         self.queue_packet(key.peer, &h, &Packet::Response(resp));
                         // A server may have dropped what we sent before it
@@ -220,14 +244,22 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                             self.touch(h);
                         }
                     }
-                    Err(code) => {
-                        self.abort_conn(now, key, Outcome::LocalAbort { code, errno: EPROTO }, Some(code))
-                    }
+                    Err(code) => self.abort_conn(
+                        now,
+                        key,
+                        Outcome::LocalAbort {
+                            code,
+                            errno: EPROTO,
+                        },
+                        Some(code),
+                    ),
                 }
             }
             Packet::Response(body) if !key.client => {
                 let Self { conns, sec, .. } = self;
-                let Some(conn) = conns.get_mut(&key) else { return };
+                let Some(conn) = conns.get_mut(&key) else {
+                    return;
+                };
                 if conn.secured {
                     return;
                 }
@@ -238,9 +270,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                             self.touch(h);
                         }
                     }
-                    Err(code) => {
-                        self.abort_conn(now, key, Outcome::LocalAbort { code, errno: EPROTO }, Some(code))
-                    }
+                    Err(code) => self.abort_conn(
+                        now,
+                        key,
+                        Outcome::LocalAbort {
+                            code,
+                            errno: EPROTO,
+                        },
+                        Some(code),
+                    ),
                 }
             }
             _ => {}
@@ -255,7 +293,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 self.queue_packet(key.peer, &h, &Packet::Abort(code));
             }
         }
-        let Some(conn) = self.conns.get(&key) else { return };
+        let Some(conn) = self.conns.get(&key) else {
+            return;
+        };
         let calls = conn.channels.map(|c| c.call);
         for h in calls.into_iter().flatten() {
             self.end_call(h, outcome, now);
@@ -264,12 +304,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// A packet for call `h`.
-    fn call_packet(&mut self, now: Instant, key: ConnKey, h: CallHandle, hdr: &Header, pkt: &Packet<'_>) {
+    fn call_packet(
+        &mut self,
+        now: Instant,
+        key: ConnKey,
+        h: CallHandle,
+        hdr: &Header,
+        pkt: &Packet<'_>,
+    ) {
         let result = match *pkt {
             Packet::Data(data) => self.call_data(now, key, h, hdr, data),
             Packet::Ack(ref ack) => {
                 let Self { calls, peers, .. } = self;
-                let (Some(c), Some(p)) = (calls.get_mut(&h), peers.get_mut(&key.peer)) else { return };
+                let (Some(c), Some(p)) = (calls.get_mut(&h), peers.get_mut(&key.peer)) else {
+                    return;
+                };
                 c.on_ack(now, hdr.serial, ack, &mut p.rtt)
             }
             Packet::AckAll => {
@@ -283,10 +332,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 Ok(())
             }
             Packet::Busy => {
-                let busy_ok = self
-                    .calls
-                    .get(&h)
-                    .is_some_and(|c| c.side == Side::Client && matches!(c.state, State::SendRequest | State::AwaitReply));
+                let busy_ok = self.calls.get(&h).is_some_and(|c| {
+                    c.side == Side::Client
+                        && matches!(c.state, State::SendRequest | State::AwaitReply)
+                });
                 if busy_ok {
                     self.end_call(h, Outcome::Busy, now);
                 }
@@ -305,7 +354,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// DATA (perhaps jumbo) for call `h`.
-    fn call_data(&mut self, now: Instant, key: ConnKey, h: CallHandle, hdr: &Header, data: Data<'_>) -> Result<(), (u32, i32)> {
+    fn call_data(
+        &mut self,
+        now: Instant,
+        key: ConnKey,
+        h: CallHandle,
+        hdr: &Header,
+        data: Data<'_>,
+    ) -> Result<(), (u32, i32)> {
         let secured = self.conns.get(&key).is_some_and(|c| c.secured);
         if !secured {
             // Security first: challenge, and let the client resend.
@@ -314,7 +370,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.note_upgrade(key, h, hdr);
         // The first DATA from a peer we have no RTT for: measure it with a
         // PING before we need a retransmission timeout of our own.
-        if hdr.seq == 1 && !self.peers.get(&key.peer).is_some_and(|p| p.rtt.has_sample()) {
+        if hdr.seq == 1
+            && !self
+                .peers
+                .get(&key.peer)
+                .is_some_and(|p| p.rtt.has_sample())
+        {
             if let Some(c) = self.calls.get_mut(&h) {
                 c.request_ping();
             }
@@ -324,20 +385,38 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 // As if lost: the sender will resend once the user reads.
                 break;
             }
-            let Self { calls, conns, sec, env, .. } = self;
+            let Self {
+                calls,
+                conns,
+                sec,
+                env,
+                ..
+            } = self;
             let Some(conn) = conns.get(&key) else { break };
             let Some(call) = calls.get_mut(&h) else { break };
             let Some(mut buf) = env.alloc_buf(sub.payload.len()) else {
                 // Dropped for lack of memory: the sender will resend.
                 break;
             };
-            let id = PacketIdent { cid: hdr.cid, call_number: hdr.call_number, seq: sub.seq };
+            let id = PacketIdent {
+                cid: hdr.cid,
+                call_number: hdr.call_number,
+                seq: sub.seq,
+            };
             let len = sec
                 .verify(&conn.sec, &id, sub.cksum, sub.payload, buf.as_mut())
                 .map_err(|code| (code, EPROTO))?;
             let last = sub.flags.contains(Flags::LAST_PACKET);
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
-            let r = call.on_data(now, sub.seq, sub.serial, last, request_ack, buf, len.min(sub.payload.len()));
+            let r = call.on_data(
+                now,
+                sub.seq,
+                sub.serial,
+                last,
+                request_ack,
+                buf,
+                len.min(sub.payload.len()),
+            );
             let complete = call.is_complete();
             self.recharge_rx(h);
             r?;
@@ -354,7 +433,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if !key.client {
             return;
         }
-        let Some(conn) = self.conns.get_mut(&key) else { return };
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
         if conn.upgrade_probe != Some(h) {
             return;
         }
@@ -368,10 +449,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Server: send a CHALLENGE on an unsecured connection.
     fn challenge(&mut self, key: ConnKey) -> Result<(), (u32, i32)> {
-        let Self { conns, sec, env, .. } = self;
-        let Some(conn) = conns.get_mut(&key) else { return Ok(()) };
-        let Some(mut buf) = env.alloc_buf(super::output::MAX_PACKET) else { return Ok(()) };
-        let n = sec.issue_challenge(&mut conn.sec, buf.as_mut()).map_err(|code| (code, EPROTO))?;
+        let Self {
+            conns, sec, env, ..
+        } = self;
+        let Some(conn) = conns.get_mut(&key) else {
+            return Ok(());
+        };
+        let Some(mut buf) = env.alloc_buf(super::output::MAX_PACKET) else {
+            return Ok(());
+        };
+        let n = sec
+            .issue_challenge(&mut conn.sec, buf.as_mut())
+            .map_err(|code| (code, EPROTO))?;
         if let Some(h) = self.conn_header(key, 0, 0) {
             let body = buf.as_ref().get(..n).unwrap_or(&[]);
             self.queue_packet(key.peer, &h, &Packet::Challenge(body));
@@ -382,7 +471,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Bookkeeping once call `h` completed: free its channel, remember how
     /// it ended for repeats, tell the peer if needed.
     pub(crate) fn call_completed(&mut self, h: CallHandle, now: Instant) {
-        let Some(c) = self.calls.get_mut(&h) else { return };
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
         if c.awaiting_accept {
             // Died in the accept queue: `accept_next` will not see it.
             c.awaiting_accept = false;
@@ -405,7 +496,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             _ => Final::Quiet,
         };
         let ch = usize::from(c.channel);
-        let idle_after = if key.client { self.config.client_conn_idle } else { self.config.service_conn_idle };
+        let idle_after = if key.client {
+            self.config.client_conn_idle
+        } else {
+            self.config.service_conn_idle
+        };
         let mut freed = false;
         if let Some(conn) = self.conns.get_mut(&key) {
             if let Some(chan) = conn.channels.get_mut(ch) {

@@ -285,7 +285,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::Invalid);
         }
         let h = CallHandle(self.next_handle);
-        let max_payload = self.sec.max_plain(p.security.index, p.security.level, WIRE_PAYLOAD);
+        let max_payload = self
+            .sec
+            .max_plain(p.security.index, p.security.level, WIRE_PAYLOAD);
         if max_payload == 0 {
             return Err(Error::Invalid);
         }
@@ -312,7 +314,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             upgrade: p.upgrade,
         };
         self.ensure_peer(p.remote).map_err(|()| Error::NoMemory)?;
-        if self.bundles.get(&bkey).is_none() && self.bundles.insert(bkey, Bundle::default()).is_err() {
+        if self.bundles.get(&bkey).is_none()
+            && self.bundles.insert(bkey, Bundle::default()).is_err()
+        {
             self.peer_maybe_idle(p.remote, now);
             return Err(Error::NoMemory);
         }
@@ -378,18 +382,33 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// Read received data of a call in order.
-    pub fn recv(&mut self, now: Instant, call: CallHandle, out: &mut [u8], peek: bool) -> Result<RecvResult, Error> {
+    pub fn recv(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        out: &mut [u8],
+        peek: bool,
+    ) -> Result<RecvResult, Error> {
         self.read_call(call, |c| c.recv(out, peek, now))
     }
 
     /// Consume up to `len` bytes of a call's data without copying them: a
     /// [`Endpoint::recv`] with `peek` already copied them out, and the
     /// caller consumes what it could deliver.
-    pub fn consume(&mut self, now: Instant, call: CallHandle, len: usize) -> Result<RecvResult, Error> {
+    pub fn consume(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        len: usize,
+    ) -> Result<RecvResult, Error> {
         self.read_call(call, |c| c.skip(len, now))
     }
 
-    fn read_call(&mut self, call: CallHandle, read: impl FnOnce(&mut Call<E>) -> RecvResult) -> Result<RecvResult, Error> {
+    fn read_call(
+        &mut self,
+        call: CallHandle,
+        read: impl FnOnce(&mut Call<E>) -> RecvResult,
+    ) -> Result<RecvResult, Error> {
         let c = self.calls.get_mut(&call).ok_or(Error::BadCall)?;
         if c.released || c.user.is_none() {
             return Err(Error::BadCall);
@@ -416,7 +435,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// The caller is done with a call: it is aborted if still running and
     /// forgotten once over. Its handle is invalid afterwards.
     pub fn release(&mut self, now: Instant, call: CallHandle) {
-        let Some(c) = self.calls.get_mut(&call) else { return };
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
         c.released = true;
         c.pending = Default::default();
         if !c.is_complete() {
@@ -460,9 +481,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// client call waits for a connection, nor while a service call is
     /// still receiving its request (the socket layer answers `EBUSY`).
     pub fn call_can_take_data(&self, call: CallHandle) -> bool {
-        self.calls
-            .get(&call)
-            .is_some_and(|c| !matches!(c.state, super::call::State::AwaitConn | super::call::State::RecvRequest))
+        self.calls.get(&call).is_some_and(|c| {
+            !matches!(
+                c.state,
+                super::call::State::AwaitConn | super::call::State::RecvRequest
+            )
+        })
     }
 
     /// A snapshot of a call.
@@ -509,7 +533,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mut cur = None;
         while let Some(h) = self.calls.next_after(cur.as_ref()) {
             cur = Some(h);
-            let hit = self.calls.get(&h).is_some_and(|c| c.peer == from && !c.is_complete());
+            let hit = self
+                .calls
+                .get(&h)
+                .is_some_and(|c| c.peer == from && !c.is_complete());
             if hit {
                 self.end_call(h, Outcome::NetError(errno), now);
             }
@@ -552,7 +579,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let c = self.calls.get_mut(&h)?;
         if c.pending.new_call {
             c.pending.new_call = false;
-            return Some(Event::NewCall { service_id: c.service_id });
+            return Some(Event::NewCall {
+                service_id: c.service_id,
+            });
         }
         let user = c.user?;
         if c.released {
@@ -566,7 +595,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             Some(Event::TxSpace { call: h, user })
         } else if c.pending.complete {
             c.pending.complete = false;
-            c.outcome.map(|outcome| Event::Complete { call: h, user, outcome })
+            c.outcome.map(|outcome| Event::Complete {
+                call: h,
+                user,
+                outcome,
+            })
         } else {
             None
         }
@@ -581,9 +614,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Bring the receive budget up to date with call `h`'s Rx buffers.
     pub(crate) fn recharge_rx(&mut self, h: CallHandle) {
-        let Some(c) = self.calls.get_mut(&h) else { return };
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
         let now_held = c.rx.held_bytes();
-        self.rx_buffered = self.rx_buffered.saturating_sub(c.rx_charged).saturating_add(now_held);
+        self.rx_buffered = self
+            .rx_buffered
+            .saturating_sub(c.rx_charged)
+            .saturating_add(now_held);
         c.rx_charged = now_held;
     }
 
@@ -595,7 +633,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.rx_buffered < self.config.rx_buffer_limit {
             return false;
         }
-        let Some(c) = self.calls.get(&h) else { return false };
+        let Some(c) = self.calls.get(&h) else {
+            return false;
+        };
         c.rx.readable() || seq != c.rx.contiguous_top().wrapping_add(1)
     }
 
@@ -606,7 +646,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// End a call with `outcome` and hand its channel back.
     pub(crate) fn end_call(&mut self, h: CallHandle, outcome: Outcome, now: Instant) {
-        let Some(c) = self.calls.get_mut(&h) else { return };
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
         if !c.complete(outcome) {
             return;
         }
@@ -652,7 +694,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mut cur = None;
         while let Some(h) = self.calls.next_after(cur.as_ref()) {
             cur = Some(h);
-            if self.calls.get(&h).is_some_and(|c| c.bundle == Some(key) && c.conn.is_none() && !c.is_complete()) {
+            if self
+                .calls
+                .get(&h)
+                .is_some_and(|c| c.bundle == Some(key) && c.conn.is_none() && !c.is_complete())
+            {
                 return;
             }
         }

@@ -17,8 +17,8 @@ use super::peer::KEEPALIVE;
 use super::security::{PacketIdent, Security, WIRE_PAYLOAD};
 use super::time::Instant;
 use super::wire::{
-    self, Ack, AckReason, AckTrailer, Flags, Header, Packet, ACK_BODY_LEN, ACK_PAD_LEN, ACK_TRAILER_LEN,
-    HEADER_LEN, TYPE_DATA, USERSTATUS_SERVICE_UPGRADE,
+    self, Ack, AckReason, AckTrailer, Flags, Header, Packet, ACK_BODY_LEN, ACK_PAD_LEN,
+    ACK_TRAILER_LEN, HEADER_LEN, TYPE_DATA, USERSTATUS_SERVICE_UPGRADE,
 };
 
 /// Largest packet we send or accept (header + 1412 bytes of payload).
@@ -28,7 +28,12 @@ const VERSION_STRING: &[u8] = b"rxrpc-rs";
 
 /// The ACK trailer we advertise.
 pub(crate) fn trailer(rwind: u32) -> AckTrailer {
-    AckTrailer { max_mtu: MAX_PACKET as u32, if_mtu: MAX_PACKET as u32, rwind, jumbo_max: 1 }
+    AckTrailer {
+        max_mtu: MAX_PACKET as u32,
+        if_mtu: MAX_PACKET as u32,
+        rwind,
+        jumbo_max: 1,
+    }
 }
 
 /// A BUSY or ABORT answering a packet: kept without allocation, as it is
@@ -97,7 +102,10 @@ pub(crate) fn reply_header(hdr: &Header, serial: u32) -> Header {
         call_number: hdr.call_number,
         seq: 0,
         serial,
-        flags: Flags::default().with(Flags::CLIENT_INITIATED, !hdr.flags.contains(Flags::CLIENT_INITIATED)),
+        flags: Flags::default().with(
+            Flags::CLIENT_INITIATED,
+            !hdr.flags.contains(Flags::CLIENT_INITIATED),
+        ),
         user_status: 0,
         security_index: hdr.security_index,
         cksum: 0,
@@ -112,8 +120,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.queue.len() >= MAX_QUEUED {
             return;
         }
-        let Some(mut buf) = self.env.alloc_buf(encoded_bound(pkt)) else { return };
-        let Ok(len) = wire::encode(hdr, pkt, buf.as_mut()) else { return };
+        let Some(mut buf) = self.env.alloc_buf(encoded_bound(pkt)) else {
+            return;
+        };
+        let Ok(len) = wire::encode(hdr, pkt, buf.as_mut()) else {
+            return;
+        };
         self.counters.count_queued(pkt);
         self.queue_seq += 1;
         let _ = self.queue.insert(self.queue_seq, Queued { to, buf, len });
@@ -128,13 +140,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Answer `hdr` from `to` with an ABORT carrying `code`.
     pub(crate) fn queue_abort_reply(&mut self, to: TransportAddr, hdr: &Header, code: u32) {
         let serial = self.loose_serial();
-        self.replies.push(Reply { to, hdr: reply_header(hdr, serial), abort: Some(code) });
+        self.replies.push(Reply {
+            to,
+            hdr: reply_header(hdr, serial),
+            abort: Some(code),
+        });
     }
 
     /// Answer `hdr` from `to` with BUSY.
     pub(crate) fn queue_busy(&mut self, to: TransportAddr, hdr: &Header) {
         let serial = self.loose_serial();
-        self.replies.push(Reply { to, hdr: reply_header(hdr, serial), abort: None });
+        self.replies.push(Reply {
+            to,
+            hdr: reply_header(hdr, serial),
+            abort: None,
+        });
     }
 
     /// Answer a VERSION request: serial 0, LAST_PACKET and security index 0,
@@ -149,7 +169,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// A header for a packet on connection `key`, channel `ch`.
-    pub(crate) fn conn_header(&mut self, key: ConnKey, ch: u32, call_number: u32) -> Option<Header> {
+    pub(crate) fn conn_header(
+        &mut self,
+        key: ConnKey,
+        ch: u32,
+        call_number: u32,
+    ) -> Option<Header> {
         let conn = self.conns.get_mut(&key)?;
         Some(Header {
             epoch: key.epoch,
@@ -167,13 +192,19 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// (Re)send what the peer must hear about channel `ch`'s last call.
     pub(crate) fn queue_final(&mut self, key: ConnKey, ch: usize, reason: AckReason) {
-        let Some(conn) = self.conns.get(&key) else { return };
-        let Some(chan) = conn.channels.get(ch) else { return };
+        let Some(conn) = self.conns.get(&key) else {
+            return;
+        };
+        let Some(chan) = conn.channels.get(ch) else {
+            return;
+        };
         let (number, fin) = match chan.last {
             Some(f) => (chan.call_number, f),
             None => return,
         };
-        let Some(hdr) = self.conn_header(key, ch as u32, number) else { return };
+        let Some(hdr) = self.conn_header(key, ch as u32, number) else {
+            return;
+        };
         match fin {
             Final::Ack { last } => {
                 let ack = Ack {
@@ -192,7 +223,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// The next packet to send, written into `out` (at least
     /// [`MAX_PACKET`] bytes). Returns the destination and length.
-    pub fn poll_transmit(&mut self, now: Instant, out: &mut [u8]) -> Option<(TransportAddr, usize)> {
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        out: &mut [u8],
+    ) -> Option<(TransportAddr, usize)> {
         while let Some(r) = self.replies.pop() {
             let pkt = match r.abort {
                 Some(code) => Packet::Abort(code),
@@ -234,7 +269,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     }
                 }
             };
-            let Some(tx) = self.calls.get(&h).and_then(|c| c.next_tx()) else { continue };
+            let Some(tx) = self.calls.get(&h).and_then(|c| c.next_tx()) else {
+                continue;
+            };
             match self.build_call_packet(h, tx, now, out) {
                 Ok(Some(n)) => {
                     self.note_deadline(now.after(KEEPALIVE));
@@ -259,20 +296,43 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         now: Instant,
         out: &mut [u8],
     ) -> Result<Option<(TransportAddr, usize)>, u32> {
-        let Self { calls, conns, peers, sec, counters, config, rx_buffered, .. } = self;
-        let Some(call) = calls.get_mut(&h) else { return Ok(None) };
-        let Some(key) = call.conn else { return Ok(None) };
-        let Some(conn) = conns.get_mut(&key) else { return Ok(None) };
+        let Self {
+            calls,
+            conns,
+            peers,
+            sec,
+            counters,
+            config,
+            rx_buffered,
+            ..
+        } = self;
+        let Some(call) = calls.get_mut(&h) else {
+            return Ok(None);
+        };
+        let Some(key) = call.conn else {
+            return Ok(None);
+        };
+        let Some(conn) = conns.get_mut(&key) else {
+            return Ok(None);
+        };
         if !conn.secured {
             return Ok(None);
         }
-        let Some(peer) = peers.get_mut(&key.peer) else { return Ok(None) };
+        let Some(peer) = peers.get_mut(&key.peer) else {
+            return Ok(None);
+        };
         // The window offered: what the call holds plus what the receive
         // budget has left, so that a sender stops before DATA is dropped.
         let free = config.rx_buffer_limit.saturating_sub(*rx_buffered) / WIRE_PAYLOAD;
         let room = call.rx.held_bytes() / WIRE_PAYLOAD + free;
-        let rwind = call.rx.window().min(u32::try_from(room).unwrap_or(u32::MAX)).max(1);
-        let Some((serial, n)) = frame(call, conn, sec, tx, rwind, out)? else { return Ok(None) };
+        let rwind = call
+            .rx
+            .window()
+            .min(u32::try_from(room).unwrap_or(u32::MAX))
+            .max(1);
+        let Some((serial, n)) = frame(call, conn, sec, tx, rwind, out)? else {
+            return Ok(None);
+        };
         counters.count_sent(call, tx);
         call.on_sent(tx, serial, now, &peer.rtt);
         peer.sent(now);
@@ -306,7 +366,9 @@ fn frame<E: Env, S: Security>(
     };
     match tx {
         Tx::Data { seq, request_ack } => {
-            let Some(p) = call.tx.get(seq) else { return Ok(None) };
+            let Some(p) = call.tx.get(seq) else {
+                return Ok(None);
+            };
             hdr.seq = seq;
             // MORE_PACKETS tells the receiver that more follow at once, as
             // the C module and OpenAFS mark it.
@@ -321,10 +383,16 @@ fn frame<E: Env, S: Security>(
             if call.probing {
                 hdr.user_status = USERSTATUS_SERVICE_UPGRADE;
             }
-            let (Some(plain), Some(body)) = (p.buf.as_ref().get(..p.len), out.get_mut(HEADER_LEN..)) else {
+            let (Some(plain), Some(body)) =
+                (p.buf.as_ref().get(..p.len), out.get_mut(HEADER_LEN..))
+            else {
                 return Ok(None);
             };
-            let id = PacketIdent { cid: hdr.cid, call_number: hdr.call_number, seq };
+            let id = PacketIdent {
+                cid: hdr.cid,
+                call_number: hdr.call_number,
+                seq,
+            };
             let (n, cksum) = sec.secure(&conn.sec, &id, plain, body)?;
             hdr.serial = conn.next_serial();
             hdr.cksum = cksum;

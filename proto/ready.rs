@@ -23,7 +23,12 @@ pub(crate) struct ReadyQueue {
 
 impl Default for ReadyQueue {
     fn default() -> Self {
-        ReadyQueue { ring: [CallHandle(0); SIZE], head: 0, len: 0, overflowed: false }
+        ReadyQueue {
+            ring: [CallHandle(0); SIZE],
+            head: 0,
+            len: 0,
+            overflowed: false,
+        }
     }
 }
 

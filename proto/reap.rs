@@ -50,7 +50,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// is left alone: when it comes, the call is filed again, so that timers
     /// that move later (most do, on every packet) cost no index update.
     fn index_call(&mut self, h: CallHandle) {
-        let Some(c) = self.calls.get_mut(&h) else { return };
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
         let next = c.next_timeout();
         match (c.armed, next) {
             (_, None) => return,
@@ -89,7 +91,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             next = self.earliest_call_by_walk();
         }
         debug_assert!(
-            self.earliest_call_by_walk().map_or(true, |w| next.is_some_and(|n| n <= w)),
+            self.earliest_call_by_walk()
+                .map_or(true, |w| next.is_some_and(|n| n <= w)),
             "call timer index out of date"
         );
         let other = match self.conn_peer_deadline {
@@ -101,7 +104,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         };
         debug_assert!(
-            self.earliest_conn_peer_by_walk().map_or(true, |w| other.is_some_and(|o| o <= w)),
+            self.earliest_conn_peer_by_walk()
+                .map_or(true, |w| other.is_some_and(|o| o <= w)),
             "connection and peer deadline noted too late"
         );
         earliest(next, other)
@@ -146,7 +150,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 self.tm_ready.push(h);
             }
         }
-        if self.conn_peer_deadline.is_some_and(|t| t.map_or(true, |t| t > now)) {
+        if self
+            .conn_peer_deadline
+            .is_some_and(|t| t.map_or(true, |t| t > now))
+        {
             // No connection or peer is due yet.
             self.settle(now);
             return;
@@ -156,7 +163,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mut cur = None;
         while let Some(k) = self.conns.next_after(cur.as_ref()) {
             cur = Some(k);
-            let expired = self.conns.get(&k).is_some_and(|c| c.is_idle() && c.expiry.is_some_and(|t| t <= now));
+            let expired = self
+                .conns
+                .get(&k)
+                .is_some_and(|c| c.is_idle() && c.expiry.is_some_and(|t| t <= now));
             if expired {
                 self.discard_conn(k, now);
             }
@@ -164,13 +174,19 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mut cur = None;
         while let Some(a) = self.peers.next_after(cur.as_ref()) {
             cur = Some(a);
-            let Some(p) = self.peers.get_mut(&a) else { continue };
+            let Some(p) = self.peers.get_mut(&a) else {
+                continue;
+            };
             if p.conns == 0 && p.expiry.is_some_and(|t| t <= now) {
                 self.peers.remove(&a);
                 continue;
             }
             if p.keepalive.is_some_and(|t| t <= now) {
-                p.keepalive = if p.conns > 0 { Some(now.after(KEEPALIVE)) } else { None };
+                p.keepalive = if p.conns > 0 {
+                    Some(now.after(KEEPALIVE))
+                } else {
+                    None
+                };
                 let hdr = Header {
                     epoch: self.config.epoch,
                     serial: self.loose_serial(),
@@ -221,7 +237,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Drop connection `key` (it has no calls left).
     pub(crate) fn discard_conn(&mut self, key: super::conn::ConnKey, now: Instant) {
-        let Some(conn) = self.conns.remove(&key) else { return };
+        let Some(conn) = self.conns.remove(&key) else {
+            return;
+        };
         if let Some(bkey) = conn.bundle {
             if let Some(b) = self.bundles.get_mut(&bkey) {
                 b.remove(key.cid);

@@ -24,7 +24,11 @@ pub(crate) struct RttEstimator {
 
 impl Default for RttEstimator {
     fn default() -> Self {
-        RttEstimator { srtt: None, rttvar: Duration::ZERO, rto: INITIAL_RTO }
+        RttEstimator {
+            srtt: None,
+            rttvar: Duration::ZERO,
+            rto: INITIAL_RTO,
+        }
     }
 }
 
@@ -103,8 +107,14 @@ mod tests {
 
     #[test]
     fn backoff_caps() {
-        assert_eq!(backed_off(Duration::from_secs(1), 0), Duration::from_secs(1));
-        assert_eq!(backed_off(Duration::from_secs(1), 3), Duration::from_secs(8));
+        assert_eq!(
+            backed_off(Duration::from_secs(1), 0),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            backed_off(Duration::from_secs(1), 3),
+            Duration::from_secs(8)
+        );
         assert_eq!(backed_off(Duration::from_secs(1), 40), MAX_RTO);
     }
 }

@@ -221,7 +221,9 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             let data = p.buf.as_ref().get(..p.len).unwrap_or(&[]);
             let avail = data.get(offset..).unwrap_or(&[]);
             let n = avail.len().min(len - copied);
-            let dst = out.as_deref_mut().and_then(|o| o.get_mut(copied..copied + n));
+            let dst = out
+                .as_deref_mut()
+                .and_then(|o| o.get_mut(copied..copied + n));
             if let (Some(d), Some(s)) = (dst, avail.get(..n)) {
                 d.copy_from_slice(s);
             }
@@ -251,7 +253,14 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             finished = 0;
         }
         let more = !at_end && self.pkt(seq.wrapping_add(1)).is_some();
-        (RecvResult { bytes: copied, more_pending: more, end_of_data: at_end }, finished)
+        (
+            RecvResult {
+                bytes: copied,
+                more_pending: more,
+                end_of_data: at_end,
+            },
+            finished,
+        )
     }
 
     /// Drop every buffer (the call ended).
@@ -300,13 +309,27 @@ mod tests {
 
         let mut out = [0u8; 3];
         let (res, _) = r.read(&mut out, true);
-        assert_eq!(res, RecvResult { bytes: 3, more_pending: true, end_of_data: false });
+        assert_eq!(
+            res,
+            RecvResult {
+                bytes: 3,
+                more_pending: true,
+                end_of_data: false
+            }
+        );
         let (res, done) = r.read(&mut out, false);
         assert_eq!((&out, done), (b"01a", 1));
         assert!(!res.end_of_data);
         let (res, done) = r.read(&mut out, false);
         assert_eq!((&out[..2], done), (&b"bz"[..], 2));
-        assert_eq!(res, RecvResult { bytes: 2, more_pending: false, end_of_data: true });
+        assert_eq!(
+            res,
+            RecvResult {
+                bytes: 2,
+                more_pending: false,
+                end_of_data: true
+            }
+        );
         assert!(r.all_consumed());
         assert_eq!(r.wants(1), RxInsert::Duplicate);
         assert_eq!(r.held_bytes(), 0);

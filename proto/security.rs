@@ -105,14 +105,31 @@ impl Security for NullSecurity {
         space
     }
 
-    fn secure(&mut self, _conn: &(), _pkt: &PacketIdent, plain: &[u8], out: &mut [u8]) -> Result<(usize, u16), u32> {
-        let dst = out.get_mut(..plain.len()).ok_or(super::wire::RX_PROTOCOL_ERROR)?;
+    fn secure(
+        &mut self,
+        _conn: &(),
+        _pkt: &PacketIdent,
+        plain: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, u16), u32> {
+        let dst = out
+            .get_mut(..plain.len())
+            .ok_or(super::wire::RX_PROTOCOL_ERROR)?;
         dst.copy_from_slice(plain);
         Ok((plain.len(), 0))
     }
 
-    fn verify(&mut self, _conn: &(), _pkt: &PacketIdent, _cksum: u16, input: &[u8], out: &mut [u8]) -> Result<usize, u32> {
-        let dst = out.get_mut(..input.len()).ok_or(super::wire::RX_PROTOCOL_ERROR)?;
+    fn verify(
+        &mut self,
+        _conn: &(),
+        _pkt: &PacketIdent,
+        _cksum: u16,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, u32> {
+        let dst = out
+            .get_mut(..input.len())
+            .ok_or(super::wire::RX_PROTOCOL_ERROR)?;
         dst.copy_from_slice(input);
         Ok(input.len())
     }
@@ -121,7 +138,13 @@ impl Security for NullSecurity {
         Err(super::wire::RX_INVALID_OPERATION)
     }
 
-    fn respond(&mut self, _conn: &mut (), _challenge: &[u8], _calls: [u32; 4], _out: &mut [u8]) -> Result<usize, u32> {
+    fn respond(
+        &mut self,
+        _conn: &mut (),
+        _challenge: &[u8],
+        _calls: [u32; 4],
+        _out: &mut [u8],
+    ) -> Result<usize, u32> {
         Err(super::wire::RX_INVALID_OPERATION)
     }
 

@@ -31,7 +31,10 @@ mod tests {
 
     #[test]
     fn saturates() {
-        assert_eq!(Instant(u64::MAX - 1).after(Duration::from_secs(1)), Instant(u64::MAX));
+        assert_eq!(
+            Instant(u64::MAX - 1).after(Duration::from_secs(1)),
+            Instant(u64::MAX)
+        );
         assert_eq!(Instant(5).since(Instant(9)), Duration::ZERO);
         assert_eq!(Instant(9).since(Instant(5)), Duration::from_nanos(4));
     }

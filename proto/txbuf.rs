@@ -69,7 +69,11 @@ fn slot(seq: u32) -> usize {
     seq as usize % RING
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Option<TxPacket<B>>]>> TxBuf<B, V> {
+impl<
+        B: AsRef<[u8]> + AsMut<[u8]>,
+        V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Option<TxPacket<B>>]>,
+    > TxBuf<B, V>
+{
     /// An empty queue cutting packets of `max_payload` bytes, stored in
     /// `ring` (which should have [`RING`] empty slots; a short one only
     /// limits the queue).
@@ -106,7 +110,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Opti
     /// Open a new, empty packet after the top one.
     fn push_open(&mut self, buf: B) {
         self.top = self.top.wrapping_add(1);
-        let p = TxPacket { buf, len: 0, last: false, sealed: false, sent_at: None, serial: 0, sacked: false, resend: false };
+        let p = TxPacket {
+            buf,
+            len: 0,
+            last: false,
+            sealed: false,
+            sent_at: None,
+            serial: 0,
+            sacked: false,
+            resend: false,
+        };
         self.set(self.top, Some(p));
     }
 
@@ -174,7 +187,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Opti
     /// Queue as much of `data` as fits; `more` says whether the caller will
     /// add data after this. Returns the bytes accepted; the phase ends once
     /// all of a `more == false` write was accepted.
-    pub(crate) fn write<F>(&mut self, data: &[u8], more: bool, mut alloc: F) -> Result<usize, TxError>
+    pub(crate) fn write<F>(
+        &mut self,
+        data: &[u8],
+        more: bool,
+        mut alloc: F,
+    ) -> Result<usize, TxError>
     where
         F: FnMut(usize) -> Option<B>,
     {
@@ -198,12 +216,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Opti
                     }
                 }
                 let Some(buf) = alloc(self.max_payload) else {
-                    return if done == 0 { Err(TxError::NoMemory) } else { Ok(done) };
+                    return if done == 0 {
+                        Err(TxError::NoMemory)
+                    } else {
+                        Ok(done)
+                    };
                 };
                 self.push_open(buf);
                 continue;
             }
-            let Some(p) = self.pkt_mut(self.top) else { break };
+            let Some(p) = self.pkt_mut(self.top) else {
+                break;
+            };
             let n = open.min(data.len() - done);
             let dst = p.buf.as_mut();
             if let (Some(d), Some(s)) = (dst.get_mut(p.len..p.len + n), data.get(done..done + n)) {
@@ -215,14 +239,17 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Opti
         if !more {
             // End of phase: seal the open packet as the last, or queue an
             // empty last packet if there is none open (an empty phase).
-            let open_exists = self.top != 0
-                && self.pkt(self.top).is_some_and(|p| !p.sealed);
+            let open_exists = self.top != 0 && self.pkt(self.top).is_some_and(|p| !p.sealed);
             if !open_exists {
                 if !self.has_space() {
                     return Ok(done);
                 }
                 let Some(buf) = alloc(self.max_payload) else {
-                    return if done == 0 { Err(TxError::NoMemory) } else { Ok(done) };
+                    return if done == 0 {
+                        Err(TxError::NoMemory)
+                    } else {
+                        Ok(done)
+                    };
                 };
                 self.push_open(buf);
             }
@@ -510,8 +537,19 @@ mod tests {
         assert_eq!(t.in_flight(), 4);
         // Hard-ACK 1, NACK 2, ACK 3..4.
         let o = t.on_ack(2, &[0, 1, 1]);
-        assert_eq!(o, AckOutcome { newly_acked: 3, hard_advanced: true, has_nacks: true });
-        assert_eq!(t.mark_lost(), 0, "all sent at the same time: maybe reordered");
+        assert_eq!(
+            o,
+            AckOutcome {
+                newly_acked: 3,
+                hard_advanced: true,
+                has_nacks: true
+            }
+        );
+        assert_eq!(
+            t.mark_lost(),
+            0,
+            "all sent at the same time: maybe reordered"
+        );
         t.mark_sent(3, 5, Instant(2));
         t.on_ack(2, &[0, 1, 1]);
         assert_eq!(t.mark_lost(), 1);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make check: host tests (already run by make), then the VM kselftests on
+# make check: lint and host tests (already run by make), then the VM kselftests on
 # our module and the shared subset on the C rxrpc.ko, then the engine (in
 # userspace) against the C rxrpc.ko on the wire, then our module against
 # the C rxrpc.ko across two guests (the small interop matrix), then OpenAFS
@@ -13,7 +13,10 @@ host=$(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' bui
 read -r hp hf <<< "$host"
 echo "host: $hp passed, $hf failed"
 
-total_p=$hp total_f=$hf
+read -r lp lf <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' build/lint.log)"
+echo "lint: ${lp:-0} passed, ${lf:-1} failed"
+
+total_p=$((hp + ${lp:-0})) total_f=$((hf + ${lf:-1}))
 for impl in rs c; do
 	scripts/vm-test.sh "$impl" | tee "build/vm-test-$impl.log"
 	read -r p f <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' "build/vm-test-$impl.log")"

@@ -39,8 +39,16 @@ impl KeyType for RxrpcKey {
 
     fn preparse(_desc: &[u8], data: &[u8]) -> Result<Preparsed<ClientKey>> {
         Ok(match ClientKey::parse(data)? {
-            None => Preparsed { payload: None, quota: 0, expiry: None },
-            Some((key, expiry)) => Preparsed { payload: Some(key), quota: data.len(), expiry: Some(expiry.into()) },
+            None => Preparsed {
+                payload: None,
+                quota: 0,
+                expiry: None,
+            },
+            Some((key, expiry)) => Preparsed {
+                payload: Some(key),
+                quota: data.len(),
+                expiry: Some(expiry.into()),
+            },
         })
     }
 
@@ -77,7 +85,11 @@ impl KeyType for RxrpcServerKey {
         if desc.is_empty() {
             return Err(EINVAL);
         }
-        Ok(Preparsed { payload: Some(ServerKey::parse(desc, data)?), quota: data.len(), expiry: None })
+        Ok(Preparsed {
+            payload: Some(ServerKey::parse(desc, data)?),
+            quota: data.len(),
+            expiry: None,
+        })
     }
 
     fn vet_description(desc: &[u8]) -> Result {
@@ -98,12 +110,18 @@ impl RxkadToken {
     fn new(t: &token::RxkadToken<'_>) -> Result<Self> {
         let mut ticket = KVec::with_capacity(t.ticket.len(), GFP_KERNEL)?;
         ticket.extend_from_slice(t.ticket, GFP_KERNEL)?;
-        Ok(Self { head: token::RxkadToken { ticket: &[], ..*t }, ticket })
+        Ok(Self {
+            head: token::RxkadToken { ticket: &[], ..*t },
+            ticket,
+        })
     }
 
     /// The token with its ticket, as the parser and encoder see it.
     pub(crate) fn view(&self) -> token::RxkadToken<'_> {
-        token::RxkadToken { ticket: &self.ticket, ..self.head }
+        token::RxkadToken {
+            ticket: &self.ticket,
+            ..self.head
+        }
     }
 }
 
@@ -131,7 +149,10 @@ impl ClientKey {
     /// (the form kAFS and aklog exchange). Returns the size needed.
     pub(crate) fn read(this: Option<&Self>, desc: &[u8], out: &mut [u8]) -> Result<usize> {
         let cell = desc.strip_prefix(b"afs@").ok_or(EOPNOTSUPP)?;
-        let tokens = this.into_iter().flat_map(|k| k.tokens.iter()).map(RxkadToken::view);
+        let tokens = this
+            .into_iter()
+            .flat_map(|k| k.tokens.iter())
+            .map(RxkadToken::view);
         Ok(token::encode_xdr(cell, tokens, out))
     }
 
@@ -144,7 +165,10 @@ impl ClientKey {
 }
 
 /// The payload of an "rxrpc_s" key: a service's secret.
-#[expect(dead_code, reason = "read by rxkad's RESPONSE check, which comes with the rxkad issue")]
+#[expect(
+    dead_code,
+    reason = "read by rxkad's RESPONSE check, which comes with the rxkad issue"
+)]
 pub(crate) struct ServerKey {
     /// The service and security class, from the description.
     pub(crate) name: token::ServerKeyName,

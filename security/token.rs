@@ -66,7 +66,11 @@ impl<'a> ClientKey<'a> {
     }
 
     fn push(&mut self, token: RxkadToken<'a>) -> Result<(), TokenError> {
-        let slot = self.tokens.iter_mut().find(|t| t.is_none()).ok_or(TokenError::Rejected)?;
+        let slot = self
+            .tokens
+            .iter_mut()
+            .find(|t| t.is_none())
+            .ok_or(TokenError::Rejected)?;
         *slot = Some(token);
         Ok(())
     }
@@ -84,7 +88,9 @@ fn padded(len: usize) -> Option<usize> {
 
 /// Parses the payload of an "rxrpc" key, as `add_key("rxrpc", ...)` gets it.
 pub fn parse_client_key(data: &[u8]) -> Result<ClientKey<'_>, TokenError> {
-    let mut key = ClientKey { tokens: [None; TOKENS_MAX] };
+    let mut key = ClientKey {
+        tokens: [None; TOKENS_MAX],
+    };
     if data.is_empty() {
         return Ok(key);
     }
@@ -112,7 +118,8 @@ fn parse_v1<'a>(data: &'a [u8], key: &mut ClientKey<'a>) -> Result<(), TokenErro
     }
     let (fixed, ticket) = v1.split_at(V1_FIXED);
     let u16_at = |i: usize| u16::from_ne_bytes([fixed[i], fixed[i + 1]]);
-    let u32_at = |i: usize| u32::from_ne_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]);
+    let u32_at =
+        |i: usize| u32::from_ne_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]);
     if usize::from(u16_at(2)) != ticket.len() {
         return Err(TokenError::Invalid);
     }
@@ -228,9 +235,9 @@ fn parse_xdr_rxkad(body: &[u8]) -> Result<RxkadToken<'_>, TokenError> {
 /// descriptions: the digits at the front, and what follows them.
 fn leading_number(s: &[u8]) -> (u64, &[u8]) {
     let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
-    let value = s[..digits]
-        .iter()
-        .fold(0u64, |n, c| n.saturating_mul(10).saturating_add(u64::from(c - b'0')));
+    let value = s[..digits].iter().fold(0u64, |n, c| {
+        n.saturating_mul(10).saturating_add(u64::from(c - b'0'))
+    });
     (value, &s[digits..])
 }
 
@@ -252,13 +259,22 @@ pub fn parse_server_key_name(desc: &[u8]) -> Result<ServerKeyName, TokenError> {
     if !(tail.is_empty() || tail.starts_with(b":")) {
         return Err(TokenError::Invalid);
     }
-    let security_index = u8::try_from(index).ok().filter(|&i| i >= 1).ok_or(TokenError::Invalid)?;
-    Ok(ServerKeyName { service, security_index })
+    let security_index = u8::try_from(index)
+        .ok()
+        .filter(|&i| i >= 1)
+        .ok_or(TokenError::Invalid)?;
+    Ok(ServerKeyName {
+        service,
+        security_index,
+    })
 }
 
 /// Checks an "rxrpc_s" payload for the security class in `name`: rxkad
 /// takes exactly an 8-byte DES key.
-pub fn parse_server_key<'a>(name: &ServerKeyName, data: &'a [u8]) -> Result<&'a [u8; 8], TokenError> {
+pub fn parse_server_key<'a>(
+    name: &ServerKeyName,
+    data: &'a [u8],
+) -> Result<&'a [u8; 8], TokenError> {
     if u16::from(name.security_index) != RXKAD {
         return Err(TokenError::NoPackage);
     }
@@ -274,9 +290,10 @@ pub fn encode_xdr<'a>(
     out: &mut [u8],
 ) -> usize {
     let token_size = |t: &RxkadToken<'_>| 4 + 8 * 4 + padded(t.ticket.len()).unwrap_or(usize::MAX);
-    let size = tokens.clone().fold(4 + 4 + padded(cell.len()).unwrap_or(usize::MAX) + 4, |n, t| {
-        n.saturating_add(4).saturating_add(token_size(&t))
-    });
+    let size = tokens.clone().fold(
+        4 + 4 + padded(cell.len()).unwrap_or(usize::MAX) + 4,
+        |n, t| n.saturating_add(4).saturating_add(token_size(&t)),
+    );
     if out.len() < size {
         return size;
     }

@@ -80,7 +80,10 @@ impl RxrpcAddr {
             }
             _ => return Err(EAFNOSUPPORT.into()),
         };
-        Ok(Self { service: u16_at(b, 2), transport })
+        Ok(Self {
+            service: u16_at(b, 2),
+            transport,
+        })
     }
 
     /// Writes this address as a `sockaddr_rxrpc`, for `msg_name`.
@@ -112,7 +115,9 @@ impl RxrpcAddr {
 pub(crate) fn to_socket(a: &TransportAddr) -> SocketAddr {
     match *a {
         TransportAddr::V4(ip, port) => SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port)),
-        TransportAddr::V6(ip, port) => SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, 0, 0)),
+        TransportAddr::V6(ip, port) => {
+            SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, 0, 0))
+        }
     }
 }
 

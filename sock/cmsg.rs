@@ -56,7 +56,11 @@ impl CallTimeouts {
     pub(crate) fn for_new_call(this: Option<Self>) -> Timeouts {
         let d = Timeouts::default();
         match this {
-            Some(t) => Timeouts { hard: t.hard.or(d.hard), idle: t.idle.or(d.idle), normal: t.normal.or(d.normal) },
+            Some(t) => Timeouts {
+                hard: t.hard.or(d.hard),
+                idle: t.idle.or(d.idle),
+                normal: t.normal.or(d.normal),
+            },
             None => d,
         }
     }
@@ -115,7 +119,14 @@ pub(crate) fn parse(msg: &Msg) -> Result<SendParams> {
             }
             kind::CHARGE_ACCEPT | kind::ACCEPT => {
                 let accept = c.kind == kind::ACCEPT as i32;
-                command(&mut p, if accept { Command::Accept } else { Command::ChargeAccept })?;
+                command(
+                    &mut p,
+                    if accept {
+                        Command::Accept
+                    } else {
+                        Command::ChargeAccept
+                    },
+                )?;
                 if !d.is_empty() {
                     return Err(EINVAL);
                 }

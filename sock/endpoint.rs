@@ -18,7 +18,9 @@ use crate::kapi::net::udp_tunnel::{Handler, RxLimits, UdpTunnel};
 use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
-use crate::proto::{CallHandle, Config, Event, Instant, NullSecurity, ServiceConfig, TransportAddr, MAX_PACKET};
+use crate::proto::{
+    CallHandle, Config, Event, Instant, NullSecurity, ServiceConfig, TransportAddr, MAX_PACKET,
+};
 
 /// The current time, as the engine counts it.
 pub(crate) fn now() -> Instant {
@@ -41,7 +43,10 @@ const MAX_DATAGRAM: usize = 65536;
 
 /// Received packets waiting for the work item beyond these (a count, and
 /// bytes of skb truesize) are dropped, as by a full UDP socket.
-const RX_QUEUE: RxLimits = RxLimits { packets: 4096, bytes: 8 << 20 };
+const RX_QUEUE: RxLimits = RxLimits {
+    packets: 4096,
+    bytes: 8 << 20,
+};
 
 /// A call as the sockets see it. The engine knows a call by a tag that
 /// is unique in the endpoint, because user call ids are only unique
@@ -142,7 +147,14 @@ impl Core {
         let id_node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let attached = self.socks.get_mut(&sock.id()).ok_or(EINVAL)?;
         attached.calls.insert(id_node.into_node(user_id, tag));
-        let t = Tag { sock, user_id, call: None, queued: false, service, tx_fixed: false };
+        let t = Tag {
+            sock,
+            user_id,
+            call: None,
+            queued: false,
+            service,
+            tx_fixed: false,
+        };
         self.tags.insert(tag_node.into_node(tag, t));
         self.next_tag += 1;
         Ok(tag)
@@ -159,7 +171,9 @@ impl Core {
 
     /// Queues a notice for a call's socket, once.
     fn notify_call(&mut self, tag: u64, call: CallHandle) {
-        let Some(t) = self.tags.get_mut(&tag) else { return };
+        let Some(t) = self.tags.get_mut(&tag) else {
+            return;
+        };
         t.call = Some(call);
         if t.queued {
             return;
@@ -179,7 +193,9 @@ impl Core {
                     let _ = a.push(Notice::NewCall);
                 }
             }
-            Event::DataReady { call, user } | Event::Complete { call, user, .. } => self.notify_call(user, call),
+            Event::DataReady { call, user } | Event::Complete { call, user, .. } => {
+                self.notify_call(user, call)
+            }
             Event::TxSpace { user, .. } => {
                 if let Some(t) = self.tags.get(&user) {
                     t.sock.wake_writer();
@@ -193,7 +209,9 @@ impl Core {
     /// Tx bytes that the calls of socket `sock` hold until the peer
     /// hard-ACKs them: what its send buffer is measured against.
     pub(crate) fn tx_held(&self, sock: usize) -> usize {
-        let Some(a) = self.socks.get(&sock) else { return 0 };
+        let Some(a) = self.socks.get(&sock) else {
+            return 0;
+        };
         a.calls
             .values()
             .filter_map(|tag| self.tags.get(tag)?.call)
@@ -203,7 +221,9 @@ impl Core {
 
     /// Asks for a wake of socket `sock` when any of its calls frees Tx data.
     pub(crate) fn watch_tx(&mut self, sock: usize) {
-        let Some(a) = self.socks.get(&sock) else { return };
+        let Some(a) = self.socks.get(&sock) else {
+            return;
+        };
         for tag in a.calls.values() {
             if let Some(call) = self.tags.get(tag).and_then(|t| t.call) {
                 self.ep.watch_tx(call);
@@ -272,7 +292,9 @@ impl Handler for Endpoint {
         let now = now();
         core.loops = core.loops.wrapping_add(1);
         let ep = &mut core.ep;
-        local.drain(&mut core.rx, |from, pkt| ep.handle_datagram(now, from_socket(&from), pkt));
+        local.drain(&mut core.rx, |from, pkt| {
+            ep.handle_datagram(now, from_socket(&from), pkt)
+        });
         local.drain_errors(|e| {
             // Path MTU reports are not errors of the calls.
             if -e.errno != EMSGSIZE.to_errno() {
@@ -314,7 +336,14 @@ impl Local {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut core = self.core.lock();
         let (id, rcvbuf) = (sock.id(), sock.rcvbuf());
-        let attached = Attached { sock, rcvbuf, calls: RBTree::new(), queue: RBTree::new(), queued: 0, next_notice: 0 };
+        let attached = Attached {
+            sock,
+            rcvbuf,
+            calls: RBTree::new(),
+            queue: RBTree::new(),
+            queued: 0,
+            next_notice: 0,
+        };
         core.socks.insert(node.into_node(id, attached));
         core.update_rx_limit();
         if service {
@@ -327,7 +356,9 @@ impl Local {
     /// `RX_CALL_DEAD` to the peer, as in the C module) and are freed.
     pub(crate) fn detach(&self, sock: usize) {
         self.with_core(|core, now| {
-            let Some(attached) = core.socks.remove(&sock) else { return };
+            let Some(attached) = core.socks.remove(&sock) else {
+                return;
+            };
             core.update_rx_limit();
             if core.service == Some(sock) {
                 core.service = None;
@@ -371,7 +402,9 @@ impl Local {
             // A lost datagram is the protocol's to recover, like one lost
             // on the wire.
             let pkt = &core.tx[..len];
-            if self.send(&to_socket(&to), pkt).is_err() && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _))) {
+            if self.send(&to_socket(&to), pkt).is_err()
+                && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _)))
+            {
                 core.tx_data_fail = core.tx_data_fail.wrapping_add(1);
             }
         }
@@ -384,4 +417,3 @@ impl Local {
         }
     }
 }
-

@@ -98,7 +98,10 @@ impl Env for KernelEnv {
     type Slots<T> = KSlots<T>;
 
     fn new_map<K: Ord + Copy, V>(&mut self) -> KMap<K, V> {
-        KMap { tree: RBTree::new(), len: 0 }
+        KMap {
+            tree: RBTree::new(),
+            len: 0,
+        }
     }
 
     fn alloc_slots<T>(&mut self, n: usize) -> Option<KSlots<T>> {

@@ -16,7 +16,9 @@ pub(crate) mod uapi;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::kapi::errno::{EADDRINUSE, EADDRNOTAVAIL, EBADSLT, EISCONN, EKEYREJECTED, ENOPROTOOPT, EOPNOTSUPP};
+use crate::kapi::errno::{
+    EADDRINUSE, EADDRNOTAVAIL, EBADSLT, EISCONN, EKEYREJECTED, ENOPROTOOPT, EOPNOTSUPP,
+};
 use crate::kapi::errno::{EPROTONOSUPPORT, ESHUTDOWN, ESOCKTNOSUPPORT};
 use crate::kapi::key_type::{Key, Keyring};
 use crate::kapi::net::family::{self, Family, FamilyTables, OptOut, OptValue};
@@ -57,7 +59,13 @@ impl Family for RxrpcFamily {
 
     /// Checks `socket(AF_RXRPC, type, protocol)` as the C module does: the
     /// transport protocol is checked before the socket type.
-    fn create(_: &Arc<Registry>, _: NetNs, sock_type: i32, protocol: i32, _kern: bool) -> Result<SockState> {
+    fn create(
+        _: &Arc<Registry>,
+        _: NetNs,
+        sock_type: i32,
+        protocol: i32,
+        _kern: bool,
+    ) -> Result<SockState> {
         let family = match u16::try_from(protocol) {
             Ok(AF_INET) => TransportFamily::Inet,
             Ok(AF_INET6) => TransportFamily::Inet6,
@@ -78,7 +86,12 @@ impl Family for RxrpcFamily {
         sk.state().bind(registry, net, me, addr)
     }
 
-    fn connect(_: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, addr: &[u8], _flags: i32) -> Result {
+    fn connect(
+        _: &Arc<Registry>,
+        sk: &mut family::Locked<'_, Self>,
+        addr: &[u8],
+        _flags: i32,
+    ) -> Result {
         sk.state().connect(addr)
     }
 
@@ -92,7 +105,13 @@ impl Family for RxrpcFamily {
         Ok(())
     }
 
-    fn setsockopt(_: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, level: i32, name: i32, value: OptValue) -> Result {
+    fn setsockopt(
+        _: &Arc<Registry>,
+        sk: &mut family::Locked<'_, Self>,
+        level: i32,
+        name: i32,
+        value: OptValue,
+    ) -> Result {
         if level != SOL_RXRPC {
             return Err(EOPNOTSUPP.into());
         }
@@ -108,11 +127,22 @@ impl Family for RxrpcFamily {
         out.put_int(SUPPORTED_CMSG)
     }
 
-    fn sendmsg(registry: &Arc<Registry>, ctx: &SockCtx<'_>, msg: &mut Msg, len: usize) -> Result<usize> {
+    fn sendmsg(
+        registry: &Arc<Registry>,
+        ctx: &SockCtx<'_>,
+        msg: &mut Msg,
+        len: usize,
+    ) -> Result<usize> {
         sendmsg::sendmsg(registry, ctx, msg, len)
     }
 
-    fn recvmsg(_: &Arc<Registry>, ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) -> Result<usize> {
+    fn recvmsg(
+        _: &Arc<Registry>,
+        ctx: &SockCtx<'_>,
+        msg: &mut Msg,
+        len: usize,
+        flags: u32,
+    ) -> Result<usize> {
         recvmsg::recvmsg(ctx, msg, len, flags)
     }
 
@@ -205,7 +235,11 @@ impl SockState {
                 let service = srx.service != 0;
                 self.local = Some(use_local(registry, net, sock, srx.transport, service)?);
                 self.bound = Some(srx);
-                self.phase = if service { Phase::ServerBound } else { Phase::ClientBound };
+                self.phase = if service {
+                    Phase::ServerBound
+                } else {
+                    Phase::ClientBound
+                };
                 Ok(())
             }
             Phase::ServerBound => {
@@ -254,7 +288,9 @@ impl SockState {
             Phase::ServerBound | Phase::Listening => false,
             _ => return Err(EINVAL),
         };
-        if matches!(command, Command::ChargeAccept | Command::Accept) && self.phase != Phase::Listening {
+        if matches!(command, Command::ChargeAccept | Command::Accept)
+            && self.phase != Phase::Listening
+        {
             return Err(EINVAL);
         }
         let local = match &self.local {
@@ -276,7 +312,8 @@ impl SockState {
         // No security class is built in yet: a call that asks for one
         // fails rather than going out unsecured (C: no class, EKEYREJECTED).
         if command == Command::SendData
-            && (self.min_security_level > 0 || self.key.as_ref().is_some_and(|k| k.payload().is_some()))
+            && (self.min_security_level > 0
+                || self.key.as_ref().is_some_and(|k| k.payload().is_some()))
         {
             return Err(EKEYREJECTED.into());
         }
@@ -315,7 +352,10 @@ impl SockState {
             }
             Phase::Listening if backlog == 0 => {
                 // New calls are refused (RX_INVALID_OPERATION) from now on.
-                self.local.as_ref().ok_or(EINVAL)?.listen(ServiceConfig::default())?;
+                self.local
+                    .as_ref()
+                    .ok_or(EINVAL)?
+                    .listen(ServiceConfig::default())?;
                 self.phase = Phase::ListenDisabled;
                 Ok(())
             }
@@ -370,7 +410,11 @@ impl SockState {
                     return Err(EISCONN.into());
                 }
                 let keyring = name == opt::SECURITY_KEYRING;
-                let set = if keyring { self.keyring.is_some() } else { self.key.is_some() };
+                let set = if keyring {
+                    self.keyring.is_some()
+                } else {
+                    self.key.is_some()
+                };
                 if optlen == 0 || optlen >= kernel::page::PAGE_SIZE || set {
                     return Err(EINVAL);
                 }
@@ -379,7 +423,8 @@ impl SockState {
                 value.read(&mut desc[..optlen])?;
                 // A NUL inside the value ends the description, as in C.
                 let end = desc.iter().position(|&c| c == 0).unwrap_or(optlen);
-                let desc = core::ffi::CStr::from_bytes_with_nul(&desc[..=end]).map_err(|_| EINVAL)?;
+                let desc =
+                    core::ffi::CStr::from_bytes_with_nul(&desc[..=end]).map_err(|_| EINVAL)?;
                 if keyring {
                     self.keyring = Some(Keyring::request(desc)?);
                 } else {
@@ -412,7 +457,10 @@ impl SockState {
                 }
                 let mut v = [0; 4];
                 value.read(&mut v)?;
-                let pair = (u16::from_ne_bytes([v[0], v[1]]), u16::from_ne_bytes([v[2], v[3]]));
+                let pair = (
+                    u16::from_ne_bytes([v[0], v[1]]),
+                    u16::from_ne_bytes([v[2], v[3]]),
+                );
                 let first = self.bound.map_or(0, |b| b.service);
                 if pair != (first, self.second_service) && pair != (self.second_service, first) {
                     return Err(EINVAL);
@@ -428,7 +476,13 @@ impl SockState {
 }
 
 /// Takes an endpoint from the registry and attaches socket `sock` to it.
-fn use_local(registry: &Registry, net: NetNs, sock: SockRef, addr: TransportAddr, service: bool) -> Result<Arc<Local>> {
+fn use_local(
+    registry: &Registry,
+    net: NetNs,
+    sock: SockRef,
+    addr: TransportAddr,
+    service: bool,
+) -> Result<Arc<Local>> {
     let local = registry.use_local(net, addr, service)?;
     if let Err(e) = local.attach(sock, service) {
         registry.unuse_local(local);

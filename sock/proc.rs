@@ -40,7 +40,9 @@ const HDR_ADDRS: &str = "Proto Local                                           R
 
 impl ProcDir for RxrpcProc {
     const NAME: &'static CStr = c"rxrpc";
-    const FILES: &'static [&'static CStr] = &[c"calls", c"conns", c"bundles", c"peers", c"locals", c"stats"];
+    const FILES: &'static [&'static CStr] = &[
+        c"calls", c"conns", c"bundles", c"peers", c"locals", c"stats",
+    ];
     type Data = Arc<Registry>;
 
     fn tables() -> &'static ProcTables<Self> {
@@ -65,26 +67,49 @@ fn print(registry: &Registry, net: NetNs, file: usize, seq: &mut SeqFile<'_>) ->
                 seq,
                 "{HDR_ADDRS} SvID ConnID   CallID   End Use State    Abort    DebugId  TxSeq    TW RxSeq    RW RxSerial CW RxTimo"
             )?;
-            registry.visit(net, || Ok(()), |r, l, core, _| *r = r.and_then(|()| calls(seq, l, core)))
+            registry.visit(
+                net,
+                || Ok(()),
+                |r, l, core, _| *r = r.and_then(|()| calls(seq, l, core)),
+            )
         }
         CONNS => {
             writeln!(
                 seq,
                 "{HDR_ADDRS} SvID ConnID   End Ref Act State    Key      Serial   ISerial  CallId0  CallId1  CallId2  CallId3"
             )?;
-            registry.visit(net, || Ok(()), |r, l, core, _| *r = r.and_then(|()| conns(seq, l, core)))
+            registry.visit(
+                net,
+                || Ok(()),
+                |r, l, core, _| *r = r.and_then(|()| conns(seq, l, core)),
+            )
         }
         BUNDLES => {
             writeln!(seq, "{HDR_ADDRS} SvID Ref Act Flg Key      | Bundle   Conn_0   Conn_1   Conn_2   Conn_3")?;
-            registry.visit(net, || Ok(()), |r, l, core, _| *r = r.and_then(|()| bundles(seq, l, core)))
+            registry.visit(
+                net,
+                || Ok(()),
+                |r, l, core, _| *r = r.and_then(|()| bundles(seq, l, core)),
+            )
         }
         PEERS => {
             writeln!(seq, "{HDR_ADDRS} Use SST   MTU LastUse      RTT      RTO")?;
-            registry.visit(net, || Ok(()), |r, l, core, _| *r = r.and_then(|()| peers(seq, l, core, now)))
+            registry.visit(
+                net,
+                || Ok(()),
+                |r, l, core, _| *r = r.and_then(|()| peers(seq, l, core, now)),
+            )
         }
         LOCALS => {
-            writeln!(seq, "Proto Local                                           Use Act RxQ")?;
-            registry.visit(net, || Ok(()), |r, l, _, users| *r = r.and_then(|()| locals(seq, l, users)))
+            writeln!(
+                seq,
+                "Proto Local                                           Use Act RxQ"
+            )?;
+            registry.visit(
+                net,
+                || Ok(()),
+                |r, l, _, users| *r = r.and_then(|()| locals(seq, l, users)),
+            )
         }
         STATS => {
             let start = || registry.retired.get(net);
@@ -119,7 +144,10 @@ struct Text<const N: usize> {
 
 impl<const N: usize> Text<N> {
     fn new() -> Self {
-        Self { buf: [0; N], len: 0 }
+        Self {
+            buf: [0; N],
+            len: 0,
+        }
     }
 
     fn as_str(&self) -> &str {
@@ -131,7 +159,10 @@ impl<const N: usize> Text<N> {
 impl<const N: usize> Write for Text<N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let end = self.len + s.len();
-        self.buf.get_mut(self.len..end).ok_or(fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
     }
@@ -147,7 +178,9 @@ fn calls(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result {
     let mut cur = None;
     while let Some(h) = core.ep.next_call(cur) {
         cur = Some(h);
-        let Some(c) = core.ep.call_info(h) else { continue };
+        let Some(c) = core.ep.call_info(h) else {
+            continue;
+        };
         let abort_code = match c.outcome {
             Some(Outcome::LocalAbort { code, .. } | Outcome::RemoteAbort(code)) => code,
             _ => 0,
@@ -187,7 +220,9 @@ fn conns(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result {
     let mut cur = None;
     while let Some(h) = core.ep.next_conn(cur) {
         cur = Some(h);
-        let Some(c) = core.ep.conn_info(h) else { continue };
+        let Some(c) = core.ep.conn_info(h) else {
+            continue;
+        };
         let state = match (c.client, c.secured) {
             (true, true) => "Client  ",
             (true, false) => "ClUnsec ",
@@ -223,7 +258,9 @@ fn bundles(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result
     let mut cur = None;
     while let Some(h) = core.ep.next_bundle(cur) {
         cur = Some(h);
-        let Some(b) = core.ep.bundle_info(h) else { continue };
+        let Some(b) = core.ep.bundle_info(h) else {
+            continue;
+        };
         let [c0, c1, c2, c3] = b.conns.map(|c| c.unwrap_or(0));
         writeln!(
             seq,
@@ -256,7 +293,9 @@ fn peers(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core, now: Instant) ->
     let mut cur = None;
     while let Some(a) = core.ep.next_peer(cur) {
         cur = Some(a);
-        let Some(p) = core.ep.peer_info(a) else { continue };
+        let Some(p) = core.ep.peer_info(a) else {
+            continue;
+        };
         let idle = p.last_tx.map_or(0, |t| now.since(t).as_secs());
         writeln!(
             seq,
@@ -278,7 +317,14 @@ fn locals(seq: &mut SeqFile<'_>, local: &Local, users: usize) -> fmt::Result {
     let info = local.info();
     let users = u32::try_from(users).unwrap_or(u32::MAX);
     // No reference count: Use and Act both count the sockets using it.
-    writeln!(seq, "UDP   {:<47.47} {:3} {:3} {:3}", Addr(info.local), users, users, info.rx_queued)
+    writeln!(
+        seq,
+        "UDP   {:<47.47} {:3} {:3} {:3}",
+        Addr(info.local),
+        users,
+        users,
+        info.rx_queued
+    )
 }
 
 /// The counters of `stats`: of a namespace's endpoints, open and closed.
@@ -348,9 +394,22 @@ impl Stats {
     fn print(&self, seq: &mut SeqFile<'_>) -> fmt::Result {
         let acks: u64 = self.tx_acks.iter().fold(0, |a, &b| a.wrapping_add(b));
         let (t, r) = (&self.tx_acks, &self.rx_acks);
-        writeln!(seq, "Data     : send={} sendf=0 fail={}", self.tx_data.wrapping_add(self.tx_retrans), self.tx_data_fail)?;
-        writeln!(seq, "Data-Tx  : nr={} retrans={} uf=0 cwr=0", self.tx_data, self.tx_retrans)?;
-        writeln!(seq, "Data-Rx  : nr={} reqack={} jumbo={}", self.rx_data, self.rx_reqack, self.rx_jumbo)?;
+        writeln!(
+            seq,
+            "Data     : send={} sendf=0 fail={}",
+            self.tx_data.wrapping_add(self.tx_retrans),
+            self.tx_data_fail
+        )?;
+        writeln!(
+            seq,
+            "Data-Tx  : nr={} retrans={} uf=0 cwr=0",
+            self.tx_data, self.tx_retrans
+        )?;
+        writeln!(
+            seq,
+            "Data-Rx  : nr={} reqack={} jumbo={}",
+            self.rx_data, self.rx_reqack, self.rx_jumbo
+        )?;
         writeln!(seq, "Ack      : fill={acks} send={acks} skip=0")?;
         writeln!(
             seq,
@@ -364,7 +423,11 @@ impl Stats {
         )?;
         writeln!(seq, "Why-Req-A: acklost=0 already=0 mrtt=0 ortt=0")?;
         writeln!(seq, "Why-Req-A: nolast=0 retx=0 slows=0 smtxw=0")?;
-        writeln!(seq, "Buffers  : txb={} rxb={}", self.tx_bytes, self.rx_bytes)?;
+        writeln!(
+            seq,
+            "Buffers  : txb={} rxb={}",
+            self.tx_bytes, self.rx_bytes
+        )?;
         writeln!(seq, "IO-thread: loops={}", self.io_loops)?;
         writeln!(seq, "Rx-Queue : dropped={}", self.rx_dropped)
     }
@@ -406,7 +469,10 @@ impl Retired {
     /// The counters of `net`'s closed endpoints.
     fn get(&self, net: NetNs) -> Stats {
         let nets = self.nets.lock();
-        nets.iter().flatten().find(|(n, _)| *n == net).map_or_else(Stats::default, |(_, st)| *st)
+        nets.iter()
+            .flatten()
+            .find(|(n, _)| *n == net)
+            .map_or_else(Stats::default, |(_, st)| *st)
     }
 
     /// `net` goes away.

@@ -65,7 +65,11 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
                 }
                 let seen = ctx.gen();
                 drop(guard);
-                match if timeo == 0 { Wait::TimedOut } else { ctx.wait(seen, timeo) } {
+                match if timeo == 0 {
+                    Wait::TimedOut
+                } else {
+                    ctx.wait(seen, timeo)
+                } {
                     Wait::Woken(left) => timeo = left,
                     Wait::TimedOut => return Err(EAGAIN),
                     Wait::Interrupted => return Err(ERESTARTSYS),
@@ -74,15 +78,24 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
                 continue;
             }
         };
-        let Some((user_id, call, service)) = core.tags.get(&tag).and_then(|t| Some((t.user_id, t.call?, t.service)))
+        let Some((user_id, call, service)) = core
+            .tags
+            .get(&tag)
+            .and_then(|t| Some((t.user_id, t.call?, t.service)))
         else {
             attached.pop();
             continue;
         };
 
-        if let (Some(peer), Some(service_id)) = (core.ep.call_peer(call), core.ep.call_service_id(call)) {
+        if let (Some(peer), Some(service_id)) =
+            (core.ep.call_peer(call), core.ep.call_service_id(call))
+        {
             let mut name = [0; addr::SOCKADDR_LEN];
-            RxrpcAddr { service: service_id, transport: peer }.write(&mut name);
+            RxrpcAddr {
+                service: service_id,
+                transport: peer,
+            }
+            .write(&mut name);
             msg.set_name(&name);
         }
         cmsg::put_user_id(msg, user_id)?;
@@ -106,7 +119,9 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
             } else {
                 // Consume what the peek saw (the lock is held), or on a
                 // fault what reached the user.
-                core.ep.consume(now, call, if faulted { ok } else { chunk }).map_err(engine_error)?
+                core.ep
+                    .consume(now, call, if faulted { ok } else { chunk })
+                    .map_err(engine_error)?
             };
             copied += ok;
             if faulted {

@@ -37,9 +37,17 @@ impl Registry {
     /// socket never shares one: it gets `EADDRINUSE` if the address already
     /// has an endpoint, as in the C module (clients may then share the
     /// service's endpoint).
-    pub(crate) fn use_local(&self, net: NetNs, addr: TransportAddr, service: bool) -> Result<Arc<Local>> {
+    pub(crate) fn use_local(
+        &self,
+        net: NetNs,
+        addr: TransportAddr,
+        service: bool,
+    ) -> Result<Arc<Local>> {
         let mut locals = self.locals.lock();
-        let found = locals.iter_mut().flatten().find(|e| e.local.is_at(net, &addr));
+        let found = locals
+            .iter_mut()
+            .flatten()
+            .find(|e| e.local.is_at(net, &addr));
         if let Some(e) = found {
             if service {
                 return Err(EADDRINUSE.into());
@@ -48,7 +56,10 @@ impl Registry {
             return Ok(e.local.clone());
         }
         let local = Local::create(net, addr)?;
-        let entry = Entry { local: local.clone(), users: 1 };
+        let entry = Entry {
+            local: local.clone(),
+            users: 1,
+        };
         match locals.iter_mut().find(|e| e.is_none()) {
             Some(slot) => *slot = Some(entry),
             None => locals.push(Some(entry), GFP_KERNEL)?,

@@ -19,7 +19,9 @@ use crate::kapi::errno::{EBADSLT, EDESTADDRREQ, EOPNOTSUPP, ESHUTDOWN};
 use crate::kapi::net::family::{Direction, Wait};
 use crate::kapi::net::msg::Msg;
 use crate::kapi::net::msg_flags;
-use crate::proto::{CallHandle, CallParams, CallSecurity, Error as EngineError, Instant, WIRE_PAYLOAD};
+use crate::proto::{
+    CallHandle, CallParams, CallSecurity, Error as EngineError, Instant, WIRE_PAYLOAD,
+};
 
 /// The endpoint's engine, locked.
 type Locked<'a> = Guard<'a, Core, MutexBackend>;
@@ -40,7 +42,12 @@ pub(crate) fn partial(done: usize, e: Error) -> Result<usize> {
 const WAITALL_PATIENCE: core::time::Duration = core::time::Duration::from_millis(200);
 
 /// `sendmsg()`.
-pub(crate) fn sendmsg(registry: &Registry, ctx: &SockCtx<'_>, msg: &mut Msg, _len: usize) -> Result<usize> {
+pub(crate) fn sendmsg(
+    registry: &Registry,
+    ctx: &SockCtx<'_>,
+    msg: &mut Msg,
+    _len: usize,
+) -> Result<usize> {
     let flags = msg.flags();
     if flags & msg_flags::OOB != 0 {
         return Err(EOPNOTSUPP.into());
@@ -59,7 +66,11 @@ pub(crate) fn sendmsg(registry: &Registry, ctx: &SockCtx<'_>, msg: &mut Msg, _le
             if p.command == Command::ChargeAccept && !core.ep.charge_room() {
                 return Err(engine_error(EngineError::NoBuffers));
             }
-            if core.socks.get(&sock).is_some_and(|a| a.calls.get(&p.user_id).is_some()) {
+            if core
+                .socks
+                .get(&sock)
+                .is_some_and(|a| a.calls.get(&p.user_id).is_some())
+            {
                 return Err(EBADSLT.into());
             }
             let tag = core.add_tag(ctx.sock_ref(), p.user_id, true)?;
@@ -78,10 +89,16 @@ pub(crate) fn sendmsg(registry: &Registry, ctx: &SockCtx<'_>, msg: &mut Msg, _le
             })
         }),
         Command::Abort(code) => local.with_core(|core, now| {
-            let tag = core.socks.get(&sock).and_then(|a| a.calls.get(&p.user_id).copied());
+            let tag = core
+                .socks
+                .get(&sock)
+                .and_then(|a| a.calls.get(&p.user_id).copied());
             let tag = tag.ok_or(EBADSLT)?;
             let call = core.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?;
-            core.ep.abort(now, call, code).map(|()| 0).map_err(engine_error)
+            core.ep
+                .abort(now, call, code)
+                .map(|()| 0)
+                .map_err(engine_error)
         }),
         Command::SendData => {
             // Checked now, but only an error if the call is new.
@@ -179,7 +196,10 @@ fn find_or_begin_call(
     dest: impl FnOnce() -> Result<RxrpcAddr>,
     params: impl FnOnce(RxrpcAddr, u64) -> CallParams,
 ) -> Result<CallHandle> {
-    let existing = core.socks.get(&ctx.id()).and_then(|a| a.calls.get(&p.user_id).copied());
+    let existing = core
+        .socks
+        .get(&ctx.id())
+        .and_then(|a| a.calls.get(&p.user_id).copied());
     let (tag, call) = match existing {
         Some(tag) => {
             let call = core.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?;
@@ -194,7 +214,9 @@ fn find_or_begin_call(
                 core.ep.set_tx_length(call, n).map_err(|_| EINVAL)?;
             }
             if let Some(t) = p.timeouts {
-                core.ep.set_call_timeouts(now, call, t.hard, t.idle, t.normal).map_err(engine_error)?;
+                core.ep
+                    .set_call_timeouts(now, call, t.hard, t.idle, t.normal)
+                    .map_err(engine_error)?;
             }
             (tag, call)
         }
@@ -230,7 +252,13 @@ fn find_or_begin_call(
 /// socket's send buffer has room for; `more` says the phase goes on after
 /// the range. Returns how much was offered and how much was taken. With
 /// no room, asks for a wake when the socket's calls free some.
-fn offer(core: &mut Core, ctx: &SockCtx<'_>, call: CallHandle, range: Range<usize>, more: bool) -> Result<(usize, usize)> {
+fn offer(
+    core: &mut Core,
+    ctx: &SockCtx<'_>,
+    call: CallHandle,
+    range: Range<usize>,
+    more: bool,
+) -> Result<(usize, usize)> {
     let Range { start, end } = range;
     let offered = send_room(core, ctx, call).min(end - start);
     // An empty write (the end of the phase) takes no room.
@@ -239,7 +267,10 @@ fn offer(core: &mut Core, ctx: &SockCtx<'_>, call: CallHandle, range: Range<usiz
         return Ok((0, 0));
     }
     let more = more || start + offered < end;
-    let taken = core.ep.send(call, &core.bounce[start..start + offered], more).map_err(engine_error)?;
+    let taken = core
+        .ep
+        .send(call, &core.bounce[start..start + offered], more)
+        .map_err(engine_error)?;
     Ok((offered, taken))
 }
 
@@ -257,7 +288,11 @@ fn wait_for_tx_space<'a>(
 ) -> Result<Locked<'a>> {
     let seen = ctx.gen();
     let acked = guard.ep.call_info(call).map(|i| i.tx.0);
-    let rtt = guard.ep.call_peer(call).and_then(|p| guard.ep.peer_srtt(p)).unwrap_or_default();
+    let rtt = guard
+        .ep
+        .call_peer(call)
+        .and_then(|p| guard.ep.peer_srtt(p))
+        .unwrap_or_default();
     drop(guard);
     let woke = if *timeo == 0 {
         Wait::TimedOut

@@ -13,5 +13,11 @@ pub(crate) static RX_WINDOW_SIZE: UintSetting = UintSetting::new(255, 1, 255);
 
 /// Registers `net.rxrpc.*`.
 pub(crate) fn register() -> Result<Registration> {
-    Registration::new(c"net/rxrpc", &[(c"max_backlog", &MAX_BACKLOG), (c"rx_window_size", &RX_WINDOW_SIZE)])
+    Registration::new(
+        c"net/rxrpc",
+        &[
+            (c"max_backlog", &MAX_BACKLOG),
+            (c"rx_window_size", &RX_WINDOW_SIZE),
+        ],
+    )
 }

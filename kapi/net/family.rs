@@ -350,7 +350,8 @@ impl<T: Family> Adapter<T> {
         // SAFETY: A live socket of ours; the address is a kernel buffer.
         let (mut sk, raw) = unsafe { (Locked::lock(Self::obj(sock)), sockaddr(addr, len)) };
         // SAFETY: A callback of a socket of the family.
-        ret(T::bind(unsafe { T::tables().shared() }, &mut sk, raw))
+        let shared = unsafe { T::tables().shared() };
+        ret(T::bind(shared, &mut sk, raw))
     }
 
     /// # Safety
@@ -365,7 +366,8 @@ impl<T: Family> Adapter<T> {
         // SAFETY: As in `bind`.
         let (mut sk, raw) = unsafe { (Locked::lock(Self::obj(sock)), sockaddr(addr, len)) };
         // SAFETY: A callback of a socket of the family.
-        ret(T::connect(unsafe { T::tables().shared() }, &mut sk, raw, flags))
+        let shared = unsafe { T::tables().shared() };
+        ret(T::connect(shared, &mut sk, raw, flags))
     }
 
     /// # Safety
@@ -375,7 +377,8 @@ impl<T: Family> Adapter<T> {
         // SAFETY: A live socket of ours.
         let mut sk = unsafe { Locked::lock(Self::obj(sock)) };
         // SAFETY: A callback of a socket of the family.
-        ret(T::listen(unsafe { T::tables().shared() }, &mut sk, backlog))
+        let shared = unsafe { T::tables().shared() };
+        ret(T::listen(shared, &mut sk, backlog))
     }
 
     /// # Safety
@@ -385,7 +388,8 @@ impl<T: Family> Adapter<T> {
         // SAFETY: A live socket of ours.
         let mut sk = unsafe { Locked::lock(Self::obj(sock)) };
         // SAFETY: A callback of a socket of the family.
-        ret(T::shutdown(unsafe { T::tables().shared() }, &mut sk, how))
+        let shared = unsafe { T::tables().shared() };
+        ret(T::shutdown(shared, &mut sk, how))
     }
 
     /// # Safety
@@ -401,9 +405,13 @@ impl<T: Family> Adapter<T> {
     ) -> c_int {
         // SAFETY: A live socket of ours.
         let mut sk = unsafe { Locked::lock(Self::obj(sock)) };
-        let value = OptValue { ptr: optval, len: optlen as usize };
+        let value = OptValue {
+            ptr: optval,
+            len: optlen as usize,
+        };
         // SAFETY: A callback of a socket of the family.
-        ret(T::setsockopt(unsafe { T::tables().shared() }, &mut sk, level, name, value))
+        let shared = unsafe { T::tables().shared() };
+        ret(T::setsockopt(shared, &mut sk, level, name, value))
     }
 
     /// # Safety
@@ -417,9 +425,13 @@ impl<T: Family> Adapter<T> {
         optval: *mut c_char,
         optlen: *mut c_int,
     ) -> c_int {
-        let out = OptOut { value: optval as usize, len: optlen as usize };
+        let out = OptOut {
+            value: optval as usize,
+            len: optlen as usize,
+        };
         // SAFETY: A callback of a socket of the family.
-        ret(T::getsockopt(unsafe { T::tables().shared() }, level, name, out))
+        let shared = unsafe { T::tables().shared() };
+        ret(T::getsockopt(shared, level, name, out))
     }
 
     /// # Safety
@@ -435,7 +447,8 @@ impl<T: Family> Adapter<T> {
         // reference; `msg` lives for the call.
         let (ctx, mut msg) = unsafe { (SockCtx::new(Self::obj(sock)), Msg::new(msg)) };
         // SAFETY: A callback of a socket of the family.
-        match T::sendmsg(unsafe { T::tables().shared() }, &ctx, &mut msg, len) {
+        let shared = unsafe { T::tables().shared() };
+        match T::sendmsg(shared, &ctx, &mut msg, len) {
             Ok(n) => n as c_int,
             Err(e) => e.to_errno(),
         }
@@ -453,7 +466,8 @@ impl<T: Family> Adapter<T> {
         // SAFETY: As in `sendmsg`.
         let (ctx, mut msg) = unsafe { (SockCtx::new(Self::obj(sock)), Msg::new(msg)) };
         // SAFETY: A callback of a socket of the family.
-        match T::recvmsg(unsafe { T::tables().shared() }, &ctx, &mut msg, len, flags as u32) {
+        let shared = unsafe { T::tables().shared() };
+        match T::recvmsg(shared, &ctx, &mut msg, len, flags as u32) {
             Ok(n) => n as c_int,
             Err(e) => e.to_errno(),
         }
@@ -474,7 +488,8 @@ impl<T: Family> Adapter<T> {
             SockCtx::new(Self::obj(sock))
         };
         // SAFETY: A callback of a socket of the family.
-        T::poll(unsafe { T::tables().shared() }, &ctx) as bindings::__poll_t
+        let shared = unsafe { T::tables().shared() };
+        T::poll(shared, &ctx) as bindings::__poll_t
     }
 }
 
@@ -666,7 +681,10 @@ impl<'a, T: Family> SockCtx<'a, T> {
     ///
     /// `obj` must be the live socket of a syscall in progress.
     unsafe fn new(obj: *mut SockObj<T>) -> Self {
-        Self { obj, _syscall: PhantomData }
+        Self {
+            obj,
+            _syscall: PhantomData,
+        }
     }
 
     fn sk(&self) -> *mut bindings::sock {
@@ -733,7 +751,8 @@ impl<'a, T: Family> SockCtx<'a, T> {
     pub(crate) fn wait(&self, seen: u32, timeo: isize) -> Wait {
         // SAFETY: Live for the syscall; `gen` is an `AtomicU32`, laid out
         // as the `u32` the C side reads with `READ_ONCE`.
-        let r = unsafe { bindings::kapi_wait(self.sk(), (*self.obj).gen.as_ptr(), seen, timeo as _) };
+        let r =
+            unsafe { bindings::kapi_wait(self.sk(), (*self.obj).gen.as_ptr(), seen, timeo as _) };
         match r {
             0 => Wait::TimedOut,
             r if r < 0 => Wait::Interrupted,
@@ -777,7 +796,10 @@ impl<T: Family> Locked<'_, T> {
     unsafe fn lock(obj: *mut SockObj<T>) -> Self {
         // SAFETY: Per the contract; socket calls run in process context.
         unsafe { bindings::lock_sock_nested(addr_of_mut!((*obj).sk), 0) };
-        Self { obj, _op: PhantomData }
+        Self {
+            obj,
+            _op: PhantomData,
+        }
     }
 
     /// The socket's state.
@@ -826,11 +848,18 @@ pub(crate) struct Registration<T: Family> {
 impl<T: Family> Registration<T> {
     /// Registers the family's `struct proto` and `net_proto_family`, with
     /// `shared` for its sockets. `EBUSY` if `T` is registered already.
-    pub(crate) fn new(module: &'static ThisModule, shared: impl PinInit<T::Shared, Error>) -> Result<Self> {
+    pub(crate) fn new(
+        module: &'static ThisModule,
+        shared: impl PinInit<T::Shared, Error>,
+    ) -> Result<Self> {
         let tables = T::tables();
         let shared = KBox::pin_init(shared, GFP_KERNEL)?;
         let ptr = core::ptr::from_ref(&*shared).cast_mut();
-        if tables.shared.compare_exchange(null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        if tables
+            .shared
+            .compare_exchange(null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
             return Err(EBUSY);
         }
         let owner = module.as_ptr().cast::<bindings::module>();

@@ -48,7 +48,9 @@ impl Msg {
             // SAFETY: `raw` is live (type invariant); the out parameters
             // are valid; `prev` is null or the previous result.
             let cur = unsafe {
-                bindings::kapi_cmsg_next(self.raw, prev, &mut level, &mut kind, &mut data, &mut len, &mut bad)
+                bindings::kapi_cmsg_next(
+                    self.raw, prev, &mut level, &mut kind, &mut data, &mut len, &mut bad,
+                )
             };
             if bad != 0 {
                 return Err(EINVAL);
@@ -94,7 +96,9 @@ impl Msg {
         // `msg_namelen` bytes, or null.
         unsafe {
             let (name, len) = ((*self.raw).msg_name, (*self.raw).msg_namelen);
-            let len = usize::try_from(len).ok().filter(|&l| l > 0 && !name.is_null())?;
+            let len = usize::try_from(len)
+                .ok()
+                .filter(|&l| l > 0 && !name.is_null())?;
             Some(core::slice::from_raw_parts(name.cast::<u8>(), len))
         }
     }
@@ -102,7 +106,9 @@ impl Msg {
     /// Sets the source address a recvmsg reports, if the caller asked for
     /// one; a name longer than a `sockaddr_storage` is cut.
     pub(crate) fn set_name(&mut self, name: &[u8]) {
-        let len = name.len().min(core::mem::size_of::<bindings::__kernel_sockaddr_storage>());
+        let len = name
+            .len()
+            .min(core::mem::size_of::<bindings::__kernel_sockaddr_storage>());
         // SAFETY: `raw` is live; a recvmsg `msg_name` is null or has room
         // for a `sockaddr_storage`.
         unsafe {
@@ -120,7 +126,13 @@ impl Msg {
         // SAFETY: `raw` is live and `data` valid for its length; `put_cmsg`
         // only reads it.
         kernel::error::to_result(unsafe {
-            bindings::put_cmsg(self.raw, level, kind as c_int, len, data.as_ptr().cast_mut().cast::<c_void>())
+            bindings::put_cmsg(
+                self.raw,
+                level,
+                kind as c_int,
+                len,
+                data.as_ptr().cast_mut().cast::<c_void>(),
+            )
         })
     }
 

@@ -92,12 +92,25 @@ impl<T: Handler> UdpTunnel<T> {
     /// Opens the UDP socket on `addr` in `net` (port 0: any free port),
     /// marking its packets as `encap_type`. Called once, before the
     /// tunnel is shared.
-    pub(crate) fn open(&self, net: NetNs, addr: &SocketAddr, encap_type: u8, limits: RxLimits) -> Result {
+    pub(crate) fn open(
+        &self,
+        net: NetNs,
+        addr: &SocketAddr,
+        encap_type: u8,
+        limits: RxLimits,
+    ) -> Result {
         let bytes = i32::try_from(limits.bytes).unwrap_or(i32::MAX);
         // SAFETY: `net` is live (its socket is being bound) and `inner` is
         // initialised.
         kernel::error::to_result(unsafe {
-            bindings::kapi_udp_tunnel_open(self.raw(), net.as_raw(), &to_c(addr), encap_type, limits.packets, bytes)
+            bindings::kapi_udp_tunnel_open(
+                self.raw(),
+                net.as_raw(),
+                &to_c(addr),
+                encap_type,
+                limits.packets,
+                bytes,
+            )
         })
     }
 
@@ -115,7 +128,12 @@ impl<T: Handler> UdpTunnel<T> {
             // SAFETY: `inner` is initialised; `from` and `scratch` are valid
             // for writing, `scratch` for its whole length.
             let n = unsafe {
-                bindings::kapi_udp_tunnel_next(self.raw(), &mut from, scratch.as_mut_ptr().cast(), scratch.len())
+                bindings::kapi_udp_tunnel_next(
+                    self.raw(),
+                    &mut from,
+                    scratch.as_mut_ptr().cast(),
+                    scratch.len(),
+                )
             };
             match usize::try_from(n) {
                 Ok(len) => f(from_c(&from), scratch.get(..len).unwrap_or_default()),
@@ -133,14 +151,19 @@ impl<T: Handler> UdpTunnel<T> {
             if unsafe { bindings::kapi_udp_tunnel_next_error(self.raw(), &mut e) } == 0 {
                 return;
             }
-            f(IcmpError { peer: from_c(&e.peer), errno: e.err });
+            f(IcmpError {
+                peer: from_c(&e.peer),
+                errno: e.err,
+            });
         }
     }
 
     /// Sends one datagram.
     pub(crate) fn send(&self, to: &SocketAddr, data: &[u8]) -> Result {
         // SAFETY: `inner` is initialised and `data` valid for its length.
-        let r = unsafe { bindings::kapi_udp_tunnel_send(self.raw(), &to_c(to), data.as_ptr().cast(), data.len()) };
+        let r = unsafe {
+            bindings::kapi_udp_tunnel_send(self.raw(), &to_c(to), data.as_ptr().cast(), data.len())
+        };
         kernel::error::to_result(r.min(0))
     }
 

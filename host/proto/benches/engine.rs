@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant as Wall};
 
 use rxrpc_proto::{
-    CallParams, Config, Endpoint, Event, Instant, NullSecurity, Outcome, ServiceConfig, TransportAddr, MAX_PACKET,
+    CallParams, Config, Endpoint, Event, Instant, NullSecurity, Outcome, ServiceConfig,
+    TransportAddr, MAX_PACKET,
 };
 use rxrpc_sim::StdEnv;
 
@@ -29,10 +30,28 @@ struct Pair {
 
 impl Pair {
     fn new() -> Self {
-        let client = Endpoint::new(StdEnv::default(), NullSecurity, Config { epoch: 1, ..Config::default() });
-        let mut server = Endpoint::new(StdEnv::default(), NullSecurity, Config { epoch: 2, ..Config::default() });
+        let client = Endpoint::new(
+            StdEnv::default(),
+            NullSecurity,
+            Config {
+                epoch: 1,
+                ..Config::default()
+            },
+        );
+        let mut server = Endpoint::new(
+            StdEnv::default(),
+            NullSecurity,
+            Config {
+                epoch: 2,
+                ..Config::default()
+            },
+        );
         server
-            .listen(ServiceConfig { service_ids: [1, 0], backlog: 32, ..ServiceConfig::default() })
+            .listen(ServiceConfig {
+                service_ids: [1, 0],
+                backlog: 32,
+                ..ServiceConfig::default()
+            })
             .unwrap();
         Pair {
             client,
@@ -86,7 +105,10 @@ impl Pair {
             self.now = Instant(self.now.0 + 1000);
             if c_sent < len || (len == 0 && c_sent == 0) {
                 let n = (len - c_sent).min(self.data.len());
-                let m = self.client.send(c, &self.data[..n], c_sent + n < len).unwrap();
+                let m = self
+                    .client
+                    .send(c, &self.data[..n], c_sent + n < len)
+                    .unwrap();
                 c_sent += m.max(usize::from(len == 0));
             }
             if let Some(s) = s_call {
@@ -115,7 +137,9 @@ impl Pair {
                     match ev {
                         Event::DataReady { call, .. } => {
                             s_call = Some(call);
-                            while let Ok(r) = self.server.recv(self.now, call, &mut self.read, false) {
+                            while let Ok(r) =
+                                self.server.recv(self.now, call, &mut self.read, false)
+                            {
                                 s_got += r.bytes;
                                 if r.bytes == 0 {
                                     break;
@@ -134,7 +158,9 @@ impl Pair {
                 while let Some(ev) = self.client.poll_event() {
                     match ev {
                         Event::DataReady { call, .. } => {
-                            while let Ok(r) = self.client.recv(self.now, call, &mut self.read, false) {
+                            while let Ok(r) =
+                                self.client.recv(self.now, call, &mut self.read, false)
+                            {
                                 black_box(&self.read);
                                 if r.bytes == 0 {
                                     break;
@@ -173,12 +199,19 @@ fn measure(name: &str, iters: u32, mut f: impl FnMut()) -> Duration {
 
 fn main() {
     let mut p = Pair::new();
-    measure("small call (100 B request, 100 B reply)", 20_000, || p.call(100));
+    measure("small call (100 B request, 100 B reply)", 20_000, || {
+        p.call(100)
+    });
     let mut p = Pair::new();
     p.open_idle_calls(1000);
     measure("small call beside 1000 open calls", 20_000, || p.call(100));
     let mut p = Pair::new();
-    let per = measure("bulk call (8 MiB request, 8 MiB reply)", 5, || p.call(8 << 20));
+    let per = measure("bulk call (8 MiB request, 8 MiB reply)", 5, || {
+        p.call(8 << 20)
+    });
     let mb = 16.0 * 1.048_576;
-    println!("bulk: {:.2} ms CPU per MB through both engines", per.as_secs_f64() * 1000.0 / mb);
+    println!(
+        "bulk: {:.2} ms CPU per MB through both engines",
+        per.as_secs_f64() * 1000.0 / mb
+    );
 }

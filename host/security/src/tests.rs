@@ -56,17 +56,32 @@ fn v1_key() {
     let payload = v1(1, 2, 16, &ticket);
     let key = parse_client_key(&payload).unwrap();
     let t = key.tokens().next().unwrap();
-    assert_eq!((t.kvno, t.expiry, t.session_key, t.ticket), (7, 0x7fff_ffff, SECRET, &ticket[..]));
+    assert_eq!(
+        (t.kvno, t.expiry, t.session_key, t.ticket),
+        (7, 0x7fff_ffff, SECRET, &ticket[..])
+    );
 }
 
 #[test]
 fn v1_errors_match_the_c_module() {
-    assert_eq!(parse_client_key(&v1(2, 2, 16, &[0; 16])), Err(TokenError::Rejected));
-    assert_eq!(parse_client_key(&v1(1, 3, 16, &[0; 16])), Err(TokenError::NotSupported));
-    assert_eq!(parse_client_key(&v1(1, 2, 17, &[0; 16])), Err(TokenError::Invalid));
+    assert_eq!(
+        parse_client_key(&v1(2, 2, 16, &[0; 16])),
+        Err(TokenError::Rejected)
+    );
+    assert_eq!(
+        parse_client_key(&v1(1, 3, 16, &[0; 16])),
+        Err(TokenError::NotSupported)
+    );
+    assert_eq!(
+        parse_client_key(&v1(1, 2, 17, &[0; 16])),
+        Err(TokenError::Invalid)
+    );
     assert_eq!(parse_client_key(&[1, 0, 0, 0]), Err(TokenError::Invalid));
     assert_eq!(parse_client_key(&[1, 0, 0]), Err(TokenError::Invalid));
-    assert_eq!(parse_client_key(&v1(1, 2, 12001, &[0; 12001])), Err(TokenError::Rejected));
+    assert_eq!(
+        parse_client_key(&v1(1, 2, 12001, &[0; 12001])),
+        Err(TokenError::Rejected)
+    );
 }
 
 #[test]
@@ -84,13 +99,19 @@ fn xdr_key_reads_back_byte_exact() {
 
 #[test]
 fn xdr_with_only_unknown_tokens_is_not_supported() {
-    assert_eq!(parse_client_key(&xdr(b"cell", &[b"ticket-bytes"], 5)), Err(TokenError::NotSupported));
+    assert_eq!(
+        parse_client_key(&xdr(b"cell", &[b"ticket-bytes"], 5)),
+        Err(TokenError::NotSupported)
+    );
 }
 
 #[test]
 fn xdr_oversized_ticket_is_rejected() {
     let big = std::vec![0u8; 12004];
-    assert_eq!(parse_client_key(&xdr(b"cell", &[&big], 2)), Err(TokenError::Rejected));
+    assert_eq!(
+        parse_client_key(&xdr(b"cell", &[&big], 2)),
+        Err(TokenError::Rejected)
+    );
 }
 
 #[test]
@@ -129,8 +150,21 @@ fn server_key_names() {
     assert_eq!(ok(b"52:2"), Ok((52, 2)));
     assert_eq!(ok(b"52:2:extra"), Ok((52, 2)));
     assert_eq!(ok(b":2"), Ok((0, 2)));
-    for bad in [&b"52"[..], b"52:0", b"52:256", b"65536:2", b"x52:2", b"52:2x", b"99999999999999999999999:2"] {
-        assert_eq!(parse_server_key_name(bad), Err(TokenError::Invalid), "{:?}", bad);
+    for bad in [
+        &b"52"[..],
+        b"52:0",
+        b"52:256",
+        b"65536:2",
+        b"x52:2",
+        b"52:2x",
+        b"99999999999999999999999:2",
+    ] {
+        assert_eq!(
+            parse_server_key_name(bad),
+            Err(TokenError::Invalid),
+            "{:?}",
+            bad
+        );
     }
 }
 
@@ -138,7 +172,13 @@ fn server_key_names() {
 fn server_key_payloads() {
     let rxkad = parse_server_key_name(b"52:2").unwrap();
     assert_eq!(parse_server_key(&rxkad, &SECRET), Ok(&SECRET));
-    assert_eq!(parse_server_key(&rxkad, &SECRET[..7]), Err(TokenError::Invalid));
+    assert_eq!(
+        parse_server_key(&rxkad, &SECRET[..7]),
+        Err(TokenError::Invalid)
+    );
     let other = parse_server_key_name(b"52:3").unwrap();
-    assert_eq!(parse_server_key(&other, &SECRET), Err(TokenError::NoPackage));
+    assert_eq!(
+        parse_server_key(&other, &SECRET),
+        Err(TokenError::NoPackage)
+    );
 }

@@ -10,7 +10,13 @@ fn main() {
     let seed = a.get(3).and_then(|v| v.parse().ok()).unwrap_or(1);
     let reorder = a.get(4).and_then(|v| v.parse().ok()).unwrap_or(0.0);
     let jitter = a.get(5).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let link = LinkConfig { loss, reorder, jitter, delay: 10_000_000, ..LinkConfig::default() };
+    let link = LinkConfig {
+        loss,
+        reorder,
+        jitter,
+        delay: 10_000_000,
+        ..LinkConfig::default()
+    };
     let r = Scenario::simple(seed, link, len, 1).run();
     println!("{r:?}");
 }

@@ -59,7 +59,11 @@ impl<K: Ord + Copy, V> Map<K, V> for StdMap<K, V> {
     fn next_after(&mut self, key: Option<&K>) -> Option<K> {
         match key {
             None => self.map.keys().next().copied(),
-            Some(k) => self.map.range((Bound::Excluded(*k), Bound::Unbounded)).next().map(|(k, _)| *k),
+            Some(k) => self
+                .map
+                .range((Bound::Excluded(*k), Bound::Unbounded))
+                .next()
+                .map(|(k, _)| *k),
         }
     }
 
@@ -74,7 +78,10 @@ impl Env for StdEnv {
     type Slots<T> = Vec<Option<T>>;
 
     fn new_map<K: Ord + Copy, V>(&mut self) -> StdMap<K, V> {
-        StdMap { map: BTreeMap::new(), budget: self.budget.clone() }
+        StdMap {
+            map: BTreeMap::new(),
+            budget: self.budget.clone(),
+        }
     }
 
     fn alloc_slots<T>(&mut self, n: usize) -> Option<Vec<Option<T>>> {

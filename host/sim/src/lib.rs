@@ -4,8 +4,8 @@
 pub mod env;
 pub mod link;
 pub mod rng;
-pub mod sim;
 pub mod scenario;
+pub mod sim;
 
 pub use env::StdEnv;
 pub use link::LinkConfig;

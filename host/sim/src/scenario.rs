@@ -59,7 +59,12 @@ pub struct Report {
 impl Scenario {
     /// Two nodes, `n` calls of `len` bytes from node 0 to node 1.
     pub fn simple(seed: u64, link: LinkConfig, len: u64, n: usize) -> Self {
-        let call = PlannedCall { from: 0, to: 1, len, opts: CallOpts::default() };
+        let call = PlannedCall {
+            from: 0,
+            to: 1,
+            len,
+            opts: CallOpts::default(),
+        };
         Scenario {
             seed,
             link,
@@ -84,7 +89,11 @@ impl Scenario {
             jitter: r.below(5_000_000),
             mtu: 1500,
         };
-        let accept = if r.chance(0.5) { AcceptMode::Charge } else { AcceptMode::OnEvent };
+        let accept = if r.chance(0.5) {
+            AcceptMode::Charge
+        } else {
+            AcceptMode::OnEvent
+        };
         let n = 1 + r.below(20) as usize;
         let calls = (0..n)
             .map(|_| {
@@ -96,11 +105,26 @@ impl Scenario {
                     2 => r.below(6000),
                     _ => r.below(20000),
                 };
-                let opts = CallOpts { exclusive: r.chance(0.1), ..CallOpts::default() };
-                PlannedCall { from, to, len, opts }
+                let opts = CallOpts {
+                    exclusive: r.chance(0.1),
+                    ..CallOpts::default()
+                };
+                PlannedCall {
+                    from,
+                    to,
+                    len,
+                    opts,
+                }
             })
             .collect();
-        Scenario { seed, link, nodes, accept, calls, limit: Duration::from_secs(600) }
+        Scenario {
+            seed,
+            link,
+            nodes,
+            accept,
+            calls,
+            limit: Duration::from_secs(600),
+        }
     }
 
     /// A random scenario on a hostile link: also corruption, and sometimes
@@ -125,7 +149,11 @@ impl Scenario {
     /// the limit, data is byte-exact (or the call was aborted cleanly on
     /// both sides), and every object is freed once idle.
     pub fn run(&self) -> Report {
-        let svc = ServiceConfig { service_ids: [SERVICE, 0], backlog: 16, ..ServiceConfig::default() };
+        let svc = ServiceConfig {
+            service_ids: [SERVICE, 0],
+            backlog: 16,
+            ..ServiceConfig::default()
+        };
         let mut sim = Sim::new(self.seed, self.link);
         for _ in 0..self.nodes {
             sim.add_node(NullSecurity, svc, self.accept);
@@ -139,7 +167,8 @@ impl Scenario {
         let start = sim.now;
         let limit = start.after(self.limit);
         if !sim.run_calls(limit) {
-            rep.failures.push(format!("calls still running after {:?}", self.limit));
+            rep.failures
+                .push(format!("calls still running after {:?}", self.limit));
         }
         rep.sim_time = sim.now.since(start);
         let exact = self.link.corrupt == 0.0;
@@ -149,13 +178,21 @@ impl Scenario {
                     Some(Outcome::Succeeded) => {
                         rep.succeeded += 1;
                         if exact && (c.mismatch || !c.end_seen || c.received != c.req_len) {
-                            rep.failures.push(format!("node {i} call {:?}: reply wrong: {c:?}", c.handle));
+                            rep.failures
+                                .push(format!("node {i} call {:?}: reply wrong: {c:?}", c.handle));
                         }
                     }
                     Some(_) => {
                         rep.failed += 1;
-                        if exact && c.abort_at.is_none() && self.link.loss < 0.5 && self.link.mtu >= 1472 {
-                            rep.failures.push(format!("node {i} call {:?}: ended {:?}", c.handle, c.outcome));
+                        if exact
+                            && c.abort_at.is_none()
+                            && self.link.loss < 0.5
+                            && self.link.mtu >= 1472
+                        {
+                            rep.failures.push(format!(
+                                "node {i} call {:?}: ended {:?}",
+                                c.handle, c.outcome
+                            ));
                         }
                     }
                     None => {}

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use rxrpc_proto::{
-    CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Instant, Outcome, Security, ServiceConfig,
-    Timeouts, TransportAddr, MAX_PACKET,
+    CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Instant, Outcome, Security,
+    ServiceConfig, Timeouts, TransportAddr, MAX_PACKET,
 };
 
 use crate::env::StdEnv;
@@ -153,7 +153,10 @@ pub fn describe(data: &[u8]) -> String {
                     a.previous_packet,
                     a.serial,
                     a.reason.0,
-                    a.acks.iter().map(|b| char::from(b'0' + b)).collect::<String>()
+                    a.acks
+                        .iter()
+                        .map(|b| char::from(b'0' + b))
+                        .collect::<String>()
                 ),
                 other => format!("{other:?}"),
             };
@@ -215,7 +218,14 @@ impl<S: Security> Sim<S> {
     }
 
     /// Start a client call from node `from` to node `to`.
-    pub fn call(&mut self, from: usize, to: usize, service_id: u16, req_len: u64, opts: CallOpts) -> Option<usize> {
+    pub fn call(
+        &mut self,
+        from: usize,
+        to: usize,
+        service_id: u16,
+        req_len: u64,
+        opts: CallOpts,
+    ) -> Option<usize> {
         let now = self.now;
         let remote = self.nodes[to].addr;
         let n = &mut self.nodes[from];
@@ -271,7 +281,9 @@ impl<S: Security> Sim<S> {
                 if at > now.0 {
                     break;
                 }
-                let Some((to, from, data)) = self.flight.remove(&(at, seq)) else { break };
+                let Some((to, from, data)) = self.flight.remove(&(at, seq)) else {
+                    break;
+                };
                 self.stats.delivered += 1;
                 self.nodes[to].ep.handle_datagram(now, from, &data);
                 self.drive();
@@ -292,7 +304,8 @@ impl<S: Security> Sim<S> {
     /// Whether all applications saw all their calls end.
     pub fn all_done(&self) -> bool {
         self.nodes.iter().all(|n| {
-            n.clients.iter().all(|c| c.outcome.is_some()) && n.servers.values().all(|c| c.outcome.is_some())
+            n.clients.iter().all(|c| c.outcome.is_some())
+                && n.servers.values().all(|c| c.outcome.is_some())
         })
     }
 
@@ -303,14 +316,23 @@ impl<S: Security> Sim<S> {
             let mut moved = false;
             for i in 0..self.nodes.len() {
                 moved |= self.apps(i);
-                while let Some((to, len)) = self.nodes[i].ep.poll_transmit(self.now, &mut self.buf) {
+                while let Some((to, len)) = self.nodes[i].ep.poll_transmit(self.now, &mut self.buf)
+                {
                     moved = true;
                     self.stats.sent += 1;
                     let from = self.nodes[i].addr;
-                    let Some(dst) = self.nodes.iter().position(|n| n.addr == to) else { continue };
+                    let Some(dst) = self.nodes.iter().position(|n| n.addr == to) else {
+                        continue;
+                    };
                     let mut data = self.buf[..len].to_vec();
                     if self.trace {
-                        eprintln!("{:>12.6} {} -> {}: {}", self.now.0 as f64 / 1e9, i, dst, describe(&data));
+                        eprintln!(
+                            "{:>12.6} {} -> {}: {}",
+                            self.now.0 as f64 / 1e9,
+                            i,
+                            dst,
+                            describe(&data)
+                        );
                     }
                     for (d, reordered) in fate(&self.link, &mut self.rng, &mut data) {
                         let mut at = self.now.0 + d;
@@ -320,7 +342,8 @@ impl<S: Security> Sim<S> {
                             *last = at;
                         }
                         self.flight_seq += 1;
-                        self.flight.insert((at, self.flight_seq), (dst, from, data.clone()));
+                        self.flight
+                            .insert((at, self.flight_seq), (dst, from, data.clone()));
                     }
                 }
             }
@@ -366,13 +389,19 @@ impl<S: Security> Sim<S> {
                     if matches!(ev, Event::TxSpace { .. }) {
                         n.tx_space_events += 1;
                     }
-                    if n.accept == AcceptMode::Charge && !n.servers.contains_key(&call) && !n.is_client(call) {
+                    if n.accept == AcceptMode::Charge
+                        && !n.servers.contains_key(&call)
+                        && !n.is_client(call)
+                    {
                         n.charged = n.charged.saturating_sub(1);
                         n.servers.insert(call, ServerCall::default());
                     }
                 }
                 Event::Complete { call, outcome, .. } => {
-                    if n.accept == AcceptMode::Charge && !n.servers.contains_key(&call) && !n.is_client(call) {
+                    if n.accept == AcceptMode::Charge
+                        && !n.servers.contains_key(&call)
+                        && !n.is_client(call)
+                    {
                         n.charged = n.charged.saturating_sub(1);
                         n.servers.insert(call, ServerCall::default());
                     }
@@ -428,7 +457,9 @@ impl<S: Security> Node<S> {
             return moved;
         }
         loop {
-            let Ok(r) = self.ep.recv(now, h, buf, false) else { return moved };
+            let Ok(r) = self.ep.recv(now, h, buf, false) else {
+                return moved;
+            };
             if r.bytes == 0 && !r.end_of_data {
                 return moved;
             }
@@ -469,7 +500,10 @@ impl<S: Security> Node<S> {
                 moved |= self.read_all(h, now);
             }
             let c = &mut self.clients[k];
-            if c.outcome.is_some() || c.sent >= c.req_len && c.req_len > 0 || (c.req_len == 0 && c.sent == 1) {
+            if c.outcome.is_some()
+                || c.sent >= c.req_len && c.req_len > 0
+                || (c.req_len == 0 && c.sent == 1)
+            {
                 continue;
             }
             if let Some(a) = c.abort_at {
@@ -495,7 +529,9 @@ impl<S: Security> Node<S> {
         for h in handles {
             moved |= self.read_all(h, now);
             let abort = self.server_abort;
-            let Some(s) = self.servers.get_mut(&h) else { continue };
+            let Some(s) = self.servers.get_mut(&h) else {
+                continue;
+            };
             if s.outcome.is_some() || !s.request_done || s.sent > s.request.len() {
                 continue;
             }

@@ -4,7 +4,8 @@
 
 use rxrpc_proto::wire::{decode, encode, AckReason, Flags, Header, Packet, Version};
 use rxrpc_proto::{
-    CallParams, Config, Endpoint, Instant, NullSecurity, ServiceConfig, Timeouts, TransportAddr, MAX_PACKET,
+    CallParams, Config, Endpoint, Instant, NullSecurity, ServiceConfig, Timeouts, TransportAddr,
+    MAX_PACKET,
 };
 use rxrpc_sim::StdEnv;
 
@@ -13,7 +14,14 @@ const CLIENT: TransportAddr = TransportAddr::V4([10, 0, 0, 1], 7000);
 const SERVER: TransportAddr = TransportAddr::V4([10, 0, 0, 2], 7000);
 
 fn endpoint(epoch: u32) -> Endpoint<StdEnv, NullSecurity> {
-    Endpoint::new(StdEnv::default(), NullSecurity, Config { epoch, ..Config::default() })
+    Endpoint::new(
+        StdEnv::default(),
+        NullSecurity,
+        Config {
+            epoch,
+            ..Config::default()
+        },
+    )
 }
 
 /// Everything `ep` wants to send now.
@@ -42,7 +50,13 @@ fn batched_out_of_sequence_data_gets_an_ack_each() {
     let now = Instant(1_000_000_000);
     let mut client = endpoint(1);
     let mut server = endpoint(2);
-    server.listen(ServiceConfig { service_ids: [SVC, 0], backlog: 4, ..ServiceConfig::default() }).unwrap();
+    server
+        .listen(ServiceConfig {
+            service_ids: [SVC, 0],
+            backlog: 4,
+            ..ServiceConfig::default()
+        })
+        .unwrap();
     server.charge(100).unwrap();
     let params = CallParams {
         remote: SERVER,
@@ -57,7 +71,10 @@ fn batched_out_of_sequence_data_gets_an_ack_each() {
     let data = vec![7u8; 6 * 1412];
     assert_eq!(client.send(call, &data, false).unwrap(), data.len());
     let sent = drain(&mut client, now);
-    let datas: Vec<&Vec<u8>> = sent.iter().filter(|p| matches!(decode(p), Ok((_, Packet::Data(_))))).collect();
+    let datas: Vec<&Vec<u8>> = sent
+        .iter()
+        .filter(|p| matches!(decode(p), Ok((_, Packet::Data(_)))))
+        .collect();
     // More DATA is queued behind the first packet, and it says so.
     let (h, _) = decode(datas[0]).unwrap();
     assert!(h.flags.contains(Flags::MORE_PACKETS) && !h.flags.contains(Flags::LAST_PACKET));
@@ -72,7 +89,10 @@ fn batched_out_of_sequence_data_gets_an_ack_each() {
         server.handle_datagram(now, CLIENT, p);
     }
     let reasons = ack_reasons(&drain(&mut server, now));
-    let oos = reasons.iter().filter(|r| **r == AckReason::OUT_OF_SEQUENCE).count();
+    let oos = reasons
+        .iter()
+        .filter(|r| **r == AckReason::OUT_OF_SEQUENCE)
+        .count();
     assert_eq!(oos, n - 2, "ACK reasons: {reasons:?}");
 }
 
@@ -100,16 +120,28 @@ fn version_reply_matches_c_and_openafs() {
     let out = drain(&mut ep, now);
     assert_eq!(out.len(), 1);
     let (h, p) = decode(&out[0]).unwrap();
-    assert_eq!((h.epoch, h.cid, h.call_number, h.serial), (0x1234, 0x40, 7, 0));
+    assert_eq!(
+        (h.epoch, h.cid, h.call_number, h.serial),
+        (0x1234, 0x40, 7, 0)
+    );
     assert!(h.flags.contains(Flags::LAST_PACKET));
     assert!(!h.flags.contains(Flags::CLIENT_INITIATED));
-    let Packet::Version(Version::Reply(s)) = p else { panic!("{p:?}") };
+    let Packet::Version(Version::Reply(s)) = p else {
+        panic!("{p:?}")
+    };
     assert!(s.starts_with(b"rxrpc-rs\0"));
 }
 
 /// A hand-made packet: `ptype` with `body`, call 1, seq 1, service 52, sent
 /// by a client (or to one, if `to_client`).
-fn raw(ptype: u8, call_number: u32, seq: u32, service_id: u16, to_client: bool, body: &[u8]) -> Vec<u8> {
+fn raw(
+    ptype: u8,
+    call_number: u32,
+    seq: u32,
+    service_id: u16,
+    to_client: bool,
+    body: &[u8],
+) -> Vec<u8> {
     let mut b = Vec::new();
     for w in [0x8000_1234u32, 0x40, call_number, seq, 1] {
         b.extend_from_slice(&w.to_be_bytes());
@@ -125,7 +157,12 @@ fn raw(ptype: u8, call_number: u32, seq: u32, service_id: u16, to_client: bool, 
 fn aborts_for(pkt: &[u8]) -> Vec<u32> {
     let now = Instant(1_000_000_000);
     let mut ep = endpoint(1);
-    ep.listen(ServiceConfig { service_ids: [SVC, 0], backlog: 4, ..ServiceConfig::default() }).unwrap();
+    ep.listen(ServiceConfig {
+        service_ids: [SVC, 0],
+        backlog: 4,
+        ..ServiceConfig::default()
+    })
+    .unwrap();
     ep.handle_datagram(now, CLIENT, pkt);
     drain(&mut ep, now)
         .iter()
@@ -161,7 +198,10 @@ fn bad_headers_are_answered_as_the_c_module_answers() {
         ("BUSY to a server", raw(3, 1, 0, SVC, false, &[])),
         ("CHALLENGE to a server", raw(6, 0, 0, SVC, false, &[0; 16])),
         ("RESPONSE to a client", raw(7, 0, 0, SVC, true, &[0; 16])),
-        ("DEBUG (rxdebug statistics)", raw(8, 1, 0, SVC, false, &[0; 8])),
+        (
+            "DEBUG (rxdebug statistics)",
+            raw(8, 1, 0, SVC, false, &[0; 8]),
+        ),
         ("PARAMS", raw(9, 1, 0, SVC, false, &[])),
         ("type 11", raw(11, 1, 0, SVC, false, &[])),
         ("VERSION to a client", raw(13, 0, 0, 0, true, &[0])),

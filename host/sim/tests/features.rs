@@ -16,7 +16,11 @@ const ETIME: i32 = 62;
 const ETIMEDOUT: i32 = 110;
 
 fn svc(backlog: u32) -> ServiceConfig {
-    ServiceConfig { service_ids: [SVC, 0], backlog, ..ServiceConfig::default() }
+    ServiceConfig {
+        service_ids: [SVC, 0],
+        backlog,
+        ..ServiceConfig::default()
+    }
 }
 
 fn pair(link: LinkConfig, server: ServiceConfig, accept: AcceptMode) -> Sim<NullSecurity> {
@@ -56,8 +60,14 @@ fn forty_concurrent_calls_share_four_connections() {
         s.all_done()
     });
     assert!(done);
-    assert!(max_conns <= 4, "one bundle holds at most 4 connections, saw {max_conns}");
-    assert!(sim.nodes[0].clients.iter().all(|c| c.outcome == Some(Outcome::Succeeded) && !c.mismatch));
+    assert!(
+        max_conns <= 4,
+        "one bundle holds at most 4 connections, saw {max_conns}"
+    );
+    assert!(sim.nodes[0]
+        .clients
+        .iter()
+        .all(|c| c.outcome == Some(Outcome::Succeeded) && !c.mismatch));
     assert_eq!(server_calls(&sim).len(), 40);
     assert_no_leaks(&mut sim);
 }
@@ -66,7 +76,17 @@ fn forty_concurrent_calls_share_four_connections() {
 fn exclusive_calls_get_their_own_connections() {
     let mut sim = pair(LinkConfig::default(), svc(8), AcceptMode::OnEvent);
     for _ in 0..6 {
-        sim.call(0, 1, SVC, 10, CallOpts { exclusive: true, ..CallOpts::default() }).unwrap();
+        sim.call(
+            0,
+            1,
+            SVC,
+            10,
+            CallOpts {
+                exclusive: true,
+                ..CallOpts::default()
+            },
+        )
+        .unwrap();
     }
     sim.run_until(sim.now, |_| true);
     assert_eq!(sim.nodes[0].ep.stats().conns, 6);
@@ -77,26 +97,51 @@ fn exclusive_calls_get_their_own_connections() {
 #[test]
 fn client_abort_reaches_server() {
     let mut sim = pair(LinkConfig::default(), svc(8), AcceptMode::Charge);
-    let opts = CallOpts { abort_at: Some(50_000), ..CallOpts::default() };
+    let opts = CallOpts {
+        abort_at: Some(50_000),
+        ..CallOpts::default()
+    };
     // The request is taken in window-sized steps; the abort follows the
     // first step that reaches 50000 bytes.
     sim.call(0, 1, SVC, 1 << 20, opts).unwrap();
     let l = limit(&sim, 60);
     assert!(sim.run_until(l, |s| s.all_done() && !s.nodes[1].servers.is_empty()));
     let c = &sim.nodes[0].clients[0];
-    assert_eq!(c.outcome, Some(Outcome::LocalAbort { code: 0x1234, errno: 0 }));
-    assert_eq!(server_calls(&sim)[0].outcome, Some(Outcome::RemoteAbort(0x1234)));
+    assert_eq!(
+        c.outcome,
+        Some(Outcome::LocalAbort {
+            code: 0x1234,
+            errno: 0
+        })
+    );
+    assert_eq!(
+        server_calls(&sim)[0].outcome,
+        Some(Outcome::RemoteAbort(0x1234))
+    );
     assert_no_leaks(&mut sim);
 }
 
 #[test]
 fn server_abort_reaches_client() {
-    let mut sim = pair(LinkConfig { loss: 0.1, ..LinkConfig::default() }, svc(8), AcceptMode::OnEvent);
+    let mut sim = pair(
+        LinkConfig {
+            loss: 0.1,
+            ..LinkConfig::default()
+        },
+        svc(8),
+        AcceptMode::OnEvent,
+    );
     sim.nodes[1].server_abort = Some(77);
     sim.call(0, 1, SVC, 5000, CallOpts::default()).unwrap();
     assert!(sim.run_calls(limit(&sim, 120)));
-    assert_eq!(sim.nodes[0].clients[0].outcome, Some(Outcome::RemoteAbort(77)));
-    assert_eq!(server_calls(&sim)[0].outcome, Some(Outcome::LocalAbort { code: 77, errno: 0 }));
+    assert_eq!(
+        sim.nodes[0].clients[0].outcome,
+        Some(Outcome::RemoteAbort(77))
+    );
+    assert_eq!(
+        server_calls(&sim)[0].outcome,
+        Some(Outcome::LocalAbort { code: 77, errno: 0 })
+    );
     assert_no_leaks(&mut sim);
 }
 
@@ -114,16 +159,38 @@ fn not_listening_gives_busy() {
 #[test]
 fn full_backlog_gives_busy_and_hard_timeout_ends_waiters() {
     let mut sim = pair(LinkConfig::default(), svc(2), AcceptMode::Never);
-    let hard = Timeouts { hard: Some(Duration::from_secs(3)), ..Timeouts::default() };
+    let hard = Timeouts {
+        hard: Some(Duration::from_secs(3)),
+        ..Timeouts::default()
+    };
     for _ in 0..4 {
-        sim.call(0, 1, SVC, 100, CallOpts { timeouts: hard, ..CallOpts::default() }).unwrap();
+        sim.call(
+            0,
+            1,
+            SVC,
+            100,
+            CallOpts {
+                timeouts: hard,
+                ..CallOpts::default()
+            },
+        )
+        .unwrap();
     }
     assert!(sim.run_calls(limit(&sim, 30)));
-    let outcomes: Vec<_> = sim.nodes[0].clients.iter().map(|c| c.outcome.unwrap()).collect();
+    let outcomes: Vec<_> = sim.nodes[0]
+        .clients
+        .iter()
+        .map(|c| c.outcome.unwrap())
+        .collect();
     let busy = outcomes.iter().filter(|o| **o == Outcome::Busy).count();
     let timed_out = outcomes
         .iter()
-        .filter(|o| **o == Outcome::LocalAbort { code: RX_CALL_TIMEOUT, errno: ETIME })
+        .filter(|o| {
+            **o == Outcome::LocalAbort {
+                code: RX_CALL_TIMEOUT,
+                errno: ETIME,
+            }
+        })
         .count();
     assert_eq!((busy, timed_out), (2, 2), "{outcomes:?}");
     assert_no_leaks(&mut sim);
@@ -134,33 +201,59 @@ fn unknown_service_is_aborted() {
     let mut sim = pair(LinkConfig::default(), svc(4), AcceptMode::Charge);
     sim.call(0, 1, SVC + 1, 100, CallOpts::default()).unwrap();
     assert!(sim.run_calls(limit(&sim, 10)));
-    assert_eq!(sim.nodes[0].clients[0].outcome, Some(Outcome::RemoteAbort(RX_INVALID_OPERATION)));
+    assert_eq!(
+        sim.nodes[0].clients[0].outcome,
+        Some(Outcome::RemoteAbort(RX_INVALID_OPERATION))
+    );
     assert_no_leaks(&mut sim);
 }
 
 #[test]
 fn dead_peer_hits_idle_timeout() {
-    let mut sim = pair(LinkConfig { loss: 1.0, ..LinkConfig::default() }, svc(4), AcceptMode::Charge);
+    let mut sim = pair(
+        LinkConfig {
+            loss: 1.0,
+            ..LinkConfig::default()
+        },
+        svc(4),
+        AcceptMode::Charge,
+    );
     sim.call(0, 1, SVC, 100, CallOpts::default()).unwrap();
     let start = sim.now;
     assert!(sim.run_calls(limit(&sim, 120)));
     assert_eq!(
         sim.nodes[0].clients[0].outcome,
-        Some(Outcome::LocalAbort { code: RX_CALL_TIMEOUT, errno: ETIMEDOUT })
+        Some(Outcome::LocalAbort {
+            code: RX_CALL_TIMEOUT,
+            errno: ETIMEDOUT
+        })
     );
     let took = sim.now.since(start);
-    assert!(took >= Duration::from_secs(60) && took < Duration::from_secs(61), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(60) && took < Duration::from_secs(61),
+        "{took:?}"
+    );
     assert_no_leaks(&mut sim);
 }
 
 #[test]
 fn icmp_error_ends_calls_to_that_peer() {
-    let mut sim = pair(LinkConfig { loss: 1.0, ..LinkConfig::default() }, svc(4), AcceptMode::Charge);
+    let mut sim = pair(
+        LinkConfig {
+            loss: 1.0,
+            ..LinkConfig::default()
+        },
+        svc(4),
+        AcceptMode::Charge,
+    );
     sim.call(0, 1, SVC, 100, CallOpts::default()).unwrap();
     let (now, to) = (sim.now, sim.nodes[1].addr);
     sim.nodes[0].ep.handle_icmp(now, to, 111);
     assert!(sim.run_calls(limit(&sim, 1)));
-    assert_eq!(sim.nodes[0].clients[0].outcome, Some(Outcome::NetError(111)));
+    assert_eq!(
+        sim.nodes[0].clients[0].outcome,
+        Some(Outcome::NetError(111))
+    );
     assert_no_leaks(&mut sim);
 }
 
@@ -193,9 +286,27 @@ fn upgrade_sim(server_upgrades: bool) -> Sim<NullSecurity> {
         backlog: 8,
         ..ServiceConfig::default()
     };
-    let mut sim = pair(LinkConfig { loss: 0.05, reorder: 0.05, ..LinkConfig::default() }, cfg, AcceptMode::OnEvent);
+    let mut sim = pair(
+        LinkConfig {
+            loss: 0.05,
+            reorder: 0.05,
+            ..LinkConfig::default()
+        },
+        cfg,
+        AcceptMode::OnEvent,
+    );
     for _ in 0..3 {
-        sim.call(0, 1, 100, 3000, CallOpts { upgrade: true, ..CallOpts::default() }).unwrap();
+        sim.call(
+            0,
+            1,
+            100,
+            3000,
+            CallOpts {
+                upgrade: true,
+                ..CallOpts::default()
+            },
+        )
+        .unwrap();
     }
     assert!(sim.run_calls(limit(&sim, 120)));
     sim
@@ -243,7 +354,13 @@ impl Security for Toy {
         space - 4
     }
 
-    fn secure(&mut self, _c: &u32, pkt: &PacketIdent, plain: &[u8], out: &mut [u8]) -> Result<(usize, u16), u32> {
+    fn secure(
+        &mut self,
+        _c: &u32,
+        pkt: &PacketIdent,
+        plain: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, u16), u32> {
         out[..4].copy_from_slice(&pkt.seq.to_be_bytes());
         let mut sum = 0u16;
         for (d, s) in out[4..4 + plain.len()].iter_mut().zip(plain) {
@@ -253,7 +370,14 @@ impl Security for Toy {
         Ok((plain.len() + 4, sum))
     }
 
-    fn verify(&mut self, _c: &u32, pkt: &PacketIdent, cksum: u16, input: &[u8], out: &mut [u8]) -> Result<usize, u32> {
+    fn verify(
+        &mut self,
+        _c: &u32,
+        pkt: &PacketIdent,
+        cksum: u16,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, u32> {
         if input.len() < 4 || input[..4] != pkt.seq.to_be_bytes() {
             return Err(TOY_BAD);
         }
@@ -273,7 +397,13 @@ impl Security for Toy {
         Ok(4)
     }
 
-    fn respond(&mut self, _c: &mut u32, challenge: &[u8], _calls: [u32; 4], out: &mut [u8]) -> Result<usize, u32> {
+    fn respond(
+        &mut self,
+        _c: &mut u32,
+        challenge: &[u8],
+        _calls: [u32; 4],
+        out: &mut [u8],
+    ) -> Result<usize, u32> {
         let nonce = u32::from_be_bytes(challenge.try_into().map_err(|_| TOY_BAD)?);
         out[..4].copy_from_slice(&(nonce.wrapping_add(1) ^ u32::from(self.key)).to_be_bytes());
         Ok(4)
@@ -290,13 +420,40 @@ impl Security for Toy {
 }
 
 fn toy_sim(client_key: u8) -> Sim<Toy> {
-    let mut sim = Sim::new(9, LinkConfig { loss: 0.05, ..LinkConfig::default() });
-    sim.add_node(Toy { key: client_key }, ServiceConfig::default(), AcceptMode::Never);
-    let cfg = ServiceConfig { min_security_index: 7, ..svc(8) };
+    let mut sim = Sim::new(
+        9,
+        LinkConfig {
+            loss: 0.05,
+            ..LinkConfig::default()
+        },
+    );
+    sim.add_node(
+        Toy { key: client_key },
+        ServiceConfig::default(),
+        AcceptMode::Never,
+    );
+    let cfg = ServiceConfig {
+        min_security_index: 7,
+        ..svc(8)
+    };
     sim.add_node(Toy { key: 0x3c }, cfg, AcceptMode::Charge);
-    let sec = rxrpc_proto::CallSecurity { index: 7, level: 1, key: 1 };
+    let sec = rxrpc_proto::CallSecurity {
+        index: 7,
+        level: 1,
+        key: 1,
+    };
     for _ in 0..3 {
-        sim.call(0, 1, SVC, 20_000, CallOpts { security: sec, ..CallOpts::default() }).unwrap();
+        sim.call(
+            0,
+            1,
+            SVC,
+            20_000,
+            CallOpts {
+                security: sec,
+                ..CallOpts::default()
+            },
+        )
+        .unwrap();
     }
     assert!(sim.run_calls(limit(&sim, 120)));
     sim
@@ -325,10 +482,20 @@ fn security_class_rejects_wrong_key() {
 fn unsecured_call_to_secured_service_is_aborted() {
     let mut sim = Sim::new(3, LinkConfig::default());
     sim.add_node(Toy { key: 1 }, ServiceConfig::default(), AcceptMode::Never);
-    sim.add_node(Toy { key: 1 }, ServiceConfig { min_security_index: 7, ..svc(8) }, AcceptMode::Charge);
+    sim.add_node(
+        Toy { key: 1 },
+        ServiceConfig {
+            min_security_index: 7,
+            ..svc(8)
+        },
+        AcceptMode::Charge,
+    );
     sim.call(0, 1, SVC, 10, CallOpts::default()).unwrap();
     assert!(sim.run_calls(limit(&sim, 10)));
-    assert_eq!(sim.nodes[0].clients[0].outcome, Some(Outcome::RemoteAbort(RX_INVALID_OPERATION)));
+    assert_eq!(
+        sim.nodes[0].clients[0].outcome,
+        Some(Outcome::RemoteAbort(RX_INVALID_OPERATION))
+    );
 }
 
 #[test]
@@ -345,13 +512,21 @@ fn version_request_is_answered_and_keepalives_flow() {
     let mut sim = pair(LinkConfig::default(), svc(4), AcceptMode::Charge);
     // rxdebug sends its request as a client; one to a client is dropped.
     let flags = Flags::default().with(Flags::CLIENT_INITIATED, true);
-    let hdr = Header { epoch: 0x8000_1234, serial: 9, flags, ..Header::default() };
+    let hdr = Header {
+        epoch: 0x8000_1234,
+        serial: 9,
+        flags,
+        ..Header::default()
+    };
     let mut buf = [0u8; 64];
     let n = encode(&hdr, &Packet::Version(Version::Request), &mut buf).unwrap();
     let (now, from) = (sim.now, sim.nodes[0].addr);
     sim.nodes[1].ep.handle_datagram(now, from, &buf[..n]);
     let mut out = vec![0u8; rxrpc_proto::MAX_PACKET];
-    let (to, len) = sim.nodes[1].ep.poll_transmit(now, &mut out).expect("a reply");
+    let (to, len) = sim.nodes[1]
+        .ep
+        .poll_transmit(now, &mut out)
+        .expect("a reply");
     assert_eq!(to, from);
     let (h, p) = decode(&out[..len]).unwrap();
     assert_eq!(h.epoch, hdr.epoch);
@@ -371,7 +546,10 @@ fn version_request_is_answered_and_keepalives_flow() {
     let l = limit(&sim, 61);
     sim.run_until(l, |_| false);
     let keepalives = sim.stats.sent - before;
-    assert!((5..=8).contains(&keepalives), "{keepalives} packets in 61 s");
+    assert!(
+        (5..=8).contains(&keepalives),
+        "{keepalives} packets in 61 s"
+    );
     assert_no_leaks(&mut sim);
 }
 
@@ -415,14 +593,22 @@ fn jumbo_data_is_received() {
         service_id: SVC,
         ..Header::default()
     };
-    let part = JumboPart { flags: Flags::LAST_PACKET, cksum: 0, payload: &second };
+    let part = JumboPart {
+        flags: Flags::LAST_PACKET,
+        cksum: 0,
+        payload: &second,
+    };
     let mut buf = vec![0u8; 2000];
     let n = encode_jumbo(&hdr, &first, &[part], &mut buf).unwrap();
     let (now, from) = (sim.now, sim.nodes[0].addr);
     sim.nodes[1].ep.handle_datagram(now, from, &buf[..n]);
     let l = limit(&sim, 1);
     sim.run_until(l, |s| s.nodes[1].servers.values().any(|c| c.request_done));
-    let call = sim.nodes[1].servers.values().next().expect("a service call");
+    let call = sim.nodes[1]
+        .servers
+        .values()
+        .next()
+        .expect("a service call");
     let mut want = first.clone();
     want.extend_from_slice(&second);
     assert_eq!(call.request, want);
@@ -432,21 +618,50 @@ fn jumbo_data_is_received() {
 fn secured_connection_does_not_wait_for_a_timeout() {
     let mut sim = Sim::new(4, LinkConfig::default());
     sim.add_node(Toy { key: 9 }, ServiceConfig::default(), AcceptMode::Never);
-    sim.add_node(Toy { key: 9 }, ServiceConfig { min_security_index: 7, ..svc(8) }, AcceptMode::Charge);
-    let sec = rxrpc_proto::CallSecurity { index: 7, level: 1, key: 1 };
-    sim.call(0, 1, SVC, 5000, CallOpts { security: sec, ..CallOpts::default() }).unwrap();
+    sim.add_node(
+        Toy { key: 9 },
+        ServiceConfig {
+            min_security_index: 7,
+            ..svc(8)
+        },
+        AcceptMode::Charge,
+    );
+    let sec = rxrpc_proto::CallSecurity {
+        index: 7,
+        level: 1,
+        key: 1,
+    };
+    sim.call(
+        0,
+        1,
+        SVC,
+        5000,
+        CallOpts {
+            security: sec,
+            ..CallOpts::default()
+        },
+    )
+    .unwrap();
     let start = sim.now;
     assert!(sim.run_calls(limit(&sim, 10)));
     assert_eq!(sim.nodes[0].clients[0].outcome, Some(Outcome::Succeeded));
     // DATA, CHALLENGE, RESPONSE + DATA again, reply, final ACK: about four
     // one-way delays of 5 ms, far below the 1 s initial RTO.
-    assert!(sim.now.since(start) < Duration::from_millis(200), "{:?}", sim.now.since(start));
+    assert!(
+        sim.now.since(start) < Duration::from_millis(200),
+        "{:?}",
+        sim.now.since(start)
+    );
 }
 
 #[test]
 fn tx_length_is_enforced_and_calls_can_be_listed() {
     use rxrpc_proto::{CallParams, Endpoint};
-    let mut ep = Endpoint::new(rxrpc_sim::StdEnv::default(), NullSecurity, rxrpc_proto::Config::default());
+    let mut ep = Endpoint::new(
+        rxrpc_sim::StdEnv::default(),
+        NullSecurity,
+        rxrpc_proto::Config::default(),
+    );
     let now = rxrpc_proto::Instant(5);
     let params = CallParams {
         remote: rxrpc_sim::sim::addr(1),
@@ -467,7 +682,10 @@ fn tx_length_is_enforced_and_calls_can_be_listed() {
     assert_eq!(ep.send(call, &[0; 1], false), Err(Error::WrongState));
     assert_eq!(ep.next_call(None), Some(call));
     let info = ep.call_info(call).unwrap();
-    assert_eq!((info.user, info.client, info.service_id, info.call_number), (Some(77), true, SVC, 1));
+    assert_eq!(
+        (info.user, info.client, info.service_id, info.call_number),
+        (Some(77), true, SVC, 1)
+    );
     assert_eq!(info.state, "ClSndReq");
     assert_eq!(ep.next_call(Some(call)), None);
     ep.abort(now, call, 5).unwrap();
@@ -487,7 +705,10 @@ fn both_ends_measure_the_rtt() {
     let (a, b) = (sim.nodes[0].addr, sim.nodes[1].addr);
     for (n, peer) in [(0, b), (1, a)] {
         let srtt = sim.nodes[n].ep.peer_srtt(peer).expect("an RTT sample");
-        assert!(srtt >= Duration::from_millis(10) && srtt < Duration::from_millis(12), "node {n}: {srtt:?}");
+        assert!(
+            srtt >= Duration::from_millis(10) && srtt < Duration::from_millis(12),
+            "node {n}: {srtt:?}"
+        );
     }
 }
 
@@ -495,7 +716,11 @@ fn both_ends_measure_the_rtt() {
 fn many_ready_calls_overflow_the_ready_queue_without_loss() {
     use rxrpc_proto::wire::{decode, Packet};
     use rxrpc_proto::{CallParams, Endpoint, TransportAddr};
-    let mut ep = Endpoint::new(rxrpc_sim::StdEnv::default(), NullSecurity, rxrpc_proto::Config::default());
+    let mut ep = Endpoint::new(
+        rxrpc_sim::StdEnv::default(),
+        NullSecurity,
+        rxrpc_proto::Config::default(),
+    );
     let now = rxrpc_proto::Instant(5);
     let mut calls = Vec::new();
     for i in 0..208u16 {
@@ -554,9 +779,17 @@ fn receive_budget_bounds_unread_data_and_loses_none() {
 
     sim.nodes[1].reading = true;
     let l = limit(&sim, 300);
-    assert!(sim.run_calls(l), "calls did not finish once the server read");
-    assert!(sim.nodes[0].clients.iter().all(|c| c.outcome == Some(Outcome::Succeeded) && !c.mismatch));
-    assert!(server_calls(&sim).iter().all(|c| c.request.len() == 200_000));
+    assert!(
+        sim.run_calls(l),
+        "calls did not finish once the server read"
+    );
+    assert!(sim.nodes[0]
+        .clients
+        .iter()
+        .all(|c| c.outcome == Some(Outcome::Succeeded) && !c.mismatch));
+    assert!(server_calls(&sim)
+        .iter()
+        .all(|c| c.request.len() == 200_000));
     assert_no_leaks(&mut sim);
 }
 
@@ -570,17 +803,28 @@ fn watched_call_reports_freed_tx_space() {
     let held = sim.nodes[0].ep.call_tx_held(h);
     let before = sim.nodes[0].tx_space_events;
     sim.nodes[0].ep.watch_tx(h);
-    assert!(sim.run_until(l, |s| s.nodes[0].tx_space_events > before), "no TxSpace after the peer ACKed");
+    assert!(
+        sim.run_until(l, |s| s.nodes[0].tx_space_events > before),
+        "no TxSpace after the peer ACKed"
+    );
     assert!(sim.nodes[0].ep.call_tx_held(h) < held);
     let l = limit(&sim, 60);
     assert!(sim.run_calls(l));
-    assert_eq!(sim.nodes[0].ep.call_tx_held(h), 0, "a finished call holds nothing");
+    assert_eq!(
+        sim.nodes[0].ep.call_tx_held(h),
+        0,
+        "a finished call holds nothing"
+    );
     assert_no_leaks(&mut sim);
 }
 
 #[test]
 fn one_packet_receive_budget_still_completes_over_a_bad_link() {
-    let link = LinkConfig { loss: 0.05, reorder: 0.2, ..LinkConfig::default() };
+    let link = LinkConfig {
+        loss: 0.05,
+        reorder: 0.2,
+        ..LinkConfig::default()
+    };
     let mut sim = pair(link, svc(16), AcceptMode::Charge);
     sim.nodes[1].ep.set_rx_buffer_limit(1);
     for _ in 0..3 {
@@ -588,7 +832,12 @@ fn one_packet_receive_budget_still_completes_over_a_bad_link() {
     }
     let l = limit(&sim, 600);
     assert!(sim.run_calls(l), "calls stalled under a one-packet budget");
-    assert!(sim.nodes[0].clients.iter().all(|c| c.outcome == Some(Outcome::Succeeded) && !c.mismatch));
-    assert!(server_calls(&sim).iter().all(|c| c.request.len() == 100_000));
+    assert!(sim.nodes[0]
+        .clients
+        .iter()
+        .all(|c| c.outcome == Some(Outcome::Succeeded) && !c.mismatch));
+    assert!(server_calls(&sim)
+        .iter()
+        .all(|c| c.request.len() == 100_000));
     assert_no_leaks(&mut sim);
 }

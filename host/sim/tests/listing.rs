@@ -14,7 +14,11 @@ const SVC: u16 = 0x709;
 fn pair(link: LinkConfig, accept: AcceptMode) -> Sim<NullSecurity> {
     let mut sim = Sim::new(7, link);
     sim.add_node(NullSecurity, ServiceConfig::default(), AcceptMode::Never);
-    let svc = ServiceConfig { service_ids: [SVC, 0], backlog: 8, ..ServiceConfig::default() };
+    let svc = ServiceConfig {
+        service_ids: [SVC, 0],
+        backlog: 8,
+        ..ServiceConfig::default()
+    };
     sim.add_node(NullSecurity, svc, accept);
     sim
 }
@@ -53,7 +57,10 @@ fn a_call_in_progress_is_listed_on_both_sides() {
     assert_eq!(ep.next_conn(Some(conn)), None);
     let co = ep.conn_info(conn).unwrap();
     assert!(co.client && co.secured);
-    assert_eq!((co.peer, co.service_id, co.security_index, co.epoch), (addr(1), SVC, 0, ep.epoch()));
+    assert_eq!(
+        (co.peer, co.service_id, co.security_index, co.epoch),
+        (addr(1), SVC, 0, ep.epoch())
+    );
     assert_eq!(co.cid, ci.cid & !3);
     let ch = (ci.cid & 3) as usize;
     assert_eq!((co.calls[ch], co.call_numbers[ch]), (Some(call), 1));
@@ -63,15 +70,30 @@ fn a_call_in_progress_is_listed_on_both_sides() {
     let bundle = ep.next_bundle(None).unwrap();
     assert_eq!(ep.next_bundle(Some(bundle)), None);
     let bi = ep.bundle_info(bundle).unwrap();
-    assert_eq!((bi.peer, bi.service_id, bi.security, bi.exclusive, bi.upgrade), (addr(1), SVC, (0, 0), false, false));
+    assert_eq!(
+        (
+            bi.peer,
+            bi.service_id,
+            bi.security,
+            bi.exclusive,
+            bi.upgrade
+        ),
+        (addr(1), SVC, (0, 0), false, false)
+    );
     assert_eq!(bi.conns.iter().flatten().collect::<Vec<_>>(), [&co.cid]);
 
     let peer = ep.next_peer(None).unwrap();
     assert_eq!(ep.next_peer(Some(peer)), None);
     let pi = ep.peer_info(peer).unwrap();
-    assert_eq!((pi.addr, pi.conns, pi.mtu, pi.ssthresh), (addr(1), 1, MAX_PACKET as u32, 128));
+    assert_eq!(
+        (pi.addr, pi.conns, pi.mtu, pi.ssthresh),
+        (addr(1), 1, MAX_PACKET as u32, 128)
+    );
     assert!(pi.last_tx.is_some_and(|t| t <= sim.now));
-    assert!(pi.srtt.is_some(), "the last DATA asked for an ACK, which timed the RTT");
+    assert!(
+        pi.srtt.is_some(),
+        "the last DATA asked for an ACK, which timed the RTT"
+    );
     assert!(pi.rto >= Duration::from_millis(200));
     let client_epoch = ep.epoch();
     let client_cid = ci.cid;
@@ -81,19 +103,29 @@ fn a_call_in_progress_is_listed_on_both_sides() {
     let call = ep.next_call(None).unwrap();
     let si = ep.call_info(call).unwrap();
     assert!(!si.client);
-    assert_eq!((si.user, si.service_id, si.peer, si.cid, si.call_number), (None, SVC, addr(0), client_cid, 1));
+    assert_eq!(
+        (si.user, si.service_id, si.peer, si.cid, si.call_number),
+        (None, SVC, addr(0), client_cid, 1)
+    );
     assert_eq!(si.rx, (0, 3), "received 3 packets, none read");
     let conn = ep.next_conn(None).unwrap();
     let co = ep.conn_info(conn).unwrap();
     assert!(!co.client);
-    assert_eq!((co.peer, co.epoch, co.cid, co.service_id), (addr(0), client_epoch, client_cid & !3, SVC));
+    assert_eq!(
+        (co.peer, co.epoch, co.cid, co.service_id),
+        (addr(0), client_epoch, client_cid & !3, SVC)
+    );
     assert_eq!(ep.next_bundle(None), None, "a server has no bundles");
     assert_eq!(ep.next_peer(None), Some(addr(0)));
 
     let c = sim.nodes[0].ep.counters();
     let s = sim.nodes[1].ep.counters();
     assert_eq!((c.tx_data, s.rx_data), (3, 3));
-    assert!((1..3).contains(&s.rx_data_reqack), "the first (RTT probe) and last ask for ACKs: {}", s.rx_data_reqack);
+    assert!(
+        (1..3).contains(&s.rx_data_reqack),
+        "the first (RTT probe) and last ask for ACKs: {}",
+        s.rx_data_reqack
+    );
     assert!(s.tx_acks[1] >= 1, "the REQUESTED ACK: {:?}", s.tx_acks);
     assert_eq!(c.rx_acks, s.tx_acks, "every ACK arrived");
 }
@@ -112,7 +144,14 @@ fn listings_empty_after_the_calls_end() {
     let l = limit(&sim, 20 * 60);
     sim.run_until(l, |_| false);
     for n in &mut sim.nodes {
-        assert_eq!((n.ep.next_conn(None), n.ep.next_bundle(None), n.ep.next_peer(None)), (None, None, None));
+        assert_eq!(
+            (
+                n.ep.next_conn(None),
+                n.ep.next_bundle(None),
+                n.ep.next_peer(None)
+            ),
+            (None, None, None)
+        );
     }
 }
 
@@ -130,10 +169,19 @@ fn counters_match_across_a_clean_link_and_see_retransmissions_on_a_lossy_one() {
     assert_eq!(s.rx_data, c.tx_data + c.tx_data_retrans);
     assert_eq!(c.rx_data, s.tx_data + s.tx_data_retrans);
     assert_eq!((c.rx_acks, s.rx_acks), (s.tx_acks, c.tx_acks));
-    assert_eq!((c.tx_data_retrans, s.tx_data_retrans, c.rx_data_jumbo), (0, 0, 0));
+    assert_eq!(
+        (c.tx_data_retrans, s.tx_data_retrans, c.rx_data_jumbo),
+        (0, 0, 0)
+    );
     assert!(c.tx_data >= 4 * 29, "four 40 kB requests: {}", c.tx_data);
 
-    let mut sim = pair(LinkConfig { loss: 0.1, ..LinkConfig::default() }, AcceptMode::Charge);
+    let mut sim = pair(
+        LinkConfig {
+            loss: 0.1,
+            ..LinkConfig::default()
+        },
+        AcceptMode::Charge,
+    );
     for _ in 0..4 {
         sim.call(0, 1, SVC, 40_000, CallOpts::default()).unwrap();
     }
@@ -162,7 +210,13 @@ fn an_aborted_call_is_listed_until_released() {
     ep.abort(now, h, RX_CALL_DEAD).unwrap();
     let info = ep.call_info(h).unwrap();
     assert_eq!(info.state, "Complete");
-    assert_eq!(info.outcome, Some(Outcome::LocalAbort { code: RX_CALL_DEAD, errno: 0 }));
+    assert_eq!(
+        info.outcome,
+        Some(Outcome::LocalAbort {
+            code: RX_CALL_DEAD,
+            errno: 0
+        })
+    );
     ep.release(now, h);
     assert_eq!(ep.next_call(None), None);
 }

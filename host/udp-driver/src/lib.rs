@@ -11,8 +11,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant as Wall};
 
 use rxrpc_proto::{
-    CallHandle, CallParams, Config, Endpoint, Event, Instant, NullSecurity, Outcome, ServiceConfig, TransportAddr,
-    MAX_PACKET,
+    CallHandle, CallParams, Config, Endpoint, Event, Instant, NullSecurity, Outcome, ServiceConfig,
+    TransportAddr, MAX_PACKET,
 };
 use rxrpc_sim::rng::pattern;
 use rxrpc_sim::sim::REPLY_XOR;
@@ -48,7 +48,11 @@ impl Driver {
     /// epoch and connection id.
     pub fn bind(addr: SocketAddr, seed: u32) -> std::io::Result<Self> {
         let sock = UdpSocket::bind(addr)?;
-        let cfg = Config { epoch: seed, first_conn_id: seed & 0x3fff_ffff, ..Config::default() };
+        let cfg = Config {
+            epoch: seed,
+            first_conn_id: seed & 0x3fff_ffff,
+            ..Config::default()
+        };
         Ok(Driver {
             ep: Endpoint::new(StdEnv::default(), NullSecurity, cfg),
             sock,
@@ -94,7 +98,8 @@ impl Driver {
         match self.sock.recv_from(&mut self.buf) {
             Ok((n, from)) => {
                 let now = self.now();
-                self.ep.handle_datagram(now, to_transport(from), &self.buf[..n]);
+                self.ep
+                    .handle_datagram(now, to_transport(from), &self.buf[..n]);
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) => return Err(e),
@@ -109,7 +114,13 @@ impl Driver {
 
 /// Make one call of `len` bytes to `server`, check the reply, and return
 /// how it ended.
-pub fn client_call(d: &mut Driver, server: SocketAddr, service_id: u16, len: usize, seed: u64) -> std::io::Result<Outcome> {
+pub fn client_call(
+    d: &mut Driver,
+    server: SocketAddr,
+    service_id: u16,
+    len: usize,
+    seed: u64,
+) -> std::io::Result<Outcome> {
     let request: Vec<u8> = (0..len as u64).map(|i| pattern(seed, i)).collect();
     let params = CallParams {
         remote: to_transport(server),
@@ -120,7 +131,9 @@ pub fn client_call(d: &mut Driver, server: SocketAddr, service_id: u16, len: usi
         security: Default::default(),
         timeouts: Default::default(),
     };
-    let call = d.ep.begin_call(d.now(), params).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+    let call =
+        d.ep.begin_call(d.now(), params)
+            .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
     let (mut sent, mut got, mut ended) = (0, 0usize, false);
     let mut rbuf = vec![0u8; 65536];
     loop {
@@ -133,7 +146,9 @@ pub fn client_call(d: &mut Driver, server: SocketAddr, service_id: u16, len: usi
         while let Some(ev) = d.ep.poll_event() {
             match ev {
                 Event::DataReady { .. } => loop {
-                    let r = d.ep.recv(d.now(), call, &mut rbuf, false).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+                    let r =
+                        d.ep.recv(d.now(), call, &mut rbuf, false)
+                            .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
                     for (k, b) in rbuf[..r.bytes].iter().enumerate() {
                         if *b != pattern(seed, (got + k) as u64) ^ REPLY_XOR {
                             return Err(std::io::Error::other("reply corrupt"));
@@ -153,7 +168,9 @@ pub fn client_call(d: &mut Driver, server: SocketAddr, service_id: u16, len: usi
                     }
                     d.ep.release(d.now(), call);
                     if outcome == Outcome::Succeeded && got != len {
-                        return Err(std::io::Error::other(format!("reply has {got} of {len} bytes")));
+                        return Err(std::io::Error::other(format!(
+                            "reply has {got} of {len} bytes"
+                        )));
                     }
                     d.flush()?;
                     return Ok(outcome);
@@ -167,8 +184,13 @@ pub fn client_call(d: &mut Driver, server: SocketAddr, service_id: u16, len: usi
 
 /// Serve `service_id` until `calls` calls completed (forever if `None`).
 pub fn serve(d: &mut Driver, service_id: u16, calls: Option<u64>) -> std::io::Result<()> {
-    let cfg = ServiceConfig { service_ids: [service_id, 0], backlog: 16, ..ServiceConfig::default() };
-    d.ep.listen(cfg).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+    let cfg = ServiceConfig {
+        service_ids: [service_id, 0],
+        backlog: 16,
+        ..ServiceConfig::default()
+    };
+    d.ep.listen(cfg)
+        .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
     let mut active: Vec<(CallHandle, Vec<u8>, Option<usize>)> = Vec::new();
     let mut rbuf = vec![0u8; 65536];
     let mut next_user = 1u64;

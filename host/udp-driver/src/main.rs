@@ -32,7 +32,10 @@ fn main() -> std::io::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: {0} server PORT SERVICE | {0} client HOST:PORT SERVICE LEN [COUNT]", a[0]);
+            eprintln!(
+                "usage: {0} server PORT SERVICE | {0} client HOST:PORT SERVICE LEN [COUNT]",
+                a[0]
+            );
             std::process::exit(2);
         }
     }

@@ -18,7 +18,10 @@ fn calls_over_loopback_udp() {
     let addr = rx.recv().unwrap();
     let mut client = Driver::bind(SocketAddr::from(([127, 0, 0, 1], 0)), 9).unwrap();
     for (i, len) in [1usize, 70_000, 1 << 20].into_iter().enumerate() {
-        assert_eq!(client_call(&mut client, addr, 4242, len, i as u64).unwrap(), Outcome::Succeeded);
+        assert_eq!(
+            client_call(&mut client, addr, 4242, len, i as u64).unwrap(),
+            Outcome::Succeeded
+        );
     }
     t.join().unwrap();
 }
