@@ -279,7 +279,7 @@ impl SockState {
         &mut self,
         registry: &Registry,
         net: NetNs,
-        sock: SockRef,
+        sock: impl FnOnce() -> SockRef,
         command: Command,
     ) -> Result<(Arc<Local>, TransportFamily, Option<RxrpcAddr>, bool)> {
         // The states in which the C module takes a sendmsg at all.
@@ -301,7 +301,7 @@ impl SockState {
                     TransportFamily::Inet => TransportAddr::V4([0; 4], 0),
                     TransportFamily::Inet6 => TransportAddr::V6([0; 16], 0),
                 };
-                let local = use_local(registry, net, sock, any, false)?;
+                let local = use_local(registry, net, sock(), any, false)?;
                 self.local = Some(local.clone());
                 self.phase = Phase::ClientBound;
                 local

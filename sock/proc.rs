@@ -62,55 +62,41 @@ impl ProcDir for RxrpcProc {
 fn print(registry: &Registry, net: NetNs, file: usize, seq: &mut SeqFile<'_>) -> fmt::Result {
     let now = now();
     match file {
-        CALLS => {
-            writeln!(
-                seq,
-                "{HDR_ADDRS} SvID ConnID   CallID   End Use State    Abort    DebugId  TxSeq    TW RxSeq    RW RxSerial CW RxTimo"
-            )?;
-            registry.visit(
-                net,
-                || Ok(()),
-                |r, l, core, _| *r = r.and_then(|()| calls(seq, l, core)),
-            )
-        }
-        CONNS => {
-            writeln!(
-                seq,
-                "{HDR_ADDRS} SvID ConnID   End Ref Act State    Key      Serial   ISerial  CallId0  CallId1  CallId2  CallId3"
-            )?;
-            registry.visit(
-                net,
-                || Ok(()),
-                |r, l, core, _| *r = r.and_then(|()| conns(seq, l, core)),
-            )
-        }
-        BUNDLES => {
-            writeln!(seq, "{HDR_ADDRS} SvID Ref Act Flg Key      | Bundle   Conn_0   Conn_1   Conn_2   Conn_3")?;
-            registry.visit(
-                net,
-                || Ok(()),
-                |r, l, core, _| *r = r.and_then(|()| bundles(seq, l, core)),
-            )
-        }
-        PEERS => {
-            writeln!(seq, "{HDR_ADDRS} Use SST   MTU LastUse      RTT      RTO")?;
-            registry.visit(
-                net,
-                || Ok(()),
-                |r, l, core, _| *r = r.and_then(|()| peers(seq, l, core, now)),
-            )
-        }
-        LOCALS => {
-            writeln!(
-                seq,
-                "Proto Local                                           Use Act RxQ"
-            )?;
-            registry.visit(
-                net,
-                || Ok(()),
-                |r, l, _, users| *r = r.and_then(|()| locals(seq, l, users)),
-            )
-        }
+        CALLS => table(
+            registry,
+            net,
+            seq,
+            &[HDR_ADDRS, " SvID ConnID   CallID   End Use State    Abort    DebugId  TxSeq    TW RxSeq    RW RxSerial CW RxTimo"],
+            |seq, l, core, _| calls(seq, l, core),
+        ),
+        CONNS => table(
+            registry,
+            net,
+            seq,
+            &[HDR_ADDRS, " SvID ConnID   End Ref Act State    Key      Serial   ISerial  CallId0  CallId1  CallId2  CallId3"],
+            |seq, l, core, _| conns(seq, l, core),
+        ),
+        BUNDLES => table(
+            registry,
+            net,
+            seq,
+            &[HDR_ADDRS, " SvID Ref Act Flg Key      | Bundle   Conn_0   Conn_1   Conn_2   Conn_3"],
+            |seq, l, core, _| bundles(seq, l, core),
+        ),
+        PEERS => table(
+            registry,
+            net,
+            seq,
+            &[HDR_ADDRS, " Use SST   MTU LastUse      RTT      RTO"],
+            |seq, l, core, _| peers(seq, l, core, now),
+        ),
+        LOCALS => table(
+            registry,
+            net,
+            seq,
+            &["Proto Local                                           Use Act RxQ"],
+            |seq, l, _, users| locals(seq, l, users),
+        ),
         STATS => {
             let start = || registry.retired.get(net);
             let st = registry.visit(net, start, |st, l, core, _| st.add_endpoint(l, core));
@@ -118,6 +104,24 @@ fn print(registry: &Registry, net: NetNs, file: usize, seq: &mut SeqFile<'_>) ->
         }
         _ => Ok(()),
     }
+}
+
+/// Prints a header line made of `header`, then what `row` prints for each
+/// endpoint of `net` (given its core and how many sockets use it).
+fn table(
+    registry: &Registry,
+    net: NetNs,
+    seq: &mut SeqFile<'_>,
+    header: &[&str],
+    mut row: impl FnMut(&mut SeqFile<'_>, &Local, &mut Core, usize) -> fmt::Result,
+) -> fmt::Result {
+    header.iter().try_for_each(|part| seq.write_str(part))?;
+    seq.write_str("\n")?;
+    registry.visit(
+        net,
+        || Ok(()),
+        |r, l, core, users| *r = r.and_then(|()| row(seq, l, core, users)),
+    )
 }
 
 /// An address as the kernel's `%pISpc` prints it: `a.b.c.d:port`, or

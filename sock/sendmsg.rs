@@ -56,8 +56,8 @@ pub(crate) fn sendmsg(
     let (local, family, connected, exclusive) = {
         let mut sk = ctx.lock();
         let net = sk.net();
-        let sock = sk.sock_ref();
-        sk.state().prepare_send(registry, net, sock, p.command)?
+        sk.state()
+            .prepare_send(registry, net, || ctx.sock_ref(), p.command)?
     };
     let sock = ctx.id();
     match p.command {

@@ -6,6 +6,12 @@
 //! drains them. A timer, armed with [`UdpTunnel::arm`], schedules the same
 //! work. The tunnel owns its handler, so the handler outlives every run:
 //! dropping the tunnel closes the socket and waits for the work first.
+//!
+//! The work item and timer are the C side's, not `kernel::workqueue`'s:
+//! they are queued from softirq and timer context with no reference to
+//! take, and cancelled synchronously on drop, while 6.12's
+//! `kernel::workqueue` queues only owned pointers (`Arc`, `Pin<KBox>`) and
+//! cannot cancel.
 
 use core::net::SocketAddr;
 use core::ops::Deref;
