@@ -12,7 +12,7 @@ use super::env::{Env, Map};
 use super::error::Error;
 use super::event::CallHandle;
 use super::local::Endpoint;
-use super::security::{ConnIdent, Security, WIRE_PAYLOAD};
+use super::security::{ConnIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
 use super::time::Instant;
 use super::wire::{Header, RX_INVALID_OPERATION, USERSTATUS_SERVICE_UPGRADE};
 
@@ -268,7 +268,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         let max_payload = self
             .sec
-            .max_plain(conn.security_index, 0, WIRE_PAYLOAD)
+            .max_plain(conn.security_index, LEVEL_NOT_KNOWN, WIRE_PAYLOAD)
             .max(1);
         let service_id = conn.service_id;
         let h = CallHandle(self.next_handle);

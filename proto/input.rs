@@ -256,14 +256,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
             }
             Packet::Response(body) if !key.client => {
-                let Self { conns, sec, .. } = self;
+                let Self {
+                    conns, sec, env, ..
+                } = self;
                 let Some(conn) = conns.get_mut(&key) else {
                     return;
                 };
                 if conn.secured {
                     return;
                 }
-                match sec.verify_response(&mut conn.sec, body) {
+                let Some(mut scratch) = env.alloc_buf(body.len()) else {
+                    return;
+                };
+                let calls = conn.call_numbers();
+                let busy = conn.channels.map(|c| c.call.is_some());
+                match sec.verify_response(&mut conn.sec, body, calls, busy, scratch.as_mut()) {
                     Ok(()) => {
                         conn.secured = true;
                         for h in calls_on(Some(conn)).into_iter().flatten() {

@@ -47,6 +47,7 @@
 //! and [`Endpoint::poll_timeout`] (when to call back).
 #![forbid(unsafe_code)]
 
+pub mod rxkad;
 pub mod wire;
 
 mod accept;
@@ -86,5 +87,5 @@ pub use info::{BundleHandle, BundleInfo, ConnHandle, ConnInfo, PeerInfo};
 pub use local::{CallInfo, CallParams, CallSecurity, Config, Endpoint, Stats};
 pub use output::MAX_PACKET;
 pub use rxbuf::RecvResult;
-pub use security::{ConnIdent, NullSecurity, PacketIdent, Security, WIRE_PAYLOAD};
+pub use security::{ConnIdent, NullSecurity, PacketIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
 pub use time::Instant;

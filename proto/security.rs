@@ -83,8 +83,23 @@ pub trait Security {
     ) -> Result<usize, u32>;
 
     /// Server: check a RESPONSE body; `Ok` secures the connection.
-    fn verify_response(&mut self, conn: &mut Self::Conn, response: &[u8]) -> Result<(), u32>;
+    /// `calls` holds the channels' call numbers and `busy` whether a call
+    /// is on each (a RESPONSE may not move a busy channel on); `scratch`, at
+    /// least `response.len()` bytes, is the class's to decrypt into.
+    fn verify_response(
+        &mut self,
+        conn: &mut Self::Conn,
+        response: &[u8],
+        calls: [u32; 4],
+        busy: [bool; 4],
+        scratch: &mut [u8],
+    ) -> Result<(), u32>;
 }
+
+/// The level [`Security::max_plain`] is asked about for a service call,
+/// whose level only its connection's RESPONSE tells: answer for the
+/// costliest level.
+pub const LEVEL_NOT_KNOWN: u32 = u32::MAX;
 
 /// Security index 0: no checksum, no encryption, no challenge.
 #[derive(Clone, Copy, Debug, Default)]
@@ -148,7 +163,14 @@ impl Security for NullSecurity {
         Err(super::wire::RX_INVALID_OPERATION)
     }
 
-    fn verify_response(&mut self, _conn: &mut (), _response: &[u8]) -> Result<(), u32> {
+    fn verify_response(
+        &mut self,
+        _conn: &mut (),
+        _response: &[u8],
+        _calls: [u32; 4],
+        _busy: [bool; 4],
+        _scratch: &mut [u8],
+    ) -> Result<(), u32> {
         Err(super::wire::RX_INVALID_OPERATION)
     }
 }

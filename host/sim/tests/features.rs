@@ -409,7 +409,14 @@ impl Security for Toy {
         Ok(4)
     }
 
-    fn verify_response(&mut self, conn: &mut u32, response: &[u8]) -> Result<(), u32> {
+    fn verify_response(
+        &mut self,
+        conn: &mut u32,
+        response: &[u8],
+        _calls: [u32; 4],
+        _busy: [bool; 4],
+        _scratch: &mut [u8],
+    ) -> Result<(), u32> {
         let got = u32::from_be_bytes(response.try_into().map_err(|_| TOY_BAD)?);
         if got == conn.wrapping_add(1) ^ u32::from(self.key) {
             Ok(())

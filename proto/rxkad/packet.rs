@@ -1,0 +1,144 @@
+//! Per-packet security: the header checksum and the sealing of DATA at
+//! levels 1 and 2 (C's `rxkad_secure_packet*` and `rxkad_verify_packet*`).
+
+use super::super::security::PacketIdent;
+use super::super::wire::{RXKADDATALEN, RXKADSEALEDINCON, RX_PROTOCOL_ERROR};
+use super::{Cipher, Secured, ALIGN, LEVEL_AUTH, LEVEL_ENCRYPT, LEVEL_PLAIN};
+
+/// A cipher failure while securing: C passes the crypto error up and the
+/// call fails; ours aborts it.
+const CRYPTO_FAILED: u32 = RX_PROTOCOL_ERROR;
+
+/// The checksum IV of a connection: {epoch, cid, 0, index} encrypted with
+/// the session key as IV, of which the last block is kept (C's
+/// `rxkad_prime_packet_security`).
+pub fn csum_iv<C: Cipher>(
+    c: &C,
+    s: &C::Session,
+    key: &[u8; 8],
+    epoch: u32,
+    cid: u32,
+    index: u8,
+) -> Result<[u8; 8], u32> {
+    let mut buf = [0u8; 16];
+    put32(&mut buf, 0, epoch);
+    put32(&mut buf, 4, cid);
+    put32(&mut buf, 12, u32::from(index));
+    c.encrypt(s, key, &mut buf).map_err(|_| CRYPTO_FAILED)?;
+    let mut iv = [0u8; 8];
+    iv.copy_from_slice(&buf[8..]);
+    Ok(iv)
+}
+
+/// The header checksum of a packet: {call, channel << 30 | seq} encrypted
+/// from the checksum IV; the top 16 bits of the second word, never 0.
+pub fn checksum<C: Cipher>(
+    c: &C,
+    s: &C::Session,
+    csum_iv: &[u8; 8],
+    pkt: &PacketIdent,
+) -> Result<u16, u32> {
+    let mut buf = [0u8; 8];
+    put32(&mut buf, 0, pkt.call_number);
+    put32(&mut buf, 4, (pkt.cid & 3) << 30 | (pkt.seq & 0x3fff_ffff));
+    c.encrypt(s, csum_iv, &mut buf).map_err(|_| CRYPTO_FAILED)?;
+    let y = u16::from_be_bytes([buf[4], buf[5]]);
+    Ok(if y == 0 { 1 } else { y })
+}
+
+/// The word in front of sealed data: a check of (seq ^ call) in the top
+/// half, the true data length in the bottom.
+fn size_word(pkt: &PacketIdent, len: usize) -> Result<u32, u32> {
+    let len = u16::try_from(len).map_err(|_| RXKADDATALEN)?;
+    let check = (pkt.seq ^ pkt.call_number) & 0xffff;
+    Ok(check << 16 | u32::from(len))
+}
+
+/// Secure `plain` into `out` at the connection's level.
+pub(super) fn secure<C: Cipher>(
+    c: &C,
+    s: &Secured<C::Session>,
+    pkt: &PacketIdent,
+    plain: &[u8],
+    out: &mut [u8],
+) -> Result<(usize, u16), u32> {
+    let cksum = checksum(c, &s.session, &s.csum_iv, pkt)?;
+    let hdr = match s.level {
+        LEVEL_PLAIN => {
+            let dst = out.get_mut(..plain.len()).ok_or(RX_PROTOCOL_ERROR)?;
+            dst.copy_from_slice(plain);
+            return Ok((plain.len(), cksum));
+        }
+        LEVEL_AUTH => 4,
+        LEVEL_ENCRYPT => 8,
+        _ => return Err(RX_PROTOCOL_ERROR),
+    };
+    let total = (hdr + plain.len()).div_ceil(ALIGN) * ALIGN;
+    let word = size_word(pkt, plain.len())?;
+    let buf = out.get_mut(..total).ok_or(RX_PROTOCOL_ERROR)?;
+    buf.fill(0);
+    put32(buf, 0, word);
+    buf[hdr..hdr + plain.len()].copy_from_slice(plain);
+    if s.level == LEVEL_AUTH {
+        // Only the first block, afresh from a zero IV.
+        c.encrypt(&s.session, &[0; 8], &mut buf[..8])
+    } else {
+        c.encrypt(&s.session, &s.key, buf)
+    }
+    .map_err(|_| CRYPTO_FAILED)?;
+    Ok((total, cksum))
+}
+
+/// Check `input` and unseal it into `out` (never in place: `input` may be
+/// shared); returns the data length.
+pub(super) fn verify<C: Cipher>(
+    c: &C,
+    s: &Secured<C::Session>,
+    pkt: &PacketIdent,
+    cksum: u16,
+    input: &[u8],
+    out: &mut [u8],
+) -> Result<usize, u32> {
+    if checksum(c, &s.session, &s.csum_iv, pkt)? != cksum {
+        return Err(RXKADSEALEDINCON);
+    }
+    if s.level == LEVEL_PLAIN {
+        let dst = out.get_mut(..input.len()).ok_or(RX_PROTOCOL_ERROR)?;
+        dst.copy_from_slice(input);
+        return Ok(input.len());
+    }
+    if input.len() < 8 {
+        return Err(RXKADSEALEDINCON);
+    }
+    let (hdr, len) = match s.level {
+        LEVEL_AUTH => (4, input.len()),
+        LEVEL_ENCRYPT => (8, input.len() / ALIGN * ALIGN),
+        _ => return Err(RX_PROTOCOL_ERROR),
+    };
+    let buf = out.get_mut(..len).ok_or(RX_PROTOCOL_ERROR)?;
+    let src = input.get(..len).ok_or(RX_PROTOCOL_ERROR)?;
+    buf.copy_from_slice(src);
+    if s.level == LEVEL_AUTH {
+        c.decrypt(&s.session, &[0; 8], &mut buf[..8])
+    } else {
+        c.decrypt(&s.session, &s.key, buf)
+    }
+    // C aborts a level 2 packet the cipher refuses with RXKADSEALEDINCON.
+    .map_err(|_| RXKADSEALEDINCON)?;
+    let word = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    if (word >> 16 ^ pkt.seq ^ pkt.call_number) & 0xffff != 0 {
+        return Err(RXKADSEALEDINCON);
+    }
+    let data = (word & 0xffff) as usize;
+    if data > len - hdr {
+        return Err(RXKADDATALEN);
+    }
+    buf.copy_within(hdr..hdr + data, 0);
+    Ok(data)
+}
+
+fn put32(buf: &mut [u8], at: usize, v: u32) {
+    if let Some(d) = buf.get_mut(at..at + 4) {
+        d.copy_from_slice(&v.to_be_bytes());
+    }
+}
