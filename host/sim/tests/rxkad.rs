@@ -1,0 +1,273 @@
+//! rxkad through the engine: a client and a server of ours completing
+//! calls at each level, on clean and impaired links, and every refusal
+//! ending the calls on both sides with the C module's abort code.
+
+use std::time::Duration;
+
+use rxrpc_crypto::{HostToken, ServerKey, TestHost};
+use rxrpc_proto::rxkad::{Rxkad, LEVEL_AUTH, LEVEL_ENCRYPT, LEVEL_PLAIN};
+use rxrpc_proto::wire::{
+    RXKADBADTICKET, RXKADEXPIRED, RXKADLEVELFAIL, RXKADNOAUTH, RXKADUNKNOWNKEY,
+};
+use rxrpc_proto::{CallSecurity, Outcome, Security, ServiceConfig, Stats};
+use rxrpc_sim::{AcceptMode, CallOpts, LinkConfig, Sim};
+
+const SVC: u16 = 52;
+const NOW: i64 = 1_700_000_000;
+const SERVER_KEY: [u8; 8] = *b"\x8a\x1c\x3e\x5d\x70\x92\xb4\xd6";
+const SESSION_KEY: [u8; 8] = *b"\x13\x57\x9b\xdf\x02\x46\x8a\xce";
+const KEYRING: u64 = 77;
+const CLIENT_KEY: u64 = 5;
+const KVNO: u32 = 3;
+
+type Class = Rxkad<TestHost>;
+
+/// How a scenario differs from the good case.
+#[derive(Clone, Copy, Default)]
+struct Setup {
+    level: u32,
+    min_level: u32,
+    /// The server's secret differs from the one that sealed the ticket.
+    wrong_server_key: bool,
+    /// The server knows its key under another kvno only.
+    server_kvno: Option<u32>,
+    /// The server has no key for the service.
+    no_server_key: bool,
+    /// Seconds the server's clock is ahead of the ticket's issue.
+    server_clock_ahead: i64,
+    link: Option<LinkConfig>,
+    calls: usize,
+    len: u64,
+}
+
+fn sim(s: Setup) -> Sim<Class> {
+    let mut client = TestHost::at(NOW);
+    let issue = NOW - 60;
+    client.tokens.push((
+        CLIENT_KEY,
+        HostToken::mint(SESSION_KEY, &SERVER_KEY, KVNO, issue, 8 * 3600),
+    ));
+    let mut server = TestHost::at(NOW + s.server_clock_ahead);
+    let mut key = SERVER_KEY;
+    if s.wrong_server_key {
+        key[3] ^= 0x40;
+    }
+    if !s.no_server_key {
+        server.server_keys.push(ServerKey {
+            keyring: KEYRING,
+            service: SVC,
+            kvno: s.server_kvno,
+            key,
+        });
+    }
+    let mut sim = Sim::new(11, s.link.unwrap_or_default());
+    sim.add_node(
+        Rxkad::new(client),
+        ServiceConfig::default(),
+        AcceptMode::Never,
+    );
+    let cfg = ServiceConfig {
+        service_ids: [SVC, 0],
+        backlog: 16,
+        min_security_index: 2,
+        min_security_level: s.min_level,
+        keyring: KEYRING,
+        ..ServiceConfig::default()
+    };
+    sim.add_node(Rxkad::new(server), cfg, AcceptMode::Charge);
+    let sec = CallSecurity {
+        index: 2,
+        level: s.level,
+        key: CLIENT_KEY,
+    };
+    for _ in 0..s.calls.max(1) {
+        sim.call(
+            0,
+            1,
+            SVC,
+            s.len,
+            CallOpts {
+                security: sec,
+                ..CallOpts::default()
+            },
+        )
+        .unwrap();
+    }
+    let l = sim.now.after(Duration::from_secs(300));
+    assert!(sim.run_calls(l), "calls did not finish");
+    // Let the last ABORT reach the server too.
+    let l = sim.now.after(Duration::from_secs(1));
+    sim.run_until(l, |_| false);
+    sim
+}
+
+fn assert_no_leaks<S: Security>(sim: &mut Sim<S>) {
+    let l = sim.now.after(Duration::from_secs(20 * 60));
+    sim.run_until(l, |_| false);
+    for (i, n) in sim.nodes.iter().enumerate() {
+        assert_eq!(n.ep.stats(), Stats::default(), "node {i}");
+    }
+}
+
+fn assert_succeeded(sim: &Sim<Class>, len: u64) {
+    for c in &sim.nodes[0].clients {
+        assert_eq!(c.outcome, Some(Outcome::Succeeded));
+        assert!(!c.mismatch && c.end_seen && c.received == len);
+    }
+    for s in sim.nodes[1].servers.values() {
+        assert_eq!(s.outcome, Some(Outcome::Succeeded));
+    }
+}
+
+/// Every call ended with `code`: sent by the server (a RESPONSE it
+/// refused) or by the client (a CHALLENGE it refused).
+fn assert_aborted(sim: &Sim<Class>, code: u32, by_server: bool) {
+    assert!(!sim.nodes[0].clients.is_empty());
+    for c in &sim.nodes[0].clients {
+        let want = if by_server {
+            Outcome::RemoteAbort(code)
+        } else {
+            Outcome::LocalAbort { code, errno: 71 }
+        };
+        assert_eq!(c.outcome, Some(want), "client");
+    }
+    // The first server call ends with the code. The DATA the client resends
+    // behind its RESPONSE may open another service connection after the
+    // first is gone; that one ends too (the client has no such connection).
+    let mut servers = sim.nodes[1].servers.values();
+    match servers.next().and_then(|s| s.outcome) {
+        Some(Outcome::LocalAbort { code: c, .. }) if by_server => assert_eq!(c, code),
+        Some(Outcome::RemoteAbort(c)) if !by_server => assert_eq!(c, code),
+        o => panic!("server call ended {o:?}"),
+    }
+    for s in servers {
+        assert!(
+            matches!(
+                s.outcome,
+                Some(Outcome::LocalAbort { .. } | Outcome::RemoteAbort(_))
+            ),
+            "{:?}",
+            s.outcome
+        );
+    }
+}
+
+#[test]
+fn calls_complete_at_each_level() {
+    for level in [LEVEL_PLAIN, LEVEL_AUTH, LEVEL_ENCRYPT] {
+        for len in [0, 1, 1399, 1400, 1404, 1412, 20_000] {
+            let mut sim = sim(Setup {
+                level,
+                calls: 2,
+                len,
+                ..Setup::default()
+            });
+            assert_succeeded(&sim, len);
+            assert_no_leaks(&mut sim);
+        }
+    }
+}
+
+#[test]
+fn calls_complete_under_loss_duplication_and_reordering() {
+    for (i, level) in [LEVEL_PLAIN, LEVEL_AUTH, LEVEL_ENCRYPT]
+        .into_iter()
+        .enumerate()
+    {
+        let link = LinkConfig {
+            loss: 0.1,
+            duplicate: 0.05,
+            reorder: 0.2,
+            jitter: 3_000_000,
+            ..LinkConfig::default()
+        };
+        let mut sim = sim(Setup {
+            level,
+            calls: 6 + i,
+            len: 30_000,
+            link: Some(link),
+            ..Setup::default()
+        });
+        assert_succeeded(&sim, 30_000);
+        assert_no_leaks(&mut sim);
+    }
+}
+
+#[test]
+fn wrong_server_key_is_a_bad_ticket() {
+    let sim = sim(Setup {
+        wrong_server_key: true,
+        len: 100,
+        ..Setup::default()
+    });
+    assert_aborted(&sim, RXKADBADTICKET, true);
+}
+
+#[test]
+fn no_server_key_is_an_unknown_key() {
+    let sim = sim(Setup {
+        no_server_key: true,
+        len: 100,
+        ..Setup::default()
+    });
+    assert_aborted(&sim, RXKADUNKNOWNKEY, true);
+}
+
+#[test]
+fn key_under_another_kvno_is_an_unknown_key() {
+    let sim = sim(Setup {
+        server_kvno: Some(KVNO + 1),
+        len: 100,
+        ..Setup::default()
+    });
+    assert_aborted(&sim, RXKADUNKNOWNKEY, true);
+    let sim2 = self::sim(Setup {
+        server_kvno: Some(KVNO),
+        len: 100,
+        ..Setup::default()
+    });
+    assert_succeeded(&sim2, 100);
+}
+
+#[test]
+fn expired_ticket_is_refused() {
+    let sim = sim(Setup {
+        server_clock_ahead: 9 * 3600,
+        len: 100,
+        ..Setup::default()
+    });
+    assert_aborted(&sim, RXKADEXPIRED, true);
+}
+
+#[test]
+fn ticket_from_the_future_is_refused() {
+    let sim = sim(Setup {
+        server_clock_ahead: -3600,
+        len: 100,
+        ..Setup::default()
+    });
+    assert_aborted(&sim, RXKADNOAUTH, true);
+}
+
+#[test]
+fn level_below_the_minimum_fails_at_the_client() {
+    // The CHALLENGE carries the service's minimum; the client gives up.
+    let sim = sim(Setup {
+        level: LEVEL_AUTH,
+        min_level: LEVEL_ENCRYPT,
+        len: 100,
+        ..Setup::default()
+    });
+    assert_aborted(&sim, RXKADLEVELFAIL, false);
+}
+
+#[test]
+fn level_at_the_minimum_passes() {
+    let sim = sim(Setup {
+        level: LEVEL_AUTH,
+        min_level: LEVEL_AUTH,
+        len: 5000,
+        ..Setup::default()
+    });
+    assert_succeeded(&sim, 5000);
+}
