@@ -10,6 +10,7 @@
 #   make openafs     OpenAFS (Debian's vlserver, ptserver, rxdebug) against
 #                    our module and rxrpc.ko, across two guests
 #   make bench       figures of our module and rxrpc.ko, same run, and ratios
+#   make kafs        kAFS (kafs.ko) on our module and on rxrpc.ko, against an OpenAFS cell
 #
 # The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE).
 
@@ -71,6 +72,13 @@ interop: module selftests
 .PHONY: openafs
 openafs: module selftests
 	@scripts/openafs.sh $(OPENAFS_B)
+
+# kAFS end to end: kafs.ko on our module, then on rxrpc.ko, against a
+# one-host OpenAFS cell (Debian's 1.8.9 servers) in a second guest;
+# KAFS_B=rs or KAFS_B=c for one of them. Not part of check.
+.PHONY: kafs
+kafs: module selftests
+	@scripts/kafs.sh $(KAFS_B)
 
 # The engine (host/udp-driver, in userspace over UDP) against the C
 # rxrpc.ko in one guest, both directions, 1 B to 8 MiB (WIRE_SIZES=...).
