@@ -80,6 +80,9 @@ pub(super) fn respond<H: Cipher + Keys + WallClock>(
     let ticket_len = h
         .client_ticket(id.key, &mut rest[..room])
         .map_err(|_| RX_PROTOCOL_ERROR)?;
+    if ticket_len > room {
+        return Err(RX_PROTOCOL_ERROR);
+    }
     let tlen = u32::try_from(ticket_len).map_err(|_| RX_PROTOCOL_ERROR)?;
     seal_response(h, s, fixed, &secret, token.kvno, tlen)?;
     Ok(RESPONSE_LEN + ticket_len)

@@ -98,7 +98,7 @@ pub fn parse(plain: &[u8], now: i64) -> Result<Ticket<'_>, u32> {
     if issue > now {
         return Err(RXKADNOAUTH);
     }
-    if issue < now - life {
+    if issue < now.saturating_sub(life) {
         return Err(RXKADEXPIRED);
     }
     let service = c.name()?;
