@@ -15,7 +15,8 @@ pub mod proto;
 pub mod security;
 mod sock;
 
-use kapi::{key_type, net::family, proc, sysctl};
+use kapi::net::{af_rxrpc, family};
+use kapi::{key_type, proc, sysctl};
 use security::key::{RxrpcKey, RxrpcServerKey};
 use sock::proc::RxrpcProc;
 use sock::registry::Registry;
@@ -31,10 +32,12 @@ module! {
 }
 
 /// The loaded module: everything it registered, released on unload in the
-/// order of the fields' declaration. The /proc files are registered before
-/// the family and removed before it, so that their readers never see a
-/// registry the family no longer serves.
+/// order of the fields' declaration. The in-kernel interface goes first
+/// (its users are gone: they depend on this module). The /proc files are
+/// registered before the family and removed before it, so that their
+/// readers never see a registry the family no longer serves.
 struct RxrpcRs {
+    _kernel_api: af_rxrpc::Registration<RxrpcFamily>,
     _proc: proc::Registration<RxrpcProc>,
     family: family::Registration<RxrpcFamily>,
     _client_keys: key_type::Registration<RxrpcKey>,
@@ -46,12 +49,14 @@ impl kernel::Module for RxrpcRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let sysctl = sock::sysctl::register()?;
         let server_keys = key_type::Registration::new()?;
-        let client_keys = key_type::Registration::new()?;
+        let client_keys = af_rxrpc::register_key_type()?;
         let registry = Arc::pin_init(Registry::new(), GFP_KERNEL)?;
         let proc = proc::Registration::new(registry.clone())?;
         let family = family::Registration::new(module, registry)?;
+        let kernel_api = af_rxrpc::Registration::new()?;
         pr_info!("AF_RXRPC (Rust) registered\n");
         Ok(Self {
+            _kernel_api: kernel_api,
             _proc: proc,
             family,
             _client_keys: client_keys,

@@ -33,6 +33,9 @@ macro_rules! errnos {
 }
 
 errnos!(
+    EBADMSG,
+    ECONNABORTED,
+    ECONNRESET,
     EADDRINUSE,
     EADDRNOTAVAIL,
     EAFNOSUPPORT,
@@ -43,6 +46,7 @@ errnos!(
     EMSGSIZE,
     ENOPKG,
     ENOPROTOOPT,
+    EPROTO,
     EOPNOTSUPP,
     EPROTONOSUPPORT,
     ESHUTDOWN,

@@ -19,6 +19,10 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
+#define RXRPC_TRACE_ONLY_DEFINE_ENUMS
+#include <trace/events/rxrpc.h>
+#include <net/af_rxrpc.h>
+#include <keys/rxrpc-type.h>
 #include "glue.h"
 
 void kapi_sock_put(struct sock *sk)
@@ -135,6 +139,11 @@ size_t kapi_copy_to_msg(struct msghdr *msg, const void *buf, size_t len)
 const char *kapi_key_description(const struct key *key)
 {
 	return key->description;
+}
+
+struct key_type *kapi_key_type(const struct key *key)
+{
+	return key->type;
 }
 
 void **kapi_key_payload(struct key *key)
@@ -419,3 +428,229 @@ int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 	}
 	return kernel_sendmsg(t->udp, &msg, &iov, 1, len);
 }
+
+/*
+ * The in-kernel AF_RXRPC interface. Each exported function calls through
+ * the ops that the module's init registers before any user of these
+ * symbols can load (they depend on this module), and that stay until the
+ * module's exit, after every user has gone.
+ */
+static const struct kapi_af_rxrpc_ops *kapi_af_rxrpc;
+
+/* Filled in by the registration of the client key type. */
+struct key_type key_type_rxrpc;
+EXPORT_SYMBOL(key_type_rxrpc);
+
+atomic_t rxrpc_debug_id;
+EXPORT_SYMBOL(rxrpc_debug_id);
+
+int kapi_af_rxrpc_register(const struct kapi_af_rxrpc_ops *ops)
+{
+	if (cmpxchg(&kapi_af_rxrpc, NULL, ops))
+		return -EBUSY;
+	return 0;
+}
+
+void kapi_af_rxrpc_unregister(void)
+{
+	WRITE_ONCE(kapi_af_rxrpc, NULL);
+}
+
+struct key_type *kapi_af_rxrpc_key_type(void)
+{
+	return &key_type_rxrpc;
+}
+
+struct key *kapi_key_get(struct key *key)
+{
+	return key_get(key);
+}
+
+/* A key of type with no payload, as rxrpc_get_null_key makes it. */
+struct key *kapi_key_create_empty(struct key_type *type, const char *desc)
+{
+	struct key *key;
+	int ret;
+
+	key = key_alloc(type, desc, GLOBAL_ROOT_UID, GLOBAL_ROOT_GID, current_cred(),
+			KEY_POS_SEARCH, KEY_ALLOC_NOT_IN_QUOTA, NULL);
+	if (IS_ERR(key))
+		return key;
+	ret = key_instantiate_and_link(key, NULL, 0, NULL, NULL);
+	if (ret < 0) {
+		key_revoke(key);
+		key_put(key);
+		return ERR_PTR(ret);
+	}
+	return key;
+}
+
+size_t kapi_iter_count(const struct iov_iter *iter)
+{
+	return iov_iter_count(iter);
+}
+
+size_t kapi_copy_to_iter(struct iov_iter *iter, const void *buf, size_t len)
+{
+	return copy_to_iter(buf, len, iter);
+}
+
+struct key *rxrpc_get_null_key(const char *keyname)
+{
+	return kapi_key_create_empty(&key_type_rxrpc, keyname);
+}
+EXPORT_SYMBOL(rxrpc_get_null_key);
+
+void rxrpc_kernel_set_notifications(struct socket *sock, const struct rxrpc_kernel_ops *app_ops)
+{
+	kapi_af_rxrpc->set_notifications(sock, app_ops);
+}
+EXPORT_SYMBOL(rxrpc_kernel_set_notifications);
+
+struct rxrpc_call *rxrpc_kernel_begin_call(struct socket *sock, struct rxrpc_peer *peer,
+					   struct key *key, unsigned long user_call_ID,
+					   s64 tx_total_len, u32 hard_timeout, gfp_t gfp,
+					   rxrpc_notify_rx_t notify_rx, u16 service_id,
+					   bool upgrade,
+					   enum rxrpc_interruptibility interruptibility,
+					   unsigned int debug_id)
+{
+	return kapi_af_rxrpc->begin_call(sock, peer, key, user_call_ID, tx_total_len,
+					 hard_timeout, notify_rx, service_id, upgrade,
+					 interruptibility);
+}
+EXPORT_SYMBOL(rxrpc_kernel_begin_call);
+
+int rxrpc_kernel_send_data(struct socket *sock, struct rxrpc_call *call, struct msghdr *msg,
+			   size_t len, rxrpc_notify_end_tx_t notify_end_tx)
+{
+	return kapi_af_rxrpc->send_data(sock, call, msg, len, notify_end_tx);
+}
+EXPORT_SYMBOL(rxrpc_kernel_send_data);
+
+int rxrpc_kernel_recv_data(struct socket *sock, struct rxrpc_call *call, struct iov_iter *iter,
+			   size_t *len, bool want_more, u32 *abort_code, u16 *service_id)
+{
+	return kapi_af_rxrpc->recv_data(sock, call, iter, len, want_more, abort_code, service_id);
+}
+EXPORT_SYMBOL(rxrpc_kernel_recv_data);
+
+bool rxrpc_kernel_abort_call(struct socket *sock, struct rxrpc_call *call, u32 abort_code,
+			     int error, enum rxrpc_abort_reason why)
+{
+	return kapi_af_rxrpc->abort_call(sock, call, abort_code, error);
+}
+EXPORT_SYMBOL(rxrpc_kernel_abort_call);
+
+void rxrpc_kernel_shutdown_call(struct socket *sock, struct rxrpc_call *call)
+{
+	kapi_af_rxrpc->shutdown_call(sock, call);
+}
+EXPORT_SYMBOL(rxrpc_kernel_shutdown_call);
+
+void rxrpc_kernel_put_call(struct socket *sock, struct rxrpc_call *call)
+{
+	if (call)
+		kapi_af_rxrpc->put_call(sock, call);
+}
+EXPORT_SYMBOL(rxrpc_kernel_put_call);
+
+struct rxrpc_peer *rxrpc_kernel_lookup_peer(struct socket *sock, struct sockaddr_rxrpc *srx,
+					    gfp_t gfp)
+{
+	return kapi_af_rxrpc->lookup_peer(sock, srx);
+}
+EXPORT_SYMBOL(rxrpc_kernel_lookup_peer);
+
+void rxrpc_kernel_put_peer(struct rxrpc_peer *peer)
+{
+	if (peer)
+		kapi_af_rxrpc->put_peer(peer);
+}
+EXPORT_SYMBOL(rxrpc_kernel_put_peer);
+
+struct rxrpc_peer *rxrpc_kernel_get_peer(struct rxrpc_peer *peer)
+{
+	return peer ? kapi_af_rxrpc->get_peer(peer) : NULL;
+}
+EXPORT_SYMBOL(rxrpc_kernel_get_peer);
+
+struct rxrpc_peer *rxrpc_kernel_get_call_peer(struct socket *sock, struct rxrpc_call *call)
+{
+	return kapi_af_rxrpc->get_call_peer(sock, call);
+}
+EXPORT_SYMBOL(rxrpc_kernel_get_call_peer);
+
+const struct sockaddr_rxrpc *rxrpc_kernel_remote_srx(const struct rxrpc_peer *peer)
+{
+	return kapi_af_rxrpc->remote_srx(peer);
+}
+EXPORT_SYMBOL(rxrpc_kernel_remote_srx);
+
+const struct sockaddr *rxrpc_kernel_remote_addr(const struct rxrpc_peer *peer)
+{
+	return (const struct sockaddr *)&kapi_af_rxrpc->remote_srx(peer)->transport;
+}
+EXPORT_SYMBOL(rxrpc_kernel_remote_addr);
+
+unsigned long rxrpc_kernel_set_peer_data(struct rxrpc_peer *peer, unsigned long app_data)
+{
+	return kapi_af_rxrpc->set_peer_data(peer, app_data);
+}
+EXPORT_SYMBOL(rxrpc_kernel_set_peer_data);
+
+unsigned long rxrpc_kernel_get_peer_data(const struct rxrpc_peer *peer)
+{
+	return kapi_af_rxrpc->get_peer_data(peer);
+}
+EXPORT_SYMBOL(rxrpc_kernel_get_peer_data);
+
+unsigned int rxrpc_kernel_get_srtt(const struct rxrpc_peer *peer)
+{
+	return kapi_af_rxrpc->get_srtt(peer);
+}
+EXPORT_SYMBOL(rxrpc_kernel_get_srtt);
+
+int rxrpc_kernel_charge_accept(struct socket *sock, rxrpc_notify_rx_t notify_rx,
+			       unsigned long user_call_ID, gfp_t gfp, unsigned int debug_id)
+{
+	return kapi_af_rxrpc->charge_accept(sock, notify_rx, user_call_ID);
+}
+EXPORT_SYMBOL(rxrpc_kernel_charge_accept);
+
+void rxrpc_kernel_set_tx_length(struct socket *sock, struct rxrpc_call *call, s64 tx_total_len)
+{
+	kapi_af_rxrpc->set_tx_length(sock, call, tx_total_len);
+}
+EXPORT_SYMBOL(rxrpc_kernel_set_tx_length);
+
+bool rxrpc_kernel_check_life(const struct socket *sock, const struct rxrpc_call *call)
+{
+	return kapi_af_rxrpc->check_life(sock, call);
+}
+EXPORT_SYMBOL(rxrpc_kernel_check_life);
+
+u32 rxrpc_kernel_get_epoch(struct socket *sock, struct rxrpc_call *call)
+{
+	return kapi_af_rxrpc->get_epoch(sock, call);
+}
+EXPORT_SYMBOL(rxrpc_kernel_get_epoch);
+
+void rxrpc_kernel_set_max_life(struct socket *sock, struct rxrpc_call *call,
+			       unsigned long hard_timeout)
+{
+	kapi_af_rxrpc->set_max_life(sock, call, hard_timeout);
+}
+EXPORT_SYMBOL(rxrpc_kernel_set_max_life);
+
+int rxrpc_sock_set_min_security_level(struct sock *sk, unsigned int val)
+{
+	return kapi_af_rxrpc->set_min_security_level(sk, val);
+}
+EXPORT_SYMBOL(rxrpc_sock_set_min_security_level);
+
+int rxrpc_sock_set_security_keyring(struct sock *sk, struct key *keyring)
+{
+	return kapi_af_rxrpc->set_security_keyring(sk, keyring);
+}
+EXPORT_SYMBOL(rxrpc_sock_set_security_keyring);

@@ -45,6 +45,7 @@ size_t kapi_copy_to_msg(struct msghdr *msg, const void *buf, size_t len);
 
 /* Keys: fields inside anonymous unions. */
 const char *kapi_key_description(const struct key *key);
+struct key_type *kapi_key_type(const struct key *key);
 void **kapi_key_payload(struct key *key);
 int kapi_request_key(struct key_type *type, const char *desc, struct net *net,
 		     struct key **keyp);
@@ -105,5 +106,61 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e);
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 			 const void *data, size_t len);
+
+/*
+ * The in-kernel AF_RXRPC interface (net/af_rxrpc.h, keys/rxrpc-type.h):
+ * glue.c exports its functions, each calling through the ops a Rust
+ * registration installs, and the data objects kAFS and rxperf link to.
+ */
+struct rxrpc_call;
+struct rxrpc_peer;
+struct rxrpc_kernel_ops;
+struct sockaddr;
+struct sockaddr_rxrpc;
+struct iov_iter;
+
+typedef void (*kapi_notify_t)(struct sock *, struct rxrpc_call *, unsigned long);
+
+struct kapi_af_rxrpc_ops {
+	void (*set_notifications)(struct socket *sock, const struct rxrpc_kernel_ops *app_ops);
+	struct rxrpc_call *(*begin_call)(struct socket *sock, struct rxrpc_peer *peer,
+					 struct key *key, unsigned long user_call_ID,
+					 s64 tx_total_len, u32 hard_timeout,
+					 kapi_notify_t notify_rx, u16 service_id, bool upgrade,
+					 int interruptibility);
+	int (*send_data)(struct socket *sock, struct rxrpc_call *call, struct msghdr *msg,
+			 size_t len, kapi_notify_t notify_end_tx);
+	int (*recv_data)(struct socket *sock, struct rxrpc_call *call, struct iov_iter *iter,
+			 size_t *len, bool want_more, u32 *abort_code, u16 *service_id);
+	bool (*abort_call)(struct socket *sock, struct rxrpc_call *call, u32 abort_code,
+			   int error);
+	void (*shutdown_call)(struct socket *sock, struct rxrpc_call *call);
+	void (*put_call)(struct socket *sock, struct rxrpc_call *call);
+	struct rxrpc_peer *(*lookup_peer)(struct socket *sock, struct sockaddr_rxrpc *srx);
+	void (*put_peer)(struct rxrpc_peer *peer);
+	struct rxrpc_peer *(*get_peer)(struct rxrpc_peer *peer);
+	struct rxrpc_peer *(*get_call_peer)(struct socket *sock, struct rxrpc_call *call);
+	const struct sockaddr_rxrpc *(*remote_srx)(const struct rxrpc_peer *peer);
+	unsigned long (*set_peer_data)(struct rxrpc_peer *peer, unsigned long app_data);
+	unsigned long (*get_peer_data)(const struct rxrpc_peer *peer);
+	unsigned int (*get_srtt)(const struct rxrpc_peer *peer);
+	int (*charge_accept)(struct socket *sock, kapi_notify_t notify_rx,
+			     unsigned long user_call_ID);
+	void (*set_tx_length)(struct socket *sock, struct rxrpc_call *call, s64 tx_total_len);
+	bool (*check_life)(const struct socket *sock, const struct rxrpc_call *call);
+	u32 (*get_epoch)(struct socket *sock, struct rxrpc_call *call);
+	void (*set_max_life)(struct socket *sock, struct rxrpc_call *call,
+			     unsigned long hard_timeout);
+	int (*set_min_security_level)(struct sock *sk, unsigned int val);
+	int (*set_security_keyring)(struct sock *sk, struct key *keyring);
+};
+
+int kapi_af_rxrpc_register(const struct kapi_af_rxrpc_ops *ops);
+void kapi_af_rxrpc_unregister(void);
+struct key_type *kapi_af_rxrpc_key_type(void);
+struct key *kapi_key_get(struct key *key);
+struct key *kapi_key_create_empty(struct key_type *type, const char *desc);
+size_t kapi_iter_count(const struct iov_iter *iter);
+size_t kapi_copy_to_iter(struct iov_iter *iter, const void *buf, size_t len);
 
 #endif

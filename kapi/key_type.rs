@@ -9,6 +9,7 @@
 use core::ffi::{c_char, c_int, c_long, c_void, CStr};
 use core::marker::PhantomData;
 use core::ptr::null_mut;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use kernel::prelude::*;
 
@@ -60,8 +61,14 @@ pub(crate) trait KeyType: Sized + 'static {
 }
 
 /// The `struct key_type` of a [`KeyType`].
+///
+/// # Invariants
+///
+/// `at` is null, or the `struct key_type` the type is registered as
+/// instead of `table` (an exported copy of it).
 pub(crate) struct KeyTypeTable<T: KeyType> {
     table: Table<bindings::key_type>,
+    at: AtomicPtr<bindings::key_type>,
     _type: PhantomData<T>,
 }
 
@@ -94,7 +101,18 @@ impl<T: KeyType> KeyTypeTable<T> {
                 // SAFETY: Null is "not provided" for the remaining callbacks.
                 ..unsafe { core::mem::zeroed() }
             }),
+            at: AtomicPtr::new(null_mut()),
             _type: PhantomData,
+        }
+    }
+
+    /// The `struct key_type` the type is (to be) registered as.
+    fn ptr(&self) -> *mut bindings::key_type {
+        let at = self.at.load(Ordering::Acquire);
+        if at.is_null() {
+            self.table.get()
+        } else {
+            at
         }
     }
 }
@@ -250,15 +268,44 @@ impl<T: KeyType> Registration<T> {
     /// Registers `T`.
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: A valid key type that lives forever.
-        kernel::error::to_result(unsafe { bindings::register_key_type(T::tables().table.get()) })?;
+        kernel::error::to_result(unsafe { bindings::register_key_type(T::tables().ptr()) })?;
+        Ok(Self(PhantomData))
+    }
+
+    /// Registers `T` as the `struct key_type` at `slot`, which the module
+    /// exports for other modules to name.
+    ///
+    /// # Safety
+    ///
+    /// `slot` must be valid for the module's life and used by nothing else.
+    pub(in crate::kapi) unsafe fn new_at(slot: *mut bindings::key_type) -> Result<Self> {
+        let tables = T::tables();
+        // SAFETY: Per the contract `slot` is ours; the table is constant
+        // before registration, so a copy is the same type.
+        unsafe { slot.write(core::ptr::read(tables.table.get())) };
+        if tables
+            .at
+            .compare_exchange(null_mut(), slot, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        // SAFETY: A valid key type at `slot`, which lives for the module's
+        // life.
+        if let Err(e) = kernel::error::to_result(unsafe { bindings::register_key_type(slot) }) {
+            tables.at.store(null_mut(), Ordering::Release);
+            return Err(e);
+        }
         Ok(Self(PhantomData))
     }
 }
 
 impl<T: KeyType> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: Registered in `new`.
-        unsafe { bindings::unregister_key_type(T::tables().table.get()) };
+        let tables = T::tables();
+        // SAFETY: Registered in `new` or `new_at`.
+        unsafe { bindings::unregister_key_type(tables.ptr()) };
+        tables.at.store(null_mut(), Ordering::Release);
     }
 }
 
@@ -286,17 +333,34 @@ impl<T: KeyType> Key<T> {
         // SAFETY: `desc` is a valid C string, `net` a live namespace, and
         // the key type is valid.
         kernel::error::to_result(unsafe {
-            bindings::kapi_request_key(
-                T::tables().table.get(),
-                desc.as_ptr(),
-                net.as_raw(),
-                &mut key,
-            )
+            bindings::kapi_request_key(T::tables().ptr(), desc.as_ptr(), net.as_raw(), &mut key)
         })?;
         Ok(Self {
             key,
             _type: PhantomData,
         })
+    }
+
+    /// A reference on a key a kernel user passed: none for null,
+    /// `EKEYREJECTED` for a key of another type.
+    ///
+    /// # Safety
+    ///
+    /// `key` must be null or a live key the caller holds.
+    pub(in crate::kapi) unsafe fn from_user(key: *mut bindings::key) -> Result<Option<Self>> {
+        if key.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: Per the contract the key is live; its type never changes.
+        if unsafe { bindings::kapi_key_type(key) } != T::tables().ptr() {
+            return Err(crate::kapi::errno::EKEYREJECTED.into());
+        }
+        // SAFETY: Live; the new reference is ours.
+        let key = unsafe { bindings::kapi_key_get(key) };
+        Ok(Some(Self {
+            key,
+            _type: PhantomData,
+        }))
     }
 
     /// The key's payload, if it has one.
@@ -335,6 +399,18 @@ impl Keyring {
             bindings::kapi_request_key(null_mut(), desc.as_ptr(), null_mut(), &mut key)
         })?;
         Ok(Self(key))
+    }
+}
+
+impl Keyring {
+    /// A reference on a keyring a kernel user passed; none for null.
+    ///
+    /// # Safety
+    ///
+    /// `key` must be null or a live key the caller holds.
+    pub(in crate::kapi) unsafe fn from_user(key: *mut bindings::key) -> Option<Self> {
+        // SAFETY: Per the contract; the new reference is ours.
+        (!key.is_null()).then(|| Self(unsafe { bindings::kapi_key_get(key) }))
     }
 }
 

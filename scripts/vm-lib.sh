@@ -15,11 +15,17 @@ vm_image() {
 	local mdir="$root/lib/modules/$krel"
 	rm -f "$mdir"/{build,source}
 	if [ "$impl" = rs ]; then
-		rm -rf "$mdir/kernel/net/rxrpc" "$mdir/kernel/fs/afs"
+		# kafs.ko and rxperf.ko stay: depmod links them to our module.
+		rm -f "$mdir/kernel/net/rxrpc/rxrpc.ko"
 		mkdir -p "$mdir/extra"; cp "$top/rxrpc-rs.ko" "$mdir/extra/"
 	fi
 	depmod -b "$root" "$krel"
 	cp -a "$selftests"/. "$root/tests/"
+	# VM_TESTS="prog ..." runs just those programs (for development).
+	if [ -n "${VM_TESTS:-}" ]; then
+		printf '%s\n' $VM_TESTS > "$root/tests/tests"
+		cp "$root/tests/tests" "$root/tests/shared"
+	fi
 	cp "$top/scripts/guest-demo.sh" "$root/tests/demo.sh"
 	cp "$top/scripts/guest-init.sh" "$root/init"; chmod 755 "$root/init"
 	printf 'impl=%s\nmode=%s\n' "$impl" "$mode" > "$root/etc/rxrpc-test.conf"

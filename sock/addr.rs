@@ -86,6 +86,18 @@ impl RxrpcAddr {
         })
     }
 
+    /// The transport address as a peer: an IPv4-mapped IPv6 address is
+    /// the IPv4 one, as packets from that peer arrive (the UDP socket
+    /// reports them so).
+    pub(crate) fn peer(&self) -> TransportAddr {
+        match self.transport {
+            TransportAddr::V6(a, port) if a[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] => {
+                TransportAddr::V4([a[12], a[13], a[14], a[15]], port)
+            }
+            t => t,
+        }
+    }
+
     /// Writes this address as a `sockaddr_rxrpc`, for `msg_name`.
     pub(crate) fn write(&self, out: &mut [u8; SOCKADDR_LEN]) {
         out.fill(0);

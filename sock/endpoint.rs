@@ -11,9 +11,11 @@ use kernel::sync::{Arc, Mutex};
 
 use super::addr::{from_socket, to_socket};
 use super::env::KernelEnv;
+use super::kernel_api::{KernelCall, KernelPeer};
 use super::uapi::UDP_ENCAP_RXRPC;
-use super::{sysctl, SockRef};
+use super::{sysctl, RxrpcFamily, SockRef};
 use crate::kapi::errno::EMSGSIZE;
+use crate::kapi::net::af_rxrpc::{AppOps, Notify};
 use crate::kapi::net::udp_tunnel::{Handler, RxLimits, UdpTunnel};
 use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
@@ -64,6 +66,25 @@ pub(crate) struct Tag {
     pub(crate) service: bool,
     /// Whether a sendmsg went through: `RXRPC_TX_LENGTH` is too late.
     pub(crate) tx_fixed: bool,
+    /// A kernel user's call: notified directly, never queued.
+    pub(crate) kernel: Option<KernelTag>,
+}
+
+/// What a kernel user's call adds to its tag.
+pub(crate) struct KernelTag {
+    /// The call as the user knows it; this reference is dropped when the
+    /// user shuts the call down, or its socket goes.
+    pub(crate) call: Arc<KernelCall>,
+    /// Called when data or the end of the call arrives.
+    pub(crate) notify_rx: Notify,
+}
+
+/// A kernel user's charged call that no incoming call took: the user lets
+/// go of it.
+fn discard(t: &Tag, ops: Option<AppOps>) {
+    if let (Some(k), Some(ops)) = (&t.kernel, ops) {
+        ops.discard_new_call::<RxrpcFamily>(&k.call, t.user_id);
+    }
 }
 
 /// Something for recvmsg to report.
@@ -85,6 +106,8 @@ pub(crate) struct Attached {
     queue: RBTree<u64, Notice>,
     queued: usize,
     next_notice: u64,
+    /// A kernel user's operations for incoming calls.
+    pub(crate) app_ops: Option<AppOps>,
 }
 
 impl Attached {
@@ -137,6 +160,9 @@ pub(crate) struct Core {
     pub(crate) loops: u64,
     /// DATA packets the UDP socket refused to send.
     pub(crate) tx_data_fail: u64,
+    /// Peers handed to kernel users, by address, so that one address is
+    /// one peer (kAFS keys its servers on them); at most `MAX_PEERS`.
+    pub(crate) peers: RBTree<TransportAddr, Arc<KernelPeer>>,
 }
 
 impl Core {
@@ -154,6 +180,7 @@ impl Core {
             queued: false,
             service,
             tx_fixed: false,
+            kernel: None,
         };
         self.tags.insert(tag_node.into_node(tag, t));
         self.next_tag += 1;
@@ -174,7 +201,19 @@ impl Core {
         let Some(t) = self.tags.get_mut(&tag) else {
             return;
         };
-        t.call = Some(call);
+        let new = t.call.replace(call).is_none();
+        if let Some(k) = &t.kernel {
+            // A kernel user learns of a charged call when it arrives, then
+            // of each event; it reads with rxrpc_kernel_recv_data.
+            if new {
+                let ops = self.socks.get(&t.sock.id()).and_then(|a| a.app_ops);
+                if let Some(ops) = ops {
+                    ops.notify_new_call(&t.sock, &k.call, t.user_id);
+                }
+            }
+            k.notify_rx.notify(&t.sock, &k.call, t.user_id);
+            return;
+        }
         if t.queued {
             return;
         }
@@ -266,6 +305,7 @@ impl Core {
             service: None,
             loops: 0,
             tx_data_fail: 0,
+            peers: RBTree::new(),
         })
     }
 }
@@ -332,7 +372,7 @@ impl Local {
 
     /// Attaches a socket, so that it can own calls (and, for `service`,
     /// take incoming ones).
-    pub(crate) fn attach(&self, sock: SockRef, service: bool) -> Result {
+    pub(crate) fn attach(&self, sock: SockRef, service: bool, app_ops: Option<AppOps>) -> Result {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut core = self.core.lock();
         let (id, rcvbuf) = (sock.id(), sock.rcvbuf());
@@ -343,6 +383,7 @@ impl Local {
             queue: RBTree::new(),
             queued: 0,
             next_notice: 0,
+            app_ops,
         };
         core.socks.insert(node.into_node(id, attached));
         core.update_rx_limit();
@@ -366,13 +407,38 @@ impl Local {
             }
             for (_, tag) in attached.calls.iter() {
                 if let Some(t) = core.tags.remove(tag) {
-                    if let Some(call) = t.call {
-                        let _ = core.ep.abort(now, call, RX_CALL_DEAD);
-                        core.ep.release(now, call);
+                    match t.call {
+                        Some(call) => {
+                            let _ = core.ep.abort(now, call, RX_CALL_DEAD);
+                            core.ep.release(now, call);
+                        }
+                        None => discard(&t, attached.app_ops),
                     }
                 }
             }
         });
+    }
+
+    /// Drops the charges of socket `sock` that no call took (`listen(0)`):
+    /// a kernel user lets go of each through `discard_new_call`.
+    pub(crate) fn discard_charges(&self, sock: usize) {
+        let mut core = self.core.lock();
+        let Some(a) = core.socks.get(&sock) else {
+            return;
+        };
+        let (ops, mut tags) = (a.app_ops, KVec::new());
+        for (_, &tag) in a.calls.iter() {
+            if core.tags.get(&tag).is_some_and(|t| t.call.is_none()) {
+                // Without memory the charge stays until the socket goes.
+                let _ = tags.push(tag, GFP_KERNEL);
+            }
+        }
+        for tag in tags.iter() {
+            if let Some(t) = core.tags.get(tag) {
+                discard(t, ops);
+            }
+            core.drop_tag(*tag);
+        }
     }
 
     /// Runs `f` on the engine and the call tables, then sends what the

@@ -6,6 +6,7 @@ pub(crate) mod addr;
 pub(crate) mod cmsg;
 pub(crate) mod endpoint;
 pub(crate) mod env;
+pub(crate) mod kernel_api;
 pub(crate) mod proc;
 pub(crate) mod recvmsg;
 pub(crate) mod registry;
@@ -21,6 +22,7 @@ use crate::kapi::errno::{
 };
 use crate::kapi::errno::{EPROTONOSUPPORT, ESHUTDOWN, ESOCKTNOSUPPORT};
 use crate::kapi::key_type::{Key, Keyring};
+use crate::kapi::net::af_rxrpc::AppOps;
 use crate::kapi::net::family::{self, Family, FamilyTables, OptOut, OptValue};
 use crate::kapi::net::msg::Msg;
 use crate::kapi::net::{poll, NetNs, AF_INET, AF_INET6, SHUT_RDWR, SOCK_DGRAM};
@@ -64,7 +66,7 @@ impl Family for RxrpcFamily {
         _: NetNs,
         sock_type: i32,
         protocol: i32,
-        _kern: bool,
+        kern: bool,
     ) -> Result<SockState> {
         let family = match u16::try_from(protocol) {
             Ok(AF_INET) => TransportFamily::Inet,
@@ -74,7 +76,7 @@ impl Family for RxrpcFamily {
         if sock_type != i32::from(SOCK_DGRAM) {
             return Err(ESOCKTNOSUPPORT.into());
         }
-        Ok(SockState::new(family))
+        Ok(SockState::new(family, kern))
     }
 
     fn release(registry: &Arc<Registry>, sock: &mut SockState, me: &SockRef) {
@@ -96,7 +98,8 @@ impl Family for RxrpcFamily {
     }
 
     fn listen(_: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, backlog: i32) -> Result {
-        sk.state().listen(backlog)
+        let id = sk.id();
+        sk.state().listen(backlog, id)
     }
 
     fn shutdown(_: &Arc<Registry>, sk: &mut family::Locked<'_, Self>, how: i32) -> Result {
@@ -193,11 +196,16 @@ pub(crate) struct SockState {
     upgrade: Option<(u16, u16)>,
     key: Option<Key<RxrpcKey>>,
     keyring: Option<Keyring>,
+    /// Made by the kernel (`sock_create_kern`): as in 6.12, a listening
+    /// kernel socket takes only charged calls.
+    kern: bool,
+    /// A kernel user's operations for incoming calls.
+    app_ops: Option<AppOps>,
 }
 
 impl SockState {
     /// A fresh socket of `family`.
-    fn new(family: TransportFamily) -> Self {
+    fn new(family: TransportFamily, kern: bool) -> Self {
         Self {
             family,
             phase: Phase::Unbound,
@@ -210,6 +218,8 @@ impl SockState {
             upgrade: None,
             key: None,
             keyring: None,
+            kern,
+            app_ops: None,
         }
     }
 
@@ -233,7 +243,8 @@ impl SockState {
         match self.phase {
             Phase::Unbound => {
                 let service = srx.service != 0;
-                self.local = Some(use_local(registry, net, sock, srx.transport, service)?);
+                let local = use_local(registry, net, sock, srx.transport, service, self.app_ops)?;
+                self.local = Some(local);
                 self.bound = Some(srx);
                 self.phase = if service {
                     Phase::ServerBound
@@ -301,7 +312,7 @@ impl SockState {
                     TransportFamily::Inet => TransportAddr::V4([0; 4], 0),
                     TransportFamily::Inet6 => TransportAddr::V6([0; 16], 0),
                 };
-                let local = use_local(registry, net, sock(), any, false)?;
+                let local = use_local(registry, net, sock(), any, false, self.app_ops)?;
                 self.local = Some(local.clone());
                 self.phase = Phase::ClientBound;
                 local
@@ -309,15 +320,16 @@ impl SockState {
         };
         // Only a client socket calls its connect() destination by default.
         let connected = if client { self.connected } else { None };
-        // No security class is built in yet: a call that asks for one
-        // fails rather than going out unsecured (C: no class, EKEYREJECTED).
-        if command == Command::SendData
-            && (self.min_security_level > 0
-                || self.key.as_ref().is_some_and(|k| k.payload().is_some()))
-        {
+        Ok((local, self.family, connected, self.exclusive))
+    }
+
+    /// No security class is built in yet: a call that asks for one fails
+    /// rather than going out unsecured (C: no class, `EKEYREJECTED`).
+    pub(crate) fn check_security(&self) -> Result {
+        if self.min_security_level > 0 || self.key.as_ref().is_some_and(|k| k.payload().is_some()) {
             return Err(EKEYREJECTED.into());
         }
-        Ok((local, self.family, connected, self.exclusive))
+        Ok(())
     }
 
     /// `connect()`: only sets the default destination of calls.
@@ -337,7 +349,7 @@ impl SockState {
 
     /// `listen()`: the backlog bounds calls waiting to be taken; `listen(0)`
     /// on a listening socket stops taking calls.
-    fn listen(&mut self, backlog: i32) -> Result {
+    fn listen(&mut self, backlog: i32, sock: usize) -> Result {
         match self.phase {
             Phase::Unbound => Err(EADDRNOTAVAIL.into()),
             Phase::ServerBound | Phase::ServerBound2 => {
@@ -351,11 +363,11 @@ impl SockState {
                 Ok(())
             }
             Phase::Listening if backlog == 0 => {
-                // New calls are refused (RX_INVALID_OPERATION) from now on.
-                self.local
-                    .as_ref()
-                    .ok_or(EINVAL)?
-                    .listen(ServiceConfig::default())?;
+                // New calls are refused (RX_INVALID_OPERATION) from now on,
+                // and a kernel user's unused charges are given back.
+                let local = self.local.as_ref().ok_or(EINVAL)?;
+                local.listen(ServiceConfig::default())?;
+                local.discard_charges(sock);
                 self.phase = Phase::ListenDisabled;
                 Ok(())
             }
@@ -370,9 +382,10 @@ impl SockState {
             service_ids: [self.bound.map_or(0, |b| b.service), self.second_service],
             upgrade: self.upgrade,
             backlog,
-            // Both accept models: a charged user id takes a call at once,
-            // otherwise it waits in the backlog for RXRPC_ACCEPT.
-            charge_only: false,
+            // Both accept models for programs: a charged user id takes a
+            // call at once, otherwise it waits in the backlog for
+            // RXRPC_ACCEPT. Kernel users charge only, as in 6.12.
+            charge_only: self.kern,
             min_security_level: self.min_security_level,
             ..ServiceConfig::default()
         })
@@ -387,6 +400,30 @@ impl SockState {
             return Err(ESHUTDOWN.into());
         }
         self.phase = Phase::Closed;
+        Ok(())
+    }
+
+    /// `RXRPC_MIN_SECURITY_LEVEL`, only before bind.
+    fn set_min_security_level(&mut self, level: u32) -> Result {
+        if self.phase != Phase::Unbound {
+            return Err(EISCONN.into());
+        }
+        if level > uapi::SECURITY_ENCRYPT {
+            return Err(EINVAL);
+        }
+        self.min_security_level = level;
+        Ok(())
+    }
+
+    /// A kernel user's keyring of server keys, only once and before bind.
+    fn set_keyring(&mut self, keyring: Keyring) -> Result {
+        if self.keyring.is_some() {
+            return Err(EINVAL);
+        }
+        if self.phase != Phase::Unbound {
+            return Err(EISCONN.into());
+        }
+        self.keyring = Some(keyring);
         Ok(())
     }
 
@@ -441,12 +478,7 @@ impl SockState {
                 }
                 let mut v = [0; 4];
                 value.read(&mut v)?;
-                let level = u32::from_ne_bytes(v);
-                if level > uapi::SECURITY_ENCRYPT {
-                    return Err(EINVAL);
-                }
-                self.min_security_level = level;
-                Ok(())
+                self.set_min_security_level(u32::from_ne_bytes(v))
             }
             opt::UPGRADEABLE_SERVICE => {
                 if optlen != 4 || self.upgrade.is_some() {
@@ -482,9 +514,10 @@ fn use_local(
     sock: SockRef,
     addr: TransportAddr,
     service: bool,
+    app_ops: Option<AppOps>,
 ) -> Result<Arc<Local>> {
     let local = registry.use_local(net, addr, service)?;
-    if let Err(e) = local.attach(sock, service) {
+    if let Err(e) = local.attach(sock, service, app_ops) {
         registry.unuse_local(local);
         return Err(e);
     }

@@ -24,7 +24,7 @@ use crate::proto::{
 };
 
 /// The endpoint's engine, locked.
-type Locked<'a> = Guard<'a, Core, MutexBackend>;
+pub(crate) type Locked<'a> = Guard<'a, Core, MutexBackend>;
 
 /// What a failed wait means for the syscall, given what it already did.
 pub(crate) fn partial(done: usize, e: Error) -> Result<usize> {
@@ -56,8 +56,13 @@ pub(crate) fn sendmsg(
     let (local, family, connected, exclusive) = {
         let mut sk = ctx.lock();
         let net = sk.net();
-        sk.state()
-            .prepare_send(registry, net, || ctx.sock_ref(), p.command)?
+        let r = sk
+            .state()
+            .prepare_send(registry, net, || ctx.sock_ref(), p.command)?;
+        if p.command == Command::SendData {
+            sk.state().check_security()?;
+        }
+        r
     };
     let sock = ctx.id();
     match p.command {
@@ -108,7 +113,7 @@ pub(crate) fn sendmsg(
                 None => connected.ok_or(EDESTADDRREQ.into()),
             };
             let params = |dest: RxrpcAddr, tag| CallParams {
-                remote: dest.transport,
+                remote: dest.peer(),
                 service_id: dest.service,
                 user: tag,
                 upgrade: p.upgrade,
@@ -121,8 +126,8 @@ pub(crate) fn sendmsg(
     }
 }
 
-/// Sends the payload of `msg` on the call `p.user_id`. Blocks for Tx
-/// space unless `MSG_DONTWAIT`; what was not taken is left in the message.
+/// Sends the payload of `msg` on the call `p.user_id`, made if there is
+/// none yet.
 fn send_data(
     ctx: &SockCtx<'_>,
     msg: &mut Msg,
@@ -132,12 +137,28 @@ fn send_data(
     dest: impl FnOnce() -> Result<RxrpcAddr>,
     params: impl FnOnce(RxrpcAddr, u64) -> CallParams,
 ) -> Result<usize> {
+    let mut guard = local.lock();
+    let call = find_or_begin_call(&mut guard, ctx, now(), p, dest, params)?;
+    send_payload(ctx, msg, local, guard, call, flags, |_| ())
+}
+
+/// Sends the payload of `msg` on `call` (`MSG_MORE` in `flags`: the phase
+/// goes on after it), with the endpoint locked. Blocks for Tx space unless
+/// `MSG_DONTWAIT`; what was not taken is left in the message. Calls
+/// `phase_end` once the engine has taken the last of the call's data,
+/// before any of it is transmitted.
+pub(crate) fn send_payload<'a>(
+    ctx: &SockCtx<'_>,
+    msg: &mut Msg,
+    local: &'a Local,
+    mut guard: Locked<'a>,
+    call: CallHandle,
+    flags: u32,
+    phase_end: impl FnOnce(&mut Core),
+) -> Result<usize> {
     let more = flags & msg_flags::MORE != 0;
     let mut timeo = ctx.timeout(Direction::Send, flags & msg_flags::DONTWAIT != 0);
-
-    let mut guard = local.lock();
     let now = now();
-    let call = find_or_begin_call(&mut guard, ctx, now, p, dest, params)?;
 
     // Data is copied into the endpoint's bounce buffer under its lock;
     // what was not taken goes back to the message before any sleep.
@@ -181,6 +202,9 @@ fn send_data(
         if last {
             break;
         }
+    }
+    if !more {
+        phase_end(&mut guard);
     }
     local.flush(&mut guard, now);
     Ok(sent)

@@ -250,6 +250,45 @@ impl<T: Family> Adapter<T> {
         unsafe { (*sock).sk.cast() }
     }
 
+    /// A socket a kernel user passed, if it is one of the family's.
+    ///
+    /// # Safety
+    ///
+    /// `sock` must be null or a live socket the caller holds for `'a`.
+    pub(super) unsafe fn kernel_ctx<'a>(sock: *mut bindings::socket) -> Option<SockCtx<'a, T>> {
+        // SAFETY: Per the contract; a socket whose ops are the family's
+        // was made by `create`, and its `sk` is set until release.
+        unsafe {
+            if sock.is_null()
+                || (*sock).ops != T::tables().ops.get().cast_const()
+                || (*sock).sk.is_null()
+            {
+                return None;
+            }
+            Some(SockCtx::new(Self::obj(sock)))
+        }
+    }
+
+    /// A socket a kernel user passed, locked, if it is one of the family's.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Adapter::kernel_ctx`].
+    pub(super) unsafe fn kernel_lock<'a>(sock: *mut bindings::socket) -> Option<Locked<'a, T>> {
+        // SAFETY: Per the contract, checked as in `kernel_ctx`.
+        unsafe { Self::kernel_ctx(sock).map(|ctx| Locked::lock(ctx.obj)) }
+    }
+
+    /// The family's shared state.
+    ///
+    /// # Safety
+    ///
+    /// Only from a call on one of the family's sockets.
+    pub(super) unsafe fn shared<'a>() -> &'a T::Shared {
+        // SAFETY: Per the contract the family is registered.
+        unsafe { T::tables().shared() }
+    }
+
     /// # Safety
     ///
     /// Called by the socket layer with a valid, not yet set up `socket`.
@@ -600,6 +639,12 @@ impl<T: Family> SockRef<T> {
         self.obj as usize
     }
 
+    /// The socket's `struct sock`, for kernel users' callbacks.
+    pub(super) fn sk(&self) -> *mut bindings::sock {
+        // SAFETY: Allocated while referenced (type invariant).
+        unsafe { addr_of_mut!((*self.obj).sk) }
+    }
+
     /// Wakes sleepers and pollers after an event; `pending` is how many
     /// items now wait for recvmsg.
     pub(crate) fn wake(&self, pending: usize) {
@@ -812,6 +857,11 @@ impl<T: Family> Locked<'_, T> {
     pub(crate) fn sock_ref(&self) -> SockRef<T> {
         // SAFETY: Live and locked.
         unsafe { SockRef::new(self.obj) }
+    }
+
+    /// The socket's identity, as [`SockRef::id`] gives it.
+    pub(crate) fn id(&self) -> usize {
+        self.obj as usize
     }
 
     /// The network namespace of the socket.

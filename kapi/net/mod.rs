@@ -1,6 +1,7 @@
 //! Networking: protocol families, their messages, UDP tunnel sockets, and
 //! network namespaces.
 
+pub(crate) mod af_rxrpc;
 pub(crate) mod family;
 pub(crate) mod msg;
 pub(crate) mod udp_tunnel;
