@@ -5,6 +5,7 @@
  * output depends on the kernel config and is never committed.
  */
 #include <linux/key-type.h>
+#include <linux/timekeeping.h>
 #include <linux/rxrpc.h>
 #include <net/af_rxrpc.h>
 #include <linux/net.h>

@@ -19,6 +19,8 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
+#include <crypto/skcipher.h>
+#include <linux/scatterlist.h>
 #define RXRPC_TRACE_ONLY_DEFINE_ENUMS
 #include <trace/events/rxrpc.h>
 #include <net/af_rxrpc.h>
@@ -162,6 +164,70 @@ int kapi_request_key(struct key_type *type, const char *desc, struct net *net,
 		return PTR_ERR(key);
 	*keyp = key;
 	return 0;
+}
+
+/* A key of type described desc in keyring, with a reference; ERR_PTR if none. */
+struct key *kapi_keyring_search(struct key *keyring, struct key_type *type, const char *desc)
+{
+	key_ref_t ref = keyring_search(make_key_ref(keyring, 1), type, desc, false);
+
+	return IS_ERR(ref) ? ERR_CAST(ref) : key_ref_to_ptr(ref);
+}
+
+/* A synchronous skcipher of alg keyed with key; ERR_PTR on failure. */
+struct crypto_sync_skcipher *kapi_skcipher_new(const char *alg, const u8 *key,
+					       unsigned int keylen)
+{
+	struct crypto_sync_skcipher *tfm = crypto_alloc_sync_skcipher(alg, 0, 0);
+	int ret;
+
+	if (IS_ERR(tfm))
+		return tfm;
+	ret = crypto_sync_skcipher_setkey(tfm, key, keylen);
+	if (ret < 0) {
+		crypto_free_sync_skcipher(tfm);
+		return ERR_PTR(ret);
+	}
+	return tfm;
+}
+
+void kapi_skcipher_free(struct crypto_sync_skcipher *tfm)
+{
+	crypto_free_sync_skcipher(tfm);
+}
+
+/*
+ * Encrypts or decrypts len bytes of data in place. A scatterlist needs
+ * memory in the linear map: data elsewhere (a stack on vmalloc) goes
+ * through a bounce buffer.
+ */
+int kapi_skcipher_crypt(struct crypto_sync_skcipher *tfm, const u8 *iv, unsigned int ivlen,
+			u8 *data, unsigned int len, bool encrypt)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, tfm);
+	u8 ivbuf[16], *buf = data;
+	struct scatterlist sg;
+	int ret;
+
+	if (ivlen > sizeof(ivbuf) || ivlen != crypto_sync_skcipher_ivsize(tfm))
+		return -EINVAL;
+	if (!virt_addr_valid(data) || !virt_addr_valid(data + len - 1)) {
+		buf = kmemdup(data, len, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	memcpy(ivbuf, iv, ivlen);
+	sg_init_one(&sg, buf, len);
+	skcipher_request_set_sync_tfm(req, tfm);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	skcipher_request_set_crypt(req, &sg, &sg, len, ivbuf);
+	ret = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+	skcipher_request_zero(req);
+	if (buf != data) {
+		memcpy(data, buf, len);
+		kfree_sensitive(buf);
+	}
+	return ret;
 }
 
 struct proc_dir_entry *kapi_proc_net_mkdir(struct net *net, const char *name)

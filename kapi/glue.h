@@ -50,6 +50,17 @@ void **kapi_key_payload(struct key *key);
 int kapi_request_key(struct key_type *type, const char *desc, struct net *net,
 		     struct key **keyp);
 
+/* Keyrings. */
+struct key *kapi_keyring_search(struct key *keyring, struct key_type *type, const char *desc);
+
+/* Synchronous skciphers (e.g. "pcbc(fcrypt)"). */
+struct crypto_sync_skcipher;
+struct crypto_sync_skcipher *kapi_skcipher_new(const char *alg, const u8 *key,
+					       unsigned int keylen);
+void kapi_skcipher_free(struct crypto_sync_skcipher *tfm);
+int kapi_skcipher_crypt(struct crypto_sync_skcipher *tfm, const u8 *iv, unsigned int ivlen,
+			u8 *data, unsigned int len, bool encrypt);
+
 /* /proc/net. */
 struct proc_dir_entry *kapi_proc_net_mkdir(struct net *net, const char *name);
 void kapi_proc_net_remove(struct net *net, const char *name);

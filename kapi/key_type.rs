@@ -370,6 +370,25 @@ impl<T: KeyType> Key<T> {
     }
 }
 
+impl<T: KeyType> Key<T> {
+    /// The key's identity, stable while it is held.
+    pub(crate) fn id(&self) -> usize {
+        self.key as usize
+    }
+}
+
+impl<T: KeyType> Clone for Key<T> {
+    fn clone(&self) -> Self {
+        // SAFETY: We hold a reference, so the key is live; the new one is
+        // the clone's.
+        let key = unsafe { bindings::kapi_key_get(self.key) };
+        Self {
+            key,
+            _type: PhantomData,
+        }
+    }
+}
+
 impl<T: KeyType> Drop for Key<T> {
     fn drop(&mut self) {
         // SAFETY: Per the type invariant we hold a reference.
@@ -411,6 +430,35 @@ impl Keyring {
     pub(in crate::kapi) unsafe fn from_user(key: *mut bindings::key) -> Option<Self> {
         // SAFETY: Per the contract; the new reference is ours.
         (!key.is_null()).then(|| Self(unsafe { bindings::kapi_key_get(key) }))
+    }
+}
+
+impl Keyring {
+    /// The keyring's identity, stable while it is held.
+    pub(crate) fn id(&self) -> usize {
+        self.0 as usize
+    }
+
+    /// The key of type `K` described `desc` in this keyring (or keyrings
+    /// it links to), if the caller may search it.
+    pub(crate) fn search<K: KeyType>(&self, desc: &CStr) -> Result<Key<K>> {
+        // SAFETY: We hold the keyring; the type is registered while keys of
+        // it are in use, and `desc` is a C string. The result is a new
+        // reference.
+        let key =
+            unsafe { bindings::kapi_keyring_search(self.0, K::tables().ptr(), desc.as_ptr()) };
+        let key = kernel::error::from_err_ptr(key)?;
+        Ok(Key {
+            key,
+            _type: PhantomData,
+        })
+    }
+}
+
+impl Clone for Keyring {
+    fn clone(&self) -> Self {
+        // SAFETY: We hold a reference, so the keyring is live.
+        Self(unsafe { bindings::kapi_key_get(self.0) })
     }
 }
 

@@ -8,6 +8,7 @@
 //! points down. All of the module's `unsafe` code and every use of the
 //! generated bindings live here.
 
+pub(crate) mod crypto;
 pub(crate) mod errno;
 pub(crate) mod key_type;
 pub(crate) mod net;
@@ -70,6 +71,12 @@ pub(crate) const HZ: u32 = bindings::HZ;
 pub(crate) fn random_u32() -> u32 {
     // SAFETY: Always safe to call.
     unsafe { bindings::get_random_u32() }
+}
+
+/// Wall-clock time, in seconds since 1970.
+pub(crate) fn real_seconds() -> i64 {
+    // SAFETY: Always safe to call.
+    unsafe { bindings::ktime_get_real_seconds() }
 }
 
 /// The current monotonic time, in nanoseconds.

@@ -165,13 +165,7 @@ impl ClientKey {
 }
 
 /// The payload of an "rxrpc_s" key: a service's secret.
-#[expect(
-    dead_code,
-    reason = "read by rxkad's RESPONSE check, which comes with the rxkad issue"
-)]
 pub(crate) struct ServerKey {
-    /// The service and security class, from the description.
-    pub(crate) name: token::ServerKeyName,
     /// The rxkad DES key.
     pub(crate) secret: [u8; 8],
 }
@@ -187,6 +181,6 @@ impl ServerKey {
     pub(crate) fn parse(desc: &[u8], data: &[u8]) -> Result<KBox<Self>> {
         let name = token::parse_server_key_name(desc)?;
         let secret = *token::parse_server_key(&name, data)?;
-        Ok(KBox::new(Self { name, secret }, GFP_KERNEL)?)
+        Ok(KBox::new(Self { secret }, GFP_KERNEL)?)
     }
 }

@@ -3,4 +3,5 @@
 //! [`token`] is public so that the host crate can test the payload parsers.
 
 pub(crate) mod key;
+pub(crate) mod rxkad;
 pub mod token;

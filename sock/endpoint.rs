@@ -20,9 +20,8 @@ use crate::kapi::net::udp_tunnel::{Handler, RxLimits, UdpTunnel};
 use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
-use crate::proto::{
-    CallHandle, Config, Event, Instant, NullSecurity, ServiceConfig, TransportAddr, MAX_PACKET,
-};
+use crate::proto::{CallHandle, Config, Event, Instant, ServiceConfig, TransportAddr, MAX_PACKET};
+use crate::security::rxkad::{KernelHost, KernelRxkad};
 
 /// The current time, as the engine counts it.
 pub(crate) fn now() -> Instant {
@@ -35,7 +34,7 @@ pub(crate) fn engine_error(e: crate::proto::Error) -> Error {
 }
 
 /// The engine of one local endpoint.
-pub(crate) type Engine = crate::proto::Endpoint<KernelEnv, NullSecurity>;
+pub(crate) type Engine = crate::proto::Endpoint<KernelEnv, KernelRxkad>;
 
 /// Most bytes moved between the user and the engine per step.
 const BOUNCE: usize = 65536;
@@ -294,7 +293,7 @@ impl Core {
             ..Config::default()
         };
         Ok(Self {
-            ep: Engine::new(KernelEnv, NullSecurity, config),
+            ep: Engine::new(KernelEnv, KernelHost::new(), config),
             rx,
             tx,
             bounce,

@@ -13,10 +13,8 @@ use super::cmsg::CallTimeouts;
 use super::endpoint::{engine_error, now, Core, KernelTag, Local};
 use super::registry::Registry;
 use super::sendmsg::{send_payload, Locked};
-use super::{RxrpcFamily, SockCtx, SockState};
-use crate::kapi::errno::{
-    EBADMSG, EBADSLT, ECONNABORTED, ECONNRESET, EKEYREJECTED, EMSGSIZE, EPROTO, ESHUTDOWN,
-};
+use super::{CallKey, RxrpcFamily, SockCtx, SockState};
+use crate::kapi::errno::{EBADMSG, EBADSLT, ECONNABORTED, ECONNRESET, EMSGSIZE, EPROTO, ESHUTDOWN};
 use crate::kapi::key_type::{Key, Keyring};
 use crate::kapi::net::af_rxrpc::{
     ApiTables, AppOps, BeginCall, Interruptibility, IovIter, KernelApi, Notify, SrxBuf,
@@ -26,9 +24,7 @@ use crate::kapi::net::msg::Msg;
 use crate::kapi::net::msg_flags;
 use crate::kapi::HZ;
 use crate::proto::wire::RX_USER_ABORT;
-use crate::proto::{
-    CallHandle, CallParams, CallSecurity, Error as EngineError, Outcome, TransportAddr,
-};
+use crate::proto::{CallHandle, CallParams, Error as EngineError, Outcome, TransportAddr};
 use crate::security::key::RxrpcKey;
 
 static API: ApiTables<RxrpcFamily> = ApiTables::new();
@@ -141,12 +137,7 @@ impl KernelApi for RxrpcFamily {
         key: Option<Key<RxrpcKey>>,
         p: BeginCall,
     ) -> Result<Arc<KernelCall>> {
-        // No security class is built in yet: a key with tokens asks for
-        // one, and the call fails rather than going out unsecured.
-        if key.as_ref().is_some_and(|k| k.payload().is_some()) {
-            return Err(EKEYREJECTED.into());
-        }
-        let local = {
+        let (local, call_key) = {
             let mut sk = ctx.lock();
             let net = sk.net();
             let (local, ..) = sk.state().prepare_send(
@@ -155,7 +146,9 @@ impl KernelApi for RxrpcFamily {
                 || ctx.sock_ref(),
                 super::cmsg::Command::SendData,
             )?;
-            local
+            // The user's key, at the socket's minimum level (kAFS asks for
+            // encryption).
+            (local, CallKey::new(key, sk.state().min_security_level))
         };
         let mut guard = local.lock();
         let core = &mut *guard;
@@ -167,6 +160,7 @@ impl KernelApi for RxrpcFamily {
         {
             return Err(EEXIST);
         }
+        let security = call_key.security(core)?;
         let tag = core.add_tag(ctx.sock_ref(), p.user_call_id, false)?;
         let uninterruptible = p.intr == Interruptibility::Uninterruptible;
         let call = Arc::new(
@@ -186,7 +180,7 @@ impl KernelApi for RxrpcFamily {
             user: tag,
             upgrade: p.upgrade,
             exclusive: false,
-            security: CallSecurity::default(),
+            security,
             timeouts: CallTimeouts::for_new_call(Some(CallTimeouts {
                 hard,
                 idle: None,

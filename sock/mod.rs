@@ -17,20 +17,19 @@ pub(crate) mod uapi;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::kapi::errno::{
-    EADDRINUSE, EADDRNOTAVAIL, EBADSLT, EISCONN, EKEYREJECTED, ENOPROTOOPT, EOPNOTSUPP,
-};
+use crate::kapi::errno::{EADDRINUSE, EADDRNOTAVAIL, EBADSLT, EISCONN, ENOPROTOOPT, EOPNOTSUPP};
 use crate::kapi::errno::{EPROTONOSUPPORT, ESHUTDOWN, ESOCKTNOSUPPORT};
 use crate::kapi::key_type::{Key, Keyring};
 use crate::kapi::net::af_rxrpc::AppOps;
 use crate::kapi::net::family::{self, Family, FamilyTables, OptOut, OptValue};
 use crate::kapi::net::msg::Msg;
 use crate::kapi::net::{poll, NetNs, AF_INET, AF_INET6, SHUT_RDWR, SOCK_DGRAM};
-use crate::proto::{ServiceConfig, TransportAddr};
+use crate::proto::rxkad;
+use crate::proto::{CallSecurity, ServiceConfig, TransportAddr};
 use crate::security::key::RxrpcKey;
 use addr::{RxrpcAddr, TransportFamily};
 use cmsg::Command;
-use endpoint::Local;
+use endpoint::{Core, Local};
 use registry::Registry;
 use uapi::{opt, AF_RXRPC, SOL_RXRPC};
 
@@ -323,13 +322,10 @@ impl SockState {
         Ok((local, self.family, connected, self.exclusive))
     }
 
-    /// No security class is built in yet: a call that asks for one fails
-    /// rather than going out unsecured (C: no class, `EKEYREJECTED`).
-    pub(crate) fn check_security(&self) -> Result {
-        if self.min_security_level > 0 || self.key.as_ref().is_some_and(|k| k.payload().is_some()) {
-            return Err(EKEYREJECTED.into());
-        }
-        Ok(())
+    /// What security the socket's new client calls ask for: its key at
+    /// its minimum level.
+    pub(crate) fn call_key(&self) -> CallKey {
+        CallKey::new(self.key.clone(), self.min_security_level)
     }
 
     /// `connect()`: only sets the default destination of calls.
@@ -375,10 +371,15 @@ impl SockState {
         }
     }
 
-    /// Gives the engine this socket's services and backlog.
+    /// Gives the engine this socket's services, backlog and keyring.
     fn configure_service(&self, backlog: u32) -> Result {
         let local = self.local.as_ref().ok_or(EINVAL)?;
+        let keyring = match &self.keyring {
+            Some(ring) => local.lock().ep.security_mut().host.keyring_tag(ring)?,
+            None => 0,
+        };
         local.listen(ServiceConfig {
+            keyring,
             service_ids: [self.bound.map_or(0, |b| b.service), self.second_service],
             upgrade: self.upgrade,
             backlog,
@@ -503,6 +504,33 @@ impl SockState {
             // The C module answers 0 to unknown options (and to every
             // other level); a caller should learn its option did nothing.
             _ => Err(ENOPROTOOPT.into()),
+        }
+    }
+}
+
+/// The key a client call secures itself with, and at what level.
+pub(crate) struct CallKey {
+    key: Option<Key<RxrpcKey>>,
+    level: u32,
+}
+
+impl CallKey {
+    /// `key` at `level`.
+    pub(crate) fn new(key: Option<Key<RxrpcKey>>, level: u32) -> Self {
+        Self { key, level }
+    }
+
+    /// The call's security in the engine: rxkad at the level if the key
+    /// holds a token, none otherwise (as in C: no key or an empty one is
+    /// no security, whatever the minimum level).
+    pub(crate) fn security(&self, core: &mut Core) -> Result<CallSecurity> {
+        match &self.key {
+            Some(key) if key.payload().is_some() => Ok(CallSecurity {
+                index: rxkad::INDEX,
+                level: self.level,
+                key: core.ep.security_mut().host.client_tag(key)?,
+            }),
+            _ => Ok(CallSecurity::default()),
         }
     }
 }

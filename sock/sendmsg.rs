@@ -19,9 +19,7 @@ use crate::kapi::errno::{EBADSLT, EDESTADDRREQ, EOPNOTSUPP, ESHUTDOWN};
 use crate::kapi::net::family::{Direction, Wait};
 use crate::kapi::net::msg::Msg;
 use crate::kapi::net::msg_flags;
-use crate::proto::{
-    CallHandle, CallParams, CallSecurity, Error as EngineError, Instant, WIRE_PAYLOAD,
-};
+use crate::proto::{CallHandle, CallParams, Error as EngineError, Instant, WIRE_PAYLOAD};
 
 /// The endpoint's engine, locked.
 pub(crate) type Locked<'a> = Guard<'a, Core, MutexBackend>;
@@ -53,16 +51,13 @@ pub(crate) fn sendmsg(
         return Err(EOPNOTSUPP.into());
     }
     let p = cmsg::parse(msg)?;
-    let (local, family, connected, exclusive) = {
+    let ((local, family, connected, exclusive), call_key) = {
         let mut sk = ctx.lock();
         let net = sk.net();
         let r = sk
             .state()
             .prepare_send(registry, net, || ctx.sock_ref(), p.command)?;
-        if p.command == Command::SendData {
-            sk.state().check_security()?;
-        }
-        r
+        (r, sk.state().call_key())
     };
     let sock = ctx.id();
     match p.command {
@@ -108,37 +103,38 @@ pub(crate) fn sendmsg(
         Command::SendData => {
             // Checked now, but only an error if the call is new.
             let named = msg.name().map(|raw| RxrpcAddr::parse(raw, family));
-            let dest = move || match named {
-                Some(parsed) => parsed,
-                None => connected.ok_or(EDESTADDRREQ.into()),
+            let new_call = |core: &mut Core| -> Result<CallParams> {
+                let dest = match named {
+                    Some(parsed) => parsed?,
+                    None => connected.ok_or(EDESTADDRREQ)?,
+                };
+                Ok(CallParams {
+                    remote: dest.peer(),
+                    service_id: dest.service,
+                    user: 0,
+                    upgrade: p.upgrade,
+                    exclusive: p.exclusive || exclusive,
+                    security: call_key.security(core)?,
+                    timeouts: CallTimeouts::for_new_call(p.timeouts),
+                })
             };
-            let params = |dest: RxrpcAddr, tag| CallParams {
-                remote: dest.peer(),
-                service_id: dest.service,
-                user: tag,
-                upgrade: p.upgrade,
-                exclusive: p.exclusive || exclusive,
-                security: CallSecurity::default(),
-                timeouts: CallTimeouts::for_new_call(p.timeouts),
-            };
-            send_data(ctx, msg, &local, &p, flags, dest, params)
+            send_data(ctx, msg, &local, &p, flags, new_call)
         }
     }
 }
 
-/// Sends the payload of `msg` on the call `p.user_id`, made if there is
-/// none yet.
+/// Sends the payload of `msg` on the call `p.user_id`, made with the
+/// parameters `new_call` gives if there is none yet.
 fn send_data(
     ctx: &SockCtx<'_>,
     msg: &mut Msg,
     local: &Arc<Local>,
     p: &SendParams,
     flags: u32,
-    dest: impl FnOnce() -> Result<RxrpcAddr>,
-    params: impl FnOnce(RxrpcAddr, u64) -> CallParams,
+    new_call: impl FnOnce(&mut Core) -> Result<CallParams>,
 ) -> Result<usize> {
     let mut guard = local.lock();
-    let call = find_or_begin_call(&mut guard, ctx, now(), p, dest, params)?;
+    let call = find_or_begin_call(&mut guard, ctx, now(), p, new_call)?;
     send_payload(ctx, msg, local, guard, call, flags, |_| ())
 }
 
@@ -210,15 +206,14 @@ pub(crate) fn send_payload<'a>(
     Ok(sent)
 }
 
-/// The call of user id `p.user_id` on the socket, made with `params`
-/// towards `dest()` if there is none yet, checked to take data.
+/// The call of user id `p.user_id` on the socket, made with the
+/// parameters `new_call` gives if there is none yet, checked to take data.
 fn find_or_begin_call(
     core: &mut Core,
     ctx: &SockCtx<'_>,
     now: Instant,
     p: &SendParams,
-    dest: impl FnOnce() -> Result<RxrpcAddr>,
-    params: impl FnOnce(RxrpcAddr, u64) -> CallParams,
+    new_call: impl FnOnce(&mut Core) -> Result<CallParams>,
 ) -> Result<CallHandle> {
     let existing = core
         .socks
@@ -245,9 +240,10 @@ fn find_or_begin_call(
             (tag, call)
         }
         None => {
-            let dest = dest()?;
+            let mut params = new_call(core)?;
             let tag = core.add_tag(ctx.sock_ref(), p.user_id, false)?;
-            let call = match core.ep.begin_call(now, params(dest, tag)) {
+            params.user = tag;
+            let call = match core.ep.begin_call(now, params) {
                 Ok(call) => call,
                 Err(e) => {
                     core.drop_tag(tag);

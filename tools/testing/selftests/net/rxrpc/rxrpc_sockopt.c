@@ -319,19 +319,4 @@ TEST_F(sock, c_setsockopt_unknown_succeeds)
 	EXPECT_EQ(0, setopt(self->fd, SOL_RXRPC, 99, &v, sizeof(v)));
 }
 
-/*
- * Until rxkad is built into rxrpc-rs, a call that asks for security fails
- * with EKEYREJECTED (the C module's errno for a missing security class)
- * instead of going out unsecured.
- */
-TEST_F(sock, secured_call_refused_without_rxkad)
-{
-	struct sockaddr_rxrpc to;
-
-	OURS_ONLY("the C module has rxkad built in");
-	ASSERT_EQ(0, setopt_u32(self->fd, RXRPC_MIN_SECURITY_LEVEL, RXRPC_SECURITY_AUTH));
-	rx_addr4(&to, "127.0.0.1", 7000, 100);
-	EXPECT_EQ(-EKEYREJECTED, rx_send(self->fd, 1, &to, "x", 1, 0));
-}
-
 TEST_HARNESS_MAIN

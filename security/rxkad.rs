@@ -1,0 +1,172 @@
+//! rxkad in the module: the kernel's ciphers, keys, randomness and clock
+//! behind the engine's rxkad class (`proto::rxkad`).
+//!
+//! The engine names keys by tags; this keeps the keys those tags stand
+//! for: client keys (their first rxkad token) and service keyrings, each
+//! held for as long as the endpoint lives.
+
+use kernel::prelude::*;
+use kernel::rbtree::{RBTree, RBTreeNodeReservation};
+
+use super::key::{ClientKey, RxrpcKey, RxrpcServerKey};
+use kernel::fmt;
+use kernel::str::CString;
+
+use crate::kapi::crypto::SkCipher;
+use crate::kapi::errno::{EKEYEXPIRED, ENOBUFS, ENOKEY};
+use crate::kapi::key_type::{Key, Keyring};
+use crate::kapi::{random_u32, real_seconds};
+use crate::proto::rxkad::{
+    Cipher, ClientToken, CryptoError, KeyError, Keys, Random, Rxkad, WallClock,
+};
+
+/// The engine's security class in the module.
+pub(crate) type KernelRxkad = Rxkad<KernelHost>;
+
+/// Most keys and keyrings an endpoint holds for its calls.
+const MAX_KEYS: usize = 256;
+
+/// The kernel's side of rxkad for one local endpoint.
+pub(crate) struct KernelHost {
+    /// Client keys by tag.
+    clients: RBTree<u64, Key<RxrpcKey>>,
+    /// Service keyrings by tag.
+    keyrings: RBTree<u64, Keyring>,
+    next_tag: u64,
+}
+
+impl KernelHost {
+    /// No keys yet.
+    pub(crate) fn new() -> KernelRxkad {
+        Rxkad::new(Self {
+            clients: RBTree::new(),
+            keyrings: RBTree::new(),
+            next_tag: 1,
+        })
+    }
+
+    /// The tag of client key `key`, the same for the same key, so that
+    /// calls with equal keys share connections.
+    pub(crate) fn client_tag(&mut self, key: &Key<RxrpcKey>) -> Result<u64> {
+        if let Some((&tag, _)) = self.clients.iter().find(|(_, k)| k.id() == key.id()) {
+            return Ok(tag);
+        }
+        if self.clients.iter().count() >= MAX_KEYS {
+            return Err(ENOBUFS.into());
+        }
+        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        self.clients.insert(node.into_node(tag, key.clone()));
+        Ok(tag)
+    }
+
+    /// The tag of service keyring `keyring`.
+    pub(crate) fn keyring_tag(&mut self, keyring: &Keyring) -> Result<u64> {
+        if let Some((&tag, _)) = self.keyrings.iter().find(|(_, k)| k.id() == keyring.id()) {
+            return Ok(tag);
+        }
+        if self.keyrings.iter().count() >= MAX_KEYS {
+            return Err(ENOBUFS.into());
+        }
+        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        self.keyrings.insert(node.into_node(tag, keyring.clone()));
+        Ok(tag)
+    }
+
+    /// The first rxkad token of client key `tag`.
+    fn token(&self, tag: u64) -> Result<&ClientKey, KeyError> {
+        let key = self.clients.get(&tag).ok_or(KeyError::NoKey)?;
+        key.payload().ok_or(KeyError::Rejected)
+    }
+}
+
+impl Cipher for KernelHost {
+    type Session = SkCipher;
+
+    fn session(&mut self, key: &[u8; 8]) -> Result<SkCipher, CryptoError> {
+        SkCipher::new(c"pcbc(fcrypt)", key).map_err(|_| CryptoError)
+    }
+
+    fn encrypt(&self, s: &SkCipher, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
+        s.encrypt(iv, data).map_err(|_| CryptoError)
+    }
+
+    fn decrypt(&self, s: &SkCipher, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
+        s.decrypt(iv, data).map_err(|_| CryptoError)
+    }
+
+    fn decrypt_ticket(
+        &mut self,
+        key: &[u8; 8],
+        iv: &[u8; 8],
+        data: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        let des = SkCipher::new(c"pcbc(des)", key).map_err(|_| CryptoError)?;
+        des.decrypt(iv, data).map_err(|_| CryptoError)
+    }
+}
+
+impl Keys for KernelHost {
+    fn client_token(&mut self, key: u64) -> Result<ClientToken, KeyError> {
+        let t = self
+            .token(key)?
+            .tokens
+            .first()
+            .ok_or(KeyError::Rejected)?
+            .view();
+        Ok(ClientToken {
+            session_key: t.session_key,
+            kvno: t.kvno,
+            expiry: t.expiry.into(),
+        })
+    }
+
+    fn client_ticket(&mut self, key: u64, out: &mut [u8]) -> Result<usize, KeyError> {
+        let t = self
+            .token(key)?
+            .tokens
+            .first()
+            .ok_or(KeyError::Rejected)?
+            .view();
+        let dst = out.get_mut(..t.ticket.len()).ok_or(KeyError::Rejected)?;
+        dst.copy_from_slice(t.ticket);
+        Ok(t.ticket.len())
+    }
+
+    /// An "rxrpc_s" key "<service>:2" in the keyring, as C 6.12 looks it
+    /// up (the kvno is not part of the name).
+    fn server_key(
+        &mut self,
+        keyring: u64,
+        service_id: u16,
+        _kvno: u32,
+    ) -> Result<[u8; 8], KeyError> {
+        let ring = self.keyrings.get(&keyring).ok_or(KeyError::NoKey)?;
+        let desc = CString::try_from_fmt(fmt!("{service_id}:2")).map_err(|_| KeyError::Rejected)?;
+        let desc = core::ffi::CStr::from_bytes_with_nul(desc.as_bytes_with_nul())
+            .map_err(|_| KeyError::NoKey)?;
+        let key = ring
+            .search::<RxrpcServerKey>(desc)
+            .map_err(|e| match e.to_errno() {
+                e if e == EKEYEXPIRED.to_errno() => KeyError::Expired,
+                e if e == ENOKEY.to_errno() => KeyError::NoKey,
+                _ => KeyError::Rejected,
+            })?;
+        key.payload().map(|k| k.secret).ok_or(KeyError::Rejected)
+    }
+}
+
+impl Random for KernelHost {
+    fn nonce(&mut self) -> u32 {
+        random_u32()
+    }
+}
+
+impl WallClock for KernelHost {
+    fn real_seconds(&self) -> i64 {
+        real_seconds()
+    }
+}
