@@ -5,8 +5,10 @@
 # 192.0.2.2) the AF_RXRPC module under test. They meet at UDP barriers
 # (rxrpc_xfer barrier): once A's servers are up, B makes the RPC rows with
 # afs_rpc; then B holds a bound AF_RXRPC socket on port 7001 while A runs
-# rxdebug against it. Results are "@@@ ROW name RESULT ..." lines.
-. /etc/openafs.conf	# me (afs|rx), myip, peerip
+# rxdebug against it. Then A restarts its servers with authentication (no
+# -noauth, no NoAuth; the KeyFile and UserList the host wrote) and B makes
+# the rxkad rows. Results are "@@@ ROW name RESULT ..." lines.
+. /etc/openafs.conf	# me (afs|rx), myip, peerip, kadkey, kvno
 say() { echo "openafs: $*"; }
 x=/tests/rxrpc_xfer
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -32,13 +34,9 @@ row() {
 	echo "@@@ ROW $name $res"
 }
 
-if [ "$me" = afs ]; then
-	# ubik finds its own address by the host name: make it ours.
-	hostname afsdb
-	/usr/lib/openafs/vlserver -noauth &
-	/usr/lib/openafs/ptserver &
-	# Ready when both ubik servers are the sync site and have recovered
-	# (state 1f); a write before that gets UNOQUORUM.
+# Ready when both ubik servers are the sync site and have recovered
+# (state 1f); a write before that gets UNOQUORUM.
+wait_servers() { # phase
 	n=0
 	while [ $n -lt 120 ]; do
 		v=$(udebug 192.0.2.1 7003 2>&1 | grep -c -e 'I am sync site' -e 'Recovery state 1f')
@@ -46,7 +44,17 @@ if [ "$me" = afs ]; then
 		[ "$v" = 2 ] && [ "$p" = 2 ] && break
 		sleep 1; n=$((n + 1))
 	done
-	say "servers: vlserver ready=$v/2 ptserver ready=$p/2 after ${n} s; $(netstat -uln | grep -c ':700[23] ') ports"
+	say "servers$1: vlserver ready=$v/2 ptserver ready=$p/2 after ${n} s; $(netstat -uln | grep -c ':700[23] ') ports"
+}
+
+if [ "$me" = afs ]; then
+	# ubik finds its own address by the host name: make it ours.
+	hostname afsdb
+	/usr/lib/openafs/vlserver -noauth &
+	vpid=$!
+	/usr/lib/openafs/ptserver &
+	ppid=$!
+	wait_servers ""
 	$x barrier "$peerip" ready 300 >/dev/null || say "BOOT: the peer never showed up"
 	# B makes its calls now.
 	$x barrier "$peerip" rows-done 480 >/dev/null
@@ -60,6 +68,17 @@ if [ "$me" = afs ]; then
 	timeout 8 rxdebug "$peerip" 7001 -noconns > /tmp/dbg 2>&1
 	echo "@@@ ROW rxdebug-stats RESULT exit $?: $(tr '\n' '|' < /tmp/dbg | cut -c1-300)"
 	$x barrier "$peerip" rxdebug-done 60 >/dev/null
+	# Authentication on: the same servers and databases, started again
+	# without -noauth and with no NoAuth file anywhere.
+	kill $vpid $ppid; wait $vpid $ppid 2>/dev/null
+	rm -f /etc/openafs/server/NoAuth /var/lib/openafs/local/NoAuth
+	/usr/lib/openafs/vlserver &
+	vpid=$!
+	/usr/lib/openafs/ptserver &
+	ppid=$!
+	wait_servers " (authenticated)"
+	$x barrier "$peerip" auth-on 120 >/dev/null
+	$x barrier "$peerip" auth-done 480 >/dev/null
 	for f in /var/log/openafs/*Log; do sed "s|^|openafs: ${f##*/}: |" "$f"; done
 else
 	$x barrier "$peerip" ready 300 >/dev/null || say "BOOT: the peer never showed up"
@@ -80,6 +99,18 @@ else
 	$x barrier "$peerip" listening 60 >/dev/null
 	$x barrier "$peerip" rxdebug-done 120 >/dev/null
 	kill $l 2>/dev/null
+	$x barrier "$peerip" auth-on 180 >/dev/null
+	kad="--key $kadkey --kvno $kvno"
+	row vl-auth-perm 60 $a vl-perm "$peerip" 20011 rxrpc.noauth 536870918
+	for l in 0 1 2; do
+		row vl-kad$l 60 $a --level $l $kad vl-create-lookup "$peerip" $((20012 + l)) \
+			rxrpc.kad$l $((536870921 + 3 * l))
+	done
+	for l in 0 1 2; do
+		row pt-kad$l 60 $a --level $l $kad --name afs pt-bulk-idtoname "$peerip" $((20015 + l)) 40
+	done
+	row vl-kad-expired 60 $a --level 2 $kad --expired vl-expired "$peerip" 20018
+	$x barrier "$peerip" auth-done 60 >/dev/null
 fi
 $x barrier "$peerip" end 30 >/dev/null
 say "modules after: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"

@@ -9,6 +9,17 @@
 # single- and multi-packet. Then A runs OpenAFS's rxdebug against a port
 # where B holds a bound AF_RXRPC socket: -version must get the module's
 # version string; the statistics query (a DEBUG packet) is recorded only.
+# Then the authenticated phase: A restarts both servers without -noauth
+# and without NoAuth, with a KeyFile holding a DES key for the cell (kvno
+# 3, made for each run) and admin in UserList; B calls them with rxkad at
+# each level (clear, auth, crypt) with a ticket it seals with that key
+# (rxrpc_ticket.h): VL create and lookup as admin (UserList), PR_NameToID
+# and PR_IDToName of 10 KB as afs (the ptserver's superuser: admin is not
+# in its database); a call with security none must get VL_PERM, one
+# with an expired ticket RXKADEXPIRED. An rxkad row's capture must show a
+# CHALLENGE, a RESPONSE and security index 2 on every DATA and ACK
+# (interop/rx-rxkad.py), and, above the clear level, not the call's
+# arguments in clear.
 #
 #   scripts/openafs.sh [both|rs|c]     (or OPENAFS_B=rs|c; default both)
 #
@@ -51,6 +62,13 @@ if [ ! -f "$tree/.done" ]; then
 	touch "$tree/.done"
 fi
 
+# The cell's DES key for the authenticated phase, and its version. With
+# odd parity in each byte: OpenAFS's des_key_sched refuses a key without
+# (RXKADBADKEY); the kernel's DES ignores the parity bits.
+kadkey=$(python3 -c 'import os; print(bytes((b & 0xfe) | (bin(b & 0xfe).count("1") % 2 == 0)
+	for b in os.urandom(8)).hex())')
+kvno=3
+
 # --- Tools for the guests -------------------------------------------------
 gcc -O2 -Wall -static -I"$kdir/usr-headers/include" -I"$top/tools/testing/selftests/net/rxrpc" \
 	-o "$out/rxrpc_xfer" "$top/scripts/interop/rxrpc_xfer.c"
@@ -64,7 +82,8 @@ openafs_image() {
 	vm_image "$impl" openafs "$dir"
 	cp "$top/scripts/openafs-guest.sh" "$root/tests/demo.sh"; chmod 755 "$root/tests/demo.sh"
 	cp "$out/rxrpc_xfer" "$root/tests/"
-	printf 'me=%s\nmyip=%s\npeerip=%s\n' "$role" "$4" "$5" > "$root/etc/openafs.conf"
+	printf 'me=%s\nmyip=%s\npeerip=%s\nkadkey=%s\nkvno=%s\n' "$role" "$4" "$5" \
+		"$kadkey" "$kvno" > "$root/etc/openafs.conf"
 	if [ "$role" = afs ]; then
 		add_bin "$root" "$tree" /usr/lib/openafs/vlserver /usr/lib/openafs/ptserver \
 			/usr/bin/rxdebug /usr/bin/udebug
@@ -76,6 +95,11 @@ openafs_image() {
 		echo rxrpc.test > "$sc/ThisCell"
 		printf '>rxrpc.test #rxrpc-rs interop\n%s #afsdb\n' "$4" > "$sc/CellServDB"
 		: > "$sc/NoAuth"
+		# For the authenticated phase: the KeyFile (a count, then kvno
+		# and an 8-byte DES key; big-endian) and the administrators.
+		python3 -c 'import sys, struct; sys.stdout.buffer.write(struct.pack(">II", 1,
+			int(sys.argv[1])) + bytes.fromhex(sys.argv[2]))' "$kvno" "$kadkey" > "$sc/KeyFile"
+		echo admin > "$sc/UserList"
 		printf '127.0.0.1 localhost\n%s afsdb\n' "$4" > "$root/etc/hosts"
 	else
 		cp "$out/afs_rpc" "$root/tests/"
@@ -84,8 +108,10 @@ openafs_image() {
 }
 
 # The rows: name|what it checks|the client's UDP port (to cut the capture
-# by)|what tcpdump -vv must show of the call|and of its answer (extended
-# regexps). The rxdebug-* rows are run from A, the others from B.
+# by)|what tcpdump -vv must show of the call|and of its answer|what it
+# must not show (extended regexps; the last is optional). The rxdebug-*
+# rows are run from A, the others from B; the rows from vl-auth-perm on
+# against the servers with authentication.
 rows="$out/rows.txt"
 cat > "$rows" <<'EOF'
 vl-probe|VL_ProbeServer (514): empty reply|20001|vldb call probe|vldb reply probe
@@ -97,6 +123,14 @@ pt-bulk|PR_NameToID, 40 names (10 KB request)|20006|pt call name-to-id "system:a
 pt-idtoname|PR_IDToName (505), 40 ids (10 KB reply)|20007|pt call id-to-name ids: -204 -101 -102 32766 7004|pt reply id-to-name "system:administrators" "system:anyuser" "system:authuser" "anonymous" "7004"
 rxdebug-version|rxdebug -version: the module's version string|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx version|192\.0\.2\.2\.7001 > 192\.0\.2\.1\.[0-9]+: .* rx version
 rxdebug-stats|rxdebug (DEBUG stats query): recorded only|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx debug|
+vl-auth-perm|auth: VL_CreateEntryN, security none: VL_PERM|20011|vldb call create-entry-n "rxrpc.noauth"|rx abort .*vldb reply create-entry-n errcode 363546
+vl-kad0|rxkad clear, admin: VL create + lookup|20012|vldb call create-entry-n "rxrpc.kad0"|vldb reply get-entry-by-name-n "rxrpc.kad0" numservers 1 servers 192.0.2.1 partitions a rwvol 536870921 rovol 536870922 backup 536870923
+vl-kad1|rxkad auth, admin: VL create + lookup|20013| rx challenge | rx response |"rxrpc.kad1"
+vl-kad2|rxkad crypt, admin: VL create + lookup|20014| rx challenge | rx response |"rxrpc.kad2"
+pt-kad0|rxkad clear, afs: PR_NameToID + PR_IDToName, 10 KB|20015|pt call name-to-id "system:administrators"|pt reply id-to-name "system:administrators" "system:anyuser"
+pt-kad1|rxkad auth, afs: PR_NameToID + PR_IDToName, 10 KB|20016| rx challenge | rx response |"system:administrators"
+pt-kad2|rxkad crypt, afs: PR_NameToID + PR_IDToName, 10 KB|20017| rx challenge | rx response |"system:administrators"
+vl-kad-expired|rxkad, expired ticket: RXKADEXPIRED|20018| rx response | rx abort
 EOF
 
 # run_pair IMPL: boots A and B (B with IMPL), then judges each row into
@@ -119,8 +153,8 @@ run_pair() {
 	vm_clean_log "$o/console-rx.log" > "$o/clean-rx.log"
 	: > "$o/results.txt"
 
-	local name what port callre replyre re res why d ver answer
-	while IFS='|' read -r name what port callre replyre; do
+	local name what port callre replyre notre re res why d ver answer lvl
+	while IFS='|' read -r name what port callre replyre notre; do
 		d="$o/rows/$name"; mkdir -p "$d"
 		res=$(grep -h "^@@@ ROW $name RESULT " "$o/clean-afs.log" "$o/clean-rx.log" | head -1 |
 			cut -d' ' -f5- || true)
@@ -144,6 +178,9 @@ run_pair() {
 		if [ -f "$o/link.pcap" ]; then
 			rx_decode "$o/link.pcap" "udp port $port" "$d" '700[0-9]'
 			echo "capture: $npk packets, $ntrunc truncated, $nundec undecoded" >> "$d/result"
+			# Above the clear level the AFS payload is sealed: tcpdump's
+			# AFS decoders read garbage and may stop short ([|vldb]).
+			case $name in *-kad[12]) ntrunc=0 ;; esac
 			if [ "$name" != rxdebug-stats ]; then
 				[ "$ntrunc" -gt 0 ] && why="${why:+$why; }capture: $ntrunc truncated Rx packet(s)"
 				[ "$nundec" -gt 0 ] && why="${why:+$why; }capture: $nundec undecoded packet(s)"
@@ -154,9 +191,19 @@ run_pair() {
 					why="${why:+$why; }capture: tcpdump -vv shows no \"$re\""
 				fi
 			done
+			if [ -n "$notre" ] && grep -Eq "$notre" "$d/decode.txt"; then
+				why="${why:+$why; }capture: tcpdump -vv shows \"$notre\" in clear"
+			fi
 			python3 "$top/scripts/interop/rx-aborts.py" "$d/cell.pcap" "$port" \
 				> "$d/aborts.txt" 2>/dev/null || true
 			cat "$d/aborts.txt" >> "$d/result"
+			case $name in *-kad*)
+				case $name in *-expired) lvl=2 ;; *) lvl=${name##*-kad} ;; esac
+				python3 "$top/scripts/interop/rx-rxkad.py" "$d/cell.pcap" "$port" "$lvl" 0 \
+					> "$d/rxkad.txt" 2>&1 ||
+					why="${why:+$why; }wire: $(sed 's/.*; FAIL //' "$d/rxkad.txt" | head -1)"
+				cat "$d/rxkad.txt" >> "$d/result" ;;
+			esac
 		fi
 		if [ "$name" = rxdebug-stats ]; then
 			# What B sent back on the wire: a DEBUG answer, an ABORT (rxdebug
@@ -189,7 +236,7 @@ echo
 printf '%-16s %-54s' row checks
 for impl in $impls; do printf ' %-6s' "$impl"; done
 echo
-while IFS='|' read -r name what port callre replyre; do
+while IFS='|' read -r name what port callre replyre notre; do
 	printf '%-16s %-54s' "$name" "$what"
 	for impl in $impls; do
 		# PASS or FAIL; an INFO row shows what it found.

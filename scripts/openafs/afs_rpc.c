@@ -21,8 +21,24 @@
  *   afs_rpc pt-idtoname SERVER LPORT N       PR_IDToName, N ids (N*256 B back)
  *   afs_rpc listen PORT SERVICE SECS         a bound, listening service
  *                                            socket for SECS (rxdebug's target)
+ *
+ * With authentication (the servers with a KeyFile and no NoAuth):
+ *   afs_rpc [KAD] vl-create-lookup SERVER LPORT NAME ID   vl-create, vl-lookup
+ *   afs_rpc [KAD] pt-bulk-idtoname SERVER LPORT N         pt-bulk, pt-idtoname
+ *   afs_rpc vl-perm SERVER LPORT NAME ID     VL_CreateEntryN, security none:
+ *                                            the abort VL_PERM
+ *   afs_rpc KAD --expired vl-expired SERVER LPORT
+ *                                            VL_ProbeServer with a ticket
+ *                                            that expired: RXKADEXPIRED
+ * KAD is "--level N --key HEX --kvno K [--name NAME]": rxkad at level N
+ * with a ticket for NAME (default admin; local realm) that this program
+ * seals with the cell's DES key HEX, version K (rxrpc_ticket.h), in an
+ * "rxrpc" key on the socket. The ptserver knows only names in its
+ * database, and "afs" (AUTH_SUPERUSER: system:administrators); for any
+ * other it refuses PR_IDToName of many ids (PRPERM).
  */
 #include "rxrpc_test.h"
+#include "rxrpc_ticket.h"
 #include <signal.h>
 #include <stdarg.h>
 #include <time.h>
@@ -52,6 +68,8 @@
 /* Ubik's own aborts (UNOQUORUM ...): the database is not ready yet. */
 #define UBIK_ERR_MIN 5376
 #define UBIK_ERR_MAX 5399
+
+#define VL_PERM 363546		/* vl_errors.et: 363520 + 26 */
 
 #define SYSADMINID (-204)
 #define ANYUSERID (-101)
@@ -198,6 +216,11 @@ static int fd = -1;
 static struct sockaddr_rxrpc srv;
 static unsigned long next_id = 1;
 static uint8_t reqbuf[65536], repbuf[65536];
+static int kad_level = -1;	/* rxkad level, -1 for security none */
+static uint8_t kad_key[8];	/* the cell's DES key (the KeyFile's) */
+static uint32_t kad_kvno;
+static int kad_expired;		/* a ticket that expired an hour ago */
+static const char *kad_name = "admin";	/* the ticket's principal */
 
 /* How a call ended. */
 struct outcome {
@@ -216,6 +239,23 @@ static void open_socket(const char *server, int lport, int port, int service)
 	if (fd < 0) {
 		printf("RESULT FAIL socket(AF_RXRPC): %s\n", strerror(errno));
 		exit(1);
+	}
+	if (kad_level >= 0) {
+		uint32_t level = kad_level;
+		key_serial_t k;
+
+		/* Of the local realm (empty: OpenAFS takes it as ours). */
+		k = rxkad_client_key("afs@rxrpc.test", kad_key, kad_name, "",
+				     kad_expired ? 7200 : 60, kad_expired ? 1 : 96,
+				     kad_kvno, time(NULL) + 3600);
+		if (k < 0 ||
+		    setsockopt(fd, SOL_RXRPC, RXRPC_SECURITY_KEY, "afs@rxrpc.test",
+			       strlen("afs@rxrpc.test")) < 0 ||
+		    setsockopt(fd, SOL_RXRPC, RXRPC_MIN_SECURITY_LEVEL, &level,
+			       sizeof(level)) < 0) {
+			printf("RESULT FAIL rxkad key: %s\n", strerror(k < 0 ? -k : errno));
+			exit(1);
+		}
 	}
 	rx_addr4(&local, "0.0.0.0", lport, 0);
 	r = rx_bind(fd, &local);
@@ -521,6 +561,43 @@ static int pt_idtoname(int n)
 		  "(-204 system:administrators, 32766 anonymous, 7004 \"7004\")", n, o.len);
 }
 
+/* A call that the server must refuse with code: the abort, named. */
+static int refused(struct outcome *o, const char *what, uint32_t code, const char *name)
+{
+	if (!o->aborted)
+		return fail("%s: %s, expected the abort %s (%d)", what,
+			    o->why[0] ? o->why : "a reply", name, (int32_t)code);
+	if (o->abort_code != code)
+		return fail("%s: abort %d, expected %s (%d)", what, (int32_t)o->abort_code,
+			    name, (int32_t)code);
+	return ok("%s: RXRPC_ABORT %d (%s)", what, (int32_t)code, name);
+}
+
+/* VL_CreateEntryN, security none, on a server with authentication. */
+static int vl_perm(const char *name, uint32_t rwid)
+{
+	struct nvldbentry e;
+	struct xdr q;
+	struct outcome o;
+
+	test_entry(&e, name, rwid);
+	begin(&q, VLCREATEENTRYN);
+	put_nvldbentry(&q, &e);
+	call(&q, &o);
+	return refused(&o, "VL_CreateEntryN, security none", VL_PERM, "VL_PERM");
+}
+
+/* VL_ProbeServer with an expired ticket. */
+static int vl_expired(void)
+{
+	struct xdr q;
+	struct outcome o;
+
+	begin(&q, VLPROBE);
+	call(&q, &o);
+	return refused(&o, "VL_ProbeServer, ticket expired", RXKADEXPIRED, "RXKADEXPIRED");
+}
+
 /* A bound, listening service socket: what rxdebug asks for its version. */
 static int listen_for(int port, int service, int secs)
 {
@@ -547,6 +624,30 @@ int main(int argc, char **argv)
 	signal(SIGALRM, on_alarm);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	alarm(60);
+	while (argc > 1 && !strncmp(argv[1], "--", 2)) {
+		int n = 2;
+
+		if (!strcmp(argv[1], "--expired")) {
+			kad_expired = 1;
+			n = 1;
+		} else if (argc > 2 && !strcmp(argv[1], "--level")) {
+			kad_level = atoi(argv[2]);
+		} else if (argc > 2 && !strcmp(argv[1], "--name")) {
+			kad_name = argv[2];
+		} else if (argc > 2 && !strcmp(argv[1], "--kvno")) {
+			kad_kvno = atoi(argv[2]);
+		} else if (argc > 2 && !strcmp(argv[1], "--key") &&
+			   !rxkad_hexkey(argv[2], kad_key)) {
+		} else {
+			fprintf(stderr, "usage: see the top of afs_rpc.c\n");
+			return 2;
+		}
+		argv[n] = argv[0];
+		argc -= n;
+		argv += n;
+	}
+	cmd = argc > 1 ? argv[1] : "";
+	lport = argc > 3 ? atoi(argv[3]) : 0;
 	if (!strcmp(cmd, "listen") && argc == 5)
 		return listen_for(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (!strncmp(cmd, "vl-", 3) && argc >= 4)
@@ -567,6 +668,15 @@ int main(int argc, char **argv)
 		return pt_bulk(atoi(argv[4]));
 	if (!strcmp(cmd, "pt-idtoname") && argc == 5)
 		return pt_idtoname(atoi(argv[4]));
+	if (!strcmp(cmd, "vl-create-lookup") && argc == 6)
+		return vl_create(argv[4], strtoul(argv[5], NULL, 0)) ||
+		       vl_lookup(argv[4], strtoul(argv[5], NULL, 0));
+	if (!strcmp(cmd, "pt-bulk-idtoname") && argc == 5)
+		return pt_bulk(atoi(argv[4])) || pt_idtoname(atoi(argv[4]));
+	if (!strcmp(cmd, "vl-perm") && argc == 6)
+		return vl_perm(argv[4], strtoul(argv[5], NULL, 0));
+	if (!strcmp(cmd, "vl-expired"))
+		return vl_expired();
 	fprintf(stderr, "usage: see the top of afs_rpc.c\n");
 	return 2;
 }
