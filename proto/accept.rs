@@ -36,7 +36,8 @@ pub struct ServiceConfig {
     /// RXRPC_MIN_SECURITY_LEVEL: handed to the security hook with each
     /// service connection, which refuses RESPONSEs below it.
     pub min_security_level: u32,
-    /// The caller's tag of the server keyring, passed to the security hook.
+    /// The caller's tag of the server keyring, passed to the security hook
+    /// (0: none, which rxkad takes as no key for any secured call).
     pub keyring: u64,
 }
 

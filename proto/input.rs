@@ -119,6 +119,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
                 return;
             }
+            // A connection we aborted lately answers with its abort.
+            if let Some(code) = self.aborted.code(&key, now) {
+                if answerable {
+                    self.queue_abort_reply(from, &hdr, code);
+                }
+                return;
+            }
             // Any DATA may open a service connection: the first packet of
             // a call can be overtaken by later ones.
             if !is_data || hdr.call_number == 0 {
@@ -298,6 +305,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if let Some(code) = send {
             if let Some(h) = self.conn_header(key, 0, 0) {
                 self.queue_packet(key.peer, &h, &Packet::Abort(code));
+            }
+            if !key.client {
+                self.aborted.note(key, code, now);
             }
         }
         let Some(conn) = self.conns.get(&key) else {

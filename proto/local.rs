@@ -10,6 +10,7 @@
 
 use core::time::Duration;
 
+use super::aborted::AbortedConns;
 use super::accept::{Charges, Service};
 use super::addr::TransportAddr;
 use super::bundle::{Bundle, BundleKey};
@@ -158,6 +159,8 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) calls: E::Map<CallHandle, Call<E>>,
     pub(crate) queue: E::Map<u64, Queued<E::Buf>>,
     pub(crate) replies: Replies,
+    /// Service connections aborted lately, which answer with their abort.
+    pub(crate) aborted: AbortedConns,
     pub(crate) queue_seq: u64,
     pub(crate) next_handle: u64,
     pub(crate) next_conn_id: u32,
@@ -211,6 +214,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             queue: env.new_map(),
             call_timers: env.new_map(),
             replies: Replies::default(),
+            aborted: AbortedConns::default(),
             env,
             sec,
             next_conn_id: config.first_conn_id,

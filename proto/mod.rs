@@ -50,6 +50,7 @@
 pub mod rxkad;
 pub mod wire;
 
+mod aborted;
 mod accept;
 mod addr;
 mod bundle;

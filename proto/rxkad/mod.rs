@@ -18,6 +18,9 @@ use super::wire::{RXKADEXPIRED, RXKADNOAUTH, RXKADUNKNOWNKEY, RX_INVALID_OPERATI
 pub use client::response_checksum;
 pub use packet::{checksum, csum_iv};
 
+/// The keyring tag of a service that has none.
+pub const NO_KEYRING: u64 = 0;
+
 /// Security index of rxkad.
 pub const INDEX: u8 = 2;
 /// Level 0: a checksum in the header only.
@@ -189,6 +192,9 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
         match id.index {
             0 => Ok(RxkadConn::Null),
             INDEX if client => client::new_conn(&mut self.host, id),
+            // A service with no keyring cannot check any RESPONSE: turn the
+            // call away before it exists.
+            INDEX if id.key == NO_KEYRING => Err(RXKADUNKNOWNKEY),
             INDEX => Ok(RxkadConn::Server(ServerConn {
                 ident: *id,
                 nonce: None,

@@ -33,6 +33,8 @@ struct Setup {
     server_kvno: Option<u32>,
     /// The server has no key for the service.
     no_server_key: bool,
+    /// The service has no keyring at all.
+    no_keyring: bool,
     /// Seconds the server's clock is ahead of the ticket's issue.
     server_clock_ahead: i64,
     link: Option<LinkConfig>,
@@ -71,7 +73,7 @@ fn sim(s: Setup) -> Sim<Class> {
         backlog: 16,
         min_security_index: 2,
         min_security_level: s.min_level,
-        keyring: KEYRING,
+        keyring: if s.no_keyring { 0 } else { KEYRING },
         ..ServiceConfig::default()
     };
     sim.add_node(Rxkad::new(server), cfg, AcceptMode::Charge);
@@ -131,24 +133,17 @@ fn assert_aborted(sim: &Sim<Class>, code: u32, by_server: bool) {
         };
         assert_eq!(c.outcome, Some(want), "client");
     }
-    // The first server call ends with the code. The DATA the client resends
-    // behind its RESPONSE may open another service connection after the
-    // first is gone; that one ends too (the client has no such connection).
-    let mut servers = sim.nodes[1].servers.values();
-    match servers.next().and_then(|s| s.outcome) {
-        Some(Outcome::LocalAbort { code: c, .. }) if by_server => assert_eq!(c, code),
-        Some(Outcome::RemoteAbort(c)) if !by_server => assert_eq!(c, code),
-        o => panic!("server call ended {o:?}"),
-    }
-    for s in servers {
-        assert!(
-            matches!(
-                s.outcome,
-                Some(Outcome::LocalAbort { .. } | Outcome::RemoteAbort(_))
-            ),
-            "{:?}",
-            s.outcome
-        );
+    // Each server call ends with the code, and there is one per client
+    // call: DATA the client resent behind its RESPONSE gets the aborted
+    // connection's ABORT, and opens no other connection.
+    let servers = &sim.nodes[1].servers;
+    assert_eq!(servers.len(), sim.nodes[0].clients.len());
+    for s in servers.values() {
+        match s.outcome {
+            Some(Outcome::LocalAbort { code: c, .. }) if by_server => assert_eq!(c, code),
+            Some(Outcome::RemoteAbort(c)) if !by_server => assert_eq!(c, code),
+            o => panic!("server call ended {o:?}"),
+        }
     }
 }
 
@@ -211,6 +206,21 @@ fn no_server_key_is_an_unknown_key() {
         ..Setup::default()
     });
     assert_aborted(&sim, RXKADUNKNOWNKEY, true);
+}
+
+/// A service with no keyring turns a secured call away before the call
+/// exists: the client learns RXKADUNKNOWNKEY, the service sees nothing.
+#[test]
+fn no_keyring_refuses_before_the_call() {
+    let sim = sim(Setup {
+        no_keyring: true,
+        len: 100,
+        ..Setup::default()
+    });
+    for c in &sim.nodes[0].clients {
+        assert_eq!(c.outcome, Some(Outcome::RemoteAbort(RXKADUNKNOWNKEY)));
+    }
+    assert!(sim.nodes[1].servers.is_empty());
 }
 
 #[test]
