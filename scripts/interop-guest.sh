@@ -5,7 +5,7 @@
 # side starts its server, both meet, the client side calls. Every step has
 # a time limit, and a closing barrier per cell brings the two back in step
 # whatever happened. Results are "@@@ CELL id side RESULT ..." lines.
-. /etc/interop.conf	# me (c|rs), myip, peerip
+. /etc/interop.conf	# me (c|rs), myip, peerip, kadkey
 say() { echo "interop: $*"; }
 x=/tests/rxrpc_xfer
 
@@ -50,8 +50,11 @@ while read -r id dir size c kind limit; do
 	esac
 	upg=0
 	[ "$kind" = upgrade ] && upg=1235
+	# kad0, kad1, kad2: rxkad at that level, the run's DES key on both sides.
+	kad=""
+	case $kind in kad[012]) kad="--level ${kind#kad} --key $kadkey" ;; esac
 	if [ "$me" = "$server" ]; then
-		$x server 7009 1234 $upg "$limit" > /tmp/s.$id 2>&1 &
+		$x $kad server 7009 1234 $upg "$limit" > /tmp/s.$id 2>&1 &
 		pid=$!
 		n=0
 		while ! grep -q READY /tmp/s.$id && [ $n -lt 200 ]; do
@@ -68,7 +71,7 @@ while read -r id dir size c kind limit; do
 		grep -v -e '^RESULT' -e '^READY' /tmp/s.$id | sed "s/^/interop: cell $id: /"
 	else
 		$x barrier "$peerip" "cell-$id" 60 >/dev/null
-		$x client "$peerip" 7009 1234 "$size" $((20000 + id)) "$kind" "$limit" > /tmp/c.$id 2>&1 &
+		$x $kad client "$peerip" 7009 1234 "$size" $((20000 + id)) "$kind" "$limit" > /tmp/c.$id 2>&1 &
 		pid=$!
 		(sleep $((limit + 15)); kill -9 $pid 2>/dev/null) &
 		dog=$!

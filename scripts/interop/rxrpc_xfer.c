@@ -17,6 +17,14 @@
  *	Plain UDP (port 9999) rendezvous with the peer guest: returns when
  *	both sides have reached NAME, 1 after LIMIT_S seconds.
  *
+ * rxkad: "rxrpc_xfer --level N --key HEX server|client ..." secures the
+ * call at level N (0 plain, 1 auth, 2 encrypt) with the DES key HEX (16
+ * hex digits) as the service's secret: the server puts an "rxrpc_s" key
+ * "SERVICE:2" in a keyring (RXRPC_SECURITY_KEYRING) and asks for level N
+ * (RXRPC_MIN_SECURITY_LEVEL); the client seals its own ticket with the
+ * key (rxrpc_ticket.h) into an "rxrpc" key (RXRPC_SECURITY_KEY) and calls
+ * at level N.
+ *
  * Every wait is bounded: SO_RCVTIMEO/SO_SNDTIMEO, poll timeouts and an
  * alarm for the whole operation; a timeout prints what had been done.
  */
@@ -24,11 +32,14 @@
 #include <sys/time.h>
 #include <time.h>
 #include "rxrpc_test.h"	/* -I tools/testing/selftests/net/rxrpc */
+#include "rxrpc_ticket.h"
 
 #define CHUNK 65536
 #define ABORT_BAD_REQUEST 0x1badda7a
 
 static const char *role = "?";
+static int kad_level = -1;	/* rxkad level, -1 for security none */
+static uint8_t kad_key[8];	/* the service's DES key */
 static const char *phase = "start";
 static size_t done_bytes;
 static struct timespec t0;
@@ -196,6 +207,19 @@ static int server(int argc, char **argv)
 	if (fd < 0)
 		return die("socket", errno);
 	set_timeouts(fd, limit);
+	if (kad_level >= 0) {
+		uint32_t level = kad_level;
+
+		phase = "rxkad keys";
+		if (rxkad_server_ring("rxrpc-xfer", service, kad_key) < 0)
+			return die("add_key rxrpc_s", errno);
+		if (setsockopt(fd, SOL_RXRPC, RXRPC_SECURITY_KEYRING, "rxrpc-xfer",
+			       strlen("rxrpc-xfer")) < 0)
+			return die("RXRPC_SECURITY_KEYRING", errno);
+		if (setsockopt(fd, SOL_RXRPC, RXRPC_MIN_SECURITY_LEVEL, &level,
+			       sizeof(level)) < 0)
+			return die("RXRPC_MIN_SECURITY_LEVEL", errno);
+	}
 	rx_addr4(&srx, "0.0.0.0", port, service);
 	phase = "bind";
 	/* A closed socket's endpoint may linger for a moment: retry. */
@@ -265,8 +289,8 @@ static int server(int argc, char **argv)
 		printf("RESULT server FAIL after the reply: %s\n", why);
 		return 1;
 	}
-	printf("RESULT server ok req %ld fnv %08x reply %ld fnv %08x service %u %.2f s\n",
-	       len, hin, len, hout, m.srx.srx_service, elapsed());
+	printf("RESULT server ok req %ld fnv %08x reply %ld fnv %08x service %u level %d %.2f s\n",
+	       len, hin, len, hout, m.srx.srx_service, kad_level, elapsed());
 	close(fd);
 	return 0;
 }
@@ -294,6 +318,21 @@ static int client(int argc, char **argv)
 	if (fd < 0)
 		return die("socket", errno);
 	set_timeouts(fd, limit);
+	if (kad_level >= 0) {
+		uint32_t level = kad_level;
+
+		/* A ticket for admin@RXRPC.TEST, issued a minute ago for 8 h. */
+		phase = "rxkad keys";
+		if (rxkad_client_key("afs@rxrpc.test", kad_key, "admin", "RXRPC.TEST",
+				     60, 96, 1, 0) < 0)
+			return die("add_key rxrpc", errno);
+		if (setsockopt(fd, SOL_RXRPC, RXRPC_SECURITY_KEY, "afs@rxrpc.test",
+			       strlen("afs@rxrpc.test")) < 0)
+			return die("RXRPC_SECURITY_KEY", errno);
+		if (setsockopt(fd, SOL_RXRPC, RXRPC_MIN_SECURITY_LEVEL, &level,
+			       sizeof(level)) < 0)
+			return die("RXRPC_MIN_SECURITY_LEVEL", errno);
+	}
 	rx_addr4(&local, "0.0.0.0", lport, 0);
 	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0)
 		return die("bind local port", errno);
@@ -332,8 +371,9 @@ static int client(int argc, char **argv)
 		       len, size, bad, hin);
 		return 1;
 	}
-	printf("RESULT client ok req %zu fnv %08x reply %ld fnv %08x service %u %.2f s %.0f KB/s\n",
-	       size, hout, len, hin, m.srx.srx_service, t, t > 0 ? 2.0 * size / t / 1000 : 0);
+	printf("RESULT client ok req %zu fnv %08x reply %ld fnv %08x service %u level %d %.2f s %.0f KB/s\n",
+	       size, hout, len, hin, m.srx.srx_service, kad_level, t,
+	       t > 0 ? 2.0 * size / t / 1000 : 0);
 	/*
 	 * Keep the endpoint for a second: if the final ACK was lost, the
 	 * server retransmits or pings, and the stack must answer from the
@@ -394,14 +434,29 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	signal(SIGALRM, on_alarm);
 	signal(SIGPIPE, SIG_IGN);
+	while (argc > 2 && !strncmp(argv[1], "--", 2)) {
+		if (!strcmp(argv[1], "--level")) {
+			kad_level = atoi(argv[2]);
+		} else if (!strcmp(argv[1], "--key")) {
+			if (rxkad_hexkey(argv[2], kad_key) < 0) {
+				fprintf(stderr, "--key: 16 hex digits\n");
+				return 2;
+			}
+		} else {
+			break;
+		}
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc >= 4 && !strcmp(argv[1], "server"))
 		return server(argc, argv);
 	if (argc >= 7 && !strcmp(argv[1], "client"))
 		return client(argc, argv);
 	if (argc == 5 && !strcmp(argv[1], "barrier"))
 		return barrier(argv);
-	fprintf(stderr, "usage: rxrpc_xfer server PORT SERVICE [UPGRADE_TO] [LIMIT_S]\n"
-			"       rxrpc_xfer client ADDR PORT SERVICE SIZE LPORT [upgrade|plain] [LIMIT_S]\n"
+	fprintf(stderr, "usage: rxrpc_xfer [--level N --key HEX] server PORT SERVICE [UPGRADE_TO] [LIMIT_S]\n"
+			"       rxrpc_xfer [--level N --key HEX] client ADDR PORT SERVICE SIZE LPORT [upgrade|plain] [LIMIT_S]\n"
 			"       rxrpc_xfer barrier PEER NAME LIMIT_S\n");
 	return 2;
 }
