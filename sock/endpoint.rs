@@ -11,7 +11,7 @@ use kernel::sync::{Arc, Mutex};
 
 use super::addr::{from_socket, to_socket};
 use super::env::KernelEnv;
-use super::kernel_api::{KernelCall, KernelPeer};
+use super::kernel_api::{self, KernelCall, KernelPeer};
 use super::uapi::UDP_ENCAP_RXRPC;
 use super::{sysctl, RxrpcFamily, SockRef};
 use crate::kapi::errno::EMSGSIZE;
@@ -70,6 +70,7 @@ pub(crate) struct Tag {
 }
 
 /// What a kernel user's call adds to its tag.
+#[derive(Clone)]
 pub(crate) struct KernelTag {
     /// The call as the user knows it; this reference is dropped when the
     /// user shuts the call down, or its socket goes.
@@ -196,21 +197,16 @@ impl Core {
     }
 
     /// Queues a notice for a call's socket, once.
-    fn notify_call(&mut self, tag: u64, call: CallHandle) {
+    fn notify_call(&mut self, tag: u64, call: CallHandle, complete: bool) {
         let Some(t) = self.tags.get_mut(&tag) else {
             return;
         };
         let new = t.call.replace(call).is_none();
         if let Some(k) = &t.kernel {
-            // A kernel user learns of a charged call when it arrives, then
-            // of each event; it reads with rxrpc_kernel_recv_data.
-            if new {
-                let ops = self.socks.get(&t.sock.id()).and_then(|a| a.app_ops);
-                if let Some(ops) = ops {
-                    ops.notify_new_call(&t.sock, &k.call, t.user_id);
-                }
-            }
-            k.notify_rx.notify(&t.sock, &k.call, t.user_id);
+            // A kernel user is called back instead; it reads with
+            // rxrpc_kernel_recv_data.
+            let (k, sock, user) = (k.clone(), t.sock.clone(), t.user_id);
+            kernel_api::notify(self, k, &sock, user, call, new, complete);
             return;
         }
         if t.queued {
@@ -231,9 +227,8 @@ impl Core {
                     let _ = a.push(Notice::NewCall);
                 }
             }
-            Event::DataReady { call, user } | Event::Complete { call, user, .. } => {
-                self.notify_call(user, call)
-            }
+            Event::DataReady { call, user } => self.notify_call(user, call, false),
+            Event::Complete { call, user, .. } => self.notify_call(user, call, true),
             Event::TxSpace { user, .. } => {
                 if let Some(t) = self.tags.get(&user) {
                     t.sock.wake_writer();

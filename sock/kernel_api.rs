@@ -2,18 +2,19 @@
 //! on kernel sockets, driven by the user's notifications rather than by
 //! recvmsg, with the semantics (and errnos) of the C module.
 
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
+use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::rbtree::RBTreeNodeReservation;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, SpinLock};
 
 use super::addr::RxrpcAddr;
 use super::cmsg::CallTimeouts;
 use super::endpoint::{engine_error, now, Core, KernelTag, Local};
 use super::registry::Registry;
 use super::sendmsg::{send_payload, Locked};
-use super::{CallKey, RxrpcFamily, SockCtx, SockState};
+use super::{CallKey, RxrpcFamily, SockCtx, SockRef, SockState};
 use crate::kapi::errno::{EBADMSG, EBADSLT, ECONNABORTED, ECONNRESET, EMSGSIZE, EPROTO, ESHUTDOWN};
 use crate::kapi::key_type::{Key, Keyring};
 use crate::kapi::net::af_rxrpc::{
@@ -33,12 +34,21 @@ static API: ApiTables<RxrpcFamily> = ApiTables::new();
 /// handed out without being kept (so one address may then be two peers).
 const MAX_PEERS: usize = 1024;
 
-/// A kernel user's call: its endpoint and its tag there.
+/// A kernel user's call: its endpoint and its tag there, and what the
+/// user may ask of it without the endpoint's lock (kAFS asks while it
+/// sleeps, or from its notifications, which run under that lock).
+#[pin_data]
 pub(crate) struct KernelCall {
     local: Arc<Local>,
     tag: u64,
     /// Whether waits for Tx space sleep through signals.
     uninterruptible: bool,
+    /// The call's peer, once known (a charge learns it when a call comes).
+    #[pin]
+    peer: SpinLock<Option<Arc<KernelPeer>>>,
+    /// Whether the call has not ended; cleared after the user is notified
+    /// of the end, so that it has read what came before.
+    live: AtomicBool,
 }
 
 /// A peer as kernel users see it: an address, and their data on it.
@@ -52,6 +62,24 @@ pub(crate) struct KernelPeer {
 }
 
 impl KernelCall {
+    fn new(
+        local: Arc<Local>,
+        tag: u64,
+        uninterruptible: bool,
+        peer: Option<Arc<KernelPeer>>,
+    ) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                local,
+                tag,
+                uninterruptible,
+                peer <- new_spinlock!(peer),
+                live: AtomicBool::new(true),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
     /// Locks the call's endpoint; the engine's handle of the call, if the
     /// user has not shut it down (and, for a charge, once a call came).
     fn lock(&self) -> (Locked<'_>, Option<CallHandle>) {
@@ -59,6 +87,48 @@ impl KernelCall {
         let call = guard.tags.get(&self.tag).and_then(|t| t.call);
         (guard, call)
     }
+}
+
+/// Tells a kernel user of an event of its call `h` (tag `k`, socket
+/// `sock`, id `user`), with the endpoint locked: first that a charged
+/// call arrived (`new`), then that there is something to read, then, if
+/// it ended (`complete`), that it is no longer live.
+pub(crate) fn notify(
+    core: &mut Core,
+    k: KernelTag,
+    sock: &SockRef,
+    user: u64,
+    h: CallHandle,
+    new: bool,
+    complete: bool,
+) {
+    if new {
+        if let Some(addr) = core.ep.call_peer(h) {
+            let service = core.ep.call_service_id(h).unwrap_or(0);
+            if let Ok(peer) = peer_at(core, addr, || srx_of(service, addr)) {
+                *k.call.peer.lock() = Some(peer);
+            }
+        }
+        let ops = core.socks.get(&sock.id()).and_then(|a| a.app_ops);
+        if let Some(ops) = ops {
+            ops.notify_new_call(sock, &k.call, user);
+        }
+    }
+    k.notify_rx.notify(sock, &k.call, user);
+    if complete {
+        k.call.live.store(false, Ordering::Release);
+    }
+}
+
+/// A `sockaddr_rxrpc` of `service` at `addr`.
+fn srx_of(service: u16, addr: TransportAddr) -> [u8; 36] {
+    let mut raw = [0; 36];
+    RxrpcAddr {
+        service,
+        transport: addr,
+    }
+    .write(&mut raw);
+    raw
 }
 
 /// The peer of `addr` in the endpoint's table, made (as `srx`) if there is
@@ -133,7 +203,7 @@ impl KernelApi for RxrpcFamily {
     fn begin_call(
         registry: &Arc<Registry>,
         ctx: &SockCtx<'_>,
-        peer: &KernelPeer,
+        peer: &Arc<KernelPeer>,
         key: Option<Key<RxrpcKey>>,
         p: BeginCall,
     ) -> Result<Arc<KernelCall>> {
@@ -163,15 +233,8 @@ impl KernelApi for RxrpcFamily {
         let security = call_key.security(core)?;
         let tag = core.add_tag(ctx.sock_ref(), p.user_call_id, false)?;
         let uninterruptible = p.intr == Interruptibility::Uninterruptible;
-        let call = Arc::new(
-            KernelCall {
-                local: local.clone(),
-                tag,
-                uninterruptible,
-            },
-            GFP_KERNEL,
-        )
-        .inspect_err(|_| core.drop_tag(tag))?;
+        let call = KernelCall::new(local.clone(), tag, uninterruptible, Some(peer.clone()))
+            .inspect_err(|_| core.drop_tag(tag))?;
         let hard =
             (p.hard_timeout > 0).then(|| core::time::Duration::from_secs(p.hard_timeout.into()));
         let params = CallParams {
@@ -340,6 +403,7 @@ impl KernelApi for RxrpcFamily {
     }
 
     fn shutdown_call(_ctx: &SockCtx<'_>, call: &KernelCall) {
+        call.live.store(false, Ordering::Release);
         call.local.with_core(|core, now| {
             if let Some(h) = core.tags.get(&call.tag).and_then(|t| t.call) {
                 if core.ep.call_outcome(h).is_none() {
@@ -364,21 +428,9 @@ impl KernelApi for RxrpcFamily {
         peer_at(&mut guard, addr.peer(), || raw)
     }
 
+    /// Without the endpoint's lock: kAFS asks from its notify_new_call.
     fn call_peer(_ctx: &SockCtx<'_>, call: &KernelCall) -> Option<Arc<KernelPeer>> {
-        let (mut guard, h) = call.lock();
-        let core = &mut *guard;
-        let addr = core.ep.call_peer(h?)?;
-        let service = core.ep.call_service_id(h?).unwrap_or(0);
-        let srx = || {
-            let mut raw = [0; 36];
-            RxrpcAddr {
-                service,
-                transport: addr,
-            }
-            .write(&mut raw);
-            raw
-        };
-        peer_at(core, addr, srx).ok()
+        call.peer.lock().clone()
     }
 
     fn peer_srx(peer: &KernelPeer) -> &SrxBuf {
@@ -415,18 +467,8 @@ impl KernelApi for RxrpcFamily {
         }
         let ops = a.app_ops;
         let tag = core.add_tag(ctx.sock_ref(), user_call_id, true)?;
-        let call = KernelCall {
-            local: local.clone(),
-            tag,
-            uninterruptible: false,
-        };
-        let call = match Arc::new(call, GFP_KERNEL) {
-            Ok(call) => call,
-            Err(e) => {
-                core.drop_tag(tag);
-                return Err(e.into());
-            }
-        };
+        let call =
+            KernelCall::new(local.clone(), tag, false, None).inspect_err(|_| core.drop_tag(tag))?;
         if let Err(e) = core.ep.charge(tag) {
             core.drop_tag(tag);
             return Err(engine_error(e));
@@ -452,13 +494,9 @@ impl KernelApi for RxrpcFamily {
         }
     }
 
+    /// Without the endpoint's lock: kAFS asks while it sleeps.
     fn check_life(_ctx: &SockCtx<'_>, call: &KernelCall) -> bool {
-        let (guard, h) = call.lock();
-        match h {
-            Some(h) => guard.ep.call_outcome(h).is_none(),
-            // A charge no call has taken yet lives; a call shut down not.
-            None => guard.tags.get(&call.tag).is_some(),
-        }
+        call.live.load(Ordering::Acquire)
     }
 
     fn epoch(_ctx: &SockCtx<'_>, call: &KernelCall) -> u32 {

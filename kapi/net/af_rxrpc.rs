@@ -189,7 +189,7 @@ pub(crate) trait KernelApi: Family {
     fn begin_call(
         shared: &Self::Shared,
         ctx: &SockCtx<'_, Self>,
-        peer: &Self::Peer,
+        peer: &Arc<Self::Peer>,
         key: Option<Key<Self::Key>>,
         p: BeginCall,
     ) -> Result<Arc<Self::Call>>;
@@ -226,7 +226,7 @@ pub(crate) trait KernelApi: Family {
     /// A peer of the socket's endpoint, by `sockaddr_rxrpc`.
     fn lookup_peer(ctx: &SockCtx<'_, Self>, srx: &[u8]) -> Result<Arc<Self::Peer>>;
 
-    /// The peer of a call.
+    /// The peer of a call. Must not sleep: kAFS asks from notify_new_call.
     fn call_peer(ctx: &SockCtx<'_, Self>, call: &Self::Call) -> Option<Arc<Self::Peer>>;
 
     /// The peer's address.
@@ -246,7 +246,8 @@ pub(crate) trait KernelApi: Family {
     /// Sets the exact request size.
     fn set_tx_length(ctx: &SockCtx<'_, Self>, call: &Self::Call, len: i64);
 
-    /// Whether the call has not ended.
+    /// Whether the call has not ended. Must not sleep: kAFS asks while
+    /// waiting.
     fn check_life(ctx: &SockCtx<'_, Self>, call: &Self::Call) -> bool;
 
     /// The epoch of the call's connection.
@@ -386,7 +387,11 @@ impl<T: KernelApi> Adapter<T> {
             if peer.is_null() {
                 return err_ptr(EINVAL);
             }
-            (ctx, Self::peer(peer), Key::<T::Key>::from_user(key))
+            (
+                ctx,
+                Arc::from(Self::peer(peer)),
+                Key::<T::Key>::from_user(key),
+            )
         };
         let key = match key {
             Ok(key) => key,
