@@ -37,7 +37,10 @@ start=$SECONDS
 cell=rxrpc.test afsip=192.0.2.1 kafsip=192.0.2.2
 # Each guest's wall-clock limit: the guest's own waits are bounded well
 # within it; this only stops a guest that hangs outright.
-limit=${KAFS_LIMIT:-1800}
+limit=${KAFS_LIMIT:-1500}
+# How long guest B may run on once guest A is done (A's waits for B are
+# bounded; B, which runs the checks, normally ends within seconds of A).
+grace=${KAFS_GRACE:-180}
 
 # --- OpenAFS from Debian, cached ------------------------------------------
 # Its own cache directory: openafs.sh's holds fewer packages and refetches
@@ -152,8 +155,9 @@ dynroot|kafs|mount -o dyn, ls /afs/<cell>/ automounts
 unload|kafs|umount, rmmod kafs and the rxrpc module, nothing left
 EOF
 
-pass=0 fail=0
+pass=0 fail=0 qa="" qb=""
 declare -A took
+trap 'exit 143' TERM INT	# so that the EXIT trap (run_pair's) runs
 # run_pair IMPL: boots A and B (B with IMPL), then judges each check into
 # $out/IMPL/results.txt ("name PASS|FAIL|SKIP detail").
 run_pair() {
@@ -163,20 +167,39 @@ run_pair() {
 	kafs_image kafs "$impl" "$o/vm-kafs" "$kafsip" "$afsip"
 	link_ports
 	echo "kafs[$impl]: guest B runs kafs.ko on $([ "$impl" = rs ] && echo rxrpc-rs.ko || echo rxrpc.ko); link 127.0.0.1:$pa <-> :$pb; limit $limit s"
-	local t0=$SECONDS sa=0 sb=0 qa qb
+	local t0=$SECONDS sa=0 sb=0
+	# If this script is stopped, so are its guests (timeout passes the
+	# signal on to QEMU).
+	trap 'kill $qa $qb 2>/dev/null' EXIT
 	kafs_boot "$o/vm-afs" "$pa" "$pb" 52:54:00:00:04:01 "$o/console-afs.log" "$o/link.pcap" & qa=$!
 	kafs_boot "$o/vm-kafs" "$pb" "$pa" 52:54:00:00:04:02 "$o/console-kafs.log" & qb=$!
 	wait $qa || sa=$?
+	# A's waits for B are bounded, so once A is done B has finished, or is
+	# hung (a guest kernel spinning in softirq or a worker starves its
+	# shell): allow it $grace s more.
+	local ta=$SECONDS
+	while kill -0 $qb 2>/dev/null && [ $((SECONDS - ta)) -lt "$grace" ]; do sleep 1; done
+	if kill -0 $qb 2>/dev/null; then
+		echo "kafs[$impl]: guest B still running $grace s after guest A finished: stopped"
+		kill $qb 2>/dev/null || true
+	fi
 	wait $qb || sb=$?
+	trap - EXIT
 	took[$impl]=$((SECONDS - t0))
 	echo "kafs[$impl]: guests ran ${took[$impl]} s (qemu exit: afs=$sa kafs=$sb; 124 is the time limit)"
 	vm_clean_log "$o/console-afs.log" > "$o/clean-afs.log"
 	vm_clean_log "$o/console-kafs.log" > "$o/clean-kafs.log"
 	: > "$o/results.txt"
-	local name where what res amd5 bmd5
+	local name where what res amd5 bmd5 stuck=""
 	while IFS='|' read -r name where what; do
 		res=$(grep -h "^@@@ CHECK $name " "$o/clean-$where.log" | head -1 | cut -d' ' -f4- || true)
-		[ -n "$res" ] || res="FAIL no result (guest $where did not get there; see console-$where.log)"
+		# The first check without a result is where the guest stopped.
+		if [ -z "$res" ] && [ -z "$stuck" ]; then
+			stuck=$name
+			res="FAIL no result: guest $where stopped answering in this check (see console-$where.log)"
+		elif [ -z "$res" ]; then
+			res="SKIP not run: guest $where stopped answering in $stuck"
+		fi
 		# The 32 MiB file as guest A's client read it from the fileserver.
 		if [ "$name" = big-32m ] && [[ $res == PASS* ]]; then
 			amd5=$(sed -n 's/.*@@@ INFO a-md5 //p' "$o/clean-afs.log" | head -1)
