@@ -84,6 +84,9 @@ kafs_image() {
 		# vm_image leaves kafs.ko out of an rs image: put it back and let
 		# depmod bind it to whatever exports the rxrpc_kernel_* symbols.
 		mkdir -p "$mdir/kernel/fs/afs"; cp "$kafs_ko" "$mdir/kernel/fs/afs/"
+		# KAFS_RS_KO: another module in its place, to try this script
+		# on one that does not export the kernel API.
+		[ -n "${KAFS_RS_KO:-}" ] && cp "$KAFS_RS_KO" "$mdir/extra/rxrpc-rs.ko"
 		depmod -b "$root" "$krel"
 		if find "$mdir" -name rxrpc.ko | grep -q .; then
 			echo "kafs: the rs image holds rxrpc.ko"; return 1
@@ -236,7 +239,7 @@ run_pair() {
 	check_guest kafs "$o/clean-kafs.log" kafs "" >> "$o/guests.txt" || true
 }
 
-echo "kafs: rxrpc-rs.ko sha256 $(sha256sum "$top/rxrpc-rs.ko" | cut -c1-16), built $(date -u -r "$top/rxrpc-rs.ko" +%FT%TZ); kafs.ko and rxrpc.ko from $krel; OpenAFS $oafs_ver"
+echo "kafs: rxrpc-rs.ko sha256 $(sha256sum "$top/rxrpc-rs.ko" | cut -c1-16), built $(date -u -r "$top/rxrpc-rs.ko" +%FT%TZ); kafs.ko and rxrpc.ko from $krel; OpenAFS $oafs_ver${KAFS_RS_KO:+; rs runs KAFS_RS_KO=$KAFS_RS_KO instead}"
 for impl in $impls; do
 	fail0=$fail pass0=$pass
 	run_pair "$impl"
