@@ -242,7 +242,6 @@ if [ "$me" = kafs ]; then
 		sum=$(md5sum < /tmp/big | cut -d' ' -f1)
 		echo "@@@ INFO b-md5 $sum"
 		t0=$(now)
-		(for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 12; echo "@@@DBG calls $(cat /proc/net/rxrpc/calls | tr '\n' ';')"; echo "@@@DBG stats $(cat /proc/net/rxrpc/stats | tr '\n' ';')"; echo "@@@DBG peers $(cat /proc/net/rxrpc/peers | tr '\n' ';')"; done) & #DBGLINE
 		cp /tmp/big $mnt/big
 		sync
 		tw=$(since "$t0")
