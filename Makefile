@@ -1,8 +1,8 @@
 # rxrpc-rs: AF_RXRPC as a Rust kernel module.
 #
 #   make run     build what is missing, boot a VM, show RxRPC over our module
-#   make check   every test: host tests, module build, VM kselftests on
-#                ours and the shared subset on the C rxrpc.ko, and the
+#   make check   every test: lint, host tests, module build, VM kselftests
+#                on ours and the shared subset on the C rxrpc.ko, and the
 #                engine and module against rxrpc.ko and OpenAFS
 #
 #   make wire-test   the engine against rxrpc.ko, 1 B to 8 MiB each way
@@ -10,7 +10,8 @@
 #   make openafs     OpenAFS (Debian's vlserver, ptserver, rxdebug) against
 #                    our module and rxrpc.ko, across two guests
 #   make bench       figures of our module and rxrpc.ko, same run, and ratios
-#   make kafs        kAFS (kafs.ko) on our module and on rxrpc.ko, against an OpenAFS cell
+#   make kafs        kAFS (kafs.ko) on our module and rxrpc.ko, on an OpenAFS cell
+#   make lint        layering rules and the kernel's rustfmt
 #
 # The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE).
 
@@ -22,7 +23,7 @@ RXRPC_IMPL ?= rs
 	vm-test check run clean lint
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,16p' Makefile
 
 deps:
 	@scripts/deps.sh
