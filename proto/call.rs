@@ -631,10 +631,16 @@ impl<E: Env> Call<E> {
         let seq = self.tx.next_to_send(window)?;
         let p = self.tx.get(seq)?;
         let resend = p.sent_at.is_some();
-        let request_ack = p.last
-            || resend
-            || self.rtt_probe.is_none()
-            || seq == self.tx.hard_ack().wrapping_add(window);
+        // Never on the last packet of a reply, as the C module does:
+        // OpenAFS answers that request with soft-ACKs and never hard-ACKs
+        // the reply, so the call would wait for its final ACK until it
+        // times out (kAFS's callback service saw this).
+        let reply_end = p.last && self.side == Side::Server;
+        let request_ack = !reply_end
+            && (p.last
+                || resend
+                || self.rtt_probe.is_none()
+                || seq == self.tx.hard_ack().wrapping_add(window));
         Some(Tx::Data { seq, request_ack })
     }
 

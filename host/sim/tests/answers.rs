@@ -210,3 +210,59 @@ fn bad_headers_are_answered_as_the_c_module_answers() {
         assert_eq!(aborts_for(pkt), Vec::<u32>::new(), "{what}");
     }
 }
+
+/// The last packet of a reply asks for no ACK, as in the C module: OpenAFS
+/// answers such a request with soft-ACKs only and never hard-ACKs the
+/// reply, so the service call would wait for its final ACK until it timed
+/// out. The last packet of a request still asks for one.
+#[test]
+fn last_reply_packet_requests_no_ack() {
+    let now = Instant(1_000_000_000);
+    let mut client = endpoint(1);
+    let mut server = endpoint(2);
+    server
+        .listen(ServiceConfig {
+            service_ids: [SVC, 0],
+            backlog: 4,
+            ..ServiceConfig::default()
+        })
+        .unwrap();
+    server.charge(100).unwrap();
+    let params = CallParams {
+        remote: SERVER,
+        service_id: SVC,
+        user: 1,
+        upgrade: false,
+        exclusive: false,
+        security: Default::default(),
+        timeouts: Timeouts::default(),
+    };
+    let call = client.begin_call(now, params).unwrap();
+    client.send(call, b"request", false).unwrap();
+    let last_data = |pkts: &[Vec<u8>]| -> Header {
+        pkts.iter()
+            .filter_map(|p| match decode(p) {
+                Ok((h, Packet::Data(_))) if h.flags.contains(Flags::LAST_PACKET) => Some(h),
+                _ => None,
+            })
+            .next()
+            .expect("a last DATA packet")
+    };
+    let request = drain(&mut client, now);
+    assert!(last_data(&request).flags.contains(Flags::REQUEST_ACK));
+    for p in &request {
+        server.handle_datagram(now, CLIENT, p);
+    }
+    let mut served = None;
+    while let Some(e) = server.poll_event() {
+        if let rxrpc_proto::Event::DataReady { call, .. } = e {
+            served = Some(call);
+        }
+    }
+    let served = served.expect("the request arrived");
+    let mut buf = [0; 64];
+    server.recv(now, served, &mut buf, false).unwrap();
+    server.send(served, b"reply", false).unwrap();
+    let reply = drain(&mut server, now);
+    assert!(!last_data(&reply).flags.contains(Flags::REQUEST_ACK));
+}
