@@ -48,32 +48,12 @@ impl KernelHost {
     /// The tag of client key `key`, the same for the same key, so that
     /// calls with equal keys share connections.
     pub(crate) fn client_tag(&mut self, key: &Key<RxrpcKey>) -> Result<u64> {
-        if let Some((&tag, _)) = self.clients.iter().find(|(_, k)| k.id() == key.id()) {
-            return Ok(tag);
-        }
-        if self.clients.iter().count() >= MAX_KEYS {
-            return Err(ENOBUFS.into());
-        }
-        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
-        let tag = self.next_tag;
-        self.next_tag += 1;
-        self.clients.insert(node.into_node(tag, key.clone()));
-        Ok(tag)
+        tag_of(&mut self.clients, &mut self.next_tag, key, Key::id)
     }
 
     /// The tag of service keyring `keyring`.
     pub(crate) fn keyring_tag(&mut self, keyring: &Keyring) -> Result<u64> {
-        if let Some((&tag, _)) = self.keyrings.iter().find(|(_, k)| k.id() == keyring.id()) {
-            return Ok(tag);
-        }
-        if self.keyrings.iter().count() >= MAX_KEYS {
-            return Err(ENOBUFS.into());
-        }
-        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
-        let tag = self.next_tag;
-        self.next_tag += 1;
-        self.keyrings.insert(node.into_node(tag, keyring.clone()));
-        Ok(tag)
+        tag_of(&mut self.keyrings, &mut self.next_tag, keyring, Keyring::id)
     }
 
     /// The first rxkad token of client key `tag`.
@@ -81,6 +61,27 @@ impl KernelHost {
         let key = self.clients.get(&tag).ok_or(KeyError::NoKey)?;
         key.payload().ok_or(KeyError::Rejected)
     }
+}
+
+/// The tag under which `table` holds a reference to the key `key` (by
+/// identity `id`), taking one under a new tag if it holds none.
+fn tag_of<K: Clone>(
+    table: &mut RBTree<u64, K>,
+    next: &mut u64,
+    key: &K,
+    id: fn(&K) -> usize,
+) -> Result<u64> {
+    if let Some((&tag, _)) = table.iter().find(|(_, k)| id(k) == id(key)) {
+        return Ok(tag);
+    }
+    if table.iter().count() >= MAX_KEYS {
+        return Err(ENOBUFS.into());
+    }
+    let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+    let tag = *next;
+    *next += 1;
+    table.insert(node.into_node(tag, key.clone()));
+    Ok(tag)
 }
 
 impl Cipher for KernelHost {

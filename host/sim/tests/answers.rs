@@ -43,11 +43,14 @@ fn ack_reasons(pkts: &[Vec<u8>]) -> Vec<AckReason> {
         .collect()
 }
 
-/// Out-of-sequence DATA handled in one batch still gets an ACK each (up to
-/// the three that start a sender's fast retransmission), not one for all.
-#[test]
-fn batched_out_of_sequence_data_gets_an_ack_each() {
-    let now = Instant(1_000_000_000);
+/// A client with a call begun to a listening, charged server.
+fn pair_with_call(
+    now: Instant,
+) -> (
+    Endpoint<StdEnv, NullSecurity>,
+    Endpoint<StdEnv, NullSecurity>,
+    rxrpc_proto::CallHandle,
+) {
     let mut client = endpoint(1);
     let mut server = endpoint(2);
     server
@@ -68,6 +71,15 @@ fn batched_out_of_sequence_data_gets_an_ack_each() {
         timeouts: Timeouts::default(),
     };
     let call = client.begin_call(now, params).unwrap();
+    (client, server, call)
+}
+
+/// Out-of-sequence DATA handled in one batch still gets an ACK each (up to
+/// the three that start a sender's fast retransmission), not one for all.
+#[test]
+fn batched_out_of_sequence_data_gets_an_ack_each() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, call) = pair_with_call(now);
     let data = vec![7u8; 6 * 1412];
     assert_eq!(client.send(call, &data, false).unwrap(), data.len());
     let sent = drain(&mut client, now);
@@ -218,26 +230,7 @@ fn bad_headers_are_answered_as_the_c_module_answers() {
 #[test]
 fn last_reply_packet_requests_no_ack() {
     let now = Instant(1_000_000_000);
-    let mut client = endpoint(1);
-    let mut server = endpoint(2);
-    server
-        .listen(ServiceConfig {
-            service_ids: [SVC, 0],
-            backlog: 4,
-            ..ServiceConfig::default()
-        })
-        .unwrap();
-    server.charge(100).unwrap();
-    let params = CallParams {
-        remote: SERVER,
-        service_id: SVC,
-        user: 1,
-        upgrade: false,
-        exclusive: false,
-        security: Default::default(),
-        timeouts: Timeouts::default(),
-    };
-    let call = client.begin_call(now, params).unwrap();
+    let (mut client, mut server, call) = pair_with_call(now);
     client.send(call, b"request", false).unwrap();
     let last_data = |pkts: &[Vec<u8>]| -> Header {
         pkts.iter()
