@@ -108,6 +108,9 @@ pub(crate) struct Attached {
     next_notice: u64,
     /// A kernel user's operations for incoming calls.
     pub(crate) app_ops: Option<AppOps>,
+    /// A kernel socket: each call is bounded by its own Tx window only, as
+    /// in C, not by the socket's send buffer (see `sendmsg::send_room`).
+    pub(crate) kern: bool,
 }
 
 impl Attached {
@@ -366,7 +369,13 @@ impl Local {
 
     /// Attaches a socket, so that it can own calls (and, for `service`,
     /// take incoming ones).
-    pub(crate) fn attach(&self, sock: SockRef, service: bool, app_ops: Option<AppOps>) -> Result {
+    pub(crate) fn attach(
+        &self,
+        sock: SockRef,
+        service: bool,
+        kern: bool,
+        app_ops: Option<AppOps>,
+    ) -> Result {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut core = self.core.lock();
         let (id, rcvbuf) = (sock.id(), sock.rcvbuf());
@@ -378,6 +387,7 @@ impl Local {
             queued: 0,
             next_notice: 0,
             app_ops,
+            kern,
         };
         core.socks.insert(node.into_node(id, attached));
         core.update_rx_limit();

@@ -242,7 +242,15 @@ impl SockState {
         match self.phase {
             Phase::Unbound => {
                 let service = srx.service != 0;
-                let local = use_local(registry, net, sock, srx.transport, service, self.app_ops)?;
+                let local = use_local(
+                    registry,
+                    net,
+                    sock,
+                    srx.transport,
+                    service,
+                    self.kern,
+                    self.app_ops,
+                )?;
                 self.local = Some(local);
                 self.bound = Some(srx);
                 self.phase = if service {
@@ -311,7 +319,7 @@ impl SockState {
                     TransportFamily::Inet => TransportAddr::V4([0; 4], 0),
                     TransportFamily::Inet6 => TransportAddr::V6([0; 16], 0),
                 };
-                let local = use_local(registry, net, sock(), any, false, self.app_ops)?;
+                let local = use_local(registry, net, sock(), any, false, self.kern, self.app_ops)?;
                 self.local = Some(local.clone());
                 self.phase = Phase::ClientBound;
                 local
@@ -542,10 +550,11 @@ fn use_local(
     sock: SockRef,
     addr: TransportAddr,
     service: bool,
+    kern: bool,
     app_ops: Option<AppOps>,
 ) -> Result<Arc<Local>> {
     let local = registry.use_local(net, addr, service)?;
-    if let Err(e) = local.attach(sock, service, app_ops) {
+    if let Err(e) = local.attach(sock, service, kern, app_ops) {
         registry.unuse_local(local);
         return Err(e);
     }

@@ -348,7 +348,15 @@ fn wait_for_tx_space<'a>(
 /// left, counting the Tx data all its calls hold until hard-ACKed. A call
 /// holding nothing may always queue a packet's worth, so that one busy
 /// call cannot starve the others.
+///
+/// A kernel socket's calls are bounded by their own Tx windows only, as in
+/// C: kAFS runs calls in parallel that a fileserver serves one after the
+/// other (StoreData calls to one file), and a send buffer shared between
+/// them let a waiting call's queued data block the call being served.
 fn send_room(core: &Core, ctx: &SockCtx<'_>, call: CallHandle) -> usize {
+    if core.socks.get(&ctx.id()).is_some_and(|a| a.kern) {
+        return usize::MAX;
+    }
     let room = ctx.sndbuf().saturating_sub(core.tx_held(ctx.id()));
     if core.ep.call_tx_held(call) == 0 {
         room.max(WIRE_PAYLOAD)
