@@ -99,7 +99,7 @@ fn print(registry: &Registry, net: NetNs, file: usize, seq: &mut SeqFile<'_>) ->
         ),
         STATS => {
             let start = || registry.retired.get(net);
-            let st = registry.visit(net, start, |st, l, core, _| st.add_endpoint(l, core));
+            let st = registry.visit(net, start, |st, l, core, _| st.add(&Stats::of_endpoint(l, core)));
             st.print(seq)
         }
         _ => Ok(()),
@@ -350,30 +350,29 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    /// Adds the counters of an endpoint: its engine's and its socket's.
-    fn add_endpoint(&mut self, local: &Local, core: &mut Core) {
+    /// The counters of an endpoint: its engine's and its socket's.
+    fn of_endpoint(local: &Local, core: &mut Core) -> Self {
         let c = core.ep.counters();
-        let add = |a: &mut u64, b: u64| *a = a.wrapping_add(b);
-        add(&mut self.tx_data, c.tx_data);
-        add(&mut self.tx_retrans, c.tx_data_retrans);
-        add(&mut self.rx_data, c.rx_data);
-        add(&mut self.rx_reqack, c.rx_data_reqack);
-        add(&mut self.rx_jumbo, c.rx_data_jumbo);
-        for i in 0..ACK_REASONS {
-            add(&mut self.tx_acks[i], c.tx_acks[i]);
-            add(&mut self.rx_acks[i], c.rx_acks[i]);
-        }
         let mut tx_bytes = 0usize;
         let mut cur = None;
         while let Some(h) = core.ep.next_call(cur) {
             cur = Some(h);
             tx_bytes = tx_bytes.saturating_add(core.ep.call_tx_held(h));
         }
-        add(&mut self.tx_bytes, tx_bytes as u64);
-        add(&mut self.rx_bytes, core.ep.stats().rx_bytes as u64);
-        add(&mut self.io_loops, core.loops);
-        add(&mut self.tx_data_fail, core.tx_data_fail);
-        add(&mut self.rx_dropped, local.info().rx_dropped);
+        Self {
+            tx_data: c.tx_data,
+            tx_retrans: c.tx_data_retrans,
+            tx_data_fail: core.tx_data_fail,
+            rx_data: c.rx_data,
+            rx_reqack: c.rx_data_reqack,
+            rx_jumbo: c.rx_data_jumbo,
+            tx_acks: c.tx_acks,
+            rx_acks: c.rx_acks,
+            tx_bytes: tx_bytes as u64,
+            rx_bytes: core.ep.stats().rx_bytes as u64,
+            io_loops: core.loops,
+            rx_dropped: local.info().rx_dropped,
+        }
     }
 
     /// Adds another set of counters.
@@ -454,8 +453,7 @@ impl Retired {
     /// An endpoint closes (its last socket let go): its counters go on
     /// counting for its namespace. Buffers held are not counters.
     pub(crate) fn add(&self, local: &Local, core: &mut Core) {
-        let mut st = Stats::default();
-        st.add_endpoint(local, core);
+        let mut st = Stats::of_endpoint(local, core);
         st.tx_bytes = 0;
         st.rx_bytes = 0;
         let net = local.net();
