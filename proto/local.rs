@@ -517,6 +517,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.calls.get(&call).map(|c| c.service_id)
     }
 
+    /// The epoch of a call's connection: the client's, which for a
+    /// service call is the peer's (kAFS keys its callback state by it).
+    pub fn call_epoch(&self, call: CallHandle) -> Option<u32> {
+        self.calls.get(&call)?.conn.map(|k| k.epoch)
+    }
+
     /// The peer address of a call.
     pub fn call_peer(&self, call: CallHandle) -> Option<TransportAddr> {
         self.calls.get(&call).map(|c| c.peer)

@@ -499,8 +499,12 @@ impl KernelApi for RxrpcFamily {
         call.live.load(Ordering::Acquire)
     }
 
+    /// The connection's epoch: the peer's for a service call. A call
+    /// without a connection yet (or any more) answers with ours.
     fn epoch(_ctx: &SockCtx<'_>, call: &KernelCall) -> u32 {
-        call.local.lock().ep.epoch()
+        let (guard, h) = call.lock();
+        h.and_then(|h| guard.ep.call_epoch(h))
+            .unwrap_or_else(|| guard.ep.epoch())
     }
 
     fn set_max_life(_ctx: &SockCtx<'_>, call: &KernelCall, jiffies: u64) {

@@ -259,3 +259,26 @@ fn last_reply_packet_requests_no_ack() {
     let reply = drain(&mut server, now);
     assert!(!last_data(&reply).flags.contains(Flags::REQUEST_ACK));
 }
+
+/// A service call's epoch is its client's, not the server endpoint's: kAFS
+/// asks it (`rxrpc_kernel_get_epoch`) to tell a rebooted client.
+#[test]
+fn service_call_epoch_is_the_clients() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, call) = pair_with_call(now);
+    client.send(call, b"request", false).unwrap();
+    for p in &drain(&mut client, now) {
+        server.handle_datagram(now, CLIENT, p);
+    }
+    let mut served = None;
+    while let Some(e) = server.poll_event() {
+        if let rxrpc_proto::Event::DataReady { call, .. } = e {
+            served = Some(call);
+        }
+    }
+    let served = served.expect("the request arrived");
+    // As on the wire, with the bit that says the epoch is random.
+    assert_eq!(server.call_epoch(served), Some(0x8000_0001));
+    assert_eq!(server.epoch(), 0x8000_0002);
+    assert_eq!(client.call_epoch(call), Some(0x8000_0001));
+}
