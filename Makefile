@@ -9,11 +9,13 @@
 #   make interop     our module against rxrpc.ko across two guests
 #   make openafs     OpenAFS (Debian's vlserver, ptserver, rxdebug) against
 #                    our module and rxrpc.ko, across two guests
-#   make bench       figures of our module and rxrpc.ko, same run, and ratios
+#   make bench       ours against rxrpc.ko, same run: plain, rxkad, rxperf.ko
+#                    (release kernel; BENCH_VARIANT=debug for the test one)
 #   make kafs        kAFS (kafs.ko) on our module and rxrpc.ko, on an OpenAFS cell
 #   make lint        layering rules and the kernel's rustfmt
 #
-# The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE).
+# The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE);
+# VARIANT=release (no KASAN, lockdep) for kernel, module, print-kdir/-ko.
 
 SHELL := /bin/bash
 ENV := . scripts/env.sh &&
@@ -23,7 +25,7 @@ RXRPC_IMPL ?= rs
 	vm-test check run clean lint
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,19p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -31,14 +33,30 @@ deps:
 kernel: deps
 	@scripts/kernel-build.sh
 
+# The debug module is built in place (what make check loads); another
+# variant's in a copy of the module's sources, build/<variant>-module/
+# (6.12's Kbuild has no output directory for an external module).
 module: kernel
-	@$(ENV) "$${kmake[@]}" M=$(CURDIR) CLIPPY=1 modules
+	@$(ENV) if [ "$$VARIANT" = debug ]; then \
+		"$${kmake[@]}" M=$(CURDIR) CLIPPY=1 modules; \
+	else \
+		mkdir -p "$$rsdir" && \
+		rsync -a --delete --exclude='*_generated.rs' --include='*/' \
+			--include='*.rs' --include='*.[ch]' --include=bindgen_allowlist \
+			--exclude='*' kapi proto security sock "$$rsdir/" && \
+		cp -p Kbuild rxrpc_rs.rs "$$rsdir/" && \
+		"$${kmake[@]}" M="$$rsdir" modules; \
+	fi
 
+# The kernel tree and our module for VARIANT, built if missing; only the
+# path on stdout.
 print-kdir:
+	@$(MAKE) -s kernel >&2
 	@$(ENV) echo "$$kdir"
 
 print-ko:
-	@echo $(CURDIR)/rxrpc-rs.ko
+	@$(MAKE) -s module >&2
+	@$(ENV) echo "$$rsko"
 
 host-test: deps
 	@scripts/host-test.sh
@@ -89,11 +107,14 @@ wire-test: module selftests
 
 # Benchmark: our module and rxrpc.ko in guests booted in turn (c rs rs c),
 # the same program on each (scripts/bench/rxrpc_bench.c); prints figures
-# and ratios, fails only on errors. Not part of check. Knobs: BENCH_* in
-# scripts/bench.sh.
+# and ratios, fails only on errors. Not part of check. On the release
+# kernel unless BENCH_VARIANT (or VARIANT) says debug; its kernel and our
+# module for it are built if missing. Knobs: BENCH_* in scripts/bench.sh.
+BENCH_VARIANT ?= $(or $(VARIANT),release)
 .PHONY: bench
-bench: module selftests
-	@scripts/bench.sh
+bench: selftests
+	@$(MAKE) -s module VARIANT=$(BENCH_VARIANT)
+	@VARIANT=$(BENCH_VARIANT) scripts/bench.sh
 
 clean:
 	@$(ENV) "$${kmake[@]}" M=$(CURDIR) clean >/dev/null

@@ -17,7 +17,11 @@ vm_image() {
 	if [ "$impl" = rs ]; then
 		# kafs.ko and rxperf.ko stay: depmod links them to our module.
 		rm -f "$mdir/kernel/net/rxrpc/rxrpc.ko"
-		mkdir -p "$mdir/extra"; cp "$top/rxrpc-rs.ko" "$mdir/extra/"
+		mkdir -p "$mdir/extra"; cp "$rsko" "$mdir/extra/"
+	fi
+	# The kernel API test modules (rxrpc_kapi.sh), if built (selftests).
+	if [ -d "$top/build/selftests-kapi" ]; then
+		mkdir -p "$mdir/extra"; cp "$top"/build/selftests-kapi/*.ko "$mdir/extra/"
 	fi
 	depmod -b "$root" "$krel"
 	cp -a "$selftests"/. "$root/tests/"
