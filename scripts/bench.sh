@@ -2,30 +2,41 @@
 # make bench: our module against the C rxrpc.ko, measured in the same run.
 # Boots guests with rxrpc.ko and with rxrpc-rs.ko, in the order c rs rs c,
 # each running scripts/bench/rxrpc_bench.c over IPv4 loopback (a service
-# and a client in two processes: small calls in a row, 64 calls at once, a
-# bulk request, a bulk reply; and what an empty recvmsg costs), and prints
-# a table: each figure's median (min-max) over the runs on C and on ours,
-# and the ratio ours/C. A benchmark reports; it fails on nothing but errors
-# (a wrong byte, an abort, a hung guest, a kernel splat), never on a figure.
+# and a client in two processes: small calls in a row, 16, 64 and 256
+# calls at once, a bulk request, a bulk reply; small and bulk calls again
+# over rxkad at each level, plain, auth and encrypt; calls to the kernel's
+# rxperf.ko server; and what an empty recvmsg costs), and prints a table:
+# each figure's median (min-max) over the runs on C and on ours, and the
+# ratio ours/C. A benchmark reports; it fails on nothing but errors (a
+# wrong byte, an abort, a hung guest, a kernel splat), never on a figure.
 #
-#   scripts/bench.sh            (make bench)
-#   scripts/bench.sh --table    the table again, from the last run's output
+#   VARIANT=release scripts/bench.sh   (make bench; the kernel and our
+#                                       module for it must be built)
+#   scripts/bench.sh --table           the table again, from the last run
+#
+# VARIANT (env.sh) is the kernel: make bench runs the release one (no
+# KASAN, lockdep; -O2) unless BENCH_VARIANT=debug. Every module the guests
+# load comes from that kernel's tree (rxrpc.ko, rxperf.ko) or was built
+# for it (rxrpc-rs.ko: build/release-module/ for release).
 #
 # Knobs (environment): BENCH_RUNS (counted runs per measurement per guest,
-# 3), BENCH_SMALL (calls per small run, 400), BENCH_ROUNDS (rounds of 64
-# calls per parallel run, 5), BENCH_MIB (bulk size, 16), BENCH_ONLY (a
-# comma list of small,parallel,bulk_req,bulk_reply,recv_empty),
-# BENCH_ORDER (the guests, "c rs rs c"), BENCH_RECV (bytes of buffer per
-# recvmsg in the calls, 1 MiB),
-# BENCH_VM_LIMIT (seconds per guest, 600), BENCH_OUT (build/bench: console
-# logs and the program's output, per guest).
+# 3), BENCH_SMALL (calls per small run, 400), BENCH_ROUNDS (64-call rounds
+# per parallel run, 5; parallel16 and parallel256 make as many calls,
+# rounded up to whole rounds), BENCH_MIB (bulk size, 16), BENCH_KAD_MIB
+# (the rxkad bulk size, 4), BENCH_ONLY (a comma list of small, parallel,
+# bulk_req, bulk_reply, recv_empty, parallel16, parallel256,
+# kad_{plain,auth,encrypt}_{small,bulk_req,bulk_reply}, rxperf_small,
+# rxperf_bulk_req, rxperf_bulk_reply; all by default), BENCH_ORDER (the
+# guests, "c rs rs c"), BENCH_RECV (bytes of buffer per recvmsg in the
+# calls, 1 MiB), BENCH_VM_LIMIT (seconds per guest, 900), BENCH_OUT
+# (build/bench: console logs and the program's output, per guest).
 #
-# The kernel is a debug build (KASAN, lockdep) run under QEMU TCG without
-# KVM: absolute figures are far from real hardware and move with the host's
-# load; the ratios are the point. A guest whose kernel splats while it
-# boots, before the module loads (seen under TCG on a loaded host; lockdep
-# then turns itself off, which speeds the guest up), is booted once more and
-# its figures do not count.
+# Under QEMU TCG without KVM absolute figures are far from real hardware
+# and move with the host's load; the ratios are the point. A guest whose
+# kernel splats while it boots, before the module loads (seen under TCG on
+# a loaded host with the debug kernel; lockdep then turns itself off,
+# which speeds the guest up), is booted once more and its figures do not
+# count.
 set -euo pipefail
 . "$(dirname "$0")/vm-lib.sh"
 
@@ -34,9 +45,13 @@ runs=${BENCH_RUNS:-3}
 small=${BENCH_SMALL:-400}
 rounds=${BENCH_ROUNDS:-5}
 mib=${BENCH_MIB:-16}
-only=${BENCH_ONLY:-small,parallel,bulk_req,bulk_reply,recv_empty}
+kad_mib=${BENCH_KAD_MIB:-4}
+all=small,parallel,bulk_req,bulk_reply,recv_empty,parallel16,parallel256
+for l in plain auth encrypt; do all+=,kad_${l}_small,kad_${l}_bulk_req,kad_${l}_bulk_reply; done
+all+=,rxperf_small,rxperf_bulk_req,rxperf_bulk_reply
+only=${BENCH_ONLY:-$all}
 order=${BENCH_ORDER:-"c rs rs c"}
-limit=${BENCH_VM_LIMIT:-600}
+limit=${BENCH_VM_LIMIT:-900}
 start=$SECONDS
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 status=0
@@ -48,16 +63,20 @@ if [ "${1:-}" = --table ]; then
 	. "$out/params"
 else
 rm -rf "$out"; mkdir -p "$out"
-printf 'runs=%s\nmib=%s\norder="%s"\n' "$runs" "$mib" "$order" > "$out/params"
+printf 'runs=%s\nmib=%s\nkad_mib=%s\norder="%s"\nVARIANT=%s\nkdir="%s"\n' \
+	"$runs" "$mib" "$kad_mib" "$order" "$VARIANT" "$kdir" > "$out/params"
 
 # --- The program: static, like the kselftests ------------------------------
+[ -f "$kdir/.rxrpc-rs-built" ] || { echo "bench: no $VARIANT kernel (make kernel VARIANT=$VARIANT)"; exit 1; }
+[ -e "$kdir/usr-headers/include/linux/rxrpc.h" ] ||
+	"${kmake[@]}" -s headers_install INSTALL_HDR_PATH="$kdir/usr-headers" >/dev/null
 gcc -O2 -Wall -Werror -static -I"$kdir/usr-headers/include" \
 	-I"$top/tools/testing/selftests/net/rxrpc" \
 	-o "$out/rxrpc_bench" "$top/scripts/bench/rxrpc_bench.c"
 if readelf -l "$out/rxrpc_bench" | grep -q 'program interpreter'; then
 	echo "bench: $out/rxrpc_bench is not statically linked"; exit 1
 fi
-[ -e "$top/rxrpc-rs.ko" ] || { echo "bench: no rxrpc-rs.ko (make module)"; exit 1; }
+[ -e "$rsko" ] || { echo "bench: no $rsko (make module VARIANT=$VARIANT)"; exit 1; }
 # The guests time with the TSC, which under TCG is the host's: its rate,
 # measured here against a clock that keeps time (see rxrpc_bench.c).
 tsc_mhz=$("$out/rxrpc_bench" -T)
@@ -74,8 +93,10 @@ eval "$(declare -f vm_boot | sed -e '1s/^vm_boot/bench_boot/' \
 declare -f bench_boot | grep -q "tsc_early_khz=$tsc_khz" ||
 	{ echo "bench: cannot add tsc_early_khz to vm_boot's command line"; exit 1; }
 
+echo "bench: the $VARIANT kernel, $krel in $kdir; our module $rsko"
 echo "bench: host $(nproc) CPUs, load average $(load) at the start; TSC $tsc_mhz MHz"
-echo "bench: guests $order; per guest $runs runs of: small $small calls, parallel $rounds rounds of 64, bulk $mib MiB ($only); recvmsg buffer ${BENCH_RECV:-1048576} B"
+echo "bench: guests $order; per guest $runs runs of: small $small calls, parallel $rounds rounds of 64, bulk $mib MiB, rxkad bulk $kad_mib MiB; recvmsg buffer ${BENCH_RECV:-1048576} B"
+echo "bench: measurements $only"
 
 # --- The guests: each implementation twice, in the order c rs rs c -----------
 # Runs are minutes apart on a shared host whose load drifts; interleaving
@@ -92,8 +113,8 @@ guest() {
 	cp "$out/rxrpc_bench" "$dir/root/tests/"
 	cp "$top/scripts/bench/guest.sh" "$dir/root/tests/bench.sh"
 	chmod 755 "$dir/root/tests/"{rxrpc_bench,bench.sh}
-	printf 'BENCH_RUNS=%s\nBENCH_SMALL=%s\nBENCH_ROUNDS=%s\nBENCH_MIB=%s\nBENCH_ONLY=%s\nBENCH_RECV=%s\nBENCH_TSC_MHZ=%s\nBENCH_LIMIT=%s\n' \
-		"$runs" "$small" "$rounds" "$mib" "$only" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"
+	printf 'BENCH_RUNS=%s\nBENCH_SMALL=%s\nBENCH_ROUNDS=%s\nBENCH_MIB=%s\nBENCH_KAD_MIB=%s\nBENCH_ONLY=%s\nBENCH_RECV=%s\nBENCH_TSC_MHZ=%s\nBENCH_LIMIT=%s\n' \
+		"$runs" "$small" "$rounds" "$mib" "$kad_mib" "$only" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"
 	(cd "$dir/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initramfs.gz"
 	rm -rf "$dir/root"
 	bench_boot "$dir" "$dir/console.raw" "$limit" || true
@@ -144,13 +165,13 @@ for dir in "$out"/[0-9]*-c "$out"/[0-9]*-rs; do
 	impl=${dir##*-}
 	while read -r _ meas fig _ _ _ _ v; do
 		vals[$impl:$meas:$fig]+="${v#values=},"
-	done < <(grep -E '^bench [a-z_]+ [A-Za-z0-9_]+ median=.* values=' "$dir/bench.out")
+	done < <(grep -E '^bench [a-z0-9_]+ [A-Za-z0-9_]+ median=.* values=' "$dir/bench.out")
 	# Counters over the counted runs: summed over the guests.
 	while read -r _ meas _ rest; do
 		for f in $rest; do
 			k=$impl:$meas:${f%%=*}; stat[$k]=$(( ${stat[$k]:-0} + ${f#*=} ))
 		done
-	done < <(grep -E '^bench [a-z_]+ stats ' "$dir/bench.out")
+	done < <(grep -E '^bench [a-z0-9_]+ stats ' "$dir/bench.out")
 done
 
 # Three significant digits or more, no exponent.
@@ -168,9 +189,10 @@ for k in "${!vals[@]}"; do
 done
 # Counters per call (or per MB for bulk) from the summed stats lines.
 for impl in c rs; do
-	for meas in small parallel bulk_req bulk_reply; do
+	for meas in small parallel parallel16 parallel256 bulk_req bulk_reply \
+		kad_{plain,auth,encrypt}_{small,bulk_req,bulk_reply} rxperf_{small,bulk_req,bulk_reply}; do
 		per=${stat[$impl:$meas:calls]:-0}
-		case $meas in bulk*) per=$(awk -v b="${stat[$impl:$meas:bytes]:-0}" 'BEGIN { print b / 1e6 }') ;; esac
+		case $meas in *bulk*) per=$(awk -v b="${stat[$impl:$meas:bytes]:-0}" 'BEGIN { print b / 1e6 }') ;; esac
 		[ "$per" = 0 ] && continue
 		for k in Data.send Ack.send Data-Tx.retrans Udp.RcvbufErrors; do
 			med[$impl:$meas:$k]=$(awk -v v="${stat[$impl:$meas:$k]:-0}" -v p="$per" "$fmt"'BEGIN { print fmt(v / p) }')
@@ -225,6 +247,34 @@ rows=(
 	"bulk_reply Udp.RcvbufErrors|bulk reply: UDP drops per MB|lower-nz"
 	"recv_empty us_per_recvmsg_16B|empty recvmsg, 16 B buffer: us|lower"
 	"recv_empty us_per_recvmsg_1MiB|empty recvmsg, 1 MiB buffer: us|lower"
+	"parallel16 calls_per_s|parallel (16 x 1 KiB): calls/s|higher"
+	"parallel16 cpu_us_per_call|parallel16: guest CPU us per call|lower"
+	"parallel256 calls_per_s|parallel (256 x 1 KiB): calls/s|higher"
+	"parallel256 cpu_us_per_call|parallel256: guest CPU us per call|lower"
+	"parallel256 Data-Tx.retrans|parallel256: retransmissions per call|lower-nz"
+)
+for l in plain auth encrypt; do
+	rows+=(
+	"kad_${l}_small calls_per_s|rxkad $l small: calls/s|higher"
+	"kad_${l}_small cpu_us_per_call|rxkad $l small: guest CPU us per call|lower"
+	"kad_${l}_bulk_req MB_per_s|rxkad $l ${kad_mib} MiB request: MB/s|higher"
+	"kad_${l}_bulk_req cpu_ms_per_MB|rxkad $l bulk req: guest CPU ms per MB|lower"
+	"kad_${l}_bulk_req Data-Tx.retrans|rxkad $l bulk req: retransmissions per MB|lower-nz"
+	"kad_${l}_bulk_reply MB_per_s|rxkad $l ${kad_mib} MiB reply: MB/s|higher"
+	"kad_${l}_bulk_reply cpu_ms_per_MB|rxkad $l bulk reply: guest CPU ms per MB|lower"
+	"kad_${l}_bulk_reply Data-Tx.retrans|rxkad $l bulk reply: retransmissions per MB|lower-nz"
+	)
+done
+rows+=(
+	"rxperf_small calls_per_s|rxperf.ko RPC (100 B each way): calls/s|higher"
+	"rxperf_small cpu_us_per_call|rxperf RPC: guest CPU us per call|lower"
+	"rxperf_small pkts_per_call|rxperf RPC: UDP datagrams per call|lower"
+	"rxperf_bulk_req MB_per_s|rxperf.ko ${mib} MiB SEND: MB/s|higher"
+	"rxperf_bulk_req cpu_ms_per_MB|rxperf SEND: guest CPU ms per MB|lower"
+	"rxperf_bulk_req Data-Tx.retrans|rxperf SEND: retransmissions per MB|lower-nz"
+	"rxperf_bulk_reply MB_per_s|rxperf.ko ${mib} MiB RECV: MB/s|higher"
+	"rxperf_bulk_reply cpu_ms_per_MB|rxperf RECV: guest CPU ms per MB|lower"
+	"rxperf_bulk_reply Data-Tx.retrans|rxperf RECV: retransmissions per MB|lower-nz"
 )
 cell() { # impl key
 	local m=${med[$1:$2]:-}
@@ -233,8 +283,10 @@ cell() { # impl key
 	else echo "$m (${lo[$1:$2]}-${hi[$1:$2]})"; fi
 }
 echo
-echo "== make bench: median (min-max) over the runs, ${cnt[c:small:calls_per_s]:-?} on C, ${cnt[rs:small:calls_per_s]:-?} on ours"
-printf '%-40s %-24s %-24s %-7s %s\n' "measurement" "C rxrpc.ko" "ours rxrpc-rs.ko" "ours/C" "better"
+# The runs each figure is over: the most of any (a failed guest has none).
+runs_of() { local k n=0; for k in "${!cnt[@]}"; do [[ $k = "$1":* ]] && [ "${cnt[$k]}" -gt $n ] && n=${cnt[$k]}; done; echo $n; }
+echo "== make bench on the ${VARIANT:-debug} kernel: median (min-max) over the runs, $(runs_of c) on C, $(runs_of rs) on ours"
+printf '%-46s %-24s %-24s %-7s %s\n' "measurement" "C rxrpc.ko" "ours rxrpc-rs.ko" "ours/C" "better"
 for row in "${rows[@]}"; do
 	IFS='|' read -r key label better <<< "$row"
 	key=${key/ /:}
@@ -245,7 +297,7 @@ for row in "${rows[@]}"; do
 	fi
 	ratio=$(awk -v a="${med[rs:$key]:-}" -v b="${med[c:$key]:-}" \
 		'BEGIN { if (a != "" && b != "" && b + 0 != 0) printf "%.2f", a / b; else print "-" }')
-	printf '%-40s %-24s %-24s %-7s %s\n' "$label" "$(cell c "$key")" "$(cell rs "$key")" "$ratio" "$better"
+	printf '%-46s %-24s %-24s %-7s %s\n' "$label" "$(cell c "$key")" "$(cell rs "$key")" "$ratio" "$better"
 done
 cat <<EOF
 
@@ -258,10 +310,14 @@ accounting), so they are coarse and miss what the host took away. Time in
 sendmsg/recvmsg: wall time in the syscalls, both processes (blocking
 included, poll() not). Packets: both ends (one guest), /proc/net/snmp and
 /proc/net/rxrpc/stats. Context switches: /proc/stat, the whole guest.
-Caveat: a debug kernel (KASAN, lockdep) under QEMU TCG, no KVM, 2 vCPUs on
-a $(nproc)-CPU host: absolute figures are nowhere near real hardware and move
-with the host's load; only the ratios mean something, and roughly (see
-min-max; the guests ran one after the other, $order).
+rxperf: the service is rxperf.ko in the kernel, so a run ends with the
+last reply, and "of which the 2 processes" is the client alone. rxkad:
+calls on client sockets with an rxrpc key at the level; the service's
+socket has the keyring (rxkad bulk: ${kad_mib} MiB).
+Caveat: $(if [ "${VARIANT:-debug}" = debug ]; then echo "a debug kernel (KASAN, lockdep)"; else echo "a $VARIANT kernel (no KASAN, lockdep)"; fi) under QEMU TCG, no KVM, 2 vCPUs
+on a $(nproc)-CPU host: absolute figures are nowhere near real hardware and
+move with the host's load; only the ratios mean something, and roughly
+(see min-max; the guests ran one after the other, $order).
 EOF
 [ ${#guest_s[@]} -gt 0 ] &&
 	echo "bench: host load average $(load) at the end; $((SECONDS - start)) s in all (guests: $(printf '%s, ' "${guest_s[@]}" | sed 's/, $//'))"

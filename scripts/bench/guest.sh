@@ -11,10 +11,14 @@ say() { echo "bench-guest: $*"; }
 say "kernel $(uname -r), $(grep -c '^processor' /proc/cpuinfo) CPUs, implementation $RXRPC_IMPL ($RXRPC_MODULE)"
 modprobe "$RXRPC_MODULE" || say "modprobe $RXRPC_MODULE failed"
 grep "^$RXRPC_MODULE " /proc/modules >/dev/null || say "$RXRPC_MODULE is not loaded"
+# rxperf.ko: the kernel's rxperf server, on the module loaded above.
+case ",$BENCH_ONLY," in
+*,rxperf_*) modprobe rxperf || say "modprobe rxperf failed" ;;
+esac
 echo "bench clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
 t0=$(cut -d' ' -f1 /proc/uptime)
 ./rxrpc_bench -r "${BENCH_RUNS:-5}" -n "${BENCH_SMALL:-1000}" -p "${BENCH_ROUNDS:-10}" \
-	-b "${BENCH_MIB:-16}" -o "${BENCH_ONLY:-small,parallel,bulk_req,bulk_reply,recv_empty}" ${BENCH_RECV:+-R "$BENCH_RECV"} \
+	-b "${BENCH_MIB:-16}" ${BENCH_KAD_MIB:+-k "$BENCH_KAD_MIB"} -o "${BENCH_ONLY:-small,parallel,bulk_req,bulk_reply,recv_empty}" ${BENCH_RECV:+-R "$BENCH_RECV"} \
 	${BENCH_TSC_MHZ:+-t "$BENCH_TSC_MHZ"} -l "${BENCH_LIMIT:-900}" 2>&1
 rc=$?
 t1=$(cut -d' ' -f1 /proc/uptime)

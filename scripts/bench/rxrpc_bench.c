@@ -17,6 +17,25 @@
  *   recv_empty recvmsg(MSG_DONTWAIT) with nothing to read, 16-byte and
  *             1 MiB buffers -> us per syscall (what a syscall costs before
  *             any protocol work)
+ *   parallel16, parallel256  as parallel, 16 or 256 calls at once (the
+ *             calls of a run: R * 64 rounded up to a whole round)
+ *   kad_<level>_small, kad_<level>_bulk_req, kad_<level>_bulk_reply
+ *             small, bulk_req and bulk_reply over rxkad (security index
+ *             2) at level plain, auth or encrypt: the service's socket has
+ *             a keyring holding an "rxrpc_s" key "<service>:2" (a random
+ *             DES key), the client's sockets an "rxrpc" key whose ticket
+ *             this program sealed with that key (rxrpc_ticket.h), and the
+ *             level as RXRPC_MIN_SECURITY_LEVEL
+ *   rxperf_small, rxperf_bulk_req, rxperf_bulk_reply
+ *             the kernel's rxperf server (rxperf.ko, loaded beforehand;
+ *             127.0.0.1:7009, service 147, on the AF_RXRPC module of the
+ *             kernel) called with the rxperf protocol of 6.12 (a parameter
+ *             block: version 3, the operation, the sizes; the request; a
+ *             4-byte cookie; the reply is that many zero bytes and the
+ *             cookie): N RPCs of 100 B each way in a row, one SEND of B
+ *             MiB, one RECV of B MiB. A run ends with the last reply (the
+ *             service is in the kernel: no final ACK to wait for); proc_cpu
+ *             is the client's alone
  *
  * A request is a header {reply length, seed, body length} (u32s) and a body
  * of rx_pat(seed); the reply is rx_pat(~seed). Every byte is checked on
@@ -44,23 +63,38 @@
  *   bench <measurement> stats calls=C bytes=B <Label.key>=<delta> ...
  *
  * Usage: rxrpc_bench [-r RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB]
- *                    [-o small,parallel,bulk_req,bulk_reply,recv_empty]
- *                    [-l LIMIT_S] [-R RECV_BYTES] [-t TSC_MHZ]
+ *                    [-k KAD_BULK_MIB] [-o LIST] [-l LIMIT_S]
+ *                    [-R RECV_BYTES] [-t TSC_MHZ]
  *        rxrpc_bench -T    (prints the TSC rate in MHz, for -t; on the host)
- * -R is the buffer each recvmsg() is given (default and most 1 MiB).
+ * -R is the buffer each recvmsg() is given (default and most 1 MiB); -k
+ * the size of the kad_*_bulk_* calls (default B); -o a comma list of the
+ * measurements above (default small,parallel,bulk_req,bulk_reply,
+ * recv_empty), run in the order above.
  * Exits non-zero on any error (a wrong byte, an abort, a timeout).
  */
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
-#include "rxrpc_test.h"
+#include "rxrpc_ticket.h"
 
 #define SVC 1731
 #define PORT 7100
 #define HDR 12			/* request header: 3 u32s */
 #define NPAR 64			/* concurrent calls in a parallel round */
+#define MAXPAR 256		/* the most of parallel<N> */
+#define KAD_KVNO 5
+#define KAD_LIFE 96		/* 8 hours, in 5-minute units */
+#define RXPERF_PORT 7009
+#define RXPERF_SERVICE 147
+#define RXPERF_VERSION 3
+#define RXPERF_SEND 0
+#define RXPERF_RECV 1
+#define RXPERF_RPC 3
 #define CHUNK (1 << 20)		/* largest sendmsg, and the receive buffer */
 #define BULK_SEED 0x5eedu	/* data of this seed comes from bulk_pat */
 #define MAX_RUNS 64
@@ -249,7 +283,7 @@ static void srv_call_done(void)
 /* Serves calls until killed; returns (a non-zero exit status) on an error. */
 static int serve(int fd, unsigned long next_id, int done_fd)
 {
-	struct srv_call calls[128];
+	static struct srv_call calls[2 * MAXPAR];
 	uint8_t *buf = malloc(CHUNK), *reply = malloc(CHUNK);
 	int ncall = 0, i;
 	struct rx_res r;
@@ -285,7 +319,7 @@ static int serve(int fd, unsigned long next_id, int done_fd)
 			return 5;
 		}
 		if (!c) {
-			if (ncall == 128)
+			if (ncall == 2 * MAXPAR)
 				return 6;
 			c = &calls[ncall++];
 			memset(c, 0, sizeof(*c));
@@ -508,10 +542,38 @@ static long long ctr_get(const struct ctrs *c, const char *key)
 
 /* --- Measurements --------------------------------------------------------------- */
 
-enum kind { SMALL, PARALLEL, BULK_REQ, BULK_REPLY, RECV_EMPTY, NKIND };
-static const char *const kind_name[NKIND] = {
-	"small", "parallel", "bulk_req", "bulk_reply", "recv_empty"
+enum kind { SMALL, PARALLEL, BULK_REQ, BULK_REPLY, RECV_EMPTY, PERF_SMALL,
+	    PERF_BULK_REQ, PERF_BULK_REPLY };
+
+struct meas {
+	const char *name;
+	enum kind kind;
+	int level;		/* rxkad level (RXRPC_SECURITY_*); -1: none */
+	int width;		/* parallel: calls at once */
 };
+
+static const struct meas meas_list[] = {
+	{ "small", SMALL, -1, 1 },
+	{ "parallel", PARALLEL, -1, NPAR },
+	{ "bulk_req", BULK_REQ, -1, 1 },
+	{ "bulk_reply", BULK_REPLY, -1, 1 },
+	{ "recv_empty", RECV_EMPTY, -1, 1 },
+	{ "parallel16", PARALLEL, -1, 16 },
+	{ "parallel256", PARALLEL, -1, MAXPAR },
+	{ "kad_plain_small", SMALL, RXRPC_SECURITY_PLAIN, 1 },
+	{ "kad_plain_bulk_req", BULK_REQ, RXRPC_SECURITY_PLAIN, 1 },
+	{ "kad_plain_bulk_reply", BULK_REPLY, RXRPC_SECURITY_PLAIN, 1 },
+	{ "kad_auth_small", SMALL, RXRPC_SECURITY_AUTH, 1 },
+	{ "kad_auth_bulk_req", BULK_REQ, RXRPC_SECURITY_AUTH, 1 },
+	{ "kad_auth_bulk_reply", BULK_REPLY, RXRPC_SECURITY_AUTH, 1 },
+	{ "kad_encrypt_small", SMALL, RXRPC_SECURITY_ENCRYPT, 1 },
+	{ "kad_encrypt_bulk_req", BULK_REQ, RXRPC_SECURITY_ENCRYPT, 1 },
+	{ "kad_encrypt_bulk_reply", BULK_REPLY, RXRPC_SECURITY_ENCRYPT, 1 },
+	{ "rxperf_small", PERF_SMALL, -1, 1 },
+	{ "rxperf_bulk_req", PERF_BULK_REQ, -1, 1 },
+	{ "rxperf_bulk_reply", PERF_BULK_REPLY, -1, 1 },
+};
+#define NMEAS (int)(sizeof(meas_list) / sizeof(meas_list[0]))
 
 struct sample {
 	double secs;		/* wall time (TSC) */
@@ -528,7 +590,10 @@ struct sample {
 
 struct bench {
 	int cli, done_fd;
-	struct sockaddr_rxrpc to;
+	int plain_cli;		/* the client socket without a key */
+	int kad[3];		/* with the rxkad key, at each level; -1 if none */
+	int perf;		/* for rxperf; -1 if none */
+	struct sockaddr_rxrpc to, perf_to;
 	unsigned long next_id;
 	uint8_t *buf, *scratch;
 	long clk_tck;
@@ -542,7 +607,7 @@ struct bench {
 static int run(struct bench *b, long calls, int width, uint32_t body_len,
 	       uint32_t reply_len, int bulk, struct sample *s)
 {
-	struct cli_call cc[NPAR];
+	struct cli_call cc[MAXPAR];
 	long long t0, t1, m0, m1;
 	long long busy0, busy1, ctxt0, ctxt1;
 	long cpu0, srv_cpu0 = sh->cpu_us, srv_msgs0 = sh->msgs, msgs0 = msgs;
@@ -608,6 +673,157 @@ static int run(struct bench *b, long calls, int width, uint32_t body_len,
 	s->pkts = ctr_get(&c1, "Udp.OutDatagrams") - ctr_get(&c0, "Udp.OutDatagrams");
 	s->calls = calls;
 	s->bytes = bulk == 1 ? body_len : bulk == 2 ? reply_len : 0;
+	return 0;
+}
+
+static const uint8_t rxperf_cookie[4] = { 0x00, 0x00, 0x47, 0x11 };
+
+/*
+ * One rxperf run: `calls` calls of operation op in a row, each a request of
+ * req_len bytes (zeros) and a reply of reply_len zero bytes, plus the
+ * cookie each way; ends with the last reply. The server is rxperf.ko.
+ */
+static int run_rxperf(struct bench *b, long calls, uint32_t op, uint32_t req_len,
+		      uint32_t reply_len, struct sample *s)
+{
+	static uint8_t zero[CHUNK];
+	long long t0, t1, m0, m1, busy0, busy1, ctxt0, ctxt1;
+	long cpu0 = cpu_us_self(), msgs0 = msgs;
+	long long sns0 = send_ns, rns0 = recv_ns;
+	struct ctrs c0, c1;
+	long k;
+
+	ctrs_read(&c0);
+	busy0 = cpu_busy_ticks(&ctxt0);
+	cpu0 = cpu_us_self();
+	m0 = mono_ns();
+	t0 = now_ns();
+	for (k = 0; k < calls; k++) {
+		uint32_t hdr[6] = { htonl(RXPERF_VERSION), htonl(op), 0, 0, 0, 0 };
+		size_t hdr_len = 16 + (op == RXPERF_RPC ? 8 : 4), got = 0;
+		unsigned long id = b->next_id++;
+		struct rx_res r;
+
+		if (op == RXPERF_RPC) {
+			hdr[4] = htonl(req_len);
+			hdr[5] = htonl(reply_len);
+		} else {
+			hdr[4] = htonl(op == RXPERF_SEND ? req_len : reply_len);
+		}
+		if (req_len + hdr_len + 4 <= CHUNK) {
+			memcpy(b->scratch, hdr, hdr_len);
+			memset(b->scratch + hdr_len, 0, req_len);
+			memcpy(b->scratch + hdr_len + req_len, rxperf_cookie, 4);
+			if (send_data(b->perf, id, &b->perf_to, b->scratch, hdr_len + req_len + 4, 0))
+				return -1;
+		} else if (send_data(b->perf, id, &b->perf_to, (uint8_t *)hdr, hdr_len, 1) ||
+			   send_data(b->perf, id, NULL, zero, req_len, 1) ||
+			   send_data(b->perf, id, NULL, rxperf_cookie, 4, 0)) {
+			return -1;
+		}
+		for (;;) {
+			int n = recv_wait(b->perf, b->buf, recv_len, &r, RX_POLL_MS), i;
+
+			if (n < 0)
+				return -1;
+			if (!r.has_id || r.id != id || rx_terminal(&r)) {
+				fail("rxperf call %lu: id %lu, abort %d/%u net %d local %d busy %d",
+				     id, r.id, r.abort, r.abort_code, r.net_error, r.local_error, r.busy);
+				return -1;
+			}
+			for (i = 0; i < n; i++, got++)
+				if (b->buf[i] != (got < reply_len ? 0 : rxperf_cookie[(got - reply_len) & 3])) {
+					fail("rxperf call %lu: reply byte %zu wrong", id, got);
+					return -1;
+				}
+			if (r.flags & MSG_EOR)
+				break;
+			if (!(r.flags & MSG_MORE)) {
+				fail("rxperf call %lu: a read with neither MSG_MORE nor MSG_EOR", id);
+				return -1;
+			}
+		}
+		if (got != reply_len + 4) {
+			fail("rxperf call %lu: reply of %zu bytes, want %u", id, got, reply_len + 4);
+			return -1;
+		}
+	}
+	t1 = now_ns();
+	m1 = mono_ns();
+	busy1 = cpu_busy_ticks(&ctxt1);
+	s->proc_cpu_s = (cpu_us_self() - cpu0) / 1e6;
+	ctrs_read(&c1);
+	s->secs = (t1 - t0) / 1e9;
+	s->mono_secs = (m1 - m0) / 1e9;
+	s->cpu_s = (double)(busy1 - busy0) / b->clk_tck;
+	s->ctxsw = ctxt1 - ctxt0;
+	s->msgs = msgs - msgs0;
+	s->send_s = (send_ns - sns0) / 1e9;
+	s->recv_s = (recv_ns - rns0) / 1e9;
+	s->pkts = ctr_get(&c1, "Udp.OutDatagrams") - ctr_get(&c0, "Udp.OutDatagrams");
+	s->calls = calls;
+	s->bytes = op == RXPERF_SEND ? req_len : op == RXPERF_RECV ? reply_len : 0;
+	return 0;
+}
+
+/*
+ * rxkad: that the calls of a measurement are what it says. One call (not
+ * counted) with a packet socket on lo: every DATA packet to or from the
+ * service carries security index 2, and the request's first one its data
+ * (bulk_pat) in clear from byte 0 (plain), from byte 8 (auth: a 4-byte
+ * header and the data's first 4 bytes sealed) or not at all (encrypt).
+ */
+static int kad_check(struct bench *b, const struct meas *m)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = if_nametoindex("lo"),
+	};
+	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	int data = 0, kad = 0, level = -1, n;
+	uint8_t pkt[2048];
+	struct sample s;
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		fail("%s: packet socket: %s", m->name, strerror(errno));
+		return -1;
+	}
+	if (run(b, 1, 1, 100 - HDR, 100, 1, &s)) {
+		close(fd);
+		return -1;
+	}
+	while ((n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT)) > 0) {
+		int ihl = (pkt[0] & 15) * 4, sport, dport, len;
+		uint8_t *rx;
+
+		if (n < ihl + 8 + 28 || pkt[9] != IPPROTO_UDP)
+			continue;
+		sport = pkt[ihl] << 8 | pkt[ihl + 1];
+		dport = pkt[ihl + 2] << 8 | pkt[ihl + 3];
+		rx = pkt + ihl + 8;
+		len = n - ihl - 8 - 28;
+		if ((sport != PORT && dport != PORT) || rx[20] != 1)
+			continue;
+		data++;
+		kad += rx[23] == RXKAD_SECURITY_INDEX;
+		if (dport == PORT && level < 0 && len >= 32 &&
+		    !(rx[12] | rx[13] | rx[14]) && rx[15] == 1) {
+			/* seq 1: the header (HDR bytes), then bulk_pat */
+			if (!memcmp(rx + 28 + HDR, bulk_pat, 16))
+				level = RXRPC_SECURITY_PLAIN;
+			else if (!memcmp(rx + 28 + 4 + HDR, bulk_pat, 16))
+				level = RXRPC_SECURITY_AUTH;
+			else
+				level = RXRPC_SECURITY_ENCRYPT;
+		}
+	}
+	close(fd);
+	printf("bench %s wire data=%d rxkad=%d level=%d\n", m->name, data, kad, level);
+	if (!data || kad != data || level != m->level) {
+		fail("%s: the calls are not rxkad at level %d", m->name, m->level);
+		return -1;
+	}
 	return 0;
 }
 
@@ -679,13 +895,17 @@ static int measure_recv_empty(struct bench *b, int runs)
 	return 0;
 }
 
-static int measure(struct bench *b, enum kind kind, int runs, long small_n,
+static int measure(struct bench *b, const struct meas *m, int runs, long small_n,
 		   long rounds, size_t bulk)
 {
 	double rate[MAX_RUNS], lat[MAX_RUNS], cpu[MAX_RUNS], pcpu[MAX_RUNS],
 	       msg[MAX_RUNS], pkt[MAX_RUNS], snd[MAX_RUNS], rcv[MAX_RUNS], csw[MAX_RUNS],
 	       clk[MAX_RUNS];
-	const char *name = kind_name[kind];
+	const char *name = m->name;
+	enum kind kind = m->kind;
+	int per_call = kind == SMALL || kind == PARALLEL || kind == PERF_SMALL;
+	/* parallel: rounds of 64 calls, rounded up to whole rounds of width */
+	long par_calls = (rounds * NPAR + m->width - 1) / m->width * m->width;
 	struct ctrs c0, c1;
 	long calls = 0;
 	double bytes = 0;
@@ -693,6 +913,22 @@ static int measure(struct bench *b, enum kind kind, int runs, long small_n,
 
 	if (kind == RECV_EMPTY)
 		return measure_recv_empty(b, runs);
+	if (m->level >= 0) {
+		if (b->kad[m->level] < 0) {
+			fail("%s: no rxkad client socket", name);
+			return -1;
+		}
+		b->cli = b->kad[m->level];
+		if (kad_check(b, m))
+			return -1;
+	} else {
+		b->cli = b->plain_cli;
+	}
+	if ((kind == PERF_SMALL || kind == PERF_BULK_REQ || kind == PERF_BULK_REPLY) &&
+	    b->perf < 0) {
+		fail("%s: no rxperf client socket", name);
+		return -1;
+	}
 
 	for (i = -1; i < runs; i++) {	/* run -1: the warm-up */
 		struct sample s;
@@ -705,14 +941,23 @@ static int measure(struct bench *b, enum kind kind, int runs, long small_n,
 			ret = run(b, i < 0 ? 20 : small_n, 1, 100 - HDR, 100, 0, &s);
 			break;
 		case PARALLEL:
-			ret = run(b, NPAR * (i < 0 ? 1 : rounds), NPAR, 1024 - HDR, 1024, 0, &s);
+			ret = run(b, i < 0 ? m->width : par_calls, m->width, 1024 - HDR, 1024, 0, &s);
 			break;
 		case BULK_REQ:
 			ret = run(b, 1, 1, (i < 0 ? 1 << 20 : bulk) - HDR, 16, 1, &s);
 			s.bytes += HDR;
 			break;
-		default:
+		case BULK_REPLY:
 			ret = run(b, 1, 1, 100 - HDR, i < 0 ? 1 << 20 : bulk, 2, &s);
+			break;
+		case PERF_SMALL:
+			ret = run_rxperf(b, i < 0 ? 20 : small_n, RXPERF_RPC, 100, 100, &s);
+			break;
+		case PERF_BULK_REQ:
+			ret = run_rxperf(b, 1, RXPERF_SEND, i < 0 ? 1 << 20 : bulk, 0, &s);
+			break;
+		default:
+			ret = run_rxperf(b, 1, RXPERF_RECV, 0, i < 0 ? 1 << 20 : bulk, &s);
 			break;
 		}
 		if (ret) {
@@ -728,7 +973,7 @@ static int measure(struct bench *b, enum kind kind, int runs, long small_n,
 		calls += s.calls;
 		bytes += s.bytes;
 		clk[i] = s.mono_secs / s.secs;
-		if (kind == SMALL || kind == PARALLEL) {
+		if (per_call) {
 			rate[i] = s.calls / s.secs;
 			lat[i] = s.secs * 1e6 / s.calls;
 			cpu[i] = s.cpu_s * 1e6 / s.calls;
@@ -750,7 +995,7 @@ static int measure(struct bench *b, enum kind kind, int runs, long small_n,
 		}
 	}
 	ctrs_read(&c1);
-	if (kind == SMALL || kind == PARALLEL) {
+	if (per_call) {
 		report(name, "calls_per_s", rate, runs);
 		report(name, "us_per_call", lat, runs);
 		report(name, "cpu_us_per_call", cpu, runs);
@@ -783,6 +1028,70 @@ static int measure(struct bench *b, enum kind kind, int runs, long small_n,
 	return 0;
 }
 
+/* Is measurement name in the comma list only? */
+static int wanted(const char *only, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = only; (p = strstr(p, name)); p += n)
+		if ((p == only || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/*
+ * rxkad: a keyring for the service socket srv (before its bind) with an
+ * "rxrpc_s" key "<SVC>:2" of a random DES key, and a client "rxrpc" key
+ * with a ticket sealed with it; a client socket with that key at each
+ * level wanted. As tools/testing/selftests/net/rxrpc/rxrpc_rxkad.c does.
+ */
+static int kad_setup(struct bench *b, int srv, const char *only)
+{
+	static const char *const lv[3] = { "plain", "auth", "encrypt" };
+	char ring[48], ckey[48], name[48];
+	uint8_t skey[8];
+	int level, ret;
+
+	snprintf(ring, sizeof(ring), "rxrpc-bench-%d-ring", getpid());
+	snprintf(ckey, sizeof(ckey), "rxrpc-bench-%d-key", getpid());
+	rxkad_random_key(skey);
+	ret = rxkad_server_ring(ring, SVC, skey);
+	if (ret < 0) {
+		fail("rxkad: the service keyring: %s", strerror(-ret));
+		return -1;
+	}
+	ret = rxkad_client_key(ckey, skey, "bench", "RXRPC.BENCH", 60, KAD_LIFE, KAD_KVNO, 0);
+	if (ret < 0) {
+		fail("rxkad: the client key: %s", strerror(-ret));
+		return -1;
+	}
+	if (setsockopt(srv, SOL_RXRPC, RXRPC_SECURITY_KEYRING, ring, strlen(ring))) {
+		fail("rxkad: RXRPC_SECURITY_KEYRING: %s", strerror(errno));
+		return -1;
+	}
+	for (level = 0; level < 3; level++) {
+		uint32_t l = level;
+		int k, any = 0;
+
+		for (k = 0; k < 3; k++) {
+			snprintf(name, sizeof(name), "kad_%s_%s", lv[level],
+				 k == 0 ? "small" : k == 1 ? "bulk_req" : "bulk_reply");
+			any |= wanted(only, name);
+		}
+		if (!any)
+			continue;
+		b->kad[level] = rx_socket(PF_INET);
+		if (b->kad[level] < 0 ||
+		    setsockopt(b->kad[level], SOL_RXRPC, RXRPC_SECURITY_KEY, ckey, strlen(ckey)) ||
+		    setsockopt(b->kad[level], SOL_RXRPC, RXRPC_MIN_SECURITY_LEVEL, &l, sizeof(l))) {
+			fail("rxkad: client socket at level %s: %s", lv[level], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void on_alarm(int sig)
 {
 	static const char msg[] = "bench: client: time limit reached\n";
@@ -798,19 +1107,21 @@ int main(int argc, char **argv)
 	int runs = 5, limit = 900, opt, pipefd[2], srv, old_backlog, status, ret = 0;
 	double tsc_mhz = 0;
 	long small_n = 1000, rounds = 10;
-	size_t bulk_mib = 16;
+	size_t bulk_mib = 16, kad_mib = 0;
 	const char *only = "small,parallel,bulk_req,bulk_reply,recv_empty";
+	int kad = 0, perf = 0;
 	struct bench b = { 0 };
 	unsigned long next_id = 1;
 	pid_t child;
 	int k;
 
-	while ((opt = getopt(argc, argv, "r:n:p:b:o:l:R:t:T")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:p:b:k:o:l:R:t:T")) != -1) {
 		switch (opt) {
 		case 'r': runs = atoi(optarg); break;
 		case 'n': small_n = atol(optarg); break;
 		case 'p': rounds = atol(optarg); break;
 		case 'b': bulk_mib = atol(optarg); break;
+		case 'k': kad_mib = atol(optarg); break;
 		case 'o': only = optarg; break;
 		case 'l': limit = atoi(optarg); break;
 		case 'R': recv_len = atol(optarg); break;
@@ -820,10 +1131,31 @@ int main(int argc, char **argv)
 			printf("%.3f\n", tsc_calibrate(500));
 			return 0;
 		default:
-			fprintf(stderr, "usage: %s [-r RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB] [-o LIST] [-l LIMIT_S] [-R RECV_BYTES] [-t TSC_MHZ] | -T\n",
+			fprintf(stderr, "usage: %s [-r RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB] [-k KAD_BULK_MIB] [-o LIST] [-l LIMIT_S] [-R RECV_BYTES] [-t TSC_MHZ] | -T\n",
 				argv[0]);
 			return 2;
 		}
+	}
+	if (!kad_mib)
+		kad_mib = bulk_mib;
+	{
+		char list[1024], *tok, *save;
+
+		snprintf(list, sizeof(list), "%s", only);
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			for (k = 0; k < NMEAS && strcmp(tok, meas_list[k].name); k++)
+				;
+			if (k == NMEAS) {
+				fprintf(stderr, "bench: no measurement %s\n", tok);
+				return 2;
+			}
+		}
+	}
+	for (k = 0; k < NMEAS; k++) {
+		if (!wanted(only, meas_list[k].name))
+			continue;
+		kad |= meas_list[k].level >= 0;
+		perf |= meas_list[k].kind >= PERF_SMALL;
 	}
 	if (runs < 1 || runs > MAX_RUNS || small_n < 1 || rounds < 1 || bulk_mib < 1 ||
 	    recv_len < 1 || recv_len > CHUNK) {
@@ -843,7 +1175,7 @@ int main(int argc, char **argv)
 	signal(SIGALRM, on_alarm);
 	alarm(limit);
 
-	bulk_len = bulk_mib << 20;
+	bulk_len = (bulk_mib > kad_mib ? bulk_mib : kad_mib) << 20;
 	bulk_pat = malloc(bulk_len);
 	b.buf = malloc(CHUNK);
 	b.scratch = malloc(CHUNK);
@@ -862,17 +1194,36 @@ int main(int argc, char **argv)
 	 * starts (a call that finds no charge is not served at once).
 	 */
 	rx_addr4(&b.to, "127.0.0.1", PORT, SVC);
+	b.kad[0] = b.kad[1] = b.kad[2] = b.perf = -1;
+	srv = rx_socket(PF_INET);
+	if (srv < 0) {
+		fail("service socket: %s", strerror(errno));
+		return 1;
+	}
+	/* rxkad: the keyring before the bind; unsecured calls are served too. */
+	if (kad && kad_setup(&b, srv, only))
+		return 1;
 	old_backlog = rx_sysctl_read("max_backlog", 10);
 	rx_sysctl_write("max_backlog", 24);
-	srv = rx_server(&b.to, 24, next_id, 0);
+	ret = rx_bind(srv, &b.to);
+	if (!ret)
+		ret = rx_errno(listen(srv, 24));
 	rx_sysctl_write("max_backlog", old_backlog);
-	if (srv < 0) {
-		fail("service socket: %s", strerror(-srv));
+	if (ret) {
+		fail("service socket: %s", strerror(-ret));
 		return 1;
+	}
+	if (perf) {
+		rx_addr4(&b.perf_to, "127.0.0.1", RXPERF_PORT, RXPERF_SERVICE);
+		b.perf = rx_socket(PF_INET);
+		if (b.perf < 0) {
+			fail("rxperf client socket: %s", strerror(errno));
+			return 1;
+		}
 	}
 	while (rx_charge(srv, next_id) == 0)
 		next_id++;
-	b.cli = rx_socket(PF_INET);
+	b.cli = b.plain_cli = rx_socket(PF_INET);
 	if (b.cli < 0) {
 		fail("client socket: %s", strerror(errno));
 		return 1;
@@ -887,6 +1238,11 @@ int main(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(pipefd[0]);
 		close(b.cli);
+		for (k = 0; k < 3; k++)
+			if (b.kad[k] >= 0)
+				close(b.kad[k]);
+		if (b.perf >= 0)
+			close(b.perf);
 		_exit(serve(srv, next_id, pipefd[1]));
 	}
 	close(pipefd[1]);
@@ -894,19 +1250,14 @@ int main(int argc, char **argv)
 	b.done_fd = pipefd[0];
 	b.next_id = 1;
 
-	printf("bench config runs=%d small_calls=%ld parallel_rounds=%ld parallel_width=%d bulk_mib=%zu recv_bytes=%zu clk_tck=%ld monotonic_step_ns=%lld tsc_mhz=%.1f\n",
-	       runs, small_n, rounds, NPAR, bulk_mib, recv_len, b.clk_tck, clock_step_ns,
+	printf("bench config runs=%d small_calls=%ld parallel_rounds=%ld parallel_width=%d bulk_mib=%zu kad_bulk_mib=%zu recv_bytes=%zu clk_tck=%ld monotonic_step_ns=%lld tsc_mhz=%.1f\n",
+	       runs, small_n, rounds, NPAR, bulk_mib, kad_mib, recv_len, b.clk_tck, clock_step_ns,
 	       tsc_ns_per_tick > 0 ? 1e3 / tsc_ns_per_tick : 0);
-	for (k = 0; k < NKIND && !ret; k++) {
-		char list[128], *tok, *save;
-
-		snprintf(list, sizeof(list), "%s", only);
-		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-			if (!strcmp(tok, kind_name[k]))
-				break;
-		if (tok && measure(&b, k, runs, small_n, rounds, bulk_len))
+	for (k = 0; k < NMEAS && !ret; k++)
+		if (wanted(only, meas_list[k].name) &&
+		    measure(&b, &meas_list[k], runs, small_n, rounds,
+			    (meas_list[k].level >= 0 ? kad_mib : bulk_mib) << 20))
 			ret = 1;
-	}
 
 	kill(child, SIGTERM);
 	if (waitpid(child, &status, 0) != child ||
@@ -914,7 +1265,12 @@ int main(int argc, char **argv)
 		fail("the service exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		ret = 1;
 	}
-	close(b.cli);
+	close(b.plain_cli);
+	for (k = 0; k < 3; k++)
+		if (b.kad[k] >= 0)
+			close(b.kad[k]);
+	if (b.perf >= 0)
+		close(b.perf);
 	printf("bench result %s\n", ret ? "FAIL" : "OK");
 	return ret;
 }
