@@ -23,10 +23,6 @@ vm_image() {
 	if [ -d "$top/build/selftests-kapi" ]; then
 		mkdir -p "$mdir/extra"; cp "$top"/build/selftests-kapi/*.ko "$mdir/extra/"
 	fi
-	# The kernel API test modules (rxrpc_kapi.sh), if built (selftests).
-	if [ -d "$top/build/selftests-kapi" ]; then
-		mkdir -p "$mdir/extra"; cp "$top"/build/selftests-kapi/*.ko "$mdir/extra/"
-	fi
 	depmod -b "$root" "$krel"
 	cp -a "$selftests"/. "$root/tests/"
 	# VM_TESTS="prog ..." runs just those programs (for development).
