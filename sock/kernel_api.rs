@@ -2,7 +2,7 @@
 //! on kernel sockets, driven by the user's notifications rather than by
 //! recvmsg, with the semantics (and errnos) of the C module.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
 use kernel::new_spinlock;
 use kernel::prelude::*;
@@ -47,8 +47,12 @@ pub(crate) struct KernelCall {
     #[pin]
     peer: SpinLock<Option<Arc<KernelPeer>>>,
     /// Whether the call has not ended; cleared after the user is notified
-    /// of the end, so that it has read what came before.
+    /// of the end, so that it has read what came before (before, if the
+    /// call failed: C's check_life is false from then on).
     live: AtomicBool,
+    /// The error the user gave the abort_call that ended the call (0 if
+    /// none did), which C reports as the call's error.
+    abort_error: AtomicI32,
 }
 
 /// A peer as kernel users see it: an address, and their data on it.
@@ -75,9 +79,20 @@ impl KernelCall {
                 uninterruptible,
                 peer <- new_spinlock!(peer),
                 live: AtomicBool::new(true),
+                abort_error: AtomicI32::new(0),
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// The errno and abort code the call reports, as in C: an abort by
+    /// the user gives the error it passed.
+    fn failure(&self, outcome: Outcome) -> (i32, u32) {
+        let (err, code) = failure(outcome);
+        match (outcome, self.abort_error.load(Ordering::Relaxed)) {
+            (Outcome::LocalAbort { errno: 0, .. }, e) if e != 0 => (e, code),
+            _ => (err, code),
+        }
     }
 
     /// Locks the call's endpoint; the engine's handle of the call, if the
@@ -113,6 +128,14 @@ pub(crate) fn notify(
         if let Some(ops) = ops {
             ops.notify_new_call(sock, &k.call, user);
         }
+    }
+    let failed = complete
+        && core
+            .ep
+            .call_outcome(h)
+            .is_some_and(|o| o != Outcome::Succeeded);
+    if failed {
+        k.call.live.store(false, Ordering::Release);
     }
     k.notify_rx.notify(sock, &k.call, user);
     if complete {
@@ -279,11 +302,16 @@ impl KernelApi for RxrpcFamily {
     ) -> Result<usize> {
         let (guard, h) = call.lock();
         let h = h.ok_or(ESHUTDOWN)?;
+        // A call that is over gives its error, 0 if it succeeded: C turns
+        // the -ESHUTDOWN of a complete call into call->error.
+        if let Some(o) = guard.ep.call_outcome(h) {
+            return match call.failure(o).0 {
+                0 => Ok(0),
+                e => Err(Error::from_errno(e)),
+            };
+        }
         if !guard.ep.call_can_take_data(h) {
             return Err(EPROTO.into());
-        }
-        if guard.ep.call_outcome(h).is_some() {
-            return Err(ESHUTDOWN.into());
         }
         // An uninterruptible call waits as MSG_WAITALL does: through
         // signals, while the peer makes progress.
@@ -319,7 +347,7 @@ impl KernelApi for RxrpcFamily {
         let service = core.tags.get(&call.tag).is_some_and(|t| t.service);
         let outcome = core.ep.call_outcome(h);
         let failed = |abort_code: &mut u32, outcome: Outcome, room: usize| {
-            let (err, code) = failure(outcome);
+            let (err, code) = call.failure(outcome);
             *abort_code = code;
             match outcome {
                 Outcome::Succeeded if room > 0 => ECONNRESET.to_errno(),
@@ -390,7 +418,7 @@ impl KernelApi for RxrpcFamily {
         }
     }
 
-    fn abort_call(_ctx: &SockCtx<'_>, call: &KernelCall, abort_code: u32, _error: i32) -> bool {
+    fn abort_call(_ctx: &SockCtx<'_>, call: &KernelCall, abort_code: u32, error: i32) -> bool {
         let (mut guard, h) = call.lock();
         let Some(h) = h else { return false };
         if guard.ep.call_outcome(h).is_some() {
@@ -398,6 +426,9 @@ impl KernelApi for RxrpcFamily {
         }
         let now = now();
         let aborted = guard.ep.abort(now, h, abort_code).is_ok();
+        if aborted {
+            call.abort_error.store(error, Ordering::Relaxed);
+        }
         call.local.flush(&mut guard, now);
         aborted
     }
@@ -449,10 +480,11 @@ impl KernelApi for RxrpcFamily {
         let local = {
             let mut sk = ctx.lock();
             let state: &mut SockState = sk.state();
+            // As C: -ESHUTDOWN unless the socket listens.
             if !state.listening() {
-                return Err(EINVAL);
+                return Err(ESHUTDOWN.into());
             }
-            state.local.clone().ok_or(EINVAL)?
+            state.local.clone().ok_or(ESHUTDOWN)?
         };
         let mut guard = local.lock();
         let core = &mut *guard;
