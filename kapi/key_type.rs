@@ -368,6 +368,12 @@ impl<T: KeyType> Key<T> {
         // SAFETY: We hold a reference on an instantiated key of type `T`.
         unsafe { payload::<T>(self.key) }
     }
+
+    /// The key's serial number, as `keyctl` and /proc show it.
+    pub(crate) fn serial(&self) -> i32 {
+        // SAFETY: We hold a reference; a key's serial never changes.
+        unsafe { (*self.key).serial }
+    }
 }
 
 impl<T: KeyType> Key<T> {

@@ -39,6 +39,8 @@ pub struct ConnInfo {
     pub security_index: u8,
     /// Security is established (or not needed).
     pub secured: bool,
+    /// Client: the caller's key tag (0: none).
+    pub key: u64,
     /// Serial of the last packet sent on it (0: none yet).
     pub serial: u32,
     /// Current or last call number of each channel (0: none yet).
@@ -60,6 +62,8 @@ pub struct BundleInfo {
     pub service_id: u16,
     /// Security index and level.
     pub security: (u8, u32),
+    /// The caller's key tag (0: none).
+    pub key: u64,
     /// The bundle is one exclusive call's own.
     pub exclusive: bool,
     /// Its calls ask for a service upgrade.
@@ -107,6 +111,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             service_id: c.service_id,
             security_index: c.security_index,
             secured: c.secured,
+            key: c.bundle.map_or(0, |b| b.key),
             serial: c.serial(),
             call_numbers: c.call_numbers(),
             calls: c.channels.map(|ch| ch.call),
@@ -128,6 +133,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             peer: k.peer,
             service_id: k.service_id,
             security: (k.security_index, k.level),
+            key: k.key,
             exclusive: k.exclusive != 0,
             upgrade: k.upgrade,
             conns: b.conns,

@@ -56,6 +56,11 @@ impl KernelHost {
         tag_of(&mut self.keyrings, &mut self.next_tag, keyring, Keyring::id)
     }
 
+    /// The serial of client key `tag` (0: none), for /proc.
+    pub(crate) fn client_serial(&self, tag: u64) -> i32 {
+        self.clients.get(&tag).map_or(0, Key::serial)
+    }
+
     /// The first rxkad token of client key `tag`.
     fn token(&self, tag: u64) -> Result<&ClientKey, KeyError> {
         let key = self.clients.get(&tag).ok_or(KeyError::NoKey)?;

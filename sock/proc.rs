@@ -227,12 +227,16 @@ fn conns(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result {
         let Some(c) = core.ep.conn_info(h) else {
             continue;
         };
+        // C's states: a client connection's security is set up as it is
+        // made; a service one is challenged at once unless unsecured.
         let state = match (c.client, c.secured) {
-            (true, true) => "Client  ",
-            (true, false) => "ClUnsec ",
+            (true, _) => "Client  ",
             (false, true) => "SvSecure",
             (false, false) => "SvChall ",
         };
+        // The client key's serial; C's service connections show a key
+        // made for the session, which nothing can look up: 0 here.
+        let key = core.ep.security_mut().host.client_serial(c.key);
         let [c0, c1, c2, c3] = c.call_numbers;
         writeln!(
             seq,
@@ -245,7 +249,7 @@ fn conns(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result {
             0, // Ref: no reference count
             c.calls.iter().flatten().count(),
             state,
-            0, // Key: no key serial (no security yet)
+            key,
             c.serial,
             0, // ISerial: not kept
             c0,
@@ -266,6 +270,7 @@ fn bundles(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result
             continue;
         };
         let [c0, c1, c2, c3] = b.conns.map(|c| c.unwrap_or(0));
+        let key = core.ep.security_mut().host.client_serial(b.key);
         writeln!(
             seq,
             // The third flag, upgraded, is not kept per bundle.
@@ -277,8 +282,8 @@ fn bundles(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result
             b.conns.iter().flatten().count(),
             if b.upgrade { 'U' } else { '-' },
             if b.exclusive { 'e' } else { '-' },
-            0,   // Key
-            0,   // Bundle debug id
+            key,
+            0, // Bundle debug id
             c0,
             c1,
             c2,

@@ -291,6 +291,7 @@ static void cap_read(int fd, int port, uint32_t seed, struct wire *w)
 FIXTURE(kad) {
 	uint8_t skey[8];
 	char ring[64], ckey[64];
+	int32_t ckey_serial;
 	struct sockaddr_rxrpc to;
 	int srv, cli;
 	pid_t child;
@@ -313,8 +314,9 @@ FIXTURE_SETUP(kad)
 	kad_name(self->ring, sizeof(self->ring), "ring");
 	kad_name(self->ckey, sizeof(self->ckey), "client");
 	ASSERT_LE(0, rxkad_server_ring(self->ring, SVC, self->skey));
-	ASSERT_LE(0, rxkad_client_key(self->ckey, self->skey, "admin", REALM,
-				      60, LIFE, KVNO, 0));
+	self->ckey_serial = rxkad_client_key(self->ckey, self->skey, "admin", REALM,
+					     60, LIFE, KVNO, 0);
+	ASSERT_LE(0, self->ckey_serial);
 	rx_addr4(&self->to, "127.0.0.1", rx_port(0), SVC);
 	self->srv = kad_server(&self->to, self->ring, 0);
 	ASSERT_LE(0, self->srv) TH_LOG("service: %s", strerror(-self->srv));
@@ -477,6 +479,49 @@ TEST_F(kad, handshake_on_the_wire)
 	EXPECT_LT(0, w.response);
 	EXPECT_LT(0, w.data);
 	EXPECT_EQ(w.data, w.data_kad);
+}
+
+/*
+ * /proc/net/rxrpc/conns after a secured call: the client's connection is
+ * "Client" with the serial of the socket's key, the service's "SvSecure"
+ * (C shows a key made for the session there: not checked).
+ */
+TEST_F(kad, conns_in_proc)
+{
+	char line[512], end[8], state[16], remote[64], port[16];
+	unsigned int svid, cid, key;
+	int clt = 0, svc = 0;
+	struct outcome o;
+	FILE *f;
+
+	small_call(self->cli, self->srv, &self->to, 1, &o);
+	ASSERT_EQ(1, o.complete);
+	f = fopen("/proc/net/rxrpc/conns", "r");
+	ASSERT_NE(NULL, f);
+	snprintf(port, sizeof(port), ":%d", rx_port(0));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "UDP %*s %63s %x %x %7s %*u %*d %15s %x",
+			   remote, &svid, &cid, end, state, &key) != 6 || svid != SVC)
+			continue;
+		if (!strcmp(end, "Clt")) {
+			/* Only ours: its remote is the service's port. */
+			size_t n = strlen(remote), m = strlen(port);
+
+			if (n < m || strcmp(remote + n - m, port))
+				continue;
+			/* Earlier tests' connections may linger. */
+			if (key != (unsigned int)self->ckey_serial)
+				continue;
+			clt++;
+			EXPECT_STREQ("Client", state);
+		} else if (!strcmp(end, "Svc")) {
+			svc++;
+			EXPECT_STREQ("SvSecure", state);
+		}
+	}
+	fclose(f);
+	EXPECT_LE(1, clt);
+	EXPECT_LE(1, svc);
 }
 
 /* --- Refusals ------------------------------------------------------------ */
