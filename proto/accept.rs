@@ -3,8 +3,14 @@
 //! A local endpoint serves at most two service ids (two for a service
 //! upgrade pair). A new incoming call takes the oldest charged user id if
 //! there is one (CHARGE_ACCEPT), else waits in the accept queue, announced
-//! by a `NewCall` event, until `accept_next` (NEW_CALL + ACCEPT). If the
-//! queue is at its backlog limit, or memory runs out, the call gets BUSY.
+//! by a `NewCall` event, until `accept_next` (NEW_CALL + ACCEPT) or, at
+//! most, `Config::accept_wait`. If the queue is at its backlog limit, or
+//! memory runs out, the call gets BUSY.
+//!
+//! The two models cannot starve each other: once a service has charged,
+//! it is served as Linux 6.12 serves it. An uncharged call gets BUSY and
+//! never takes a backlog slot that only an ACCEPT, which a program of the
+//! charge model never sends, would free.
 
 use super::call::{alloc_rings, Call, Side};
 use super::conn::{Conn, ConnKey};
@@ -47,6 +53,8 @@ pub(crate) struct Service {
     pub(crate) config: ServiceConfig,
     /// Calls in the accept queue.
     pub(crate) queued: u32,
+    /// The service has charged: uncharged calls get BUSY from now on.
+    pub(crate) charge_model: bool,
 }
 
 impl Service {
@@ -116,8 +124,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return Err(Error::Invalid);
             }
         }
-        if config.service_ids != self.service.config.service_ids && self.service.queued > 0 {
-            return Err(Error::Busy);
+        if config.service_ids != self.service.config.service_ids {
+            if self.service.queued > 0 {
+                return Err(Error::Busy);
+            }
+            // A new service picks its accept model afresh.
+            self.service.charge_model = false;
         }
         self.service.config = config;
         Ok(())
@@ -133,25 +145,39 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         held < self.service.config.backlog as usize
     }
 
-    /// CHARGE_ACCEPT: the next incoming call gets user tag `user`.
+    /// CHARGE_ACCEPT: the next incoming call gets user tag `user`. A call
+    /// that came before the service's first charge and still waits in
+    /// the accept queue takes it at once: that call is returned.
     /// A full backlog (`NoBuffers`) is checked first, as in the C module.
-    pub fn charge(&mut self, user: u64) -> Result<(), Error> {
+    pub fn charge(&mut self, now: Instant, user: u64) -> Result<Option<CallHandle>, Error> {
         if !self.charge_room() {
             return Err(Error::NoBuffers);
         }
         if self.user_in_use(user) {
             return Err(Error::BadCall);
         }
+        self.service.charge_model = true;
+        if let Some(h) = self.take_queued(now, user) {
+            return Ok(Some(h));
+        }
         if !self.charges.push(user) {
             return Err(Error::NoBuffers);
         }
-        Ok(())
+        Ok(None)
     }
 
     /// ACCEPT: give the oldest call in the accept queue the tag `user`.
-    pub fn accept_next(&mut self, user: u64) -> Result<CallHandle, Error> {
+    pub fn accept_next(&mut self, now: Instant, user: u64) -> Result<CallHandle, Error> {
         if self.user_in_use(user) {
             return Err(Error::BadCall);
+        }
+        self.take_queued(now, user).ok_or(Error::NoCallToAccept)
+    }
+
+    /// The oldest call in the accept queue, now tagged `user`.
+    fn take_queued(&mut self, now: Instant, user: u64) -> Option<CallHandle> {
+        if self.service.queued == 0 {
+            return None;
         }
         let mut cur = None;
         while let Some(h) = self.calls.next_after(cur.as_ref()) {
@@ -162,17 +188,17 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if !c.awaiting_accept {
                 continue;
             }
-            c.awaiting_accept = false;
-            c.pending.new_call = false;
+            c.accepted(now);
             self.service.queued = self.service.queued.saturating_sub(1);
             c.user = Some(user);
             if c.rx.readable() {
                 c.pending.data = true;
             }
             self.touch(h);
-            return Ok(h);
+            self.tm_ready.push(h);
+            return Some(h);
         }
-        Err(Error::NoCallToAccept)
+        None
     }
 
     fn user_in_use(&mut self, user: u64) -> bool {
@@ -261,7 +287,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Reject::Busy);
         }
         let charged = self.charges.len > 0;
-        if !charged && (cfg.charge_only || self.service.queued >= cfg.backlog) {
+        let charge_only = cfg.charge_only || self.service.charge_model;
+        if !charged && (charge_only || self.service.queued >= cfg.backlog) {
             return Err(Reject::Busy);
         }
         let Some(conn) = self.conns.get(&key) else {
@@ -297,8 +324,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if let Some(c) = self.calls.get_mut(&h) {
             c.user = user;
             if user.is_none() {
-                c.awaiting_accept = true;
-                c.pending.new_call = true;
+                c.await_accept(now.after(self.config.accept_wait));
                 self.service.queued += 1;
             }
         }

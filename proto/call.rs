@@ -302,6 +302,23 @@ impl<E: Env> Call<E> {
         }
     }
 
+    /// Queued for acceptance until `deadline`, when it times out.
+    pub(crate) fn await_accept(&mut self, deadline: Instant) {
+        self.awaiting_accept = true;
+        self.pending.new_call = true;
+        self.timers.set_earliest(T::Hard as usize, deadline);
+    }
+
+    /// Taken from the accept queue: only its own timeouts apply again.
+    pub(crate) fn accepted(&mut self, now: Instant) {
+        self.awaiting_accept = false;
+        self.pending.new_call = false;
+        match self.timeouts.hard {
+            Some(h) => self.timers.set(T::Hard as usize, now.after(h)),
+            None => self.timers.stop(T::Hard as usize),
+        }
+    }
+
     /// Whether the call ended.
     pub(crate) fn is_complete(&self) -> bool {
         self.state == State::Complete

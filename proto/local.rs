@@ -45,6 +45,10 @@ pub struct Config {
     /// Most bytes of received DATA held for all calls together (the
     /// sockets' receive buffers); see [`Endpoint::set_rx_buffer_limit`].
     pub rx_buffer_limit: usize,
+    /// An incoming call waiting in the accept queue this long is aborted
+    /// (`RX_CALL_TIMEOUT`): a client that keeps it alive cannot hold a
+    /// backlog slot forever.
+    pub accept_wait: Duration,
 }
 
 impl Default for Config {
@@ -56,6 +60,7 @@ impl Default for Config {
             client_conn_idle: Duration::from_secs(120),
             service_conn_idle: Duration::from_secs(600),
             rx_buffer_limit: usize::MAX,
+            accept_wait: Duration::from_secs(60),
         }
     }
 }

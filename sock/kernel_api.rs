@@ -501,11 +501,18 @@ impl KernelApi for RxrpcFamily {
         let tag = core.add_tag(ctx.sock_ref(), user_call_id, true)?;
         let call =
             KernelCall::new(local.clone(), tag, false, None).inspect_err(|_| core.drop_tag(tag))?;
-        if let Err(e) = core.ep.charge(tag) {
-            core.drop_tag(tag);
-            return Err(engine_error(e));
-        }
+        let now = now();
+        // A call that waited for a charge takes this one (none does for a
+        // kernel service, which charges only from the start).
+        let taken = match core.ep.charge(now, tag) {
+            Ok(taken) => taken,
+            Err(e) => {
+                core.drop_tag(tag);
+                return Err(engine_error(e));
+            }
+        };
         if let Some(t) = core.tags.get_mut(&tag) {
+            t.call = taken;
             t.kernel = Some(KernelTag {
                 call: call.clone(),
                 notify_rx,
@@ -516,6 +523,7 @@ impl KernelApi for RxrpcFamily {
         if let Some(ops) = ops {
             ops.user_attach_call::<RxrpcFamily>(call, user_call_id);
         }
+        local.flush(&mut guard, now);
         Ok(())
     }
 

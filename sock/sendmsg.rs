@@ -61,7 +61,7 @@ pub(crate) fn sendmsg(
     };
     let sock = ctx.id();
     match p.command {
-        Command::ChargeAccept | Command::Accept => local.with_core(|core, _| {
+        Command::ChargeAccept | Command::Accept => local.with_core(|core, now| {
             // A full backlog is reported before a duplicate id, as in C.
             if p.command == Command::ChargeAccept && !core.ep.charge_room() {
                 return Err(engine_error(EngineError::NoBuffers));
@@ -74,19 +74,24 @@ pub(crate) fn sendmsg(
                 return Err(EBADSLT.into());
             }
             let tag = core.add_tag(ctx.sock_ref(), p.user_id, true)?;
+            // A charge may take a call that waited since before it.
             let r = if p.command == Command::Accept {
-                core.ep.accept_next(tag).map(|call| {
-                    if let Some(t) = core.tags.get_mut(&tag) {
-                        t.call = Some(call);
-                    }
-                })
+                core.ep.accept_next(now, tag).map(Some)
             } else {
-                core.ep.charge(tag)
+                core.ep.charge(now, tag)
             };
-            r.map(|()| 0).map_err(|e| {
-                core.drop_tag(tag);
-                engine_error(e)
-            })
+            match r {
+                Ok(call) => {
+                    if let Some(t) = core.tags.get_mut(&tag) {
+                        t.call = call;
+                    }
+                    Ok(0)
+                }
+                Err(e) => {
+                    core.drop_tag(tag);
+                    Err(engine_error(e))
+                }
+            }
         }),
         Command::Abort(code) => local.with_core(|core, now| {
             let tag = core

@@ -94,7 +94,7 @@ impl Pair {
             security: Default::default(),
             timeouts: Default::default(),
         };
-        self.server.charge(2).unwrap();
+        self.server.charge(self.now, 2).unwrap();
         let c = self.client.begin_call(self.now, params).unwrap();
         let mut c_sent = 0;
         let mut s_call = None;

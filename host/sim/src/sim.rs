@@ -94,7 +94,6 @@ pub struct Node<S: Security> {
     /// `TxSpace` events seen.
     pub tx_space_events: u64,
     next_user: u64,
-    charged: u32,
     scratch: Vec<u8>,
     /// Memory used by the engine.
     pub env: StdEnv,
@@ -210,7 +209,6 @@ impl<S: Security> Sim<S> {
             reading: true,
             tx_space_events: 0,
             next_user: 1,
-            charged: 0,
             scratch: vec![0; CHUNK],
             env,
         });
@@ -361,13 +359,14 @@ impl<S: Security> Sim<S> {
         let n = &mut self.nodes[i];
         let mut moved = false;
         if n.accept == AcceptMode::Charge {
-            while n.charged < 4 {
+            // As kAFS does: charges fill the backlog. A call beyond them
+            // gets BUSY.
+            loop {
                 let user = n.next_user | (i as u64) << 48 | 1 << 40;
-                if n.ep.charge(user).is_err() {
+                if n.ep.charge(now, user).is_err() {
                     break;
                 }
                 n.next_user += 1;
-                n.charged += 1;
             }
         }
         while let Some(ev) = n.ep.poll_event() {
@@ -380,7 +379,7 @@ impl<S: Security> Sim<S> {
                     if n.accept != AcceptMode::Never {
                         let user = n.next_user | (i as u64) << 48 | 1 << 40;
                         n.next_user += 1;
-                        if let Ok(h) = n.ep.accept_next(user) {
+                        if let Ok(h) = n.ep.accept_next(now, user) {
                             n.servers.insert(h, ServerCall::default());
                         }
                     }
@@ -393,7 +392,6 @@ impl<S: Security> Sim<S> {
                         && !n.servers.contains_key(&call)
                         && !n.is_client(call)
                     {
-                        n.charged = n.charged.saturating_sub(1);
                         n.servers.insert(call, ServerCall::default());
                     }
                 }
@@ -402,7 +400,6 @@ impl<S: Security> Sim<S> {
                         && !n.servers.contains_key(&call)
                         && !n.is_client(call)
                     {
-                        n.charged = n.charged.saturating_sub(1);
                         n.servers.insert(call, ServerCall::default());
                     }
                     n.read_all(call, now);

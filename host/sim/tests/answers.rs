@@ -60,7 +60,7 @@ fn pair_with_call(
             ..ServiceConfig::default()
         })
         .unwrap();
-    server.charge(100).unwrap();
+    server.charge(now, 100).unwrap();
     let params = CallParams {
         remote: SERVER,
         service_id: SVC,
@@ -281,4 +281,140 @@ fn service_call_epoch_is_the_clients() {
     assert_eq!(server.call_epoch(served), Some(0x8000_0001));
     assert_eq!(server.epoch(), 0x8000_0002);
     assert_eq!(client.call_epoch(call), Some(0x8000_0001));
+}
+
+/// A server with an accept queue, `charges` calls charged, and a client
+/// whose `n` calls have each sent their whole request to it.
+fn service_with_requests(
+    now: Instant,
+    accept_wait: std::time::Duration,
+    n: usize,
+) -> (
+    Endpoint<StdEnv, NullSecurity>,
+    Endpoint<StdEnv, NullSecurity>,
+    Vec<rxrpc_proto::CallHandle>,
+) {
+    let mut client = endpoint(1);
+    let mut server = Endpoint::new(
+        StdEnv::default(),
+        NullSecurity,
+        Config {
+            epoch: 2,
+            accept_wait,
+            ..Config::default()
+        },
+    );
+    server
+        .listen(ServiceConfig {
+            service_ids: [SVC, 0],
+            backlog: 4,
+            ..ServiceConfig::default()
+        })
+        .unwrap();
+    let calls = (0..n)
+        .map(|i| {
+            let params = CallParams {
+                remote: SERVER,
+                service_id: SVC,
+                user: i as u64 + 1,
+                upgrade: false,
+                exclusive: false,
+                security: Default::default(),
+                timeouts: Timeouts::default(),
+            };
+            let call = client.begin_call(now, params).unwrap();
+            client.send(call, b"request", false).unwrap();
+            call
+        })
+        .collect();
+    (client, server, calls)
+}
+
+fn deliver(
+    from: &mut Endpoint<StdEnv, NullSecurity>,
+    to: &mut Endpoint<StdEnv, NullSecurity>,
+    now: Instant,
+    src: TransportAddr,
+) -> Vec<Vec<u8>> {
+    let pkts = drain(from, now);
+    for p in &pkts {
+        to.handle_datagram(now, src, p);
+    }
+    pkts
+}
+
+/// A service that has charged is served as Linux 6.12 serves it: a call
+/// beyond its charges gets BUSY and takes no backlog slot, so the next
+/// charge still succeeds (the charge model cannot be starved by calls
+/// waiting for an ACCEPT it never sends).
+#[test]
+fn charged_service_answers_busy_and_keeps_charging() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, calls) =
+        service_with_requests(now, std::time::Duration::from_secs(60), 3);
+    server.charge(now, 100).unwrap();
+    deliver(&mut client, &mut server, now, CLIENT);
+    let answers = deliver(&mut server, &mut client, now, SERVER);
+    let busy = answers
+        .iter()
+        .filter(|p| matches!(decode(p), Ok((_, Packet::Busy))))
+        .count();
+    assert_eq!(busy, 2, "one call charged, two busy");
+    while let Some(e) = server.poll_event() {
+        assert!(!matches!(e, rxrpc_proto::Event::NewCall { .. }), "{e:?}");
+    }
+    // Every backlog slot is free again: four charges fit.
+    for user in 200..204 {
+        server.charge(now, user).unwrap();
+    }
+    assert!(server.charge(now, 300).is_err());
+    let busied = calls
+        .iter()
+        .filter(|c| client.call_outcome(**c) == Some(rxrpc_proto::Outcome::Busy))
+        .count();
+    assert_eq!(busied, 2);
+}
+
+/// A call that arrived before the service's first charge is taken by it.
+#[test]
+fn first_charge_takes_a_waiting_call() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, _) =
+        service_with_requests(now, std::time::Duration::from_secs(60), 1);
+    deliver(&mut client, &mut server, now, CLIENT);
+    assert!(matches!(
+        server.poll_event(),
+        Some(rxrpc_proto::Event::NewCall { .. })
+    ));
+    let taken = server.charge(now, 7).unwrap().expect("the waiting call");
+    assert_eq!(server.call_user(taken), Some(7));
+    // The charge was used up by it: the next call needs another.
+    assert_eq!(server.charge(now, 8).unwrap(), None);
+}
+
+/// A call nobody accepts is aborted after `accept_wait`, though its
+/// client keeps it alive, and frees its backlog slot.
+#[test]
+fn unaccepted_call_times_out() {
+    let wait = std::time::Duration::from_secs(5);
+    let mut now = Instant(1_000_000_000);
+    let (mut client, mut server, calls) = service_with_requests(now, wait, 1);
+    let deadline = Instant(now.0 + wait.as_nanos() as u64);
+    while now < deadline {
+        deliver(&mut client, &mut server, now, CLIENT);
+        deliver(&mut server, &mut client, now, SERVER);
+        now = Instant(now.0 + 500_000_000);
+        client.handle_timeout(now);
+        server.handle_timeout(now);
+    }
+    deliver(&mut server, &mut client, now, SERVER);
+    assert_eq!(
+        client.call_outcome(calls[0]),
+        Some(rxrpc_proto::Outcome::RemoteAbort(
+            rxrpc_proto::wire::RX_CALL_TIMEOUT
+        ))
+    );
+    for user in 1..=4 {
+        server.charge(now, user).unwrap();
+    }
 }

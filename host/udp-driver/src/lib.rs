@@ -199,7 +199,7 @@ pub fn serve(d: &mut Driver, service_id: u16, calls: Option<u64>) -> std::io::Re
         while let Some(ev) = d.ep.poll_event() {
             match ev {
                 Event::NewCall { .. } => {
-                    if let Ok(h) = d.ep.accept_next(next_user) {
+                    if let Ok(h) = d.ep.accept_next(d.now(), next_user) {
                         next_user += 1;
                         active.push((h, Vec::new(), None));
                     }

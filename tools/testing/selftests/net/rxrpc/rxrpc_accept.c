@@ -9,8 +9,9 @@
  * Ours only: the C module removed RXRPC_ACCEPT (about 5.10) in favour of
  * RXRPC_CHARGE_ACCEPT; 6.12 answers it EINVAL (see rxrpc_cmsg's
  * accept_removed) and never sends RXRPC_NEW_CALL, so a call that finds no
- * charge is answered BUSY there. Our module supports both: charged ids
- * are used first, and the backlog bounds charged and waiting calls together.
+ * charge is answered BUSY there. Our module supports both: a service that
+ * has not charged offers calls with RXRPC_NEW_CALL (up to its backlog);
+ * once it charges, it is served as in 6.12.
  */
 #include "rxrpc_test.h"
 #include "kselftest_harness.h"
@@ -133,8 +134,13 @@ TEST_F(acc, accept_bad)
 	EXPECT_EQ(0, accept_call(self->srv, 5));
 }
 
-/* A charged id is used first; only then comes RXRPC_NEW_CALL. */
-TEST_F(acc, charges_first)
+/*
+ * Once a service has charged, it is served as 6.12 serves it: a call that
+ * finds no charge gets BUSY and is not offered with RXRPC_NEW_CALL, so a
+ * program of the charge model, which never accepts, is not starved by
+ * calls waiting in its backlog.
+ */
+TEST_F(acc, charged_service_busies_uncharged)
 {
 	struct rx_res r;
 	char buf[16];
@@ -144,45 +150,58 @@ TEST_F(acc, charges_first)
 	EXPECT_EQ(1, rx_recv_wait(self->srv, buf, sizeof(buf), &r));
 	EXPECT_EQ(50, r.id);
 	EXPECT_EQ(0, r.new_call);
-	EXPECT_EQ(-ENODATA, accept_call(self->srv, 51));
 	ASSERT_EQ(1, rx_send(self->cli, 2, &self->to, "b", 1, 0));
-	EXPECT_TRUE(new_call(self->srv));
-	EXPECT_EQ(0, accept_call(self->srv, 51));
-	EXPECT_EQ(1, rx_read_phase(self->srv, 51, buf, sizeof(buf), &r));
-	EXPECT_EQ('b', buf[0]);
+	EXPECT_EQ(0, rx_recv_wait(self->cli, buf, sizeof(buf), &r));
+	EXPECT_EQ(2, r.id);
+	EXPECT_TRUE(r.busy);
+	EXPECT_EQ(-EAGAIN, rx_recv(self->srv, buf, sizeof(buf), MSG_DONTWAIT, &r));
+	EXPECT_EQ(-ENODATA, accept_call(self->srv, 51));
+	/* The backlog holds nothing but charges: all 4 fit. */
+	EXPECT_EQ(0, rx_charge(self->srv, 60));
+	EXPECT_EQ(0, rx_charge(self->srv, 61));
+	EXPECT_EQ(0, rx_charge(self->srv, 62));
+	EXPECT_EQ(0, rx_charge(self->srv, 63));
+	EXPECT_EQ(-ENOBUFS, rx_charge(self->srv, 64));
 }
 
-/* The backlog (4) bounds charged calls and calls waiting for acceptance. */
-TEST_F(acc, backlog_bounds_both)
+/* The backlog (4) bounds the calls waiting for acceptance: the 5th is BUSY. */
+TEST_F(acc, backlog_bounds_waiting)
 {
+	struct rx_res r;
+	char buf[4];
 	int i;
 
-	ASSERT_EQ(0, rx_charge(self->srv, 50));
-	ASSERT_EQ(0, rx_charge(self->srv, 51));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		ASSERT_EQ(1, rx_send(self->cli, i + 1, &self->to, "x", 1, 0));
-	/* Two calls took the charges; two wait to be accepted. */
-	EXPECT_TRUE(rx_wait(self->srv, RX_POLL_MS));
-	for (i = 0; i < 2; i++) {
-		struct rx_res r;
-		char buf[4];
-
-		do {
-			ASSERT_LE(0, rx_recv_wait(self->srv, buf, sizeof(buf), &r));
-		} while (r.has_id);
-		EXPECT_TRUE(r.new_call);
-	}
-	/*
-	 * The two charged calls were taken (their data read): the backlog of
-	 * 4 holds the two calls waiting for ACCEPT and two new charges.
-	 */
-	EXPECT_EQ(0, rx_charge(self->srv, 60));
-	EXPECT_EQ(0, rx_charge(self->srv, 62));
-	EXPECT_EQ(-ENOBUFS, rx_charge(self->srv, 63));
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(new_call(self->srv));
+	EXPECT_EQ(0, rx_recv_wait(self->cli, buf, sizeof(buf), &r));
+	EXPECT_EQ(5, r.id);
+	EXPECT_TRUE(r.busy);
+	EXPECT_EQ(-ENOBUFS, rx_charge(self->srv, 60));
 	EXPECT_EQ(0, accept_call(self->srv, 61));
-	/* Accepting one made room for a charge. */
-	EXPECT_EQ(0, rx_charge(self->srv, 64));
-	EXPECT_EQ(-ENOBUFS, rx_charge(self->srv, 65));
+}
+
+/*
+ * Calls that came before the service's first charge are not left behind:
+ * the first charges take them, oldest first.
+ */
+TEST_F(acc, first_charges_take_waiting_calls)
+{
+	struct rx_res r;
+	char buf[16];
+
+	ASSERT_EQ(5, rx_send(self->cli, 1, &self->to, "first", 5, 0));
+	ASSERT_EQ(6, rx_send(self->cli, 2, &self->to, "second", 6, 0));
+	EXPECT_TRUE(new_call(self->srv));
+	EXPECT_TRUE(new_call(self->srv));
+	ASSERT_EQ(0, rx_charge(self->srv, 60));
+	ASSERT_EQ(0, rx_charge(self->srv, 61));
+	EXPECT_EQ(5, rx_read_phase(self->srv, 60, buf, sizeof(buf), &r));
+	EXPECT_EQ(0, memcmp(buf, "first", 5));
+	EXPECT_EQ(6, rx_read_phase(self->srv, 61, buf, sizeof(buf), &r));
+	EXPECT_EQ(0, memcmp(buf, "second", 6));
+	EXPECT_EQ(-ENODATA, accept_call(self->srv, 62));
 }
 
 /* A socket that does not listen has nothing to accept. */

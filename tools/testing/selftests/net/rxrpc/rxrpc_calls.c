@@ -1059,4 +1059,110 @@ TEST_F_TIMEOUT(bulk, concurrent_64, 120)
 	self->child = 0;
 }
 
+/*
+ * A service of the CHARGE_ACCEPT model under a flood of new calls from
+ * many client sockets: it is told only of calls that took a charge (never
+ * of one without a user call ID), each charge it gives back after taking
+ * a call succeeds (the backlog never fills with calls it cannot take), and
+ * once the flood has passed it serves new calls. A call beyond the charges
+ * gets BUSY (ours: RXRPC_BUSY; C ignores BUSY and the call ends later by an
+ * abort, see c_busy_is_not_reported) or is served on a resend.
+ */
+#define FLOOD_SOCKS 16
+#define FLOOD_CALLS 4	/* per client socket */
+
+/*
+ * Serves 1-byte requests with "ok", charging again after each call it
+ * takes; exits 0 on the request "!", 20 on a message without a user call
+ * ID, 21 on a failed recharge, 22 on another error.
+ */
+static int serve_flood(int fd, unsigned long next_id)
+{
+	struct rx_res r;
+	char buf[16];
+
+	for (;;) {
+		int n = rx_recv_wait(fd, buf, sizeof(buf), &r);
+
+		if (n < 0)
+			return 22;
+		if (!r.has_id)
+			return 20;
+		if (rx_terminal(&r))
+			continue;
+		if (n != 1 || (r.flags & MSG_MORE))
+			return 22;
+		if (rx_charge(fd, next_id++) != 0)
+			return 21;
+		if (rx_send(fd, r.id, NULL, "ok", 2, 0) != 2)
+			return 22;
+		if (buf[0] == '!')
+			return 0;
+	}
+}
+
+TEST(charge_flood)
+{
+	struct sockaddr_rxrpc to;
+	int cli[FLOOD_SOCKS], i, k, served = 0, busy = 0, aborted = 0, srv, c;
+	struct rx_res r;
+	char buf[16];
+	pid_t pid;
+
+	rx_addr4(&to, "127.0.0.1", rx_port(5), SVC);
+	srv = rx_server(&to, 4, CHARGE, 4);
+	ASSERT_LE(0, srv) TH_LOG("server: %s", strerror(-srv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(serve_flood(srv, CHARGE + 4));
+	}
+	for (i = 0; i < FLOOD_SOCKS; i++) {
+		cli[i] = rx_socket(PF_INET);
+		ASSERT_LE(0, cli[i]);
+	}
+	for (k = 0; k < FLOOD_CALLS; k++)
+		for (i = 0; i < FLOOD_SOCKS; i++)
+			ASSERT_EQ(1, send_with_hard_timeout(cli[i], k + 1, &to, 15));
+	/* Every call ends: served, or BUSY, or aborted. */
+	for (i = 0; i < FLOOD_SOCKS; i++) {
+		for (k = 0; k < FLOOD_CALLS; k++) {
+			ASSERT_LE(0, rx_recv_wait(cli[i], buf, sizeof(buf), &r));
+			if (r.busy)
+				busy++;
+			else if (r.abort)
+				aborted++;
+			else if (r.len == 2 && (r.flags & MSG_EOR))
+				served++;
+			else
+				ASSERT_TRUE(0) TH_LOG("flags %x len %d", r.flags, r.len);
+			if (r.abort)
+				TH_LOG("call %lu aborted %d", r.id, (int)r.abort_code);
+		}
+		close(cli[i]);
+	}
+	TH_LOG("%d calls: %d served, %d busy, %d aborted",
+	       FLOOD_SOCKS * FLOOD_CALLS, served, busy, aborted);
+	{
+		int st;
+
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			TH_LOG("the service ended early, status %x", st);
+	}
+	EXPECT_LE(4, served);
+	/* Afterwards the service still serves, call after call. */
+	c = rx_socket(PF_INET);
+	ASSERT_LE(0, c);
+	for (k = 0; k < 8; k++) {
+		ASSERT_EQ(1, rx_send(c, 100 + k, &to, k == 7 ? "!" : "x", 1, 0));
+		ASSERT_EQ(2, rx_recv_wait(c, buf, sizeof(buf), &r));
+		EXPECT_EQ(100 + k, r.id);
+		EXPECT_EQ(MSG_EOR, r.flags & (MSG_EOR | MSG_MORE));
+	}
+	EXPECT_EQ(0, server_status(pid));
+	close(c);
+	close(srv);
+}
+
 TEST_HARNESS_MAIN
