@@ -2,8 +2,8 @@
 #
 #   make run     build what is missing, boot a VM, show RxRPC over our module
 #   make check   every test: lint, host tests, module build, VM kselftests
-#                on ours and the shared subset on the C rxrpc.ko, and the
-#                engine and module against rxrpc.ko and OpenAFS
+#                on ours and the shared subset on the C rxrpc.ko, the
+#                engine and module against rxrpc.ko and OpenAFS, and kAFS
 #
 #   make wire-test   the engine against rxrpc.ko, 1 B to 8 MiB each way
 #   make interop     our module against rxrpc.ko across two guests
@@ -94,7 +94,7 @@ openafs: module selftests
 
 # kAFS end to end: kafs.ko on our module, then on rxrpc.ko, against a
 # one-host OpenAFS cell (Debian's 1.8.9 servers) in a second guest;
-# KAFS_B=rs or KAFS_B=c for one of them. Not part of check.
+# KAFS_B=rs or KAFS_B=c for one of them. Part of check (both).
 .PHONY: kafs
 kafs: module selftests
 	@scripts/kafs.sh $(KAFS_B)

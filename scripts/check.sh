@@ -3,8 +3,9 @@
 # our module and the shared subset on the C rxrpc.ko, then the engine (in
 # userspace) against the C rxrpc.ko on the wire, then our module against
 # the C rxrpc.ko across two guests (the small interop matrix), then OpenAFS
-# servers and rxdebug against our module and rxrpc.ko (make openafs). Ends
-# with one "N passed, N failed" line over everything.
+# servers and rxdebug against our module and rxrpc.ko (make openafs), then
+# kAFS on each (make kafs). Ends with one "N passed, N failed" line over
+# everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build
@@ -40,6 +41,12 @@ total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
 # into the cache) against our module, then against rxrpc.ko: under 1 min.
 scripts/openafs.sh both | tee build/openafs.log
 read -r p f <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' build/openafs.log)"
+total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
+
+# kAFS (the unmodified kafs.ko) on our module, then on rxrpc.ko, against
+# a one-host OpenAFS cell in a second guest (make kafs): about 6 min.
+scripts/kafs.sh both | tee build/kafs.log
+read -r p f <<< "$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3 }' build/kafs.log)"
 total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1}))
 
 echo "$total_p passed, $total_f failed"
