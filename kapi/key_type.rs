@@ -369,6 +369,13 @@ impl<T: KeyType> Key<T> {
         unsafe { payload::<T>(self.key) }
     }
 
+    /// Whether the key may still be used: `EKEYREVOKED`, `EKEYEXPIRED` or
+    /// `ENOKEY` (invalidated) if not.
+    pub(crate) fn validate(&self) -> Result {
+        // SAFETY: We hold a reference on a live key.
+        kernel::error::to_result(unsafe { bindings::key_validate(self.key) })
+    }
+
     /// The key's serial number, as `keyctl` and /proc show it.
     pub(crate) fn serial(&self) -> i32 {
         // SAFETY: We hold a reference; a key's serial never changes.

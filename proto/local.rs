@@ -522,6 +522,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.calls.get(&call).map(|c| c.service_id)
     }
 
+    /// The caller's tag of a client call's key (none for a service call
+    /// or one without security).
+    pub fn call_key(&self, call: CallHandle) -> Option<u64> {
+        let key = self.calls.get(&call)?.bundle?.key;
+        (key != 0).then_some(key)
+    }
+
     /// The epoch of a call's connection: the client's, which for a
     /// service call is the peer's (kAFS keys its callback state by it).
     pub fn call_epoch(&self, call: CallHandle) -> Option<u32> {

@@ -56,6 +56,12 @@ impl KernelHost {
         tag_of(&mut self.keyrings, &mut self.next_tag, keyring, Keyring::id)
     }
 
+    /// Whether client key `tag` may still secure data (C checks it for
+    /// each packet it secures): not once it is revoked or expired.
+    pub(crate) fn validate_client(&self, tag: u64) -> Result {
+        self.clients.get(&tag).map_or(Ok(()), Key::validate)
+    }
+
     /// The serial of client key `tag` (0: none), for /proc.
     pub(crate) fn client_serial(&self, tag: u64) -> i32 {
         self.clients.get(&tag).map_or(0, Key::serial)

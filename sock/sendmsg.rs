@@ -292,6 +292,10 @@ fn offer(
         return Ok((0, 0));
     }
     let more = more || start + offered < end;
+    // The key must still be good when data is secured with it, as in C.
+    if let Some(key) = core.ep.call_key(call) {
+        core.ep.security_mut().host.validate_client(key)?;
+    }
     let taken = core
         .ep
         .send(call, &core.bounce[start..start + offered], more)

@@ -524,6 +524,18 @@ TEST_F(kad, conns_in_proc)
 	EXPECT_LE(1, svc);
 }
 
+/*
+ * A key revoked while its call sends: the data still to be secured with it
+ * is refused (C checks the key for each packet it secures).
+ */
+TEST_F(kad, revoked_key_refuses_data)
+{
+	ASSERT_EQ(1, rx_send(self->cli, 1, &self->to, "a", 1, MSG_MORE));
+	ASSERT_EQ(0, syscall(__NR_keyctl, KEYCTL_REVOKE, self->ckey_serial, 0, 0, 0));
+	EXPECT_EQ(-EKEYREVOKED, rx_send(self->cli, 1, NULL, "b", 1, 0));
+	EXPECT_EQ(0, rx_abort(self->cli, 1, 1));
+}
+
 /* --- Refusals ------------------------------------------------------------ */
 
 /*
