@@ -42,6 +42,9 @@ pub(crate) struct Conn<S> {
     pub(crate) upgrade_probe: Option<CallHandle>,
     /// Discard the connection at this time if it is still idle.
     pub(crate) expiry: Option<Instant>,
+    /// Client: when its last call ended (`None` while it has one); its
+    /// expiry counts from then (see `tunables.rs`).
+    pub(crate) idle_since: Option<Instant>,
 }
 
 impl<S> Conn<S> {
@@ -58,6 +61,17 @@ impl<S> Conn<S> {
             bundle: None,
             upgrade_probe: None,
             expiry: None,
+            idle_since: None,
+        }
+    }
+
+    /// A client's RESPONSE said where its channels' call numbers are: an
+    /// idle channel behind moves on (a busy one was refused before).
+    pub(crate) fn adopt_call_numbers(&mut self, ids: [u32; 4]) {
+        for (ch, id) in self.channels.iter_mut().zip(ids) {
+            if ch.call.is_none() && super::channel::call_after(id, ch.call_number) {
+                ch.call_number = id;
+            }
         }
     }
 
@@ -117,5 +131,21 @@ mod tests {
         }
         assert_eq!(c.free_channel(), None);
         assert_eq!(c.call_numbers(), [1; 4]);
+    }
+
+    #[test]
+    fn response_moves_idle_channels_on_only() {
+        let key = ConnKey {
+            peer: TransportAddr::V4([1, 2, 3, 4], 5),
+            client: false,
+            epoch: 1,
+            cid: 4,
+        };
+        let mut c = Conn::new(key, 1, 2, ());
+        c.channels[0].take_service(CallHandle(1), 5);
+        c.channels[1].call_number = 9;
+        c.adopt_call_numbers([7, 4, 3, 0]);
+        // Busy, ahead of the answer, moved on, none given.
+        assert_eq!(c.call_numbers(), [5, 9, 3, 0]);
     }
 }

@@ -280,6 +280,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 match sec.verify_response(&mut conn.sec, body, calls, busy, scratch.as_mut()) {
                     Ok(()) => {
                         conn.secured = true;
+                        if let Some(ids) = sec.response_calls(&conn.sec) {
+                            conn.adopt_call_numbers(ids);
+                        }
                         for h in calls_on(Some(conn)).into_iter().flatten() {
                             self.touch(h);
                         }

@@ -94,6 +94,13 @@ pub trait Security {
         busy: [bool; 4],
         scratch: &mut [u8],
     ) -> Result<(), u32>;
+
+    /// Server: the channels' call numbers that a verified RESPONSE gave.
+    /// Idle channels move on to them, as in C, so that a call numbered
+    /// before them is taken for an old one.
+    fn response_calls(&self, _conn: &Self::Conn) -> Option<[u32; 4]> {
+        None
+    }
 }
 
 /// The level [`Security::max_plain`] is asked about for a service call,

@@ -122,6 +122,8 @@ pub struct ServerConn<S> {
     pub(crate) secured: Option<Secured<S>>,
     /// When the ticket runs out, wall-clock seconds.
     pub(crate) expiry: i64,
+    /// The channels' call numbers in the verified RESPONSE.
+    pub(crate) calls: Option<[u32; 4]>,
 }
 
 /// What rxkad keeps per connection.
@@ -200,6 +202,7 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
                 nonce: None,
                 secured: None,
                 expiry: 0,
+                calls: None,
             })),
             _ => Err(RX_INVALID_OPERATION),
         }
@@ -281,6 +284,13 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
                 server::verify_response(&mut self.host, s, response, calls, busy, scratch)
             }
             _ => Err(RX_INVALID_OPERATION),
+        }
+    }
+
+    fn response_calls(&self, conn: &Self::Conn) -> Option<[u32; 4]> {
+        match conn {
+            RxkadConn::Server(s) => s.calls,
+            _ => None,
         }
     }
 }

@@ -102,5 +102,6 @@ pub(super) fn verify_response<H: Cipher + Keys + WallClock>(
         level: r.level,
     });
     s.expiry = expiry;
+    s.calls = Some(r.call_id);
     Ok(())
 }
