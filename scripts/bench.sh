@@ -166,6 +166,11 @@ for dir in "$out"/[0-9]*-c "$out"/[0-9]*-rs; do
 	while read -r _ meas fig _ _ _ _ v; do
 		vals[$impl:$meas:$fig]+="${v#values=},"
 	done < <(grep -E '^bench [a-z0-9_]+ [A-Za-z0-9_]+ median=.* values=' "$dir/bench.out")
+	# Runs a bulk call was aborted in (not counted), of the runs: summed.
+	while read -r _ meas _ a o; do
+		k=$impl:$meas:aborted; stat[$k]=$(( ${stat[$k]:-0} + ${a#runs=} ))
+		k=$impl:$meas:tried; stat[$k]=$(( ${stat[$k]:-0} + ${o#of=} ))
+	done < <(grep -E '^bench [a-z0-9_]+ aborted runs=[0-9]+ of=[0-9]+$' "$dir/bench.out")
 	# Counters over the counted runs: summed over the guests.
 	while read -r _ meas _ rest; do
 		for f in $rest; do
@@ -223,6 +228,7 @@ rows=(
 	"parallel pkts_per_call|parallel: UDP datagrams per call|lower"
 	"parallel ctxsw_per_call|parallel: context switches per call|lower"
 	"parallel Ack.send|parallel:  ACK packets per call|lower"
+	"bulk_req aborted|bulk req: runs aborted (not counted)|count"
 	"bulk_req MB_per_s|bulk ${mib} MiB request: MB/s|higher"
 	"bulk_req cpu_ms_per_MB|bulk req: guest CPU ms per MB|lower"
 	"bulk_req proc_cpu_ms_per_MB|bulk req:  of which the 2 processes|lower"
@@ -234,6 +240,7 @@ rows=(
 	"bulk_req Ack.send|bulk req:  ACK packets per MB|lower"
 	"bulk_req Data-Tx.retrans|bulk req: retransmissions per MB|lower-nz"
 	"bulk_req Udp.RcvbufErrors|bulk req: UDP drops per MB|lower-nz"
+	"bulk_reply aborted|bulk reply: runs aborted (not counted)|count"
 	"bulk_reply MB_per_s|bulk ${mib} MiB reply: MB/s|higher"
 	"bulk_reply cpu_ms_per_MB|bulk reply: guest CPU ms per MB|lower"
 	"bulk_reply proc_cpu_ms_per_MB|bulk reply:  of which the 2 processes|lower"
@@ -257,9 +264,11 @@ for l in plain auth encrypt; do
 	rows+=(
 	"kad_${l}_small calls_per_s|rxkad $l small: calls/s|higher"
 	"kad_${l}_small cpu_us_per_call|rxkad $l small: guest CPU us per call|lower"
+	"kad_${l}_bulk_req aborted|rxkad $l bulk req: runs aborted (not counted)|count"
 	"kad_${l}_bulk_req MB_per_s|rxkad $l ${kad_mib} MiB request: MB/s|higher"
 	"kad_${l}_bulk_req cpu_ms_per_MB|rxkad $l bulk req: guest CPU ms per MB|lower"
 	"kad_${l}_bulk_req Data-Tx.retrans|rxkad $l bulk req: retransmissions per MB|lower-nz"
+	"kad_${l}_bulk_reply aborted|rxkad $l bulk reply: runs aborted (not counted)|count"
 	"kad_${l}_bulk_reply MB_per_s|rxkad $l ${kad_mib} MiB reply: MB/s|higher"
 	"kad_${l}_bulk_reply cpu_ms_per_MB|rxkad $l bulk reply: guest CPU ms per MB|lower"
 	"kad_${l}_bulk_reply Data-Tx.retrans|rxkad $l bulk reply: retransmissions per MB|lower-nz"
@@ -276,6 +285,11 @@ rows+=(
 	"rxperf_bulk_reply cpu_ms_per_MB|rxperf RECV: guest CPU ms per MB|lower"
 	"rxperf_bulk_reply Data-Tx.retrans|rxperf RECV: retransmissions per MB|lower-nz"
 )
+# Aborted runs, as "A of N" (what the guests ran of the measurement).
+for k in "${!stat[@]}"; do
+	[[ $k = *:aborted ]] || continue
+	med[$k]="${stat[$k]} of ${stat[${k%aborted}tried]}"; lo[$k]=${med[$k]}; hi[$k]=${med[$k]}
+done
 cell() { # impl key
 	local m=${med[$1:$2]:-}
 	if [ -z "$m" ]; then echo "-"
@@ -294,6 +308,10 @@ for row in "${rows[@]}"; do
 	if [ "$better" = lower-nz ]; then
 		[ "${med[c:$key]:-0}" = 0 ] && [ "${med[rs:$key]:-0}" = 0 ] && continue
 		better=lower
+	fi
+	if [ "$better" = count ]; then
+		printf '%-46s %-24s %-24s %-7s %s\n' "$label" "${med[c:$key]:-0}" "${med[rs:$key]:-0}" - lower
+		continue
 	fi
 	ratio=$(awk -v a="${med[rs:$key]:-}" -v b="${med[c:$key]:-}" \
 		'BEGIN { if (a != "" && b != "" && b + 0 != 0) printf "%.2f", a / b; else print "-" }')
