@@ -13,6 +13,7 @@
 #                    (release kernel; BENCH_VARIANT=debug for the test one)
 #   make kafs        kAFS (kafs.ko) on our module and rxrpc.ko, on an OpenAFS cell
 #   make lint        layering rules and the kernel's rustfmt
+#   make fuzz        the cargo-fuzz targets, 30 minutes each (FUZZ_SECONDS)
 #
 # The kernel is built once into ~/.cache/rxrpc-rs (RXRPC_RS_CACHE);
 # VARIANT=release (no KASAN, lockdep) for kernel, module, print-kdir/-ko.
@@ -25,7 +26,7 @@ RXRPC_IMPL ?= rs
 	vm-test check run clean lint
 
 help:
-	@sed -n '3,19p' Makefile
+	@sed -n '3,20p' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -35,16 +36,24 @@ kernel: deps
 
 # The debug module is built in place (what make check loads); another
 # variant's in a copy of the module's sources, build/<variant>-module/
-# (6.12's Kbuild has no output directory for an external module).
+# (6.12's Kbuild has no output directory for an external module), from
+# the work tree or, with RS_REV=<commit>, from that commit. The copy keeps
+# the times of unchanged files, so that Kbuild rebuilds what changed.
+RS_SRC := Kbuild rxrpc_rs.rs kapi proto security sock
 module: kernel
 	@$(ENV) if [ "$$VARIANT" = debug ]; then \
 		"$${kmake[@]}" M=$(CURDIR) CLIPPY=1 modules; \
 	else \
+		src=. && \
+		if [ -n "$(RS_REV)" ]; then \
+			src=$(CURDIR)/build/$$VARIANT-module.src && rm -rf "$$src" && \
+			mkdir -p "$$src" && git archive "$(RS_REV)" $(RS_SRC) | tar -x -C "$$src" && \
+			echo "module: rxrpc-rs at $$(git rev-parse --short "$(RS_REV)") for the $$VARIANT kernel" >&2; \
+		fi && \
 		mkdir -p "$$rsdir" && \
-		rsync -a --delete --exclude='*_generated.rs' --include='*/' \
+		(cd "$$src" && rsync -rc --delete --exclude='*_generated.rs' --include='*/' \
 			--include='*.rs' --include='*.[ch]' --include=bindgen_allowlist \
-			--exclude='*' kapi proto security sock "$$rsdir/" && \
-		cp -p Kbuild rxrpc_rs.rs "$$rsdir/" && \
+			--include=Kbuild --exclude='*' $(RS_SRC) "$$rsdir/") && \
 		"$${kmake[@]}" M="$$rsdir" modules; \
 	fi
 
@@ -104,6 +113,14 @@ kafs: module selftests
 .PHONY: wire-test
 wire-test: module selftests
 	@scripts/wire-test.sh
+
+# The cargo-fuzz targets (fuzz/) one after another, FUZZ_SECONDS each
+# (default 1800; 60 for a smoke run), FUZZ_TARGETS to pick some; fails on
+# a crash. Stable Rust with RUSTC_BOOTSTRAP; installs cargo-fuzz if
+# missing. Not part of check.
+.PHONY: fuzz
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # Benchmark: our module and rxrpc.ko in guests booted in turn (c rs rs c),
 # the same program on each (scripts/bench/rxrpc_bench.c); prints figures

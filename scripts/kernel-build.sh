@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the Rust-enabled 6.12 kernel and the C reference modules into the cache.
+# Build the Rust-enabled 6.12 kernel and the C reference modules into the
+# cache, for VARIANT (debug, the default, or release; see env.sh).
 # A second run with the same inputs does nothing.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -17,7 +18,7 @@ if [ ! -f "$ksrc/Makefile" ]; then
 fi
 
 mkdir -p "$kdir"
-echo "kernel: configuring $kdir"
+echo "kernel: configuring the $VARIANT kernel in $kdir"
 "${kmake[@]}" tinyconfig >/dev/null
 "$ksrc/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" "${fragments[@]}" >/dev/null
 "${kmake[@]}" olddefconfig >/dev/null
