@@ -17,3 +17,11 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include "glue.h"
+
+/*
+ * Constants bindgen cannot read from their macros (HZ is defined twice,
+ * by the uapi header and then as CONFIG_HZ, and bindgen keeps the first),
+ * given as const objects it evaluates, as rust/bindings does.
+ */
+const unsigned long KAPI_CONST_HZ = HZ;
+const unsigned long KAPI_CONST_MAX_JIFFY_OFFSET = MAX_JIFFY_OFFSET;

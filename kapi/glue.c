@@ -428,8 +428,8 @@ void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns)
 /*
  * Takes the next received packet: copies its UDP payload into buf and
  * its source into from, and frees it. Returns the payload length,
- * -EMSGSIZE for a packet larger than cap (dropped), or -ENOENT when the
- * queue is empty.
+ * -EMSGSIZE for a packet larger than cap or -EBADMSG for one without a
+ * UDP header (dropped), or -ENOENT when the queue is empty.
  */
 int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 			 void *buf, size_t cap)
@@ -441,7 +441,7 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 		atomic_sub(skb->truesize, &t->rx_queue_bytes);
 		if (!pskb_may_pull(skb, sizeof(struct udphdr))) {
 			kfree_skb(skb);
-			continue;
+			return -EBADMSG;
 		}
 		from->port = ntohs(udp_hdr(skb)->source);
 		if (skb->protocol == htons(ETH_P_IP)) {

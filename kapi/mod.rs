@@ -64,8 +64,9 @@ impl<T> Table<T> {
     }
 }
 
-/// Timer ticks per second (`HZ`).
-pub(crate) const HZ: u32 = bindings::HZ;
+/// Timer ticks per second (`HZ`, i.e. `CONFIG_HZ`; `bindings::HZ` is the
+/// uapi header's 100).
+pub(crate) const HZ: u32 = bindings::KAPI_CONST_HZ as u32;
 
 /// A random number from the kernel's generator.
 pub(crate) fn random_u32() -> u32 {

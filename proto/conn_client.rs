@@ -75,6 +75,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         let number = conn.channels[ch].take_client(h);
         conn.expiry = None;
+        conn.idle_since = None;
         // The first call of a connection in an upgrade bundle carries the
         // request and holds up the others until it hears back.
         let probe = upgrade && fresh;
@@ -126,6 +127,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.conns.insert(key, conn).is_err() {
             return Err(Outcome::LocalError(ENOMEM));
         }
+        self.client_conn_opened();
         if let Some(b) = self.bundles.get_mut(&bkey) {
             b.add(cid);
         }

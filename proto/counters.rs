@@ -2,7 +2,10 @@
 //!
 //! Plain counters, bumped by one-line hooks where packets are framed
 //! (`output.rs`) and decoded (`input.rs`). They wrap rather than saturate,
-//! as the C module's `atomic_t` statistics do.
+//! as the C module's `atomic_t` statistics do. Why a received packet was
+//! dropped ([`RxDrop`]) is returned by `handle_datagram` for the caller to
+//! count in [`RxDrops`] (with its own drops), which keeps the endpoint
+//! small.
 
 use super::call::{Call, Tx};
 use super::env::Env;
@@ -11,6 +14,69 @@ use super::wire::{AckReason, Flags, Header, Packet};
 /// Slots of the per-reason ACK tables: index = reason code (1..=9), 0 for
 /// any other code.
 pub const ACK_REASONS: usize = 10;
+
+/// Why a received packet was dropped (not, or not all of it, used). A
+/// packet dropped with an answer (an ABORT, BUSY, a repeated final ACK or
+/// a DUPLICATE ACK) counts too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RxDrop {
+    /// The header or body does not decode (too short, bad counts).
+    Short,
+    /// Header fields that are never valid (call 0 for DATA or ACK, seq 0,
+    /// service 0, an unknown type): answered with an ABORT.
+    Bad,
+    /// A type we do not take (DEBUG, PARAMS, a VERSION reply) or one sent
+    /// the wrong way (BUSY or CHALLENGE to a server, RESPONSE to a client).
+    Unused,
+    /// For one of our client connections, with another epoch.
+    Epoch,
+    /// For a connection we do not have (and that it cannot open).
+    NoConn,
+    /// For a service connection we aborted lately (answered again).
+    Aborted,
+    /// A new call turned away with BUSY (no charge, backlog full).
+    Busy,
+    /// A new call or connection refused otherwise (no such service, too
+    /// little security, no memory for it).
+    Reject,
+    /// A security index other than its connection's.
+    SecIndex,
+    /// For a call older than its channel's, or its finished call (whose
+    /// final ACK or ABORT is repeated).
+    OldCall,
+    /// For a call the channel cannot have: a later call on a client
+    /// connection, or one opened by a packet that is not DATA.
+    BadCall,
+    /// DATA before the connection was secured (a CHALLENGE goes out).
+    Unsecured,
+    /// DATA that failed the security check (the call is aborted).
+    Verify,
+    /// No memory to hold or answer it.
+    NoMem,
+    /// DATA beyond the receive buffer (the sockets' SO_RCVBUF).
+    RxFull,
+    /// DATA already received (or a RESPONSE on a secured connection).
+    Duplicate,
+    /// DATA beyond the receive window.
+    Window,
+    /// Not for the call's state (DATA after the call's receive phase, a
+    /// BUSY after the first reply, a handshake packet for a call).
+    State,
+    /// An ACK overtaken by a later one.
+    OldAck,
+    /// A protocol violation (the call is aborted).
+    Proto,
+}
+
+/// Slots of [`Counters::rx_drops`], one per [`RxDrop`].
+pub const RX_DROP_REASONS: usize = RxDrop::Proto as usize + 1;
+
+/// Short names of the [`RxDrop`] reasons, by index, as /proc prints them.
+pub const RX_DROP_NAMES: [&str; RX_DROP_REASONS] = [
+    "short", "bad", "unused", "epoch", "noconn", "aborted", "busy", "reject", "secidx", "oldcall",
+    "badcall", "unsec", "verify", "nomem", "rxfull", "dup", "window", "state", "oldack", "proto",
+];
 
 /// Packet counters of one endpoint (see [`super::Endpoint::counters`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,6 +95,36 @@ pub struct Counters {
     pub rx_data_jumbo: u64,
     /// ACKs received, by reason.
     pub rx_acks: [u64; ACK_REASONS],
+}
+
+/// Received packets dropped, by [`RxDrop`] (index: `why as usize`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RxDrops(pub [u64; RX_DROP_REASONS]);
+
+impl RxDrops {
+    /// A received packet was dropped for `why`.
+    pub fn count(&mut self, why: RxDrop) {
+        if let Some(n) = self.0.get_mut(why as usize) {
+            bump(n);
+        }
+    }
+
+    /// Adds `other` in, to sum endpoints.
+    pub fn add(&mut self, other: &RxDrops) {
+        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
+            *a = a.wrapping_add(*b);
+        }
+    }
+
+    /// Packets dropped for `why`.
+    pub fn get(&self, why: RxDrop) -> u64 {
+        self.0.get(why as usize).copied().unwrap_or(0)
+    }
+
+    /// Packets dropped, all reasons.
+    pub fn total(&self) -> u64 {
+        self.0.iter().fold(0, |a, b| a.wrapping_add(*b))
+    }
 }
 
 fn slot(reason: AckReason) -> usize {
@@ -160,5 +256,19 @@ mod tests {
         c.count_queued(&Packet::Abort(1));
         assert_eq!((c.rx_data, c.rx_data_reqack, c.rx_data_jumbo), (1, 1, 0));
         assert_eq!((c.rx_acks[8], c.tx_acks[9], c.tx_acks_total()), (1, 1, 1));
+    }
+
+    #[test]
+    fn drops_by_reason() {
+        let mut c = RxDrops::default();
+        c.count(RxDrop::Short);
+        c.count(RxDrop::Proto);
+        c.count(RxDrop::Proto);
+        let mut d = c;
+        d.add(&c);
+        assert_eq!((d.get(RxDrop::Short), d.0[RX_DROP_REASONS - 1]), (2, 4));
+        assert_eq!(d.total(), 6);
+        assert_eq!(RX_DROP_NAMES[RxDrop::Duplicate as usize], "dup");
+        assert_eq!(RX_DROP_NAMES[RxDrop::OldAck as usize], "oldack");
     }
 }

@@ -13,6 +13,7 @@ use super::addr::TransportAddr;
 use super::call::{Side, State};
 use super::channel::{call_after, Final};
 use super::conn::ConnKey;
+use super::counters::RxDrop;
 use super::env::{Env, Map};
 use super::error::{EPROTO, ESHUTDOWN};
 use super::event::{CallHandle, Outcome};
@@ -29,8 +30,8 @@ use super::wire::{
 enum Precheck {
     /// Go on to decode it.
     Go,
-    /// Drop it silently.
-    Discard,
+    /// Drop it silently, for this reason.
+    Discard(RxDrop),
     /// Answer it with an ABORT (`RX_PROTOCOL_ERROR`) and drop it.
     Reject,
 }
@@ -42,17 +43,18 @@ enum Precheck {
 /// so that `rxdebug` times out instead of printing the ABORT as statistics.
 fn precheck(hdr: &Header, ptype: u8) -> Precheck {
     let to_server = hdr.flags.contains(Flags::CLIENT_INITIATED);
+    let unused = Precheck::Discard(RxDrop::Unused);
     let verdict = match ptype {
-        wire::TYPE_VERSION if !to_server => return Precheck::Discard,
+        wire::TYPE_VERSION if !to_server => return unused,
         wire::TYPE_VERSION => return Precheck::Go,
-        wire::TYPE_BUSY if to_server => Precheck::Discard,
+        wire::TYPE_BUSY if to_server => unused,
         wire::TYPE_BUSY | wire::TYPE_ACK | wire::TYPE_ACKALL if hdr.call_number == 0 => {
             Precheck::Reject
         }
         wire::TYPE_DATA if hdr.call_number == 0 || hdr.seq == 0 => Precheck::Reject,
-        wire::TYPE_CHALLENGE if to_server => Precheck::Discard,
-        wire::TYPE_RESPONSE if !to_server => Precheck::Discard,
-        wire::TYPE_DEBUG | wire::TYPE_PARAMS..=wire::TYPE_PARAMS_11 => Precheck::Discard,
+        wire::TYPE_CHALLENGE if to_server => unused,
+        wire::TYPE_RESPONSE if !to_server => unused,
+        wire::TYPE_DEBUG | wire::TYPE_PARAMS..=wire::TYPE_PARAMS_11 => unused,
         wire::TYPE_DATA
         | wire::TYPE_ACK
         | wire::TYPE_BUSY
@@ -68,40 +70,57 @@ fn precheck(hdr: &Header, ptype: u8) -> Precheck {
     };
     // Never answer an ABORT with an ABORT.
     if verdict == Precheck::Reject && ptype == wire::TYPE_ABORT {
-        return Precheck::Discard;
+        return Precheck::Discard(RxDrop::Bad);
     }
     verdict
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
-    /// Process one received UDP payload from `from`.
-    pub fn handle_datagram(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) {
-        self.input(now, from, buf);
+    /// Process one received UDP payload from `from`. Returns why it was
+    /// dropped, if it was (wholly or in part; it may have been answered),
+    /// for the caller to count (see [`super::RxDrops`]).
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        from: TransportAddr,
+        buf: &[u8],
+    ) -> Option<RxDrop> {
+        let r = self.input(now, from, buf);
         self.settle(now);
+        r.err()
     }
 
-    fn input(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) {
+    /// One datagram; `Err` says why it was dropped.
+    fn input(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) -> Result<(), RxDrop> {
         let Ok((hdr, ptype, body)) = Header::decode(buf) else {
-            return;
+            return Err(RxDrop::Short);
         };
         match precheck(&hdr, ptype) {
             Precheck::Go => {}
-            Precheck::Discard => return,
-            Precheck::Reject => return self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR),
+            Precheck::Discard(why) => return Err(why),
+            Precheck::Reject => {
+                self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR);
+                return Err(RxDrop::Bad);
+            }
         }
         // A body that does not decode is dropped (an ABORT's, as in C).
         let Ok(pkt) = Packet::decode(&hdr, ptype, body) else {
-            return;
+            return Err(RxDrop::Short);
         };
         self.counters.count_received(&hdr, &pkt);
         match pkt {
-            Packet::Version(Version::Request) => return self.queue_version_reply(from, &hdr),
-            Packet::Version(_) | Packet::Params { .. } | Packet::Debug(_) => return,
+            Packet::Version(Version::Request) => {
+                self.queue_version_reply(from, &hdr);
+                return Ok(());
+            }
+            Packet::Version(_) | Packet::Params { .. } | Packet::Debug(_) => {
+                return Err(RxDrop::Unused)
+            }
             _ => {}
         }
         let client = !hdr.flags.contains(Flags::CLIENT_INITIATED);
         if client && hdr.epoch != self.config.epoch {
-            return;
+            return Err(RxDrop::Epoch);
         }
         let key = ConnKey {
             peer: from,
@@ -117,22 +136,22 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 if answerable {
                     self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR);
                 }
-                return;
+                return Err(RxDrop::NoConn);
             }
             // A connection we aborted lately answers with its abort.
             if let Some(code) = self.aborted.code(&key, now) {
                 if answerable {
                     self.queue_abort_reply(from, &hdr, code);
                 }
-                return;
+                return Err(RxDrop::Aborted);
             }
             // Any DATA may open a service connection: the first packet of
             // a call can be overtaken by later ones.
             if !is_data || hdr.call_number == 0 {
-                return;
+                return Err(RxDrop::NoConn);
             }
             if let Err(r) = self.service_conn(key, &hdr, now) {
-                return self.reject(from, &hdr, r);
+                return Err(self.reject(from, &hdr, r));
             }
             fresh = true;
         }
@@ -141,21 +160,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         let ch = hdr.channel() as usize;
         let Some(conn) = self.conns.get(&key) else {
-            return;
+            return Err(RxDrop::NoConn);
         };
         if hdr.security_index != conn.security_index {
             if answerable {
                 self.queue_abort_reply(from, &hdr, RXKADINCONSISTENCY);
             }
-            return;
+            return Err(RxDrop::SecIndex);
         }
         let Some(chan) = conn.channels.get(ch) else {
-            return;
+            return Err(RxDrop::BadCall);
         };
         let (number, current) = (chan.call_number, chan.call);
         if call_after(number, hdr.call_number) {
             // A call older than the channel's latest: long gone.
-            return;
+            return Err(RxDrop::OldCall);
         }
         let h = if hdr.call_number == number && number != 0 {
             match current {
@@ -165,7 +184,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     if answerable {
                         self.queue_final(key, ch, AckReason::DUPLICATE);
                     }
-                    return;
+                    return Err(RxDrop::OldCall);
                 }
             }
         } else {
@@ -174,13 +193,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 if answerable {
                     self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR);
                 }
-                return;
+                return Err(RxDrop::BadCall);
             }
             if let Some(old) = current {
                 self.implicit_end(old, now);
             }
             if !is_data {
-                return;
+                return Err(RxDrop::BadCall);
             }
             match self.new_incoming_call(key, &hdr, now) {
                 Ok(h) => h,
@@ -190,12 +209,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                         // new connections must not pile up.
                         self.discard_conn(key, now);
                     }
-                    return self.reject(from, &hdr, r);
+                    return Err(self.reject(from, &hdr, r));
                 }
             }
         };
-        self.call_packet(now, key, h, &hdr, &pkt);
+        let r = self.call_packet(now, key, h, &hdr, &pkt);
         self.touch(h);
+        r
     }
 
     /// The channel's previous call ends because a later one started.
@@ -211,16 +231,23 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
     }
 
-    fn reject(&mut self, from: TransportAddr, hdr: &Header, r: Reject) {
+    /// Turn a new call or connection away; returns the drop reason.
+    fn reject(&mut self, from: TransportAddr, hdr: &Header, r: Reject) -> RxDrop {
         match r {
-            Reject::Busy => self.queue_busy(from, hdr),
-            Reject::Abort(code) => self.queue_abort_reply(from, hdr, code),
-            Reject::Drop => {}
+            Reject::Busy => {
+                self.queue_busy(from, hdr);
+                RxDrop::Busy
+            }
+            Reject::Abort(code) => {
+                self.queue_abort_reply(from, hdr, code);
+                RxDrop::Reject
+            }
+            Reject::Drop => RxDrop::Reject,
         }
     }
 
     /// Connection-level packets (call number 0).
-    fn conn_packet(&mut self, now: Instant, key: ConnKey, pkt: &Packet<'_>) {
+    fn conn_packet(&mut self, now: Instant, key: ConnKey, pkt: &Packet<'_>) -> Result<(), RxDrop> {
         match *pkt {
             Packet::Abort(code) => self.abort_conn(now, key, Outcome::RemoteAbort(code), None),
             Packet::Challenge(body) if key.client => {
@@ -228,16 +255,16 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     conns, sec, env, ..
                 } = self;
                 let Some(conn) = conns.get_mut(&key) else {
-                    return;
+                    return Err(RxDrop::NoConn);
                 };
                 let calls = conn.call_numbers();
                 let Some(mut buf) = env.alloc_buf(super::output::MAX_PACKET) else {
-                    return;
+                    return Err(RxDrop::NoMem);
                 };
                 match sec.respond(&mut conn.sec, body, calls, buf.as_mut()) {
                     Ok(n) => {
                         let Some(h) = self.conn_header(key, 0, 0) else {
-                            return;
+                            return Err(RxDrop::NoConn);
                         };
                         let resp = buf.as_ref().get(..n).unwrap_or(&[]);
                         self.queue_packet(key.peer, &h, &Packet::Response(resp));
@@ -251,15 +278,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                             self.touch(h);
                         }
                     }
-                    Err(code) => self.abort_conn(
-                        now,
-                        key,
-                        Outcome::LocalAbort {
-                            code,
-                            errno: EPROTO,
-                        },
-                        Some(code),
-                    ),
+                    Err(code) => {
+                        self.abort_conn(
+                            now,
+                            key,
+                            Outcome::LocalAbort {
+                                code,
+                                errno: EPROTO,
+                            },
+                            Some(code),
+                        );
+                        return Err(RxDrop::Verify);
+                    }
                 }
             }
             Packet::Response(body) if !key.client => {
@@ -267,13 +297,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     conns, sec, env, ..
                 } = self;
                 let Some(conn) = conns.get_mut(&key) else {
-                    return;
+                    return Err(RxDrop::NoConn);
                 };
                 if conn.secured {
-                    return;
+                    return Err(RxDrop::Duplicate);
                 }
                 let Some(mut scratch) = env.alloc_buf(body.len()) else {
-                    return;
+                    return Err(RxDrop::NoMem);
                 };
                 let calls = conn.call_numbers();
                 let busy = conn.channels.map(|c| c.call.is_some());
@@ -287,19 +317,25 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                             self.touch(h);
                         }
                     }
-                    Err(code) => self.abort_conn(
-                        now,
-                        key,
-                        Outcome::LocalAbort {
-                            code,
-                            errno: EPROTO,
-                        },
-                        Some(code),
-                    ),
+                    Err(code) => {
+                        self.abort_conn(
+                            now,
+                            key,
+                            Outcome::LocalAbort {
+                                code,
+                                errno: EPROTO,
+                            },
+                            Some(code),
+                        );
+                        return Err(RxDrop::Verify);
+                    }
                 }
             }
-            _ => {}
+            // Only these are connection-level; precheck turned away the
+            // others with no call number and the wrong-way handshakes.
+            _ => return Err(RxDrop::State),
         }
+        Ok(())
     }
 
     /// Abort every call on a connection and drop it; send an ABORT for the
@@ -331,25 +367,26 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         h: CallHandle,
         hdr: &Header,
         pkt: &Packet<'_>,
-    ) {
+    ) -> Result<(), RxDrop> {
         let result = match *pkt {
             Packet::Data(data) => self.call_data(now, key, h, hdr, data),
             Packet::Ack(ref ack) => {
                 let Self { calls, peers, .. } = self;
                 let (Some(c), Some(p)) = (calls.get_mut(&h), peers.get_mut(&key.peer)) else {
-                    return;
+                    return Err(RxDrop::NoConn);
                 };
                 c.on_ack(now, hdr.serial, ack, &mut p.rtt)
+                    .map_err(|(code, errno)| (code, errno, RxDrop::Proto))
             }
             Packet::AckAll => {
                 if let Some(c) = self.calls.get_mut(&h) {
                     c.on_ackall(now);
                 }
-                Ok(())
+                Ok(None)
             }
             Packet::Abort(code) => {
                 self.end_call(h, Outcome::RemoteAbort(code), now);
-                Ok(())
+                Ok(None)
             }
             Packet::Busy => {
                 let busy_ok = self.calls.get(&h).is_some_and(|c| {
@@ -358,22 +395,29 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 });
                 if busy_ok {
                     self.end_call(h, Outcome::Busy, now);
+                    Ok(None)
+                } else {
+                    Ok(Some(RxDrop::State))
                 }
-                Ok(())
             }
-            _ => Ok(()),
+            _ => Ok(Some(RxDrop::State)),
         };
         match result {
-            Err((code, errno)) => self.abort_call(h, code, errno, now),
-            Ok(()) => {
+            Err((code, errno, why)) => {
+                self.abort_call(h, code, errno, now);
+                Err(why)
+            }
+            Ok(dropped) => {
                 if self.calls.get(&h).is_some_and(|c| c.is_complete()) {
                     self.call_completed(h, now);
                 }
+                dropped.map_or(Ok(()), Err)
             }
         }
     }
 
-    /// DATA (perhaps jumbo) for call `h`.
+    /// DATA (perhaps jumbo) for call `h`. Returns why (some of) it was
+    /// dropped, if it was, or an abort (code, errno, why dropped).
     fn call_data(
         &mut self,
         now: Instant,
@@ -381,11 +425,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         h: CallHandle,
         hdr: &Header,
         data: Data<'_>,
-    ) -> Result<(), (u32, i32)> {
+    ) -> Result<Option<RxDrop>, (u32, i32, RxDrop)> {
         let secured = self.conns.get(&key).is_some_and(|c| c.secured);
         if !secured {
             // Security first: challenge, and let the client resend.
-            return self.challenge(key);
+            return match self.challenge(key) {
+                Ok(()) => Ok(Some(RxDrop::Unsecured)),
+                Err((code, errno)) => Err((code, errno, RxDrop::Unsecured)),
+            };
         }
         self.note_upgrade(key, h, hdr);
         // The first DATA from a peer we have no RTT for: measure it with a
@@ -400,23 +447,32 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 c.request_ping();
             }
         }
+        // A jumbo packet counts once, for the first of its subpackets
+        // that was dropped.
+        let mut dropped = None;
         for sub in data.subpackets(hdr) {
             if self.rx_over_budget(h, sub.seq) {
                 // As if lost: the sender will resend once the user reads.
-                break;
+                return Ok(Some(RxDrop::RxFull));
             }
             let Self {
                 calls,
                 conns,
                 sec,
                 env,
+                config,
                 ..
             } = self;
-            let Some(conn) = conns.get(&key) else { break };
-            let Some(call) = calls.get_mut(&h) else { break };
+            let Some(conn) = conns.get(&key) else {
+                return Ok(Some(RxDrop::NoConn));
+            };
+            let Some(call) = calls.get_mut(&h) else {
+                return Ok(Some(RxDrop::State));
+            };
+            call.set_ack_delays(&config.tunables);
             let Some(mut buf) = env.alloc_buf(sub.payload.len()) else {
                 // Dropped for lack of memory: the sender will resend.
-                break;
+                return Ok(Some(RxDrop::NoMem));
             };
             let id = PacketIdent {
                 cid: hdr.cid,
@@ -425,7 +481,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             };
             let len = sec
                 .verify(&conn.sec, &id, sub.cksum, sub.payload, buf.as_mut())
-                .map_err(|code| (code, EPROTO))?;
+                .map_err(|code| (code, EPROTO, RxDrop::Verify))?;
             let last = sub.flags.contains(Flags::LAST_PACKET);
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
             let r = call.on_data(
@@ -439,12 +495,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             );
             let complete = call.is_complete();
             self.recharge_rx(h);
-            r?;
+            let why = r.map_err(|(code, errno)| (code, errno, RxDrop::Proto))?;
+            dropped = dropped.or(why);
             if complete {
                 break;
             }
         }
-        Ok(())
+        Ok(dropped)
     }
 
     /// Client: a reply on a connection probing for an upgrade tells us the
@@ -517,7 +574,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         let ch = usize::from(c.channel);
         let idle_after = if key.client {
-            self.config.client_conn_idle
+            self.client_idle_time()
         } else {
             self.config.service_conn_idle
         };
@@ -533,6 +590,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 conn.upgrade_probe = None;
             }
             if conn.is_idle() {
+                if key.client {
+                    conn.idle_since = Some(now);
+                }
                 conn.expiry = Some(now.after(idle_after));
                 self.note_deadline(now.after(idle_after));
             }

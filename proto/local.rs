@@ -26,6 +26,7 @@ use super::ready::ReadyQueue;
 use super::rxbuf::{RecvResult, MAX_RX_WINDOW};
 use super::security::{Security, WIRE_PAYLOAD};
 use super::time::Instant;
+use super::tunables::Tunables;
 use super::txbuf::TxError;
 use super::wire::{RANDOM_EPOCH, RX_USER_ABORT};
 
@@ -38,8 +39,6 @@ pub struct Config {
     pub first_conn_id: u32,
     /// Receive window advertised to peers, in packets (1..=255).
     pub rx_window: u32,
-    /// Idle client connections are discarded after this.
-    pub client_conn_idle: Duration,
     /// Idle service connections are discarded after this.
     pub service_conn_idle: Duration,
     /// Most bytes of received DATA held for all calls together (the
@@ -49,6 +48,8 @@ pub struct Config {
     /// (`RX_CALL_TIMEOUT`): a client that keeps it alive cannot hold a
     /// backlog slot forever.
     pub accept_wait: Duration,
+    /// Settings that may change later (`Endpoint::set_tunables`).
+    pub tunables: Tunables,
 }
 
 impl Default for Config {
@@ -57,10 +58,10 @@ impl Default for Config {
             epoch: RANDOM_EPOCH,
             first_conn_id: 1,
             rx_window: MAX_RX_WINDOW,
-            client_conn_idle: Duration::from_secs(120),
             service_conn_idle: Duration::from_secs(600),
             rx_buffer_limit: usize::MAX,
             accept_wait: Duration::from_secs(60),
+            tunables: Tunables::default(),
         }
     }
 }
@@ -200,6 +201,8 @@ pub struct Endpoint<E: Env, S: Security> {
     /// ones that move later leave it, so it is walked for again only once
     /// it passes.
     pub(crate) conn_peer_deadline: Option<Option<Instant>>,
+    /// Client connections held (for `reap_client_conns`).
+    pub(crate) client_conns: u32,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -240,6 +243,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             tm_ready: ReadyQueue::default(),
             timers_incomplete: false,
             conn_peer_deadline: None,
+            client_conns: 0,
         }
     }
 
@@ -422,6 +426,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if c.released || c.user.is_none() {
             return Err(Error::BadCall);
         }
+        c.set_ack_delays(&self.config.tunables);
         let r = read(c);
         self.recharge_rx(call);
         self.touch(call);

@@ -16,8 +16,10 @@
 //! through [`Config`].
 //!
 //! Inputs, each followed by draining the outputs:
-//! - [`Endpoint::handle_datagram`] for every received UDP payload, and
+//! - [`Endpoint::handle_datagram`] for every received UDP payload (it
+//!   says why, if it dropped it: [`RxDrop`]), and
 //!   [`Endpoint::handle_icmp`] for ICMP errors about a peer;
+//! - [`Endpoint::set_tunables`] when a run-time setting changes;
 //! - client calls: [`Endpoint::begin_call`], then [`Endpoint::send`] (it
 //!   takes what fits and returns the count: block and retry on
 //!   [`Event::TxSpace`]; `more = false` ends the request; a write that
@@ -75,12 +77,13 @@ mod rxbuf;
 mod security;
 mod time;
 mod timer;
+mod tunables;
 mod txbuf;
 
 pub use accept::{ServiceConfig, MAX_BACKLOG};
 pub use addr::TransportAddr;
 pub use call::Timeouts;
-pub use counters::{Counters, ACK_REASONS};
+pub use counters::{Counters, RxDrop, RxDrops, ACK_REASONS, RX_DROP_NAMES, RX_DROP_REASONS};
 pub use env::{Env, Map};
 pub use error::Error;
 pub use event::{CallHandle, Event, Outcome};
@@ -90,3 +93,4 @@ pub use output::MAX_PACKET;
 pub use rxbuf::RecvResult;
 pub use security::{ConnIdent, NullSecurity, PacketIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
 pub use time::Instant;
+pub use tunables::Tunables;

@@ -16,6 +16,7 @@ use super::local::{Endpoint, Queued, MAX_QUEUED};
 use super::peer::KEEPALIVE;
 use super::security::{PacketIdent, Security, WIRE_PAYLOAD};
 use super::time::Instant;
+use super::tunables::Tunables;
 use super::wire::{
     self, Ack, AckReason, AckTrailer, Flags, Header, Packet, ACK_BODY_LEN, ACK_PAD_LEN,
     ACK_TRAILER_LEN, HEADER_LEN, TYPE_DATA, USERSTATUS_SERVICE_UPGRADE,
@@ -26,13 +27,15 @@ pub const MAX_PACKET: usize = 1444;
 /// The version string answered to a VERSION request.
 const VERSION_STRING: &[u8] = b"rxrpc-rs";
 
-/// The ACK trailer we advertise.
-pub(crate) fn trailer(rwind: u32) -> AckTrailer {
+/// The ACK trailer we advertise: `rwind`, and `t`'s `rx_mtu` and
+/// `rx_jumbo_max` (as the C module, which takes jumbo packets in); ifMTU
+/// is the largest packet we send.
+pub(crate) fn trailer(rwind: u32, t: &Tunables) -> AckTrailer {
     AckTrailer {
-        max_mtu: MAX_PACKET as u32,
+        max_mtu: t.rx_mtu,
         if_mtu: MAX_PACKET as u32,
         rwind,
-        jumbo_max: 1,
+        jumbo_max: t.rx_jumbo_max,
     }
 }
 
@@ -211,7 +214,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     first_packet: last.wrapping_add(1),
                     previous_packet: last,
                     reason,
-                    trailer: Some(trailer(self.config.rx_window)),
+                    trailer: Some(trailer(self.config.rx_window, &self.config.tunables)),
                     ..Ack::default()
                 };
                 self.queue_packet(key.peer, &hdr, &Packet::Ack(ack));
@@ -330,7 +333,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             .window()
             .min(u32::try_from(room).unwrap_or(u32::MAX))
             .max(1);
-        let Some((serial, n)) = frame(call, conn, sec, tx, rwind, out)? else {
+        let ack_trailer = trailer(rwind, &config.tunables);
+        let Some((serial, n)) = frame(call, conn, sec, tx, ack_trailer, out)? else {
             return Ok(None);
         };
         counters.count_sent(call, tx);
@@ -340,7 +344,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 }
 
-/// Encode `tx` of `call` on `conn` into `out`, an ACK offering `rwind`:
+/// Encode `tx` of `call` on `conn` into `out`, an ACK with `ack_trailer`:
 /// returns the serial used and the length, `None` if it cannot be framed,
 /// or an abort code.
 fn frame<E: Env, S: Security>(
@@ -348,7 +352,7 @@ fn frame<E: Env, S: Security>(
     conn: &mut Conn<S::Conn>,
     sec: &mut S,
     tx: Tx,
-    rwind: u32,
+    ack_trailer: AckTrailer,
     out: &mut [u8],
 ) -> Result<Option<(u32, usize)>, u32> {
     let key = conn.key;
@@ -413,7 +417,7 @@ fn frame<E: Env, S: Security>(
                 serial,
                 reason,
                 acks: table.get(..n).unwrap_or(&[]),
-                trailer: Some(trailer(rwind)),
+                trailer: Some(ack_trailer),
             };
             match wire::encode(&hdr, &Packet::Ack(ack), out) {
                 Ok(len) => Ok(Some((hdr.serial, len))),

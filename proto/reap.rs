@@ -167,8 +167,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 .conns
                 .get(&k)
                 .is_some_and(|c| c.is_idle() && c.expiry.is_some_and(|t| t <= now));
-            if expired {
-                self.discard_conn(k, now);
+            if !expired {
+                continue;
+            }
+            // A client connection due by the fast expiry waits out the
+            // normal one once the count is back within the limit.
+            match self.client_conn_due(&k) {
+                Some(due) if k.client && due > now => {
+                    if let Some(c) = self.conns.get_mut(&k) {
+                        c.expiry = Some(due);
+                    }
+                }
+                _ => self.discard_conn(k, now),
             }
         }
         let mut cur = None;
@@ -240,6 +250,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Some(conn) = self.conns.remove(&key) else {
             return;
         };
+        if key.client {
+            self.client_conns = self.client_conns.saturating_sub(1);
+        }
         if let Some(bkey) = conn.bundle {
             if let Some(b) = self.bundles.get_mut(&bkey) {
                 b.remove(key.cid);

@@ -20,7 +20,9 @@ use crate::kapi::net::udp_tunnel::{Handler, RxLimits, UdpTunnel};
 use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
-use crate::proto::{CallHandle, Config, Event, Instant, ServiceConfig, TransportAddr, MAX_PACKET};
+use crate::proto::{
+    CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_PACKET,
+};
 use crate::security::rxkad::{KernelHost, KernelRxkad};
 
 /// The current time, as the engine counts it.
@@ -163,6 +165,11 @@ pub(crate) struct Core {
     pub(crate) loops: u64,
     /// DATA packets the UDP socket refused to send.
     pub(crate) tx_data_fail: u64,
+    /// Received packets the engine dropped, by why.
+    pub(crate) rx_drops: RxDrops,
+    /// Received packets dropped unread: longer than the receive buffer or
+    /// without a UDP header.
+    pub(crate) rx_unread: u64,
     /// Peers handed to kernel users, by address, so that one address is
     /// one peer (kAFS keys its servers on them); at most `MAX_PEERS`.
     pub(crate) peers: RBTree<TransportAddr, Arc<KernelPeer>>,
@@ -288,6 +295,7 @@ impl Core {
             // back to 1 for anything else, so fit the random start in.
             first_conn_id: random_u32() % 0x3fff_ffff + 1,
             rx_window: sysctl::RX_WINDOW_SIZE.get(),
+            tunables: sysctl::tunables(),
             ..Config::default()
         };
         Ok(Self {
@@ -302,6 +310,8 @@ impl Core {
             service: None,
             loops: 0,
             tx_data_fail: 0,
+            rx_drops: RxDrops::default(),
+            rx_unread: 0,
             peers: RBTree::new(),
         })
     }
@@ -328,10 +338,15 @@ impl Handler for Endpoint {
         let core = &mut *guard;
         let now = now();
         core.loops = core.loops.wrapping_add(1);
-        let ep = &mut core.ep;
-        local.drain(&mut core.rx, |from, pkt| {
-            ep.handle_datagram(now, from_socket(&from), pkt)
+        let (ep, drops) = (&mut core.ep, &mut core.rx_drops);
+        // Settings changed since the last run apply to what comes in.
+        ep.set_tunables(sysctl::tunables());
+        let unread = local.drain(&mut core.rx, |from, pkt| {
+            if let Some(why) = ep.handle_datagram(now, from_socket(&from), pkt) {
+                drops.count(why);
+            }
         });
+        core.rx_unread = core.rx_unread.wrapping_add(unread);
         local.drain_errors(|e| {
             // Path MTU reports are not errors of the calls.
             if -e.errno != EMSGSIZE.to_errno() {
@@ -468,6 +483,9 @@ impl Local {
 
     /// Sends queued packets, hands out events and re-arms the timer.
     pub(crate) fn flush(&self, core: &mut Core, now: Instant) {
+        // Changed settings apply to what goes out (ACK trailers, delays)
+        // and to the deadlines below.
+        core.ep.set_tunables(sysctl::tunables());
         while let Some((to, len)) = core.ep.poll_transmit(now, &mut core.tx) {
             // A lost datagram is the protocol's to recover, like one lost
             // on the wire.

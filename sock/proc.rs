@@ -21,7 +21,7 @@ use super::registry::Registry;
 use crate::kapi::net::NetNs;
 use crate::kapi::proc::{ProcDir, ProcTables};
 use crate::kapi::seq_file::SeqFile;
-use crate::proto::{Instant, Outcome, ACK_REASONS};
+use crate::proto::{Instant, Outcome, RxDrops, ACK_REASONS, RX_DROP_NAMES};
 
 /// The `/proc/net/rxrpc` directory.
 pub(crate) struct RxrpcProc;
@@ -352,6 +352,8 @@ pub(crate) struct Stats {
     rx_bytes: u64,
     io_loops: u64,
     rx_dropped: u64,
+    rx_unread: u64,
+    rx_drops: RxDrops,
 }
 
 impl Stats {
@@ -377,6 +379,8 @@ impl Stats {
             rx_bytes: core.ep.stats().rx_bytes as u64,
             io_loops: core.loops,
             rx_dropped: local.info().rx_dropped,
+            rx_unread: core.rx_unread,
+            rx_drops: core.rx_drops,
         }
     }
 
@@ -397,6 +401,8 @@ impl Stats {
         add(&mut self.rx_bytes, o.rx_bytes);
         add(&mut self.io_loops, o.io_loops);
         add(&mut self.rx_dropped, o.rx_dropped);
+        add(&mut self.rx_unread, o.rx_unread);
+        self.rx_drops.add(&o.rx_drops);
     }
 
     fn print(&self, seq: &mut SeqFile<'_>) -> fmt::Result {
@@ -437,7 +443,22 @@ impl Stats {
             self.tx_bytes, self.rx_bytes
         )?;
         writeln!(seq, "IO-thread: loops={}", self.io_loops)?;
-        writeln!(seq, "Rx-Queue : dropped={}", self.rx_dropped)
+        // Ours from here: received packets dropped, by why. The queue's
+        // (full) and unread ones (too long, no UDP header) before the
+        // engine saw them, then the engine's (see `RxDrop`), ten a line.
+        writeln!(
+            seq,
+            "Rx-Queue : dropped={} unread={}",
+            self.rx_dropped, self.rx_unread
+        )?;
+        for (names, counts) in RX_DROP_NAMES.chunks(10).zip(self.rx_drops.0.chunks(10)) {
+            seq.write_str("Rx-Drop  :")?;
+            for (name, n) in names.iter().zip(counts) {
+                write!(seq, " {name}={n}")?;
+            }
+            writeln!(seq)?;
+        }
+        Ok(())
     }
 }
 

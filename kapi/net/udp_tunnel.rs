@@ -127,8 +127,10 @@ impl<T: Handler> UdpTunnel<T> {
     }
 
     /// Takes every queued packet, copying each UDP payload into `scratch`
-    /// (dropping packets longer than it) and handing it to `f`.
-    pub(crate) fn drain(&self, scratch: &mut [u8], mut f: impl FnMut(SocketAddr, &[u8])) {
+    /// and handing it to `f`. Returns how many it dropped: longer than
+    /// `scratch`, or without a UDP header.
+    pub(crate) fn drain(&self, scratch: &mut [u8], mut f: impl FnMut(SocketAddr, &[u8])) -> u64 {
+        let mut dropped = 0u64;
         loop {
             let mut from = bindings::kapi_addr::default();
             // SAFETY: `inner` is initialised; `from` and `scratch` are valid
@@ -143,8 +145,10 @@ impl<T: Handler> UdpTunnel<T> {
             };
             match usize::try_from(n) {
                 Ok(len) => f(from_c(&from), scratch.get(..len).unwrap_or_default()),
-                Err(_) if n == -(bindings::EMSGSIZE as i32) => {}
-                Err(_) => return,
+                Err(_) if n == -(bindings::EMSGSIZE as i32) || n == -(bindings::EBADMSG as i32) => {
+                    dropped += 1;
+                }
+                Err(_) => return dropped,
             }
         }
     }

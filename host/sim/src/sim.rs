@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use rxrpc_proto::{
-    CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Instant, Outcome, Security,
-    ServiceConfig, Timeouts, TransportAddr, MAX_PACKET,
+    CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Instant, Outcome, RxDrops,
+    Security, ServiceConfig, Timeouts, TransportAddr, MAX_PACKET,
 };
 
 use crate::env::StdEnv;
@@ -106,6 +106,8 @@ pub struct SimStats {
     pub sent: u64,
     /// Datagrams delivered (copies counted).
     pub delivered: u64,
+    /// Delivered datagrams the endpoints dropped, by why.
+    pub drops: RxDrops,
 }
 
 /// A set of nodes joined by one link.
@@ -283,7 +285,9 @@ impl<S: Security> Sim<S> {
                     break;
                 };
                 self.stats.delivered += 1;
-                self.nodes[to].ep.handle_datagram(now, from, &data);
+                if let Some(why) = self.nodes[to].ep.handle_datagram(now, from, &data) {
+                    self.stats.drops.count(why);
+                }
                 self.drive();
             }
             for n in &mut self.nodes {
