@@ -559,11 +559,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         let Some(c) = self.calls.get(&h) else { return };
         let Some(key) = c.conn else {
-            // Never got a channel.
+            // Never got a channel. `begin_call` made sure of the peer,
+            // which no connection may ever hold: let it expire.
+            let peer = c.peer;
             self.waiting = self.waiting.saturating_sub(1);
             if let Some(b) = c.bundle {
                 self.bundle_maybe_free(b);
             }
+            self.peer_maybe_idle(peer, now);
             self.reap_call(h, now);
             return;
         };

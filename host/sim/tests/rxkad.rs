@@ -281,3 +281,34 @@ fn level_at_the_minimum_passes() {
     });
     assert_succeeded(&sim, 5000);
 }
+
+#[test]
+fn call_refused_before_its_connection_leaves_no_peer() {
+    // No token for the key: the call ends before it has a connection,
+    // and the peer `begin_call` made for it must expire all the same.
+    let mut sim: Sim<Class> = Sim::new(11, LinkConfig::default());
+    for _ in 0..2 {
+        sim.add_node(
+            Rxkad::new(TestHost::at(NOW)),
+            ServiceConfig::default(),
+            AcceptMode::Never,
+        );
+    }
+    let security = CallSecurity {
+        index: 2,
+        level: LEVEL_AUTH,
+        key: CLIENT_KEY,
+    };
+    let opts = CallOpts {
+        security,
+        ..CallOpts::default()
+    };
+    sim.call(0, 1, SVC, 100, opts).unwrap();
+    let l = sim.now.after(Duration::from_secs(1));
+    assert!(sim.run_calls(l), "the call did not end");
+    assert!(matches!(
+        sim.nodes[0].clients[0].outcome,
+        Some(Outcome::LocalAbort { .. })
+    ));
+    assert_no_leaks(&mut sim);
+}
