@@ -10,9 +10,8 @@ use core::time::Duration;
 
 use super::addr::TransportAddr;
 use super::bundle::BundleKey;
-use super::congestion::{AckVerdict, Congestion};
+use super::congestion::Congestion;
 use super::conn::ConnKey;
-use super::counters::RxDrop;
 use super::env::Env;
 use super::error::{EPROTO, ETIME, ETIMEDOUT};
 use super::event::Outcome;
@@ -20,7 +19,6 @@ use super::rtt::{backed_off, RttEstimator};
 use super::rxbuf::{self, RecvResult, RxBuf, RxInsert, RxPacket};
 use super::time::Instant;
 use super::timer::TimerTable;
-use super::tunables::Tunables;
 use super::txbuf::{self, TxBuf, TxError, TxPacket};
 use super::wire::{Ack, AckReason, RX_CALL_TIMEOUT, RX_PROTOCOL_ERROR};
 
@@ -37,8 +35,18 @@ const MAX_ACKS_OWED: u8 = 3;
 /// rather than after `IDLE_ACK` (the C module's threshold).
 const CONSUMED_ACK: u32 = 8;
 
-/// How long a sent packet may stay unacknowledged below acknowledged data
-/// before it counts as lost: two RTTs and a millisecond of slack.
+/// How long a packet sent before one the peer acknowledged may stay
+/// unacknowledged before it counts as lost (RACK, RFC 8985): an RTT and a
+/// reordering window of `quarters` quarters of it; the RTO before any RTT
+/// sample.
+fn rack_wait(rtt: &RttEstimator, quarters: u32) -> Duration {
+    rtt.srtt()
+        .map_or_else(|| rtt.rto(), |s| s.saturating_add(s / 4 * quarters))
+}
+
+/// How long a retransmission may stay unacknowledged below acknowledged
+/// data before it counts as lost again: two RTTs and a millisecond of
+/// slack.
 fn probe_delay(srtt: Duration) -> Duration {
     srtt.saturating_mul(2)
         .saturating_add(Duration::from_millis(1))
@@ -213,10 +221,10 @@ pub(crate) struct Call<E: Env> {
     rtt_probe: Option<(u32, Instant)>,
     /// The ping we sent, answered by a PING_RESPONSE.
     ping_probe: Option<(u32, Instant)>,
-    /// `DELAYED_ACK`, bounded by `soft_ack_delay`.
-    delayed_ack: Duration,
-    /// `IDLE_ACK`, bounded by `idle_ack_delay`.
-    idle_ack: Duration,
+    /// RACK's reordering window, in quarters of the smoothed RTT (0..=4):
+    /// none until the path is seen to reorder, then widened each time a
+    /// loss proves to have been reordering.
+    reo_quarters: u32,
 }
 
 impl<E: Env> Call<E> {
@@ -273,8 +281,7 @@ impl<E: Env> Call<E> {
             tx_stalled_since: None,
             rtt_probe: None,
             ping_probe: None,
-            delayed_ack: DELAYED_ACK,
-            idle_ack: IDLE_ACK,
+            reo_quarters: 0,
         };
         if let Some(h) = timeouts.hard {
             c.timers.set(T::Hard as usize, now.after(h));
@@ -414,12 +421,6 @@ impl<E: Env> Call<E> {
         ) && !self.tx.ended()
     }
 
-    /// Take the ACK delays of `t`: our own, unless its bounds are shorter.
-    pub(crate) fn set_ack_delays(&mut self, t: &Tunables) {
-        self.delayed_ack = DELAYED_ACK.min(t.soft_ack_delay);
-        self.idle_ack = IDLE_ACK.min(t.idle_ack_delay);
-    }
-
     /// Read received data; may arm an ACK telling the sender of the space.
     pub(crate) fn recv(&mut self, out: &mut [u8], peek: bool, now: Instant) -> RecvResult {
         let read = self.rx.read(out, peek);
@@ -440,7 +441,7 @@ impl<E: Env> Call<E> {
     ) -> RecvResult {
         if done > 0 && self.state != State::Complete {
             self.timers
-                .set_earliest(T::Ack as usize, now.after(self.idle_ack));
+                .set_earliest(T::Ack as usize, now.after(IDLE_ACK));
             if self.ack_later.is_none() {
                 self.ack_later = Some((AckReason::IDLE, 0));
             }
@@ -458,8 +459,7 @@ impl<E: Env> Call<E> {
     }
 
     /// A DATA subpacket for this call, already verified and copied into
-    /// `buf`. Returns why it was dropped, if it was, or an abort (code,
-    /// errno) on a protocol violation.
+    /// `buf`. Returns an abort (code, errno) on a protocol violation.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_data(
         &mut self,
@@ -470,7 +470,7 @@ impl<E: Env> Call<E> {
         request_ack: bool,
         buf: E::Buf,
         len: usize,
-    ) -> Result<Option<RxDrop>, (u32, i32)> {
+    ) -> Result<(), (u32, i32)> {
         self.touch_idle(now);
         match self.state {
             State::AwaitReply | State::SendRequest => {
@@ -487,16 +487,11 @@ impl<E: Env> Call<E> {
             State::SendReply | State::AwaitFinalAck => {
                 // Request retransmission after the request completed.
                 self.ack_now = Some((AckReason::DUPLICATE, serial));
-                return Ok(Some(RxDrop::Duplicate));
+                return Ok(());
             }
-            State::AwaitConn | State::Complete => return Ok(Some(RxDrop::State)),
+            State::AwaitConn | State::Complete => return Ok(()),
         }
         let verdict = self.rx.insert(seq, last, buf, len);
-        let dropped = match verdict {
-            RxInsert::Duplicate => Some(RxDrop::Duplicate),
-            RxInsert::ExceedsWindow => Some(RxDrop::Window),
-            _ => None,
-        };
         match verdict {
             RxInsert::InOrder => {
                 self.progress(now);
@@ -508,7 +503,7 @@ impl<E: Env> Call<E> {
                 } else {
                     self.ack_later = Some((AckReason::DELAY, serial));
                     self.timers
-                        .set_earliest(T::Ack as usize, now.after(self.delayed_ack));
+                        .set_earliest(T::Ack as usize, now.after(DELAYED_ACK));
                 }
                 if self.rx.readable() {
                     self.pending.data = true;
@@ -535,7 +530,7 @@ impl<E: Env> Call<E> {
                 _ => {}
             }
         }
-        Ok(dropped)
+        Ok(())
     }
 
     /// Whether this call is in a state where ACKs refer to its Tx side.
@@ -547,14 +542,13 @@ impl<E: Env> Call<E> {
     }
 
     /// An ACK for this call. `serial` is the ACK packet's own serial.
-    /// Returns why the rest of it was ignored, if it was.
     pub(crate) fn on_ack(
         &mut self,
         now: Instant,
         serial: u32,
         ack: &Ack<'_>,
         rtt: &mut RttEstimator,
-    ) -> Result<Option<RxDrop>, (u32, i32)> {
+    ) -> Result<(), (u32, i32)> {
         self.touch_idle(now);
         if ack.reason == AckReason::PING {
             self.ack_now = Some((AckReason::PING_RESPONSE, serial));
@@ -568,7 +562,7 @@ impl<E: Env> Call<E> {
             }
         }
         if !self.in_tx_phase() {
-            return Ok(None);
+            return Ok(());
         }
         if let Some((s, t)) = self.rtt_probe {
             if s == ack.serial && ack.reason == AckReason::REQUESTED {
@@ -589,22 +583,23 @@ impl<E: Env> Call<E> {
         }
         if (hard.wrapping_sub(self.tx.hard_ack()) as i32) < 0 {
             // An old ACK overtaken by a newer one.
-            return Ok(Some(RxDrop::OldAck));
+            return Ok(());
         }
         let flight = self.tx.in_flight();
-        let out = self.tx.on_ack(ack.first_packet, ack.acks);
-        let verdict = self.cong.on_ack(
-            out.newly_acked,
-            self.tx.hard_ack(),
-            out.has_nacks,
-            sent,
-            flight,
-        );
-        if verdict == AckVerdict::FastRetransmit {
-            self.tx.mark_first_unacked();
+        // An ACK of a retransmission comes an RTT after it at the soonest.
+        let recent = rtt.srtt().map_or(now, |s| now.before(s / 2));
+        let out = self
+            .tx
+            .on_ack(ack.first_packet, ack.acks, recent, ack.serial);
+        if out.spurious {
+            self.reo_quarters = (self.reo_quarters + 1).min(4);
+            self.cong.undo();
+        } else if out.reordered {
+            self.reo_quarters = self.reo_quarters.max(1);
         }
-        if out.has_nacks && self.tx.mark_lost() > 0 {
-            self.cong.on_loss(sent, flight);
+        self.cong.on_ack(out.newly_acked, self.tx.hard_ack());
+        if out.has_nacks {
+            self.detect_loss(now, rtt, flight);
         }
         if out.newly_acked > 0 || out.hard_advanced {
             self.rto_backoff = 0;
@@ -623,7 +618,7 @@ impl<E: Env> Call<E> {
         if self.state == State::AwaitFinalAck && self.tx.all_hard_acked() {
             self.complete(Outcome::Succeeded);
         }
-        Ok(None)
+        Ok(())
     }
 
     /// ACKALL: everything we sent is acknowledged.
@@ -665,8 +660,8 @@ impl<E: Env> Call<E> {
         if !self.may_transmit_data() {
             return None;
         }
-        let window = self.cong.window();
-        let seq = self.tx.next_to_send(window)?;
+        let (cwnd, window) = self.cong.limits();
+        let seq = self.tx.next_to_send(cwnd, window)?;
         let p = self.tx.get(seq)?;
         let resend = p.sent_at.is_some();
         // Never on the last packet of a reply, as the C module does:
@@ -748,6 +743,19 @@ impl<E: Env> Call<E> {
         self.cong.cwnd()
     }
 
+    /// RACK: mark the packets that should have been acknowledged by now,
+    /// reduce the window once for them, and look again when the next one
+    /// still in doubt falls due.
+    fn detect_loss(&mut self, now: Instant, rtt: &RttEstimator, flight: u32) {
+        let (lost, next) = self.tx.mark_lost(now, rack_wait(rtt, self.reo_quarters));
+        if lost > 0 {
+            self.cong.on_loss(self.tx.sent_top(), flight);
+        }
+        if let Some(due) = next {
+            self.timers.set_earliest(T::Probe as usize, due);
+        }
+    }
+
     /// Run expired timers. Returns an abort (code, errno) if the call must
     /// be aborted locally.
     pub(crate) fn on_timeout(&mut self, now: Instant, rtt: &RttEstimator) -> Option<(u32, i32)> {
@@ -791,6 +799,8 @@ impl<E: Env> Call<E> {
                         .set(T::Probe as usize, now.after(probe_delay(srtt)));
                 }
             }
+            let flight = self.tx.in_flight();
+            self.detect_loss(now, rtt, flight);
         }
         if self.timers.expire(T::Resend as usize, now) && self.in_tx_phase() {
             // A peer that answers pings but never acknowledges data (a

@@ -19,6 +19,12 @@ impl Instant {
         Instant(self.0.saturating_add(ns))
     }
 
+    /// The instant `d` before this one (0 at the earliest).
+    pub fn before(self, d: Duration) -> Instant {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        Instant(self.0.saturating_sub(ns))
+    }
+
     /// Time elapsed from `earlier` to `self`, zero if `earlier` is later.
     pub fn since(self, earlier: Instant) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))

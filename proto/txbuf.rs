@@ -6,6 +6,7 @@
 //! follows, so small writes do not turn into small packets.
 
 use super::time::Instant;
+use core::time::Duration;
 
 /// Ring size; at most `RING - 1` packets are held at once.
 pub(crate) const RING: usize = 256;
@@ -27,6 +28,8 @@ pub(crate) struct TxPacket<B> {
     pub(crate) sacked: bool,
     /// Marked for retransmission.
     pub(crate) resend: bool,
+    /// Sent more than once.
+    retransmitted: bool,
 }
 
 /// Result of folding an ACK's acknowledgements into the Tx queue.
@@ -38,6 +41,13 @@ pub(crate) struct AckOutcome {
     pub(crate) hard_advanced: bool,
     /// The table reports at least one NACK.
     pub(crate) has_nacks: bool,
+    /// A retransmitted packet was acknowledged too soon for the
+    /// retransmission to have arrived: the original did, and the loss was
+    /// only reordering.
+    pub(crate) spurious: bool,
+    /// A packet was acknowledged after one sent later than it: the path
+    /// reorders.
+    pub(crate) reordered: bool,
 }
 
 /// Why data could not be queued.
@@ -63,6 +73,9 @@ pub(crate) struct TxBuf<B, V> {
     /// LAST_PACKET has been queued.
     ended: bool,
     max_payload: usize,
+    /// When the newest packet the peer acknowledged was (last) sent:
+    /// RACK's reference for which packets should have arrived by now.
+    delivered_sent: Option<Instant>,
 }
 
 fn slot(seq: u32) -> usize {
@@ -86,6 +99,7 @@ impl<
             sent_top: 0,
             ended: false,
             max_payload: max_payload.max(1),
+            delivered_sent: None,
         }
     }
 
@@ -119,6 +133,7 @@ impl<
             serial: 0,
             sacked: false,
             resend: false,
+            retransmitted: false,
         };
         self.set(self.top, Some(p));
     }
@@ -273,10 +288,29 @@ impl<
         }
     }
 
-    /// The next packet to transmit within a window of `window` packets
-    /// above the hard-ACK point: the lowest one marked for resend, else the
-    /// next never-sent sealed one.
-    pub(crate) fn next_to_send(&self, window: u32) -> Option<u32> {
+    /// Packets in the network as far as we know: sent and neither
+    /// acknowledged nor found lost (RFC 6675's pipe).
+    pub(crate) fn pipe(&self) -> u32 {
+        let mut n = 0;
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_le(seq, self.sent_top) {
+            if self.pkt(seq).is_some_and(|p| !p.sacked && !p.resend) {
+                n += 1;
+            }
+            seq = seq.wrapping_add(1);
+        }
+        n
+    }
+
+    /// The next packet to transmit while fewer than `cwnd` are in the
+    /// network, within `window` packets above the hard-ACK point (the
+    /// peer's receive window): the lowest one marked for resend, else the
+    /// next never-sent sealed one. Packets the peer holds above a hole do
+    /// not count against `cwnd`, so a loss does not stall the flow.
+    pub(crate) fn next_to_send(&self, cwnd: u32, window: u32) -> Option<u32> {
+        if self.pipe() >= cwnd {
+            return None;
+        }
         let limit = self.hard_ack.wrapping_add(window);
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) && seq_le(seq, limit) {
@@ -310,6 +344,7 @@ impl<
             return;
         }
         if let Some(p) = self.pkt_mut(seq) {
+            p.retransmitted |= p.sent_at.is_some();
             p.sent_at = Some(now);
             p.serial = serial;
             p.resend = false;
@@ -321,8 +356,23 @@ impl<
 
     /// Fold in an ACK: everything before `first` is hard-ACKed and
     /// `acks[i]` (1 ACK, 0 NACK) covers `first + i`. The caller has checked
-    /// that `first - 1` does not exceed what was sent.
-    pub(crate) fn on_ack(&mut self, first: u32, acks: &[u8]) -> AckOutcome {
+    /// that `first - 1` does not exceed what was sent. A retransmission
+    /// sent after `recent`, or later than the packet of serial `serial`
+    /// that prompted the ACK, is not what the ACK acknowledges.
+    pub(crate) fn on_ack(
+        &mut self,
+        first: u32,
+        acks: &[u8],
+        recent: Instant,
+        serial: u32,
+    ) -> AckOutcome {
+        // Found lost, yet acknowledged before it was sent again, or by an
+        // ACK that the retransmission cannot have prompted.
+        let early = |p: &TxPacket<B>| {
+            p.resend
+                || p.retransmitted
+                    && (p.sent_at > Some(recent) || (serial != 0 && seq_lt(serial, p.serial)))
+        };
         let mut out = AckOutcome::default();
         let new_hard = first.wrapping_sub(1);
         while seq_lt(self.hard_ack, new_hard) && seq_lt(self.hard_ack, self.sent_top) {
@@ -330,6 +380,9 @@ impl<
             if let Some(p) = self.cell(self.hard_ack).and_then(Option::take) {
                 if !p.sacked {
                     out.newly_acked += 1;
+                    out.spurious |= early(&p);
+                    out.reordered |= !p.retransmitted && p.sent_at < self.delivered_sent;
+                    self.delivered_sent = self.delivered_sent.max(p.sent_at);
                 }
             }
             out.hard_advanced = true;
@@ -339,17 +392,23 @@ impl<
             if !seq_le(seq, self.sent_top) || seq_le(seq, self.hard_ack) {
                 continue;
             }
+            let mut delivered = None;
+            let newest = self.delivered_sent;
             if let Some(p) = self.pkt_mut(seq) {
                 let acked = *a == 1;
                 if acked && !p.sacked {
                     out.newly_acked += 1;
+                    out.spurious |= early(p);
+                    out.reordered |= !p.retransmitted && p.sent_at < newest;
                     p.resend = false;
+                    delivered = p.sent_at;
                 }
                 if !acked {
                     out.has_nacks = true;
                 }
                 p.sacked = acked;
             }
+            self.delivered_sent = self.delivered_sent.max(delivered);
         }
         out
     }
@@ -363,33 +422,35 @@ impl<
         }
     }
 
-    /// Mark for resend every NACKed packet that was sent before some
-    /// packet the peer holds: on a link that keeps order it was lost, not
-    /// merely late. Returns how many were marked.
-    pub(crate) fn mark_lost(&mut self) -> u32 {
-        let mut newest = None;
-        let mut seq = self.hard_ack.wrapping_add(1);
-        while seq_le(seq, self.sent_top) {
-            if let Some(p) = self.pkt(seq) {
-                if p.sacked && p.sent_at > newest {
-                    newest = p.sent_at;
-                }
-            }
-            seq = seq.wrapping_add(1);
-        }
-        let Some(newest) = newest else { return 0 };
-        let mut n = 0;
+    /// RACK loss detection (RFC 8985): a packet not acknowledged that was
+    /// sent before one the peer has acknowledged is lost once `wait` (an
+    /// RTT and the reordering window) has passed since it was sent; until
+    /// then it may be merely late. Returns how many were marked for resend
+    /// and when the next packet still in doubt falls due.
+    pub(crate) fn mark_lost(&mut self, now: Instant, wait: Duration) -> (u32, Option<Instant>) {
+        let Some(newest) = self.delivered_sent else {
+            return (0, None);
+        };
+        let (mut n, mut next) = (0, None::<Instant>);
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
             if let Some(p) = self.pkt_mut(seq) {
-                if !p.sacked && !p.resend && p.sent_at.is_some_and(|t| t < newest) {
-                    p.resend = true;
-                    n += 1;
+                match p.sent_at {
+                    Some(t) if !p.sacked && !p.resend && t < newest => {
+                        let due = t.after(wait);
+                        if due <= now {
+                            p.resend = true;
+                            n += 1;
+                        } else {
+                            next = Some(next.map_or(due, |d| d.min(due)));
+                        }
+                    }
+                    _ => {}
                 }
             }
             seq = seq.wrapping_add(1);
         }
-        n
+        (n, next)
     }
 
     /// Mark for resend every packet below a soft-ACKed one that was last
@@ -426,21 +487,6 @@ impl<
                 p.resend = true;
             }
         }
-    }
-
-    /// Mark the first unacknowledged sent packet for resend.
-    pub(crate) fn mark_first_unacked(&mut self) -> bool {
-        let mut seq = self.hard_ack.wrapping_add(1);
-        while seq_le(seq, self.sent_top) {
-            if let Some(p) = self.pkt_mut(seq) {
-                if !p.sacked {
-                    p.resend = true;
-                    return true;
-                }
-            }
-            seq = seq.wrapping_add(1);
-        }
-        false
     }
 
     /// Retransmission timeout: mark every sent, unacknowledged packet for
@@ -501,11 +547,11 @@ mod tests {
         let mut t = tx(10);
         assert_eq!(t.write(&[1; 25], true, alloc), Ok(25));
         // Packets 1 and 2 sealed, 3 open with 5 bytes.
-        assert_eq!(t.next_to_send(8), Some(1));
+        assert_eq!(t.next_to_send(8, 8), Some(1));
         t.mark_sent(1, 1, Instant(0));
-        assert_eq!(t.next_to_send(8), Some(2));
+        assert_eq!(t.next_to_send(8, 8), Some(2));
         t.mark_sent(2, 2, Instant(0));
-        assert_eq!(t.next_to_send(8), None);
+        assert_eq!(t.next_to_send(8, 8), None);
         assert_eq!(t.write(&[2; 5], false, alloc), Ok(5));
         let p = t.get(3).unwrap();
         assert_eq!((p.len, p.last), (10, true));
@@ -530,37 +576,42 @@ mod tests {
         let mut t = tx(1);
         t.write(&[0; 6], false, alloc).unwrap();
         for s in 1..=4 {
-            assert_eq!(t.next_to_send(4), Some(s));
+            assert_eq!(t.next_to_send(4, 4), Some(s));
             t.mark_sent(s, s, Instant(1));
         }
-        assert_eq!(t.next_to_send(4), None);
+        assert_eq!(t.next_to_send(4, 4), None);
         assert_eq!(t.in_flight(), 4);
         // Hard-ACK 1, NACK 2, ACK 3..4.
-        let o = t.on_ack(2, &[0, 1, 1]);
+        let o = t.on_ack(2, &[0, 1, 1], Instant(0), 0);
         assert_eq!(
             o,
             AckOutcome {
                 newly_acked: 3,
                 hard_advanced: true,
-                has_nacks: true
+                has_nacks: true,
+                spurious: false,
+                reordered: false
             }
         );
+        let wait = Duration::from_nanos(10);
         assert_eq!(
-            t.mark_lost(),
-            0,
+            t.mark_lost(Instant(100), wait),
+            (0, None),
             "all sent at the same time: maybe reordered"
         );
-        t.mark_sent(3, 5, Instant(2));
-        t.on_ack(2, &[0, 1, 1]);
-        assert_eq!(t.mark_lost(), 1);
-        assert_eq!(t.next_to_send(4), Some(2));
+        assert_eq!(t.next_to_send(4, 4), Some(5));
+        t.mark_sent(5, 5, Instant(2));
+        t.on_ack(2, &[0, 1, 1, 1], Instant(0), 0);
+        // Sent before 5 was, but maybe only late until 1 + 10.
+        assert_eq!(t.mark_lost(Instant(5), wait), (0, Some(Instant(11))));
+        assert_eq!(t.mark_lost(Instant(11), wait), (1, None));
+        assert_eq!(t.next_to_send(4, 4), Some(2));
         t.mark_sent(2, 9, Instant(3));
-        assert_eq!(t.next_to_send(4), Some(5));
-        t.on_ack(5, &[]);
-        assert_eq!(t.hard_ack(), 4);
+        assert_eq!(t.next_to_send(4, 4), None);
+        t.on_ack(6, &[], Instant(0), 0);
+        assert_eq!(t.hard_ack(), 5);
         assert!(!t.mark_all_unacked());
-        t.mark_sent(5, 10, Instant(4));
-        t.mark_sent(6, 11, Instant(4));
+        t.mark_sent(6, 10, Instant(4));
         assert!(t.all_sent());
         t.ack_all();
         assert!(t.all_hard_acked());
@@ -573,13 +624,13 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(10));
         }
-        t.on_ack(1, &[0, 1, 0]);
+        t.on_ack(1, &[0, 1, 0], Instant(0), 0);
         // Packet 1 was resent at 20 and is still missing at 100.
         t.mark_resend(1);
         t.mark_sent(1, 4, Instant(20));
         assert_eq!(t.mark_overdue(Instant(15)), 0);
         assert_eq!(t.mark_overdue(Instant(30)), 1);
-        assert_eq!(t.next_to_send(4), Some(1));
+        assert_eq!(t.next_to_send(4, 4), Some(1));
         // Packet 3 has nothing soft-ACKed above it: not overdue.
         assert!(!t.get(3).unwrap().resend);
     }
@@ -597,7 +648,7 @@ mod tests {
         let mut t = tx(1);
         t.write(&[0; 3], false, alloc).unwrap();
         t.mark_sent(1, 1, Instant(0));
-        let o = t.on_ack(3, &[1, 1]);
+        let o = t.on_ack(3, &[1, 1], Instant(0), 0);
         assert_eq!(t.hard_ack(), 1);
         assert_eq!(o.newly_acked, 1);
     }

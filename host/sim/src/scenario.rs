@@ -54,6 +54,8 @@ pub struct Report {
     pub failed: usize,
     /// Datagrams sent.
     pub datagrams: u64,
+    /// DATA packets sent again, by all nodes.
+    pub retransmits: u64,
 }
 
 impl Scenario {
@@ -209,6 +211,11 @@ impl Scenario {
             }
         }
         rep.datagrams = sim.stats.sent;
+        rep.retransmits = sim
+            .nodes
+            .iter()
+            .map(|n| n.ep.counters().tx_data_retrans)
+            .sum();
         rep
     }
 }

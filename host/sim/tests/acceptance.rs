@@ -18,10 +18,11 @@ fn run(len: u64, loss: f64, seed: u64) {
     let t = std::time::Instant::now();
     let r = s.run();
     eprintln!(
-        "len {len} loss {loss}: {} calls ok, simulated {:?}, {} datagrams, {:?} real",
+        "len {len} loss {loss}: {} calls ok, simulated {:?}, {} datagrams, {} retransmitted, {:?} real",
         r.succeeded,
         r.sim_time,
         r.datagrams,
+        r.retransmits,
         t.elapsed()
     );
     assert!(r.failures.is_empty(), "{:#?}", r.failures);
