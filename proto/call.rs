@@ -12,6 +12,7 @@ use super::addr::TransportAddr;
 use super::bundle::BundleKey;
 use super::congestion::Congestion;
 use super::conn::ConnKey;
+use super::counters::RxDrop;
 use super::env::Env;
 use super::error::{EPROTO, ETIME, ETIMEDOUT};
 use super::event::Outcome;
@@ -19,6 +20,7 @@ use super::rtt::{backed_off, RttEstimator};
 use super::rxbuf::{self, RecvResult, RxBuf, RxInsert, RxPacket};
 use super::time::Instant;
 use super::timer::TimerTable;
+use super::tunables::Tunables;
 use super::txbuf::{self, TxBuf, TxError, TxPacket};
 use super::wire::{Ack, AckReason, RX_CALL_TIMEOUT, RX_PROTOCOL_ERROR};
 
@@ -225,6 +227,10 @@ pub(crate) struct Call<E: Env> {
     /// none until the path is seen to reorder, then widened each time a
     /// loss proves to have been reordering.
     reo_quarters: u32,
+    /// `DELAYED_ACK`, bounded by `soft_ack_delay`.
+    delayed_ack: Duration,
+    /// `IDLE_ACK`, bounded by `idle_ack_delay`.
+    idle_ack: Duration,
 }
 
 impl<E: Env> Call<E> {
@@ -282,6 +288,8 @@ impl<E: Env> Call<E> {
             rtt_probe: None,
             ping_probe: None,
             reo_quarters: 0,
+            delayed_ack: DELAYED_ACK,
+            idle_ack: IDLE_ACK,
         };
         if let Some(h) = timeouts.hard {
             c.timers.set(T::Hard as usize, now.after(h));
@@ -421,6 +429,12 @@ impl<E: Env> Call<E> {
         ) && !self.tx.ended()
     }
 
+    /// Take the ACK delays of `t`: our own, unless its bounds are shorter.
+    pub(crate) fn set_ack_delays(&mut self, t: &Tunables) {
+        self.delayed_ack = DELAYED_ACK.min(t.soft_ack_delay);
+        self.idle_ack = IDLE_ACK.min(t.idle_ack_delay);
+    }
+
     /// Read received data; may arm an ACK telling the sender of the space.
     pub(crate) fn recv(&mut self, out: &mut [u8], peek: bool, now: Instant) -> RecvResult {
         let read = self.rx.read(out, peek);
@@ -441,7 +455,7 @@ impl<E: Env> Call<E> {
     ) -> RecvResult {
         if done > 0 && self.state != State::Complete {
             self.timers
-                .set_earliest(T::Ack as usize, now.after(IDLE_ACK));
+                .set_earliest(T::Ack as usize, now.after(self.idle_ack));
             if self.ack_later.is_none() {
                 self.ack_later = Some((AckReason::IDLE, 0));
             }
@@ -459,7 +473,8 @@ impl<E: Env> Call<E> {
     }
 
     /// A DATA subpacket for this call, already verified and copied into
-    /// `buf`. Returns an abort (code, errno) on a protocol violation.
+    /// `buf`. Returns why it was dropped, if it was, or an abort (code,
+    /// errno) on a protocol violation.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_data(
         &mut self,
@@ -470,7 +485,7 @@ impl<E: Env> Call<E> {
         request_ack: bool,
         buf: E::Buf,
         len: usize,
-    ) -> Result<(), (u32, i32)> {
+    ) -> Result<Option<RxDrop>, (u32, i32)> {
         self.touch_idle(now);
         match self.state {
             State::AwaitReply | State::SendRequest => {
@@ -487,11 +502,16 @@ impl<E: Env> Call<E> {
             State::SendReply | State::AwaitFinalAck => {
                 // Request retransmission after the request completed.
                 self.ack_now = Some((AckReason::DUPLICATE, serial));
-                return Ok(());
+                return Ok(Some(RxDrop::Duplicate));
             }
-            State::AwaitConn | State::Complete => return Ok(()),
+            State::AwaitConn | State::Complete => return Ok(Some(RxDrop::State)),
         }
         let verdict = self.rx.insert(seq, last, buf, len);
+        let dropped = match verdict {
+            RxInsert::Duplicate => Some(RxDrop::Duplicate),
+            RxInsert::ExceedsWindow => Some(RxDrop::Window),
+            _ => None,
+        };
         match verdict {
             RxInsert::InOrder => {
                 self.progress(now);
@@ -503,7 +523,7 @@ impl<E: Env> Call<E> {
                 } else {
                     self.ack_later = Some((AckReason::DELAY, serial));
                     self.timers
-                        .set_earliest(T::Ack as usize, now.after(DELAYED_ACK));
+                        .set_earliest(T::Ack as usize, now.after(self.delayed_ack));
                 }
                 if self.rx.readable() {
                     self.pending.data = true;
@@ -530,7 +550,7 @@ impl<E: Env> Call<E> {
                 _ => {}
             }
         }
-        Ok(())
+        Ok(dropped)
     }
 
     /// Whether this call is in a state where ACKs refer to its Tx side.
@@ -542,13 +562,14 @@ impl<E: Env> Call<E> {
     }
 
     /// An ACK for this call. `serial` is the ACK packet's own serial.
+    /// Returns why the rest of it was ignored, if it was.
     pub(crate) fn on_ack(
         &mut self,
         now: Instant,
         serial: u32,
         ack: &Ack<'_>,
         rtt: &mut RttEstimator,
-    ) -> Result<(), (u32, i32)> {
+    ) -> Result<Option<RxDrop>, (u32, i32)> {
         self.touch_idle(now);
         if ack.reason == AckReason::PING {
             self.ack_now = Some((AckReason::PING_RESPONSE, serial));
@@ -562,7 +583,7 @@ impl<E: Env> Call<E> {
             }
         }
         if !self.in_tx_phase() {
-            return Ok(());
+            return Ok(None);
         }
         if let Some((s, t)) = self.rtt_probe {
             if s == ack.serial && ack.reason == AckReason::REQUESTED {
@@ -583,7 +604,7 @@ impl<E: Env> Call<E> {
         }
         if (hard.wrapping_sub(self.tx.hard_ack()) as i32) < 0 {
             // An old ACK overtaken by a newer one.
-            return Ok(());
+            return Ok(Some(RxDrop::OldAck));
         }
         let flight = self.tx.in_flight();
         // An ACK of a retransmission comes an RTT after it at the soonest.
@@ -618,7 +639,7 @@ impl<E: Env> Call<E> {
         if self.state == State::AwaitFinalAck && self.tx.all_hard_acked() {
             self.complete(Outcome::Succeeded);
         }
-        Ok(())
+        Ok(None)
     }
 
     /// ACKALL: everything we sent is acknowledged.
