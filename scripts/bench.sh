@@ -23,7 +23,7 @@
 # 3), BENCH_SMALL (calls per small run, 400), BENCH_ROUNDS (64-call rounds
 # per parallel run, 5; parallel16 and parallel256 make as many calls,
 # rounded up to whole rounds), BENCH_MIB (bulk size, 16), BENCH_KAD_MIB
-# (the rxkad bulk size, 4), BENCH_ONLY (a comma list of small, parallel,
+# (the rxkad bulk size, 16), BENCH_ONLY (a comma list of small, parallel,
 # bulk_req, bulk_reply, recv_empty, parallel16, parallel256,
 # kad_{plain,auth,encrypt}_{small,bulk_req,bulk_reply}, rxperf_small,
 # rxperf_bulk_req, rxperf_bulk_reply; all by default), BENCH_ORDER (the
@@ -45,7 +45,7 @@ runs=${BENCH_RUNS:-3}
 small=${BENCH_SMALL:-400}
 rounds=${BENCH_ROUNDS:-5}
 mib=${BENCH_MIB:-16}
-kad_mib=${BENCH_KAD_MIB:-4}
+kad_mib=${BENCH_KAD_MIB:-16}
 all=small,parallel,bulk_req,bulk_reply,recv_empty,parallel16,parallel256
 for l in plain auth encrypt; do all+=,kad_${l}_small,kad_${l}_bulk_req,kad_${l}_bulk_reply; done
 all+=,rxperf_small,rxperf_bulk_req,rxperf_bulk_reply
@@ -275,12 +275,15 @@ for l in plain auth encrypt; do
 	)
 done
 rows+=(
+	"rxperf_small aborted|rxperf RPC: runs aborted (not counted)|count"
 	"rxperf_small calls_per_s|rxperf.ko RPC (100 B each way): calls/s|higher"
 	"rxperf_small cpu_us_per_call|rxperf RPC: guest CPU us per call|lower"
 	"rxperf_small pkts_per_call|rxperf RPC: UDP datagrams per call|lower"
+	"rxperf_bulk_req aborted|rxperf SEND: runs aborted (not counted)|count"
 	"rxperf_bulk_req MB_per_s|rxperf.ko ${mib} MiB SEND: MB/s|higher"
 	"rxperf_bulk_req cpu_ms_per_MB|rxperf SEND: guest CPU ms per MB|lower"
 	"rxperf_bulk_req Data-Tx.retrans|rxperf SEND: retransmissions per MB|lower-nz"
+	"rxperf_bulk_reply aborted|rxperf RECV: runs aborted (not counted)|count"
 	"rxperf_bulk_reply MB_per_s|rxperf.ko ${mib} MiB RECV: MB/s|higher"
 	"rxperf_bulk_reply cpu_ms_per_MB|rxperf RECV: guest CPU ms per MB|lower"
 	"rxperf_bulk_reply Data-Tx.retrans|rxperf RECV: retransmissions per MB|lower-nz"

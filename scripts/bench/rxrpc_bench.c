@@ -69,7 +69,8 @@
  *
  *   bench <measurement> aborted runs=A of=RUNS
  *
- * with its figures over the other runs. Any other failure is an error.
+ * with its figures over the other runs; so is an rxperf run one of whose
+ * calls an ABORT ends. Any other failure is an error.
  *
  * Usage: rxrpc_bench [-r RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB]
  *                    [-k KAD_BULK_MIB] [-o LIST] [-l LIMIT_S]
@@ -756,6 +757,7 @@ static int run_rxperf(struct bench *b, long calls, uint32_t op, uint32_t req_len
 	ctrs_read(&c0);
 	busy0 = cpu_busy_ticks(&ctxt0);
 	cpu0 = cpu_us_self();
+	call_aborted = 0;
 	m0 = mono_ns();
 	t0 = now_ns();
 	for (k = 0; k < calls; k++) {
@@ -775,11 +777,19 @@ static int run_rxperf(struct bench *b, long calls, uint32_t op, uint32_t req_len
 			memset(b->scratch + hdr_len, 0, req_len);
 			memcpy(b->scratch + hdr_len + req_len, rxperf_cookie, 4);
 			if (send_data(b->perf, id, &b->perf_to, b->scratch, hdr_len + req_len + 4, 0))
-				return -1;
-		} else if (send_data(b->perf, id, &b->perf_to, (uint8_t *)hdr, hdr_len, 1) ||
-			   send_data(b->perf, id, NULL, zero, req_len, 1) ||
-			   send_data(b->perf, id, NULL, rxperf_cookie, 4, 0)) {
-			return -1;
+				return call_aborted ? 1 : -1;
+		} else {
+			size_t sent = 0, n;
+
+			if (send_data(b->perf, id, &b->perf_to, (uint8_t *)hdr, hdr_len, 1))
+				return call_aborted ? 1 : -1;
+			for (; sent < req_len; sent += n) {
+				n = req_len - sent < CHUNK ? req_len - sent : CHUNK;
+				if (send_data(b->perf, id, NULL, zero, n, 1))
+					return call_aborted ? 1 : -1;
+			}
+			if (send_data(b->perf, id, NULL, rxperf_cookie, 4, 0))
+				return call_aborted ? 1 : -1;
 		}
 		for (;;) {
 			int n = recv_wait(b->perf, b->buf, recv_len, &r, RX_POLL_MS), i;
@@ -789,6 +799,11 @@ static int run_rxperf(struct bench *b, long calls, uint32_t op, uint32_t req_len
 			if (!r.has_id || r.id != id || rx_terminal(&r)) {
 				fail("rxperf call %lu: id %lu, abort %d/%u net %d local %d busy %d",
 				     id, r.id, r.abort, r.abort_code, r.net_error, r.local_error, r.busy);
+				if (r.abort && r.has_id && r.id == id) {
+					/* A run with an aborted call: reported, not counted. */
+					rx_describe(&r, abort_why, sizeof(abort_why));
+					return 1;
+				}
 				return -1;
 			}
 			for (i = 0; i < n; i++, got++)
