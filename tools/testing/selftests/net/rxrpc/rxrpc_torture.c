@@ -25,6 +25,15 @@
  * calls complete during the torture and every call after it, and the
  * module's calls and connections go back to what they were once the
  * sockets close. RXRPC_TORTURE_SECONDS sets the length (default 20).
+ *
+ * Finding (ours fails, C passes): forged DATA on a live client
+ * connection's channel, at a call number not yet used there, makes the
+ * service a call that never gets data in sequence (SvRcvReq, RxSeq 0 in
+ * /proc/net/rxrpc/calls, dumped below). It takes a charge, the service
+ * never hears of it, and it does not end within 80 s (the idle timeout is
+ * 60 s; its pings go to the real client, whose answers may keep it
+ * alive): once the charges are gone every new call gets BUSY. C ends such
+ * a call within about a second (next_req_timo), and the service serves.
  */
 #include <netinet/ip.h>
 #include "rxrpc_test.h"
