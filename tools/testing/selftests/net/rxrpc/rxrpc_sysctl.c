@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysctl net.rxrpc.*: each of 6.12's settings is there with the C
+ * module's default, takes its minimum and maximum and refuses one beyond
+ * either with EINVAL (net/rxrpc/sysctl.c, misc.c, conn_client.c), and the
+ * ones with a cheap effect on loopback show it: rx_mtu and rx_jumbo_max
+ * in the ACK trailer, idle_conn_expiry in how long an idle client
+ * connection stays in /proc/net/rxrpc/conns. Then (ours only) the
+ * counters of dropped packets in /proc/net/rxrpc/stats. Every test puts
+ * back the values it found.
+ */
+#define _GNU_SOURCE
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/in.h>
+#include "rxrpc_test.h"
+#include "kselftest_harness.h"
+
+#define SVC 0x70b
+#define POLL_US 50000
+
+/* Reads /proc/sys/net/rxrpc/<name> into buf (newline cut); 0 or -errno. */
+static int get(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/rxrpc/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* Writes val to /proc/sys/net/rxrpc/<name> with one write(); 0 or -errno. */
+static int put(const char *name, const char *val)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/rxrpc/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* put(), then what get() reads back (in *back); 0 or -errno of put(). */
+static int put_get(const char *name, const char *val, char *back, size_t len)
+{
+	int ret = put(name, val);
+
+	if (!ret)
+		ret = get(name, back, len);
+	return ret;
+}
+
+/* 6.12's settings: default, minimum and maximum as the user sees them. */
+static const struct setting {
+	const char *name;
+	const char *def, *min, *max, *below, *above;
+} settings[] = {
+	/* ms, unsigned long (proc_doulongvec_minmax) */
+	{ "soft_ack_delay", "1000", "1", "1000", "0", "1001" },
+	{ "idle_ack_delay", "500", "1", "1000", "0", "1001" },
+	/* unsigned int (proc_dointvec_minmax) */
+	{ "reap_client_conns", "900", "1", "65535", "0", "65536" },
+	{ "max_backlog", "10", "4", "31", "3", "32" },
+	{ "rx_window_size", "255", "1", "255", "0", "256" },
+	{ "rx_mtu", "5692", "1", "65535", "0", "65536" },
+	{ "rx_jumbo_max", "4", "1", "4", "0", "5" },
+};
+
+/* Loads the module (the sysctls come with it). */
+static void load(struct __test_metadata *_metadata)
+{
+	int fd = rx_socket(PF_INET);
+
+	ASSERT_LE(0, fd) TH_LOG("AF_RXRPC socket: %s", strerror(errno));
+	close(fd);
+}
+
+TEST(defaults_and_ranges)
+{
+	char v[64];
+	size_t i;
+
+	load(_metadata);
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		const struct setting *s = &settings[i];
+
+		ASSERT_EQ(0, get(s->name, v, sizeof(v))) TH_LOG("%s", s->name);
+		EXPECT_STREQ(s->def, v) TH_LOG("%s default", s->name);
+		EXPECT_EQ(0, put_get(s->name, s->min, v, sizeof(v))) TH_LOG("%s min", s->name);
+		EXPECT_STREQ(s->min, v) TH_LOG("%s min", s->name);
+		EXPECT_EQ(0, put_get(s->name, s->max, v, sizeof(v))) TH_LOG("%s max", s->name);
+		EXPECT_STREQ(s->max, v) TH_LOG("%s max", s->name);
+		EXPECT_EQ(-EINVAL, put(s->name, s->below)) TH_LOG("%s %s", s->name, s->below);
+		EXPECT_EQ(-EINVAL, put(s->name, s->above)) TH_LOG("%s %s", s->name, s->above);
+		EXPECT_EQ(-EINVAL, put(s->name, "-1")) TH_LOG("%s -1", s->name);
+		/* A refused write changes nothing. */
+		EXPECT_EQ(0, get(s->name, v, sizeof(v)));
+		EXPECT_STREQ(s->max, v) TH_LOG("%s after refused writes", s->name);
+		EXPECT_EQ(0, put(s->name, s->def)) TH_LOG("%s restore", s->name);
+	}
+}
+
+/*
+ * idle_conn_expiry and idle_conn_fast_expiry are jiffies shown in ms
+ * (proc_doulongvec_ms_jiffies_minmax, 1 jiffy .. MAX_JIFFY_OFFSET): 2
+ * minutes and 2 s by default. The smallest value taken is one jiffy
+ * (1000/HZ ms, read back as such), and 0 or less is refused. The top of
+ * the range is not reachable from ms: the handler's ms * HZ overflows
+ * first, in both modules, so a day and 10^15 ms stand for large values.
+ */
+TEST(jiffies_in_ms)
+{
+	static const struct {
+		const char *name, *def;
+	} js[] = {
+		{ "idle_conn_expiry", "120000" },
+		{ "idle_conn_fast_expiry", "2000" },
+	};
+	char v[64], ms[32];
+	size_t i;
+	int m;
+
+	load(_metadata);
+	for (i = 0; i < sizeof(js) / sizeof(js[0]); i++) {
+		const char *name = js[i].name;
+
+		ASSERT_EQ(0, get(name, v, sizeof(v))) TH_LOG("%s", name);
+		EXPECT_STREQ(js[i].def, v) TH_LOG("%s default", name);
+		EXPECT_EQ(-EINVAL, put(name, "0")) TH_LOG("%s 0", name);
+		EXPECT_EQ(-EINVAL, put(name, "-1")) TH_LOG("%s -1", name);
+		for (m = 1; m <= 1000; m++) {
+			snprintf(ms, sizeof(ms), "%d", m);
+			if (!put(name, ms))
+				break;
+		}
+		/* HZ is 100 to 1000: a jiffy is 1 to 10 ms. */
+		EXPECT_GE(10, m) TH_LOG("%s: smallest value taken %d ms", name, m);
+		if (m > 1) {
+			snprintf(v, sizeof(v), "%d", m - 1);
+			EXPECT_EQ(-EINVAL, put(name, v)) TH_LOG("%s %s", name, v);
+		}
+		EXPECT_EQ(0, get(name, v, sizeof(v)));
+		EXPECT_EQ(m, atoi(v)) TH_LOG("%s: one jiffy reads %s", name, v);
+		EXPECT_EQ(0, put_get(name, "86400000", v, sizeof(v))) TH_LOG("%s", name);
+		EXPECT_STREQ("86400000", v);
+		EXPECT_EQ(0, put_get(name, "1000000000000000", v, sizeof(v))) TH_LOG("%s", name);
+		EXPECT_STREQ("1000000000000000", v);
+		EXPECT_EQ(0, put(name, js[i].def)) TH_LOG("%s restore", name);
+	}
+}
+
+/* A packet socket on lo, taking every IPv4 packet. */
+static int cap_open(void)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = if_nametoindex("lo"),
+	};
+	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	int sz = 1 << 20;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* What the ACKs from one UDP port said in their trailers. */
+struct trailers {
+	int acks;		/* ACKs with a trailer */
+	int other_mtu;		/* ... whose maxMTU was not the one expected */
+	int other_jumbo;	/* ... whose jumbo_max was not the one expected */
+	uint32_t mtu, jumbo;	/* the last seen */
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/* Reads what was captured: the ACK trailers sent from port sport. */
+static void cap_acks(int fd, int sport, uint32_t mtu, uint32_t jumbo,
+		     struct trailers *t)
+{
+	uint8_t pkt[2048];
+	int n;
+
+	memset(t, 0, sizeof(*t));
+	while ((n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT)) > 0) {
+		int ihl = (pkt[0] & 15) * 4, at;
+		uint8_t *rx;
+
+		if (n < ihl + 8 + 28 + 18 || pkt[9] != IPPROTO_UDP)
+			continue;
+		if ((pkt[ihl] << 8 | pkt[ihl + 1]) != sport)
+			continue;
+		rx = pkt + ihl + 8;
+		if (rx[20] != 2)	/* ACK */
+			continue;
+		/* header, ACK body, nAcks soft-ACKs, 3 bytes of padding */
+		at = 28 + 18 + rx[28 + 17] + 3;
+		if (n < ihl + 8 + at + 16)
+			continue;
+		t->acks++;
+		t->mtu = be32(rx + at);
+		t->jumbo = be32(rx + at + 12);
+		t->other_mtu += t->mtu != mtu;
+		t->other_jumbo += t->jumbo != jumbo;
+	}
+}
+
+/*
+ * One call from a client bound to 127.0.0.1:cport to the service s at
+ * srv, which it charges with call id sid; the client socket is returned
+ * open (or -1).
+ */
+static int one_call(struct __test_metadata *_metadata, int s,
+		    const struct sockaddr_rxrpc *srv, unsigned long sid, int cport)
+{
+	struct sockaddr_rxrpc me;
+	struct rx_res res;
+	char buf[64];
+	int c;
+
+	if (rx_charge(s, sid))
+		return -1;
+	c = rx_socket(PF_INET);
+	rx_addr4(&me, "127.0.0.1", cport, 0);
+	if (c < 0 || rx_bind(c, &me)) {
+		if (c >= 0)
+			close(c);
+		return -1;
+	}
+	EXPECT_EQ(3, rx_send(c, 1, srv, "req", 3, 0));
+	EXPECT_EQ(3, rx_recv_wait(s, buf, sizeof(buf), &res));
+	EXPECT_EQ(sid, res.id);
+	EXPECT_EQ(5, rx_send(s, sid, NULL, "reply", 5, 0));
+	EXPECT_EQ(5, rx_recv_wait(c, buf, sizeof(buf), &res));
+	/* The service call ends with the client's final ACK. */
+	EXPECT_EQ(0, rx_recv_wait(s, buf, sizeof(buf), &res));
+	EXPECT_TRUE(res.ack);
+	return c;
+}
+
+/*
+ * rx_mtu and rx_jumbo_max are what the ACK trailer advertises (maxMTU and
+ * jumbo_max), in both modules: the client's final ACK shows them, by
+ * default (5692, 4) and after a change.
+ */
+TEST(ack_trailer)
+{
+	static const struct {
+		const char *mtu, *jumbo;
+	} runs[] = { { "5692", "4" }, { "3000", "2" } };
+	struct sockaddr_rxrpc srv;
+	struct trailers t;
+	size_t i;
+	int cap, s, c;
+
+	load(_metadata);
+	cap = cap_open();
+	if (cap < 0)
+		SKIP(return, "no packet socket: %s", strerror(-cap));
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		ASSERT_EQ(0, put("rx_mtu", runs[i].mtu));
+		ASSERT_EQ(0, put("rx_jumbo_max", runs[i].jumbo));
+		while (recv(cap, &t, sizeof(t), MSG_DONTWAIT) > 0)
+			;
+		/* New endpoints each time, on ports of their own. */
+		rx_addr4(&srv, "127.0.0.1", rx_port(2 * i), SVC);
+		s = rx_server(&srv, 4, 100, 0);
+		ASSERT_LE(0, s);
+		c = one_call(_metadata, s, &srv, 100, rx_port(1 + 2 * i));
+		ASSERT_LE(0, c);
+		usleep(100000);
+		cap_acks(cap, rx_port(1 + 2 * i), atoi(runs[i].mtu),
+			 atoi(runs[i].jumbo), &t);
+		close(c);
+		close(s);
+		TH_LOG("rx_mtu %s, rx_jumbo_max %s: %d ACKs from the client, last %u/%u",
+		       runs[i].mtu, runs[i].jumbo, t.acks, t.mtu, t.jumbo);
+		EXPECT_LT(0, t.acks);
+		EXPECT_EQ(0, t.other_mtu);
+		EXPECT_EQ(0, t.other_jumbo);
+	}
+	close(cap);
+	EXPECT_EQ(0, put("rx_mtu", "5692"));
+	EXPECT_EQ(0, put("rx_jumbo_max", "4"));
+}
+
+/* Whether /proc/net/rxrpc/conns has a row from local to remote. */
+static int has_conn(const char *local, const char *remote)
+{
+	char line[512], a[80], b[80];
+	FILE *f = fopen("/proc/net/rxrpc/conns", "r");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "UDP %79s %79s", a, b) == 2 &&
+		    !strcmp(a, local) && !strcmp(b, remote))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* Sends a datagram too short for RxRPC to 127.0.0.1:port. */
+static void poke(int port)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+	to.sin_port = htons(port);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (u >= 0) {
+		sendto(u, "poke", 4, 0, (struct sockaddr *)&to, sizeof(to));
+		close(u);
+	}
+}
+
+/*
+ * idle_conn_expiry: a client connection left idle stays listed in
+ * /proc/net/rxrpc/conns for 2 minutes by default, and goes within a few
+ * seconds once the setting is 1 s (the client socket stays open).
+ *
+ * The C module's reap timer sets RXRPC_CLIENT_CONN_REAP_TIMER but wakes
+ * the I/O thread only if the flag was set already (test_and_set_bit in
+ * local_object.c), so an idle endpoint discards nothing until its I/O
+ * thread wakes for something else: a stray datagram to the client's
+ * port, every half second, is that something (ours drops it as "short").
+ */
+TEST(idle_conn_expiry)
+{
+	char sa[64], ca[64], old[32];
+	struct sockaddr_rxrpc srv;
+	int s, c, i, gone = 0;
+
+	load(_metadata);
+	ASSERT_EQ(0, get("idle_conn_expiry", old, sizeof(old)));
+	rx_addr4(&srv, "127.0.0.1", rx_port(0), SVC);
+	s = rx_server(&srv, 4, 100, 0);
+	ASSERT_LE(0, s);
+	snprintf(sa, sizeof(sa), "127.0.0.1:%d", rx_port(0));
+
+	/* The default: still there after 3 s. */
+	snprintf(ca, sizeof(ca), "127.0.0.1:%d", rx_port(1));
+	c = one_call(_metadata, s, &srv, 100, rx_port(1));
+	ASSERT_LE(0, c);
+	EXPECT_EQ(1, has_conn(ca, sa));
+	sleep(3);
+	EXPECT_EQ(1, has_conn(ca, sa)) TH_LOG("gone before its 2 minutes");
+	close(c);
+
+	/* 1 s: gone within 10 s. */
+	ASSERT_EQ(0, put("idle_conn_expiry", "1000"));
+	snprintf(ca, sizeof(ca), "127.0.0.1:%d", rx_port(2));
+	c = one_call(_metadata, s, &srv, 101, rx_port(2));
+	if (c < 0)
+		put("idle_conn_expiry", old);
+	ASSERT_LE(0, c);
+	for (i = 0; i < 10 * 1000000 / POLL_US; i++) {
+		if (has_conn(ca, sa) == 0) {
+			gone = 1;
+			break;
+		}
+		if (i % 10 == 9)
+			poke(rx_port(2));
+		usleep(POLL_US);
+	}
+	TH_LOG("idle_conn_expiry 1000: gone after %d ms", i * POLL_US / 1000);
+	EXPECT_TRUE(gone);
+	close(c);
+	close(s);
+	EXPECT_EQ(0, put("idle_conn_expiry", old));
+}
+
+/* The named counter on a "Rx-Drop  :" or "Rx-Queue :" line of stats. */
+static long long drop_count(const char *name)
+{
+	char line[512], key[40];
+	long long v = -1;
+	FILE *f = fopen("/proc/net/rxrpc/stats", "r");
+
+	if (!f)
+		return -1;
+	snprintf(key, sizeof(key), " %s=", name);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, key);
+
+		if ((!strncmp(line, "Rx-Drop  :", 10) || !strncmp(line, "Rx-Queue :", 10)) && p)
+			v = atoll(p + strlen(key));
+	}
+	fclose(f);
+	return v;
+}
+
+/*
+ * Ours: every received packet the module drops is counted by why in
+ * /proc/net/rxrpc/stats, after C's lines. A datagram too short for a
+ * header counts as "short", a DEBUG packet (rxdebug's statistics query)
+ * as "unused", an ACK for a connection we do not have as "noconn".
+ */
+TEST(drops_counted_by_reason)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint8_t pkt[28 + 18] = { 0x80, 0, 0, 1, 0, 0, 0, 0x40, 0, 0, 0, 1 };
+	long long before[3], after[3];
+	static const char *const names[] = { "short", "unused", "noconn" };
+	struct sockaddr_rxrpc srv;
+	int s, u, i;
+
+	OURS_ONLY("the C module has no drop counters");
+	rx_addr4(&srv, "127.0.0.1", rx_port(3), SVC);
+	s = rx_server(&srv, 4, 100, 0);
+	ASSERT_LE(0, s);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, u);
+	to.sin_port = htons(rx_port(3));
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 3; i++) {
+		before[i] = drop_count(names[i]);
+		ASSERT_LE(0, before[i]) TH_LOG("no %s= in stats", names[i]);
+	}
+	ASSERT_LE(0, drop_count("unread"));
+	/* Too short for a header. */
+	ASSERT_EQ(5, sendto(u, pkt, 5, 0, (struct sockaddr *)&to, sizeof(to)));
+	/* DEBUG (type 8), from a client (flag 1), call 1, service SVC. */
+	pkt[20] = 8;
+	pkt[21] = 1;
+	pkt[26] = SVC >> 8;
+	pkt[27] = SVC & 0xff;
+	ASSERT_EQ(36, sendto(u, pkt, 36, 0, (struct sockaddr *)&to, sizeof(to)));
+	/* ACK (type 2) for a connection the service does not have. */
+	pkt[20] = 2;
+	ASSERT_EQ((int)sizeof(pkt),
+		  sendto(u, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)));
+	for (i = 0; i < 100; i++) {
+		int j, done = 1;
+
+		for (j = 0; j < 3; j++) {
+			after[j] = drop_count(names[j]);
+			done &= after[j] > before[j];
+		}
+		if (done)
+			break;
+		usleep(POLL_US);
+	}
+	TH_LOG("short %lld -> %lld, unused %lld -> %lld, noconn %lld -> %lld",
+	       before[0], after[0], before[1], after[1], before[2], after[2]);
+	EXPECT_LT(before[0], after[0]);
+	EXPECT_LT(before[1], after[1]);
+	EXPECT_LT(before[2], after[2]);
+	close(u);
+	close(s);
+}
+
+TEST_HARNESS_MAIN
