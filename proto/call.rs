@@ -33,6 +33,14 @@ const ACK_EVERY: u32 = 2;
 /// Most extra ACKs owed for out-of-sequence DATA handled in one batch: the
 /// three duplicate ACKs that start a sender's fast retransmission.
 const MAX_ACKS_OWED: u8 = 3;
+/// Longest a service call waits for the first packet of its request (the
+/// one that tells the user of it) before it gives up with RX_CALL_TIMEOUT,
+/// so that a call begun by forged or stray DATA of a later sequence frees
+/// its charge even if the peer answers its pings. C gives every gap in a
+/// request a second (in fact HZ ms: 250 ms on a HZ=250 kernel), which ends
+/// live but slow requests too; once the user knows of the call, its own
+/// timeouts apply.
+const REQUEST_START: Duration = Duration::from_secs(10);
 /// Packets read by the user after which the freed window is ACKed at once
 /// rather than after `IDLE_ACK` (the C module's threshold).
 const CONSUMED_ACK: u32 = 8;
@@ -132,8 +140,10 @@ enum T {
     Ping,
     /// Time-based loss detection for retransmissions (see `on_timeout`).
     Probe,
+    /// Service: the first DATA of the request is due (see `REQUEST_START`).
+    Request,
 }
-const N_TIMERS: usize = 7;
+const N_TIMERS: usize = 8;
 
 /// Something the call wants transmitted next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,6 +303,9 @@ impl<E: Env> Call<E> {
         };
         if let Some(h) = timeouts.hard {
             c.timers.set(T::Hard as usize, now.after(h));
+        }
+        if side == Side::Server {
+            c.timers.set(T::Request as usize, now.after(REQUEST_START));
         }
         c.touch_idle(now);
         c.progress(now);
@@ -514,6 +527,7 @@ impl<E: Env> Call<E> {
         };
         match verdict {
             RxInsert::InOrder => {
+                self.timers.stop(T::Request as usize);
                 self.progress(now);
                 self.rx_unacked = self.rx_unacked.saturating_add(1);
                 if request_ack {
@@ -789,6 +803,9 @@ impl<E: Env> Call<E> {
         }
         if self.timers.expire(T::Idle as usize, now) {
             return Some((RX_CALL_TIMEOUT, ETIMEDOUT));
+        }
+        if self.timers.expire(T::Request as usize, now) && self.state == State::RecvRequest {
+            return Some((RX_CALL_TIMEOUT, ETIME));
         }
         if self.timers.expire(T::Ack as usize, now) {
             if let Some(a) = self.ack_later.take() {

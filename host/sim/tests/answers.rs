@@ -418,3 +418,38 @@ fn unaccepted_call_times_out() {
         server.charge(now, user).unwrap();
     }
 }
+
+/// A service call whose first DATA never arrives (begun by a later one,
+/// stray or forged) gives up after ten seconds, though its client answers
+/// every ping, and so frees its charge.
+#[test]
+fn service_call_without_its_first_packet_gives_up() {
+    let mut now = Instant(1_000_000_000);
+    let (mut client, mut server, call) = pair_with_call(now);
+    let data = vec![7u8; 3 * 1412];
+    client.send(call, &data, false).unwrap();
+    let first = |p: &Vec<u8>| matches!(decode(p), Ok((h, Packet::Data(_))) if h.seq == 1);
+    let end = Instant(now.0 + 12_000_000_000);
+    while now < end {
+        for p in drain(&mut client, now) {
+            if !first(&p) {
+                server.handle_datagram(now, CLIENT, &p);
+            }
+        }
+        for p in drain(&mut server, now) {
+            client.handle_datagram(now, SERVER, &p);
+        }
+        now = Instant(now.0 + 250_000_000);
+        client.handle_timeout(now);
+        server.handle_timeout(now);
+    }
+    for p in drain(&mut server, now) {
+        client.handle_datagram(now, SERVER, &p);
+    }
+    assert_eq!(
+        client.call_outcome(call),
+        Some(rxrpc_proto::Outcome::RemoteAbort(
+            rxrpc_proto::wire::RX_CALL_TIMEOUT
+        ))
+    );
+}
