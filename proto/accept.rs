@@ -55,6 +55,11 @@ pub(crate) struct Service {
     pub(crate) queued: u32,
     /// The service has charged: uncharged calls get BUSY from now on.
     pub(crate) charge_model: bool,
+    /// Incoming calls set up (rxdebug's calls executed).
+    pub(crate) calls: u64,
+    /// Incoming calls that went to the accept queue (rxdebug's calls that
+    /// waited for a thread).
+    pub(crate) waited: u64,
 }
 
 impl Service {
@@ -95,6 +100,11 @@ impl Charges {
 
     fn contains(&self, user: u64) -> bool {
         (0..self.len).any(|i| self.ids[(self.head + i) % self.ids.len()] == user)
+    }
+
+    /// User ids charged and not taken yet.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 }
 
@@ -320,12 +330,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         self.tm_ready.push(h);
         self.next_handle += 1;
+        self.service.calls = self.service.calls.wrapping_add(1);
         let user = if charged { self.charges.pop() } else { None };
         if let Some(c) = self.calls.get_mut(&h) {
             c.user = user;
             if user.is_none() {
                 c.await_accept(now.after(self.config.accept_wait));
                 self.service.queued += 1;
+                self.service.waited = self.service.waited.wrapping_add(1);
             }
         }
         if let Some(conn) = self.conns.get_mut(&key) {

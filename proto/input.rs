@@ -95,6 +95,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Ok((hdr, ptype, body)) = Header::decode(buf) else {
             return Err(RxDrop::Short);
         };
+        if ptype == wire::TYPE_DEBUG {
+            return self.answer_debug(from, &hdr, body);
+        }
         match precheck(&hdr, ptype) {
             Precheck::Go => {}
             Precheck::Discard(why) => return Err(why),

@@ -62,6 +62,7 @@ mod congestion;
 mod conn;
 mod conn_client;
 mod counters;
+mod debug;
 mod env;
 mod error;
 mod event;

@@ -57,6 +57,11 @@ impl RttEstimator {
         self.srtt
     }
 
+    /// The RTT variation, if any sample was taken.
+    pub(crate) fn rttvar(&self) -> Option<Duration> {
+        self.srtt.map(|_| self.rttvar)
+    }
+
     /// Whether at least one sample was taken.
     pub(crate) fn has_sample(&self) -> bool {
         self.srtt.is_some()
