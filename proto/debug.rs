@@ -168,9 +168,9 @@ fn host_port(addr: TransportAddr) -> ([u8; 4], u16) {
     }
 }
 
-/// Milliseconds of `d`, as an `int32`.
-fn millis(d: core::time::Duration) -> u32 {
-    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
+/// `d` in units of 1/`per_ms` ms, as an `int32`.
+fn ms_units(d: core::time::Duration, per_ms: u128) -> u32 {
+    u32::try_from(d.as_micros() * per_ms / 1000).unwrap_or(u32::MAX)
 }
 
 /// OpenAFS's state, mode, flags and queues of a call on a channel.
@@ -384,16 +384,16 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mtu = MAX_PACKET as u16;
         out.put(0, &host);
         out.put(4, &port.to_be_bytes());
-        out.u16(6, mtu); // ifMTU
-        out.u16(12, u16::try_from(p.conns).unwrap_or(u16::MAX)); // refCount
-                                                                 // rtt in 1/8 ms and rtt_dev in 1/4 ms, as OpenAFS keeps them.
-        let srtt = p.rtt.srtt().map_or(0, millis);
-        let dev = p.rtt.rttvar().map_or(0, millis);
-        out.u32(24, srtt.saturating_mul(8));
-        out.u32(28, dev.saturating_mul(4));
-        out.u16(60, mtu); // natMTU
-        out.u16(62, mtu); // maxMTU
-        out.u16(68, mtu); // MTU
+        // ifMTU, and refCount: its connections.
+        out.u16(6, mtu);
+        out.u16(12, u16::try_from(p.conns).unwrap_or(u16::MAX));
+        // rtt in 1/8 ms and rtt_dev in 1/4 ms, as OpenAFS keeps them.
+        out.u32(24, p.rtt.srtt().map_or(0, |d| ms_units(d, 8)));
+        out.u32(28, p.rtt.rttvar().map_or(0, |d| ms_units(d, 4)));
+        // natMTU, maxMTU, MTU.
+        out.u16(60, mtu);
+        out.u16(62, mtu);
+        out.u16(68, mtu);
         DEBUG_PEER_LEN
     }
 
