@@ -62,11 +62,22 @@ if [ "$me" = afs ]; then
 	# rxdebug prints no RESULT line: the host reads what it printed.
 	timeout 60 rxdebug "$peerip" 7001 -version > /tmp/ver 2>&1
 	echo "@@@ ROW rxdebug-version RESULT exit $?: $(tr '\n' '|' < /tmp/ver)"
-	# rxdebug without -version asks for statistics (a DEBUG packet):
+	# rxdebug without -version asks for statistics (DEBUG packets):
 	# rxdebug tries for 31 s; 8 s (tries at 0, 1, 3 and 7 s) is enough
-	# to tell an answer from none.
+	# to tell an answer from none. Stats only, then with a call in
+	# progress: cmdebug calls the cache manager service (1) at B's port
+	# 7001, whose listener takes it on its one charge and never answers;
+	# rxdebug lists that connection, then the peers and rx statistics.
 	timeout 8 rxdebug "$peerip" 7001 -noconns > /tmp/dbg 2>&1
-	echo "@@@ ROW rxdebug-stats RESULT exit $?: $(tr '\n' '|' < /tmp/dbg | cut -c1-300)"
+	echo "@@@ ROW rxdebug-stats RESULT exit $?: $(tr '\n' '|' < /tmp/dbg | cut -c1-600)"
+	timeout 30 cmdebug "$peerip" -port 7001 > /tmp/cmdebug 2>&1 &
+	c=$!
+	sleep 2
+	timeout 8 rxdebug "$peerip" 7001 > /tmp/dbg 2>&1
+	echo "@@@ ROW rxdebug-conns RESULT exit $?: $(tr '\n' '|' < /tmp/dbg | cut -c1-1500)"
+	timeout 8 rxdebug "$peerip" 7001 -noconns -rxstats -peers > /tmp/dbg 2>&1
+	echo "@@@ ROW rxdebug-rxstats RESULT exit $?: $(tr '\n' '|' < /tmp/dbg | cut -c1-2500)"
+	kill $c 2>/dev/null; wait $c 2>/dev/null
 	$x barrier "$peerip" rxdebug-done 60 >/dev/null
 	# Authentication on: the same servers and databases, started again
 	# without -noauth and with no NoAuth file anywhere.

@@ -8,7 +8,10 @@
 # lookup of an entry, the VL_NOENT abort, PR_NameToID and PR_IDToName,
 # single- and multi-packet. Then A runs OpenAFS's rxdebug against a port
 # where B holds a bound AF_RXRPC socket: -version must get the module's
-# version string; the statistics query (a DEBUG packet) is recorded only.
+# version string; the statistics queries (DEBUG packets: stats, the
+# connections of a call cmdebug makes meanwhile, peers and rx statistics)
+# must be answered as OpenAFS servers answer them on our module, and are
+# recorded only on rxrpc.ko, which does not answer them.
 # Then the authenticated phase: A restarts both servers without -noauth
 # and without NoAuth, with a KeyFile holding a DES key for the cell (kvno
 # 3, made for each run) and admin in UserList; B calls them with rxkad at
@@ -86,7 +89,7 @@ openafs_image() {
 		"$kadkey" "$kvno" > "$root/etc/openafs.conf"
 	if [ "$role" = afs ]; then
 		add_bin "$root" "$tree" /usr/lib/openafs/vlserver /usr/lib/openafs/ptserver \
-			/usr/bin/rxdebug /usr/bin/udebug
+			/usr/bin/rxdebug /usr/bin/udebug /usr/bin/cmdebug
 		# The Debian layout (strings in the binaries): config, databases, logs.
 		# One database server, this one; NoAuth is -noauth for every server.
 		local sc="$root/etc/openafs/server"
@@ -122,7 +125,9 @@ pt-nametoid|PR_NameToID (504): -204, 32766, -101|20005|pt call name-to-id "syste
 pt-bulk|PR_NameToID, 40 names (10 KB request)|20006|pt call name-to-id "system:administrators"|pt reply name-to-id ids: -204 -101 -102 32766 -204
 pt-idtoname|PR_IDToName (505), 40 ids (10 KB reply)|20007|pt call id-to-name ids: -204 -101 -102 32766 7004|pt reply id-to-name "system:administrators" "system:anyuser" "system:authuser" "anonymous" "7004"
 rxdebug-version|rxdebug -version: the module's version string|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx version|192\.0\.2\.2\.7001 > 192\.0\.2\.1\.[0-9]+: .* rx version
-rxdebug-stats|rxdebug (DEBUG stats query): recorded only|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx debug|
+rxdebug-stats|rxdebug -noconns: statistics (DEBUG query)|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx debug|
+rxdebug-conns|rxdebug: stats, a call's connection, Done.|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx debug|
+rxdebug-rxstats|rxdebug -noconns -rxstats -peers|7001|192\.0\.2\.1\.[0-9]+ > 192\.0\.2\.2\.7001: .* rx debug|
 vl-auth-perm|auth: VL_CreateEntryN, security none: VL_PERM|20011|vldb call create-entry-n "rxrpc.noauth"|rx abort .*vldb reply create-entry-n errcode 363546
 vl-kad0|rxkad clear, admin: VL create + lookup|20012|vldb call create-entry-n "rxrpc.kad0"|vldb reply get-entry-by-name-n "rxrpc.kad0" numservers 1 servers 192.0.2.1 partitions a rwvol 536870921 rovol 536870922 backup 536870923
 vl-kad1|rxkad auth, admin: VL create + lookup|20013| rx challenge | rx response |"rxrpc.kad1"
@@ -132,6 +137,31 @@ pt-kad1|rxkad auth, afs: PR_NameToID + PR_IDToName, 10 KB|20016| rx challenge | 
 pt-kad2|rxkad crypt, afs: PR_NameToID + PR_IDToName, 10 KB|20017| rx challenge | rx response |"system:administrators"
 vl-kad-expired|rxkad, expired ticket: RXKADEXPIRED|20018| rx response | rx abort
 EOF
+
+# rxdebug_why ROW RESULT: what rxdebug's output (lines joined by |) lacks
+# of what OpenAFS's rxdebug prints for our answers (nothing: all there).
+# The stats come before and during cmdebug's call, which the listener
+# (one charge) takes and never answers.
+rxdebug_why() {
+	local re why="" stats='Free packets: 0/0, packet reclaims: 0, calls: %s, used FDs: 0\|not waiting for packets\.\|0 calls waiting for a thread\|%s threads are idle\|%s calls have waited for a thread\|'
+	local -a want=("^exit 0: Trying 192\.0\.2\.2 \(port 7001\):\|")
+	case $1 in
+	rxdebug-stats) want+=("$(printf "$stats" 0 1 0)") ;;
+	rxdebug-conns) want+=("$(printf "$stats" 1 0 0)"
+		"\|Connection from host 192\.0\.2\.1, port [0-9]+, Cuid [0-9a-f]+/[0-9a-f]+\|  serial [0-9]+,  natMTU 1444, security index 0, server conn\|"
+		"\|    call 0: # 1, state active, mode: (sending|receiving)[^|]*\|    call 1: # 0, state not initialized\|"
+		"\|Done\.\|$") ;;
+	rxdebug-rxstats) want+=("\|rx stats: free packets 0, "
+		"\|   packets read: data [1-9][0-9]* ack [0-9]+ "
+		"\|   1 server connections, 0 client connections, 1 peer structs, 1 call structs, "
+		"\|Peer at host 192\.0\.2\.1, port [0-9]+\|	ifMTU 1444	natMTU 1444	maxMTU 1444\|"
+		"\|Done\.\|$") ;;
+	esac
+	for re in "${want[@]}"; do
+		grep -Eq -- "$re" <<<"$2" || why="${why:+$why; }no \"$re\""
+	done
+	echo "$why"
+}
 
 # run_pair IMPL: boots A and B (B with IMPL), then judges each row into
 # $out/IMPL/results.txt ("row PASS|FAIL|INFO detail").
@@ -171,7 +201,8 @@ run_pair() {
 				why="version \"$ver\", expected \"linux-<release> AF_RXRPC\""
 			fi
 			res="ok AFS version: $ver" ;;
-		rxdebug-stats) ;;
+		rxdebug-stats|rxdebug-conns|rxdebug-rxstats)
+			[ "$impl" = rs ] && why=$(rxdebug_why "$name" "$res") ;;
 		*)
 			case $res in "ok "*) ;; *) why="${res:-no result}" ;; esac ;;
 		esac
@@ -181,7 +212,7 @@ run_pair() {
 			# Above the clear level the AFS payload is sealed: tcpdump's
 			# AFS decoders read garbage and may stop short ([|vldb]).
 			case $name in *-kad[12]) ntrunc=0 ;; esac
-			if [ "$name" != rxdebug-stats ]; then
+			if [ "$impl" = rs ] || [[ $name != rxdebug-[scr]* ]]; then
 				[ "$ntrunc" -gt 0 ] && why="${why:+$why; }capture: $ntrunc truncated Rx packet(s)"
 				[ "$nundec" -gt 0 ] && why="${why:+$why; }capture: $nundec undecoded packet(s)"
 				[ "$npk" -eq 0 ] && why="${why:+$why; }capture: no packets"
@@ -205,14 +236,23 @@ run_pair() {
 				cat "$d/rxkad.txt" >> "$d/result" ;;
 			esac
 		fi
-		if [ "$name" = rxdebug-stats ]; then
+		if [[ $name == rxdebug-[scr]* ]]; then
 			# What B sent back on the wire: a DEBUG answer, an ABORT (rxdebug
 			# takes any packet of its call number as the answer and prints
 			# what it decodes from it), or nothing.
 			answer=none
 			grep -Eq '192\.0\.2\.2\.7001 > .* rx abort' "$d/decode.txt" && answer=abort
 			grep -Eq '192\.0\.2\.2\.7001 > .* rx debug' "$d/decode.txt" && answer=answer
-			echo "$name INFO $answer: rxdebug said: $res" >> "$o/results.txt"
+			echo "rxdebug: $res" >> "$d/result"
+			if [ "$impl" = c ]; then
+				echo "$name INFO $answer: rxdebug said: ${res:0:300}" >> "$o/results.txt"
+			elif [ "$answer" != answer ]; then
+				echo "$name FAIL no DEBUG answer on the wire ($answer); $why" >> "$o/results.txt"
+			elif [ -n "$why" ]; then
+				echo "$name FAIL $why" >> "$o/results.txt"
+			else
+				echo "$name PASS ${res:0:160}" >> "$o/results.txt"
+			fi
 		elif [ -z "$why" ]; then
 			echo "$name PASS ${res#ok }" >> "$o/results.txt"
 		else
@@ -256,12 +296,6 @@ for impl in $impls; do
 	done < "$out/$impl/results.txt"
 	sed "s/^/  [$impl] /" "$out/$impl/guests.txt"
 done
-# The stats query is ours to answer only if the C module answers it.
-if [ -f "$out/rs/results.txt" ] && [ -f "$out/c/results.txt" ] &&
-	grep -q '^rxdebug-stats INFO answer:' "$out/c/results.txt" &&
-	! grep -q '^rxdebug-stats INFO answer:' "$out/rs/results.txt"; then
-	fail=$((fail + 1)); echo "FAIL rxdebug-stats: rxrpc.ko answers the DEBUG query, ours does not"
-fi
 echo "openafs: evidence in ${out#$top/}/<impl>/rows/<row>/ (result, decode.txt: tcpdump -vv, cell.pcap), console-{afs,rx}.log"
 echo "openafs: OpenAFS $oafs_ver; total wall time $((SECONDS - start)) s"
 echo "$pass passed, $fail failed"
