@@ -168,9 +168,14 @@ fn host_port(addr: TransportAddr) -> ([u8; 4], u16) {
     }
 }
 
-/// `d` in units of 1/`per_ms` ms, as an `int32`.
-fn ms_units(d: core::time::Duration, per_ms: u128) -> u32 {
-    u32::try_from(d.as_micros() * per_ms / 1000).unwrap_or(u32::MAX)
+/// `d` in units of 1/`per_ms` ms, as an `int32` (64-bit arithmetic: the
+/// kernel has no 128-bit division).
+fn ms_units(d: core::time::Duration, per_ms: u64) -> u32 {
+    let us = d
+        .as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(d.subsec_micros()));
+    u32::try_from(us.saturating_mul(per_ms) / 1000).unwrap_or(u32::MAX)
 }
 
 /// OpenAFS's state, mode, flags and queues of a call on a channel.
@@ -430,6 +435,14 @@ mod tests {
         assert_eq!((q.kind, q.index, q.skip()), (2, -2, 0));
         let q = Query::parse(&[0, 0, 0, 3, 0, 0, 1, 0]).unwrap();
         assert_eq!(q.skip(), 256);
+    }
+
+    #[test]
+    fn rtt_units() {
+        use core::time::Duration;
+        assert_eq!(ms_units(Duration::from_micros(1500), 8), 12);
+        assert_eq!(ms_units(Duration::from_micros(999), 4), 3);
+        assert_eq!(ms_units(Duration::MAX, 8), u32::MAX);
     }
 
     #[test]
