@@ -20,7 +20,7 @@
 # for it (rxrpc-rs.ko: build/release-module/ for release).
 #
 # Knobs (environment): BENCH_RUNS (counted runs per measurement per guest,
-# 3), BENCH_SMALL (calls per small run, 400), BENCH_ROUNDS (64-call rounds
+# 5), BENCH_SMALL (calls per small run, 400), BENCH_ROUNDS (64-call rounds
 # per parallel run, 5; parallel16 and parallel256 make as many calls,
 # rounded up to whole rounds), BENCH_MIB (bulk size, 16), BENCH_KAD_MIB
 # (the rxkad bulk size, 16), BENCH_ONLY (a comma list of small, parallel,
@@ -41,7 +41,7 @@ set -euo pipefail
 . "$(dirname "$0")/vm-lib.sh"
 
 out=${BENCH_OUT:-$top/build/bench}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 small=${BENCH_SMALL:-400}
 rounds=${BENCH_ROUNDS:-5}
 mib=${BENCH_MIB:-16}
@@ -323,8 +323,8 @@ done
 cat <<EOF
 
 Wall time: the TSC (the host's, under TCG); a small or parallel run ends
-when the service has seen the last final ACK. Guest CPU: busy time of both
-vCPUs (/proc/stat); "of which the 2 processes": their user+system time
+when the service has seen the last final ACK. Guest CPU: busy time of the
+guest's CPUs (/proc/stat; the kernel brings up 1 of QEMU's -smp 2); "of which the 2 processes": their user+system time
 (getrusage, which counts the softirqs run in their syscalls); the rest ran
 in kernel threads and work items. Both are counted in timer ticks (tick
 accounting), so they are coarse and miss what the host took away. Time in
@@ -335,7 +335,7 @@ rxperf: the service is rxperf.ko in the kernel, so a run ends with the
 last reply, and "of which the 2 processes" is the client alone. rxkad:
 calls on client sockets with an rxrpc key at the level; the service's
 socket has the keyring (rxkad bulk: ${kad_mib} MiB).
-Caveat: $(if [ "${VARIANT:-debug}" = debug ]; then echo "a debug kernel (KASAN, lockdep)"; else echo "a $VARIANT kernel (no KASAN, lockdep)"; fi) under QEMU TCG, no KVM, 2 vCPUs
+Caveat: $(if [ "${VARIANT:-debug}" = debug ]; then echo "a debug kernel (KASAN, lockdep)"; else echo "a $VARIANT kernel (no KASAN, lockdep)"; fi) under QEMU TCG, no KVM, 1 guest CPU
 on a $(nproc)-CPU host: absolute figures are nowhere near real hardware and
 move with the host's load; only the ratios mean something, and roughly
 (see min-max; the guests ran one after the other, $order).
