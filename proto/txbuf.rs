@@ -380,9 +380,12 @@ impl<
             if let Some(p) = self.cell(self.hard_ack).and_then(Option::take) {
                 if !p.sacked {
                     out.newly_acked += 1;
-                    out.spurious |= early(&p);
+                    let spurious = early(&p);
+                    out.spurious |= spurious;
                     out.reordered |= !p.retransmitted && p.sent_at < self.delivered_sent;
-                    self.delivered_sent = self.delivered_sent.max(p.sent_at);
+                    if !(spurious && p.retransmitted) {
+                        self.delivered_sent = self.delivered_sent.max(p.sent_at);
+                    }
                 }
             }
             out.hard_advanced = true;
@@ -398,10 +401,17 @@ impl<
                 let acked = *a == 1;
                 if acked && !p.sacked {
                     out.newly_acked += 1;
-                    out.spurious |= early(p);
+                    let spurious = early(p);
+                    out.spurious |= spurious;
                     out.reordered |= !p.retransmitted && p.sent_at < newest;
                     p.resend = false;
-                    delivered = p.sent_at;
+                    // The original of a retransmission acknowledged too
+                    // soon was sent at a time no longer known: taking the
+                    // retransmission's would find everything sent between
+                    // them lost (RFC 8985 6.2, step 2).
+                    if !(spurious && p.retransmitted) {
+                        delivered = p.sent_at;
+                    }
                 }
                 if !acked {
                     out.has_nacks = true;
@@ -615,6 +625,24 @@ mod tests {
         assert!(t.all_sent());
         t.ack_all();
         assert!(t.all_hard_acked());
+    }
+
+    #[test]
+    fn an_early_ack_of_a_retransmission_finds_nothing_else_lost() {
+        let mut t = tx(1);
+        t.write(&[0; 4], false, alloc).unwrap();
+        for s in 1..=4 {
+            t.mark_sent(s, s, Instant(10));
+        }
+        // Packet 1 is sent again at 20; the ACK its original prompted
+        // (serial 1) comes at once.
+        t.mark_resend(1);
+        t.mark_sent(1, 5, Instant(20));
+        let o = t.on_ack(2, &[0, 0, 0], Instant(15), 1);
+        assert!(o.spurious);
+        // 2..4 were sent with the original, not before the resend.
+        let wait = Duration::from_nanos(5);
+        assert_eq!(t.mark_lost(Instant(100), wait), (0, None));
     }
 
     #[test]
