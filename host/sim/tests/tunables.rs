@@ -285,7 +285,7 @@ fn dropped_packets_say_why() {
     let now = Instant(1_000_000_000);
     let (mut client, mut server, call) = pair_with_call(now);
     let ack = [0u8; 18];
-    let cases: [(&str, Vec<u8>, Option<RxDrop>); 8] = [
+    let cases: [(&str, Vec<u8>, Option<RxDrop>); 9] = [
         ("too short", vec![0; 5], Some(RxDrop::Short)),
         (
             "DATA, call 0",
@@ -293,9 +293,14 @@ fn dropped_packets_say_why() {
             Some(RxDrop::Bad),
         ),
         (
-            "DEBUG",
-            raw(8, 1, 1, 0, false, &[0; 8]),
+            "DEBUG not from a client (a client's query is answered)",
+            raw(8, 1, 1, 0, true, &[0; 8]),
             Some(RxDrop::Unused),
+        ),
+        (
+            "DEBUG, body shorter than rx_debugIn",
+            raw(8, 1, 1, 0, false, &[0; 7]),
+            Some(RxDrop::Short),
         ),
         (
             "BUSY to a server",
