@@ -463,9 +463,11 @@ impl<
         (n, next)
     }
 
-    /// Mark for resend every packet below a soft-ACKed one that was last
-    /// sent before `before` and is still not held by the peer: its latest
-    /// transmission, too, was lost. Returns how many were marked.
+    /// Mark for resend every retransmitted packet below a soft-ACKed one
+    /// that was last sent before `before` and is still not held by the
+    /// peer: its retransmission, too, was lost (RACK finds lost first
+    /// transmissions, with a reordering window). Returns how many were
+    /// marked.
     pub(crate) fn mark_overdue(&mut self, before: Instant) -> u32 {
         let mut highest_sacked = None;
         let mut seq = self.hard_ack.wrapping_add(1);
@@ -480,7 +482,11 @@ impl<
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_lt(seq, hi) {
             if let Some(p) = self.pkt_mut(seq) {
-                if !p.sacked && !p.resend && p.sent_at.is_some_and(|t| t < before) {
+                if p.retransmitted
+                    && !p.sacked
+                    && !p.resend
+                    && p.sent_at.is_some_and(|t| t < before)
+                {
                     p.resend = true;
                     n += 1;
                 }
