@@ -6,6 +6,7 @@
  * (Linux 6.12) answers them.
  */
 #define _GNU_SOURCE
+#include <grp.h>
 #include <limits.h>
 #include <sched.h>
 #include <sys/wait.h>
@@ -541,6 +542,56 @@ TEST(netns_separate_endpoints)
 	EXPECT_EQ(-EADDRINUSE, rx_bind(b, &srx));
 	close(b);
 	close(a);
+}
+
+/*
+ * Permissions as for UDP: the endpoint's UDP socket is bound with the
+ * caller's credentials, so a user without CAP_NET_BIND_SERVICE gets
+ * EACCES for a port below net.ipv4.ip_unprivileged_port_start (1024) and
+ * may bind above it; and a key of another user's keyring cannot be named
+ * (RXRPC_SECURITY_KEY finds no key: ENOKEY).
+ */
+TEST(unprivileged_user)
+{
+	struct sockaddr_rxrpc srx;
+	int status = -1;
+	pid_t pid;
+
+	ASSERT_LE(0, add_key("rxrpc", "afs@root.only", NULL, 0, KEY_SPEC_USER_KEYRING));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const char *desc = "afs@root.only";
+		int s, t;
+
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		s = rx_socket(PF_INET);
+		t = rx_socket(PF_INET);
+		if (s < 0 || t < 0)
+			_exit(11);
+		rx_addr4(&srx, "127.0.0.1", 700, SVC);
+		if (rx_bind(s, &srx) != -EACCES)
+			_exit(12);
+		rx_addr4(&srx, "127.0.0.1", rx_port(6), SVC);
+		if (rx_bind(t, &srx) != 0)
+			_exit(13);
+		close(s);
+		/* A session of its own, as a login of that user would have. */
+		if (syscall(__NR_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0)
+			_exit(16);
+		s = rx_socket(PF_INET);
+		if (s < 0)
+			_exit(14);
+		if (setsockopt(s, SOL_RXRPC, RXRPC_SECURITY_KEY, desc, strlen(desc)) != -1 ||
+		    errno != ENOKEY)
+			_exit(15);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN
