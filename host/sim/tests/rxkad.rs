@@ -312,3 +312,87 @@ fn call_refused_before_its_connection_leaves_no_peer() {
     ));
     assert_no_leaks(&mut sim);
 }
+
+/// A secured service call whose client never answers the CHALLENGE (a
+/// forged first DATA, or a client gone) has no data: it gives up after ten
+/// seconds with RX_CALL_TIMEOUT and frees its charge, rather than wait for
+/// the idle timeout.
+#[test]
+fn service_call_never_secured_gives_up() {
+    use rxrpc_proto::wire::{decode, Packet, RX_CALL_TIMEOUT};
+    use rxrpc_proto::{CallParams, Config, Endpoint, Instant, Timeouts, TransportAddr, MAX_PACKET};
+    use rxrpc_sim::StdEnv;
+
+    const C: TransportAddr = TransportAddr::V4([10, 0, 0, 1], 7000);
+    const S: TransportAddr = TransportAddr::V4([10, 0, 0, 2], 7000);
+    let mut host = TestHost::at(NOW);
+    host.tokens.push((
+        CLIENT_KEY,
+        HostToken::mint(SESSION_KEY, &SERVER_KEY, KVNO, NOW - 60, 8 * 3600),
+    ));
+    let mut client = Endpoint::new(StdEnv::default(), Rxkad::new(host), Config::default());
+    let mut host = TestHost::at(NOW);
+    host.server_keys.push(ServerKey {
+        keyring: KEYRING,
+        service: SVC,
+        kvno: None,
+        key: SERVER_KEY,
+    });
+    let mut server = Endpoint::new(StdEnv::default(), Rxkad::new(host), Config::default());
+    server
+        .listen(ServiceConfig {
+            service_ids: [SVC, 0],
+            backlog: 1,
+            min_security_index: 2,
+            keyring: KEYRING,
+            ..ServiceConfig::default()
+        })
+        .unwrap();
+    let mut now = Instant(1_000_000_000);
+    server.charge(now, 100).unwrap();
+    let call = client
+        .begin_call(
+            now,
+            CallParams {
+                remote: S,
+                service_id: SVC,
+                user: 1,
+                upgrade: false,
+                exclusive: false,
+                security: CallSecurity {
+                    index: 2,
+                    level: LEVEL_ENCRYPT,
+                    key: CLIENT_KEY,
+                },
+                timeouts: Timeouts::default(),
+            },
+        )
+        .unwrap();
+    client.send(call, b"request", false).unwrap();
+    let mut buf = vec![0; MAX_PACKET];
+    let end = Instant(now.0 + 12_000_000_000);
+    while now < end {
+        while let Some((_, n)) = client.poll_transmit(now, &mut buf) {
+            server.handle_datagram(now, C, &buf[..n]);
+        }
+        // Every CHALLENGE is lost; anything else gets through.
+        while let Some((_, n)) = server.poll_transmit(now, &mut buf) {
+            if !matches!(decode(&buf[..n]), Ok((_, Packet::Challenge(_)))) {
+                client.handle_datagram(now, S, &buf[..n]);
+            }
+        }
+        now = Instant(now.0 + 250_000_000);
+        client.handle_timeout(now);
+        server.handle_timeout(now);
+    }
+    while let Some((_, n)) = server.poll_transmit(now, &mut buf) {
+        client.handle_datagram(now, S, &buf[..n]);
+    }
+    assert_eq!(
+        client.call_outcome(call),
+        Some(Outcome::RemoteAbort(RX_CALL_TIMEOUT))
+    );
+    // Its charge was freed with it: the backlog of one takes a new one.
+    while server.poll_event().is_some() {}
+    assert!(server.charge(now, 101).is_ok());
+}

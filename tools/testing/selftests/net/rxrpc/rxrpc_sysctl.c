@@ -418,8 +418,9 @@ static long long drop_count(const char *name)
 /*
  * Ours: every received packet the module drops is counted by why in
  * /proc/net/rxrpc/stats, after C's lines. A datagram too short for a
- * header counts as "short", a DEBUG packet (rxdebug's statistics query)
- * as "unused", an ACK for a connection we do not have as "noconn".
+ * header counts as "short", a DEBUG packet not from a client (a client's
+ * is rxdebug's query, which is answered) as "unused", an ACK for a
+ * connection we do not have as "noconn".
  */
 TEST(drops_counted_by_reason)
 {
@@ -445,14 +446,15 @@ TEST(drops_counted_by_reason)
 	ASSERT_LE(0, drop_count("unread"));
 	/* Too short for a header. */
 	ASSERT_EQ(5, sendto(u, pkt, 5, 0, (struct sockaddr *)&to, sizeof(to)));
-	/* DEBUG (type 8), from a client (flag 1), call 1, service SVC. */
+	/* DEBUG (type 8), not from a client (no flag 1), call 1, service SVC. */
 	pkt[20] = 8;
-	pkt[21] = 1;
+	pkt[21] = 0;
 	pkt[26] = SVC >> 8;
 	pkt[27] = SVC & 0xff;
 	ASSERT_EQ(36, sendto(u, pkt, 36, 0, (struct sockaddr *)&to, sizeof(to)));
-	/* ACK (type 2) for a connection the service does not have. */
+	/* ACK (type 2), from a client, for a connection the service does not have. */
 	pkt[20] = 2;
+	pkt[21] = 1;
 	ASSERT_EQ((int)sizeof(pkt),
 		  sendto(u, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)));
 	for (i = 0; i < 100; i++) {
