@@ -47,21 +47,12 @@ const CONSUMED_ACK: u32 = 8;
 
 /// How long a packet sent before one the peer acknowledged may stay
 /// unacknowledged before it counts as lost (RACK, RFC 8985): an RTT and a
-/// reordering window of `quarters` quarters of it, but at least
-/// `MIN_REORDER`; the RTO before any RTT sample.
+/// reordering window of `quarters` quarters of it; the RTO before any RTT
+/// sample.
 fn rack_wait(rtt: &RttEstimator, quarters: u32) -> Duration {
-    rtt.srtt().map_or_else(
-        || rtt.rto(),
-        |s| s.saturating_add((s / 4 * quarters).max(MIN_REORDER)),
-    )
+    rtt.srtt()
+        .map_or_else(|| rtt.rto(), |s| s.saturating_add(s / 4 * quarters))
 }
-
-/// The least reordering window. Where the RTT is tens of microseconds (a
-/// loopback), a sender's own packets can be reordered by more than it
-/// (two contexts transmitting, a vCPU descheduled); a window of a quarter
-/// RTT then found them lost (release kernel: 28-134 spurious resends per
-/// MB on loopback). Linux's TCP gets the same floor from its timer's tick.
-const MIN_REORDER: Duration = Duration::from_millis(1);
 
 /// How long a retransmission may stay unacknowledged below acknowledged
 /// data before it counts as lost again: two RTTs and a millisecond of
