@@ -2,37 +2,13 @@
 //! that exact headers and the batching of the caller (a work item draining
 //! a queue) can be shown.
 
+mod common;
+use common::*;
 use rxrpc_proto::wire::{decode, encode, AckReason, Flags, Header, Packet, Version};
 use rxrpc_proto::{
     CallParams, Config, Endpoint, Instant, NullSecurity, ServiceConfig, Timeouts, TransportAddr,
-    MAX_PACKET,
 };
 use rxrpc_sim::StdEnv;
-
-const SVC: u16 = 52;
-const CLIENT: TransportAddr = TransportAddr::V4([10, 0, 0, 1], 7000);
-const SERVER: TransportAddr = TransportAddr::V4([10, 0, 0, 2], 7000);
-
-fn endpoint(epoch: u32) -> Endpoint<StdEnv, NullSecurity> {
-    Endpoint::new(
-        StdEnv::default(),
-        NullSecurity,
-        Config {
-            epoch,
-            ..Config::default()
-        },
-    )
-}
-
-/// Everything `ep` wants to send now.
-fn drain(ep: &mut Endpoint<StdEnv, NullSecurity>, now: Instant) -> Vec<Vec<u8>> {
-    let mut buf = vec![0; MAX_PACKET];
-    let mut out = Vec::new();
-    while let Some((_, len)) = ep.poll_transmit(now, &mut buf) {
-        out.push(buf[..len].to_vec());
-    }
-    out
-}
 
 fn ack_reasons(pkts: &[Vec<u8>]) -> Vec<AckReason> {
     pkts.iter()
@@ -41,37 +17,6 @@ fn ack_reasons(pkts: &[Vec<u8>]) -> Vec<AckReason> {
             _ => None,
         })
         .collect()
-}
-
-/// A client with a call begun to a listening, charged server.
-fn pair_with_call(
-    now: Instant,
-) -> (
-    Endpoint<StdEnv, NullSecurity>,
-    Endpoint<StdEnv, NullSecurity>,
-    rxrpc_proto::CallHandle,
-) {
-    let mut client = endpoint(1);
-    let mut server = endpoint(2);
-    server
-        .listen(ServiceConfig {
-            service_ids: [SVC, 0],
-            backlog: 4,
-            ..ServiceConfig::default()
-        })
-        .unwrap();
-    server.charge(now, 100).unwrap();
-    let params = CallParams {
-        remote: SERVER,
-        service_id: SVC,
-        user: 1,
-        upgrade: false,
-        exclusive: false,
-        security: Default::default(),
-        timeouts: Timeouts::default(),
-    };
-    let call = client.begin_call(now, params).unwrap();
-    (client, server, call)
 }
 
 /// Out-of-sequence DATA handled in one batch still gets an ACK each (up to

@@ -4,12 +4,12 @@
 //! `rx_statistics` 284) and what `rx_packet.c` `rxi_ReceiveDebugPacket`
 //! answers.
 
+mod common;
+use common::{endpoint, Ep};
 use rxrpc_proto::wire::{decode, Flags, Header, Packet};
 use rxrpc_proto::{
-    CallParams, Config, Endpoint, Instant, NullSecurity, RxDrop, ServiceConfig, Timeouts,
-    TransportAddr, MAX_PACKET,
+    CallParams, Instant, RxDrop, ServiceConfig, Timeouts, TransportAddr, MAX_PACKET,
 };
-use rxrpc_sim::StdEnv;
 
 const SVC: u16 = 52;
 const CLIENT: TransportAddr = TransportAddr::V4([10, 0, 0, 1], 7000);
@@ -22,19 +22,6 @@ const GETCONN: i32 = 2;
 const GETALLCONN: i32 = 3;
 const RXSTATS: i32 = 4;
 const GETPEER: i32 = 5;
-
-type Ep = Endpoint<StdEnv, NullSecurity>;
-
-fn endpoint(epoch: u32) -> Ep {
-    Endpoint::new(
-        StdEnv::default(),
-        NullSecurity,
-        Config {
-            epoch,
-            ..Config::default()
-        },
-    )
-}
 
 fn drain(ep: &mut Ep) -> Vec<Vec<u8>> {
     let mut buf = vec![0; MAX_PACKET];

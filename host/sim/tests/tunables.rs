@@ -1,65 +1,13 @@
 //! The run-time settings (`net.rxrpc.*` sysctls in the kernel) and the
 //! reasons received packets are dropped for.
 
+mod common;
+use common::*;
 use std::time::Duration;
 
 use rxrpc_proto::wire::{decode, Ack, AckReason, Flags, Header, Packet};
-use rxrpc_proto::{
-    CallParams, Config, Endpoint, Instant, NullSecurity, RxDrop, ServiceConfig, Timeouts,
-    TransportAddr, Tunables, MAX_PACKET,
-};
-use rxrpc_sim::{AcceptMode, CallOpts, LinkConfig, Sim, StdEnv};
-
-const SVC: u16 = 52;
-const CLIENT: TransportAddr = TransportAddr::V4([10, 0, 0, 1], 7000);
-const SERVER: TransportAddr = TransportAddr::V4([10, 0, 0, 2], 7000);
-
-type Ep = Endpoint<StdEnv, NullSecurity>;
-
-fn endpoint(epoch: u32) -> Ep {
-    Endpoint::new(
-        StdEnv::default(),
-        NullSecurity,
-        Config {
-            epoch,
-            ..Config::default()
-        },
-    )
-}
-
-fn drain(ep: &mut Ep, now: Instant) -> Vec<Vec<u8>> {
-    let mut buf = vec![0; MAX_PACKET];
-    let mut out = Vec::new();
-    while let Some((_, len)) = ep.poll_transmit(now, &mut buf) {
-        out.push(buf[..len].to_vec());
-    }
-    out
-}
-
-/// A listening, charged server and a client with a call begun to it.
-fn pair_with_call(now: Instant) -> (Ep, Ep, rxrpc_proto::CallHandle) {
-    let mut client = endpoint(1);
-    let mut server = endpoint(2);
-    server
-        .listen(ServiceConfig {
-            service_ids: [SVC, 0],
-            backlog: 4,
-            ..ServiceConfig::default()
-        })
-        .unwrap();
-    server.charge(now, 100).unwrap();
-    let params = CallParams {
-        remote: SERVER,
-        service_id: SVC,
-        user: 1,
-        upgrade: false,
-        exclusive: false,
-        security: Default::default(),
-        timeouts: Timeouts::default(),
-    };
-    let call = client.begin_call(now, params).unwrap();
-    (client, server, call)
-}
+use rxrpc_proto::{Instant, NullSecurity, RxDrop, ServiceConfig, Tunables, MAX_PACKET};
+use rxrpc_sim::{AcceptMode, CallOpts, LinkConfig, Sim};
 
 /// The trailers of the ACKs among `pkts`: (maxMTU, ifMTU, rwind, jumbo_max).
 fn trailers(pkts: &[Vec<u8>]) -> Vec<(u32, u32, u32, u32)> {
