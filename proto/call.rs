@@ -14,7 +14,7 @@ use super::congestion::Congestion;
 use super::conn::ConnKey;
 use super::counters::RxDrop;
 use super::env::Env;
-use super::error::{EPROTO, ETIME, ETIMEDOUT};
+use super::error::{EPROTO, ETIME};
 use super::event::Outcome;
 use super::rtt::{backed_off, RttEstimator};
 use super::rxbuf::{self, RecvResult, RxBuf, RxInsert, RxPacket};
@@ -78,7 +78,8 @@ impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
             hard: None,
-            idle: Some(Duration::from_secs(60)),
+            // C's next_rx_timo. (C reads its 20 * HZ as ms: 5 s at HZ=250.)
+            idle: Some(Duration::from_secs(20)),
             normal: None,
         }
     }
@@ -802,7 +803,7 @@ impl<E: Env> Call<E> {
             return Some((RX_CALL_TIMEOUT, ETIME));
         }
         if self.timers.expire(T::Idle as usize, now) {
-            return Some((RX_CALL_TIMEOUT, ETIMEDOUT));
+            return Some((RX_CALL_TIMEOUT, ETIME));
         }
         if self.timers.expire(T::Request as usize, now) && self.state == State::RecvRequest {
             return Some((RX_CALL_TIMEOUT, ETIME));
@@ -845,7 +846,7 @@ impl<E: Env> Call<E> {
             // path that drops large packets) must not hold the call open.
             let since = *self.tx_stalled_since.get_or_insert(now);
             if self.timeouts.idle.is_some_and(|d| now.since(since) >= d) {
-                return Some((RX_CALL_TIMEOUT, ETIMEDOUT));
+                return Some((RX_CALL_TIMEOUT, ETIME));
             }
             let flight = self.tx.in_flight();
             if !self.tx.mark_all_unacked() {

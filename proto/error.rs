@@ -53,10 +53,8 @@ impl Error {
     }
 }
 
-/// errno for a call ended by its own timeouts.
+/// errno for a call ended by its own timeouts (hard, idle or no progress).
 pub(crate) const ETIME: i32 = 62;
-/// errno for a call ended by its idle timeout.
-pub(crate) const ETIMEDOUT: i32 = 110;
 /// errno for a call whose channel was taken by a newer call.
 pub(crate) const ESHUTDOWN: i32 = errno::ESHUTDOWN;
 /// errno for a protocol violation by the peer.

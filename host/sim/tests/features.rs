@@ -13,7 +13,6 @@ use rxrpc_sim::{AcceptMode, CallOpts, LinkConfig, Sim};
 
 const SVC: u16 = 52;
 const ETIME: i32 = 62;
-const ETIMEDOUT: i32 = 110;
 
 fn svc(backlog: u32) -> ServiceConfig {
     ServiceConfig {
@@ -225,12 +224,12 @@ fn dead_peer_hits_idle_timeout() {
         sim.nodes[0].clients[0].outcome,
         Some(Outcome::LocalAbort {
             code: RX_CALL_TIMEOUT,
-            errno: ETIMEDOUT
+            errno: ETIME
         })
     );
     let took = sim.now.since(start);
     assert!(
-        took >= Duration::from_secs(60) && took < Duration::from_secs(61),
+        took >= Duration::from_secs(20) && took < Duration::from_secs(21),
         "{took:?}"
     );
     assert_no_leaks(&mut sim);

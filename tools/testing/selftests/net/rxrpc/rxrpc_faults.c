@@ -190,7 +190,7 @@ TEST_F_TIMEOUT(faults, service_killed_with_calls_in_flight, 60)
  * A peer (a raw UDP socket) acknowledges the request and then vanishes:
  * the call must end. C: after next_rx_timo (20 * HZ read as ms: 5 s at
  * HZ=250) of nothing heard, RX_CALL_DEAD (heard before) or
- * RX_CALL_TIMEOUT. Ours: after its idle timeout (60 s by default; 5 s
+ * RX_CALL_TIMEOUT. Ours: after its idle timeout (20 s by default; 5 s
  * given here with RXRPC_SET_CALL_TIMEOUT, which C would clamp to 1 ms):
  * RX_CALL_TIMEOUT.
  */

@@ -30,7 +30,7 @@
  * connection's channel, at a call number not yet used there, makes the
  * service a call that never gets data in sequence (SvRcvReq, RxSeq 0 in
  * /proc/net/rxrpc/calls, dumped below). It takes a charge, the service
- * never hears of it, and it does not end within 80 s (the idle timeout is
+ * never hears of it, and it does not end within 80 s (the idle timeout was
  * 60 s; its pings go to the real client, whose answers may keep it
  * alive): once the charges are gone every new call gets BUSY. C ends such
  * a call within about a second (next_req_timo), and the service serves.
