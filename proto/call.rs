@@ -369,10 +369,11 @@ impl<E: Env> Call<E> {
     fn touch_idle(&mut self, now: Instant) {
         if let Some(d) = self.timeouts.idle {
             self.timers.set(T::Idle as usize, now.after(d));
-            // Ping at a third of the idle time so that a live peer that is
-            // merely slow keeps the call alive.
+            // Ping after a sixth of the idle time in silence (C's
+            // keepalive) so that a live peer that is merely slow, or behind
+            // a lossy path, keeps the call alive.
             if self.state != State::Complete {
-                self.timers.set(T::Ping as usize, now.after(d / 3));
+                self.timers.set(T::Ping as usize, now.after(d / 6));
             }
         }
     }
@@ -818,7 +819,7 @@ impl<E: Env> Call<E> {
                 self.ping_now = true;
             }
             if let Some(d) = self.timeouts.idle {
-                self.timers.set(T::Ping as usize, now.after(d / 3));
+                self.timers.set(T::Ping as usize, now.after(d / 6));
             }
         }
         if self.timers.expire(T::Probe as usize, now) && self.in_tx_phase() {
