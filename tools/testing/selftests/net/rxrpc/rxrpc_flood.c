@@ -5,7 +5,7 @@
  * complete); a client that never ACKs the reply and one that ACKs wrongly
  * (a raw UDP socket playing the client: the service's call must end, by
  * timeout or abort, not hang); many connections opened and dropped
- * (RXRPC_FLOOD_CONNS, default 1000); many concurrent calls on one socket
+ * (RXRPC_FLOOD_CONNS, default 10,000); many concurrent calls on one socket
  * (RXRPC_FLOOD_CALLS, default 1000); many sockets on one endpoint. Each
  * logs kernel memory (Slab, SUnreclaim) and /proc/net/rxrpc row counts
  * before and after, and checks that the module's calls go back to what
@@ -291,47 +291,85 @@ TEST_F_TIMEOUT(flood, clients_that_never_ack_or_ack_wrongly, 150)
 }
 
 /*
- * Connections opened and dropped: each call on its own connection
- * (RXRPC_EXCLUSIVE_CONNECTION), the client socket (and its endpoint)
- * replaced every 100 calls.
+ * Connections opened and dropped (RXRPC_FLOOD_CONNS, default 10,000):
+ * each call on its own connection (RXRPC_EXCLUSIVE_CONNECTION), made by
+ * CONN_CLIENTS processes at once, each replacing its client socket (and
+ * so its endpoint) every 100 calls. Every connection must be set up,
+ * serve its call and be reaped: the rows go back to the baseline.
  */
-TEST_F_TIMEOUT(flood, connections_opened_and_dropped, 200)
-{
-	int n = env_int("RXRPC_FLOOD_CONNS", 1000), k, fd = -1, ok = 0, busy = 0, other = 0;
-	struct rx_svc_stats *st = rx_svc_stats_new();
-	struct sockaddr_rxrpc to;
-	struct rx_mem m0;
-	long long t0;
-	int32_t code;
-	pid_t s;
+#define CONN_CLIENTS 8
 
-	baseline(&m0);
-	s = served(rx_port(0), 8, st, NULL);
-	ASSERT_LT(0, s);
-	rx_addr4(&to, "127.0.0.1", rx_port(0), SVC);
-	t0 = rx_ms();
+struct conn_tally {
+	volatile int ok, busy, other;
+};
+
+static void conn_client(int first, int n, const struct sockaddr_rxrpc *to,
+			struct conn_tally *t)
+{
+	int k, fd = -1, one = 1;
+	int32_t code;
+
 	for (k = 0; k < n; k++) {
 		enum rx_outcome o;
 
 		if (k % 100 == 0) {
-			int one = 1;
-
 			if (fd >= 0)
 				close(fd);
 			fd = rx_socket(PF_INET);
-			ASSERT_LE(0, fd);
-			ASSERT_EQ(0, setsockopt(fd, SOL_RXRPC, RXRPC_EXCLUSIVE_CONNECTION,
-						&one, 0) ? -errno : 0);
+			if (fd < 0 || setsockopt(fd, SOL_RXRPC, RXRPC_EXCLUSIVE_CONNECTION,
+						 &one, 0) < 0)
+				_exit(2);
 		}
-		o = rx_call(fd, 1 + k, &to, k, 40, 40, 20, 22000, &code);
-		ok += o == RX_OK;
-		busy += o == RX_BUSY_END;
-		if (o != RX_OK && o != RX_BUSY_END && other++ < 5)
-			TH_LOG("call %d: outcome %d code %d", k, o, code);
+		o = rx_call(fd, 1 + k, to, first + k, 40, 40, 20, 22000, &code);
+		if (o == RX_OK)
+			t->ok++;
+		else if (o == RX_BUSY_END)
+			t->busy++;
+		else if (t->other++ < 3)
+			printf("# call %d: outcome %d code %d\n", first + k, o, code);
 	}
 	close(fd);
-	TH_LOG("%d connections: %d calls completed, %d busy, %d other, in %lld ms; "
-	       "conns listed now %d", n, ok, busy, other, rx_ms() - t0, rx_proc_rows("conns"));
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(flood, connections_opened_and_dropped, 300)
+{
+	int n = env_int("RXRPC_FLOOD_CONNS", 10000), k, ok = 0, busy = 0, other = 0;
+	struct conn_tally *t = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct rx_svc_stats *st = rx_svc_stats_new();
+	struct sockaddr_rxrpc to;
+	pid_t pid[CONN_CLIENTS];
+	struct rx_mem m0;
+	long long t0;
+	pid_t s;
+
+	ASSERT_NE(MAP_FAILED, t);
+	baseline(&m0);
+	s = served(rx_port(0), 16, st, NULL);
+	ASSERT_LT(0, s);
+	rx_addr4(&to, "127.0.0.1", rx_port(0), SVC);
+	t0 = rx_ms();
+	for (k = 0; k < CONN_CLIENTS; k++) {
+		int first = k * (n / CONN_CLIENTS);
+		int count = k == CONN_CLIENTS - 1 ? n - first : n / CONN_CLIENTS;
+
+		pid[k] = fork();
+		ASSERT_LE(0, pid[k]);
+		if (pid[k] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			conn_client(first, count, &to, &t[k]);
+		}
+	}
+	for (k = 0; k < CONN_CLIENTS; k++) {
+		EXPECT_EQ(0, rx_child_wait(pid[k], 280000));
+		ok += t[k].ok;
+		busy += t[k].busy;
+		other += t[k].other;
+	}
+	TH_LOG("%d connections from %d clients: %d calls completed, %d busy, %d other, "
+	       "in %lld ms; conns listed now %d", n, CONN_CLIENTS, ok, busy, other,
+	       rx_ms() - t0, rx_proc_rows("conns"));
 	EXPECT_EQ(0, other);
 	EXPECT_LE(n * 9 / 10, ok);
 	EXPECT_EQ(0, stop_server(rx_port(0), s));

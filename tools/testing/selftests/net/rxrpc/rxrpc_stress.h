@@ -337,9 +337,54 @@ enum rx_outcome {
 };
 
 /*
+ * A message out of place, logged as it is met (the first few per process):
+ * which call it was for, which call was waiting, and what it carried.
+ */
+static int rx_wrongs_logged;
+
+static inline void rx_log_wrong(unsigned long id, int n, const struct rx_res *r,
+				size_t got, uint32_t reply_len, const char *what)
+{
+	if (rx_wrongs_logged++ >= 3)
+		return;
+	printf("# rx_call %lu: %s: recv %d, id %s%lu, flags %#x, abort %d (%d), "
+	       "busy %d, net/local error %d/%d, ack %d; %zu of %u reply bytes had come\n",
+	       id, what, n, r->has_id ? "" : "none ", r->has_id ? r->id : 0,
+	       r->flags, r->abort, (int)r->abort_code, r->busy, r->net_error,
+	       r->local_error, r->ack, got, reply_len);
+	fflush(stdout);
+}
+
+/*
+ * Reads fd's messages until call id's last one (its terminal message or
+ * final data), for up to wait_ms each, so that none is left to be taken
+ * for a later call's. Messages of other calls are logged and skipped.
+ */
+static inline void rx_drain_call(int fd, unsigned long id, uint8_t *buf, size_t len,
+				 int wait_ms)
+{
+	struct rx_res r;
+	int n;
+
+	while (rx_wait(fd, wait_ms)) {
+		n = rx_recv(fd, buf, len, 0, &r);
+		if (n < 0)
+			return;
+		if (!r.has_id || r.id != id) {
+			rx_log_wrong(id, n, &r, 0, 0, "while draining, another call's message");
+			continue;
+		}
+		if (rx_terminal(&r) || (r.flags & MSG_EOR))
+			return;
+	}
+}
+
+/*
  * One call on fd (id must be free), with a hard timeout of hard_s seconds
  * if not 0; waits at most wait_ms for each message. *code gets the abort
- * code or errno.
+ * code or errno. A call that goes wrong is aborted and its messages read
+ * to the end, and a message of another call is skipped: each counts once,
+ * and none is left to spoil the next call on fd.
  */
 static inline enum rx_outcome rx_call(int fd, unsigned long id,
 				      const struct sockaddr_rxrpc *to,
@@ -348,11 +393,12 @@ static inline enum rx_outcome rx_call(int fd, unsigned long id,
 				      int wait_ms, int32_t *code)
 {
 	uint8_t *req = rx_req_make(seed, req_len, reply_len);
-	uint8_t *buf = malloc(reply_len + 64);
+	size_t cap = reply_len + 64;
+	uint8_t *buf = malloc(cap);
 	enum rx_outcome out = RX_OK;
 	struct rx_cmsgs cm;
 	size_t got = 0;
-	int n;
+	int n, stray = 0;
 
 	*code = 0;
 	if (!req || !buf) {
@@ -368,14 +414,8 @@ static inline enum rx_outcome rx_call(int fd, unsigned long id,
 		*code = n;
 		out = RX_SENDFAIL;
 		/* A call that got going ends with a message: drain it. */
-		if (n >= 0 || rx_wait(fd, 0)) {
-			struct rx_res r;
-
-			while (rx_wait(fd, wait_ms) &&
-			       rx_recv(fd, buf, reply_len + 64, 0, &r) >= 0 &&
-			       !rx_terminal(&r) && (r.flags & MSG_MORE))
-				;
-		}
+		if (n >= 0 || rx_wait(fd, 0))
+			rx_drain_call(fd, id, buf, cap, wait_ms);
 		goto done;
 	}
 	for (;;) {
@@ -384,16 +424,21 @@ static inline enum rx_outcome rx_call(int fd, unsigned long id,
 		if (!rx_wait(fd, wait_ms)) {
 			out = RX_TIMEDOUT;
 			rx_abort(fd, id, RX_STRESS_BADREQ + 2);
-			/* The abort's own message. */
-			if (rx_wait(fd, wait_ms))
-				rx_recv(fd, buf, reply_len + 64, 0, &r);
+			/* The abort's own message, after any data before it. */
+			rx_drain_call(fd, id, buf, cap, wait_ms);
 			break;
 		}
-		n = rx_recv(fd, buf + got, reply_len + 64 - got, 0, &r);
-		if (n < 0 || !r.has_id || r.id != id) {
+		n = rx_recv(fd, buf + got, cap - got, 0, &r);
+		if (n < 0) {
+			rx_log_wrong(id, n, &r, got, reply_len, "recvmsg failed");
 			out = RX_WRONG;
 			*code = n;
 			break;
+		}
+		if (!r.has_id || r.id != id) {
+			rx_log_wrong(id, n, &r, got, reply_len, "another call's message");
+			stray = 1;
+			continue;
 		}
 		if (r.abort) {
 			*code = (int32_t)r.abort_code;
@@ -410,20 +455,32 @@ static inline enum rx_outcome rx_call(int fd, unsigned long id,
 			break;
 		}
 		if (rx_check(buf + got, n, ~seed, got) != -1) {
+			rx_log_wrong(id, n, &r, got, reply_len, "reply bytes wrong");
 			out = RX_WRONG;
-			break;
-		}
-		got += n;
-		if (r.flags & MSG_EOR) {
-			if (got != reply_len)
+		} else {
+			got += n;
+			if (r.flags & MSG_EOR) {
+				if (got != reply_len) {
+					rx_log_wrong(id, n, &r, got, reply_len, "reply length wrong");
+					out = RX_WRONG;
+				}
+				break;
+			}
+			if (!(r.flags & MSG_MORE) || got > reply_len) {
+				rx_log_wrong(id, n, &r, got, reply_len, "reply goes on too long");
 				out = RX_WRONG;
-			break;
+			}
 		}
-		if (!(r.flags & MSG_MORE) || got > reply_len) {
-			out = RX_WRONG;
+		if (out == RX_WRONG) {
+			if (!(r.flags & MSG_EOR)) {
+				rx_abort(fd, id, RX_STRESS_BADREQ + 4);
+				rx_drain_call(fd, id, buf, cap, wait_ms);
+			}
 			break;
 		}
 	}
+	if (stray)
+		out = RX_WRONG;
 done:
 	free(req);
 	free(buf);
