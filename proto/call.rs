@@ -21,7 +21,7 @@ use super::rxbuf::{self, RecvResult, RxBuf, RxInsert, RxPacket};
 use super::time::Instant;
 use super::timer::TimerTable;
 use super::tunables::Tunables;
-use super::txbuf::{self, TxBuf, TxError, TxPacket};
+use super::txbuf::{self, Resend, TxBuf, TxError, TxPacket};
 use super::wire::{Ack, AckReason, RX_CALL_TIMEOUT, RX_PROTOCOL_ERROR};
 
 /// Delay before an ACK for in-order DATA that did not ask for one.
@@ -766,7 +766,7 @@ impl<E: Env> Call<E> {
     /// Send again, now, everything sent and not acknowledged.
     pub(crate) fn resend_unacked(&mut self) {
         if self.in_tx_phase() {
-            self.tx.mark_all_unacked();
+            self.tx.mark_all_unacked(Resend::Other);
         }
     }
 
@@ -850,12 +850,12 @@ impl<E: Env> Call<E> {
                 return Some((RX_CALL_TIMEOUT, ETIME));
             }
             let flight = self.tx.in_flight();
-            if !self.tx.mark_all_unacked() {
+            if !self.tx.mark_all_unacked(Resend::Rto) {
                 // Everything sent is soft-ACKed yet not hard-ACKed: probe
                 // with the newest packet so the peer reports its state.
                 let top = self.tx.sent_top();
                 if top != self.tx.hard_ack() {
-                    self.tx.mark_resend(top);
+                    self.tx.mark_resend(top, Resend::Rto);
                 }
             }
             self.cong.on_rto(flight);

@@ -9,6 +9,7 @@
 
 use super::call::{Call, Tx};
 use super::env::Env;
+use super::txbuf::RESEND_REASONS;
 use super::wire::{AckReason, Flags, Header, Packet};
 
 /// Slots of the per-reason ACK tables: index = reason code (1..=9), 0 for
@@ -85,6 +86,9 @@ pub struct Counters {
     pub tx_data: u64,
     /// DATA packets sent again.
     pub tx_data_retrans: u64,
+    /// DATA packets sent again, by why they were marked (index: a
+    /// `Resend`: RACK, the probe of retransmissions, the RTO, other).
+    pub tx_retrans_why: [u64; RESEND_REASONS],
     /// ACKs sent, by reason.
     pub tx_acks: [u64; ACK_REASONS],
     /// DATA packets received (each subpacket of a jumbo counts).
@@ -145,6 +149,13 @@ impl Counters {
     pub fn add(&mut self, other: &Counters) {
         self.tx_data = self.tx_data.wrapping_add(other.tx_data);
         self.tx_data_retrans = self.tx_data_retrans.wrapping_add(other.tx_data_retrans);
+        for (a, b) in self
+            .tx_retrans_why
+            .iter_mut()
+            .zip(other.tx_retrans_why.iter())
+        {
+            *a = a.wrapping_add(*b);
+        }
         self.rx_data = self.rx_data.wrapping_add(other.rx_data);
         self.rx_data_reqack = self.rx_data_reqack.wrapping_add(other.rx_data_reqack);
         self.rx_data_jumbo = self.rx_data_jumbo.wrapping_add(other.rx_data_jumbo);
@@ -166,8 +177,12 @@ impl Counters {
     pub(crate) fn count_sent<E: Env>(&mut self, call: &Call<E>, tx: Tx) {
         match tx {
             Tx::Data { seq, .. } => {
-                if call.tx.get(seq).is_some_and(|p| p.sent_at.is_some()) {
+                let p = call.tx.get(seq);
+                if let Some(p) = p.filter(|p| p.sent_at.is_some()) {
                     bump(&mut self.tx_data_retrans);
+                    if let Some(n) = self.tx_retrans_why.get_mut(p.why as usize) {
+                        bump(n);
+                    }
                 } else {
                     bump(&mut self.tx_data);
                 }

@@ -95,3 +95,4 @@ pub use rxbuf::RecvResult;
 pub use security::{ConnIdent, NullSecurity, PacketIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
 pub use time::Instant;
 pub use tunables::Tunables;
+pub use txbuf::{Resend, RESEND_REASONS};

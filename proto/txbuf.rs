@@ -30,7 +30,26 @@ pub(crate) struct TxPacket<B> {
     pub(crate) resend: bool,
     /// Sent more than once.
     retransmitted: bool,
+    /// Why it was last marked for resend.
+    pub(crate) why: Resend,
 }
+
+/// Why a packet was marked for retransmission (counted when it is sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Resend {
+    /// RACK: sent before a packet the peer acknowledged, and overdue.
+    Rack,
+    /// A retransmission overdue below data the peer holds (the probe).
+    Again,
+    /// The retransmission timeout.
+    Rto,
+    /// Anything else: the connection was secured (a RESPONSE went out).
+    Other,
+}
+
+/// Slots of the retransmission counters, one per [`Resend`].
+pub const RESEND_REASONS: usize = Resend::Other as usize + 1;
 
 /// Result of folding an ACK's acknowledgements into the Tx queue.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +153,7 @@ impl<
             sacked: false,
             resend: false,
             retransmitted: false,
+            why: Resend::Other,
         };
         self.set(self.top, Some(p));
     }
@@ -450,6 +470,7 @@ impl<
                         let due = t.after(wait);
                         if due <= now {
                             p.resend = true;
+                            p.why = Resend::Rack;
                             n += 1;
                         } else {
                             next = Some(next.map_or(due, |d| d.min(due)));
@@ -488,6 +509,7 @@ impl<
                     && p.sent_at.is_some_and(|t| t < before)
                 {
                     p.resend = true;
+                    p.why = Resend::Again;
                     n += 1;
                 }
             }
@@ -497,23 +519,25 @@ impl<
     }
 
     /// Mark packet `seq` for resend if it is held and was sent.
-    pub(crate) fn mark_resend(&mut self, seq: u32) {
+    pub(crate) fn mark_resend(&mut self, seq: u32, why: Resend) {
         if seq_le(seq, self.sent_top) && self.get(seq).is_some() {
             if let Some(p) = self.pkt_mut(seq) {
                 p.resend = true;
+                p.why = why;
             }
         }
     }
 
-    /// Retransmission timeout: mark every sent, unacknowledged packet for
-    /// resend. Returns whether any was.
-    pub(crate) fn mark_all_unacked(&mut self) -> bool {
+    /// Mark every sent, unacknowledged packet for resend (a retransmission
+    /// timeout, or the connection was secured). Returns whether any was.
+    pub(crate) fn mark_all_unacked(&mut self, why: Resend) -> bool {
         let mut any = false;
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
             if let Some(p) = self.pkt_mut(seq) {
                 if !p.sacked {
                     p.resend = true;
+                    p.why = why;
                     any = true;
                 }
             }
@@ -626,7 +650,7 @@ mod tests {
         assert_eq!(t.next_to_send(4, 4), None);
         t.on_ack(6, &[], Instant(0), 0);
         assert_eq!(t.hard_ack(), 5);
-        assert!(!t.mark_all_unacked());
+        assert!(!t.mark_all_unacked(Resend::Rto));
         t.mark_sent(6, 10, Instant(4));
         assert!(t.all_sent());
         t.ack_all();
@@ -642,7 +666,7 @@ mod tests {
         }
         // Packet 1 is sent again at 20; the ACK its original prompted
         // (serial 1) comes at once.
-        t.mark_resend(1);
+        t.mark_resend(1, Resend::Rto);
         t.mark_sent(1, 5, Instant(20));
         let o = t.on_ack(2, &[0, 0, 0], Instant(15), 1);
         assert!(o.spurious);
@@ -660,7 +684,7 @@ mod tests {
         }
         t.on_ack(1, &[0, 1, 0], Instant(0), 0);
         // Packet 1 was resent at 20 and is still missing at 100.
-        t.mark_resend(1);
+        t.mark_resend(1, Resend::Rto);
         t.mark_sent(1, 4, Instant(20));
         assert_eq!(t.mark_overdue(Instant(15)), 0);
         assert_eq!(t.mark_overdue(Instant(30)), 1);

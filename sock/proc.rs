@@ -21,7 +21,7 @@ use super::registry::Registry;
 use crate::kapi::net::NetNs;
 use crate::kapi::proc::{ProcDir, ProcTables};
 use crate::kapi::seq_file::SeqFile;
-use crate::proto::{Instant, Outcome, RxDrops, ACK_REASONS, RX_DROP_NAMES};
+use crate::proto::{Instant, Outcome, Resend, RxDrops, ACK_REASONS, RESEND_REASONS, RX_DROP_NAMES};
 
 /// The `/proc/net/rxrpc` directory.
 pub(crate) struct RxrpcProc;
@@ -341,6 +341,8 @@ fn locals(seq: &mut SeqFile<'_>, local: &Local, users: usize) -> fmt::Result {
 pub(crate) struct Stats {
     tx_data: u64,
     tx_retrans: u64,
+    /// Retransmissions by why (see `Resend`).
+    tx_retrans_why: [u64; RESEND_REASONS],
     tx_data_fail: u64,
     rx_data: u64,
     rx_reqack: u64,
@@ -369,6 +371,7 @@ impl Stats {
         Self {
             tx_data: c.tx_data,
             tx_retrans: c.tx_data_retrans,
+            tx_retrans_why: c.tx_retrans_why,
             tx_data_fail: core.tx_data_fail,
             rx_data: c.rx_data,
             rx_reqack: c.rx_data_reqack,
@@ -389,6 +392,9 @@ impl Stats {
         let add = |a: &mut u64, b: u64| *a = a.wrapping_add(b);
         add(&mut self.tx_data, o.tx_data);
         add(&mut self.tx_retrans, o.tx_retrans);
+        for i in 0..RESEND_REASONS {
+            add(&mut self.tx_retrans_why[i], o.tx_retrans_why[i]);
+        }
         add(&mut self.tx_data_fail, o.tx_data_fail);
         add(&mut self.rx_data, o.rx_data);
         add(&mut self.rx_reqack, o.rx_reqack);
@@ -458,6 +464,17 @@ impl Stats {
             }
             writeln!(seq)?;
         }
+        // Retransmissions by why they were marked: RACK, the probe of
+        // earlier retransmissions, the RTO, other (the connection secured).
+        let w = &self.tx_retrans_why;
+        writeln!(
+            seq,
+            "Retrans  : rack={} again={} rto={} other={}",
+            w[Resend::Rack as usize],
+            w[Resend::Again as usize],
+            w[Resend::Rto as usize],
+            w[Resend::Other as usize]
+        )?;
         Ok(())
     }
 }
