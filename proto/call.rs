@@ -733,7 +733,7 @@ impl<E: Env> Call<E> {
             }
             Tx::Data { seq, request_ack } => {
                 let first = self.tx.get(seq).is_some_and(|p| p.sent_at.is_none());
-                self.tx.mark_sent(seq, serial, now);
+                let now = self.tx.mark_sent(seq, serial, now);
                 if request_ack && self.rtt_probe.is_none() && first {
                     self.rtt_probe = Some((serial, now));
                 }

@@ -95,6 +95,8 @@ pub(crate) struct TxBuf<B, V> {
     /// When the newest packet the peer acknowledged was (last) sent:
     /// RACK's reference for which packets should have arrived by now.
     delivered_sent: Option<Instant>,
+    /// The latest transmission's time: no later one is stamped earlier.
+    last_sent: Option<Instant>,
 }
 
 fn slot(seq: u32) -> usize {
@@ -119,6 +121,7 @@ impl<
             ended: false,
             max_payload: max_payload.max(1),
             delivered_sent: None,
+            last_sent: None,
         }
     }
 
@@ -358,11 +361,17 @@ impl<
         self.pkt(seq)
     }
 
-    /// Record a transmission of `seq` with `serial` at `now`.
-    pub(crate) fn mark_sent(&mut self, seq: u32, serial: u32, now: Instant) {
+    /// Record a transmission of `seq` with `serial` at `now`, or at the
+    /// previous transmission's time if that is later: RACK takes a packet
+    /// sent before one the peer acknowledged for lost, so a transmission
+    /// must never look older than one that went out before it (a caller's
+    /// clock read before it slept did that). Returns the time recorded.
+    pub(crate) fn mark_sent(&mut self, seq: u32, serial: u32, now: Instant) -> Instant {
+        let now = self.last_sent.map_or(now, |t| t.max(now));
         if self.get(seq).is_none() {
-            return;
+            return now;
         }
+        self.last_sent = Some(now);
         if let Some(p) = self.pkt_mut(seq) {
             p.retransmitted |= p.sent_at.is_some();
             p.sent_at = Some(now);
@@ -372,6 +381,7 @@ impl<
         if seq_le(self.sent_top.wrapping_add(1), seq) {
             self.sent_top = seq;
         }
+        now
     }
 
     /// Fold in an ACK: everything before `first` is hard-ACKed and
@@ -672,6 +682,22 @@ mod tests {
         assert!(o.spurious);
         // 2..4 were sent with the original, not before the resend.
         let wait = Duration::from_nanos(5);
+        assert_eq!(t.mark_lost(Instant(100), wait), (0, None));
+    }
+
+    #[test]
+    fn a_stale_clock_does_not_date_later_packets_earlier() {
+        let mut t = tx(1);
+        t.write(&[0; 4], false, alloc).unwrap();
+        t.mark_sent(1, 1, Instant(10));
+        t.mark_sent(2, 2, Instant(10));
+        // 3 and 4 go out later, by a caller whose clock was read before 1
+        // and 2 were sent.
+        assert_eq!(t.mark_sent(3, 3, Instant(5)), Instant(10));
+        assert_eq!(t.mark_sent(4, 4, Instant(20)), Instant(20));
+        // 1 and 2 are ACKed; 3 is not yet, and not sent before them.
+        t.on_ack(1, &[1, 1], Instant(0), 2);
+        let wait = Duration::from_nanos(1);
         assert_eq!(t.mark_lost(Instant(100), wait), (0, None));
     }
 

@@ -336,17 +336,19 @@ impl Handler for Endpoint {
     fn run(local: &Local) {
         let mut guard = local.core.lock();
         let core = &mut *guard;
-        let now = now();
         core.loops = core.loops.wrapping_add(1);
         let (ep, drops) = (&mut core.ep, &mut core.rx_drops);
         // Settings changed since the last run apply to what comes in.
         ep.set_tunables(sysctl::tunables());
+        // Each datagram at the time it is taken: verifying or decrypting
+        // a long queue of DATA takes a while.
         let unread = local.drain(&mut core.rx, |from, pkt| {
-            if let Some(why) = ep.handle_datagram(now, from_socket(&from), pkt) {
+            if let Some(why) = ep.handle_datagram(now(), from_socket(&from), pkt) {
                 drops.count(why);
             }
         });
         core.rx_unread = core.rx_unread.wrapping_add(unread);
+        let now = now();
         local.drain_errors(|e| {
             // Path MTU reports are not errors of the calls.
             if -e.errno != EMSGSIZE.to_errno() {
@@ -482,11 +484,23 @@ impl Local {
     }
 
     /// Sends queued packets, hands out events and re-arms the timer.
+    ///
+    /// `now` is when the caller took the lock; each packet is stamped
+    /// with the clock as it goes out, as the engine times its RTT samples
+    /// and loss detection (RACK) by that. A stale `now` (a caller that
+    /// slept for Tx space since it read it, or one that secured a long
+    /// burst) stamped packets as sent before ones sent earlier, which
+    /// RACK then found lost as soon as the later-sent ones were ACKed.
     pub(crate) fn flush(&self, core: &mut Core, now: Instant) {
         // Changed settings apply to what goes out (ACK trailers, delays)
         // and to the deadlines below.
         core.ep.set_tunables(sysctl::tunables());
-        while let Some((to, len)) = core.ep.poll_transmit(now, &mut core.tx) {
+        let mut now = now;
+        loop {
+            now = now.max(self::now());
+            let Some((to, len)) = core.ep.poll_transmit(now, &mut core.tx) else {
+                break;
+            };
             // A lost datagram is the protocol's to recover, like one lost
             // on the wire.
             let pkt = &core.tx[..len];
