@@ -174,4 +174,47 @@ struct key *kapi_key_create_empty(struct key_type *type, const char *desc);
 size_t kapi_iter_count(const struct iov_iter *iter);
 size_t kapi_copy_to_iter(struct iov_iter *iter, const void *buf, size_t len);
 
+
+/*
+ * Tracepoints of the "rxrpc" trace system (trace.h, made in trace.c when
+ * CONFIG_TRACEPOINTS is on): which events are being recorded, and one
+ * function per event. Strings come with their length, as Rust's have no
+ * NUL.
+ */
+struct kapi_trace_on {
+	bool rx_packet, rx_drop, rx_abort, rx_conn_abort, tx_packet, tx_fail, abort;
+};
+
+/* A packet's header fields, in host order. */
+struct kapi_trace_hdr {
+	u32 epoch, cid, call_number, seq, serial;
+	u8 type, flags, user_status, security_index;
+	u16 service_id;
+};
+
+/* How a call ended: C's enum rxrpc_call_completion, then ours. */
+enum kapi_trace_completion {
+	KAPI_TRACE_SUCCEEDED,
+	KAPI_TRACE_REMOTELY_ABORTED,
+	KAPI_TRACE_LOCALLY_ABORTED,
+	KAPI_TRACE_LOCAL_ERROR,
+	KAPI_TRACE_NETWORK_ERROR,
+	KAPI_TRACE_BUSY,
+};
+
+struct kapi_trace_on kapi_trace_enabled(void);
+void kapi_trace_rx_packet(const struct kapi_trace_hdr *h);
+void kapi_trace_rx_drop(const struct kapi_trace_hdr *h, const char *why, size_t why_len);
+void kapi_trace_rx_abort(unsigned int call, u32 serial, u32 abort_code);
+void kapi_trace_rx_conn_abort(unsigned int conn, u32 serial, u32 abort_code);
+void kapi_trace_tx_packet(unsigned int call, const struct kapi_trace_hdr *h,
+			  const char *where, size_t where_len);
+void kapi_trace_tx_fail(unsigned int call, u32 serial, int ret, const char *where,
+			size_t where_len);
+void kapi_trace_call(unsigned int call, unsigned long aux, const char *why, size_t why_len);
+void kapi_trace_call_complete(unsigned int call, int compl, int error, u32 abort_code);
+void kapi_trace_abort(unsigned int call, const char *why, size_t why_len, u32 cid,
+		      u32 call_id, u32 seq, u32 abort_code, int error);
+void kapi_trace_conn(unsigned int conn, const char *why, size_t why_len);
+
 #endif

@@ -15,6 +15,7 @@ pub(crate) mod net;
 pub(crate) mod proc;
 pub(crate) mod seq_file;
 pub(crate) mod sysctl;
+pub(crate) mod trace;
 
 use core::cell::UnsafeCell;
 

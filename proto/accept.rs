@@ -278,6 +278,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             self.peer_maybe_idle(key.peer, now);
             return Err(Reject::Busy);
         }
+        self.conn_changed(key, true);
         if let Some(p) = self.peers.get_mut(&key.peer) {
             p.conns += 1;
             p.expiry = None;

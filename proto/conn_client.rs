@@ -127,6 +127,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.conns.insert(key, conn).is_err() {
             return Err(Outcome::LocalError(ENOMEM));
         }
+        self.conn_changed(key, true);
         self.client_conn_opened();
         if let Some(b) = self.bundles.get_mut(&bkey) {
             b.add(cid);

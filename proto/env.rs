@@ -1,10 +1,13 @@
-//! What the caller supplies: memory.
+//! What the caller supplies: memory (and an ear for connections made and
+//! discarded, for tracing).
 //!
 //! The engine never allocates. Everything it keeps that can grow (peers,
 //! connections, calls, packet buffers) comes from an [`Env`] the caller
 //! implements: the kernel glue with `KVec`/`RBTree`/`KBox`, the host crate
 //! with `Vec`/`BTreeMap`. Every allocation is fallible; the engine answers
 //! a failure with a clean local error or BUSY, never a panic.
+
+use super::info::ConnInfo;
 
 /// An ordered map with fallible insertion.
 ///
@@ -49,4 +52,7 @@ pub trait Env {
     /// A buffer of exactly `len` bytes (contents unspecified), or `None` if
     /// memory is short.
     fn alloc_buf(&mut self, len: usize) -> Option<Self::Buf>;
+    /// A connection was made (`new`), or is about to be discarded; for
+    /// the caller's tracing. The default does nothing.
+    fn conn_changed(&mut self, _conn: &ConnInfo, _new: bool) {}
 }

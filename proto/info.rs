@@ -17,6 +17,7 @@ use super::local::Endpoint;
 use super::output::MAX_PACKET;
 use super::security::Security;
 use super::time::Instant;
+use super::wire::{Flags, Header, CHANNEL_MASK};
 
 /// Names a connection of an endpoint while it exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -162,5 +163,27 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// The endpoint's packet counters since it was made.
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// The call a packet to or from `peer` is for (`sent`: one we send),
+    /// if it is its channel's current call; for tracing.
+    pub fn packet_call(&self, peer: TransportAddr, hdr: &Header, sent: bool) -> Option<CallHandle> {
+        let key = ConnKey {
+            peer,
+            client: hdr.flags.contains(Flags::CLIENT_INITIATED) == sent,
+            epoch: hdr.epoch,
+            cid: hdr.cid & !CHANNEL_MASK,
+        };
+        let ch = self.conns.get(&key)?.channels[(hdr.cid & CHANNEL_MASK) as usize];
+        ch.call
+            .filter(|_| hdr.call_number != 0 && ch.call_number == hdr.call_number)
+    }
+
+    /// Tells the caller's [`Env`] of connection `key`, just made (`new`)
+    /// or about to be discarded.
+    pub(crate) fn conn_changed(&mut self, key: ConnKey, new: bool) {
+        if let Some(info) = self.conn_info(ConnHandle(key)) {
+            self.env.conn_changed(&info, new);
+        }
     }
 }

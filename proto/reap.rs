@@ -247,6 +247,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Drop connection `key` (it has no calls left).
     pub(crate) fn discard_conn(&mut self, key: super::conn::ConnKey, now: Instant) {
+        self.conn_changed(key, false);
         let Some(conn) = self.conns.remove(&key) else {
             return;
         };

@@ -12,6 +12,7 @@ use kernel::sync::{Arc, Mutex};
 use super::addr::{from_socket, to_socket};
 use super::env::KernelEnv;
 use super::kernel_api::{self, KernelCall, KernelPeer};
+use super::trace;
 use super::uapi::UDP_ENCAP_RXRPC;
 use super::{sysctl, RxrpcFamily, SockRef};
 use crate::kapi::errno::EMSGSIZE;
@@ -212,6 +213,9 @@ impl Core {
             return;
         };
         let new = t.call.replace(call).is_none();
+        if new && t.service {
+            trace::call_accepted(call, t.user_id);
+        }
         if let Some(k) = &t.kernel {
             // A kernel user is called back instead; it reads with
             // rxrpc_kernel_recv_data.
@@ -238,7 +242,14 @@ impl Core {
                 }
             }
             Event::DataReady { call, user } => self.notify_call(user, call, false),
-            Event::Complete { call, user, .. } => self.notify_call(user, call, true),
+            Event::Complete {
+                call,
+                user,
+                outcome,
+            } => {
+                trace::call_complete(&self.ep, call, outcome);
+                self.notify_call(user, call, true)
+            }
             Event::TxSpace { user, .. } => {
                 if let Some(t) = self.tags.get(&user) {
                     t.sock.wake_writer();
@@ -342,8 +353,13 @@ impl Handler for Endpoint {
         ep.set_tunables(sysctl::tunables());
         // Each datagram at the time it is taken: verifying or decrypting
         // a long queue of DATA takes a while.
+        let on = trace::on();
         let unread = local.drain(&mut core.rx, |from, pkt| {
-            if let Some(why) = ep.handle_datagram(now(), from_socket(&from), pkt) {
+            let from = from_socket(&from);
+            let seen = trace::rx_packet(on, ep, from, pkt);
+            let dropped = ep.handle_datagram(now(), from, pkt);
+            trace::rx_done(on, seen, dropped);
+            if let Some(why) = dropped {
                 drops.count(why);
             }
         });
@@ -430,8 +446,11 @@ impl Local {
                 if let Some(t) = core.tags.remove(tag) {
                     match t.call {
                         Some(call) => {
-                            let _ = core.ep.abort(now, call, RX_CALL_DEAD);
+                            if core.ep.abort(now, call, RX_CALL_DEAD).is_ok() {
+                                trace::abort_on_release(&core.ep, call, RX_CALL_DEAD);
+                            }
                             core.ep.release(now, call);
+                            trace::call_released(call);
                         }
                         None => discard(&t, attached.app_ops),
                     }
@@ -495,6 +514,7 @@ impl Local {
         // Changed settings apply to what goes out (ACK trailers, delays)
         // and to the deadlines below.
         core.ep.set_tunables(sysctl::tunables());
+        let on = trace::on();
         let mut now = now;
         loop {
             now = now.max(self::now());
@@ -504,9 +524,9 @@ impl Local {
             // A lost datagram is the protocol's to recover, like one lost
             // on the wire.
             let pkt = &core.tx[..len];
-            if self.send(&to_socket(&to), pkt).is_err()
-                && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _)))
-            {
+            let sent = self.send(&to_socket(&to), pkt);
+            trace::tx_packet(on, &core.ep, to, pkt, &sent);
+            if sent.is_err() && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _))) {
                 core.tx_data_fail = core.tx_data_fail.wrapping_add(1);
             }
         }

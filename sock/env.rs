@@ -3,7 +3,7 @@
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 
-use crate::proto::{Env, Map};
+use crate::proto::{ConnInfo, Env, Map};
 
 /// Memory for one local endpoint's engine; all allocation is `GFP_KERNEL`
 /// because the engine only runs in process context.
@@ -116,5 +116,9 @@ impl Env for KernelEnv {
         let mut v = KVec::with_capacity(len, GFP_KERNEL).ok()?;
         v.extend_with(len, 0, GFP_KERNEL).ok()?;
         Some(KBuf(v))
+    }
+
+    fn conn_changed(&mut self, conn: &ConnInfo, new: bool) {
+        super::trace::conn(conn, new);
     }
 }

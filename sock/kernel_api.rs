@@ -14,6 +14,7 @@ use super::cmsg::CallTimeouts;
 use super::endpoint::{engine_error, now, Core, KernelTag, Local};
 use super::registry::Registry;
 use super::sendmsg::{send_payload, Locked};
+use super::trace;
 use super::{CallKey, RxrpcFamily, SockCtx, SockRef, SockState};
 use crate::kapi::errno::{EBADMSG, EBADSLT, ECONNABORTED, ECONNRESET, EMSGSIZE, EPROTO, ESHUTDOWN};
 use crate::kapi::key_type::{Key, Keyring};
@@ -287,6 +288,7 @@ impl KernelApi for RxrpcFamily {
                 notify_rx: p.notify_rx,
             });
         }
+        trace::call_new_client(h, p.user_call_id);
         if let Ok(len) = u64::try_from(p.tx_total_len) {
             let _ = core.ep.set_tx_length(h, len);
         }
@@ -428,6 +430,7 @@ impl KernelApi for RxrpcFamily {
         let aborted = guard.ep.abort(now, h, abort_code).is_ok();
         if aborted {
             call.abort_error.store(error, Ordering::Relaxed);
+            trace::abort_by_kernel(&guard.ep, h, abort_code, error);
         }
         call.local.flush(&mut guard, now);
         aborted
@@ -437,10 +440,12 @@ impl KernelApi for RxrpcFamily {
         call.live.store(false, Ordering::Release);
         call.local.with_core(|core, now| {
             if let Some(h) = core.tags.get(&call.tag).and_then(|t| t.call) {
-                if core.ep.call_outcome(h).is_none() {
-                    let _ = core.ep.abort(now, h, RX_USER_ABORT);
+                let running = core.ep.call_outcome(h).is_none();
+                if running && core.ep.abort(now, h, RX_USER_ABORT).is_ok() {
+                    trace::abort_on_shutdown(&core.ep, h, RX_USER_ABORT);
                 }
                 core.ep.release(now, h);
+                trace::call_released(h);
             }
             core.drop_tag(call.tag);
         });
@@ -511,6 +516,10 @@ impl KernelApi for RxrpcFamily {
                 return Err(engine_error(e));
             }
         };
+        trace::call_charged(user_call_id);
+        if let Some(h) = taken {
+            trace::call_accepted(h, user_call_id);
+        }
         if let Some(t) = core.tags.get_mut(&tag) {
             t.call = taken;
             t.kernel = Some(KernelTag {

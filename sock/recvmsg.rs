@@ -7,6 +7,7 @@ use kernel::prelude::*;
 use super::addr::{self, RxrpcAddr};
 use super::cmsg;
 use super::endpoint::{engine_error, now, Notice};
+use super::trace;
 use super::uapi::cmsg as kind;
 use super::SockCtx;
 use crate::kapi::errno::EOPNOTSUPP;
@@ -146,6 +147,7 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
                 if !peek {
                     attached.pop();
                     core.ep.release(now, call);
+                    trace::call_released(call);
                     core.drop_tag(tag);
                 }
             }

@@ -14,6 +14,7 @@ use super::addr::RxrpcAddr;
 use super::cmsg::{self, CallTimeouts, Command, SendParams};
 use super::endpoint::{engine_error, now, Core, Local};
 use super::registry::Registry;
+use super::trace;
 use super::SockCtx;
 use crate::kapi::errno::{EBADSLT, EDESTADDRREQ, EOPNOTSUPP, ESHUTDOWN};
 use crate::kapi::net::family::{Direction, Wait};
@@ -82,6 +83,12 @@ pub(crate) fn sendmsg(
             };
             match r {
                 Ok(call) => {
+                    if p.command == Command::ChargeAccept {
+                        trace::call_charged(p.user_id);
+                    }
+                    if let Some(call) = call {
+                        trace::call_accepted(call, p.user_id);
+                    }
                     if let Some(t) = core.tags.get_mut(&tag) {
                         t.call = call;
                     }
@@ -100,10 +107,9 @@ pub(crate) fn sendmsg(
                 .and_then(|a| a.calls.get(&p.user_id).copied());
             let tag = tag.ok_or(EBADSLT)?;
             let call = core.tags.get(&tag).and_then(|t| t.call).ok_or(EBUSY)?;
-            core.ep
-                .abort(now, call, code)
-                .map(|()| 0)
-                .map_err(engine_error)
+            core.ep.abort(now, call, code).map_err(engine_error)?;
+            trace::abort_by_user(&core.ep, call, code);
+            Ok(0)
         }),
         Command::SendData => {
             // Checked now, but only an error if the call is new.
@@ -258,6 +264,7 @@ fn find_or_begin_call(
             if let Some(t) = core.tags.get_mut(&tag) {
                 t.call = Some(call);
             }
+            trace::call_new_client(call, p.user_id);
             if let Some(n) = p.tx_length {
                 core.ep.set_tx_length(call, n).map_err(engine_error)?;
             }
