@@ -346,7 +346,7 @@ TEST_F_TIMEOUT(flood, connections_opened_and_dropped, 300)
 
 	ASSERT_NE(MAP_FAILED, t);
 	baseline(&m0);
-	s = served(rx_port(0), 16, st, NULL);
+	s = served(rx_port(0), 8, st, NULL);
 	ASSERT_LT(0, s);
 	rx_addr4(&to, "127.0.0.1", rx_port(0), SVC);
 	t0 = rx_ms();
