@@ -88,7 +88,9 @@ pub struct Counters {
     pub tx_data_retrans: u64,
     /// DATA packets sent again, by why they were marked (index: a
     /// `Resend`: RACK, the probe of retransmissions, the RTO, other).
-    pub tx_retrans_why: [u64; RESEND_REASONS],
+    /// 32 bits, as C's `atomic_t` statistics, which keeps the endpoint
+    /// under 4 KiB.
+    pub tx_retrans_why: [u32; RESEND_REASONS],
     /// ACKs sent, by reason.
     pub tx_acks: [u64; ACK_REASONS],
     /// DATA packets received (each subpacket of a jumbo counts).
@@ -181,7 +183,7 @@ impl Counters {
                 if let Some(p) = p.filter(|p| p.sent_at.is_some()) {
                     bump(&mut self.tx_data_retrans);
                     if let Some(n) = self.tx_retrans_why.get_mut(p.why as usize) {
-                        bump(n);
+                        *n = n.wrapping_add(1);
                     }
                 } else {
                     bump(&mut self.tx_data);

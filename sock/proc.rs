@@ -371,7 +371,7 @@ impl Stats {
         Self {
             tx_data: c.tx_data,
             tx_retrans: c.tx_data_retrans,
-            tx_retrans_why: c.tx_retrans_why,
+            tx_retrans_why: c.tx_retrans_why.map(u64::from),
             tx_data_fail: core.tx_data_fail,
             rx_data: c.rx_data,
             rx_reqack: c.rx_data_reqack,
