@@ -5,7 +5,12 @@
 # and a client in two processes: small calls in a row, 16, 64 and 256
 # calls at once, a bulk request, a bulk reply; small and bulk calls again
 # over rxkad at each level, plain, auth and encrypt; calls to the kernel's
-# rxperf.ko server; and what an empty recvmsg costs), and prints a table:
+# rxperf.ko server; and what an empty recvmsg costs; with BENCH_FULL=1 the
+# scale rows too: 64 MiB bulk, 1,000 calls on one socket, bulk under 2%
+# loss and under reordering (netem on lo), small calls beside 1 to 1,000
+# calls held open, kernel memory per idle connection and per active call,
+# 10,000 connections in a row, and bulk between two guests on a link),
+# and prints a table:
 # each figure's median (min-max) over the runs on C and on ours, and the
 # ratio ours/C. A benchmark reports; it fails on nothing but errors (a
 # wrong byte, an abort, a hung guest, a kernel splat), never on a figure.
@@ -26,10 +31,18 @@
 # (the rxkad bulk size, 16), BENCH_ONLY (a comma list of small, parallel,
 # bulk_req, bulk_reply, recv_empty, parallel16, parallel256,
 # kad_{plain,auth,encrypt}_{small,bulk_req,bulk_reply}, rxperf_small,
-# rxperf_bulk_req, rxperf_bulk_reply; all by default), BENCH_ORDER (the
+# rxperf_bulk_req, rxperf_bulk_reply; all these by default; and the scale
+# rows bulk64_{req,reply}, parallel1000, {loss,reorder}_bulk_{req,reply},
+# open{1,10,100,1000}, mem_conns, mem_calls, conns, link_bulk_{req,reply},
+# "scale" for all of them), BENCH_FULL (1: all rows), BENCH_ORDER (the
 # guests, "c rs rs c"), BENCH_RECV (bytes of buffer per recvmsg in the
-# calls, 1 MiB), BENCH_VM_LIMIT (seconds per guest, 900), BENCH_OUT
-# (build/bench: console logs and the program's output, per guest).
+# calls, 1 MiB), BENCH_VM_LIMIT (seconds per guest, 900; 1800 with scale
+# rows), BENCH_OUT (build/bench: console logs and the program's output,
+# per guest). The scale rows' knobs: BENCH_BIG_MIB (bulk64's size, 64),
+# BENCH_LOSS_MIB (loss and reordering bulk, 16), BENCH_CONNS (10000),
+# BENCH_SCALE (N of mem_conns and mem_calls, 1000), BENCH_HEAVY_RUNS (runs
+# per guest of loss, reorder, mem and conns, 1). The link rows boot two
+# guests of one module at once (interop-lib.sh's link), in the same order.
 #
 # Under QEMU TCG without KVM absolute figures are far from real hardware
 # and move with the host's load; the ratios are the point. A guest whose
@@ -38,7 +51,7 @@
 # which speeds the guest up), is booted once more and its figures do not
 # count.
 set -euo pipefail
-. "$(dirname "$0")/vm-lib.sh"
+. "$(dirname "$0")/interop-lib.sh"
 
 out=${BENCH_OUT:-$top/build/bench}
 runs=${BENCH_RUNS:-5}
@@ -46,12 +59,31 @@ small=${BENCH_SMALL:-400}
 rounds=${BENCH_ROUNDS:-5}
 mib=${BENCH_MIB:-16}
 kad_mib=${BENCH_KAD_MIB:-16}
+big_mib=${BENCH_BIG_MIB:-64}
+loss_mib=${BENCH_LOSS_MIB:-16}
+nconns=${BENCH_CONNS:-10000}
+scale=${BENCH_SCALE:-1000}
+heavy_runs=${BENCH_HEAVY_RUNS:-1}
 all=small,parallel,bulk_req,bulk_reply,recv_empty,parallel16,parallel256
 for l in plain auth encrypt; do all+=,kad_${l}_small,kad_${l}_bulk_req,kad_${l}_bulk_reply; done
 all+=,rxperf_small,rxperf_bulk_req,rxperf_bulk_reply
+# Scale, memory, loss and the link: long (about 20 minutes more), so only
+# with BENCH_FULL=1 or named in BENCH_ONLY ("scale" names them all).
+scale_rows=bulk64_req,bulk64_reply,parallel1000,loss_bulk_req,loss_bulk_reply
+scale_rows+=,reorder_bulk_req,reorder_bulk_reply,open1,open10,open100,open1000
+scale_rows+=,mem_conns,mem_calls,conns,link_bulk_req,link_bulk_reply
+[ "${BENCH_FULL:-0}" = 1 ] && all+=,$scale_rows
 only=${BENCH_ONLY:-$all}
+only=$(sed -e "s/\(^\|,\)scale\(,\|$\)/\1$scale_rows\2/" <<< "$only")
+# The rows of one guest on loopback, and those of two guests on a link.
+lo_only=$(tr ',' '\n' <<< "$only" | grep -v '^link_' | paste -sd, - || true)
+link_only=$(tr ',' '\n' <<< "$only" | grep '^link_' | paste -sd, - || true)
 order=${BENCH_ORDER:-"c rs rs c"}
-limit=${BENCH_VM_LIMIT:-900}
+# Seconds per guest: 900, or 1800 with scale rows (conns alone can take minutes).
+case ,$only, in
+*,bulk64_*|*,parallel1000,*|*,loss_*|*,reorder_*|*,open1*|*,mem_*|*,conns,*|*,link_*) limit=${BENCH_VM_LIMIT:-1800} ;;
+*) limit=${BENCH_VM_LIMIT:-900} ;;
+esac
 start=$SECONDS
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 status=0
@@ -65,6 +97,8 @@ else
 rm -rf "$out"; mkdir -p "$out"
 printf 'runs=%s\nmib=%s\nkad_mib=%s\norder="%s"\nVARIANT=%s\nkdir="%s"\n' \
 	"$runs" "$mib" "$kad_mib" "$order" "$VARIANT" "$kdir" > "$out/params"
+printf 'heavy_runs=%s\nbig_mib=%s\nloss_mib=%s\nnconns=%s\nscale=%s\nonly=%s\n' \
+	"$heavy_runs" "$big_mib" "$loss_mib" "$nconns" "$scale" "$only" >> "$out/params"
 
 # --- The program: static, like the kselftests ------------------------------
 [ -f "$kdir/.rxrpc-rs-built" ] || { echo "bench: no $VARIANT kernel (make kernel VARIANT=$VARIANT)"; exit 1; }
@@ -96,6 +130,10 @@ declare -f bench_boot | grep -q "tsc_early_khz=$tsc_khz" ||
 echo "bench: the $VARIANT kernel, $krel in $kdir; our module $rsko"
 echo "bench: host $(nproc) CPUs, load average $(load) at the start; TSC $tsc_mhz MHz"
 echo "bench: guests $order; per guest $runs runs of: small $small calls, parallel $rounds rounds of 64, bulk $mib MiB, rxkad bulk $kad_mib MiB; recvmsg buffer ${BENCH_RECV:-1048576} B"
+case ,$only, in
+*,bulk64_*|*,parallel1000,*|*,loss_*|*,reorder_*|*,open1*|*,mem_*|*,conns,*|*,link_*)
+	echo "bench: scale rows: bulk ${big_mib} MiB, loss and reordering bulk ${loss_mib} MiB, $nconns connections, N=$scale idle connections and active calls; conns, loss and reordering $heavy_runs runs per guest" ;;
+esac
 echo "bench: measurements $only"
 
 # --- The guests: each implementation twice, in the order c rs rs c -----------
@@ -103,51 +141,111 @@ echo "bench: measurements $only"
 # the two (ABBA) keeps a drift from landing on one implementation only.
 # The figures of an implementation are the median, min and max over all
 # the runs of its guests.
-# guest N IMPL DIR: boots one guest; 0 if its figures count, 1 on an
-# error, 2 on a splat before the benchmark began (the kernel's boot, under
-# TCG on a loaded host; lockdep is then off, so the figures do not count).
-guest() {
-	local n=$1 impl=$2 dir=$3 t=$SECONDS rc first_splat first_bench
+# guest_image IMPL DIR ONLY [CONF...]: the image of one guest in DIR
+# (DIR/initramfs.gz), running the measurements ONLY; CONF: more lines of
+# its /etc/rxrpc-test.conf.
+guest_image() {
+	local impl=$1 dir=$2 rows=$3
+	shift 3
 	rm -rf "$dir"; mkdir -p "$dir"
 	vm_image "$impl" bench "$dir"
 	cp "$out/rxrpc_bench" "$dir/root/tests/"
 	cp "$top/scripts/bench/guest.sh" "$dir/root/tests/bench.sh"
 	chmod 755 "$dir/root/tests/"{rxrpc_bench,bench.sh}
 	printf 'BENCH_RUNS=%s\nBENCH_SMALL=%s\nBENCH_ROUNDS=%s\nBENCH_MIB=%s\nBENCH_KAD_MIB=%s\nBENCH_ONLY=%s\nBENCH_RECV=%s\nBENCH_TSC_MHZ=%s\nBENCH_LIMIT=%s\n' \
-		"$runs" "$small" "$rounds" "$mib" "$kad_mib" "$only" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"
-	(cd "$dir/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initramfs.gz"
+		"$runs" "$small" "$rounds" "$mib" "$kad_mib" "$rows" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"
+	printf 'BENCH_HEAVY_RUNS=%s\nBENCH_BIG_MIB=%s\nBENCH_LOSS_MIB=%s\nBENCH_CONNS=%s\nBENCH_SCALE=%s\n' \
+		"$heavy_runs" "$big_mib" "$loss_mib" "$nconns" "$scale" >> "$dir/root/etc/rxrpc-test.conf"
+	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$dir/root/etc/rxrpc-test.conf"
+	# netem on lo for the loss and reordering rows: tc and its libraries.
+	case ",$rows," in
+	*,loss_*|*,reorder_*) add_tc "$dir/root" || { echo "bench: no tc on the host (iproute2)"; return 1; } ;;
+	esac
+	pack_image "$dir"
 	rm -rf "$dir/root"
-	bench_boot "$dir" "$dir/console.raw" "$limit" || true
-	rm -f "$dir/initramfs.gz"
+}
+# guest_check NAME DIR: the verdict on a guest whose console is in
+# DIR/console.raw (DIR/console.log, DIR/bench.out made from it): 0 if its
+# figures count, 1 on an error, 2 on a splat before the benchmark began
+# (the kernel's boot, under TCG on a loaded host; with the debug kernel
+# lockdep is then off, so the figures do not count).
+guest_check() {
+	local name=$1 dir=$2 rc first_splat first_bench
 	vm_clean_log "$dir/console.raw" > "$dir/console.log"
 	grep -E '^(bench|run) ' "$dir/console.log" > "$dir/bench.out" || true
-	echo "bench: guest $n ($impl): $((SECONDS - t)) s, of which $(awk '$2 == "guest_secs" { print $3 }' "$dir/bench.out") s benchmarking; host load $(load); guest clocksource $(awk '$2 == "clocksource" { print $3 }' "$dir/bench.out")"
-	guest_s+=("$impl $((SECONDS - t)) s")
 	if grep -Eq "$splat_pattern" "$dir/console.log"; then
 		grep -E "$splat_pattern" "$dir/console.log" | sed 's/^/  | /' | head -10
 		first_splat=$(grep -nEm1 "$splat_pattern" "$dir/console.log" | cut -d: -f1)
 		first_bench=$(grep -nm1 '^bench-guest: ' "$dir/console.log" | cut -d: -f1 || true)
 		if [ -n "$first_bench" ] && [ "$first_splat" -lt "$first_bench" ]; then
-			echo "bench: guest $n ($impl): a splat while the kernel booted, before the module loaded (see $dir/console.log)"
+			echo "bench: $name: a splat while the kernel booted, before the module loaded (see $dir/console.log)"
 			return 2
 		fi
-		echo "bench: guest $n ($impl): kernel log not clean, see $dir/console.log"
+		echo "bench: $name: kernel log not clean, see $dir/console.log"
 		return 1
 	fi
 	rc=$(awk '$1 == "bench" && $2 == "exit" { print $3 }' "$dir/bench.out")
 	if [ "$rc" != 0 ]; then
-		echo "bench: guest $n ($impl) FAILED (exit ${rc:-none: the guest hung or died}); its output:"
+		echo "bench: $name FAILED (exit ${rc:-none: the guest hung or died}); its output:"
 		grep -E '^(bench|bench-guest:) ' "$dir/console.log" | grep -v ' median=' | sed 's/^/  | /' | tail -20
 		return 1
 	fi
 	if ! grep -q '^@@@ END' "$dir/console.log"; then
-		echo "bench: guest $n ($impl) did not finish, see $dir/console.log"
+		echo "bench: $name did not finish, see $dir/console.log"
 		return 1
 	fi
 	return 0
 }
+# guest N IMPL DIR: boots one guest, the loopback rows; guest_check's verdict.
+guest() {
+	local n=$1 impl=$2 dir=$3 t=$SECONDS
+	guest_image "$impl" "$dir" "$lo_only" || return 1
+	bench_boot "$dir" "$dir/console.raw" "$limit" || true
+	rm -f "$dir/initramfs.gz"
+	vm_clean_log "$dir/console.raw" | grep -E '^(bench|run) ' > "$dir/bench.out" || true
+	echo "bench: guest $n ($impl): $((SECONDS - t)) s, of which $(awk '$2 == "guest_secs" { print $3 }' "$dir/bench.out") s benchmarking; host load $(load); guest clocksource $(awk '$2 == "clocksource" { print $3 }' "$dir/bench.out")"
+	guest_s+=("$impl $((SECONDS - t)) s")
+	guest_check "guest $n ($impl)" "$dir"
+}
+# link N IMPL DIR: the link rows, two guests of IMPL booted together and
+# joined by a private link (interop-lib.sh's: a QEMU socket netdev on host
+# loopback, 192.0.2.0/24): DIR/service (192.0.2.1) runs the service alone,
+# DIR (192.0.2.2) the client and its measurements. Each guest has one
+# vCPU, as in the interop tests: the two run at once on the host's cores.
+link() {
+	local n=$1 impl=$2 dir=$3 t=$SECONDS pa pb pid_s pid_c k rc=0 rs=0
+	guest_image "$impl" "$dir" "$link_only" BENCH_LINK_IP=192.0.2.2 \
+		BENCH_LINK_PEER=192.0.2.1 BENCH_LINK_ROLE=client || return 1
+	guest_image "$impl" "$dir/service" "$link_only" BENCH_LINK_IP=192.0.2.1 \
+		BENCH_LINK_PEER=192.0.2.2 BENCH_LINK_ROLE=service || return 1
+	link_ports
+	bench_link_boot "$dir/service" "$pa" "$pb" 52:54:00:12:34:01 "$dir/service/console.raw" "$limit" &
+	pid_s=$!
+	bench_link_boot "$dir" "$pb" "$pa" 52:54:00:12:34:02 "$dir/console.raw" "$limit" &
+	pid_c=$!
+	wait $pid_c || true
+	# The client ends the service with a STOP call; if it could not, the
+	# service's guest is stopped after a minute.
+	for k in $(seq 60); do kill -0 $pid_s 2>/dev/null || break; sleep 1; done
+	kill $pid_s 2>/dev/null || true
+	wait $pid_s || true
+	rm -f "$dir/initramfs.gz" "$dir/service/initramfs.gz"
+	guest_check "link $n ($impl), the service's guest" "$dir/service" || rs=$?
+	guest_check "link $n ($impl), the client's guest" "$dir" || rc=$?
+	echo "bench: link $n ($impl): $((SECONDS - t)) s, of which $(awk '$2 == "guest_secs" { print $3 }' "$dir/bench.out") s benchmarking (client); host load $(load)"
+	guest_s+=("link $impl $((SECONDS - t)) s")
+	[ $rs = 1 ] || [ $rc = 1 ] && return 1
+	[ $rs = 2 ] || [ $rc = 2 ] && return 2
+	return 0
+}
+# interop_boot with the TSC's rate, as bench_boot.
+eval "$(declare -f interop_boot | sed -e '1s/^interop_boot/bench_link_boot/' \
+	-e "s/kasan\.fault=report/& tsc=reliable tsc_early_khz=$tsc_khz/")"
+declare -f bench_link_boot | grep -q "tsc_early_khz=$tsc_khz" ||
+	{ echo "bench: cannot add tsc_early_khz to interop_boot's command line"; exit 1; }
 n=0
 for impl in $order; do
+	[ -n "$lo_only" ] || break
 	n=$((n + 1)); dir="$out/$n-$impl"
 	rc=0; guest $n "$impl" "$dir" || rc=$?
 	if [ $rc = 2 ]; then
@@ -157,10 +255,22 @@ for impl in $order; do
 	fi
 	if [ $rc = 0 ]; then echo ok > "$dir/verdict"; else status=1; fi
 done
+n=0
+for impl in $order; do
+	[ -n "$link_only" ] || break
+	n=$((n + 1)); dir="$out/link$n-$impl"
+	rc=0; link $n "$impl" "$dir" || rc=$?
+	if [ $rc = 2 ]; then
+		echo "bench: link $n ($impl): its figures do not count; once more"
+		mv "$dir" "$dir.boot-splat"
+		rc=0; link $n "$impl" "$dir" || rc=$?
+	fi
+	if [ $rc = 0 ]; then echo ok > "$dir/verdict"; else status=1; fi
+done
 fi
 
 # --- The figures of the guests whose figures count -----------------------------
-for dir in "$out"/[0-9]*-c "$out"/[0-9]*-rs; do
+for dir in "$out"/[0-9]*-c "$out"/link[0-9]*-c "$out"/[0-9]*-rs "$out"/link[0-9]*-rs; do
 	[ "$(cat "$dir/verdict" 2>/dev/null)" = ok ] || continue
 	impl=${dir##*-}
 	while read -r _ meas fig _ _ _ _ v; do
@@ -195,7 +305,8 @@ done
 # Counters per call (or per MB for bulk) from the summed stats lines.
 for impl in c rs; do
 	for meas in small parallel parallel16 parallel256 bulk_req bulk_reply \
-		kad_{plain,auth,encrypt}_{small,bulk_req,bulk_reply} rxperf_{small,bulk_req,bulk_reply}; do
+		kad_{plain,auth,encrypt}_{small,bulk_req,bulk_reply} rxperf_{small,bulk_req,bulk_reply} \
+		bulk64_{req,reply} parallel1000 {loss,reorder,link}_bulk_{req,reply} open{1,10,100,1000} conns; do
 		per=${stat[$impl:$meas:calls]:-0}
 		case $meas in *bulk*) per=$(awk -v b="${stat[$impl:$meas:bytes]:-0}" 'BEGIN { print b / 1e6 }') ;; esac
 		[ "$per" = 0 ] && continue
@@ -203,6 +314,32 @@ for impl in c rs; do
 			med[$impl:$meas:$k]=$(awk -v v="${stat[$impl:$meas:$k]:-0}" -v p="$per" "$fmt"'BEGIN { print fmt(v / p) }')
 			lo[$impl:$meas:$k]=${med[$impl:$meas:$k]}; hi[$impl:$meas:$k]=${med[$impl:$meas:$k]}
 		done
+		# Loss and reordering: DATA packets sent again, per transfer (a
+		# run's one call): all DATA sent (Data: send=) less the DATA
+		# packets made (Data-Tx: nr=). C's own count (Data-Tx: retrans=)
+		# has only the resends of its RTO timer, not those for a NAK.
+		case $meas in loss_*|reorder_*|link_*)
+			k=$impl:$meas:resent_per_call
+			[[ $meas = link_* ]] && k=$impl:$meas:resent_per_MB
+			[[ $meas = link_* ]] || per=${stat[$impl:$meas:calls]}
+			med[$k]=$(awk -v s="${stat[$impl:$meas:Data.send]:-0}" -v n="${stat[$impl:$meas:Data-Tx.nr]:-0}" \
+				-v p="$per" "$fmt"'BEGIN { print fmt((s - n) / p) }')
+			lo[$k]=${med[$k]}; hi[$k]=${med[$k]} ;;
+		esac
+	done
+	# Derived: calls/s and CPU per call beside 1,000 open calls over beside
+	# one (flat: 1), and an active call less an idle connection (memory).
+	for fig in calls_per_s cpu_us_per_call; do
+		[ -n "${med[$impl:open1:$fig]:-}" ] && [ -n "${med[$impl:open1000:$fig]:-}" ] || continue
+		k=$impl:open_ratio:$fig
+		med[$k]=$(awk -v a="${med[$impl:open1000:$fig]}" -v b="${med[$impl:open1:$fig]}" 'BEGIN { if (b + 0) printf "%.2f", a / b }')
+		lo[$k]=${med[$k]}; hi[$k]=${med[$k]}
+	done
+	for fig in slab_B; do
+		[ -n "${med[$impl:mem_conns:$fig]:-}" ] && [ -n "${med[$impl:mem_calls:$fig]:-}" ] || continue
+		k=$impl:mem_call_only:$fig
+		med[$k]=$(awk -v a="${med[$impl:mem_calls:$fig]}" -v b="${med[$impl:mem_conns:$fig]}" "$fmt"'BEGIN { print fmt(a - b) }')
+		lo[$k]=${med[$k]}; hi[$k]=${med[$k]}
 	done
 done
 # --- The table -------------------------------------------------------------------
@@ -288,6 +425,58 @@ rows+=(
 	"rxperf_bulk_reply cpu_ms_per_MB|rxperf RECV: guest CPU ms per MB|lower"
 	"rxperf_bulk_reply Data-Tx.retrans|rxperf RECV: retransmissions per MB|lower-nz"
 )
+# The scale rows (BENCH_FULL=1).
+for d in req reply; do
+	rows+=(
+	"bulk64_$d aborted|bulk ${big_mib} MiB $d: runs aborted (not counted)|count"
+	"bulk64_$d MB_per_s|bulk ${big_mib} MiB $d: MB/s|higher"
+	"bulk64_$d cpu_ms_per_MB|bulk ${big_mib} MiB $d: guest CPU ms per MB|lower"
+	"bulk64_$d Data-Tx.retrans|bulk ${big_mib} MiB $d: retransmissions per MB|lower-nz"
+	)
+done
+rows+=(
+	"parallel1000 calls_per_s|parallel (1000 x 1 KiB, one socket): calls/s|higher"
+	"parallel1000 cpu_us_per_call|parallel1000: guest CPU us per call|lower"
+	"parallel1000 Data-Tx.retrans|parallel1000: retransmissions per call|lower-nz"
+)
+for c in loss reorder; do
+	l="2% loss"; [ $c = reorder ] && l="reordering"
+	for d in req reply; do
+		rows+=(
+		"${c}_bulk_$d aborted|$l, ${loss_mib} MiB $d: runs aborted (not counted)|count"
+		"${c}_bulk_$d secs|$l, ${loss_mib} MiB $d: seconds|lower"
+		"${c}_bulk_$d resent_per_call|$l, $d: DATA resent per transfer|lower"
+		"${c}_bulk_$d cpu_ms_per_MB|$l, $d: guest CPU ms per MB|lower"
+		)
+	done
+done
+for h in 1 10 100 1000; do
+	rows+=(
+	"open$h calls_per_s|small calls beside $h open: calls/s|higher"
+	"open$h cpu_us_per_call|small beside $h open: guest CPU us per call|lower"
+	)
+done
+rows+=(
+	"open_ratio calls_per_s|small calls/s beside 1000 open / beside 1|higher"
+	"open_ratio cpu_us_per_call|CPU per call beside 1000 open / beside 1|lower"
+	"mem_conns slab_B|idle connection (both ends): slab bytes|lower"
+	"mem_conns memfree_B|idle connection: MemFree drop, bytes|lower"
+	"mem_conns conn_rows|idle connection: /proc conns rows each|info"
+	"mem_calls slab_B|active call, own connection: slab bytes|lower"
+	"mem_calls memfree_B|active call, own connection: MemFree drop|lower"
+	"mem_call_only slab_B|active call less idle connection: slab B|lower"
+	"conns calls_per_s|$nconns connections in a row: conns/s|higher"
+	"conns cpu_us_per_call|conns: guest CPU us per connection|lower"
+	"conns pkts_per_call|conns: UDP datagrams per connection|lower"
+)
+for d in req reply; do
+	rows+=(
+	"link_bulk_$d aborted|link (2 guests) $d: runs aborted (not counted)|count"
+	"link_bulk_$d MB_per_s|link (2 guests) ${mib} MiB $d: MB/s|higher"
+	"link_bulk_$d cpu_ms_per_MB|link $d: client guest CPU ms per MB|lower"
+	"link_bulk_$d resent_per_MB|link $d: client's DATA resent per MB|lower-nz"
+	)
+done
 # Aborted runs, as "A of N" (what the guests ran of the measurement).
 for k in "${!stat[@]}"; do
 	[[ $k = *:aborted ]] || continue
@@ -312,6 +501,10 @@ for row in "${rows[@]}"; do
 		[ "${med[c:$key]:-0}" = 0 ] && [ "${med[rs:$key]:-0}" = 0 ] && continue
 		better=lower
 	fi
+	if [ "$better" = info ]; then
+		printf '%-46s %-24s %-24s %-7s %s\n' "$label" "$(cell c "$key")" "$(cell rs "$key")" - -
+		continue
+	fi
 	if [ "$better" = count ]; then
 		printf '%-46s %-24s %-24s %-7s %s\n' "$label" "${med[c:$key]:-0}" "${med[rs:$key]:-0}" - lower
 		continue
@@ -335,6 +528,22 @@ rxperf: the service is rxperf.ko in the kernel, so a run ends with the
 last reply, and "of which the 2 processes" is the client alone. rxkad:
 calls on client sockets with an rxrpc key at the level; the service's
 socket has the keyring (rxkad bulk: ${kad_mib} MiB).
+$(case ",${only:-}," in *,bulk64_*|*,parallel1000,*|*,loss_*|*,reorder_*|*,open1*|*,mem_*|*,conns,*|*,link_*) cat <<EOT
+Scale rows: parallel1000 puts 1,000 calls on one socket (16 on the wire: a
+bundle has 4 connections of 4 channels). loss/reordering: netem on lo,
+both directions; "DATA resent" is DATA sent (Data: send=) less DATA made
+(Data-Tx: nr=), as C's Data-Tx retrans= counts only its RTO's resends.
+open<N>: small calls beside N calls held open (sent, the service holding
+them unanswered), each on a connection of its own. Memory: /proc/meminfo
+before and after N=${scale:-1000} idle connections (calls done, both ends in
+the guest, so a client and a service connection) or active calls (held
+open, each with its connection), per object; Slab is the slab allocator,
+MemFree's drop counts page allocations too. conns: calls in a row, each on
+a new connection (RXRPC_EXCLUSIVE_CONNECTION), a new socket every 100.
+link: two guests, the client's figures. Heavy rows (loss, reordering, mem,
+conns) have ${heavy_runs:-1} run per guest.
+EOT
+;; esac)
 Caveat: $(if [ "${VARIANT:-debug}" = debug ]; then echo "a debug kernel (KASAN, lockdep)"; else echo "a $VARIANT kernel (no KASAN, lockdep)"; fi) under QEMU TCG, no KVM, 1 guest CPU
 on a $(nproc)-CPU host: absolute figures are nowhere near real hardware and
 move with the host's load; only the ratios mean something, and roughly

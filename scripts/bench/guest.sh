@@ -17,9 +17,26 @@ case ",$BENCH_ONLY," in
 esac
 echo "bench clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
 t0=$(cut -d' ' -f1 /proc/uptime)
-./rxrpc_bench -r "${BENCH_RUNS:-5}" -n "${BENCH_SMALL:-1000}" -p "${BENCH_ROUNDS:-10}" \
-	-b "${BENCH_MIB:-16}" ${BENCH_KAD_MIB:+-k "$BENCH_KAD_MIB"} -o "${BENCH_ONLY:-small,parallel,bulk_req,bulk_reply,recv_empty}" ${BENCH_RECV:+-R "$BENCH_RECV"} \
-	${BENCH_TSC_MHZ:+-t "$BENCH_TSC_MHZ"} -l "${BENCH_LIMIT:-900}" 2>&1
+# tc (for netem on lo: the loss_* and reorder_* rows) is in /usr/sbin if copied in.
+export PATH=$PATH:/usr/sbin:/usr/bin
+set -- -r "${BENCH_RUNS:-5}" ${BENCH_HEAVY_RUNS:+-H "$BENCH_HEAVY_RUNS"} -n "${BENCH_SMALL:-1000}" -p "${BENCH_ROUNDS:-10}" \
+	-b "${BENCH_MIB:-16}" ${BENCH_KAD_MIB:+-k "$BENCH_KAD_MIB"} ${BENCH_BIG_MIB:+-B "$BENCH_BIG_MIB"} \
+	${BENCH_LOSS_MIB:+-L "$BENCH_LOSS_MIB"} ${BENCH_CONNS:+-C "$BENCH_CONNS"} ${BENCH_SCALE:+-N "$BENCH_SCALE"} \
+	-o "${BENCH_ONLY:-small,parallel,bulk_req,bulk_reply,recv_empty}" ${BENCH_RECV:+-R "$BENCH_RECV"} \
+	${BENCH_TSC_MHZ:+-t "$BENCH_TSC_MHZ"} -l "${BENCH_LIMIT:-900}"
+# Two guests on a link (scripts/bench.sh's link rows): this one's address,
+# and either the service alone (-S) or the client of the peer's (-A).
+if [ -n "${BENCH_LINK_IP:-}" ]; then
+	ip addr add "$BENCH_LINK_IP/24" dev eth0
+	ip link set eth0 up
+	say "link: $BENCH_LINK_IP, peer $BENCH_LINK_PEER, $BENCH_LINK_ROLE"
+	if [ "$BENCH_LINK_ROLE" = service ]; then
+		set -- -S ${BENCH_TSC_MHZ:+-t "$BENCH_TSC_MHZ"} -l "${BENCH_LIMIT:-900}"
+	else
+		set -- "$@" -A "$BENCH_LINK_PEER"
+	fi
+fi
+./rxrpc_bench "$@" 2>&1
 rc=$?
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "bench exit $rc"

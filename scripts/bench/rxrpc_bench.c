@@ -37,6 +37,33 @@
  *             service is in the kernel: no final ACK to wait for); proc_cpu
  *             is the client's alone
  *
+ * The scale rows (scripts/bench.sh runs them with BENCH_FULL=1):
+ *
+ *   bulk64_req, bulk64_reply  bulk_req and bulk_reply of -B MiB (64)
+ *   parallel1000  as parallel, 1,000 calls at once on one client socket
+ *             (a bundle has 4 connections of 4 channels: 16 on the wire,
+ *             the rest waiting for a channel in the module)
+ *   loss_bulk_req, loss_bulk_reply, reorder_bulk_req, reorder_bulk_reply
+ *             a bulk call of -L MiB (16) with netem on lo (both
+ *             directions): "loss 2%" or "delay 1ms reorder 25% 50%" -> the
+ *             seconds it takes, and the stats line's DATA counters
+ *   open1, open10, open100, open1000  small, with that many calls held
+ *             open beside it (hold_to: requests the service reads and
+ *             never answers, each on a connection of its own) -> the cost
+ *             per call as the calls open grow
+ *   mem_conns, mem_calls  kernel memory per idle connection and per
+ *             active call (measure_mem), N = -N (1,000)
+ *   conns     -C calls (10,000) in a row, each on a connection of its own
+ *             (RXRPC_EXCLUSIVE_CONNECTION), the client socket replaced
+ *             every 100 calls, as rxrpc_flood's connection test -> calls/s
+ *             are connections/s
+ *   link_bulk_req, link_bulk_reply  bulk_req and bulk_reply of B MiB to a
+ *             service in another guest (-A; that guest runs rxrpc_bench
+ *             -S): a run ends with the last reply; the figures are the
+ *             client guest's
+ *
+ * loss_*, reorder_*, conns, mem_* are heavy: -H runs each, not -r.
+ *
  * A request is a header {reply length, seed, body length} (u32s) and a body
  * of rx_pat(seed); the reply is rx_pat(~seed). Every byte is checked on
  * both sides, so a broken run fails rather than looking fast.
@@ -72,9 +99,12 @@
  * with its figures over the other runs; so is an rxperf run one of whose
  * calls an ABORT ends. Any other failure is an error.
  *
- * Usage: rxrpc_bench [-r RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB]
- *                    [-k KAD_BULK_MIB] [-o LIST] [-l LIMIT_S]
- *                    [-R RECV_BYTES] [-t TSC_MHZ]
+ * Usage: rxrpc_bench [-r RUNS] [-H HEAVY_RUNS] [-n SMALL_CALLS] [-p ROUNDS]
+ *                    [-b BULK_MIB] [-k KAD_BULK_MIB] [-B BIG_MIB] [-L LOSS_MIB]
+ *                    [-C CONNS] [-N SCALE] [-o LIST] [-l LIMIT_S]
+ *                    [-R RECV_BYTES] [-t TSC_MHZ] [-A SERVICE_ADDR]
+ *        rxrpc_bench -S [-t TSC_MHZ] [-l LIMIT_S]  (the service alone, on
+ *                          0.0.0.0, until the -A client's STOP call)
  *        rxrpc_bench -T    (prints the TSC rate in MHz, for -t; on the host)
  * -R is the buffer each recvmsg() is given (default and most 1 MiB); -k
  * the size of the kad_*_bulk_* calls (default B); -o a comma list of the
@@ -91,12 +121,16 @@
 #include <sys/resource.h>
 #include <time.h>
 #include "rxrpc_ticket.h"
+#include "rxrpc_stress.h"
 
 #define SVC 1731
 #define PORT 7100
 #define HDR 12			/* request header: 3 u32s */
 #define NPAR 64			/* concurrent calls in a parallel round */
-#define MAXPAR 256		/* the most of parallel<N> */
+#define MAXPAR 1000		/* the most of parallel<N> */
+#define MAXHOLD 2000		/* the most calls held open (-N) */
+#define REPLY_HOLD 0xffffffffu	/* reply length of a request held unanswered */
+#define REPLY_STOP 0xfffffffeu	/* ... of one that ends a -S service */
 #define KAD_KVNO 5
 #define KAD_LIFE 96		/* 8 hours, in 5-minute units */
 #define RXPERF_PORT 7009
@@ -118,6 +152,9 @@ struct shared {
 	long msgs;		/* its sendmsg + recvmsg calls, then */
 	long long send_ns;	/* and its time in sendmsg */
 	long long recv_ns;	/* and in recvmsg (not waiting in poll) */
+	long notify_at;		/* the client waits for done to reach this */
+	long held;		/* HOLD calls the service holds open */
+	long held_want;		/* the client waits for held to reach this */
 };
 
 static struct shared *sh;
@@ -291,11 +328,91 @@ static long cpu_us_self(void)
 
 /* --- The service -------------------------------------------------------- */
 
+/*
+ * The service's calls, by user call ID: open addressing, linear probing,
+ * so that a lookup costs the same beside 1,000 held calls as beside none
+ * (the open<N> measurements are about the module's cost, not ours).
+ */
+#define SRV_SLOTS 8192		/* a power of two, twice the most calls at once */
+
 struct srv_call {
-	unsigned long id;
+	unsigned long id;	/* 0: a free slot */
 	size_t got;
 	uint32_t hdr[3];
+	int held;		/* a HOLD request: never answered */
 };
+
+static struct srv_call srv_calls[SRV_SLOTS];
+static int srv_ncall;
+
+static unsigned int srv_hash(unsigned long id)
+{
+	return (unsigned int)(id * 2654435761u) & (SRV_SLOTS - 1);
+}
+
+static struct srv_call *srv_find(unsigned long id)
+{
+	unsigned int i;
+
+	for (i = srv_hash(id); srv_calls[i].id; i = (i + 1) & (SRV_SLOTS - 1))
+		if (srv_calls[i].id == id)
+			return &srv_calls[i];
+	return NULL;
+}
+
+static struct srv_call *srv_add(unsigned long id)
+{
+	unsigned int i;
+
+	if (srv_ncall >= SRV_SLOTS / 2)
+		return NULL;
+	for (i = srv_hash(id); srv_calls[i].id; i = (i + 1) & (SRV_SLOTS - 1))
+		;
+	memset(&srv_calls[i], 0, sizeof(srv_calls[i]));
+	srv_calls[i].id = id;
+	srv_ncall++;
+	return &srv_calls[i];
+}
+
+/* Frees c's slot, moving back the entries after it that may (backward shift). */
+static void srv_del(struct srv_call *c)
+{
+	unsigned int i = c - srv_calls, j = i, k;
+
+	for (;;) {
+		j = (j + 1) & (SRV_SLOTS - 1);
+		if (!srv_calls[j].id)
+			break;
+		k = srv_hash(srv_calls[j].id);
+		/* j stays unless its home k is cyclically outside (i, j] */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			srv_calls[i] = srv_calls[j];
+			i = j;
+		}
+	}
+	srv_calls[i].id = 0;
+	srv_ncall--;
+}
+
+/*
+ * Wakes the client if it may be waiting for what just changed: the calls
+ * ended (done) reaching its target or notify_at, or (held) the calls held
+ * reaching held_want.
+ */
+static int srv_notify(int done_fd, int held)
+{
+	int wake;
+
+	if (held)
+		wake = __atomic_load_n(&sh->held, __ATOMIC_SEQ_CST) ==
+		       __atomic_load_n(&sh->held_want, __ATOMIC_SEQ_CST);
+	else
+		wake = __atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) ==
+		       __atomic_load_n(&sh->target, __ATOMIC_SEQ_CST) ||
+		       __atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) ==
+		       __atomic_load_n(&sh->notify_at, __ATOMIC_SEQ_CST);
+	return wake && write(done_fd, "x", 1) != 1 ? -1 : 0;
+}
 
 static void srv_call_done(void)
 {
@@ -310,57 +427,62 @@ static void srv_call_done(void)
 	}
 }
 
-/* Serves calls until killed; returns (a non-zero exit status) on an error. */
+/*
+ * Serves calls until killed, or until a STOP request (the -S service of
+ * the two-guest rows): 0 then; a non-zero exit status on an error.
+ */
 static int serve(int fd, unsigned long next_id, int done_fd)
 {
-	static struct srv_call calls[2 * MAXPAR];
 	uint8_t *buf = malloc(CHUNK), *reply = malloc(CHUNK);
-	int ncall = 0, i;
 	struct rx_res r;
 
 	if (!buf || !reply)
 		return 2;
 	sh->cpu_us = cpu_us_self();
 	for (;;) {
-		struct srv_call *c = NULL;
+		struct srv_call *c;
 		size_t off = 0;
 		/* Idle between measurements: wait as long as it takes. */
 		int n = recv_wait(fd, buf, recv_len, &r, -1);
 
 		if (n < 0)
 			return 3;
-		for (i = 0; i < ncall; i++)
-			if (calls[i].id == r.id)
-				c = &calls[i];
+		c = r.has_id ? srv_find(r.id) : NULL;
 		if (r.ack) {
-			if (!c || n) {
-				fail("ACK for call %lu: unknown call or %d bytes", r.id, n);
+			if (!c || n || c->held) {
+				fail("ACK for call %lu: unknown call, held or %d bytes", r.id, n);
 				return 4;
 			}
-			*c = calls[--ncall];
+			srv_del(c);
 			srv_call_done();
-			if (sh->done == sh->target && write(done_fd, "x", 1) != 1)
+			if (srv_notify(done_fd, 0))
 				return 4;
 			continue;
 		}
 		if (rx_terminal(&r) || !r.has_id) {
+			if (c && c->held) {
+				/* The client let a held call go (it closed the socket). */
+				srv_del(c);
+				__atomic_sub_fetch(&sh->held, 1, __ATOMIC_SEQ_CST);
+				if (srv_notify(done_fd, 1))
+					return 4;
+				continue;
+			}
 			fail("call %lu ended: abort %d/%u net %d local %d busy %d",
 			     r.id, r.abort, r.abort_code, r.net_error, r.local_error, r.busy);
 			if (!c || !r.abort)
 				return 5;
 			/* An aborted call ends like one ACKed (the client reports it). */
-			*c = calls[--ncall];
+			srv_del(c);
 			srv_call_done();
-			if (sh->done == sh->target && write(done_fd, "x", 1) != 1)
+			if (srv_notify(done_fd, 0))
 				return 4;
 			continue;
 		}
 		if (!c) {
-			if (ncall == 2 * MAXPAR)
+			c = srv_add(r.id);
+			if (!c)
 				return 6;
-			c = &calls[ncall++];
-			memset(c, 0, sizeof(*c));
-			c->id = r.id;
 			/* Keep the backlog charged: ENOBUFS if it still is full. */
 			long long t = now_ns();
 
@@ -385,6 +507,20 @@ static int serve(int fd, unsigned long next_id, int done_fd)
 		if (c->got != HDR + c->hdr[2]) {
 			fail("call %lu: request of %zu bytes, header says %u", c->id, c->got, HDR + c->hdr[2]);
 			return 8;
+		}
+		if (c->hdr[0] == REPLY_HOLD) {
+			/* Held open: no reply until the client lets it go. */
+			c->held = 1;
+			__atomic_add_fetch(&sh->held, 1, __ATOMIC_SEQ_CST);
+			if (srv_notify(done_fd, 1))
+				return 4;
+			continue;
+		}
+		if (c->hdr[0] == REPLY_STOP) {
+			if (send_data(fd, c->id, NULL, reply, 0, 0))
+				return 10;
+			usleep(500000);	/* for the final ACK */
+			return 0;
 		}
 		{
 			uint32_t len = c->hdr[0], seed = ~c->hdr[1];
@@ -584,13 +720,23 @@ static long long ctr_get(const struct ctrs *c, const char *key)
 /* --- Measurements --------------------------------------------------------------- */
 
 enum kind { SMALL, PARALLEL, BULK_REQ, BULK_REPLY, RECV_EMPTY, PERF_SMALL,
-	    PERF_BULK_REQ, PERF_BULK_REPLY };
+	    PERF_BULK_REQ, PERF_BULK_REPLY, CONNS, OPEN, MEM_CONNS, MEM_CALLS };
+
+/* The size of a bulk measurement: -b, -k, -B or -L MiB. */
+enum size { SZ_BULK, SZ_KAD, SZ_BIG, SZ_LOSS };
+
+#define NETEM_LOSS "loss 2%"
+#define NETEM_REORDER "delay 1ms reorder 25% 50%"
 
 struct meas {
 	const char *name;
 	enum kind kind;
 	int level;		/* rxkad level (RXRPC_SECURITY_*); -1: none */
-	int width;		/* parallel: calls at once */
+	int width;		/* parallel: calls at once; open: calls held open */
+	enum size size;		/* bulk: its size */
+	const char *netem;	/* bulk: netem on lo while it runs; NULL: none */
+	int remote;		/* only with -A: the service in another guest */
+	int heavy;		/* long: -H runs, not -r */
 };
 
 static const struct meas meas_list[] = {
@@ -600,19 +746,35 @@ static const struct meas meas_list[] = {
 	{ "bulk_reply", BULK_REPLY, -1, 1 },
 	{ "recv_empty", RECV_EMPTY, -1, 1 },
 	{ "parallel16", PARALLEL, -1, 16 },
-	{ "parallel256", PARALLEL, -1, MAXPAR },
+	{ "parallel256", PARALLEL, -1, 256 },
 	{ "kad_plain_small", SMALL, RXRPC_SECURITY_PLAIN, 1 },
-	{ "kad_plain_bulk_req", BULK_REQ, RXRPC_SECURITY_PLAIN, 1 },
-	{ "kad_plain_bulk_reply", BULK_REPLY, RXRPC_SECURITY_PLAIN, 1 },
+	{ "kad_plain_bulk_req", BULK_REQ, RXRPC_SECURITY_PLAIN, 1, SZ_KAD },
+	{ "kad_plain_bulk_reply", BULK_REPLY, RXRPC_SECURITY_PLAIN, 1, SZ_KAD },
 	{ "kad_auth_small", SMALL, RXRPC_SECURITY_AUTH, 1 },
-	{ "kad_auth_bulk_req", BULK_REQ, RXRPC_SECURITY_AUTH, 1 },
-	{ "kad_auth_bulk_reply", BULK_REPLY, RXRPC_SECURITY_AUTH, 1 },
+	{ "kad_auth_bulk_req", BULK_REQ, RXRPC_SECURITY_AUTH, 1, SZ_KAD },
+	{ "kad_auth_bulk_reply", BULK_REPLY, RXRPC_SECURITY_AUTH, 1, SZ_KAD },
 	{ "kad_encrypt_small", SMALL, RXRPC_SECURITY_ENCRYPT, 1 },
-	{ "kad_encrypt_bulk_req", BULK_REQ, RXRPC_SECURITY_ENCRYPT, 1 },
-	{ "kad_encrypt_bulk_reply", BULK_REPLY, RXRPC_SECURITY_ENCRYPT, 1 },
+	{ "kad_encrypt_bulk_req", BULK_REQ, RXRPC_SECURITY_ENCRYPT, 1, SZ_KAD },
+	{ "kad_encrypt_bulk_reply", BULK_REPLY, RXRPC_SECURITY_ENCRYPT, 1, SZ_KAD },
 	{ "rxperf_small", PERF_SMALL, -1, 1 },
 	{ "rxperf_bulk_req", PERF_BULK_REQ, -1, 1 },
 	{ "rxperf_bulk_reply", PERF_BULK_REPLY, -1, 1 },
+	{ "bulk64_req", BULK_REQ, -1, 1, SZ_BIG },
+	{ "bulk64_reply", BULK_REPLY, -1, 1, SZ_BIG },
+	{ "parallel1000", PARALLEL, -1, 1000 },
+	{ "loss_bulk_req", BULK_REQ, -1, 1, SZ_LOSS, NETEM_LOSS, 0, 1 },
+	{ "loss_bulk_reply", BULK_REPLY, -1, 1, SZ_LOSS, NETEM_LOSS, 0, 1 },
+	{ "reorder_bulk_req", BULK_REQ, -1, 1, SZ_LOSS, NETEM_REORDER, 0, 1 },
+	{ "reorder_bulk_reply", BULK_REPLY, -1, 1, SZ_LOSS, NETEM_REORDER, 0, 1 },
+	{ "open1", OPEN, -1, 1 },
+	{ "open10", OPEN, -1, 10 },
+	{ "open100", OPEN, -1, 100 },
+	{ "open1000", OPEN, -1, 1000 },
+	{ "mem_conns", MEM_CONNS, -1, 1, SZ_BULK, NULL, 0, 1 },
+	{ "mem_calls", MEM_CALLS, -1, 1, SZ_BULK, NULL, 0, 1 },
+	{ "conns", CONNS, -1, 1, SZ_BULK, NULL, 0, 1 },
+	{ "link_bulk_req", BULK_REQ, -1, 1, SZ_BULK, NULL, 1 },
+	{ "link_bulk_reply", BULK_REPLY, -1, 1, SZ_BULK, NULL, 1 },
 };
 #define NMEAS (int)(sizeof(meas_list) / sizeof(meas_list[0]))
 
@@ -638,24 +800,75 @@ struct bench {
 	unsigned long next_id;
 	uint8_t *buf, *scratch;
 	long clk_tck;
+	const char *remote;	/* -A: the service's address, in another guest */
+	int hold_fd;		/* the held calls' socket, -1 if none */
+	long held;		/* calls held open on it */
+	unsigned long hold_id;	/* the last held call's user ID */
 };
+
+/* run() flags */
+#define RUN_NEW_CONNS 1		/* each call on a connection of its own (see run) */
+
+/* Waits until the service has seen `want` calls end. */
+static int wait_done(struct bench *b, long want, int ms)
+{
+	long long end = mono_ns() + ms * 1000000LL;
+	char x;
+
+	__atomic_store_n(&sh->notify_at, want, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) < want) {
+		struct pollfd p = { .fd = b->done_fd, .events = POLLIN };
+		int left = (int)((end - mono_ns()) / 1000000);
+
+		if (left <= 0 || poll(&p, 1, left) != 1) {
+			fail("the service saw %ld of %ld calls end", sh->done, want);
+			return -1;
+		}
+		if (read(b->done_fd, &x, 1) != 1) {
+			fail("the service died");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A client socket whose calls each get a connection of their own. */
+static int excl_socket(void)
+{
+	int fd = rx_socket(PF_INET), one = 1;
+
+	if (fd < 0 || setsockopt(fd, SOL_RXRPC, RXRPC_EXCLUSIVE_CONNECTION, &one, 0) < 0) {
+		fail("exclusive client socket: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 /*
  * One run: `calls` calls, `width` at a time (a group is started, then its
  * replies read), each with a request body of body_len bytes and a reply of
- * reply_len; ends when the service has seen every final ACK.
+ * reply_len; ends when the service has seen every final ACK. With
+ * RUN_NEW_CONNS (width 1) every call is on a connection of its own
+ * (RXRPC_EXCLUSIVE_CONNECTION), from a client socket that is replaced
+ * every new_every calls (once the service has seen its calls end, so that
+ * no final ACK is lost with it), as rxrpc_flood's connection test does.
+ * Without a service here (-A) a run ends with the last reply.
  */
 static int run(struct bench *b, long calls, int width, uint32_t body_len,
-	       uint32_t reply_len, int bulk, struct sample *s)
+	       uint32_t reply_len, int bulk, int flags, long new_every,
+	       struct sample *s)
 {
 	struct cli_call cc[MAXPAR];
 	long long t0, t1, m0, m1;
 	long long busy0, busy1, ctxt0, ctxt1;
 	long cpu0, srv_cpu0 = sh->cpu_us, srv_msgs0 = sh->msgs, msgs0 = msgs;
 	long long sns0 = send_ns + sh->send_ns, rns0 = recv_ns + sh->recv_ns;
+	long done0 = sh->done;
 	struct ctrs c0, c1;
+	int fd = b->cli;
 	long k = 0;
-	char x;
 	int i;
 
 	ctrs_read(&c0);
@@ -668,6 +881,16 @@ static int run(struct bench *b, long calls, int width, uint32_t body_len,
 	while (k < calls) {
 		int w = calls - k < width ? calls - k : width;
 
+		if ((flags & RUN_NEW_CONNS) && k % new_every == 0) {
+			if (k) {
+				if (wait_done(b, done0 + k, RX_POLL_MS))
+					goto failed;
+				close(fd);
+			}
+			fd = excl_socket();
+			if (fd < 0)
+				return -1;
+		}
 		for (i = 0; i < w; i++) {
 			/* bulk_reply asks for the reply of seed BULK_SEED */
 			uint32_t seed = bulk == 2 ? ~BULK_SEED :
@@ -677,34 +900,24 @@ static int run(struct bench *b, long calls, int width, uint32_t body_len,
 			cc[i].seed = ~seed;
 			cc[i].want = reply_len;
 			cc[i].got = 0;
-			if (start_call(b->cli, &b->to, cc[i].id, seed, body_len, reply_len, b->scratch))
+			if (start_call(fd, &b->to, cc[i].id, seed, body_len, reply_len, b->scratch))
 				goto failed;
 		}
-		if (read_replies(b->cli, cc, w, b->buf))
+		if (read_replies(fd, cc, w, b->buf))
 			goto failed;
 		k += w;
 	}
 	/* The service says when it has seen the last final ACK. */
-	for (;;) {
-		struct pollfd p = { .fd = b->done_fd, .events = POLLIN };
-
-		if (poll(&p, 1, RX_POLL_MS) != 1) {
-			fail("the service saw %ld of %ld final ACKs", sh->done, sh->target);
-			return -1;
-		}
-		if (read(b->done_fd, &x, 1) != 1) {
-			fail("the service died");
-			return -1;
-		}
-		if (__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) == sh->target)
-			break;
-	}
+	if (!b->remote && wait_done(b, done0 + calls, RX_POLL_MS))
+		goto failed;
 	t1 = now_ns();
 	m1 = mono_ns();
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	busy1 = cpu_busy_ticks(&ctxt1);
 	s->proc_cpu_s = (cpu_us_self() - cpu0 + sh->cpu_us - srv_cpu0) / 1e6;
 	ctrs_read(&c1);
+	if (fd != b->cli)
+		close(fd);
 	s->secs = (t1 - t0) / 1e9;
 	s->mono_secs = (m1 - m0) / 1e9;
 	s->cpu_s = (double)(busy1 - busy0) / b->clk_tck;
@@ -718,6 +931,8 @@ static int run(struct bench *b, long calls, int width, uint32_t body_len,
 	return 0;
 
 failed:
+	if (fd != b->cli)
+		close(fd);
 	/*
 	 * A bulk call (the run's one call) that an ABORT ended: the run does
 	 * not count, and is reported; once the service has seen the abort too,
@@ -725,16 +940,100 @@ failed:
 	 */
 	if (!call_aborted || calls != 1)
 		return -1;
-	for (;;) {
-		struct pollfd p = { .fd = b->done_fd, .events = POLLIN };
+	if (!b->remote && wait_done(b, done0 + calls, RX_POLL_MS)) {
+		fail("the service did not see the abort");
+		return -1;
+	}
+	return 1;
+}
 
-		if (poll(&p, 1, RX_POLL_MS) != 1 || read(b->done_fd, &x, 1) != 1) {
-			fail("the service did not see the abort");
+/* Waits until the service holds `want` calls open. */
+static int wait_held(struct bench *b, long want, int ms)
+{
+	long long end = mono_ns() + ms * 1000000LL;
+	char x;
+
+	__atomic_store_n(&sh->held_want, want, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&sh->held, __ATOMIC_SEQ_CST) != want) {
+		struct pollfd p = { .fd = b->done_fd, .events = POLLIN };
+		int left = (int)((end - mono_ns()) / 1000000);
+
+		if (left <= 0 || poll(&p, 1, left) != 1) {
+			fail("the service holds %ld calls, not %ld", sh->held, want);
 			return -1;
 		}
-		if (__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) == sh->target)
-			return 1;
+		if (read(b->done_fd, &x, 1) != 1) {
+			fail("the service died");
+			return -1;
+		}
 	}
+	__atomic_store_n(&sh->held_want, -1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* A held call must not end before the client lets it go: one that did is an error. */
+static int hold_check(struct bench *b)
+{
+	struct rx_res r;
+	char why[128];
+	int n;
+
+	if (b->hold_fd < 0)
+		return 0;
+	n = rx_recv(b->hold_fd, b->buf, 64, MSG_DONTWAIT, &r);
+	if (n == -EAGAIN || n == -ENODATA)
+		return 0;
+	rx_describe(&r, why, sizeof(why));
+	fail("held call %lu: a message (%d): %s", r.id, n, why);
+	return -1;
+}
+
+/*
+ * Holds n calls open beside the measurement: requests (HOLD) that the
+ * service reads and never answers, each on a connection of its own
+ * (RXRPC_EXCLUSIVE_CONNECTION: a bundle has at most 4 connections of 4
+ * channels, so more calls on one would wait for a channel, not be open),
+ * from a socket of their own. Fewer than held now: all are let go first
+ * (the socket is closed, which aborts them). Sent 8 at a time, each batch
+ * once the service holds the last, so that none finds the backlog empty.
+ */
+static int hold_to(struct bench *b, long n)
+{
+	uint32_t hdr[3] = { REPLY_HOLD, 0, 0 };
+
+	if (n < b->held || (!n && b->hold_fd >= 0)) {
+		if (hold_check(b))
+			return -1;
+		close(b->hold_fd);
+		b->hold_fd = -1;
+		b->held = 0;
+		if (wait_held(b, 0, RX_POLL_MS))
+			return -1;
+	}
+	if (n && b->hold_fd < 0) {
+		b->hold_fd = excl_socket();
+		if (b->hold_fd < 0)
+			return -1;
+	}
+	while (b->held < n) {
+		long k, batch = n - b->held < 8 ? n - b->held : 8;
+
+		for (k = 0; k < batch; k++) {
+			int ret;
+
+			b->hold_id++;
+			hdr[1] = (uint32_t)b->hold_id;
+			ret = rx_send(b->hold_fd, b->hold_id, &b->to, hdr, HDR, 0);
+			if (ret != HDR) {
+				fail("held call %lu: sendmsg %d", b->hold_id, ret);
+				return -1;
+			}
+		}
+		b->held += batch;
+		if (wait_held(b, b->held, RX_POLL_MS))
+			return -1;
+	}
+	return hold_check(b);
 }
 
 static const uint8_t rxperf_cookie[4] = { 0x00, 0x00, 0x47, 0x11 };
@@ -864,7 +1163,7 @@ static int kad_check(struct bench *b, const struct meas *m)
 		fail("%s: packet socket: %s", m->name, strerror(errno));
 		return -1;
 	}
-	if (run(b, 1, 1, 100 - HDR, 100, 1, &s)) {
+	if (run(b, 1, 1, 100 - HDR, 100, 1, 0, 0, &s)) {
 		close(fd);
 		return -1;
 	}
@@ -970,17 +1269,163 @@ static int measure_recv_empty(struct bench *b, int runs)
 	return 0;
 }
 
-static int measure(struct bench *b, const struct meas *m, int runs, long small_n,
-		   long rounds, size_t bulk)
+/* What the measurements are given (the options). */
+struct opts {
+	int runs;
+	int heavy_runs;		/* runs of a heavy measurement (-H) */
+	long small_n;		/* calls per small run (-n) */
+	long rounds;		/* parallel rounds (-p) */
+	long conns;		/* connections per conns run (-C) */
+	long scale;		/* N of mem_conns and mem_calls (-N) */
+	size_t size[4];		/* bulk sizes in bytes, by enum size */
+};
+
+/* Kernel memory (/proc/meminfo, kB) and the module's rows at one moment. */
+struct mem {
+	long slab, sunreclaim, memfree;
+	int calls, conns;
+};
+
+static void mem_read(struct mem *m)
+{
+	m->slab = rx_meminfo_kb("Slab");
+	m->sunreclaim = rx_meminfo_kb("SUnreclaim");
+	m->memfree = rx_meminfo_kb("MemFree");
+	m->calls = rx_proc_rows("calls");
+	m->conns = rx_proc_rows("conns");
+}
+
+/*
+ * mem_conns, mem_calls: kernel memory per idle connection and per active
+ * call, both ends (client and service are in this guest). A run reads
+ * /proc/meminfo (Slab, SUnreclaim, MemFree), then makes N objects, reads
+ * it again and divides the difference by N:
+ *   mem_conns  N calls in a row on a client socket whose calls each get a
+ *              connection of their own (RXRPC_EXCLUSIVE_CONNECTION), all
+ *              completed (the service has seen every final ACK, and the
+ *              calls are gone from /proc/net/rxrpc/calls); the connections
+ *              stay, idle: each module keeps a client connection for
+ *              idle_conn_expiry (2 min; reap_client_conns is raised for
+ *              the run so that neither discards any sooner) and a service
+ *              connection for 10 min. Then the socket is closed.
+ *   mem_calls  N calls held open (hold_to: requests sent, the service
+ *              holding them unanswered), each on a connection of its own,
+ *              so a call's figure includes its connection's. Then they are
+ *              let go.
+ * Slab is what the slab allocator holds (pages, so a cache's partly used
+ * slab counts whole); MemFree's drop counts page allocations too (socket
+ * buffers). Both move with whatever else the kernel does, by a few pages.
+ */
+static int measure_mem(struct bench *b, const struct meas *m, const struct opts *o)
+{
+	double slab[MAX_RUNS], sunr[MAX_RUNS], mem[MAX_RUNS], conns[MAX_RUNS], callrows[MAX_RUNS];
+	int old_reap = rx_sysctl_read("reap_client_conns", 900), i, k, base_calls;
+	int runs = o->heavy_runs;
+	const char *name = m->name;
+	long n = o->scale;
+	struct mem m0, m1;
+
+	if (hold_to(b, 0))
+		return -1;
+	rx_sysctl_write("reap_client_conns", 65535);
+	base_calls = rx_proc_rows("calls");
+	for (i = -1, k = 0; i < runs; i++) {	/* run -1: the warm-up */
+		long objs = i < 0 ? n / 4 : n;
+		struct sample s;
+		int tries;
+
+		usleep(300000);
+		mem_read(&m0);
+		if (m->kind == MEM_CONNS) {
+			int fd = excl_socket(), ret;
+
+			if (fd < 0)
+				goto failed;
+			b->cli = fd;
+			ret = run(b, objs, 1, 100 - HDR, 100, 0, 0, 0, &s);
+			b->cli = b->plain_cli;
+			/* The calls freed (up to 5 s): only connections stay. */
+			for (tries = 0; tries < 50 && rx_proc_rows("calls") > base_calls; tries++)
+				usleep(100000);
+			usleep(300000);
+			mem_read(&m1);
+			close(fd);
+			if (ret)
+				goto failed;
+		} else {
+			if (hold_to(b, objs))
+				goto failed;
+			usleep(300000);
+			mem_read(&m1);
+			if (hold_to(b, 0))
+				goto failed;
+		}
+		printf("run %s %d objects=%ld slab_kB=%ld,%ld sunreclaim_kB=%ld,%ld memfree_kB=%ld,%ld calls=%d,%d conns=%d,%d\n",
+		       i < 0 ? "warmup" : name, i + 1, objs, m0.slab, m1.slab, m0.sunreclaim,
+		       m1.sunreclaim, m0.memfree, m1.memfree, m0.calls, m1.calls, m0.conns, m1.conns);
+		if (i < 0)
+			continue;
+		slab[k] = (m1.slab - m0.slab) * 1024.0 / objs;
+		sunr[k] = (m1.sunreclaim - m0.sunreclaim) * 1024.0 / objs;
+		mem[k] = (m0.memfree - m1.memfree) * 1024.0 / objs;
+		conns[k] = (double)(m1.conns - m0.conns) / objs;
+		callrows[k] = (double)(m1.calls - m0.calls) / objs;
+		k++;
+	}
+	rx_sysctl_write("reap_client_conns", old_reap);
+	report(name, "slab_B", slab, k);
+	report(name, "sunreclaim_B", sunr, k);
+	report(name, "memfree_B", mem, k);
+	report(name, "conn_rows", conns, k);
+	report(name, "call_rows", callrows, k);
+	return 0;
+
+failed:
+	rx_sysctl_write("reap_client_conns", old_reap);
+	fail("%s run %d failed", name, i + 1);
+	return -1;
+}
+
+/*
+ * netem on lo (args), or none (NULL), with iproute2's tc, which
+ * scripts/bench.sh copies into the guest at /usr/sbin (busybox's tc, first
+ * in the PATH, has no netem).
+ */
+static int netem(const char *args)
+{
+	const char *tc = access("/usr/sbin/tc", X_OK) ? "tc" : "/usr/sbin/tc";
+	char cmd[256];
+	int ret;
+
+	snprintf(cmd, sizeof(cmd), "%s qdisc del dev lo root 2>/dev/null", tc);
+	ret = system(cmd);
+	if (!args)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "%s qdisc add dev lo root netem %s", tc, args);
+	ret = system(cmd);
+	if (ret) {
+		fail("%s: %d", cmd, ret);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "%s qdisc show dev lo | sed 's/^/bench-guest: /'", tc);
+	ret = system(cmd);
+	return 0;
+}
+
+static int measure(struct bench *b, const struct meas *m, const struct opts *o)
 {
 	double rate[MAX_RUNS], lat[MAX_RUNS], cpu[MAX_RUNS], pcpu[MAX_RUNS],
 	       msg[MAX_RUNS], pkt[MAX_RUNS], snd[MAX_RUNS], rcv[MAX_RUNS], csw[MAX_RUNS],
-	       clk[MAX_RUNS];
+	       clk[MAX_RUNS], secs[MAX_RUNS];
 	const char *name = m->name;
 	enum kind kind = m->kind;
-	int per_call = kind == SMALL || kind == PARALLEL || kind == PERF_SMALL;
+	int per_call = kind == SMALL || kind == PARALLEL || kind == PERF_SMALL ||
+		       kind == CONNS || kind == OPEN;
 	/* parallel: rounds of 64 calls, rounded up to whole rounds of width */
-	long par_calls = (rounds * NPAR + m->width - 1) / m->width * m->width;
+	long par_calls = (o->rounds * NPAR + m->width - 1) / m->width * m->width;
+	size_t bulk = o->size[m->size];
+	long small_n = o->small_n;
+	int runs = m->heavy ? o->heavy_runs : o->runs;
 	struct ctrs c0, c1;
 	long calls = 0;
 	double bytes = 0;
@@ -988,6 +1433,10 @@ static int measure(struct bench *b, const struct meas *m, int runs, long small_n
 
 	if (kind == RECV_EMPTY)
 		return measure_recv_empty(b, runs);
+	if (hold_to(b, kind == OPEN ? m->width : 0))
+		return -1;
+	if (kind == MEM_CONNS || kind == MEM_CALLS)
+		return measure_mem(b, m, o);
 	if (m->level >= 0) {
 		if (b->kad[m->level] < 0) {
 			fail("%s: no rxkad client socket", name);
@@ -1004,6 +1453,8 @@ static int measure(struct bench *b, const struct meas *m, int runs, long small_n
 		fail("%s: no rxperf client socket", name);
 		return -1;
 	}
+	if (netem(m->netem))
+		return -1;
 
 	for (i = -1; i < runs; i++) {	/* run -1: the warm-up */
 		struct sample s;
@@ -1013,17 +1464,23 @@ static int measure(struct bench *b, const struct meas *m, int runs, long small_n
 			ctrs_read(&c0);
 		switch (kind) {
 		case SMALL:
-			ret = run(b, i < 0 ? 20 : small_n, 1, 100 - HDR, 100, 0, &s);
+		case OPEN:
+			ret = run(b, i < 0 ? 20 : small_n, 1, 100 - HDR, 100, 0, 0, 0, &s);
 			break;
 		case PARALLEL:
-			ret = run(b, i < 0 ? m->width : par_calls, m->width, 1024 - HDR, 1024, 0, &s);
+			ret = run(b, i < 0 ? m->width : par_calls, m->width, 1024 - HDR, 1024, 0,
+				  0, 0, &s);
+			break;
+		case CONNS:
+			ret = run(b, i < 0 ? 200 : o->conns, 1, 100 - HDR, 100, 0, RUN_NEW_CONNS,
+				  100, &s);
 			break;
 		case BULK_REQ:
-			ret = run(b, 1, 1, (i < 0 ? 1 << 20 : bulk) - HDR, 16, 1, &s);
+			ret = run(b, 1, 1, (i < 0 ? 1 << 20 : bulk) - HDR, 16, 1, 0, 0, &s);
 			s.bytes += HDR;
 			break;
 		case BULK_REPLY:
-			ret = run(b, 1, 1, 100 - HDR, i < 0 ? 1 << 20 : bulk, 2, &s);
+			ret = run(b, 1, 1, 100 - HDR, i < 0 ? 1 << 20 : bulk, 2, 0, 0, &s);
 			break;
 		case PERF_SMALL:
 			ret = run_rxperf(b, i < 0 ? 20 : small_n, RXPERF_RPC, 100, 100, &s);
@@ -1035,6 +1492,8 @@ static int measure(struct bench *b, const struct meas *m, int runs, long small_n
 			ret = run_rxperf(b, 1, RXPERF_RECV, 0, i < 0 ? 1 << 20 : bulk, &s);
 			break;
 		}
+		if (ret == 0 && kind == OPEN)
+			ret = hold_check(b) ? -1 : 0;
 		if (ret > 0) {
 			printf("run %s %d aborted: %s\n", i < 0 ? "warmup" : name, i + 1, abort_why);
 			aborted += i >= 0;
@@ -1042,6 +1501,7 @@ static int measure(struct bench *b, const struct meas *m, int runs, long small_n
 		}
 		if (ret) {
 			fail("%s run %d failed", name, i + 1);
+			netem(NULL);
 			return -1;
 		}
 		printf("run %s %d secs=%.4f mono_secs=%.4f cpu_s=%.3f proc_cpu_s=%.3f sendmsg_s=%.3f recvmsg_s=%.3f calls=%ld msgs=%ld pkts=%lld\n",
@@ -1054,6 +1514,7 @@ static int measure(struct bench *b, const struct meas *m, int runs, long small_n
 		bytes += s.bytes;
 		j = n++;	/* the samples: the runs that were not aborted */
 		clk[j] = s.mono_secs / s.secs;
+		secs[j] = s.secs;
 		if (per_call) {
 			rate[j] = s.calls / s.secs;
 			lat[j] = s.secs * 1e6 / s.calls;
@@ -1076,6 +1537,8 @@ static int measure(struct bench *b, const struct meas *m, int runs, long small_n
 		}
 	}
 	ctrs_read(&c1);
+	if (netem(NULL))
+		return -1;
 	if (aborted)
 		printf("bench %s aborted runs=%d of=%d\n", name, aborted, runs);
 	if (n && per_call) {
@@ -1091,6 +1554,7 @@ static int measure(struct bench *b, const struct meas *m, int runs, long small_n
 		report(name, "clock_speed", clk, n);
 	} else if (n) {
 		report(name, "MB_per_s", rate, n);
+		report(name, "secs", secs, n);
 		report(name, "cpu_ms_per_MB", cpu, n);
 		report(name, "proc_cpu_ms_per_MB", pcpu, n);
 		report(name, "msgs_per_MB", msg, n);
@@ -1185,42 +1649,133 @@ static void on_alarm(int sig)
 	_exit(3);
 }
 
+/* -S: the service alone, for a client in another guest (-A); until a STOP call. */
+static int serve_remote(void)
+{
+	struct sockaddr_rxrpc a;
+	unsigned long next_id = 1;
+	int srv = rx_socket(PF_INET), old_backlog, ret, pipefd[2];
+
+	rx_addr4(&a, "0.0.0.0", PORT, SVC);
+	if (srv < 0 || pipe(pipefd)) {
+		fail("service socket: %s", strerror(errno));
+		return 1;
+	}
+	old_backlog = rx_sysctl_read("max_backlog", 10);
+	rx_sysctl_write("max_backlog", 24);
+	ret = rx_bind(srv, &a);
+	if (!ret)
+		ret = rx_errno(listen(srv, 24));
+	rx_sysctl_write("max_backlog", old_backlog);
+	if (ret) {
+		fail("service socket: %s", strerror(-ret));
+		return 1;
+	}
+	while (rx_charge(srv, next_id) == 0)
+		next_id++;
+	who = "service";
+	printf("bench service ready on port %d\n", PORT);
+	ret = serve(srv, next_id, pipefd[1]);
+	printf("bench service done: %d calls\n", (int)sh->done);
+	close(srv);
+	return ret;
+}
+
+/*
+ * -A: the service is in another guest, which may still be booting: small
+ * calls until one is answered (each given 3 s; up to limit_s in all).
+ */
+static int wait_remote(struct bench *b, int limit_s)
+{
+	long long end = mono_ns() + limit_s * 1000000000LL;
+	struct cli_call cc;
+	int tries = 0;
+
+	while (mono_ns() < end) {
+		int fd = rx_socket(PF_INET);
+		struct rx_res r;
+		int n;
+
+		tries++;
+		cc.id = 1;
+		cc.seed = ~7u;
+		cc.want = 100;
+		cc.got = 0;
+		if (fd >= 0 && !start_call(fd, &b->to, 1, 7, 100 - HDR, 100, b->scratch) &&
+		    rx_wait(fd, 3000)) {
+			n = rx_recv(fd, b->buf, CHUNK, 0, &r);
+			if (n == 100 && !rx_terminal(&r) && r.id == 1 &&
+			    pat_check(b->buf, n, cc.seed, 0) == -1) {
+				close(fd);
+				printf("bench remote service answered after %d tries\n", tries);
+				return 0;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		sleep(1);
+	}
+	fail("no answer from the service at %s in %d s", b->remote, limit_s);
+	return -1;
+}
+
+/* -A: ends the service in the other guest. */
+static void stop_remote(struct bench *b)
+{
+	uint32_t hdr[3] = { REPLY_STOP, 0, 0 };
+	struct rx_res r;
+
+	if (rx_send(b->plain_cli, b->next_id, &b->to, hdr, HDR, 0) == HDR && rx_wait(b->plain_cli, 5000))
+		rx_recv(b->plain_cli, b->buf, CHUNK, 0, &r);
+	b->next_id++;
+}
+
 int main(int argc, char **argv)
 {
-	int runs = 5, limit = 900, opt, pipefd[2], srv, old_backlog, status, ret = 0;
+	int limit = 900, opt, pipefd[2], srv = -1, old_backlog, status, ret = 0;
 	double tsc_mhz = 0;
-	long small_n = 1000, rounds = 10;
-	size_t bulk_mib = 16, kad_mib = 0;
+	size_t bulk_mib = 16, kad_mib = 0, big_mib = 64, loss_mib = 16;
 	const char *only = "small,parallel,bulk_req,bulk_reply,recv_empty";
-	int kad = 0, perf = 0;
+	struct opts o = { .runs = 5, .small_n = 1000, .rounds = 10, .conns = 10000,
+			  .scale = 1000 };
+	int kad = 0, perf = 0, service_only = 0;
 	struct bench b = { 0 };
 	unsigned long next_id = 1;
-	pid_t child;
+	pid_t child = -1;
 	int k;
 
-	while ((opt = getopt(argc, argv, "r:n:p:b:k:o:l:R:t:T")) != -1) {
+	while ((opt = getopt(argc, argv, "r:H:n:p:b:k:B:L:C:N:o:l:R:t:TSA:")) != -1) {
 		switch (opt) {
-		case 'r': runs = atoi(optarg); break;
-		case 'n': small_n = atol(optarg); break;
-		case 'p': rounds = atol(optarg); break;
+		case 'r': o.runs = atoi(optarg); break;
+		case 'H': o.heavy_runs = atoi(optarg); break;
+		case 'n': o.small_n = atol(optarg); break;
+		case 'p': o.rounds = atol(optarg); break;
 		case 'b': bulk_mib = atol(optarg); break;
 		case 'k': kad_mib = atol(optarg); break;
+		case 'B': big_mib = atol(optarg); break;
+		case 'L': loss_mib = atol(optarg); break;
+		case 'C': o.conns = atol(optarg); break;
+		case 'N': o.scale = atol(optarg); break;
 		case 'o': only = optarg; break;
 		case 'l': limit = atoi(optarg); break;
 		case 'R': recv_len = atol(optarg); break;
 		case 't': tsc_mhz = atof(optarg); break;
+		case 'S': service_only = 1; break;
+		case 'A': b.remote = optarg; break;
 		case 'T':
 			/* On the host: the TSC rate, for -t in the guest. */
 			printf("%.3f\n", tsc_calibrate(500));
 			return 0;
 		default:
-			fprintf(stderr, "usage: %s [-r RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB] [-k KAD_BULK_MIB] [-o LIST] [-l LIMIT_S] [-R RECV_BYTES] [-t TSC_MHZ] | -T\n",
+			fprintf(stderr, "usage: %s [-r RUNS] [-H HEAVY_RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB] [-k KAD_BULK_MIB] [-B BIG_MIB] [-L LOSS_MIB] [-C CONNS] [-N SCALE] [-o LIST] [-l LIMIT_S] [-R RECV_BYTES] [-t TSC_MHZ] [-A ADDR] | -S | -T\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	if (!kad_mib)
 		kad_mib = bulk_mib;
+	if (!o.heavy_runs)
+		o.heavy_runs = o.runs;
 	{
 		char list[1024], *tok, *save;
 
@@ -1238,13 +1793,24 @@ int main(int argc, char **argv)
 		if (!wanted(only, meas_list[k].name))
 			continue;
 		kad |= meas_list[k].level >= 0;
-		perf |= meas_list[k].kind >= PERF_SMALL;
+		perf |= meas_list[k].kind == PERF_SMALL || meas_list[k].kind == PERF_BULK_REQ ||
+			meas_list[k].kind == PERF_BULK_REPLY;
+		if (meas_list[k].remote != !!b.remote) {
+			fprintf(stderr, "bench: %s %s\n", meas_list[k].name,
+				b.remote ? "is not for -A" : "needs -A");
+			return 2;
+		}
 	}
-	if (runs < 1 || runs > MAX_RUNS || small_n < 1 || rounds < 1 || bulk_mib < 1 ||
-	    recv_len < 1 || recv_len > CHUNK) {
+	if (o.runs < 1 || o.runs > MAX_RUNS || o.heavy_runs < 1 || o.heavy_runs > MAX_RUNS || o.small_n < 1 || o.rounds < 1 || bulk_mib < 1 ||
+	    big_mib < 1 || loss_mib < 1 || o.conns < 1 || o.scale < 1 || o.scale > MAXHOLD ||
+	    recv_len < 1 || recv_len > CHUNK || (b.remote && (kad || perf))) {
 		fprintf(stderr, "bench: bad arguments\n");
 		return 2;
 	}
+	o.size[SZ_BULK] = bulk_mib << 20;
+	o.size[SZ_KAD] = kad_mib << 20;
+	o.size[SZ_BIG] = big_mib << 20;
+	o.size[SZ_LOSS] = loss_mib << 20;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (tsc_mhz <= 0) {
 		tsc_mhz = tsc_calibrate(1000);
@@ -1258,7 +1824,13 @@ int main(int argc, char **argv)
 	signal(SIGALRM, on_alarm);
 	alarm(limit);
 
-	bulk_len = (bulk_mib > kad_mib ? bulk_mib : kad_mib) << 20;
+	bulk_len = 0;
+	for (k = 0; k < NMEAS; k++)
+		if (service_only || (wanted(only, meas_list[k].name) &&
+				     o.size[meas_list[k].size] > bulk_len))
+			bulk_len = o.size[meas_list[k].size];
+	if (bulk_len < CHUNK)
+		bulk_len = CHUNK;
 	bulk_pat = malloc(bulk_len);
 	b.buf = malloc(CHUNK);
 	b.scratch = malloc(CHUNK);
@@ -1269,32 +1841,40 @@ int main(int argc, char **argv)
 	}
 	rx_fill(bulk_pat, bulk_len, BULK_SEED);
 	memset(sh, 0, sizeof(*sh));
+	sh->notify_at = sh->held_want = -1;
 	b.clk_tck = sysconf(_SC_CLK_TCK);
+	b.hold_fd = -1;
+	if (service_only)
+		return serve_remote();
 
 	/*
 	 * The service: a backlog for the 16 calls a client bundle can have
 	 * running (4 connections of 4 channels), charged before the child
 	 * starts (a call that finds no charge is not served at once).
 	 */
-	rx_addr4(&b.to, "127.0.0.1", PORT, SVC);
+	rx_addr4(&b.to, b.remote ? b.remote : "127.0.0.1", PORT, SVC);
 	b.kad[0] = b.kad[1] = b.kad[2] = b.perf = -1;
-	srv = rx_socket(PF_INET);
-	if (srv < 0) {
-		fail("service socket: %s", strerror(errno));
-		return 1;
-	}
-	/* rxkad: the keyring before the bind; unsecured calls are served too. */
-	if (kad && kad_setup(&b, srv, only))
-		return 1;
-	old_backlog = rx_sysctl_read("max_backlog", 10);
-	rx_sysctl_write("max_backlog", 24);
-	ret = rx_bind(srv, &b.to);
-	if (!ret)
-		ret = rx_errno(listen(srv, 24));
-	rx_sysctl_write("max_backlog", old_backlog);
-	if (ret) {
-		fail("service socket: %s", strerror(-ret));
-		return 1;
+	if (!b.remote) {
+		srv = rx_socket(PF_INET);
+		if (srv < 0) {
+			fail("service socket: %s", strerror(errno));
+			return 1;
+		}
+		/* rxkad: the keyring before the bind; unsecured calls are served too. */
+		if (kad && kad_setup(&b, srv, only))
+			return 1;
+		old_backlog = rx_sysctl_read("max_backlog", 10);
+		rx_sysctl_write("max_backlog", 24);
+		ret = rx_bind(srv, &b.to);
+		if (!ret)
+			ret = rx_errno(listen(srv, 24));
+		rx_sysctl_write("max_backlog", old_backlog);
+		if (ret) {
+			fail("service socket: %s", strerror(-ret));
+			return 1;
+		}
+		while (rx_charge(srv, next_id) == 0)
+			next_id++;
 	}
 	if (perf) {
 		rx_addr4(&b.perf_to, "127.0.0.1", RXPERF_PORT, RXPERF_SERVICE);
@@ -1304,51 +1884,60 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	while (rx_charge(srv, next_id) == 0)
-		next_id++;
 	b.cli = b.plain_cli = rx_socket(PF_INET);
 	if (b.cli < 0) {
 		fail("client socket: %s", strerror(errno));
 		return 1;
 	}
-	child = fork();
-	if (child < 0) {
-		fail("fork: %s", strerror(errno));
-		return 1;
-	}
-	if (child == 0) {
-		who = "service";
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(pipefd[0]);
-		close(b.cli);
-		for (k = 0; k < 3; k++)
-			if (b.kad[k] >= 0)
-				close(b.kad[k]);
-		if (b.perf >= 0)
-			close(b.perf);
-		_exit(serve(srv, next_id, pipefd[1]));
+	if (!b.remote) {
+		child = fork();
+		if (child < 0) {
+			fail("fork: %s", strerror(errno));
+			return 1;
+		}
+		if (child == 0) {
+			who = "service";
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(pipefd[0]);
+			close(b.cli);
+			for (k = 0; k < 3; k++)
+				if (b.kad[k] >= 0)
+					close(b.kad[k]);
+			if (b.perf >= 0)
+				close(b.perf);
+			_exit(serve(srv, next_id, pipefd[1]));
+		}
+		close(srv);
 	}
 	close(pipefd[1]);
-	close(srv);
 	b.done_fd = pipefd[0];
 	b.next_id = 1;
 
-	printf("bench config runs=%d small_calls=%ld parallel_rounds=%ld parallel_width=%d bulk_mib=%zu kad_bulk_mib=%zu recv_bytes=%zu clk_tck=%ld monotonic_step_ns=%lld tsc_mhz=%.1f\n",
-	       runs, small_n, rounds, NPAR, bulk_mib, kad_mib, recv_len, b.clk_tck, clock_step_ns,
+	printf("bench config runs=%d heavy_runs=%d small_calls=%ld parallel_rounds=%ld parallel_width=%d bulk_mib=%zu kad_bulk_mib=%zu big_mib=%zu loss_mib=%zu conns=%ld scale=%ld recv_bytes=%zu clk_tck=%ld monotonic_step_ns=%lld tsc_mhz=%.1f\n",
+	       o.runs, o.heavy_runs, o.small_n, o.rounds, NPAR, bulk_mib, kad_mib, big_mib, loss_mib, o.conns,
+	       o.scale, recv_len, b.clk_tck, clock_step_ns,
 	       tsc_ns_per_tick > 0 ? 1e3 / tsc_ns_per_tick : 0);
+	if (b.remote) {
+		ret = wait_remote(&b, limit / 2) ? 1 : 0;
+		b.next_id = 2;
+	}
 	for (k = 0; k < NMEAS && !ret; k++)
-		if (wanted(only, meas_list[k].name) &&
-		    measure(&b, &meas_list[k], runs, small_n, rounds,
-			    (meas_list[k].level >= 0 ? kad_mib : bulk_mib) << 20))
+		if (wanted(only, meas_list[k].name) && measure(&b, &meas_list[k], &o))
 			ret = 1;
-
-	if (ret)
-		usleep(500000);	/* for the service to say what it saw */
-	kill(child, SIGTERM);
-	if (waitpid(child, &status, 0) != child ||
-	    !WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) {
-		fail("the service exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (!ret && hold_to(&b, 0))
 		ret = 1;
+
+	if (b.remote) {
+		stop_remote(&b);
+	} else {
+		if (ret)
+			usleep(500000);	/* for the service to say what it saw */
+		kill(child, SIGTERM);
+		if (waitpid(child, &status, 0) != child ||
+		    !WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) {
+			fail("the service exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			ret = 1;
+		}
 	}
 	close(b.plain_cli);
 	for (k = 0; k < 3; k++)
