@@ -13,8 +13,8 @@ use crate::kapi::errno::{
 };
 use crate::kapi::trace::{self, Completion, On, PacketHeader};
 use crate::proto::wire::{
-    Header, RX_CALL_TIMEOUT, TYPE_ABORT, TYPE_ACK, TYPE_BUSY, TYPE_CHALLENGE, TYPE_DATA,
-    TYPE_DEBUG, TYPE_RESPONSE, TYPE_VERSION,
+    Header, CHANNEL_MASK, RX_CALL_TIMEOUT, TYPE_ABORT, TYPE_ACK, TYPE_BUSY, TYPE_CHALLENGE,
+    TYPE_DATA, TYPE_DEBUG, TYPE_RESPONSE, TYPE_VERSION,
 };
 use crate::proto::{CallHandle, ConnInfo, Outcome, RxDrop, TransportAddr, RX_DROP_NAMES};
 use kernel::error::code::EBUSY;
@@ -93,7 +93,7 @@ pub(crate) fn rx_done(on: On, rx: Option<Rx>, dropped: Option<RxDrop>) {
             trace::rx_drop(&rx.hdr, name);
         }
         (None, Some(code)) if rx.hdr.call_number == 0 && on.rx_conn_abort => {
-            trace::rx_conn_abort(rx.hdr.cid & !3, rx.hdr.serial, code);
+            trace::rx_conn_abort(rx.hdr.cid & !CHANNEL_MASK, rx.hdr.serial, code);
         }
         (None, Some(code)) if on.rx_abort => {
             if let Some(call) = rx.call {
