@@ -56,6 +56,9 @@ pub(crate) struct RxBuf<B, V> {
     offset: usize,
     /// Highest sequence received.
     top: u32,
+    /// Highest sequence up to which every packet arrived (kept as packets
+    /// arrive rather than walked for each).
+    contig: u32,
     /// Sequence of the packet that carried LAST_PACKET.
     last: Option<u32>,
     window: u32,
@@ -78,6 +81,7 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             consumed: 0,
             offset: 0,
             top: 0,
+            contig: 0,
             last: None,
             window: window.min(fit).clamp(1, MAX_RX_WINDOW),
             bytes: 0,
@@ -133,11 +137,7 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
 
     /// Highest sequence such that all packets up to it arrived.
     pub(crate) fn contiguous_top(&self) -> u32 {
-        let mut seq = self.consumed;
-        while seq_lt(seq, self.top) && self.pkt(seq.wrapping_add(1)).is_some() {
-            seq = seq.wrapping_add(1);
-        }
-        seq
+        self.contig
     }
 
     /// Whether data can be read now.
@@ -182,6 +182,9 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
         self.set(seq, Some(RxPacket { buf, len }));
         if seq_lt(self.top, seq) {
             self.top = seq;
+        }
+        while seq_lt(self.contig, self.top) && self.pkt(self.contig.wrapping_add(1)).is_some() {
+            self.contig = self.contig.wrapping_add(1);
         }
         verdict
     }
@@ -249,6 +252,9 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             }
             self.consumed = seq;
             self.offset = offset;
+            if seq_lt(self.contig, seq) {
+                self.contig = seq;
+            }
         } else {
             finished = 0;
         }
@@ -269,6 +275,7 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             *s = None;
         }
         self.bytes = 0;
+        self.contig = self.consumed;
     }
 }
 

@@ -69,6 +69,41 @@ pub(crate) struct AckOutcome {
     pub(crate) reordered: bool,
 }
 
+/// Packets of the window (sent, not hard-ACKed) by state, kept up to date
+/// as they change, so that the sender does not walk the window for each
+/// packet it sends.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    /// Not soft-ACKed.
+    unsacked: u32,
+    /// Not soft-ACKed and not marked for resend: in the network.
+    pipe: u32,
+    /// Marked for resend.
+    resend: u32,
+}
+
+impl Counts {
+    fn of<B>(p: &TxPacket<B>) -> Counts {
+        Counts {
+            unsacked: u32::from(!p.sacked),
+            pipe: u32::from(!p.sacked && !p.resend),
+            resend: u32::from(p.resend),
+        }
+    }
+
+    fn add(&mut self, o: Counts) {
+        self.unsacked = self.unsacked.saturating_add(o.unsacked);
+        self.pipe = self.pipe.saturating_add(o.pipe);
+        self.resend = self.resend.saturating_add(o.resend);
+    }
+
+    fn sub(&mut self, o: Counts) {
+        self.unsacked = self.unsacked.saturating_sub(o.unsacked);
+        self.pipe = self.pipe.saturating_sub(o.pipe);
+        self.resend = self.resend.saturating_sub(o.resend);
+    }
+}
+
 /// Why data could not be queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TxError {
@@ -97,6 +132,8 @@ pub(crate) struct TxBuf<B, V> {
     delivered_sent: Option<Instant>,
     /// The latest transmission's time: no later one is stamped earlier.
     last_sent: Option<Instant>,
+    /// The window's packets by state.
+    counts: Counts,
 }
 
 fn slot(seq: u32) -> usize {
@@ -122,7 +159,43 @@ impl<
             max_payload: max_payload.max(1),
             delivered_sent: None,
             last_sent: None,
+            counts: Counts::default(),
         }
+    }
+
+    /// Change packet `seq` with `f`, keeping the window's counts.
+    fn change(&mut self, seq: u32, f: impl FnOnce(&mut TxPacket<B>)) {
+        let counted = seq_lt(self.hard_ack, seq) && seq_le(seq, self.sent_top);
+        let Some(p) = self.pkt_mut(seq) else {
+            return;
+        };
+        let before = Counts::of(p);
+        f(p);
+        let after = Counts::of(p);
+        if counted {
+            self.counts.sub(before);
+            self.counts.add(after);
+        }
+    }
+
+    /// The window's counts, walked (for checks).
+    #[cfg(any(test, debug_assertions))]
+    fn recount(&self) -> Counts {
+        let mut c = Counts::default();
+        let mut seq = self.hard_ack.wrapping_add(1);
+        while seq_le(seq, self.sent_top) {
+            if let Some(p) = self.pkt(seq) {
+                c.add(Counts::of(p));
+            }
+            seq = seq.wrapping_add(1);
+        }
+        c
+    }
+
+    /// Check the kept counts against the window (tests and debug builds).
+    fn check(&self) {
+        #[cfg(any(test, debug_assertions))]
+        assert_eq!(self.counts, self.recount(), "Tx window counts");
     }
 
     fn cell(&mut self, seq: u32) -> Option<&mut Option<TxPacket<B>>> {
@@ -198,17 +271,7 @@ impl<
 
     /// Packets sent and neither hard- nor soft-ACKed.
     pub(crate) fn in_flight(&self) -> u32 {
-        let mut n = 0;
-        let mut seq = self.hard_ack.wrapping_add(1);
-        while seq_le(seq, self.sent_top) {
-            if let Some(p) = self.pkt(seq) {
-                if !p.sacked {
-                    n += 1;
-                }
-            }
-            seq = seq.wrapping_add(1);
-        }
-        n
+        self.counts.unsacked
     }
 
     /// Bytes of the packet buffers held: queued and not yet hard-ACKed.
@@ -314,15 +377,7 @@ impl<
     /// Packets in the network as far as we know: sent and neither
     /// acknowledged nor found lost (RFC 6675's pipe).
     pub(crate) fn pipe(&self) -> u32 {
-        let mut n = 0;
-        let mut seq = self.hard_ack.wrapping_add(1);
-        while seq_le(seq, self.sent_top) {
-            if self.pkt(seq).is_some_and(|p| !p.sacked && !p.resend) {
-                n += 1;
-            }
-            seq = seq.wrapping_add(1);
-        }
-        n
+        self.counts.pipe
     }
 
     /// The next packet to transmit while fewer than `cwnd` are in the
@@ -336,7 +391,7 @@ impl<
         }
         let limit = self.hard_ack.wrapping_add(window);
         let mut seq = self.hard_ack.wrapping_add(1);
-        while seq_le(seq, self.sent_top) && seq_le(seq, limit) {
+        while self.counts.resend > 0 && seq_le(seq, self.sent_top) && seq_le(seq, limit) {
             if self.pkt(seq).is_some_and(|p| p.resend) {
                 return Some(seq);
             }
@@ -372,15 +427,21 @@ impl<
             return now;
         }
         self.last_sent = Some(now);
-        if let Some(p) = self.pkt_mut(seq) {
+        self.change(seq, |p| {
             p.retransmitted |= p.sent_at.is_some();
             p.sent_at = Some(now);
             p.serial = serial;
             p.resend = false;
+        });
+        // The window grows to take it in.
+        while seq_lt(self.sent_top, seq) {
+            self.sent_top = self.sent_top.wrapping_add(1);
+            if let Some(p) = self.pkt(self.sent_top) {
+                let c = Counts::of(p);
+                self.counts.add(c);
+            }
         }
-        if seq_le(self.sent_top.wrapping_add(1), seq) {
-            self.sent_top = seq;
-        }
+        self.check();
         now
     }
 
@@ -408,6 +469,7 @@ impl<
         while seq_lt(self.hard_ack, new_hard) && seq_lt(self.hard_ack, self.sent_top) {
             self.hard_ack = self.hard_ack.wrapping_add(1);
             if let Some(p) = self.cell(self.hard_ack).and_then(Option::take) {
+                self.counts.sub(Counts::of(&p));
                 if !p.sacked {
                     out.newly_acked += 1;
                     let spurious = early(&p);
@@ -427,7 +489,9 @@ impl<
             }
             let mut delivered = None;
             let newest = self.delivered_sent;
+            let mut delta = None;
             if let Some(p) = self.pkt_mut(seq) {
+                let before = Counts::of(p);
                 let acked = *a == 1;
                 if acked && !p.sacked {
                     out.newly_acked += 1;
@@ -447,9 +511,15 @@ impl<
                     out.has_nacks = true;
                 }
                 p.sacked = acked;
+                delta = Some((before, Counts::of(p)));
+            }
+            if let Some((before, after)) = delta {
+                self.counts.sub(before);
+                self.counts.add(after);
             }
             self.delivered_sent = self.delivered_sent.max(delivered);
         }
+        self.check();
         out
     }
 
@@ -460,6 +530,8 @@ impl<
             self.hard_ack = self.hard_ack.wrapping_add(1);
             self.set(self.hard_ack, None);
         }
+        self.counts = Counts::default();
+        self.check();
     }
 
     /// RACK loss detection (RFC 8985): a packet not acknowledged that was
@@ -474,23 +546,26 @@ impl<
         let (mut n, mut next) = (0, None::<Instant>);
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
-            if let Some(p) = self.pkt_mut(seq) {
-                match p.sent_at {
-                    Some(t) if !p.sacked && !p.resend && t < newest => {
-                        let due = t.after(wait);
-                        if due <= now {
-                            p.resend = true;
-                            p.why = Resend::Rack;
-                            n += 1;
-                        } else {
-                            next = Some(next.map_or(due, |d| d.min(due)));
-                        }
-                    }
-                    _ => {}
+            let due = match self.pkt(seq) {
+                Some(p) if !p.sacked && !p.resend => {
+                    p.sent_at.filter(|&t| t < newest).map(|t| t.after(wait))
                 }
+                _ => None,
+            };
+            match due {
+                Some(due) if due <= now => {
+                    self.change(seq, |p| {
+                        p.resend = true;
+                        p.why = Resend::Rack;
+                    });
+                    n += 1;
+                }
+                Some(due) => next = Some(next.map_or(due, |d| d.min(due))),
+                None => {}
             }
             seq = seq.wrapping_add(1);
         }
+        self.check();
         (n, next)
     }
 
@@ -512,30 +587,31 @@ impl<
         let mut n = 0;
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_lt(seq, hi) {
-            if let Some(p) = self.pkt_mut(seq) {
-                if p.retransmitted
-                    && !p.sacked
-                    && !p.resend
-                    && p.sent_at.is_some_and(|t| t < before)
-                {
+            let overdue = self.pkt(seq).is_some_and(|p| {
+                p.retransmitted && !p.sacked && !p.resend && p.sent_at.is_some_and(|t| t < before)
+            });
+            if overdue {
+                self.change(seq, |p| {
                     p.resend = true;
                     p.why = Resend::Again;
-                    n += 1;
-                }
+                });
+                n += 1;
             }
             seq = seq.wrapping_add(1);
         }
+        self.check();
         n
     }
 
     /// Mark packet `seq` for resend if it is held and was sent.
     pub(crate) fn mark_resend(&mut self, seq: u32, why: Resend) {
         if seq_le(seq, self.sent_top) && self.get(seq).is_some() {
-            if let Some(p) = self.pkt_mut(seq) {
+            self.change(seq, |p| {
                 p.resend = true;
                 p.why = why;
-            }
+            });
         }
+        self.check();
     }
 
     /// Mark every sent, unacknowledged packet for resend (a retransmission
@@ -544,15 +620,16 @@ impl<
         let mut any = false;
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
-            if let Some(p) = self.pkt_mut(seq) {
-                if !p.sacked {
+            if self.pkt(seq).is_some_and(|p| !p.sacked) {
+                self.change(seq, |p| {
                     p.resend = true;
                     p.why = why;
-                    any = true;
-                }
+                });
+                any = true;
             }
             seq = seq.wrapping_add(1);
         }
+        self.check();
         any
     }
 
@@ -562,6 +639,7 @@ impl<
             *s = None;
         }
         self.hard_ack = self.top;
+        self.counts = Counts::default();
     }
 }
 
