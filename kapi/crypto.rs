@@ -67,6 +67,42 @@ impl SkCipher {
     pub(crate) fn decrypt(&self, iv: &[u8], data: &mut [u8]) -> Result {
         self.crypt(iv, data, false)
     }
+
+    /// Decrypts `src` into `dst` (as long), starting from `iv`, the
+    /// plaintext's first `head` bytes (1 to 16, at most all) going
+    /// last: in one pass, not a copy, a decryption in place and a move.
+    pub(crate) fn decrypt_split(
+        &self,
+        iv: &[u8],
+        src: &[u8],
+        head: usize,
+        dst: &mut [u8],
+    ) -> Result {
+        let (Ok(ivlen), Ok(len), Ok(head)) = (
+            u32::try_from(iv.len()),
+            u32::try_from(src.len()),
+            u32::try_from(head),
+        ) else {
+            return Err(EINVAL);
+        };
+        if dst.len() != src.len() {
+            return Err(EINVAL);
+        }
+        // SAFETY: The transform is live (type invariant); `iv` is valid for
+        // its length, `src` for reading and `dst` (apart from it, as a
+        // `&mut`) for writing `len` bytes.
+        kernel::error::to_result(unsafe {
+            bindings::kapi_skcipher_decrypt_split(
+                self.tfm.as_ptr(),
+                iv.as_ptr(),
+                ivlen,
+                src.as_ptr(),
+                dst.as_mut_ptr(),
+                len,
+                head,
+            )
+        })
+    }
 }
 
 impl Drop for SkCipher {

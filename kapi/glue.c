@@ -230,6 +230,54 @@ int kapi_skcipher_crypt(struct crypto_sync_skcipher *tfm, const u8 *iv, unsigned
 	return ret;
 }
 
+/*
+ * Decrypts len bytes of src into dst (the two apart) with the plaintext's
+ * first head bytes going last: dst gets the plaintext from byte head on,
+ * then its first head bytes. One pass, from the one buffer into the other,
+ * where both are in the linear map; otherwise a copy, a decryption in
+ * place and a move.
+ */
+int kapi_skcipher_decrypt_split(struct crypto_sync_skcipher *tfm, const u8 *iv,
+				unsigned int ivlen, const u8 *src, u8 *dst, unsigned int len,
+				unsigned int head)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, tfm);
+	struct scatterlist ssg, dsg[2];
+	u8 ivbuf[16], first[16];
+	int ret;
+
+	if (ivlen > sizeof(ivbuf) || ivlen != crypto_sync_skcipher_ivsize(tfm) ||
+	    head == 0 || head > sizeof(first) || head > len)
+		return -EINVAL;
+	if (!virt_addr_valid(src) || !virt_addr_valid(src + len - 1) ||
+	    !virt_addr_valid(dst) || !virt_addr_valid(dst + len - 1)) {
+		memcpy(dst, src, len);
+		ret = kapi_skcipher_crypt(tfm, iv, ivlen, dst, len, false);
+		if (!ret) {
+			memcpy(first, dst, head);
+			memmove(dst, dst + head, len - head);
+			memcpy(dst + len - head, first, head);
+			memzero_explicit(first, sizeof(first));
+		}
+		return ret;
+	}
+	memcpy(ivbuf, iv, ivlen);
+	sg_init_one(&ssg, src, len);
+	if (head == len) {
+		sg_init_one(dsg, dst, len);
+	} else {
+		sg_init_table(dsg, 2);
+		sg_set_buf(&dsg[0], dst + len - head, head);
+		sg_set_buf(&dsg[1], dst, len - head);
+	}
+	skcipher_request_set_sync_tfm(req, tfm);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	skcipher_request_set_crypt(req, &ssg, dsg, len, ivbuf);
+	ret = crypto_skcipher_decrypt(req);
+	skcipher_request_zero(req);
+	return ret;
+}
+
 struct proc_dir_entry *kapi_proc_net_mkdir(struct net *net, const char *name)
 {
 	return proc_net_mkdir(net, name, net->proc_net);

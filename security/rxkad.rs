@@ -110,6 +110,18 @@ impl Cipher for KernelHost {
         s.decrypt(iv, data).map_err(|_| CryptoError)
     }
 
+    fn decrypt_split(
+        &self,
+        s: &SkCipher,
+        iv: &[u8; 8],
+        input: &[u8],
+        head: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        s.decrypt_split(iv, input, head, out)
+            .map_err(|_| CryptoError)
+    }
+
     fn decrypt_ticket(
         &mut self,
         key: &[u8; 8],

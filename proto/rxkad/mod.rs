@@ -47,6 +47,27 @@ pub trait Cipher {
     fn encrypt(&self, s: &Self::Session, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError>;
     /// fcrypt-PCBC decrypt `data` in place.
     fn decrypt(&self, s: &Self::Session, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError>;
+    /// fcrypt-PCBC decrypt `input` into `out` (as long) with the
+    /// plaintext's first `head` bytes (at most all) last: `out`
+    /// gets the plaintext from byte `head` on, then its first `head` bytes.
+    /// Here a copy, a decryption in place and a move; an implementation
+    /// that can decrypts straight into place.
+    fn decrypt_split(
+        &self,
+        s: &Self::Session,
+        iv: &[u8; 8],
+        input: &[u8],
+        head: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        if out.len() != input.len() || head > input.len() {
+            return Err(CryptoError);
+        }
+        out.copy_from_slice(input);
+        self.decrypt(s, iv, out)?;
+        out.rotate_left(head);
+        Ok(())
+    }
     /// DES-PCBC decrypt a ticket in place with a server key (`pcbc(des)`).
     fn decrypt_ticket(
         &mut self,

@@ -76,9 +76,11 @@ pub(super) fn secure<C: Cipher>(
     let total = (hdr + plain.len()).div_ceil(ALIGN) * ALIGN;
     let word = size_word(pkt, plain.len())?;
     let buf = out.get_mut(..total).ok_or(RX_PROTOCOL_ERROR)?;
-    buf.fill(0);
+    // The word, zeros to the data (encrypt), the data, zeros to the end.
     put32(buf, 0, word);
+    buf[4..hdr].fill(0);
     buf[hdr..hdr + plain.len()].copy_from_slice(plain);
+    buf[hdr + plain.len()..].fill(0);
     if s.level == LEVEL_AUTH {
         // Only the first block, afresh from a zero IV.
         c.encrypt(&s.session, &[0; 8], &mut buf[..8])
@@ -117,15 +119,26 @@ pub(super) fn verify<C: Cipher>(
     };
     let buf = out.get_mut(..len).ok_or(RX_PROTOCOL_ERROR)?;
     let src = input.get(..len).ok_or(RX_PROTOCOL_ERROR)?;
-    buf.copy_from_slice(src);
+    // The data goes straight to the front of `out`, the word before it
+    // (decrypted last, or kept aside) read from where it lands.
+    let mut head = [0u8; 8];
     if s.level == LEVEL_AUTH {
-        c.decrypt(&s.session, &[0; 8], &mut buf[..8])
+        // Only the first block, afresh from a zero IV: the word and the
+        // first 4 bytes of data; the rest is in clear.
+        let first = &mut buf[..8];
+        first.copy_from_slice(&src[..8]);
+        c.decrypt(&s.session, &[0; 8], first)
+            .map_err(|_| RXKADSEALEDINCON)?;
+        head.copy_from_slice(first);
+        buf[..4].copy_from_slice(&head[4..]);
+        buf[4..len - 4].copy_from_slice(&src[8..]);
     } else {
-        c.decrypt(&s.session, &s.key, buf)
+        // C aborts a level 2 packet the cipher refuses with RXKADSEALEDINCON.
+        c.decrypt_split(&s.session, &s.key, src, 8, buf)
+            .map_err(|_| RXKADSEALEDINCON)?;
+        head.copy_from_slice(&buf[len - 8..]);
     }
-    // C aborts a level 2 packet the cipher refuses with RXKADSEALEDINCON.
-    .map_err(|_| RXKADSEALEDINCON)?;
-    let word = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    let word = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     if (word >> 16 ^ pkt.seq ^ pkt.call_number) & 0xffff != 0 {
         return Err(RXKADSEALEDINCON);
     }
@@ -133,7 +146,6 @@ pub(super) fn verify<C: Cipher>(
     if data > len - hdr {
         return Err(RXKADDATALEN);
     }
-    buf.copy_within(hdr..hdr + data, 0);
     Ok(data)
 }
 
