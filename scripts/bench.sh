@@ -132,7 +132,7 @@ echo "bench: host $(nproc) CPUs, load average $(load) at the start; TSC $tsc_mhz
 echo "bench: guests $order; per guest $runs runs of: small $small calls, parallel $rounds rounds of 64, bulk $mib MiB, rxkad bulk $kad_mib MiB; recvmsg buffer ${BENCH_RECV:-1048576} B"
 case ,$only, in
 *,bulk64_*|*,parallel1000,*|*,loss_*|*,reorder_*|*,open1*|*,mem_*|*,conns,*|*,link_*)
-	echo "bench: scale rows: bulk ${big_mib} MiB, loss and reordering bulk ${loss_mib} MiB, $nconns connections, N=$scale idle connections and active calls; conns, loss and reordering $heavy_runs runs per guest" ;;
+	echo "bench: scale rows: bulk ${big_mib} MiB, loss and reordering bulk ${loss_mib} MiB, $nconns connections, N=$scale idle connections and active calls; loss, reordering, memory and conns $heavy_runs runs per guest" ;;
 esac
 echo "bench: measurements $only"
 
