@@ -33,6 +33,9 @@ vm_image() {
 	cp "$top/scripts/guest-demo.sh" "$root/tests/demo.sh"
 	cp "$top/scripts/guest-init.sh" "$root/init"; chmod 755 "$root/init"
 	printf 'impl=%s\nmode=%s\n' "$impl" "$mode" > "$root/etc/rxrpc-test.conf"
+	# The stress tests' scale knobs (RXRPC_FLOOD_CONNS=10000 ...), passed on.
+	env | grep -E '^RXRPC_(FLOOD|TORTURE)_[A-Z]+=[0-9]+$' |
+		sed 's/^/export /' >> "$root/etc/rxrpc-test.conf" || true
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initramfs.gz"
 }
 
