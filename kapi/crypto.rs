@@ -68,6 +68,48 @@ impl SkCipher {
         self.crypt(iv, data, false)
     }
 
+    /// Encrypts into `dst[..total]`, starting from `iv`, `head`, then
+    /// `body`, then zeros to `total` (at most 8 of them), from the pieces
+    /// straight into `dst`, which must have 16 bytes past `total` to stage
+    /// `head` and the zeros in.
+    pub(crate) fn encrypt_gather(
+        &self,
+        iv: &[u8],
+        head: &[u8; 8],
+        body: &[u8],
+        total: usize,
+        dst: &mut [u8],
+    ) -> Result {
+        let pad = total.checked_sub(8 + body.len()).ok_or(EINVAL)?;
+        let (Ok(ivlen), Ok(total32), Ok(body_len)) = (
+            u32::try_from(iv.len()),
+            u32::try_from(total),
+            u32::try_from(body.len()),
+        ) else {
+            return Err(EINVAL);
+        };
+        let stage = dst.get_mut(total..total + 16).ok_or(EINVAL)?;
+        if pad > 8 {
+            return Err(EINVAL);
+        }
+        stage[..8].copy_from_slice(head);
+        stage[8..].fill(0);
+        // SAFETY: The transform is live (type invariant); `iv` is valid for
+        // its length, `dst` for writing `total + 16` bytes (checked above)
+        // and `body` (apart from it, as `dst` is a `&mut`) for reading.
+        kernel::error::to_result(unsafe {
+            bindings::kapi_skcipher_encrypt_gather(
+                self.tfm.as_ptr(),
+                iv.as_ptr(),
+                ivlen,
+                dst.as_mut_ptr(),
+                total32,
+                body.as_ptr(),
+                body_len,
+            )
+        })
+    }
+
     /// Decrypts `src` into `dst` (as long), starting from `iv`, the
     /// plaintext's first `head` bytes (1 to 16, at most all) going
     /// last: in one pass, not a copy, a decryption in place and a move.

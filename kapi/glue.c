@@ -231,6 +231,50 @@ int kapi_skcipher_crypt(struct crypto_sync_skcipher *tfm, const u8 *iv, unsigned
 }
 
 /*
+ * Encrypts into dst[0..total] the 8 bytes at dst + total, then body_len
+ * bytes of body, then zeros from dst + total + 8 up to total (at most 8
+ * of them): from the pieces straight into dst where all are in the linear
+ * map, rather than a copy of body into dst and an encryption in place
+ * (which PCBC in place also pays for with a copy of each block).
+ */
+int kapi_skcipher_encrypt_gather(struct crypto_sync_skcipher *tfm, const u8 *iv,
+				 unsigned int ivlen, u8 *dst, unsigned int total,
+				 const u8 *body, unsigned int body_len)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, tfm);
+	struct scatterlist ssg[3], dsg;
+	unsigned int pad, n = 0;
+	u8 ivbuf[16];
+	int ret;
+
+	if (ivlen > sizeof(ivbuf) || ivlen != crypto_sync_skcipher_ivsize(tfm) ||
+	    total < 8 + body_len || total - 8 - body_len > 8)
+		return -EINVAL;
+	pad = total - 8 - body_len;
+	if (!virt_addr_valid(dst) || !virt_addr_valid(dst + total + 15) ||
+	    (body_len && (!virt_addr_valid(body) || !virt_addr_valid(body + body_len - 1)))) {
+		memmove(dst, dst + total, 8);
+		memcpy(dst + 8, body, body_len);
+		memset(dst + 8 + body_len, 0, pad);
+		return kapi_skcipher_crypt(tfm, iv, ivlen, dst, total, true);
+	}
+	memcpy(ivbuf, iv, ivlen);
+	sg_init_table(ssg, 1 + !!body_len + !!pad);
+	sg_set_buf(&ssg[n++], dst + total, 8);
+	if (body_len)
+		sg_set_buf(&ssg[n++], body, body_len);
+	if (pad)
+		sg_set_buf(&ssg[n++], dst + total + 8, pad);
+	sg_init_one(&dsg, dst, total);
+	skcipher_request_set_sync_tfm(req, tfm);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	skcipher_request_set_crypt(req, ssg, &dsg, total, ivbuf);
+	ret = crypto_skcipher_encrypt(req);
+	skcipher_request_zero(req);
+	return ret;
+}
+
+/*
  * Decrypts len bytes of src into dst (the two apart) with the plaintext's
  * first head bytes going last: dst gets the plaintext from byte head on,
  * then its first head bytes. One pass, from the one buffer into the other,

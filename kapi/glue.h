@@ -58,6 +58,9 @@ struct crypto_sync_skcipher;
 struct crypto_sync_skcipher *kapi_skcipher_new(const char *alg, const u8 *key,
 					       unsigned int keylen);
 void kapi_skcipher_free(struct crypto_sync_skcipher *tfm);
+int kapi_skcipher_encrypt_gather(struct crypto_sync_skcipher *tfm, const u8 *iv,
+				 unsigned int ivlen, u8 *dst, unsigned int total,
+				 const u8 *body, unsigned int body_len);
 int kapi_skcipher_decrypt_split(struct crypto_sync_skcipher *tfm, const u8 *iv,
 				unsigned int ivlen, const u8 *src, u8 *dst, unsigned int len,
 				unsigned int head);

@@ -24,6 +24,10 @@ use super::wire::{
 
 /// Largest packet we send or accept (header + 1412 bytes of payload).
 pub const MAX_PACKET: usize = 1444;
+/// Room past [`MAX_PACKET`] in a transmit buffer that lets a security
+/// class seal DATA into it from the queued plaintext without a copy (rxkad
+/// stages the sealed header and padding there).
+pub const SEAL_ROOM: usize = 16;
 /// The version string answered to a VERSION request.
 const VERSION_STRING: &[u8] = b"rxrpc-rs";
 
@@ -225,7 +229,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// The next packet to send, written into `out` (at least
-    /// [`MAX_PACKET`] bytes). Returns the destination and length.
+    /// [`MAX_PACKET`] bytes; [`SEAL_ROOM`] more saves rxkad a copy).
+    /// Returns the destination and length.
     pub fn poll_transmit(
         &mut self,
         now: Instant,

@@ -110,6 +110,34 @@ impl Cipher for KernelHost {
         s.decrypt(iv, data).map_err(|_| CryptoError)
     }
 
+    fn encrypt_gather(
+        &self,
+        s: &SkCipher,
+        iv: &[u8; 8],
+        head: &[u8; 8],
+        body: &[u8],
+        total: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        // Straight from the pieces where `out` has room to stage the head
+        // and the padding past the sealed packet (the endpoint's Tx
+        // buffer has), else as the trait does it.
+        if out.len() >= total.saturating_add(16) && total.saturating_sub(8 + body.len()) <= 8 {
+            return s
+                .encrypt_gather(iv, head, body, total, out)
+                .map_err(|_| CryptoError);
+        }
+        let buf = out.get_mut(..total).ok_or(CryptoError)?;
+        let end = 8 + body.len();
+        if end > total {
+            return Err(CryptoError);
+        }
+        buf[..8].copy_from_slice(head);
+        buf[8..end].copy_from_slice(body);
+        buf[end..].fill(0);
+        s.encrypt(iv, buf).map_err(|_| CryptoError)
+    }
+
     fn decrypt_split(
         &self,
         s: &SkCipher,

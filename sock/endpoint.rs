@@ -23,6 +23,7 @@ use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
 use crate::proto::{
     CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_PACKET,
+    SEAL_ROOM,
 };
 use crate::security::rxkad::{KernelHost, KernelRxkad};
 
@@ -296,8 +297,8 @@ impl Core {
     fn new() -> Result<Self> {
         let mut rx = KVec::with_capacity(MAX_DATAGRAM, GFP_KERNEL)?;
         rx.extend_with(MAX_DATAGRAM, 0, GFP_KERNEL)?;
-        let mut tx = KVec::with_capacity(MAX_PACKET, GFP_KERNEL)?;
-        tx.extend_with(MAX_PACKET, 0, GFP_KERNEL)?;
+        let mut tx = KVec::with_capacity(MAX_PACKET + SEAL_ROOM, GFP_KERNEL)?;
+        tx.extend_with(MAX_PACKET + SEAL_ROOM, 0, GFP_KERNEL)?;
         let mut bounce = KVec::with_capacity(BOUNCE, GFP_KERNEL)?;
         bounce.extend_with(BOUNCE, 0, GFP_KERNEL)?;
         let config = Config {

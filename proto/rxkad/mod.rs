@@ -47,6 +47,29 @@ pub trait Cipher {
     fn encrypt(&self, s: &Self::Session, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError>;
     /// fcrypt-PCBC decrypt `data` in place.
     fn decrypt(&self, s: &Self::Session, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError>;
+    /// fcrypt-PCBC encrypt into `out[..total]` the plaintext `head`, then
+    /// `body`, then zeros up to `total`. Here assembled in `out` and
+    /// encrypted in place; an implementation that can encrypts from the
+    /// pieces straight into `out` (and may use `out` past `total`).
+    fn encrypt_gather(
+        &self,
+        s: &Self::Session,
+        iv: &[u8; 8],
+        head: &[u8; 8],
+        body: &[u8],
+        total: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        let buf = out.get_mut(..total).ok_or(CryptoError)?;
+        let end = 8 + body.len();
+        if end > total {
+            return Err(CryptoError);
+        }
+        buf[..8].copy_from_slice(head);
+        buf[8..end].copy_from_slice(body);
+        buf[end..].fill(0);
+        self.encrypt(s, iv, buf)
+    }
     /// fcrypt-PCBC decrypt `input` into `out` (as long) with the
     /// plaintext's first `head` bytes (at most all) last: `out`
     /// gets the plaintext from byte `head` on, then its first `head` bytes.

@@ -75,19 +75,23 @@ pub(super) fn secure<C: Cipher>(
     };
     let total = (hdr + plain.len()).div_ceil(ALIGN) * ALIGN;
     let word = size_word(pkt, plain.len())?;
+    if s.level == LEVEL_ENCRYPT {
+        // The word and 4 zeros, the data, zeros to the end, sealed from
+        // the pieces (out of place where the cipher can).
+        let mut head = [0u8; 8];
+        put32(&mut head, 0, word);
+        c.encrypt_gather(&s.session, &s.key, &head, plain, total, out)
+            .map_err(|_| CRYPTO_FAILED)?;
+        return Ok((total, cksum));
+    }
+    // Level 1: the word, the data, zeros to the end, and only the first
+    // block sealed, afresh from a zero IV.
     let buf = out.get_mut(..total).ok_or(RX_PROTOCOL_ERROR)?;
-    // The word, zeros to the data (encrypt), the data, zeros to the end.
     put32(buf, 0, word);
-    buf[4..hdr].fill(0);
     buf[hdr..hdr + plain.len()].copy_from_slice(plain);
     buf[hdr + plain.len()..].fill(0);
-    if s.level == LEVEL_AUTH {
-        // Only the first block, afresh from a zero IV.
-        c.encrypt(&s.session, &[0; 8], &mut buf[..8])
-    } else {
-        c.encrypt(&s.session, &s.key, buf)
-    }
-    .map_err(|_| CRYPTO_FAILED)?;
+    c.encrypt(&s.session, &[0; 8], &mut buf[..8])
+        .map_err(|_| CRYPTO_FAILED)?;
     Ok((total, cksum))
 }
 
