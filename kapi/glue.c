@@ -382,7 +382,14 @@ static int kapi_udp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	atomic_add(skb->truesize, &t->rx_queue_bytes);
 	skb_queue_tail(&t->rx_queue, skb);
-	queue_work(system_unbound_wq, &t->work);
+	/*
+	 * A work item queued and not yet started takes this packet too (it
+	 * clears PENDING before it drains, and the queue's lock orders the
+	 * two): skip queue_work's interrupt masking and atomic for each one
+	 * of a burst.
+	 */
+	if (!work_pending(&t->work))
+		queue_work(system_unbound_wq, &t->work);
 	return 0;
 }
 
@@ -518,13 +525,16 @@ void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns)
 }
 
 /*
- * Takes the next received packet: copies its UDP payload into buf and
- * its source into from, and frees it. Returns the payload length,
- * -EMSGSIZE for a packet larger than cap or -EBADMSG for one without a
- * UDP header (dropped), or -ENOENT when the queue is empty.
+ * Takes the next received packet: its source into from, and where its UDP
+ * payload is into *data: in the packet itself if that is linear (as
+ * loopback's are), and then *skb is the packet, for the caller to free
+ * with kapi_udp_tunnel_consume once done with the payload; else copied
+ * into buf (cap bytes), the packet freed and *skb NULL. Returns the
+ * payload length, -EMSGSIZE for a packet larger than cap or -EBADMSG for
+ * one without a UDP header (dropped), or -ENOENT when the queue is empty.
  */
 int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
-			 void *buf, size_t cap)
+			 void *buf, size_t cap, const void **data, struct sk_buff **skbp)
 {
 	struct sk_buff *skb;
 	int len;
@@ -548,12 +558,28 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 		}
 		__skb_pull(skb, sizeof(struct udphdr));
 		len = skb->len;
-		if (len > cap || skb_copy_bits(skb, 0, buf, len) < 0)
+		if (len > cap) {
+			kfree_skb(skb);
+			return -EMSGSIZE;
+		}
+		if (!skb_is_nonlinear(skb)) {
+			*data = skb->data;
+			*skbp = skb;
+			return len;
+		}
+		if (skb_copy_bits(skb, 0, buf, len) < 0)
 			len = -EMSGSIZE;
+		*data = buf;
 		kfree_skb(skb);
 		return len;
 	}
 	return -ENOENT;
+}
+
+/* A packet kapi_udp_tunnel_next handed out in place, used. */
+void kapi_udp_tunnel_consume(struct sk_buff *skb)
+{
+	consume_skb(skb);
 }
 
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,

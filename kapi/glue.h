@@ -119,7 +119,8 @@ int kapi_udp_tunnel_open(struct kapi_udp_tunnel *t, struct net *net,
 void kapi_udp_tunnel_close(struct kapi_udp_tunnel *t);
 void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns);
 int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
-			 void *buf, size_t cap);
+			 void *buf, size_t cap, const void **data, struct sk_buff **skb);
+void kapi_udp_tunnel_consume(struct sk_buff *skb);
 int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e);
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 			 const void *data, size_t len);

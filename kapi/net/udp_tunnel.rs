@@ -126,25 +126,47 @@ impl<T: Handler> UdpTunnel<T> {
         unsafe { bindings::kapi_udp_tunnel_arm(self.raw(), delay_ns) };
     }
 
-    /// Takes every queued packet, copying each UDP payload into `scratch`
-    /// and handing it to `f`. Returns how many it dropped: longer than
-    /// `scratch`, or without a UDP header.
+    /// Takes every queued packet and hands its UDP payload to `f`: where
+    /// it lies in the packet, or copied into `scratch` if the packet is not
+    /// linear. Returns how many it dropped: longer than `scratch`, or
+    /// without a UDP header.
     pub(crate) fn drain(&self, scratch: &mut [u8], mut f: impl FnMut(SocketAddr, &[u8])) -> u64 {
         let mut dropped = 0u64;
         loop {
             let mut from = bindings::kapi_addr::default();
-            // SAFETY: `inner` is initialised; `from` and `scratch` are valid
-            // for writing, `scratch` for its whole length.
+            let mut data: *const core::ffi::c_void = core::ptr::null();
+            let mut skb: *mut bindings::sk_buff = core::ptr::null_mut();
+            // SAFETY: `inner` is initialised; `from`, `data`, `skb` and
+            // `scratch` are valid for writing, `scratch` for its whole
+            // length.
             let n = unsafe {
                 bindings::kapi_udp_tunnel_next(
                     self.raw(),
                     &mut from,
                     scratch.as_mut_ptr().cast(),
                     scratch.len(),
+                    &mut data,
+                    &mut skb,
                 )
             };
             match usize::try_from(n) {
-                Ok(len) => f(from_c(&from), scratch.get(..len).unwrap_or_default()),
+                Ok(len) => {
+                    let pkt = if len == 0 || data.is_null() {
+                        &[][..]
+                    } else {
+                        // SAFETY: On success `data` is the payload, `len`
+                        // bytes: in `skb`, which is ours until consumed
+                        // below, or in `scratch`, not otherwise used
+                        // while this slice lives.
+                        unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) }
+                    };
+                    f(from_c(&from), pkt);
+                    if !skb.is_null() {
+                        // SAFETY: Handed to us by `kapi_udp_tunnel_next`,
+                        // freed once, after its payload's last use.
+                        unsafe { bindings::kapi_udp_tunnel_consume(skb) };
+                    }
+                }
                 Err(_) if n == -(bindings::EMSGSIZE as i32) || n == -(bindings::EBADMSG as i32) => {
                     dropped += 1;
                 }
