@@ -43,6 +43,13 @@
 # BENCH_SCALE (N of mem_conns and mem_calls, 1000), BENCH_HEAVY_RUNS (runs
 # per guest of loss, reorder, mem and conns, 1). The link rows boot two
 # guests of one module at once (interop-lib.sh's link), in the same order.
+# BENCH_ICOUNT=N (3 is a good value): the loopback guests count time in
+# instructions (QEMU -icount shift=N,sleep=off), so that the figures are
+# the instructions each implementation executes, the same from run to run
+# (within 1%) whatever else the host runs; BENCH_PROF=<us>: a profile of
+# the guest's kernel over the whole run, sampled that often
+# (scripts/bench/prof.c; cpu-clock, which counts instructions under
+# BENCH_ICOUNT), printed as "prof" lines in each guest's console.log.
 #
 # Under QEMU TCG without KVM absolute figures are far from real hardware
 # and move with the host's load; the ratios are the point. A guest whose
@@ -99,6 +106,7 @@ printf 'runs=%s\nmib=%s\nkad_mib=%s\norder="%s"\nVARIANT=%s\nkdir="%s"\n' \
 	"$runs" "$mib" "$kad_mib" "$order" "$VARIANT" "$kdir" > "$out/params"
 printf 'heavy_runs=%s\nbig_mib=%s\nloss_mib=%s\nnconns=%s\nscale=%s\nonly=%s\n' \
 	"$heavy_runs" "$big_mib" "$loss_mib" "$nconns" "$scale" "$only" >> "$out/params"
+printf 'BENCH_ICOUNT=%s\n' "${BENCH_ICOUNT:-}" >> "$out/params"
 
 # --- The program: static, like the kselftests ------------------------------
 [ -f "$kdir/.rxrpc-rs-built" ] || { echo "bench: no $VARIANT kernel (make kernel VARIANT=$VARIANT)"; exit 1; }
@@ -114,6 +122,15 @@ fi
 # The guests time with the TSC, which under TCG is the host's: its rate,
 # measured here against a clock that keeps time (see rxrpc_bench.c).
 tsc_mhz=$("$out/rxrpc_bench" -T)
+# BENCH_ICOUNT=N: the guests count time in instructions (QEMU -icount
+# shift=N, sleep=off: 2^N ns each, an idle guest skips ahead), so that the
+# figures measure the instructions each implementation executes, whatever
+# else the host runs. The TSC then ticks at 1 GHz of that virtual time.
+icount=
+if [ -n "${BENCH_ICOUNT:-}" ]; then
+	tsc_mhz=1000
+	icount="-icount shift=$BENCH_ICOUNT,sleep=off"
+fi
 # vm_boot, with that rate and tsc=reliable on the kernel command line. On
 # its own the guest kernel picks its clocksource by luck: on a loaded host
 # it fails to calibrate the TSC, or its watchdog (refined-jiffies, which
@@ -123,7 +140,8 @@ tsc_mhz=$("$out/rxrpc_bench" -T)
 # on the TSC.
 tsc_khz=$(awk -v m="$tsc_mhz" 'BEGIN { printf "%d", m * 1000 }')
 eval "$(declare -f vm_boot | sed -e '1s/^vm_boot/bench_boot/' \
-	-e "s/kasan\.fault=report/& tsc=reliable tsc_early_khz=$tsc_khz/")"
+	-e "s/kasan\.fault=report/& tsc=reliable tsc_early_khz=$tsc_khz/" \
+	-e "s/-accel tcg/& $icount/")"
 declare -f bench_boot | grep -q "tsc_early_khz=$tsc_khz" ||
 	{ echo "bench: cannot add tsc_early_khz to vm_boot's command line"; exit 1; }
 
@@ -152,6 +170,10 @@ guest_image() {
 	cp "$out/rxrpc_bench" "$dir/root/tests/"
 	cp "$top/scripts/bench/guest.sh" "$dir/root/tests/bench.sh"
 	chmod 755 "$dir/root/tests/"{rxrpc_bench,bench.sh}
+	if [ -n "${BENCH_PROF:-}" ]; then
+		gcc -O2 -Wall -Werror -static -o "$dir/root/tests/prof" "$top/scripts/bench/prof.c"
+		echo "BENCH_PROF=$BENCH_PROF" >> "$dir/root/etc/rxrpc-test.conf"
+	fi
 	printf 'BENCH_RUNS=%s\nBENCH_SMALL=%s\nBENCH_ROUNDS=%s\nBENCH_MIB=%s\nBENCH_KAD_MIB=%s\nBENCH_ONLY=%s\nBENCH_RECV=%s\nBENCH_TSC_MHZ=%s\nBENCH_LIMIT=%s\n' \
 		"$runs" "$small" "$rounds" "$mib" "$kad_mib" "$rows" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"
 	printf 'BENCH_HEAVY_RUNS=%s\nBENCH_BIG_MIB=%s\nBENCH_LOSS_MIB=%s\nBENCH_CONNS=%s\nBENCH_SCALE=%s\n' \
@@ -544,6 +566,15 @@ link: two guests, the client's figures. Heavy rows (loss, reordering, mem,
 conns) have ${heavy_runs:-1} run per guest.
 EOT
 ;; esac)
+$(if [ -n "${BENCH_ICOUNT:-}" ]; then cat <<EOT
+Instruction count (BENCH_ICOUNT=$BENCH_ICOUNT): the loopback guests ran
+QEMU -icount shift=$BENCH_ICOUNT, sleep=off, so their time is the
+instructions they executed, 2^$BENCH_ICOUNT ns each (an idle guest skips
+ahead): the figures count instructions, not the host's time, and do not
+move with its load; every instruction counts the same, so a copy loop
+weighs more than on real hardware, a cache miss nothing.
+EOT
+fi)
 Caveat: $(if [ "${VARIANT:-debug}" = debug ]; then echo "a debug kernel (KASAN, lockdep)"; else echo "a $VARIANT kernel (no KASAN, lockdep)"; fi) under QEMU TCG, no KVM, 1 guest CPU
 on a $(nproc)-CPU host: absolute figures are nowhere near real hardware and
 move with the host's load; only the ratios mean something, and roughly

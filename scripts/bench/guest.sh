@@ -36,8 +36,12 @@ if [ -n "${BENCH_LINK_IP:-}" ]; then
 		set -- "$@" -A "$BENCH_LINK_PEER"
 	fi
 fi
+# BENCH_PROF (microseconds): a kernel profile of the whole run, sampled
+# that often (scripts/bench/prof.c); its "prof" lines follow the figures.
+[ -n "${BENCH_PROF:-}" ] && { ./prof "$BENCH_PROF" 60 > /tmp/prof.out 2>&1 & prof_pid=$!; }
 ./rxrpc_bench "$@" 2>&1
 rc=$?
+if [ -n "${prof_pid:-}" ]; then kill -INT "$prof_pid"; wait "$prof_pid"; cat /tmp/prof.out; fi
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "bench exit $rc"
 echo "bench guest_secs $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A kernel profile of the guest while the benchmark runs: samples the
+ * instruction pointer of CPU 0 (the guest's only one) with the cpu-clock
+ * software event (which works under TCG, no PMU needed), then prints the
+ * symbols of /proc/kallsyms that the samples fell in, most first.
+ *
+ *   prof [period_us] [top]     until SIGINT/SIGTERM
+ *
+ * Output lines: "prof <samples> <percent> <symbol> [module]"; user-space
+ * samples count as "[user]".
+ */
+#define _GNU_SOURCE
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PAGES 256		/* ring data pages, a power of two */
+#define MAXS (1 << 22)
+
+static volatile sig_atomic_t stop;
+static uint64_t *ips;
+static long nips;
+
+static void on_sig(int s) { (void)s; stop = 1; }
+
+struct sym { uint64_t addr; char name[200]; char mod[32]; };
+static struct sym *syms;
+static long nsyms;
+static long *hits;
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void drain(struct perf_event_mmap_page *mp, char *data, size_t size)
+{
+	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = mp->data_tail;
+
+	while (tail < head) {
+		struct perf_event_header h;
+		size_t off = tail & (size - 1);
+		char rec[64];
+		size_t i;
+
+		for (i = 0; i < sizeof(h); i++)
+			((char *)&h)[i] = data[(off + i) & (size - 1)];
+		if (h.type == PERF_RECORD_SAMPLE && h.size <= sizeof(rec)) {
+			for (i = 0; i < h.size; i++)
+				rec[i] = data[(off + i) & (size - 1)];
+			if (nips < MAXS)
+				memcpy(&ips[nips++], rec + sizeof(h), 8);
+		}
+		tail += h.size;
+	}
+	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
+}
+
+int main(int argc, char **argv)
+{
+	long period_us = argc > 1 ? atol(argv[1]) : 100;
+	int top = argc > 2 ? atoi(argv[2]) : 40;
+	struct perf_event_attr a = { 0 };
+	size_t psz = sysconf(_SC_PAGESIZE), size = PAGES * psz;
+	long user = 0, unknown = 0, i;
+	char line[512];
+	FILE *f;
+	void *m;
+	int fd;
+
+	ips = malloc(sizeof(*ips) * MAXS);
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_CPU_CLOCK;
+	a.sample_period = period_us * 1000;
+	a.sample_type = PERF_SAMPLE_IP;
+	a.disabled = 1;
+	a.wakeup_events = 1;
+	fd = syscall(SYS_perf_event_open, &a, -1, 0, -1, 0);
+	if (fd < 0) {
+		perror("prof: perf_event_open");
+		return 1;
+	}
+	m = mmap(NULL, size + psz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		perror("prof: mmap");
+		return 1;
+	}
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+	while (!stop) {
+		usleep(20000);
+		drain(m, (char *)m + psz, size);
+	}
+	ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+	drain(m, (char *)m + psz, size);
+
+	f = fopen("/proc/kallsyms", "r");
+	syms = malloc(sizeof(*syms) * 400000);
+	while (f && nsyms < 400000 && fgets(line, sizeof(line), f)) {
+		unsigned long long ad;
+		char t, name[400], mod[100] = "";
+
+		if (sscanf(line, "%llx %c %399s %99s", &ad, &t, name, mod) < 3)
+			continue;
+		if (t != 't' && t != 'T')
+			continue;
+		syms[nsyms].addr = ad;
+		snprintf(syms[nsyms].name, sizeof(syms[0].name), "%.199s", name);
+		snprintf(syms[nsyms].mod, sizeof(syms[0].mod), "%.31s", mod[0] ? mod : "[kernel]");
+		nsyms++;
+	}
+	qsort(syms, nsyms, sizeof(*syms), by_addr);
+	hits = calloc(nsyms + 1, sizeof(long));
+	for (i = 0; i < nips; i++) {
+		long lo = 0, hi = nsyms - 1, best = -1;
+
+		if (ips[i] < 0xffff800000000000ull) {
+			user++;
+			continue;
+		}
+		while (lo <= hi) {
+			long mid = (lo + hi) / 2;
+
+			if (syms[mid].addr <= ips[i]) {
+				best = mid;
+				lo = mid + 1;
+			} else {
+				hi = mid - 1;
+			}
+		}
+		if (best < 0)
+			unknown++;
+		else
+			hits[best]++;
+	}
+	printf("prof total %ld samples, %ld us apart; user %ld (%.1f%%), unknown %ld\n",
+	       nips, period_us, user, nips ? 100.0 * user / nips : 0.0, unknown);
+	{
+		char mods[32][100];
+		long mhits[32] = { 0 };
+		int nm = 0, j;
+
+		for (i = 0; i < nsyms; i++) {
+			const char *mod;
+
+			if (!hits[i])
+				continue;
+			mod = syms[i].mod;
+			for (j = 0; j < nm && strcmp(mods[j], mod); j++)
+				;
+			if (j == nm && nm < 32)
+				snprintf(mods[nm++], sizeof(mods[0]), "%s", mod);
+			if (j < nm)
+				mhits[j] += hits[i];
+		}
+		for (j = 0; j < nm; j++)
+			printf("profmod %ld %.1f%% %s\n", mhits[j], 100.0 * mhits[j] / nips, mods[j]);
+	}
+	for (; top > 0; top--) {
+		long bi = -1;
+
+		for (i = 0; i < nsyms; i++)
+			if (hits[i] && (bi < 0 || hits[i] > hits[bi]))
+				bi = i;
+		if (bi < 0)
+			break;
+		printf("prof %ld %.1f%% %s %s\n", hits[bi], 100.0 * hits[bi] / nips,
+		       syms[bi].name, syms[bi].mod);
+		hits[bi] = 0;
+	}
+	return 0;
+}
