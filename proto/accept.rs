@@ -204,6 +204,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if c.rx.readable() {
                 c.pending.data = true;
             }
+            self.index_user(user, h);
             self.touch(h);
             self.tm_ready.push(h);
             return Some(h);
@@ -215,18 +216,50 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.charges.contains(user) {
             return true;
         }
+        let live = |c: &Call<E>| c.user == Some(user) && !c.released;
+        if let Some(h) = self.users.get(&user).copied() {
+            if self.calls.get(&h).is_some_and(live) {
+                return true;
+            }
+        }
+        if !self.users_incomplete {
+            return false;
+        }
+        if self.calls.is_empty() {
+            self.users_incomplete = false;
+            return false;
+        }
         let mut cur = None;
         while let Some(h) = self.calls.next_after(cur.as_ref()) {
             cur = Some(h);
-            if self
-                .calls
-                .get(&h)
-                .is_some_and(|c| c.user == Some(user) && !c.released)
-            {
+            if self.calls.get(&h).is_some_and(live) {
                 return true;
             }
         }
         false
+    }
+
+    /// Call `h` now has the caller's tag `user`: index it.
+    pub(crate) fn index_user(&mut self, user: u64, h: CallHandle) {
+        let live = |c: &Call<E>| c.user == Some(user) && !c.released;
+        if let Some(old) = self.users.get(&user).copied() {
+            if old != h && self.calls.get(&old).is_some_and(live) {
+                // Two live calls with one tag: the index can hold one.
+                self.users_incomplete = true;
+            }
+        }
+        if self.users.insert(user, h).is_err() {
+            self.users_incomplete = true;
+        }
+    }
+
+    /// Call `h` gives up the caller's tag `user` (released or forgotten).
+    pub(crate) fn unindex_user(&mut self, user: Option<u64>, h: CallHandle) {
+        if let Some(user) = user {
+            if self.users.get(&user) == Some(&h) {
+                self.users.remove(&user);
+            }
+        }
     }
 
     /// The service connection for `key`, made from the first DATA `hdr`
@@ -333,6 +366,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.next_handle += 1;
         self.service.calls = self.service.calls.wrapping_add(1);
         let user = if charged { self.charges.pop() } else { None };
+        if let Some(u) = user {
+            self.index_user(u, h);
+        }
         if let Some(c) = self.calls.get_mut(&h) {
             c.user = user;
             if user.is_none() {

@@ -205,6 +205,9 @@ pub(crate) struct Call<E: Env> {
     tx_blocked: bool,
     /// Rx buffer bytes counted in the endpoint's receive budget.
     pub(crate) rx_charged: usize,
+    /// Tx bytes held (`tx.held_bytes()`) as last counted in the
+    /// endpoint's `tx_buffered`.
+    pub(crate) tx_charged: usize,
     /// The deadline under which the endpoint's timer index holds the call.
     pub(crate) armed: Option<Instant>,
     /// Bytes the user promised to send in all (RXRPC_TX_LENGTH).
@@ -280,6 +283,7 @@ impl<E: Env> Call<E> {
             pending: Pending::default(),
             tx_blocked: false,
             rx_charged: 0,
+            tx_charged: 0,
             armed: None,
             tx_length: None,
             tx_total: 0,

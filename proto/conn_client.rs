@@ -140,10 +140,20 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// The next client connection id not in use (cyclic in 1..2^30).
+    /// Until the ids wrap round each is new, so none can clash and the
+    /// connections are not walked for one.
     fn alloc_conn_id(&mut self) -> u32 {
         loop {
             let id = self.next_conn_id;
-            self.next_conn_id = if id + 1 >= MAX_CONN_ID { 1 } else { id + 1 };
+            self.next_conn_id = if id + 1 >= MAX_CONN_ID {
+                self.conn_ids_wrapped = true;
+                1
+            } else {
+                id + 1
+            };
+            if !self.conn_ids_wrapped {
+                return id;
+            }
             // Ids are per endpoint; a clash is only possible after 2^30
             // connections, with one still alive.
             let clash = {

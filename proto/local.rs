@@ -186,6 +186,9 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) ev_scan: Option<Option<CallHandle>>,
     /// Bytes of received DATA held, against `config.rx_buffer_limit`.
     pub(crate) rx_buffered: usize,
+    /// Tx bytes all calls hold until hard-ACKed (the sum of their
+    /// `call_tx_held`), brought up to date whenever a call is touched.
+    pub(crate) tx_buffered: usize,
     /// Packet counters, for /proc/net/rxrpc/stats.
     pub(crate) counters: Counters,
     /// Calls by their next deadline, so that finding the next deadline and
@@ -203,6 +206,15 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) conn_peer_deadline: Option<Option<Instant>>,
     /// Client connections held (for `reap_client_conns`).
     pub(crate) client_conns: u32,
+    /// The calls by their caller's tag, while not released, so that a
+    /// charge or an accept checks its tag without walking every call.
+    pub(crate) users: E::Map<u64, CallHandle>,
+    /// `users` misses a call (an insertion failed for lack of memory, or
+    /// two calls had one tag): walk the calls instead until none is left.
+    pub(crate) users_incomplete: bool,
+    /// Client connection ids have wrapped round: a new one may clash with
+    /// one still in use.
+    pub(crate) conn_ids_wrapped: bool,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -221,6 +233,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             calls: env.new_map(),
             queue: env.new_map(),
             call_timers: env.new_map(),
+            users: env.new_map(),
             replies: Replies::default(),
             aborted: AbortedConns::default(),
             env,
@@ -239,11 +252,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             tx_scan: None,
             ev_scan: None,
             rx_buffered: 0,
+            tx_buffered: 0,
             counters: Counters::default(),
             tm_ready: ReadyQueue::default(),
             timers_incomplete: false,
             conn_peer_deadline: None,
             client_conns: 0,
+            users_incomplete: false,
+            conn_ids_wrapped: false,
         }
     }
 
@@ -277,6 +293,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// or in flight), as the socket's send buffer counts it.
     pub fn call_tx_held(&self, call: CallHandle) -> usize {
         self.calls.get(&call).map_or(0, |c| c.tx.held_bytes())
+    }
+
+    /// Tx bytes all calls hold until the peer hard-ACKs them: no less
+    /// than the sum over any set of calls of [`Endpoint::call_tx_held`].
+    pub fn tx_held_total(&self) -> usize {
+        self.tx_buffered
     }
 
     /// A `TxSpace` event for `call` when the peer next frees some of its
@@ -340,6 +362,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::NoMemory);
         }
         self.next_handle += 1;
+        self.index_user(p.user, h);
         self.waiting += 1;
         self.tm_ready.push(h);
         self.try_attach(h, now);
@@ -454,6 +477,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         c.released = true;
         c.pending = Default::default();
+        let user = c.user;
+        self.unindex_user(user, call);
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
         if !c.is_complete() {
             self.abort_call(call, RX_USER_ABORT, 0, now);
         }
@@ -634,6 +662,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Call `h` changed: it may have packets to send or events to report.
     pub(crate) fn touch(&mut self, h: CallHandle) {
+        if let Some(c) = self.calls.get_mut(&h) {
+            let now_held = c.tx.held_bytes();
+            self.tx_buffered = self
+                .tx_buffered
+                .saturating_sub(c.tx_charged)
+                .saturating_add(now_held);
+            c.tx_charged = now_held;
+        }
         self.tx_ready.push(h);
         self.ev_ready.push(h);
         self.tm_ready.push(h);

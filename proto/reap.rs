@@ -95,6 +95,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 .map_or(true, |w| next.is_some_and(|n| n <= w)),
             "call timer index out of date"
         );
+        debug_assert_eq!(
+            self.tx_held_by_walk(),
+            self.tx_buffered,
+            "Tx bytes held counted out of date"
+        );
         let other = match self.conn_peer_deadline {
             Some(t) => t,
             None => {
@@ -109,6 +114,17 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             "connection and peer deadline noted too late"
         );
         earliest(next, other)
+    }
+
+    /// The Tx bytes all calls hold, found by looking at every call.
+    fn tx_held_by_walk(&mut self) -> usize {
+        let mut sum = 0;
+        let mut cur = None;
+        while let Some(h) = self.calls.next_after(cur.as_ref()) {
+            cur = Some(h);
+            sum += self.calls.get(&h).map_or(0, |c| c.tx.held_bytes());
+        }
+        sum
     }
 
     /// The earliest connection or peer deadline, found by looking at all.
@@ -238,7 +254,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         if let Some(c) = self.calls.remove(&h) {
+            self.unindex_user(c.user, h);
             self.rx_buffered = self.rx_buffered.saturating_sub(c.rx_charged);
+            self.tx_buffered = self.tx_buffered.saturating_sub(c.tx_charged);
             if let Some(t) = c.armed {
                 self.call_timers.remove(&(t, h));
             }

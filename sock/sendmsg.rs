@@ -292,7 +292,7 @@ fn offer(
     more: bool,
 ) -> Result<(usize, usize)> {
     let Range { start, end } = range;
-    let offered = send_room(core, ctx, call).min(end - start);
+    let offered = send_room(core, ctx, call, end - start).min(end - start);
     // An empty write (the end of the phase) takes no room.
     if offered == 0 && end > start {
         core.watch_tx(ctx.id());
@@ -363,15 +363,21 @@ fn wait_for_tx_space<'a>(
 /// How much the socket may queue on `call` now: what its send buffer has
 /// left, counting the Tx data all its calls hold until hard-ACKed. A call
 /// holding nothing may always queue a packet's worth, so that one busy
-/// call cannot starve the others.
+/// call cannot starve the others. With room for `want` bytes against
+/// all the endpoint's calls, whose Tx data is counted as it changes, the
+/// socket's own calls are not walked: their share is no more than that.
 ///
 /// A kernel socket's calls are bounded by their own Tx windows only, as in
 /// C: kAFS runs calls in parallel that a fileserver serves one after the
 /// other (StoreData calls to one file), and a send buffer shared between
 /// them let a waiting call's queued data block the call being served.
-fn send_room(core: &Core, ctx: &SockCtx<'_>, call: CallHandle) -> usize {
+fn send_room(core: &Core, ctx: &SockCtx<'_>, call: CallHandle, want: usize) -> usize {
     if core.socks.get(&ctx.id()).is_some_and(|a| a.kern) {
         return usize::MAX;
+    }
+    let free = ctx.sndbuf().saturating_sub(core.ep.tx_held_total());
+    if free >= want {
+        return free;
     }
     let room = ctx.sndbuf().saturating_sub(core.tx_held(ctx.id()));
     if core.ep.call_tx_held(call) == 0 {
@@ -382,13 +388,14 @@ fn send_room(core: &Core, ctx: &SockCtx<'_>, call: CallHandle) -> usize {
 }
 
 /// Whether `poll` reports the socket writable: its send buffer has room.
-/// If not, a wake is asked for when its calls free some.
+/// If not, a wake is asked for when its calls free some. The socket's
+/// calls are walked only when all the endpoint's calls together fill it.
 pub(crate) fn writable(ctx: &SockCtx<'_>) -> bool {
     let local = ctx.lock().state().local();
     let Some(local) = local else { return true };
     let mut core = local.lock();
     let id = ctx.id();
-    if core.tx_held(id) < ctx.sndbuf() {
+    if core.ep.tx_held_total() < ctx.sndbuf() || core.tx_held(id) < ctx.sndbuf() {
         return true;
     }
     core.watch_tx(id);
