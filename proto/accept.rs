@@ -15,12 +15,12 @@
 use super::call::{alloc_rings, Call, Side};
 use super::conn::{Conn, ConnKey};
 use super::env::{Env, Map};
-use super::error::Error;
+use super::error::{Error, ETIME};
 use super::event::CallHandle;
 use super::local::Endpoint;
 use super::security::{ConnIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
 use super::time::Instant;
-use super::wire::{Header, RX_INVALID_OPERATION, USERSTATUS_SERVICE_UPGRADE};
+use super::wire::{Header, RX_CALL_TIMEOUT, RX_INVALID_OPERATION, USERSTATUS_SERVICE_UPGRADE};
 
 /// Largest backlog (the C sysctl's upper bound).
 pub const MAX_BACKLOG: u32 = 32;
@@ -319,6 +319,32 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         Ok(())
     }
 
+    /// The oldest charged call still waiting for the first packet of its
+    /// request (what forged DATA of a later sequence begins), if any.
+    fn oldest_unstarted(&mut self) -> Option<CallHandle> {
+        while let Some(h) = self.unstarted.next_after(None) {
+            let c = self.calls.get(&h);
+            if c.is_some_and(|c| c.user.is_some() && c.awaiting_first()) {
+                return Some(h);
+            }
+            self.unstarted.remove(&h);
+        }
+        None
+    }
+
+    /// Take the charge of `old` (from `oldest_unstarted`) for a new call
+    /// that has its first packet, so that calls begun by forged DATA cannot
+    /// hold every charge until their REQUEST_START runs out. `old` ends
+    /// with RX_CALL_TIMEOUT, as it would have then; its user never heard
+    /// of it, and hears of the new call under the same id.
+    fn reclaim_charge(&mut self, old: CallHandle, now: Instant) -> Option<u64> {
+        self.unstarted.remove(&old);
+        let user = self.calls.get_mut(&old)?.user.take()?;
+        self.unindex_user(Some(user), old);
+        self.abort_call(old, RX_CALL_TIMEOUT, ETIME, now);
+        Some(user)
+    }
+
     /// A new call on service connection `key`, channel `ch`, from `hdr`.
     pub(crate) fn new_incoming_call(
         &mut self,
@@ -332,7 +358,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         let charged = self.charges.len > 0;
         let charge_only = cfg.charge_only || self.service.charge_model;
-        if !charged && (charge_only || self.service.queued >= cfg.backlog) {
+        // With no charge left, a call that has its first packet may take
+        // the charge of one still waiting for its own.
+        let reclaim = match (charged, charge_only, hdr.seq) {
+            (false, true, 1) => self.oldest_unstarted(),
+            _ => None,
+        };
+        if !charged && reclaim.is_none() && (charge_only || self.service.queued >= cfg.backlog) {
             return Err(Reject::Busy);
         }
         let Some(conn) = self.conns.get(&key) else {
@@ -365,7 +397,16 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.tm_ready.push(h);
         self.next_handle += 1;
         self.service.calls = self.service.calls.wrapping_add(1);
-        let user = if charged { self.charges.pop() } else { None };
+        let user = match reclaim {
+            Some(old) => self.reclaim_charge(old, now),
+            None if charged => self.charges.pop(),
+            None => None,
+        };
+        if user.is_some() && hdr.seq != 1 {
+            // Unlisted for lack of memory, it keeps its charge until its
+            // REQUEST_START runs out.
+            let _ = self.unstarted.insert(h, ());
+        }
         if let Some(u) = user {
             self.index_user(u, h);
         }

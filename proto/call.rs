@@ -360,6 +360,14 @@ impl<E: Env> Call<E> {
         }
     }
 
+    /// A service call still waiting for the first packet of its request:
+    /// its user has not heard of it.
+    pub(crate) fn awaiting_first(&self) -> bool {
+        self.side == Side::Server
+            && self.state == State::RecvRequest
+            && self.timers.get(T::Request as usize).is_some()
+    }
+
     /// Whether the call ended.
     pub(crate) fn is_complete(&self) -> bool {
         self.state == State::Complete

@@ -551,6 +551,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Bookkeeping once call `h` completed: free its channel, remember how
     /// it ended for repeats, tell the peer if needed.
     pub(crate) fn call_completed(&mut self, h: CallHandle, now: Instant) {
+        self.unstarted.remove(&h);
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };

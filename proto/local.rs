@@ -209,6 +209,10 @@ pub struct Endpoint<E: Env, S: Security> {
     /// The calls by their caller's tag, while not released, so that a
     /// charge or an accept checks its tag without walking every call.
     pub(crate) users: E::Map<u64, CallHandle>,
+    /// Charged service calls begun by DATA of a later sequence than the
+    /// first, oldest first (handles grow): each may have to give its
+    /// charge to a call that has its first packet (`reclaim_charge`).
+    pub(crate) unstarted: E::Map<CallHandle, ()>,
     /// `users` misses a call (an insertion failed for lack of memory, or
     /// two calls had one tag): walk the calls instead until none is left.
     pub(crate) users_incomplete: bool,
@@ -234,6 +238,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             queue: env.new_map(),
             call_timers: env.new_map(),
             users: env.new_map(),
+            unstarted: env.new_map(),
             replies: Replies::default(),
             aborted: AbortedConns::default(),
             env,
