@@ -17,11 +17,11 @@ use super::env::Env;
 use super::error::{EPROTO, ETIME};
 use super::event::Outcome;
 use super::rtt::{backed_off, RttEstimator};
-use super::rxbuf::{self, RecvResult, RxBuf, RxInsert, RxPacket};
+use super::rxbuf::{RecvResult, RxBuf, RxInsert, RxPacket};
 use super::time::Instant;
 use super::timer::TimerTable;
 use super::tunables::Tunables;
-use super::txbuf::{self, Resend, TxBuf, TxError, TxPacket};
+use super::txbuf::{Resend, TxBuf, TxError, TxPacket};
 use super::wire::{Ack, AckReason, RX_CALL_TIMEOUT, RX_PROTOCOL_ERROR};
 
 /// Delay before an ACK for in-order DATA that did not ask for one.
@@ -170,11 +170,10 @@ pub(crate) type TxRing<E> = <E as Env>::Slots<TxPacket<<E as Env>::Buf>>;
 /// The Rx ring storage of a call.
 pub(crate) type RxRing<E> = <E as Env>::Slots<RxPacket<<E as Env>::Buf>>;
 
-/// The Tx and Rx rings of a new call, from the caller's memory.
-pub(crate) fn alloc_rings<E: Env>(env: &mut E) -> Option<(TxRing<E>, RxRing<E>)> {
-    let tx = env.alloc_slots(txbuf::RING)?;
-    let rx = env.alloc_slots(rxbuf::RING)?;
-    Some((tx, rx))
+/// The Tx and Rx rings of a new call: empty, from the caller's memory; each
+/// grows as the call queues or receives data.
+pub(crate) fn new_rings<E: Env>(env: &mut E) -> (TxRing<E>, RxRing<E>) {
+    (env.new_slots(), env.new_slots())
 }
 
 /// A call and everything it holds.
@@ -537,6 +536,8 @@ impl<E: Env> Call<E> {
         let dropped = match verdict {
             RxInsert::Duplicate => Some(RxDrop::Duplicate),
             RxInsert::ExceedsWindow => Some(RxDrop::Window),
+            // As if lost: the sender will resend.
+            RxInsert::NoMemory => return Ok(Some(RxDrop::NoMem)),
             _ => None,
         };
         match verdict {
@@ -567,6 +568,7 @@ impl<E: Env> Call<E> {
             RxInsert::Duplicate => self.ack_now = Some((AckReason::DUPLICATE, serial)),
             RxInsert::ExceedsWindow => self.ack_now = Some((AckReason::EXCEEDS_WINDOW, serial)),
             RxInsert::Protocol => return Err((RX_PROTOCOL_ERROR, EPROTO)),
+            RxInsert::NoMemory => {}
         }
         if self.rx.all_received() {
             match self.state {

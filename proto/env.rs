@@ -37,22 +37,94 @@ pub trait Map<K, V> {
     }
 }
 
+/// A ring of optional slots that grows on demand (each call's Tx and Rx
+/// rings): it starts empty, and the engine grows it to what the call holds
+/// at once, so that a small call costs a few slots and a bulk one its
+/// window.
+///
+/// Contract: `grow(n)` (with `n` above the present length) leaves exactly
+/// `n` slots, the old ones as they were and the new ones `None`, or on
+/// allocation failure changes nothing and returns false; `free` drops
+/// every slot and gives its memory back (the length is then 0).
+pub trait Slots<T>: AsRef<[Option<T>]> + AsMut<[Option<T>]> {
+    /// Grow to `n` slots. False, unchanged, if memory is short.
+    fn grow(&mut self, n: usize) -> bool;
+    /// Drop every slot and its memory.
+    fn free(&mut self);
+}
+
 /// The caller's memory for one local endpoint.
 pub trait Env {
     /// A packet or data buffer. Its length is the length asked for.
     type Buf: AsRef<[u8]> + AsMut<[u8]>;
     /// The map type used for peers, connections, bundles and calls.
     type Map<K: Ord + Copy, V>: Map<K, V>;
-    /// A fixed array of optional slots (each call's Tx and Rx rings).
-    type Slots<T>: AsRef<[Option<T>]> + AsMut<[Option<T>]>;
+    /// The ring type of each call's Tx and Rx queues.
+    type Slots<T>: Slots<T>;
     /// An empty map (must not allocate).
     fn new_map<K: Ord + Copy, V>(&mut self) -> Self::Map<K, V>;
-    /// `n` empty slots, or `None` if memory is short.
-    fn alloc_slots<T>(&mut self, n: usize) -> Option<Self::Slots<T>>;
+    /// An empty ring, of no slots (must not allocate).
+    fn new_slots<T>(&mut self) -> Self::Slots<T>;
     /// A buffer of exactly `len` bytes (contents unspecified), or `None` if
     /// memory is short.
     fn alloc_buf(&mut self, len: usize) -> Option<Self::Buf>;
     /// A connection was made (`new`), or is about to be discarded; for
     /// the caller's tracing. The default does nothing.
     fn conn_changed(&mut self, _conn: &ConnInfo, _new: bool) {}
+}
+
+/// Rings for the engine's unit tests: a `Vec` that grows up to `limit`
+/// slots (`usize::MAX`: always) and fails beyond.
+#[cfg(test)]
+pub(crate) mod test_slots {
+    extern crate std;
+    use std::vec::Vec;
+
+    /// A ring on a `Vec`, its growth capped.
+    #[derive(Debug)]
+    pub(crate) struct VecSlots<T> {
+        pub(crate) v: Vec<Option<T>>,
+        pub(crate) limit: usize,
+    }
+
+    impl<T> VecSlots<T> {
+        /// An empty ring that grows without limit.
+        pub(crate) fn new() -> Self {
+            Self::capped(usize::MAX)
+        }
+
+        /// An empty ring that cannot grow beyond `limit` slots.
+        pub(crate) fn capped(limit: usize) -> Self {
+            VecSlots {
+                v: Vec::new(),
+                limit,
+            }
+        }
+    }
+
+    impl<T> AsRef<[Option<T>]> for VecSlots<T> {
+        fn as_ref(&self) -> &[Option<T>] {
+            &self.v
+        }
+    }
+
+    impl<T> AsMut<[Option<T>]> for VecSlots<T> {
+        fn as_mut(&mut self) -> &mut [Option<T>] {
+            &mut self.v
+        }
+    }
+
+    impl<T> super::Slots<T> for VecSlots<T> {
+        fn grow(&mut self, n: usize) -> bool {
+            if n > self.limit {
+                return false;
+            }
+            self.v.resize_with(n, || None);
+            true
+        }
+
+        fn free(&mut self) {
+            self.v = Vec::new();
+        }
+    }
 }

@@ -14,7 +14,7 @@ use super::aborted::AbortedConns;
 use super::accept::{Charges, Service};
 use super::addr::TransportAddr;
 use super::bundle::{Bundle, BundleKey};
-use super::call::{alloc_rings, Call, Side, Timeouts};
+use super::call::{new_rings, Call, Side, Timeouts};
 use super::conn::{Conn, ConnKey};
 use super::counters::Counters;
 use super::env::{Env, Map};
@@ -331,7 +331,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if max_payload == 0 {
             return Err(Error::Invalid);
         }
-        let rings = alloc_rings(&mut self.env).ok_or(Error::NoMemory)?;
+        let rings = new_rings(&mut self.env);
         let mut call = Call::new(
             Side::Client,
             Some(p.user),

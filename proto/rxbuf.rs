@@ -3,14 +3,16 @@
 //! Received DATA is held in a ring indexed by sequence number. The caller
 //! reads it in order; a packet is hard-ACKable once fully read, which also
 //! moves the window. Packets beyond the window, below it or repeated are
-//! reported so that the ACK policy can answer them.
+//! reported so that the ACK policy can answer them. The ring grows with
+//! the packets held (see [`super::ring`]) and is given back once the last
+//! packet was read.
 
+use super::env::Slots;
+use super::ring;
 use super::txbuf::{seq_le, seq_lt};
 
-/// Ring size; the window is at most `RING - 1` packets.
-pub(crate) const RING: usize = 256;
-/// Largest receive window, in packets.
-pub(crate) const MAX_RX_WINDOW: u32 = 255;
+/// Largest receive window, in packets (one less than the largest ring).
+pub(crate) const MAX_RX_WINDOW: u32 = ring::MAX as u32 - 1;
 
 /// How a received DATA packet fitted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,8 @@ pub(crate) enum RxInsert {
     ExceedsWindow,
     /// Contradicts LAST_PACKET (data past the end, or a second end).
     Protocol,
+    /// In the window, but the ring could not grow to hold it; dropped.
+    NoMemory,
 }
 
 /// One received DATA payload, already verified and copied.
@@ -45,7 +49,9 @@ pub struct RecvResult {
     pub end_of_data: bool,
 }
 
-/// The Rx queue of one phase, in `V`: [`RING`] slots of the caller's memory.
+/// The Rx queue of one phase, in `V`: a ring of the caller's memory, empty
+/// until a packet arrives, then as many slots as the packets held span (a
+/// power of two, up to the window's).
 #[derive(Debug)]
 pub(crate) struct RxBuf<B, V> {
     ring: V,
@@ -66,15 +72,10 @@ pub(crate) struct RxBuf<B, V> {
     bytes: usize,
 }
 
-fn slot(seq: u32) -> usize {
-    seq as usize % RING
-}
-
-impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>>]>> RxBuf<B, V> {
-    /// An empty queue with a window of `window` packets (clamped 1..=255
-    /// and to the size of `ring`, which should have [`RING`] empty slots).
+impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
+    /// An empty queue with a window of `window` packets (clamped 1..=255),
+    /// stored in `ring` (empty; it grows as packets arrive).
     pub(crate) fn new(window: u32, ring: V) -> Self {
-        let fit = ring.as_ref().len().min(RING).saturating_sub(1) as u32;
         RxBuf {
             ring,
             _buf: core::marker::PhantomData,
@@ -83,17 +84,25 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             top: 0,
             contig: 0,
             last: None,
-            window: window.min(fit).clamp(1, MAX_RX_WINDOW),
+            window: window.clamp(1, MAX_RX_WINDOW),
             bytes: 0,
         }
     }
 
     fn cell(&mut self, seq: u32) -> Option<&mut Option<RxPacket<B>>> {
-        self.ring.as_mut().get_mut(slot(seq))
+        let i = ring::index(self.ring.as_ref().len(), self.consumed, seq)?;
+        self.ring.as_mut().get_mut(i)
     }
 
     fn pkt(&self, seq: u32) -> Option<&RxPacket<B>> {
-        self.ring.as_ref().get(slot(seq)).and_then(Option::as_ref)
+        let i = ring::index(self.ring.as_ref().len(), self.consumed, seq)?;
+        self.ring.as_ref().get(i).and_then(Option::as_ref)
+    }
+
+    /// Slots of the ring (for tests of its growth).
+    #[cfg(test)]
+    pub(crate) fn ring_len(&self) -> usize {
+        self.ring.as_ref().len()
     }
 
     fn set(&mut self, seq: u32, p: Option<RxPacket<B>>) {
@@ -171,6 +180,10 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
         let verdict = self.wants(seq);
         if !matches!(verdict, RxInsert::InOrder | RxInsert::OutOfSequence) {
             return verdict;
+        }
+        let need = seq.wrapping_sub(self.consumed);
+        if !ring::reserve(&mut self.ring, self.consumed, need) {
+            return RxInsert::NoMemory;
         }
         if last {
             if self.last.is_some() || seq_lt(seq, self.top) {
@@ -255,6 +268,9 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
             if seq_lt(self.contig, seq) {
                 self.contig = seq;
             }
+            if self.all_consumed() {
+                self.ring.free();
+            }
         } else {
             finished = 0;
         }
@@ -269,11 +285,9 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
         )
     }
 
-    /// Drop every buffer (the call ended).
+    /// Drop every buffer and the ring (the call ended).
     pub(crate) fn clear(&mut self) {
-        for s in self.ring.as_mut().iter_mut() {
-            *s = None;
-        }
+        self.ring.free();
         self.bytes = 0;
         self.contig = self.consumed;
     }
@@ -282,6 +296,7 @@ impl<B: AsRef<[u8]>, V: AsRef<[Option<RxPacket<B>>]> + AsMut<[Option<RxPacket<B>
 #[cfg(test)]
 mod tests {
     extern crate std;
+    use super::super::env::test_slots::VecSlots;
     use super::*;
     use std::vec::Vec;
 
@@ -289,10 +304,10 @@ mod tests {
         (b.to_vec(), b.len())
     }
 
-    type Ring = Vec<Option<RxPacket<Vec<u8>>>>;
+    type Ring = VecSlots<RxPacket<Vec<u8>>>;
 
     fn rx(window: u32) -> RxBuf<Vec<u8>, Ring> {
-        RxBuf::new(window, (0..RING).map(|_| None).collect())
+        RxBuf::new(window, VecSlots::new())
     }
 
     #[test]
@@ -392,5 +407,59 @@ mod tests {
         let mut out = [0u8; 4];
         let (res, done) = r.read(&mut out, false);
         assert_eq!((res.bytes, res.end_of_data, done), (0, true, 1));
+    }
+
+    #[test]
+    fn the_ring_spans_what_is_held_and_is_given_back() {
+        let mut r = rx(255);
+        assert_eq!(r.ring_len(), 0, "nothing until a packet arrives");
+        r.insert(1, false, std::vec![1], 1);
+        assert_eq!(r.ring_len(), 2);
+        // Out of sequence, far ahead: the ring spans it, packet 1 kept.
+        r.insert(40, false, std::vec![40], 1);
+        assert_eq!(r.ring_len(), 64);
+        let mut sack = [9u8; 255];
+        assert_eq!(r.sack_table(&mut sack), 40);
+        assert_eq!((sack[0], sack[1], sack[38], sack[39]), (1, 0, 0, 1));
+        for seq in 2..40 {
+            assert_eq!(
+                r.insert(seq, false, std::vec![seq as u8], 1),
+                RxInsert::InOrder
+            );
+        }
+        assert_eq!(
+            r.insert(255, true, std::vec![255], 1),
+            RxInsert::OutOfSequence
+        );
+        assert_eq!(r.ring_len(), 256);
+        assert_eq!(r.wants(256), RxInsert::ExceedsWindow);
+        let mut out = [0u8; 40];
+        assert_eq!(r.read(&mut out, false).1, 40);
+        assert_eq!(out[..3], [1, 2, 3]);
+        assert_eq!(out[39], 40);
+        for seq in 41..255 {
+            r.insert(seq, false, std::vec![seq as u8], 1);
+        }
+        let mut out = [0u8; 300];
+        let (res, done) = r.read(&mut out, false);
+        assert_eq!((res.bytes, res.end_of_data, done), (215, true, 215));
+        assert_eq!(out[214], 255);
+        assert_eq!(r.ring_len(), 0, "freed with the phase read");
+    }
+
+    #[test]
+    fn a_ring_that_cannot_grow_drops_the_packet() {
+        let mut r = RxBuf::new(255, VecSlots::capped(4));
+        assert_eq!(r.insert(4, false, std::vec![4], 1), RxInsert::OutOfSequence);
+        assert_eq!(r.insert(5, false, std::vec![5], 1), RxInsert::NoMemory);
+        assert_eq!(r.insert(5, true, std::vec![5], 1), RxInsert::NoMemory);
+        assert_eq!(r.top(), 4);
+        for seq in 1..4 {
+            r.insert(seq, false, std::vec![seq as u8], 1);
+        }
+        let mut out = [0u8; 2];
+        r.read(&mut out, false);
+        assert_eq!(r.insert(5, true, std::vec![5], 1), RxInsert::InOrder);
+        assert!(r.all_received());
     }
 }

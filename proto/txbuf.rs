@@ -3,13 +3,17 @@
 //! Data handed in by the caller is cut into packets of `max_payload` bytes
 //! and kept in a ring indexed by sequence number until the peer hard-ACKs
 //! it. A packet that is not full stays open while the caller says more data
-//! follows, so small writes do not turn into small packets.
+//! follows, so small writes do not turn into small packets. The ring grows
+//! with the packets held (see [`super::ring`]) and is given back once the
+//! peer has hard-ACKed the last packet.
 
+use super::env::Slots;
+use super::ring;
 use super::time::Instant;
 use core::time::Duration;
 
-/// Ring size; at most `RING - 1` packets are held at once.
-pub(crate) const RING: usize = 256;
+/// At most `RING - 1` packets are held at once.
+pub(crate) const RING: usize = ring::MAX;
 
 /// One queued DATA packet.
 #[derive(Debug)]
@@ -111,9 +115,9 @@ pub(crate) enum TxError {
     NoMemory,
 }
 
-/// The Tx queue of one phase. `V` is the ring's storage: [`RING`] slots
-/// from the caller's memory, so that a call is small enough to build on a
-/// kernel stack.
+/// The Tx queue of one phase. `V` is the ring's storage, from the caller's
+/// memory: empty until data is queued, then as many slots as packets held
+/// (a power of two, up to [`RING`]).
 #[derive(Debug)]
 pub(crate) struct TxBuf<B, V> {
     ring: V,
@@ -136,18 +140,9 @@ pub(crate) struct TxBuf<B, V> {
     counts: Counts,
 }
 
-fn slot(seq: u32) -> usize {
-    seq as usize % RING
-}
-
-impl<
-        B: AsRef<[u8]> + AsMut<[u8]>,
-        V: AsRef<[Option<TxPacket<B>>]> + AsMut<[Option<TxPacket<B>>]>,
-    > TxBuf<B, V>
-{
+impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
     /// An empty queue cutting packets of `max_payload` bytes, stored in
-    /// `ring` (which should have [`RING`] empty slots; a short one only
-    /// limits the queue).
+    /// `ring` (empty; it grows as packets are queued).
     pub(crate) fn new(max_payload: usize, ring: V) -> Self {
         TxBuf {
             ring,
@@ -199,11 +194,13 @@ impl<
     }
 
     fn cell(&mut self, seq: u32) -> Option<&mut Option<TxPacket<B>>> {
-        self.ring.as_mut().get_mut(slot(seq))
+        let i = ring::index(self.ring.as_ref().len(), self.hard_ack, seq)?;
+        self.ring.as_mut().get_mut(i)
     }
 
     fn pkt(&self, seq: u32) -> Option<&TxPacket<B>> {
-        self.ring.as_ref().get(slot(seq)).and_then(Option::as_ref)
+        let i = ring::index(self.ring.as_ref().len(), self.hard_ack, seq)?;
+        self.ring.as_ref().get(i).and_then(Option::as_ref)
     }
 
     fn pkt_mut(&mut self, seq: u32) -> Option<&mut TxPacket<B>> {
@@ -216,7 +213,33 @@ impl<
         }
     }
 
-    /// Open a new, empty packet after the top one.
+    /// Whether a packet can be opened after the top one: the window has
+    /// room and the ring a slot for it (grown if need be; a ring that
+    /// cannot grow counts as a full window).
+    fn room_for_next(&mut self) -> bool {
+        let need = self.top.wrapping_sub(self.hard_ack).wrapping_add(1);
+        self.has_space() && ring::reserve(&mut self.ring, self.hard_ack, need)
+    }
+
+    /// Take hard-ACKed packet `hard_ack + 1` out of the ring and move the
+    /// hard-ACK point past it.
+    fn pop(&mut self) -> Option<TxPacket<B>> {
+        let p = self
+            .cell(self.hard_ack.wrapping_add(1))
+            .and_then(Option::take);
+        self.hard_ack = self.hard_ack.wrapping_add(1);
+        p
+    }
+
+    /// Give the ring back once the peer holds the whole phase.
+    fn free_if_done(&mut self) {
+        if self.all_hard_acked() {
+            self.ring.free();
+        }
+    }
+
+    /// Open a new, empty packet after the top one (which
+    /// [`TxBuf::room_for_next`] made room for).
     fn push_open(&mut self, buf: B) {
         self.top = self.top.wrapping_add(1);
         let p = TxPacket {
@@ -279,10 +302,15 @@ impl<
         self.top.wrapping_sub(self.hard_ack) as usize * self.max_payload
     }
 
-    /// Whether a new packet can be opened now.
+    /// Whether the window has room for a new packet now.
     pub(crate) fn has_space(&self) -> bool {
-        let cap = self.ring.as_ref().len().min(RING).saturating_sub(1) as u32;
-        self.top.wrapping_sub(self.hard_ack) < cap
+        self.top.wrapping_sub(self.hard_ack) < RING as u32 - 1
+    }
+
+    /// Slots of the ring (for tests of its growth).
+    #[cfg(test)]
+    pub(crate) fn ring_len(&self) -> usize {
+        self.ring.as_ref().len()
     }
 
     /// Queue as much of `data` as fits; `more` says whether the caller will
@@ -307,7 +335,7 @@ impl<
                 break;
             }
             if open == 0 {
-                if !self.has_space() {
+                if !self.room_for_next() {
                     return Ok(done);
                 }
                 let top = self.top;
@@ -342,7 +370,7 @@ impl<
             // empty last packet if there is none open (an empty phase).
             let open_exists = self.top != 0 && self.pkt(self.top).is_some_and(|p| !p.sealed);
             if !open_exists {
-                if !self.has_space() {
+                if !self.room_for_next() {
                     return Ok(done);
                 }
                 let Some(buf) = alloc(self.max_payload) else {
@@ -467,8 +495,7 @@ impl<
         let mut out = AckOutcome::default();
         let new_hard = first.wrapping_sub(1);
         while seq_lt(self.hard_ack, new_hard) && seq_lt(self.hard_ack, self.sent_top) {
-            self.hard_ack = self.hard_ack.wrapping_add(1);
-            if let Some(p) = self.cell(self.hard_ack).and_then(Option::take) {
+            if let Some(p) = self.pop() {
                 self.counts.sub(Counts::of(&p));
                 if !p.sacked {
                     out.newly_acked += 1;
@@ -519,6 +546,7 @@ impl<
             }
             self.delivered_sent = self.delivered_sent.max(delivered);
         }
+        self.free_if_done();
         self.check();
         out
     }
@@ -527,10 +555,10 @@ impl<
     pub(crate) fn ack_all(&mut self) {
         let top = self.sent_top;
         while seq_lt(self.hard_ack, top) {
-            self.hard_ack = self.hard_ack.wrapping_add(1);
-            self.set(self.hard_ack, None);
+            self.pop();
         }
         self.counts = Counts::default();
+        self.free_if_done();
         self.check();
     }
 
@@ -633,11 +661,9 @@ impl<
         any
     }
 
-    /// Drop every buffer (the call completed).
+    /// Drop every buffer and the ring (the call completed).
     pub(crate) fn clear(&mut self) {
-        for s in self.ring.as_mut().iter_mut() {
-            *s = None;
-        }
+        self.ring.free();
         self.hard_ack = self.top;
         self.counts = Counts::default();
     }
@@ -656,6 +682,7 @@ pub(crate) fn seq_lt(a: u32, b: u32) -> bool {
 #[cfg(test)]
 mod tests {
     extern crate std;
+    use super::super::env::test_slots::VecSlots;
     use super::*;
     use std::vec;
     use std::vec::Vec;
@@ -664,10 +691,10 @@ mod tests {
         Some(vec![0; n])
     }
 
-    type Ring = Vec<Option<TxPacket<Vec<u8>>>>;
+    type Ring = VecSlots<TxPacket<Vec<u8>>>;
 
     fn tx(max_payload: usize) -> TxBuf<Vec<u8>, Ring> {
-        TxBuf::new(max_payload, (0..RING).map(|_| None).collect())
+        TxBuf::new(max_payload, VecSlots::new())
     }
 
     #[test]
@@ -803,6 +830,44 @@ mod tests {
         assert_eq!(t.write(&[0; 400], true, alloc), Ok(RING - 1));
         let mut u = tx(1);
         assert_eq!(u.write(&[0; 4], true, |_| None), Err(TxError::NoMemory));
+    }
+
+    #[test]
+    fn the_ring_grows_with_the_queue_and_is_given_back() {
+        let mut t = tx(1);
+        assert_eq!(t.ring_len(), 0, "nothing until data is queued");
+        t.write(&[7; 3], true, alloc).unwrap();
+        assert_eq!(t.ring_len(), 4);
+        for s in 1..=3 {
+            t.mark_sent(s, s, Instant(s.into()));
+        }
+        t.on_ack(2, &[0, 1], Instant(0), 0);
+        assert_eq!(t.in_flight(), 1);
+        // Packets 2 and 3 move to their slots as the ring grows to 8.
+        t.write(&[8; 6], false, alloc).unwrap();
+        assert_eq!((t.ring_len(), t.top()), (8, 9));
+        assert!(t.get(2).is_some_and(|p| !p.sacked && p.buf == [7]));
+        assert!(t.get(3).is_some_and(|p| p.sacked && p.buf == [7]));
+        assert!(t.get(9).is_some_and(|p| p.last && p.buf == [8]));
+        for s in 4..=9 {
+            t.mark_sent(s, s, Instant(s.into()));
+        }
+        t.on_ack(10, &[], Instant(0), 0);
+        assert!(t.all_hard_acked());
+        assert_eq!(t.ring_len(), 0, "freed with the phase acknowledged");
+    }
+
+    #[test]
+    fn a_ring_that_cannot_grow_is_a_full_window() {
+        let mut t = TxBuf::new(1, VecSlots::capped(4));
+        assert_eq!(t.write(&[0; 10], false, alloc), Ok(4));
+        assert!(!t.ended());
+        for s in 1..=3 {
+            t.mark_sent(s, s, Instant(0));
+        }
+        t.on_ack(3, &[], Instant(0), 0);
+        assert_eq!(t.write(&[0; 6], false, alloc), Ok(2));
+        assert_eq!(t.top(), 6);
     }
 
     #[test]

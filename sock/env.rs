@@ -1,9 +1,10 @@
-//! The engine's memory in the kernel: `RBTree` maps and `KVec` buffers.
+//! The engine's memory in the kernel: `RBTree` maps and `KVec` buffers and
+//! rings.
 
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 
-use crate::proto::{ConnInfo, Env, Map};
+use crate::proto::{ConnInfo, Env, Map, Slots};
 
 /// Memory for one local endpoint's engine; all allocation is `GFP_KERNEL`
 /// because the engine only runs in process context.
@@ -24,7 +25,7 @@ impl AsMut<[u8]> for KBuf {
     }
 }
 
-/// A fixed array of optional slots.
+/// A call's ring: a `KVec` of optional slots, grown by the engine.
 pub(crate) struct KSlots<T>(KVec<Option<T>>);
 
 impl<T> AsRef<[Option<T>]> for KSlots<T> {
@@ -36,6 +37,28 @@ impl<T> AsRef<[Option<T>]> for KSlots<T> {
 impl<T> AsMut<[Option<T>]> for KSlots<T> {
     fn as_mut(&mut self) -> &mut [Option<T>] {
         &mut self.0
+    }
+}
+
+impl<T> Slots<T> for KSlots<T> {
+    fn grow(&mut self, n: usize) -> bool {
+        // One reallocation to exactly `n` (the engine asks for twice the
+        // length or more; `reserve` never takes less than that), which
+        // moves the slots held; the pushes then cannot fail.
+        let add = n.saturating_sub(self.0.len());
+        if self.0.reserve(add, GFP_KERNEL).is_err() {
+            return false;
+        }
+        while self.0.len() < n {
+            if self.0.push(None, GFP_KERNEL).is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn free(&mut self) {
+        self.0 = KVec::new();
     }
 }
 
@@ -104,12 +127,8 @@ impl Env for KernelEnv {
         }
     }
 
-    fn alloc_slots<T>(&mut self, n: usize) -> Option<KSlots<T>> {
-        let mut v = KVec::with_capacity(n, GFP_KERNEL).ok()?;
-        for _ in 0..n {
-            v.push(None, GFP_KERNEL).ok()?;
-        }
-        Some(KSlots(v))
+    fn new_slots<T>(&mut self) -> KSlots<T> {
+        KSlots(KVec::new())
     }
 
     fn alloc_buf(&mut self, len: usize) -> Option<KBuf> {

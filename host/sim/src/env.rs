@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::rc::Rc;
 
-use rxrpc_proto::{Env, Map};
+use rxrpc_proto::{Env, Map, Slots};
 
 /// Allocations left before they start failing; `None` is unlimited.
 pub type Budget = Rc<Cell<Option<u64>>>;
@@ -72,10 +72,42 @@ impl<K: Ord + Copy, V> Map<K, V> for StdMap<K, V> {
     }
 }
 
+/// A call's ring on a `Vec`; each growth takes one allocation of the budget.
+pub struct StdSlots<T> {
+    slots: Vec<Option<T>>,
+    budget: Budget,
+}
+
+impl<T> AsRef<[Option<T>]> for StdSlots<T> {
+    fn as_ref(&self) -> &[Option<T>] {
+        &self.slots
+    }
+}
+
+impl<T> AsMut<[Option<T>]> for StdSlots<T> {
+    fn as_mut(&mut self) -> &mut [Option<T>] {
+        &mut self.slots
+    }
+}
+
+impl<T> Slots<T> for StdSlots<T> {
+    fn grow(&mut self, n: usize) -> bool {
+        if !take(&self.budget) {
+            return false;
+        }
+        self.slots.resize_with(n, || None);
+        true
+    }
+
+    fn free(&mut self) {
+        self.slots = Vec::new();
+    }
+}
+
 impl Env for StdEnv {
     type Buf = Vec<u8>;
     type Map<K: Ord + Copy, V> = StdMap<K, V>;
-    type Slots<T> = Vec<Option<T>>;
+    type Slots<T> = StdSlots<T>;
 
     fn new_map<K: Ord + Copy, V>(&mut self) -> StdMap<K, V> {
         StdMap {
@@ -84,8 +116,11 @@ impl Env for StdEnv {
         }
     }
 
-    fn alloc_slots<T>(&mut self, n: usize) -> Option<Vec<Option<T>>> {
-        take(&self.budget).then(|| (0..n).map(|_| None).collect())
+    fn new_slots<T>(&mut self) -> StdSlots<T> {
+        StdSlots {
+            slots: Vec::new(),
+            budget: self.budget.clone(),
+        }
     }
 
     fn alloc_buf(&mut self, len: usize) -> Option<Vec<u8>> {
