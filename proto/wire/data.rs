@@ -96,7 +96,9 @@ pub struct Subpackets<'a> {
 
 impl<'a> Subpackets<'a> {
     /// Yields the next subpacket, rejecting what the C receive path rejects:
-    /// a JUMBO subpacket that is short or has LAST_PACKET, or too many.
+    /// a JUMBO subpacket that is short or has LAST_PACKET, or too many; and
+    /// what it takes: one at seq 2^32 - 1, whose followers would wrap round
+    /// to seq 0, 1, ..., the first packets of a live call.
     fn step(&mut self) -> Result<Option<Subpacket<'a>>, WireError> {
         let Some(mut cur) = self.next.take() else {
             return Ok(None);
@@ -114,8 +116,9 @@ impl<'a> Subpackets<'a> {
         let flags = Flags::from_bits(self.rest.u8().map_err(bad)?);
         self.rest.u8().map_err(bad)?;
         let cksum = self.rest.u16().map_err(bad)?;
+        let seq = cur.seq.checked_add(1).ok_or(WireError::BadJumbo)?;
         self.next = Some(Subpacket {
-            seq: cur.seq.wrapping_add(1),
+            seq,
             serial: cur.serial.wrapping_add(1),
             flags,
             cksum,

@@ -110,6 +110,17 @@ fn jumbo3() -> Vec<u8> {
 }
 
 #[test]
+fn jumbo_whose_seqs_would_wrap_is_refused() {
+    // Subpackets at 2^32 - 1, then 0 and 1: the start of any live call.
+    let mut b = jumbo3();
+    b[12..16].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert_eq!(wire::decode(&b).err(), Some(WireError::BadJumbo));
+    // One below, the three fit (2^32 - 3 ..= 2^32 - 1).
+    b[12..16].copy_from_slice(&(u32::MAX - 2).to_be_bytes());
+    assert!(wire::decode(&b).is_ok());
+}
+
+#[test]
 fn jumbo_of_three() {
     let b = jumbo3();
     let (h, p) = wire::decode(&b).unwrap();
@@ -172,13 +183,17 @@ fn jumbo_of_three() {
 }
 
 #[test]
-fn jumbo_seq_and_serial_wrap() {
+fn jumbo_serials_wrap_but_not_seqs() {
     let mut b = jumbo3();
-    b[12..20].copy_from_slice(&[0xff; 8]);
+    b[12..16].copy_from_slice(&(u32::MAX - 2).to_be_bytes());
+    b[16..20].copy_from_slice(&[0xff; 4]);
     let (h, p) = wire::decode(&b).unwrap();
     let Packet::Data(d) = p else { panic!() };
     let seqs: Vec<_> = d.subpackets(&h).map(|s| (s.seq, s.serial)).collect();
-    assert_eq!(seqs, [(u32::MAX, u32::MAX), (0, 0), (1, 1)]);
+    assert_eq!(
+        seqs,
+        [(u32::MAX - 2, u32::MAX), (u32::MAX - 1, 0), (u32::MAX, 1)]
+    );
 }
 
 #[test]
