@@ -428,14 +428,23 @@ impl<E: Env> Call<E> {
         }
     }
 
-    /// Queue Tx data. Returns the bytes accepted (maybe fewer than given).
-    pub(crate) fn send<F>(&mut self, data: &[u8], more: bool, alloc: F) -> Result<usize, TxError>
+    /// Queue up to `len` bytes of Tx data that `src` writes straight into
+    /// the packets (see [`TxBuf::write_with`]). Returns the bytes accepted
+    /// (maybe fewer than offered).
+    pub(crate) fn send_with<F, S>(
+        &mut self,
+        len: usize,
+        more: bool,
+        alloc: F,
+        src: S,
+    ) -> Result<usize, TxError>
     where
         F: FnMut(usize) -> Option<E::Buf>,
+        S: FnMut(&mut [u8]) -> usize,
     {
-        let n = self.tx.write(data, more, alloc)?;
+        let n = self.tx.write_with(len, more, alloc, src)?;
         self.tx_total = self.tx_total.saturating_add(n as u64);
-        self.tx_blocked = n < data.len() || (!more && !self.tx.ended());
+        self.tx_blocked = n < len || (!more && !self.tx.ended());
         Ok(n)
     }
 
@@ -465,6 +474,17 @@ impl<E: Env> Call<E> {
     pub(crate) fn recv(&mut self, out: &mut [u8], peek: bool, now: Instant) -> RecvResult {
         let read = self.rx.read(out, peek);
         self.after_read(read, peek, now)
+    }
+
+    /// Read up to `len` bytes into `sink` (see [`RxBuf::read_with`]).
+    pub(crate) fn recv_with(
+        &mut self,
+        len: usize,
+        sink: impl FnMut(&[u8]) -> usize,
+        now: Instant,
+    ) -> RecvResult {
+        let read = self.rx.read_with(len, sink, false);
+        self.after_read(read, false, now)
     }
 
     /// Consume up to `len` bytes that a peek already copied out.

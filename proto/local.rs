@@ -378,6 +378,27 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// write. Returns the bytes taken: fewer than given when the Tx queue is
     /// full (a `TxSpace` event follows when it drains).
     pub fn send(&mut self, call: CallHandle, data: &[u8], more: bool) -> Result<usize, Error> {
+        let mut at = 0;
+        self.send_with(call, data.len(), more, |dst| {
+            if let Some(s) = data.get(at..at + dst.len()) {
+                dst.copy_from_slice(s);
+            }
+            at += dst.len();
+            dst.len()
+        })
+    }
+
+    /// Queue up to `len` bytes of a call's data as [`Endpoint::send`]
+    /// does, written straight into its packets by `src`, which returns how
+    /// many bytes it wrote into the slice it is given: fewer (a fault in
+    /// the caller's buffer) stops there, and the phase goes on.
+    pub fn send_with(
+        &mut self,
+        call: CallHandle,
+        len: usize,
+        more: bool,
+        src: impl FnMut(&mut [u8]) -> usize,
+    ) -> Result<usize, Error> {
         let Self { calls, env, .. } = self;
         let c = calls.get_mut(&call).ok_or(Error::BadCall)?;
         if c.released {
@@ -394,12 +415,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         if let Some(total) = c.tx_length {
             // The promised length must be met exactly (RXRPC_TX_LENGTH).
-            let after = c.tx_total.saturating_add(data.len() as u64);
+            let after = c.tx_total.saturating_add(len as u64);
             if after > total || (!more && after != total) {
                 return Err(Error::MessageSize);
             }
         }
-        let r = match c.send(data, more, |n| env.alloc_buf(n)) {
+        let r = match c.send_with(len, more, |n| env.alloc_buf(n), src) {
             Ok(n) => Ok(n),
             Err(TxError::NoMemory) => Err(Error::NoMemory),
         };
@@ -431,6 +452,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         peek: bool,
     ) -> Result<RecvResult, Error> {
         self.read_call(call, |c| c.recv(out, peek, now))
+    }
+
+    /// Read up to `len` bytes of a call's data as [`Endpoint::recv`] does,
+    /// handed to `sink` straight from the received packets, a packet's
+    /// worth at a time: `sink` returns how many bytes it took, and fewer
+    /// (a fault in the caller's buffer) ends the read. Only what it took is
+    /// consumed.
+    pub fn recv_with(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        len: usize,
+        sink: impl FnMut(&[u8]) -> usize,
+    ) -> Result<RecvResult, Error> {
+        self.read_call(call, |c| c.recv_with(len, sink, now))
     }
 
     /// Consume up to `len` bytes of a call's data without copying them: a

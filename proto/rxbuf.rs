@@ -216,16 +216,36 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
     /// Copy in-order data into `out`. With `peek` nothing is consumed.
     /// Returns what was read and how many packets became fully read.
     pub(crate) fn read(&mut self, out: &mut [u8], peek: bool) -> (RecvResult, u32) {
-        self.take(out.len(), Some(out), peek)
+        let mut at = 0;
+        self.read_with(
+            out.len(),
+            |chunk| {
+                if let Some(d) = out.get_mut(at..at + chunk.len()) {
+                    d.copy_from_slice(chunk);
+                }
+                at += chunk.len();
+                chunk.len()
+            },
+            peek,
+        )
     }
 
     /// Consume up to `len` bytes of in-order data without copying them (a
     /// peek already did), as [`RxBuf::read`] would.
     pub(crate) fn skip(&mut self, len: usize) -> (RecvResult, u32) {
-        self.take(len, None, false)
+        self.read_with(len, |chunk| chunk.len(), false)
     }
 
-    fn take(&mut self, len: usize, mut out: Option<&mut [u8]>, peek: bool) -> (RecvResult, u32) {
+    /// Read up to `len` bytes of in-order data as [`RxBuf::read`] does,
+    /// handing them to `sink` a packet's worth at a time, straight from
+    /// the packets: `sink` returns how many bytes it took, and taking fewer
+    /// than offered ends the read. Only what it took is consumed.
+    pub(crate) fn read_with(
+        &mut self,
+        len: usize,
+        mut sink: impl FnMut(&[u8]) -> usize,
+        peek: bool,
+    ) -> (RecvResult, u32) {
         let mut copied = 0;
         let mut seq = self.consumed;
         let mut offset = self.offset;
@@ -237,14 +257,12 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
             let data = p.buf.as_ref().get(..p.len).unwrap_or(&[]);
             let avail = data.get(offset..).unwrap_or(&[]);
             let n = avail.len().min(len - copied);
-            let dst = out
-                .as_deref_mut()
-                .and_then(|o| o.get_mut(copied..copied + n));
-            if let (Some(d), Some(s)) = (dst, avail.get(..n)) {
-                d.copy_from_slice(s);
-            }
-            copied += n;
-            offset += n;
+            let k = match avail.get(..n) {
+                Some(s) if n > 0 => sink(s).min(n),
+                _ => 0,
+            };
+            copied += k;
+            offset += k;
             if offset >= data.len() {
                 seq = next;
                 offset = 0;
@@ -253,6 +271,9 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
                     at_end = true;
                     break;
                 }
+            }
+            if k < n {
+                break;
             }
         }
         if !peek {
@@ -398,6 +419,35 @@ mod tests {
         let (b, l) = pkt(b"a");
         assert_eq!(r.insert(2, true, b, l), RxInsert::Protocol);
         assert_eq!(r.wants(0), RxInsert::Duplicate);
+    }
+
+    #[test]
+    fn a_short_sink_consumes_only_what_it_took() {
+        let mut r = rx(8);
+        let (b, l) = pkt(b"abcd");
+        r.insert(1, false, b, l);
+        let (b, l) = pkt(b"ef");
+        r.insert(2, true, b, l);
+        let mut got = Vec::new();
+        // Takes 3 of the first packet's 4 bytes, as a fault would.
+        let (res, done) = r.read_with(
+            6,
+            |c| {
+                let k = c.len().min(3);
+                got.extend_from_slice(&c[..k]);
+                k
+            },
+            false,
+        );
+        let seen = (res.bytes, res.end_of_data, res.more_pending, done);
+        assert_eq!(seen, (3, false, true, 0));
+        assert_eq!(got, b"abc");
+        let mut out = [0u8; 8];
+        let (res, done) = r.read(&mut out, false);
+        assert_eq!(
+            (&out[..res.bytes], res.end_of_data, done),
+            (&b"def"[..], true, 2)
+        );
     }
 
     #[test]

@@ -313,17 +313,38 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         self.ring.as_ref().len()
     }
 
-    /// Queue as much of `data` as fits; `more` says whether the caller will
-    /// add data after this. Returns the bytes accepted; the phase ends once
-    /// all of a `more == false` write was accepted.
-    pub(crate) fn write<F>(
+    /// [`TxBuf::write_with`] from `data`.
+    #[cfg(test)]
+    pub(crate) fn write<F>(&mut self, data: &[u8], more: bool, alloc: F) -> Result<usize, TxError>
+    where
+        F: FnMut(usize) -> Option<B>,
+    {
+        let mut at = 0;
+        self.write_with(data.len(), more, alloc, |dst| {
+            if let Some(s) = data.get(at..at + dst.len()) {
+                dst.copy_from_slice(s);
+            }
+            at += dst.len();
+            dst.len()
+        })
+    }
+
+    /// Queue as much of `len` bytes as fits, written straight into the
+    /// packets by `src`, which returns how many bytes it wrote into the
+    /// slice it is given: fewer (a fault in the caller's buffer) stops
+    /// there. `more` says whether the caller will add data after this.
+    /// Returns the bytes accepted; the phase ends once all of a `more ==
+    /// false` write was accepted.
+    pub(crate) fn write_with<F, S>(
         &mut self,
-        data: &[u8],
+        len: usize,
         more: bool,
         mut alloc: F,
+        mut src: S,
     ) -> Result<usize, TxError>
     where
         F: FnMut(usize) -> Option<B>,
+        S: FnMut(&mut [u8]) -> usize,
     {
         if self.ended {
             return Ok(0);
@@ -331,7 +352,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         let mut done = 0;
         loop {
             let open = self.open_packet_room();
-            if done == data.len() {
+            if done == len {
                 break;
             }
             if open == 0 {
@@ -357,13 +378,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
             let Some(p) = self.pkt_mut(self.top) else {
                 break;
             };
-            let n = open.min(data.len() - done);
-            let dst = p.buf.as_mut();
-            if let (Some(d), Some(s)) = (dst.get_mut(p.len..p.len + n), data.get(done..done + n)) {
-                d.copy_from_slice(s);
+            let n = open.min(len - done);
+            let k = match p.buf.as_mut().get_mut(p.len..p.len + n) {
+                Some(d) => src(d).min(n),
+                None => 0,
+            };
+            p.len += k;
+            done += k;
+            if k < n {
+                return Ok(done);
             }
-            p.len += n;
-            done += n;
         }
         if !more {
             // End of phase: seal the open packet as the last, or queue an

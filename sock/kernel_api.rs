@@ -361,34 +361,23 @@ impl KernelApi for RxrpcFamily {
             return failed(abort_code, o, iter.count());
         }
 
-        // Peek, copy out, then consume what reached the user, as recvmsg.
+        // Straight from the call's packets into the iterator; only what
+        // reached it is consumed, as recvmsg.
         let mut copied = 0;
         let mut end = false;
         let mut fault = false;
-        while copied < *len {
-            let chunk = (*len - copied).min(core.bounce.len());
-            let seen = match core.ep.recv(now, h, &mut core.bounce[..chunk], true) {
-                Ok(r) => r,
-                Err(EngineError::BadCall) => break,
-                Err(e) => return engine_error(e).to_errno(),
-            };
-            let n = iter.copy_in(&core.bounce[..seen.bytes]);
-            let r = match core.ep.consume(now, h, n) {
-                Ok(r) => r,
-                Err(e) => return engine_error(e).to_errno(),
-            };
-            copied += n;
-            if n < seen.bytes {
-                fault = true;
-                break;
+        let read = core.ep.recv_with(now, h, *len, |chunk| {
+            let n = iter.copy_in(chunk);
+            fault |= n < chunk.len();
+            n
+        });
+        match read {
+            Ok(r) => {
+                copied = r.bytes;
+                end = r.end_of_data && !fault;
             }
-            if r.end_of_data {
-                end = true;
-                break;
-            }
-            if seen.bytes < chunk {
-                break;
-            }
+            Err(EngineError::BadCall) => {}
+            Err(e) => return engine_error(e).to_errno(),
         }
         if !end && !fault {
             // A full buffer may end exactly at the end of the data.

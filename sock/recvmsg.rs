@@ -103,37 +103,52 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
 
         // Read until the buffer is full or the queued data runs out; one
         // read happens even for an empty buffer, to learn the call's state.
-        // Data is peeked, copied out, and only then consumed, so a fault
-        // in the user's buffer loses nothing (as in the C module).
+        // Only what reached the user is consumed, so a fault in the user's
+        // buffer loses nothing (as in the C module).
         let mut copied = 0;
-        let (end, more_pending) = loop {
-            let chunk = (len - copied).min(core.bounce.len());
-            let seen = match core.ep.recv(now, call, &mut core.bounce[..chunk], true) {
-                Ok(r) => r,
-                Err(EngineError::BadCall) => break (true, false),
-                Err(e) => return Err(engine_error(e)),
-            };
-            let ok = msg.copy_out(&core.bounce[..seen.bytes]);
-            let faulted = ok < seen.bytes;
-            let r = if peek {
-                seen
-            } else {
-                // Consume what the peek saw (the lock is held), or on a
-                // fault what reached the user.
-                core.ep
-                    .consume(now, call, if faulted { ok } else { chunk })
-                    .map_err(engine_error)?
-            };
-            copied += ok;
-            if faulted {
-                if copied == 0 {
-                    return Err(EFAULT);
+        let (end, more_pending) = if !peek {
+            // Straight from the call's packets to the user; only what
+            // reached the user is consumed.
+            let mut fault = false;
+            let read = core.ep.recv_with(now, call, len, |chunk| {
+                let n = msg.copy_out(chunk);
+                fault |= n < chunk.len();
+                n
+            });
+            match read {
+                Ok(r) => {
+                    copied = r.bytes;
+                    if fault {
+                        if copied == 0 {
+                            return Err(EFAULT);
+                        }
+                        // What reached the user is reported; the rest
+                        // stays queued.
+                        (false, true)
+                    } else {
+                        (r.end_of_data, r.more_pending)
+                    }
                 }
-                // What reached the user is reported; the rest stays queued.
-                break (false, true);
+                Err(EngineError::BadCall) => (true, false),
+                Err(e) => return Err(engine_error(e)),
             }
-            if copied == len || r.bytes < chunk || peek || r.end_of_data {
-                break (r.end_of_data, r.more_pending);
+        } else {
+            // A peek reads through the bounce buffer and consumes nothing.
+            let chunk = len.min(core.bounce.len());
+            match core.ep.recv(now, call, &mut core.bounce[..chunk], true) {
+                Ok(seen) => {
+                    copied = msg.copy_out(&core.bounce[..seen.bytes]);
+                    if copied < seen.bytes {
+                        if copied == 0 {
+                            return Err(EFAULT);
+                        }
+                        (false, true)
+                    } else {
+                        (seen.end_of_data, seen.more_pending)
+                    }
+                }
+                Err(EngineError::BadCall) => (true, false),
+                Err(e) => return Err(engine_error(e)),
             }
         };
         // Nothing readable is left (a peek leaves what it read in place).

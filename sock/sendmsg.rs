@@ -4,8 +4,6 @@
 //! finding or beginning the call, offering data, and waiting for Tx space
 //! are separate steps.
 
-use core::ops::Range;
-
 use kernel::prelude::*;
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::Arc;
@@ -167,48 +165,37 @@ pub(crate) fn send_payload<'a>(
     let mut timeo = ctx.timeout(Direction::Send, flags & msg_flags::DONTWAIT != 0);
     let now = now();
 
-    // Data is copied into the endpoint's bounce buffer under its lock;
-    // what was not taken goes back to the message before any sleep.
+    // Data is copied from the message straight into the call's packets,
+    // under the endpoint's lock, as much as the engine takes; the rest
+    // stays in the message.
     let mut sent = 0;
-    'copy: loop {
-        let n = msg.left().min(guard.bounce.len());
-        if msg.copy_in(&mut guard.bounce[..n]) != n {
+    loop {
+        let left = msg.left();
+        let (offered, k, fault) = match offer(&mut guard, ctx, call, msg, left, more) {
+            Ok(r) => r,
+            Err(e) => {
+                local.flush(&mut guard, now);
+                return partial(sent, e);
+            }
+        };
+        sent += k;
+        if fault {
+            local.flush(&mut guard, now);
             return partial(sent, EFAULT);
         }
-        let last = msg.left() == 0;
-        let mut off = 0;
-        loop {
-            // A part of the data is not the end of the phase.
-            let (offered, k) = match offer(&mut guard, ctx, call, off..n, more || !last) {
-                Ok(r) => r,
-                Err(e) => {
-                    msg.revert(n - off);
-                    local.flush(&mut guard, now);
-                    return partial(sent, e);
-                }
-            };
-            off += k;
-            sent += k;
-            if off == n {
-                break;
-            }
-            if k == offered && k > 0 {
-                // Taken in full: see what room is left.
-                continue;
-            }
-            msg.revert(n - off);
-            local.flush(&mut guard, now);
-            let waitall = flags & msg_flags::WAITALL != 0 && timeo != 0;
-            guard = match wait_for_tx_space(local, guard, ctx, call, waitall, &mut timeo) {
-                Ok(guard) => guard,
-                Err(e) => return partial(sent, e),
-            };
-            // Another syscall may have used the bounce buffer meanwhile.
-            continue 'copy;
-        }
-        if last {
+        if k == left {
             break;
         }
+        if k == offered && k > 0 {
+            // Taken in full: see what room is left.
+            continue;
+        }
+        local.flush(&mut guard, now);
+        let waitall = flags & msg_flags::WAITALL != 0 && timeo != 0;
+        guard = match wait_for_tx_space(local, guard, ctx, call, waitall, &mut timeo) {
+            Ok(guard) => guard,
+            Err(e) => return partial(sent, e),
+        };
     }
     if !more {
         phase_end(&mut guard);
@@ -280,34 +267,42 @@ fn find_or_begin_call(
     Ok(call)
 }
 
-/// Offers the engine `core.bounce[range]` for `call`, as much as the
-/// socket's send buffer has room for; `more` says the phase goes on after
-/// the range. Returns how much was offered and how much was taken. With
-/// no room, asks for a wake when the socket's calls free some.
+/// Offers the engine up to `left` bytes of `msg` for `call`, as much as
+/// the socket's send buffer has room for; `more` says the phase goes on
+/// after them. Returns how much was offered, how much was taken (copied
+/// from the message straight into the call's packets), and whether the
+/// copy faulted. With no room, asks for a wake when the socket's calls
+/// free some.
 fn offer(
     core: &mut Core,
     ctx: &SockCtx<'_>,
     call: CallHandle,
-    range: Range<usize>,
+    msg: &mut Msg,
+    left: usize,
     more: bool,
-) -> Result<(usize, usize)> {
-    let Range { start, end } = range;
-    let offered = send_room(core, ctx, call, end - start).min(end - start);
+) -> Result<(usize, usize, bool)> {
+    let offered = send_room(core, ctx, call, left).min(left);
     // An empty write (the end of the phase) takes no room.
-    if offered == 0 && end > start {
+    if offered == 0 && left > 0 {
         core.watch_tx(ctx.id());
-        return Ok((0, 0));
+        return Ok((0, 0, false));
     }
-    let more = more || start + offered < end;
+    // A part of the data is not the end of the phase.
+    let more = more || offered < left;
     // The key must still be good when data is secured with it, as in C.
     if let Some(key) = core.ep.call_key(call) {
         core.ep.security_mut().host.validate_client(key)?;
     }
+    let mut fault = false;
     let taken = core
         .ep
-        .send(call, &core.bounce[start..start + offered], more)
+        .send_with(call, offered, more, |dst| {
+            let n = msg.copy_in(dst);
+            fault |= n < dst.len();
+            n
+        })
         .map_err(engine_error)?;
-    Ok((offered, taken))
+    Ok((offered, taken, fault))
 }
 
 /// Sleeps, with the endpoint unlocked, until the engine reports freed Tx

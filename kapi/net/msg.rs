@@ -1,7 +1,7 @@
 //! A `struct msghdr` of a sendmsg or recvmsg call, as safe methods.
 
 use core::ffi::{c_int, c_void};
-use core::ptr::{addr_of_mut, null_mut};
+use core::ptr::null_mut;
 
 use kernel::prelude::*;
 
@@ -76,12 +76,6 @@ impl Msg {
     pub(crate) fn copy_in(&mut self, buf: &mut [u8]) -> usize {
         // SAFETY: `raw` is live and `buf` valid for writing its length.
         unsafe { bindings::kapi_copy_from_msg(self.raw, buf.as_mut_ptr().cast(), buf.len()) }
-    }
-
-    /// Gives back the last `n` bytes copied in, for a later call.
-    pub(crate) fn revert(&mut self, n: usize) {
-        // SAFETY: `raw` is live; the caller copied at least `n` bytes in.
-        unsafe { bindings::iov_iter_revert(addr_of_mut!((*self.raw).msg_iter), n) };
     }
 
     /// Copies payload out; returns how much was copied (less on a fault).
