@@ -18,9 +18,22 @@ const FIRST: usize = 2;
 
 /// Slot of packet `seq` in a ring of `len` slots holding packets
 /// `base + 1 ..= base + len`; `None` for a packet outside them.
+#[inline(always)]
 pub(crate) fn index(len: usize, base: u32, seq: u32) -> Option<usize> {
     let k = seq.wrapping_sub(base).wrapping_sub(1) as usize;
-    (k < len).then(|| seq as usize & (len - 1))
+    if k < len {
+        Some(seq as usize & (len - 1))
+    } else {
+        None
+    }
+}
+
+/// Slot of packet `seq` in a ring of `len` slots, unchecked: for a queue
+/// that looks up only the packets it holds, which lie within `len` of each
+/// other (with no slots, an index past the end).
+#[inline(always)]
+pub(crate) fn slot(len: usize, seq: u32) -> usize {
+    seq as usize & len.wrapping_sub(1)
 }
 
 /// Make room in `ring`, which holds packets after `base`, for packets
@@ -28,12 +41,16 @@ pub(crate) fn index(len: usize, base: u32, seq: u32) -> Option<usize> {
 /// `need` slots (at most [`MAX`]) and move each packet held to its slot in
 /// the larger ring. Returns false, changing nothing, if `need` exceeds
 /// [`MAX`] or memory is short.
+#[inline(always)]
 pub(crate) fn reserve<T, V: Slots<T>>(ring: &mut V, base: u32, need: u32) -> bool {
+    need as usize <= ring.as_ref().len() || grow(ring, base, need as usize)
+}
+
+/// [`reserve`] for a ring too small: once per doubling, so out of line.
+#[cold]
+#[inline(never)]
+fn grow<T, V: Slots<T>>(ring: &mut V, base: u32, need: usize) -> bool {
     let len = ring.as_ref().len();
-    let need = need as usize;
-    if need <= len {
-        return true;
-    }
     if need > MAX {
         return false;
     }

@@ -89,14 +89,27 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
         }
     }
 
-    fn cell(&mut self, seq: u32) -> Option<&mut Option<RxPacket<B>>> {
-        let i = ring::index(self.ring.as_ref().len(), self.consumed, seq)?;
-        self.ring.as_mut().get_mut(i)
-    }
-
+    /// Packet `seq`, which may lie anywhere (beyond the ring too).
     fn pkt(&self, seq: u32) -> Option<&RxPacket<B>> {
         let i = ring::index(self.ring.as_ref().len(), self.consumed, seq)?;
         self.ring.as_ref().get(i).and_then(Option::as_ref)
+    }
+
+    // Packets `consumed + 1 ..= top`, which the ring spans, need no range
+    // check.
+    fn cell(&mut self, seq: u32) -> Option<&mut Option<RxPacket<B>>> {
+        let len = self.ring.as_ref().len();
+        debug_assert!(seq.wrapping_sub(self.consumed).wrapping_sub(1) as usize <= len);
+        self.ring.as_mut().get_mut(ring::slot(len, seq))
+    }
+
+    fn held(&self, seq: u32) -> bool {
+        let len = self.ring.as_ref().len();
+        debug_assert!(seq.wrapping_sub(self.consumed).wrapping_sub(1) as usize <= len);
+        self.ring
+            .as_ref()
+            .get(ring::slot(len, seq))
+            .is_some_and(Option::is_some)
     }
 
     /// Slots of the ring (for tests of its growth).
@@ -151,7 +164,7 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
 
     /// Whether data can be read now.
     pub(crate) fn readable(&self) -> bool {
-        self.pkt(self.consumed.wrapping_add(1)).is_some()
+        self.held(self.consumed.wrapping_add(1))
     }
 
     /// Whether `seq` lies in the window and is not yet held.
@@ -196,7 +209,7 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
         if seq_lt(self.top, seq) {
             self.top = seq;
         }
-        while seq_lt(self.contig, self.top) && self.pkt(self.contig.wrapping_add(1)).is_some() {
+        while seq_lt(self.contig, self.top) && self.held(self.contig.wrapping_add(1)) {
             self.contig = self.contig.wrapping_add(1);
         }
         verdict
@@ -208,7 +221,7 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
         let n = self.top.wrapping_sub(self.consumed).min(255) as usize;
         for (i, e) in out.iter_mut().take(n).enumerate() {
             let seq = self.consumed.wrapping_add(1).wrapping_add(i as u32);
-            *e = u8::from(self.pkt(seq).is_some());
+            *e = u8::from(self.held(seq));
         }
         n
     }

@@ -193,14 +193,22 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         assert_eq!(self.counts, self.recount(), "Tx window counts");
     }
 
+    // The queue looks up only packets `hard_ack ..= top`, which the ring
+    // spans (`hard_ack` itself only when nothing is held), so a slot needs
+    // no range check.
     fn cell(&mut self, seq: u32) -> Option<&mut Option<TxPacket<B>>> {
-        let i = ring::index(self.ring.as_ref().len(), self.hard_ack, seq)?;
-        self.ring.as_mut().get_mut(i)
+        let len = self.ring.as_ref().len();
+        debug_assert!(seq.wrapping_sub(self.hard_ack) as usize <= len);
+        self.ring.as_mut().get_mut(ring::slot(len, seq))
     }
 
     fn pkt(&self, seq: u32) -> Option<&TxPacket<B>> {
-        let i = ring::index(self.ring.as_ref().len(), self.hard_ack, seq)?;
-        self.ring.as_ref().get(i).and_then(Option::as_ref)
+        let len = self.ring.as_ref().len();
+        debug_assert!(seq.wrapping_sub(self.hard_ack) as usize <= len);
+        self.ring
+            .as_ref()
+            .get(ring::slot(len, seq))
+            .and_then(Option::as_ref)
     }
 
     fn pkt_mut(&mut self, seq: u32) -> Option<&mut TxPacket<B>> {
