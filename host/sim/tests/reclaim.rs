@@ -88,7 +88,10 @@ fn a_call_whose_first_packet_came_keeps_its_charge() {
     let mut first = data(0x1111, 4 << 2, 1);
     first[21] = 0x01; // CLIENT_INITIATED, not the last
     s.handle_datagram(now, CLIENT, &first);
-    assert!(matches!(s.poll_event(), Some(Event::DataReady { user: 100, .. })));
+    assert!(matches!(
+        s.poll_event(),
+        Some(Event::DataReady { user: 100, .. })
+    ));
     drain(&mut s, now);
     s.handle_datagram(now, CLIENT, &data(0x2222, 8 << 2, 1));
     let out = drain(&mut s, now);
