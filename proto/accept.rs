@@ -305,13 +305,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // Until a call takes a channel, the connection is idle.
         let expiry = now.after(self.config.service_conn_idle);
         conn.expiry = Some(expiry);
-        self.note_deadline(expiry);
         self.ensure_peer(key.peer).map_err(|()| Reject::Busy)?;
         if self.conns.insert(key, conn).is_err() {
             self.peer_maybe_idle(key.peer, now);
             return Err(Reject::Busy);
         }
         self.conn_changed(key, true);
+        self.arm_conn(key);
         if let Some(p) = self.peers.get_mut(&key.peer) {
             p.conns += 1;
             p.expiry = None;

@@ -45,6 +45,9 @@ pub(crate) struct Conn<S> {
     /// Client: when its last call ended (`None` while it has one); its
     /// expiry counts from then (see `tunables.rs`).
     pub(crate) idle_since: Option<Instant>,
+    /// The deadline under which the endpoint's connection timer index
+    /// holds it (no later than `expiry`; see `reap.rs`).
+    pub(crate) armed: Option<Instant>,
 }
 
 impl<S> Conn<S> {
@@ -61,6 +64,7 @@ impl<S> Conn<S> {
             bundle: None,
             upgrade_probe: None,
             expiry: None,
+            armed: None,
             idle_since: None,
         }
     }

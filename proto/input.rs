@@ -601,9 +601,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     conn.idle_since = Some(now);
                 }
                 conn.expiry = Some(now.after(idle_after));
-                self.note_deadline(now.after(idle_after));
             }
         }
+        self.arm_conn(key);
         if freed {
             self.queue_final(key, ch, AckReason::IDLE);
         }

@@ -199,11 +199,17 @@ pub struct Endpoint<E: Env, S: Security> {
     /// An index insertion failed for lack of memory: walk all calls until
     /// a full re-index succeeds.
     pub(crate) timers_incomplete: bool,
-    /// No later than the earliest connection or peer deadline (`None`: not
-    /// known, walk them). Deadlines that are set note themselves here and
-    /// ones that move later leave it, so it is walked for again only once
-    /// it passes.
+    /// No later than the earliest peer deadline (`None`: not known, walk
+    /// them). Deadlines that are set note themselves here and ones that
+    /// move later leave it, so it is walked for again only once it passes.
+    /// (Connections have `conn_timers`.)
     pub(crate) conn_peer_deadline: Option<Option<Instant>>,
+    /// Connections by their expiry, so that a connection coming due does
+    /// not walk every connection (see `reap.rs`).
+    pub(crate) conn_timers: E::Map<(Instant, ConnKey), ()>,
+    /// An insertion into `conn_timers` failed for lack of memory: walk
+    /// all connections until a full re-index succeeds.
+    pub(crate) conn_timers_incomplete: bool,
     /// Client connections held (for `reap_client_conns`).
     pub(crate) client_conns: u32,
     /// The calls by their caller's tag, while not released, so that a
@@ -237,6 +243,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             calls: env.new_map(),
             queue: env.new_map(),
             call_timers: env.new_map(),
+            conn_timers: env.new_map(),
             users: env.new_map(),
             unstarted: env.new_map(),
             replies: Replies::default(),
@@ -262,6 +269,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             tm_ready: ReadyQueue::default(),
             timers_incomplete: false,
             conn_peer_deadline: None,
+            conn_timers_incomplete: false,
             client_conns: 0,
             users_incomplete: false,
             conn_ids_wrapped: false,
@@ -782,7 +790,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
     }
 
-    /// A connection or peer deadline was set to `t`.
+    /// A peer deadline was set to `t`.
     pub(crate) fn note_deadline(&mut self, t: Instant) {
         if let Some(known) = self.conn_peer_deadline {
             self.conn_peer_deadline = Some(super::timer::earliest(known, Some(t)));

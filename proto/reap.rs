@@ -4,6 +4,7 @@
 //! connections after an idle period with no calls; peers a little later
 //! once they have no connections; bundles with their last connection.
 
+use super::conn::ConnKey;
 use super::env::{Env, Map};
 use super::event::CallHandle;
 use super::local::Endpoint;
@@ -100,20 +101,29 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             self.tx_buffered,
             "Tx bytes held counted out of date"
         );
-        let other = match self.conn_peer_deadline {
+        let mut conn = self.conn_timers.next_after(None).map(|(t, _)| t);
+        if self.conn_timers_incomplete {
+            conn = self.earliest_conn_by_walk();
+        }
+        debug_assert!(
+            self.earliest_conn_by_walk()
+                .map_or(true, |w| conn.is_some_and(|n| n <= w)),
+            "connection timer index out of date"
+        );
+        let peer = match self.conn_peer_deadline {
             Some(t) => t,
             None => {
-                let t = self.earliest_conn_peer_by_walk();
+                let t = self.earliest_peer_by_walk();
                 self.conn_peer_deadline = Some(t);
                 t
             }
         };
         debug_assert!(
-            self.earliest_conn_peer_by_walk()
-                .map_or(true, |w| other.is_some_and(|o| o <= w)),
-            "connection and peer deadline noted too late"
+            self.earliest_peer_by_walk()
+                .map_or(true, |w| peer.is_some_and(|o| o <= w)),
+            "peer deadline noted too late"
         );
-        earliest(next, other)
+        earliest(next, earliest(conn, peer))
     }
 
     /// The Tx bytes all calls hold, found by looking at every call.
@@ -127,14 +137,64 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         sum
     }
 
-    /// The earliest connection or peer deadline, found by looking at all.
-    fn earliest_conn_peer_by_walk(&mut self) -> Option<Instant> {
+    /// The earliest connection expiry, found by looking at every one.
+    fn earliest_conn_by_walk(&mut self) -> Option<Instant> {
         let mut next = None;
         let mut cur = None;
         while let Some(k) = self.conns.next_after(cur.as_ref()) {
             cur = Some(k);
             next = earliest(next, self.conns.get(&k).and_then(|c| c.expiry));
         }
+        next
+    }
+
+    /// File connection `key` under its expiry. An entry no later than
+    /// that is left alone: when it comes, the connection is filed again,
+    /// so that an expiry that moves later or goes costs no index update.
+    pub(crate) fn arm_conn(&mut self, key: ConnKey) {
+        let Self {
+            conns, conn_timers, ..
+        } = self;
+        let Some(c) = conns.get_mut(&key) else {
+            return;
+        };
+        let Some(t) = c.expiry else { return };
+        if c.armed.is_some_and(|a| a <= t) {
+            return;
+        }
+        if let Some(old) = c.armed.replace(t) {
+            conn_timers.remove(&(old, key));
+        }
+        if conn_timers.insert((t, key), ()).is_err() {
+            c.armed = None;
+            self.conn_timers_incomplete = true;
+        }
+    }
+
+    /// Connection `key` may be due: discard it if it is idle and expired
+    /// (a client one due by the fast expiry waits out the normal one once
+    /// the count is back within the limit).
+    fn conn_timeout(&mut self, key: ConnKey, now: Instant) {
+        let expired = self
+            .conns
+            .get(&key)
+            .is_some_and(|c| c.is_idle() && c.expiry.is_some_and(|t| t <= now));
+        if !expired {
+            return;
+        }
+        match self.client_conn_due(&key) {
+            Some(due) if key.client && due > now => {
+                if let Some(c) = self.conns.get_mut(&key) {
+                    c.expiry = Some(due);
+                }
+            }
+            _ => self.discard_conn(key, now),
+        }
+    }
+
+    /// The earliest peer deadline, found by looking at every peer.
+    fn earliest_peer_by_walk(&mut self) -> Option<Instant> {
+        let mut next = None;
         let mut cur = None;
         while let Some(a) = self.peers.next_after(cur.as_ref()) {
             cur = Some(a);
@@ -166,37 +226,38 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 self.tm_ready.push(h);
             }
         }
+        if self.conn_timers_incomplete {
+            self.conn_timers_incomplete = false;
+            let mut cur = None;
+            while let Some(k) = self.conns.next_after(cur.as_ref()) {
+                cur = Some(k);
+                self.conn_timeout(k, now);
+                self.arm_conn(k);
+            }
+        } else {
+            while let Some((t, k)) = self.conn_timers.next_after(None) {
+                if t > now {
+                    break;
+                }
+                self.conn_timers.remove(&(t, k));
+                if let Some(c) = self.conns.get_mut(&k) {
+                    c.armed = None;
+                }
+                self.conn_timeout(k, now);
+                // Filed again at its expiry, if it still has one.
+                self.arm_conn(k);
+            }
+        }
         if self
             .conn_peer_deadline
             .is_some_and(|t| t.map_or(true, |t| t > now))
         {
-            // No connection or peer is due yet.
+            // No peer is due yet.
             self.settle(now);
             return;
         }
         // Walked again at the next poll.
         self.conn_peer_deadline = None;
-        let mut cur = None;
-        while let Some(k) = self.conns.next_after(cur.as_ref()) {
-            cur = Some(k);
-            let expired = self
-                .conns
-                .get(&k)
-                .is_some_and(|c| c.is_idle() && c.expiry.is_some_and(|t| t <= now));
-            if !expired {
-                continue;
-            }
-            // A client connection due by the fast expiry waits out the
-            // normal one once the count is back within the limit.
-            match self.client_conn_due(&k) {
-                Some(due) if k.client && due > now => {
-                    if let Some(c) = self.conns.get_mut(&k) {
-                        c.expiry = Some(due);
-                    }
-                }
-                _ => self.discard_conn(k, now),
-            }
-        }
         let mut cur = None;
         while let Some(a) = self.peers.next_after(cur.as_ref()) {
             cur = Some(a);
@@ -269,6 +330,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Some(conn) = self.conns.remove(&key) else {
             return;
         };
+        if let Some(t) = conn.armed {
+            self.conn_timers.remove(&(t, key));
+        }
         if key.client {
             self.client_conns = self.client_conns.saturating_sub(1);
         }

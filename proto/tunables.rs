@@ -126,7 +126,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if let Some(c) = self.conns.get_mut(&k) {
                 if c.is_idle() {
                     c.expiry = Some(due);
-                    self.note_deadline(due);
+                    self.arm_conn(k);
                 }
             }
         }
