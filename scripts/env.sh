@@ -2,11 +2,11 @@
 # The cache is keyed by the Debian source version, the config fragments and
 # the compilers, so that a change to any of them builds a new tree.
 #
-# VARIANT picks the kernel: debug (the default; KASAN, lockdep: what the
-# tests run on) or release (the same without the debugging options, -O2:
-# what make bench runs on). Each has its own tree; the debug tree's key is
-# the one from before the variants (vm.config then debug.config hash as the
-# single vm.config did), so do not add comments to those two files.
+# VARIANT picks the kernel: debug (the default; KASAN, lockdep, kmemleak,
+# DEBUG_OBJECTS: what the tests run on) or release (the same without the
+# debugging options, -O2: what make bench runs on). Each has its own tree,
+# keyed by the fragments' bytes: any edit to them, comments too, builds a
+# new kernel.
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="/usr/lib/llvm-19/bin:$HOME/.cargo/bin:$PATH"
 cache=${RXRPC_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rxrpc-rs}
