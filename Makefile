@@ -137,7 +137,7 @@ bench: selftests
 
 # The stress kselftests (flood, torture, faults) at full scale on our
 # module, then on rxrpc.ko: RXRPC_FLOOD_CONNS connections (10,000 here;
-# check makes 2,000). VARIANT=release runs them without KASAN, whose
+# check makes 500). VARIANT=release runs them without KASAN, whose
 # quarantine hides what memory comes back (the programs are the same; the
 # KUnit modules need the debug kernel). Not part of check.
 STRESS_TESTS := rxrpc_module.sh rxrpc_flood rxrpc_torture rxrpc_faults

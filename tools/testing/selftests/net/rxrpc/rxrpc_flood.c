@@ -5,7 +5,7 @@
  * complete); a client that never ACKs the reply and one that ACKs wrongly
  * (a raw UDP socket playing the client: the service's call must end, by
  * timeout or abort, not hang); many connections opened and dropped
- * (RXRPC_FLOOD_CONNS, default 2,000; 10,000 in make stress); many
+ * (RXRPC_FLOOD_CONNS, default 500; 10,000 in make stress); many
  * concurrent calls on one socket (RXRPC_FLOOD_CALLS, default 1000); many
  * sockets on one endpoint. Each
  * logs kernel memory (Slab, SUnreclaim) and /proc/net/rxrpc row counts
@@ -295,7 +295,7 @@ TEST_F_TIMEOUT(flood, clients_that_never_ack_or_ack_wrongly, 150)
 }
 
 /*
- * Connections opened and dropped (RXRPC_FLOOD_CONNS: 2,000 by default,
+ * Connections opened and dropped (RXRPC_FLOOD_CONNS: 500 by default,
  * 10,000 in make stress):
  * each call on its own connection (RXRPC_EXCLUSIVE_CONNECTION), made by
  * CONN_CLIENTS processes at once, each replacing its client socket (and
@@ -339,7 +339,7 @@ static void conn_client(int first, int n, const struct sockaddr_rxrpc *to,
 
 TEST_F_TIMEOUT(flood, connections_opened_and_dropped, 300)
 {
-	int n = env_int("RXRPC_FLOOD_CONNS", 2000), k, ok = 0, busy = 0, other = 0;
+	int n = env_int("RXRPC_FLOOD_CONNS", 500), k, ok = 0, busy = 0, other = 0;
 	struct conn_tally *t = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct rx_svc_stats *st = rx_svc_stats_new();
