@@ -17,7 +17,7 @@ use crate::kapi::errno::{EKEYEXPIRED, ENOBUFS, ENOKEY};
 use crate::kapi::key_type::{Key, Keyring};
 use crate::kapi::{random_u32, real_seconds};
 use crate::proto::rxkad::{
-    Cipher, ClientToken, CryptoError, KeyError, Keys, Random, Rxkad, WallClock,
+    stage_sealed, Cipher, ClientToken, CryptoError, KeyError, Keys, Random, Rxkad, WallClock,
 };
 
 /// The engine's security class in the module.
@@ -127,14 +127,7 @@ impl Cipher for KernelHost {
                 .encrypt_gather(iv, head, body, total, out)
                 .map_err(|_| CryptoError);
         }
-        let buf = out.get_mut(..total).ok_or(CryptoError)?;
-        let end = 8 + body.len();
-        if end > total {
-            return Err(CryptoError);
-        }
-        buf[..8].copy_from_slice(head);
-        buf[8..end].copy_from_slice(body);
-        buf[end..].fill(0);
+        let buf = stage_sealed(head, body, total, out)?;
         s.encrypt(iv, buf).map_err(|_| CryptoError)
     }
 

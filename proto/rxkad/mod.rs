@@ -36,6 +36,25 @@ pub const ALIGN: usize = 8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CryptoError;
 
+/// `head`, then `body`, then zeros, assembled in `out[..total]` for
+/// encryption in place: what [`Cipher::encrypt_gather`] does by default.
+pub fn stage_sealed<'a>(
+    head: &[u8; 8],
+    body: &[u8],
+    total: usize,
+    out: &'a mut [u8],
+) -> Result<&'a mut [u8], CryptoError> {
+    let buf = out.get_mut(..total).ok_or(CryptoError)?;
+    let end = 8 + body.len();
+    if end > total {
+        return Err(CryptoError);
+    }
+    buf[..8].copy_from_slice(head);
+    buf[8..end].copy_from_slice(body);
+    buf[end..].fill(0);
+    Ok(buf)
+}
+
 /// The ciphers rxkad uses, all in PCBC mode over 8-byte blocks with an
 /// explicit IV; `data` is always a whole number of blocks.
 pub trait Cipher {
@@ -60,15 +79,7 @@ pub trait Cipher {
         total: usize,
         out: &mut [u8],
     ) -> Result<(), CryptoError> {
-        let buf = out.get_mut(..total).ok_or(CryptoError)?;
-        let end = 8 + body.len();
-        if end > total {
-            return Err(CryptoError);
-        }
-        buf[..8].copy_from_slice(head);
-        buf[8..end].copy_from_slice(body);
-        buf[end..].fill(0);
-        self.encrypt(s, iv, buf)
+        self.encrypt(s, iv, stage_sealed(head, body, total, out)?)
     }
     /// fcrypt-PCBC decrypt `input` into `out` (as long) with the
     /// plaintext's first `head` bytes (at most all) last: `out`
