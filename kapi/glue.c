@@ -9,6 +9,8 @@
 #include <linux/udp.h>
 #include <linux/ipv6.h>
 #include <net/ip.h>
+#include <net/route.h>
+#include <net/ip6_route.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/udp.h>
@@ -611,6 +613,46 @@ int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 		msg.msg_namelen = sizeof(sin);
 	}
 	return kernel_sendmsg(t->udp, &msg, &iov, 1, len);
+}
+
+/*
+ * The MTU of the route to to in net (as net/rxrpc's rxrpc_assess_MTU_size
+ * finds it), or 0 if there is no route.
+ */
+unsigned int kapi_route_mtu(struct net *net, const struct kapi_addr *to)
+{
+	struct dst_entry *dst;
+	unsigned int mtu;
+
+	if (to->family == AF_INET) {
+		struct flowi4 fl4;
+		struct rtable *rt;
+
+		rt = ip_route_output_ports(net, &fl4, NULL, *(__be32 *)to->addr, 0,
+					   htons(to->port), 0, IPPROTO_UDP, 0, 0);
+		if (IS_ERR(rt))
+			return 0;
+		dst = &rt->dst;
+	} else {
+#if IS_ENABLED(CONFIG_IPV6)
+		struct flowi6 fl6 = {
+			.flowi6_proto = IPPROTO_UDP,
+			.fl6_dport = htons(to->port),
+		};
+
+		memcpy(&fl6.daddr, to->addr, 16);
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return 0;
+		}
+#else
+		return 0;
+#endif
+	}
+	mtu = dst_mtu(dst);
+	dst_release(dst);
+	return mtu;
 }
 
 /*

@@ -1,5 +1,5 @@
-//! What the caller supplies: memory (and an ear for connections made and
-//! discarded, for tracing).
+//! What the caller supplies: memory, the MTU of its routes, and an ear for
+//! connections made and discarded (for tracing).
 //!
 //! The engine never allocates. Everything it keeps that can grow (peers,
 //! connections, calls, packet buffers) comes from an [`Env`] the caller
@@ -7,6 +7,7 @@
 //! with `Vec`/`BTreeMap`. Every allocation is fallible; the engine answers
 //! a failure with a clean local error or BUSY, never a panic.
 
+use super::addr::TransportAddr;
 use super::info::ConnInfo;
 
 /// An ordered map with fallible insertion.
@@ -68,6 +69,12 @@ pub trait Env {
     /// A buffer of exactly `len` bytes (contents unspecified), or `None` if
     /// memory is short.
     fn alloc_buf(&mut self, len: usize) -> Option<Self::Buf>;
+    /// The MTU of the route to `to` (IP packet bytes), if known: it bounds
+    /// the jumbo packets sent there. The default knows none, and the
+    /// engine then sends single packets.
+    fn path_mtu(&mut self, _to: &TransportAddr) -> Option<u32> {
+        None
+    }
     /// A connection was made (`new`), or is about to be discarded; for
     /// the caller's tracing. The default does nothing.
     fn conn_changed(&mut self, _conn: &ConnInfo, _new: bool) {}

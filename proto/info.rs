@@ -87,7 +87,8 @@ pub struct PeerInfo {
     /// The slow-start threshold new calls to it start with (fixed: the
     /// engine keeps congestion state per call, not per peer).
     pub ssthresh: u32,
-    /// Largest packet sent to it (fixed: [`MAX_PACKET`]).
+    /// The ifMTU advertised to it: the route's MTU less the IP, UDP and
+    /// RxRPC headers ([`MAX_PACKET`] if the caller does not know it).
     pub mtu: u32,
     /// When we last sent it something.
     pub last_tx: Option<Instant>,
@@ -155,7 +156,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             srtt: p.rtt.srtt(),
             rto: p.rtt.rto(),
             ssthresh: INITIAL_SSTHRESH,
-            mtu: MAX_PACKET as u32,
+            mtu: p.if_mtu(MAX_PACKET as u32),
             last_tx: p.last_tx,
         })
     }

@@ -378,6 +378,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 let (Some(c), Some(p)) = (calls.get_mut(&h), peers.get_mut(&key.peer)) else {
                     return Err(RxDrop::NoConn);
                 };
+                if let Some(t) = ack.trailer {
+                    p.accepts = Some((t.max_mtu.min(t.if_mtu), t.jumbo_max));
+                }
                 c.on_ack(now, hdr.serial, ack, &mut p.rtt)
                     .map_err(|(code, errno)| (code, errno, RxDrop::Proto))
             }

@@ -775,7 +775,19 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             p.expiry = None;
             return Ok(());
         }
-        self.peers.insert(addr, Peer::default()).map_err(|_| ())
+        let mut p = Peer::default();
+        p.set_path_mtu(&addr, self.env.path_mtu(&addr));
+        self.peers.insert(addr, p).map_err(|_| ())
+    }
+
+    /// The route to `peer` may have changed (an ICMP "fragmentation
+    /// needed" or "packet too big" came back): ask the caller for its MTU
+    /// again, and search again for jumbo packets if it changed.
+    pub fn path_changed(&mut self, peer: TransportAddr) {
+        let mtu = self.env.path_mtu(&peer);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.set_path_mtu(&peer, mtu);
+        }
     }
 
     /// Give a peer with no connections an expiry time.

@@ -91,7 +91,7 @@ pub use error::Error;
 pub use event::{CallHandle, Event, Outcome};
 pub use info::{BundleHandle, BundleInfo, ConnHandle, ConnInfo, PeerInfo};
 pub use local::{CallInfo, CallParams, CallSecurity, Config, Endpoint, Stats};
-pub use output::{MAX_PACKET, SEAL_ROOM};
+pub use output::{MAX_DATAGRAM, MAX_PACKET, SEAL_ROOM};
 pub use rxbuf::RecvResult;
 pub use security::{ConnIdent, NullSecurity, PacketIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
 pub use time::Instant;

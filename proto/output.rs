@@ -13,13 +13,14 @@ use super::conn::{Conn, ConnKey};
 use super::env::{Env, Map};
 use super::event::CallHandle;
 use super::local::{Endpoint, Queued, MAX_QUEUED};
-use super::peer::KEEPALIVE;
+use super::peer::{jumbo_len, Peer, ProbeFate, KEEPALIVE, TX_JUMBO_MAX};
 use super::security::{PacketIdent, Security, WIRE_PAYLOAD};
 use super::time::Instant;
 use super::tunables::Tunables;
 use super::wire::{
     self, Ack, AckReason, AckTrailer, Flags, Header, Packet, ACK_BODY_LEN, ACK_PAD_LEN,
-    ACK_TRAILER_LEN, HEADER_LEN, TYPE_DATA, USERSTATUS_SERVICE_UPGRADE,
+    ACK_TRAILER_LEN, HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN, JUMBO_SUBPKTLEN, TYPE_DATA,
+    USERSTATUS_SERVICE_UPGRADE,
 };
 
 /// Largest packet we send or accept (header + 1412 bytes of payload).
@@ -31,16 +32,31 @@ pub const SEAL_ROOM: usize = 16;
 /// The version string answered to a VERSION request.
 const VERSION_STRING: &[u8] = b"rxrpc-rs";
 
-/// The ACK trailer we advertise: `rwind`, and `t`'s `rx_mtu` and
-/// `rx_jumbo_max` (as the C module, which takes jumbo packets in); ifMTU
-/// is the largest packet we send.
-pub(crate) fn trailer(rwind: u32, t: &Tunables) -> AckTrailer {
+/// A transmit buffer that takes the largest jumbo we build, with
+/// [`SEAL_ROOM`] past its last subpacket.
+pub const MAX_DATAGRAM: usize = jumbo_len(TX_JUMBO_MAX) + SUBPACKET_ROOM - JUMBO_DATALEN;
+/// What a subpacket is sealed into: the room a single packet's payload has.
+const SUBPACKET_ROOM: usize = MAX_PACKET - HEADER_LEN + SEAL_ROOM;
+/// Where the flags byte of a DATA packet's header is.
+const FLAGS_AT: usize = 21;
+
+/// The ACK trailer we advertise to a peer: `rwind`, its `if_mtu` (see
+/// [`Peer::if_mtu`]), and `t`'s `rx_mtu` and `rx_jumbo_max` (as the C
+/// module, which takes jumbo packets in).
+pub(crate) fn trailer(rwind: u32, if_mtu: u32, t: &Tunables) -> AckTrailer {
     AckTrailer {
         max_mtu: t.rx_mtu,
-        if_mtu: MAX_PACKET as u32,
+        if_mtu,
         rwind,
         jumbo_max: t.rx_jumbo_max,
     }
+}
+
+/// The ifMTU advertised to `peer`.
+fn peer_if_mtu<E: Env>(peers: &E::Map<TransportAddr, Peer>, peer: &TransportAddr) -> u32 {
+    peers
+        .get(peer)
+        .map_or(MAX_PACKET as u32, |p| p.if_mtu(MAX_PACKET as u32))
 }
 
 /// A BUSY or ABORT answering a packet: kept without allocation, as it is
@@ -218,7 +234,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     first_packet: last.wrapping_add(1),
                     previous_packet: last,
                     reason,
-                    trailer: Some(trailer(self.config.rx_window, &self.config.tunables)),
+                    trailer: Some(trailer(
+                        self.config.rx_window,
+                        peer_if_mtu::<E>(&self.peers, &key.peer),
+                        &self.config.tunables,
+                    )),
                     ..Ack::default()
                 };
                 self.queue_packet(key.peer, &hdr, &Packet::Ack(ack));
@@ -229,7 +249,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// The next packet to send, written into `out` (at least
-    /// [`MAX_PACKET`] bytes; [`SEAL_ROOM`] more saves rxkad a copy).
+    /// [`MAX_PACKET`] bytes; [`SEAL_ROOM`] more saves rxkad a copy, and
+    /// [`MAX_DATAGRAM`] lets DATA go out in jumbo packets).
     /// Returns the destination and length.
     pub fn poll_transmit(
         &mut self,
@@ -338,15 +359,116 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             .window()
             .min(u32::try_from(room).unwrap_or(u32::MAX))
             .max(1);
-        let ack_trailer = trailer(rwind, &config.tunables);
+        let ack_trailer = trailer(rwind, peer.if_mtu(MAX_PACKET as u32), &config.tunables);
+        // Only new data goes in jumbos: a resend goes alone.
+        let fresh = match tx {
+            Tx::Data { seq, .. } => call.tx.get(seq).is_some_and(|p| p.sent_at.is_none()),
+            Tx::Ack { .. } => false,
+        };
         let Some((serial, n)) = frame(call, conn, sec, tx, ack_trailer, out)? else {
             return Ok(None);
         };
         counters.count_sent(call, tx);
         call.on_sent(tx, serial, now, &peer.rtt);
+        let mut len = n;
+        if let Tx::Data { seq, .. } = tx {
+            if let Some((ph, pseq)) = peer.probe() {
+                let fate = if ph == h {
+                    call.tx.probe_fate(pseq)
+                } else {
+                    calls
+                        .get(&ph)
+                        .map_or(ProbeFate::Gone, |c| c.tx.probe_fate(pseq))
+                };
+                peer.settle_probe(now, fate);
+            }
+            let room = (out.len() + JUMBO_DATALEN).saturating_sub(SUBPACKET_ROOM) / JUMBO_SUBPKTLEN;
+            let most = peer.jumbo_count(now, room);
+            if fresh && most > 1 {
+                let Some(call) = calls.get_mut(&h) else {
+                    return Ok(None);
+                };
+                let k;
+                (len, k) = add_subpackets(call, conn, sec, counters, out, n, most, now, &peer.rtt)?;
+                if k > 1 {
+                    peer.sent_jumbo(now, h, seq);
+                }
+            }
+        }
         peer.sent(now);
-        Ok(Some((key.peer, n)))
+        Ok(Some((key.peer, len)))
     }
+}
+
+/// Pack the DATA packets that follow the one in `out[..len]` into it as
+/// jumbo subpackets, up to `most` in all, while the one before each is
+/// full and not the last: returns the datagram's length and subpackets.
+/// Each subpacket is secured apart and numbered as if sent alone (serial
+/// one above the one before), so a receiver that splits it sees the same
+/// packets.
+#[allow(clippy::too_many_arguments)]
+fn add_subpackets<E: Env, S: Security>(
+    call: &mut Call<E>,
+    conn: &mut Conn<S::Conn>,
+    sec: &mut S,
+    counters: &mut super::counters::Counters,
+    out: &mut [u8],
+    len: usize,
+    most: usize,
+    now: Instant,
+    rtt: &super::rtt::RttEstimator,
+) -> Result<(usize, usize), u32> {
+    let (mut len, mut count) = (len, 1);
+    // The previous subpacket: where its flags are, where it starts.
+    let (mut flags_at, mut start) = (FLAGS_AT, HEADER_LEN);
+    let Some(mut prev) = out.get(FLAGS_AT).map(|&b| Flags::from_bits(b)) else {
+        return Ok((len, count));
+    };
+    let Ok((hdr, _, _)) = Header::decode(out) else {
+        return Ok((len, count));
+    };
+    while count < most && len - start == JUMBO_DATALEN && !prev.contains(Flags::LAST_PACKET) {
+        let Some(tx @ Tx::Data { seq, request_ack }) = call.next_tx() else {
+            break;
+        };
+        if seq != hdr.seq.wrapping_add(count as u32) {
+            break;
+        }
+        let Some(p) = call.tx.get(seq).filter(|p| p.sent_at.is_none()) else {
+            break;
+        };
+        let body_at = len + JUMBO_HEADER_LEN;
+        let (Some(plain), Some(body)) = (
+            p.buf.as_ref().get(..p.len),
+            out.get_mut(body_at..body_at + SUBPACKET_ROOM),
+        ) else {
+            break;
+        };
+        let id = PacketIdent {
+            cid: hdr.cid,
+            call_number: hdr.call_number,
+            seq,
+        };
+        let more = !p.last && call.tx.queued_after(seq);
+        let flags = Flags::default()
+            .with(Flags::LAST_PACKET, p.last)
+            .with(Flags::REQUEST_ACK, request_ack)
+            .with(Flags::MORE_PACKETS, more);
+        let (n, cksum) = sec.secure(&conn.sec, &id, plain, body)?;
+        let serial = conn.next_serial();
+        if let Some(head) = out.get_mut(len..body_at) {
+            head.copy_from_slice(&[flags.bits(), 0, (cksum >> 8) as u8, cksum as u8]);
+        }
+        if let Some(b) = out.get_mut(flags_at) {
+            *b |= Flags::JUMBO.bits();
+        }
+        counters.count_sent(call, tx);
+        call.on_sent(tx, serial, now, rtt);
+        (flags_at, start, prev) = (len, body_at, flags);
+        len = body_at + n;
+        count += 1;
+    }
+    Ok((len, count))
 }
 
 /// Encode `tx` of `call` on `conn` into `out`, an ACK with `ack_trailer`:

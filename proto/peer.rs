@@ -2,13 +2,68 @@
 
 use core::time::Duration;
 
+use super::addr::TransportAddr;
+use super::event::CallHandle;
 use super::rtt::RttEstimator;
 use super::time::Instant;
+use super::wire::{HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN};
 
 /// Interval of the keepalive (an empty VERSION) to a peer in use.
 pub(crate) const KEEPALIVE: Duration = Duration::from_secs(20);
 /// How long a peer with no connections is kept (its RTT is still useful).
 pub(crate) const PEER_LINGER: Duration = Duration::from_secs(30);
+/// Most DATA subpackets we put in one datagram: what the C module takes
+/// in (its `rx_jumbo_max` is at most 4, within its 5,692-byte maxMTU).
+pub(crate) const TX_JUMBO_MAX: usize = 4;
+/// Jumbo probes lost in a row before a peer gets single packets only.
+const PROBE_TRIES: u8 = 3;
+/// How long a path that lost its jumbo probes gets single packets before
+/// they are tried again (RFC 8899's PMTU_RAISE_TIMER).
+const JUMBO_RETRY: Duration = Duration::from_secs(600);
+
+/// The length of a DATA datagram of `k` (at least 1) full subpackets.
+pub(crate) const fn jumbo_len(k: usize) -> usize {
+    HEADER_LEN + k * JUMBO_DATALEN + (k - 1) * JUMBO_HEADER_LEN
+}
+
+/// Whether the path to a peer carries our jumbo packets: packetisation
+/// layer path-MTU discovery (RFC 8899) whose probe is the first jumbo,
+/// carrying data, so that a lost probe costs only a retransmission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JumboPath {
+    /// Not known: one jumbo at a time is a probe (`probe`: its call and
+    /// first sequence number while it is out); `fails` were lost so far.
+    Search {
+        fails: u8,
+        probe: Option<(CallHandle, u32)>,
+    },
+    /// A jumbo got through.
+    Confirmed,
+    /// The probes were lost: single packets until then.
+    Off(Instant),
+}
+
+impl Default for JumboPath {
+    fn default() -> Self {
+        JumboPath::Search {
+            fails: 0,
+            probe: None,
+        }
+    }
+}
+
+/// What became of a jumbo probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProbeFate {
+    /// Still in the network.
+    Out,
+    /// Acknowledged: the path carries it.
+    Delivered,
+    /// Found lost.
+    Lost,
+    /// Its call went before either was known.
+    Gone,
+}
 
 /// A remote transport address and the state shared by its connections.
 #[derive(Clone, Copy, Debug, Default)]
@@ -22,6 +77,14 @@ pub(crate) struct Peer {
     pub(crate) expiry: Option<Instant>,
     /// When we last sent it something.
     pub(crate) last_tx: Option<Instant>,
+    /// Largest UDP payload the route to it carries (its MTU less the IP
+    /// and UDP headers), if the caller knows it.
+    pub(crate) path_max: Option<u32>,
+    /// Largest datagram and most subpackets it takes, from its latest ACK
+    /// trailer (`min(maxMTU, ifMTU)` and `jumbo_max`).
+    pub(crate) accepts: Option<(u32, u32)>,
+    /// Whether the path carries jumbo packets.
+    pub(crate) jumbo: JumboPath,
 }
 
 impl Peer {
@@ -31,6 +94,92 @@ impl Peer {
         if self.conns > 0 {
             self.keepalive = Some(now.after(KEEPALIVE));
         }
+    }
+
+    /// The route's MTU to it is `mtu` (IP packet bytes): note its UDP
+    /// payload, and search again for jumbo packets if that changed.
+    pub(crate) fn set_path_mtu(&mut self, addr: &TransportAddr, mtu: Option<u32>) {
+        let ip_udp = match addr {
+            TransportAddr::V4(..) => 28,
+            TransportAddr::V6(..) => 48,
+        };
+        let max = mtu.map(|m| m.saturating_sub(ip_udp));
+        if max != self.path_max {
+            self.path_max = max;
+            self.jumbo = JumboPath::default();
+        }
+    }
+
+    /// The ifMTU we advertise to it, as the C module does: the route's
+    /// MTU less the IP, UDP and RxRPC headers; without a route, `dflt`.
+    pub(crate) fn if_mtu(&self, dflt: u32) -> u32 {
+        self.path_max
+            .map_or(dflt, |m| m.saturating_sub(HEADER_LEN as u32))
+    }
+
+    /// Subpackets a DATA datagram to it may hold at `now`, at most `room`:
+    /// as many as it takes and the route carries once the path is known
+    /// to carry jumbos; one at a time as a probe while it is searched.
+    pub(crate) fn jumbo_count(&self, now: Instant, room: usize) -> usize {
+        let (Some(path), Some((size, most))) = (self.path_max, self.accepts) else {
+            return 1;
+        };
+        match self.jumbo {
+            JumboPath::Off(until) if now < until => return 1,
+            JumboPath::Search { probe: Some(_), .. } => return 1,
+            _ => {}
+        }
+        let limit = path.min(size) as usize;
+        let mut k = TX_JUMBO_MAX.min(most as usize).min(room);
+        while k > 1 && jumbo_len(k) > limit {
+            k -= 1;
+        }
+        k.max(1)
+    }
+
+    /// A jumbo starting at `seq` of call `h` went out: the probe, if the
+    /// path is not known yet.
+    pub(crate) fn sent_jumbo(&mut self, now: Instant, h: CallHandle, seq: u32) {
+        match self.jumbo {
+            JumboPath::Off(until) if now >= until => {
+                self.jumbo = JumboPath::Search {
+                    fails: 0,
+                    probe: Some((h, seq)),
+                };
+            }
+            JumboPath::Search { fails, probe: None } => {
+                self.jumbo = JumboPath::Search {
+                    fails,
+                    probe: Some((h, seq)),
+                };
+            }
+            _ => {}
+        }
+    }
+
+    /// The probe out, if any.
+    pub(crate) fn probe(&self) -> Option<(CallHandle, u32)> {
+        match self.jumbo {
+            JumboPath::Search { probe, .. } => probe,
+            _ => None,
+        }
+    }
+
+    /// The probe out met `fate` (at `now`).
+    pub(crate) fn settle_probe(&mut self, now: Instant, fate: ProbeFate) {
+        let JumboPath::Search { fails, .. } = self.jumbo else {
+            return;
+        };
+        self.jumbo = match fate {
+            ProbeFate::Out => return,
+            ProbeFate::Delivered => JumboPath::Confirmed,
+            ProbeFate::Gone => JumboPath::Search { fails, probe: None },
+            ProbeFate::Lost if fails + 1 >= PROBE_TRIES => JumboPath::Off(now.after(JUMBO_RETRY)),
+            ProbeFate::Lost => JumboPath::Search {
+                fails: fails + 1,
+                probe: None,
+            },
+        };
     }
 
     /// The next deadline of the peer.

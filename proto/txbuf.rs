@@ -8,6 +8,7 @@
 //! peer has hard-ACKed the last packet.
 
 use super::env::Slots;
+use super::peer::ProbeFate;
 use super::ring;
 use super::time::Instant;
 use core::time::Duration;
@@ -466,6 +467,20 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
             }
         }
         None
+    }
+
+    /// What became of packet `seq`, the first of a jumbo probe: delivered
+    /// once the peer holds it, lost once marked for resend or resent.
+    pub(crate) fn probe_fate(&self, seq: u32) -> ProbeFate {
+        if seq_le(seq, self.hard_ack) {
+            return ProbeFate::Delivered;
+        }
+        match self.get(seq) {
+            Some(p) if p.sacked => ProbeFate::Delivered,
+            Some(p) if p.resend || p.retransmitted => ProbeFate::Lost,
+            Some(_) => ProbeFate::Out,
+            None => ProbeFate::Gone,
+        }
     }
 
     /// The packet with sequence `seq`, if held.

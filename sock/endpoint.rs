@@ -22,8 +22,7 @@ use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
 use crate::proto::{
-    CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_PACKET,
-    SEAL_ROOM,
+    CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_DATAGRAM,
 };
 use crate::security::rxkad::{KernelHost, KernelRxkad};
 
@@ -44,7 +43,7 @@ pub(crate) type Engine = crate::proto::Endpoint<KernelEnv, KernelRxkad>;
 const BOUNCE: usize = 65536;
 
 /// Largest UDP payload taken in; larger datagrams are dropped.
-const MAX_DATAGRAM: usize = 65536;
+const MAX_RX_DATAGRAM: usize = 65536;
 
 /// Received packets waiting for the work item beyond these (a count, and
 /// bytes of skb truesize) are dropped, as by a full UDP socket.
@@ -294,11 +293,11 @@ impl Core {
 }
 
 impl Core {
-    fn new() -> Result<Self> {
-        let mut rx = KVec::with_capacity(MAX_DATAGRAM, GFP_KERNEL)?;
-        rx.extend_with(MAX_DATAGRAM, 0, GFP_KERNEL)?;
-        let mut tx = KVec::with_capacity(MAX_PACKET + SEAL_ROOM, GFP_KERNEL)?;
-        tx.extend_with(MAX_PACKET + SEAL_ROOM, 0, GFP_KERNEL)?;
+    fn new(net: NetNs) -> Result<Self> {
+        let mut rx = KVec::with_capacity(MAX_RX_DATAGRAM, GFP_KERNEL)?;
+        rx.extend_with(MAX_RX_DATAGRAM, 0, GFP_KERNEL)?;
+        let mut tx = KVec::with_capacity(MAX_DATAGRAM, GFP_KERNEL)?;
+        tx.extend_with(MAX_DATAGRAM, 0, GFP_KERNEL)?;
         let mut bounce = KVec::with_capacity(BOUNCE, GFP_KERNEL)?;
         bounce.extend_with(BOUNCE, 0, GFP_KERNEL)?;
         let config = Config {
@@ -311,7 +310,7 @@ impl Core {
             ..Config::default()
         };
         Ok(Self {
-            ep: Engine::new(KernelEnv, KernelHost::new(), config),
+            ep: Engine::new(KernelEnv { net }, KernelHost::new(), config),
             rx,
             tx,
             bounce,
@@ -367,8 +366,11 @@ impl Handler for Endpoint {
         core.rx_unread = core.rx_unread.wrapping_add(unread);
         let now = now();
         local.drain_errors(|e| {
-            // Path MTU reports are not errors of the calls.
-            if -e.errno != EMSGSIZE.to_errno() {
+            // A path MTU report is no error of the calls: the kernel has
+            // noted the new MTU in its route, for the engine to ask.
+            if -e.errno == EMSGSIZE.to_errno() {
+                ep.path_changed(from_socket(&e.peer));
+            } else {
                 ep.handle_icmp(now, from_socket(&e.peer), e.errno);
             }
         });
@@ -382,7 +384,7 @@ impl Handler for Endpoint {
 impl Local {
     /// Opens an endpoint on `addr` in `net`.
     pub(crate) fn create(net: NetNs, addr: TransportAddr) -> Result<Arc<Self>> {
-        let core = Core::new()?;
+        let core = Core::new(net)?;
         let local = Arc::pin_init(
             UdpTunnel::new(pin_init!(Endpoint { net, addr, core <- new_mutex!(core) })),
             GFP_KERNEL,

@@ -4,11 +4,16 @@
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 
-use crate::proto::{ConnInfo, Env, Map, Slots};
+use super::addr::to_socket;
+use crate::kapi::net::NetNs;
+use crate::proto::{ConnInfo, Env, Map, Slots, TransportAddr};
 
 /// Memory for one local endpoint's engine; all allocation is `GFP_KERNEL`
-/// because the engine only runs in process context.
-pub(crate) struct KernelEnv;
+/// because the engine only runs in process context. `net` is the
+/// endpoint's namespace, whose routes bound its jumbo packets.
+pub(crate) struct KernelEnv {
+    pub(crate) net: NetNs,
+}
 
 /// A packet or data buffer of a fixed length.
 pub(crate) struct KBuf(KVec<u8>);
@@ -135,6 +140,10 @@ impl Env for KernelEnv {
         let mut v = KVec::with_capacity(len, GFP_KERNEL).ok()?;
         v.extend_with(len, 0, GFP_KERNEL).ok()?;
         Some(KBuf(v))
+    }
+
+    fn path_mtu(&mut self, to: &TransportAddr) -> Option<u32> {
+        self.net.route_mtu(&to_socket(to))
     }
 
     fn conn_changed(&mut self, conn: &ConnInfo, new: bool) {

@@ -79,6 +79,14 @@ impl NetNs {
         Self(unsafe { bindings::kapi_sock_net(sk) })
     }
 
+    /// The MTU of the route to `to` (IP packet bytes), if there is one.
+    pub(crate) fn route_mtu(self, to: &SocketAddr) -> Option<u32> {
+        // SAFETY: Per the type's invariants the namespace is live while
+        // this handle is used; the address is a valid, initialised value.
+        let mtu = unsafe { bindings::kapi_route_mtu(self.0, &to_c(to)) };
+        (mtu != 0).then_some(mtu)
+    }
+
     /// The pointer, for kernel calls.
     pub(in crate::kapi) fn as_raw(self) -> *mut bindings::net {
         self.0

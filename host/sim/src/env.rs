@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::rc::Rc;
 
-use rxrpc_proto::{Env, Map, Slots};
+use rxrpc_proto::{Env, Map, Slots, TransportAddr};
 
 /// Allocations left before they start failing; `None` is unlimited.
 pub type Budget = Rc<Cell<Option<u64>>>;
@@ -27,6 +27,8 @@ fn take(budget: &Budget) -> bool {
 pub struct StdEnv {
     /// Shared allocation budget (buffers and map insertions).
     pub budget: Budget,
+    /// The MTU of every route, if known.
+    pub path_mtu: Option<u32>,
 }
 
 /// A `BTreeMap` that honours the budget on insertion of new keys.
@@ -125,6 +127,10 @@ impl Env for StdEnv {
 
     fn alloc_buf(&mut self, len: usize) -> Option<Vec<u8>> {
         take(&self.budget).then(|| vec![0; len])
+    }
+
+    fn path_mtu(&mut self, _to: &TransportAddr) -> Option<u32> {
+        self.path_mtu
     }
 }
 

@@ -22,6 +22,10 @@ pub struct LinkConfig {
     pub jitter: u64,
     /// Largest datagram carried; larger ones are dropped.
     pub mtu: usize,
+    /// The route MTU the nodes' environments report (IP packet bytes),
+    /// which lets them send jumbo packets; `None` keeps them to single
+    /// packets.
+    pub route_mtu: Option<u32>,
 }
 
 impl Default for LinkConfig {
@@ -34,6 +38,7 @@ impl Default for LinkConfig {
             delay: 5_000_000,
             jitter: 0,
             mtu: 1500,
+            route_mtu: None,
         }
     }
 }

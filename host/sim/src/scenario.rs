@@ -78,8 +78,16 @@ impl Scenario {
     }
 
     /// A random small scenario: 2-3 nodes, 1-20 calls of 0..20000 bytes,
-    /// up to 20% loss with duplication, reordering and jitter.
+    /// up to 20% loss with duplication, reordering and jitter; a quarter
+    /// on a path that carries jumbo packets, and a quarter on one whose
+    /// route promises them but that drops them (a black hole).
     pub fn random(seed: u64) -> Self {
+        // Drawn apart, so that the other draws stay as they were.
+        let (mtu, route_mtu) = match Rng::new(seed ^ 0x6a75_6d62_6f00).below(4) {
+            0 => (65535, Some(65535)),
+            1 => (1500, Some(9000)),
+            _ => (1500, None),
+        };
         let mut r = Rng::new(seed);
         let nodes = 2 + r.below(2) as usize;
         let link = LinkConfig {
@@ -89,7 +97,8 @@ impl Scenario {
             corrupt: 0.0,
             delay: 1_000_000 + r.below(50_000_000),
             jitter: r.below(5_000_000),
-            mtu: 1500,
+            mtu,
+            route_mtu,
         };
         let accept = if r.chance(0.5) {
             AcceptMode::Charge

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use rxrpc_proto::{
     CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Instant, Outcome, RxDrops,
-    Security, ServiceConfig, Timeouts, TransportAddr, MAX_PACKET,
+    Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM,
 };
 
 use crate::env::StdEnv;
@@ -183,14 +183,17 @@ impl<S: Security> Sim<S> {
             flight: BTreeMap::new(),
             flight_seq: 0,
             fifo: BTreeMap::new(),
-            buf: vec![0; MAX_PACKET],
+            buf: vec![0; MAX_DATAGRAM],
             trace: std::env::var_os("SIM_TRACE").is_some(),
         }
     }
 
     /// Add a node with security `sec` and service config `svc`.
     pub fn add_node(&mut self, sec: S, svc: ServiceConfig, accept: AcceptMode) -> usize {
-        let env = StdEnv::default();
+        let env = StdEnv {
+            path_mtu: self.link.route_mtu,
+            ..StdEnv::default()
+        };
         let cfg = Config {
             epoch: self.rng.next_u64() as u32,
             first_conn_id: (self.rng.next_u64() as u32) & 0x3fff_ffff,

@@ -1,0 +1,82 @@
+//! Jumbo packets: sent once the route and the peer allow them, after one
+//! probe gets through, and given up on a path that drops them.
+
+use rxrpc_proto::{NullSecurity, Outcome, ServiceConfig};
+use rxrpc_sim::{AcceptMode, CallOpts, LinkConfig, Sim};
+use std::time::Duration;
+
+const SVC: u16 = 52;
+const LEN: u64 = 1 << 20;
+
+/// Two nodes on `link`, node 1 serving.
+fn pair(link: LinkConfig) -> Sim<NullSecurity> {
+    let mut sim = Sim::new(7, link);
+    sim.add_node(NullSecurity, ServiceConfig::default(), AcceptMode::Never);
+    let svc = ServiceConfig {
+        service_ids: [SVC, 0],
+        backlog: 8,
+        ..ServiceConfig::default()
+    };
+    sim.add_node(NullSecurity, svc, AcceptMode::Charge);
+    sim
+}
+
+/// One call of `LEN` each way; returns the datagrams it took, and how
+/// many DATA the two nodes received in jumbos.
+fn call(sim: &mut Sim<NullSecurity>) -> (u64, u64) {
+    let sent = sim.stats.sent;
+    let jumbo = |s: &Sim<NullSecurity>| {
+        s.nodes
+            .iter()
+            .map(|n| n.ep.counters().rx_data_jumbo)
+            .sum::<u64>()
+    };
+    let before = jumbo(sim);
+    let c = sim.call(0, 1, SVC, LEN, CallOpts::default()).unwrap();
+    let limit = sim.now.after(Duration::from_secs(600));
+    assert!(sim.run_calls(limit));
+    let cc = &sim.nodes[0].clients[c];
+    assert_eq!(cc.outcome, Some(Outcome::Succeeded));
+    assert!(!cc.mismatch && cc.received == LEN);
+    (sim.stats.sent - sent, jumbo(sim) - before)
+}
+
+fn link(mtu: usize, route_mtu: Option<u32>) -> LinkConfig {
+    LinkConfig {
+        mtu,
+        route_mtu,
+        ..LinkConfig::default()
+    }
+}
+
+#[test]
+fn a_route_that_carries_them_gets_four_packets_a_datagram() {
+    let (single, none) = call(&mut pair(link(65535, None)));
+    assert_eq!(none, 0);
+    let mut sim = pair(link(65535, Some(65535)));
+    let (first, jumbo) = call(&mut sim);
+    let (second, _) = call(&mut sim);
+    eprintln!("datagrams: {single} single, {first} then {second} with jumbos");
+    // 743 packets each way: most go four to a datagram.
+    assert!(jumbo > 1000, "{jumbo} DATA in jumbos");
+    assert!(second * 2 < single, "{second} datagrams against {single}");
+}
+
+#[test]
+fn a_route_too_small_gets_single_packets() {
+    let mut sim = pair(link(1500, Some(1500)));
+    assert_eq!(call(&mut sim).1, 0);
+    assert_eq!(sim.stats.sent, sim.stats.delivered);
+}
+
+#[test]
+fn a_path_that_drops_them_is_given_up_after_three_probes() {
+    // The route promises 9000 bytes; a hop beyond it carries 1500.
+    let mut sim = pair(link(1500, Some(9000)));
+    let lost = |s: &Sim<NullSecurity>| s.stats.sent - s.stats.delivered;
+    call(&mut sim);
+    // Three probes each way, then nothing more is lost.
+    assert_eq!(lost(&sim), 6);
+    call(&mut sim);
+    assert_eq!(lost(&sim), 6);
+}
