@@ -16,6 +16,7 @@
 #include <net/udp.h>
 #include <net/udp_tunnel.h>
 #include <linux/uio.h>
+#include <linux/uaccess.h>
 #include <linux/poll.h>
 #include <net/net_namespace.h>
 #include <linux/proc_fs.h>
@@ -130,14 +131,44 @@ size_t kapi_msg_left(struct msghdr *msg)
 	return msg_data_left(msg);
 }
 
-size_t kapi_copy_from_msg(struct msghdr *msg, void *buf, size_t len)
+/*
+ * Payload copies that never sleep on a page fault, for a caller holding a
+ * lock that others wait for: a page not in memory ends the copy short,
+ * and kapi_msg_fault_in brings it in once the lock is dropped.
+ */
+size_t kapi_copy_from_msg_nofault(struct msghdr *msg, void *buf, size_t len)
 {
-	return copy_from_iter(buf, len, &msg->msg_iter);
+	size_t n;
+
+	pagefault_disable();
+	n = copy_from_iter(buf, len, &msg->msg_iter);
+	pagefault_enable();
+	return n;
 }
 
-size_t kapi_copy_to_msg(struct msghdr *msg, const void *buf, size_t len)
+size_t kapi_copy_to_msg_nofault(struct msghdr *msg, const void *buf, size_t len)
 {
-	return copy_to_iter(buf, len, &msg->msg_iter);
+	size_t n;
+
+	pagefault_disable();
+	n = copy_to_iter(buf, len, &msg->msg_iter);
+	pagefault_enable();
+	return n;
+}
+
+/*
+ * Faults in up to len bytes of msg's payload (for writing: a recvmsg's
+ * buffer); returns how many are in memory, 0 if the first page is bad.
+ */
+size_t kapi_msg_fault_in(struct msghdr *msg, size_t len, bool write)
+{
+	size_t left;
+
+	if (write)
+		left = fault_in_iov_iter_writeable(&msg->msg_iter, len);
+	else
+		left = fault_in_iov_iter_readable(&msg->msg_iter, len);
+	return len - left;
 }
 
 const char *kapi_key_description(const struct key *key)

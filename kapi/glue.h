@@ -40,8 +40,9 @@ int kapi_wait_unint(struct sock *sk, const u32 *gen, u32 seen, u64 wait_ns);
 void *kapi_cmsg_next(struct msghdr *msg, void *prev, int *level, int *type,
 		     void **data, size_t *len, int *bad);
 size_t kapi_msg_left(struct msghdr *msg);
-size_t kapi_copy_from_msg(struct msghdr *msg, void *buf, size_t len);
-size_t kapi_copy_to_msg(struct msghdr *msg, const void *buf, size_t len);
+size_t kapi_copy_from_msg_nofault(struct msghdr *msg, void *buf, size_t len);
+size_t kapi_copy_to_msg_nofault(struct msghdr *msg, const void *buf, size_t len);
+size_t kapi_msg_fault_in(struct msghdr *msg, size_t len, bool write);
 
 /* Keys: fields inside anonymous unions. */
 const char *kapi_key_description(const struct key *key);

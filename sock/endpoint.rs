@@ -122,6 +122,14 @@ impl Attached {
         self.queue.cursor_front().map(|c| *c.current().1)
     }
 
+    /// Drops the oldest notice if it is `notice` (a recvmsg that dropped
+    /// the lock may find that another took it meanwhile).
+    pub(crate) fn pop_if(&mut self, notice: Notice) {
+        if self.front() == Some(notice) {
+            self.pop();
+        }
+    }
+
     /// Drops the oldest notice.
     pub(crate) fn pop(&mut self) {
         let first = self.queue.cursor_front().map(|c| *c.current().0);

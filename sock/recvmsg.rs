@@ -6,7 +6,8 @@ use kernel::prelude::*;
 
 use super::addr::{self, RxrpcAddr};
 use super::cmsg;
-use super::endpoint::{engine_error, now, Notice};
+use super::endpoint::{engine_error, now, Core, Notice};
+use super::sendmsg::{FAULT_IN, FAULT_RETRIES};
 use super::trace;
 use super::uapi::cmsg as kind;
 use super::SockCtx;
@@ -14,7 +15,7 @@ use crate::kapi::errno::EOPNOTSUPP;
 use crate::kapi::net::family::{Direction, Wait};
 use crate::kapi::net::msg::Msg;
 use crate::kapi::net::msg_flags;
-use crate::proto::{Error as EngineError, Outcome};
+use crate::proto::{CallHandle, Error as EngineError, Instant, Outcome};
 
 /// The terminal control message for a call that ended as `outcome`.
 fn put_terminal(msg: &mut Msg, outcome: Outcome, service: bool) -> Result {
@@ -27,6 +28,68 @@ fn put_terminal(msg: &mut Msg, outcome: Outcome, service: bool) -> Result {
         Outcome::Busy => cmsg::put(msg, kind::BUSY, &[]),
         Outcome::NetError(e) => cmsg::put(msg, kind::NET_ERROR, &e.to_ne_bytes()),
         Outcome::LocalError(e) => cmsg::put(msg, kind::LOCAL_ERROR, &e.to_ne_bytes()),
+    }
+}
+
+/// How a read of a call's data under the endpoint's lock ended.
+enum Read {
+    /// As far as it could: `end` of the data phase reached, or
+    /// `more_pending` data queued beyond what was read.
+    Done { end: bool, more_pending: bool },
+    /// Short of a page of the user's buffer that is not in memory (or is
+    /// bad).
+    Fault,
+}
+
+/// Reads up to `len` bytes of `call`'s data into `msg` (`peek`: without
+/// consuming them), adding what reached the user to `copied`.
+fn read(
+    core: &mut Core,
+    msg: &mut Msg,
+    call: CallHandle,
+    now: Instant,
+    len: usize,
+    peek: bool,
+    copied: &mut usize,
+) -> Result<Read> {
+    let read = if !peek {
+        // Straight from the call's packets to the user; only what reached
+        // the user is consumed.
+        let mut fault = false;
+        core.ep
+            .recv_with(now, call, len, |chunk| {
+                let n = msg.copy_out_nofault(chunk);
+                fault |= n < chunk.len();
+                n
+            })
+            .map(|r| (r, r.bytes, fault))
+    } else {
+        // A peek reads through the bounce buffer and consumes nothing.
+        let chunk = len.min(core.bounce.len());
+        core.ep
+            .recv(now, call, &mut core.bounce[..chunk], true)
+            .map(|r| {
+                let n = msg.copy_out_nofault(&core.bounce[..r.bytes]);
+                (r, n, n < r.bytes)
+            })
+    };
+    match read {
+        Ok((_, n, true)) => {
+            *copied += n;
+            Ok(Read::Fault)
+        }
+        Ok((r, n, false)) => {
+            *copied += n;
+            Ok(Read::Done {
+                end: r.end_of_data,
+                more_pending: r.more_pending,
+            })
+        }
+        Err(EngineError::BadCall) => Ok(Read::Done {
+            end: true,
+            more_pending: false,
+        }),
+        Err(e) => Err(engine_error(e)),
     }
 }
 
@@ -104,53 +167,34 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
         // Read until the buffer is full or the queued data runs out; one
         // read happens even for an empty buffer, to learn the call's state.
         // Only what reached the user is consumed, so a fault in the user's
-        // buffer loses nothing (as in the C module).
-        let mut copied = 0;
-        let (end, more_pending) = if !peek {
-            // Straight from the call's packets to the user; only what
-            // reached the user is consumed.
-            let mut fault = false;
-            let read = core.ep.recv_with(now, call, len, |chunk| {
-                let n = msg.copy_out(chunk);
-                fault |= n < chunk.len();
-                n
-            });
-            match read {
-                Ok(r) => {
-                    copied = r.bytes;
-                    if fault {
+        // buffer loses nothing (as in the C module). The copy never sleeps
+        // on a page fault: a page not in memory is brought in with the
+        // lock dropped, so that a slow fault stalls no other call or
+        // socket of the endpoint, and the read goes on.
+        let (mut copied, mut stuck) = (0, 0);
+        let (end, more_pending) = loop {
+            let before = copied;
+            match read(&mut guard, msg, call, now, len - copied, peek, &mut copied)? {
+                Read::Done { end, more_pending } => break (end, more_pending),
+                // A peek would read from the start again.
+                Read::Fault if peek && copied > 0 => break (false, true),
+                Read::Fault => {
+                    stuck = if copied == before { stuck + 1 } else { 0 };
+                    drop(guard);
+                    let ready = msg.fault_in((len - copied).min(FAULT_IN), true);
+                    guard = local.lock();
+                    if ready == 0 || stuck > FAULT_RETRIES {
                         if copied == 0 {
                             return Err(EFAULT);
                         }
                         // What reached the user is reported; the rest
                         // stays queued.
-                        (false, true)
-                    } else {
-                        (r.end_of_data, r.more_pending)
+                        break (false, true);
                     }
                 }
-                Err(EngineError::BadCall) => (true, false),
-                Err(e) => return Err(engine_error(e)),
-            }
-        } else {
-            // A peek reads through the bounce buffer and consumes nothing.
-            let chunk = len.min(core.bounce.len());
-            match core.ep.recv(now, call, &mut core.bounce[..chunk], true) {
-                Ok(seen) => {
-                    copied = msg.copy_out(&core.bounce[..seen.bytes]);
-                    if copied < seen.bytes {
-                        if copied == 0 {
-                            return Err(EFAULT);
-                        }
-                        (false, true)
-                    } else {
-                        (seen.end_of_data, seen.more_pending)
-                    }
-                }
-                Err(EngineError::BadCall) => (true, false),
-                Err(e) => return Err(engine_error(e)),
             }
         };
+        let core = &mut *guard;
         // Nothing readable is left (a peek leaves what it read in place).
         let drained = (end || !more_pending) && !(peek && copied > 0);
         let outcome = core.ep.call_outcome(call);
@@ -160,7 +204,7 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
                 put_terminal(msg, outcome, service)?;
                 msg.add_flags(msg_flags::EOR);
                 if !peek {
-                    attached.pop();
+                    attached.pop_if(Notice::Call(tag));
                     core.ep.release(now, call);
                     trace::call_released(call);
                     core.drop_tag(tag);
@@ -171,7 +215,7 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
                     msg.add_flags(msg_flags::MORE);
                 }
                 if !peek && drained {
-                    attached.pop();
+                    attached.pop_if(Notice::Call(tag));
                     if let Some(t) = core.tags.get_mut(&tag) {
                         t.queued = false;
                     }

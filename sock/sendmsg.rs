@@ -32,6 +32,14 @@ pub(crate) fn partial(done: usize, e: Error) -> Result<usize> {
     }
 }
 
+/// How much of a user buffer is brought into memory at a time when a
+/// copy under the endpoint's lock found a page missing.
+pub(crate) const FAULT_IN: usize = 64 * 1024;
+/// Copies in a row that make no progress although their pages were just
+/// brought in (each time evicted again under memory pressure) before the
+/// syscall gives up with `EFAULT`.
+pub(crate) const FAULT_RETRIES: u32 = 8;
+
 /// How long a `MSG_WAITALL` sendmsg waits, at the least, for the peer to
 /// make progress before a pending signal ends it. The C module waits twice
 /// the RTT; ours waits no less than a minimum retransmission timeout, as a
@@ -167,11 +175,18 @@ pub(crate) fn send_payload<'a>(
 
     // Data is copied from the message straight into the call's packets,
     // under the endpoint's lock, as much as the engine takes; the rest
-    // stays in the message.
+    // stays in the message. The copy never sleeps on a page fault: a page
+    // not in memory is brought in with the lock dropped, so that a slow
+    // fault (swap, a file mapping on a slow disk or FUSE) stalls no other
+    // call or socket of the endpoint.
     let mut sent = 0;
+    let mut stuck = 0;
+    // Room granted to an offer that a fault cut short: its copy goes on
+    // after the fault, whatever the room is then.
+    let mut granted = 0;
     loop {
         let left = msg.left();
-        let (offered, k, fault) = match offer(&mut guard, ctx, call, msg, left, more) {
+        let (offered, k, fault) = match offer(&mut guard, ctx, call, msg, left, more, granted) {
             Ok(r) => r,
             Err(e) => {
                 local.flush(&mut guard, now);
@@ -179,9 +194,18 @@ pub(crate) fn send_payload<'a>(
             }
         };
         sent += k;
+        granted = 0;
         if fault {
             local.flush(&mut guard, now);
-            return partial(sent, EFAULT);
+            stuck = if k == 0 { stuck + 1 } else { 0 };
+            granted = offered - k;
+            drop(guard);
+            let ready = msg.fault_in(msg.left().min(FAULT_IN), false);
+            guard = local.lock();
+            if ready == 0 || stuck > FAULT_RETRIES {
+                return partial(sent, EFAULT);
+            }
+            continue;
         }
         if k == left {
             break;
@@ -268,7 +292,8 @@ fn find_or_begin_call(
 }
 
 /// Offers the engine up to `left` bytes of `msg` for `call`, as much as
-/// the socket's send buffer has room for; `more` says the phase goes on
+/// the socket's send buffer has room for, or `granted` if more (what an
+/// offer cut short by a fault was given); `more` says the phase goes on
 /// after them. Returns how much was offered, how much was taken (copied
 /// from the message straight into the call's packets), and whether the
 /// copy faulted. With no room, asks for a wake when the socket's calls
@@ -280,8 +305,9 @@ fn offer(
     msg: &mut Msg,
     left: usize,
     more: bool,
+    granted: usize,
 ) -> Result<(usize, usize, bool)> {
-    let offered = send_room(core, ctx, call, left).min(left);
+    let offered = send_room(core, ctx, call, left).max(granted).min(left);
     // An empty write (the end of the phase) takes no room.
     if offered == 0 && left > 0 {
         core.watch_tx(ctx.id());
@@ -297,7 +323,7 @@ fn offer(
     let taken = core
         .ep
         .send_with(call, offered, more, |dst| {
-            let n = msg.copy_in(dst);
+            let n = msg.copy_in_nofault(dst);
             fault |= n < dst.len();
             n
         })

@@ -72,16 +72,29 @@ impl Msg {
         unsafe { bindings::kapi_msg_left(self.raw) }
     }
 
-    /// Copies payload in; returns how much was copied (less on a fault).
-    pub(crate) fn copy_in(&mut self, buf: &mut [u8]) -> usize {
+    /// Copies payload in without sleeping on a page fault, so that the
+    /// caller may hold a lock others wait for: returns how much was
+    /// copied, less where a page of the user's buffer is not in memory or
+    /// is bad ([`Msg::fault_in`] tells which, with the lock dropped).
+    pub(crate) fn copy_in_nofault(&mut self, buf: &mut [u8]) -> usize {
         // SAFETY: `raw` is live and `buf` valid for writing its length.
-        unsafe { bindings::kapi_copy_from_msg(self.raw, buf.as_mut_ptr().cast(), buf.len()) }
+        unsafe {
+            bindings::kapi_copy_from_msg_nofault(self.raw, buf.as_mut_ptr().cast(), buf.len())
+        }
     }
 
-    /// Copies payload out; returns how much was copied (less on a fault).
-    pub(crate) fn copy_out(&mut self, buf: &[u8]) -> usize {
+    /// Copies payload out as [`Msg::copy_in_nofault`] copies it in.
+    pub(crate) fn copy_out_nofault(&mut self, buf: &[u8]) -> usize {
         // SAFETY: `raw` is live and `buf` valid for its length.
-        unsafe { bindings::kapi_copy_to_msg(self.raw, buf.as_ptr().cast(), buf.len()) }
+        unsafe { bindings::kapi_copy_to_msg_nofault(self.raw, buf.as_ptr().cast(), buf.len()) }
+    }
+
+    /// Brings up to `len` bytes of the payload's user buffer into memory
+    /// (`write`: to be written, for a recvmsg), sleeping as that takes;
+    /// returns how many are there: 0 if the next page is bad (EFAULT).
+    pub(crate) fn fault_in(&mut self, len: usize, write: bool) -> usize {
+        // SAFETY: `raw` is live; the iterator is only read.
+        unsafe { bindings::kapi_msg_fault_in(self.raw, len, write) }
     }
 
     /// The destination address of a sendmsg, if any.

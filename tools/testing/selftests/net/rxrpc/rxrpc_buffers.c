@@ -3,10 +3,12 @@
  * AF_RXRPC memory bounds: SO_SNDBUF bounds the Tx data that a socket's calls
  * hold until the peer hard-ACKs it, across all its calls, and poll() says
  * EPOLLOUT only while there is room; small SO_SNDBUF and SO_RCVBUF still
- * move bulk data byte-exact (the wakeups come); a fault in recvmsg's buffer
- * loses no data. Waits are poll()s with generous timeouts; nothing asserts
+ * move bulk data byte-exact (the wakeups come); data in pages not yet
+ * mapped in moves whole; a fault in recvmsg's buffer loses no data. Waits are poll()s with generous timeouts; nothing asserts
  * on timing.
  */
+#define _GNU_SOURCE
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -376,6 +378,55 @@ TEST_F(buf, rcvbuf_bounds_unread_data)
 	self->child = 0;
 	EXPECT_EQ(0, rx_held());
 	close(srv);
+}
+
+/*
+ * Data sent from pages of a file not yet mapped in (a memfd written with
+ * write(), then mmap()ed) and received into fresh anonymous pages arrives
+ * whole: each first touch is a page fault in the middle of sendmsg's or
+ * recvmsg's copy (ours brings the page in with the endpoint unlocked and
+ * goes on).
+ */
+TEST_F(buf, data_in_pages_not_yet_mapped)
+{
+	static char b[CHUNK];
+	struct rx_res r;
+	long got = 0, i;
+	uint8_t *src, *dst;
+	int fd;
+
+	fd = memfd_create("rxrpc-bulk", 0);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < BULK; i += CHUNK) {
+		rx_fill(b, CHUNK, 0);
+		ASSERT_EQ(CHUNK, pwrite(fd, b, CHUNK, i));
+	}
+	/* rx_fill restarts the pattern at each chunk: the data is CHUNK-periodic. */
+	src = mmap(NULL, BULK, PROT_READ, MAP_SHARED, fd, 0);
+	dst = mmap(NULL, BULK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, dst);
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (!self->child)
+		_exit(rx_send(self->cli, 1, &self->to, src, BULK, 0) != BULK);
+	do {
+		int n = rx_recv_wait(self->srv, dst + got, BULK - got, &r);
+
+		ASSERT_LT(0, n) TH_LOG("recvmsg at %ld: %s", got, strerror(-n));
+		ASSERT_EQ(CHARGE, r.id);
+		got += n;
+	} while ((r.flags & MSG_MORE) && got < BULK);
+	EXPECT_EQ(BULK, got);
+	for (i = 0; i < got; i += CHUNK)
+		EXPECT_EQ(-1, rx_check(dst + i, CHUNK, 0, 0)) TH_LOG("at %ld", i);
+	EXPECT_EQ(0, reap(self->child));
+	self->child = 0;
+	ASSERT_EQ(2, rx_send(self->srv, CHARGE, NULL, "ok", 2, 0));
+	ASSERT_EQ(2, rx_recv_wait(self->cli, b, sizeof(b), &r));
+	munmap(src, BULK);
+	munmap(dst, BULK);
+	close(fd);
 }
 
 /*
