@@ -407,8 +407,25 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         more: bool,
         src: impl FnMut(&mut [u8]) -> usize,
     ) -> Result<usize, Error> {
-        let Self { calls, env, .. } = self;
+        let Self {
+            calls,
+            conns,
+            env,
+            sec,
+            ..
+        } = self;
         let c = calls.get_mut(&call).ok_or(Error::BadCall)?;
+        if c.side == Side::Server && c.tx.top() == 0 {
+            // A service call's packets were sized for the costliest level;
+            // its connection's RESPONSE has told the level by the reply,
+            // and full-sized packets can go in jumbos.
+            if let Some(conn) = c.conn.and_then(|k| conns.get(&k)) {
+                if let Some(level) = sec.conn_level(&conn.sec) {
+                    let n = sec.max_plain(conn.security_index, level, WIRE_PAYLOAD);
+                    c.tx.set_max_payload(n);
+                }
+            }
+        }
         if c.released {
             return Err(Error::BadCall);
         }

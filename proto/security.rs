@@ -49,6 +49,12 @@ pub trait Security {
     /// The largest plaintext that fits, secured, in `space` payload bytes.
     fn max_plain(&self, index: u8, level: u32, space: usize) -> usize;
 
+    /// The level a connection's packets are secured at, once known (a
+    /// service connection's, from its RESPONSE).
+    fn conn_level(&self, _conn: &Self::Conn) -> Option<u32> {
+        None
+    }
+
     /// Secure `plain` into `out`; return the secured length and checksum.
     fn secure(
         &mut self,

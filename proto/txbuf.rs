@@ -159,6 +159,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         }
     }
 
+    /// Cut packets of `n` bytes from now on; only before any is queued.
+    pub(crate) fn set_max_payload(&mut self, n: usize) {
+        if self.top == 0 && n > 0 {
+            self.max_payload = n;
+        }
+    }
+
     /// Change packet `seq` with `f`, keeping the window's counts.
     fn change(&mut self, seq: u32, f: impl FnOnce(&mut TxPacket<B>)) {
         let counted = seq_lt(self.hard_ack, seq) && seq_le(seq, self.sent_top);

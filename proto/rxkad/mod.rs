@@ -271,6 +271,10 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
         }
     }
 
+    fn conn_level(&self, conn: &Self::Conn) -> Option<u32> {
+        conn.level()
+    }
+
     fn secure(
         &mut self,
         conn: &Self::Conn,

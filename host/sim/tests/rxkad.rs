@@ -164,6 +164,33 @@ fn calls_complete_at_each_level() {
 }
 
 #[test]
+fn plain_level_data_goes_in_jumbos_both_ways() {
+    // A service call's reply is sized by the level its connection's
+    // RESPONSE gave, so plain's full packets pack as a request's do;
+    // auth and encrypt pad theirs off the 1412 bytes a jumbo needs.
+    let link = LinkConfig {
+        mtu: 65535,
+        route_mtu: Some(65535),
+        ..LinkConfig::default()
+    };
+    for (level, jumbos) in [(LEVEL_PLAIN, true), (LEVEL_AUTH, false)] {
+        let mut sim = sim(Setup {
+            level,
+            calls: 1,
+            len: 200_000,
+            link: Some(link),
+            ..Setup::default()
+        });
+        assert_succeeded(&sim, 200_000);
+        for (i, n) in sim.nodes.iter().enumerate() {
+            let got = n.ep.counters().rx_data_jumbo;
+            assert_eq!(got > 20, jumbos, "level {level}, node {i}: {got} in jumbos");
+        }
+        assert_no_leaks(&mut sim);
+    }
+}
+
+#[test]
 fn calls_complete_under_loss_duplication_and_reordering() {
     for (i, level) in [LEVEL_PLAIN, LEVEL_AUTH, LEVEL_ENCRYPT]
         .into_iter()
