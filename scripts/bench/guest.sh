@@ -28,8 +28,8 @@ set -- -r "${BENCH_RUNS:-5}" ${BENCH_HEAVY_RUNS:+-H "$BENCH_HEAVY_RUNS"} -n "${B
 # and either the service alone (-S) or the client of the peer's (-A).
 if [ -n "${BENCH_LINK_IP:-}" ]; then
 	ip addr add "$BENCH_LINK_IP/24" dev eth0
-	ip link set eth0 up
-	say "link: $BENCH_LINK_IP, peer $BENCH_LINK_PEER, $BENCH_LINK_ROLE"
+	ip link set eth0 mtu "${BENCH_LINK_MTU:-1500}" up
+	say "link: $BENCH_LINK_IP, peer $BENCH_LINK_PEER, $BENCH_LINK_ROLE, MTU $(cat /sys/class/net/eth0/mtu)"
 	if [ "$BENCH_LINK_ROLE" = service ]; then
 		set -- -S ${BENCH_TSC_MHZ:+-t "$BENCH_TSC_MHZ"} -l "${BENCH_LIMIT:-900}"
 	else
