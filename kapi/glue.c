@@ -502,6 +502,9 @@ static void kapi_udp_tunnel_note_local(struct kapi_udp_tunnel *t, const struct k
 	}
 }
 
+/* The tunnel socket's send buffer, in skb truesize. */
+#define KAPI_UDP_SNDBUF (4 << 20)
+
 int kapi_udp_tunnel_open(struct kapi_udp_tunnel *t, struct net *net,
 			 const struct kapi_addr *a, u8 encap_type,
 			 unsigned int rx_max_packets, int rx_max_bytes)
@@ -534,6 +537,17 @@ int kapi_udp_tunnel_open(struct kapi_udp_tunnel *t, struct net *net,
 	if (a->family == AF_INET6)
 		ip6_sock_set_recverr(t->udp->sk);
 	ip_sock_set_recverr(t->udp->sk);
+	/*
+	 * Sends never wait for room (MSG_DONTWAIT: the caller holds a lock),
+	 * so a send buffer that fills drops datagrams for the protocol to
+	 * resend. The default (212 KiB of skbs) fills with a window of jumbo
+	 * packets on a link whose driver frees them late; C's I/O thread
+	 * waits instead.
+	 */
+	lock_sock(t->udp->sk);
+	t->udp->sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	WRITE_ONCE(t->udp->sk->sk_sndbuf, KAPI_UDP_SNDBUF);
+	release_sock(t->udp->sk);
 	kapi_udp_tunnel_note_local(t, a);
 	return 0;
 }
