@@ -207,6 +207,9 @@ pub(crate) struct Call<E: Env> {
     /// Tx bytes held (`tx.held_bytes()`) as last counted in the
     /// endpoint's `tx_buffered`.
     pub(crate) tx_charged: usize,
+    /// The caller's group (its socket) whose Tx total counts the call's
+    /// (0: none); see [`super::Endpoint::set_call_group`].
+    pub(crate) group: u64,
     /// The deadline under which the endpoint's timer index holds the call.
     pub(crate) armed: Option<Instant>,
     /// Bytes the user promised to send in all (RXRPC_TX_LENGTH).
@@ -283,6 +286,7 @@ impl<E: Env> Call<E> {
             tx_blocked: false,
             rx_charged: 0,
             tx_charged: 0,
+            group: 0,
             armed: None,
             tx_length: None,
             tx_total: 0,

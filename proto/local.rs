@@ -222,6 +222,13 @@ pub struct Endpoint<E: Env, S: Security> {
     /// `users` misses a call (an insertion failed for lack of memory, or
     /// two calls had one tag): walk the calls instead until none is left.
     pub(crate) users_incomplete: bool,
+    /// Tx bytes held by the calls of each group the caller named (its
+    /// sockets), so that a socket's send buffer is checked without
+    /// walking its calls.
+    pub(crate) groups: E::Map<u64, usize>,
+    /// An insertion into `groups` failed for lack of memory: the totals
+    /// are not known (the caller walks the calls instead).
+    pub(crate) groups_incomplete: bool,
     /// Client connection ids have wrapped round: a new one may clash with
     /// one still in use.
     pub(crate) conn_ids_wrapped: bool,
@@ -246,6 +253,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             conn_timers: env.new_map(),
             users: env.new_map(),
             unstarted: env.new_map(),
+            groups: env.new_map(),
             replies: Replies::default(),
             aborted: AbortedConns::default(),
             env,
@@ -272,6 +280,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             conn_timers_incomplete: false,
             client_conns: 0,
             users_incomplete: false,
+            groups_incomplete: false,
             conn_ids_wrapped: false,
         }
     }
@@ -312,6 +321,45 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// than the sum over any set of calls of [`Endpoint::call_tx_held`].
     pub fn tx_held_total(&self) -> usize {
         self.tx_buffered
+    }
+
+    /// Count `call`'s Tx data in `group`'s total (0: in none), which
+    /// [`Endpoint::group_tx_held`] gives: the caller's socket, whose send
+    /// buffer bounds its calls' Tx data together.
+    pub fn set_call_group(&mut self, call: CallHandle, group: u64) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let (old, held) = (c.group, c.tx_charged);
+        c.group = group;
+        self.group_charge(old, held, 0);
+        self.group_charge(group, 0, held);
+    }
+
+    /// Tx bytes the calls of `group` hold until hard-ACKed (the sum of
+    /// their [`Endpoint::call_tx_held`]), unless memory was short to keep
+    /// the total.
+    pub fn group_tx_held(&self, group: u64) -> Option<usize> {
+        if self.groups_incomplete {
+            return None;
+        }
+        Some(self.groups.get(&group).copied().unwrap_or(0))
+    }
+
+    /// Move `group`'s total from counting `was` bytes of a call to `now`.
+    pub(crate) fn group_charge(&mut self, group: u64, was: usize, now: usize) {
+        if group == 0 || was == now {
+            return;
+        }
+        let total = self.groups.get(&group).copied().unwrap_or(0);
+        let total = total.saturating_sub(was).saturating_add(now);
+        if total == 0 {
+            self.groups.remove(&group);
+        } else if let Some(t) = self.groups.get_mut(&group) {
+            *t = total;
+        } else if self.groups.insert(group, total).is_err() {
+            self.groups_incomplete = true;
+        }
     }
 
     /// A `TxSpace` event for `call` when the peer next frees some of its
@@ -729,12 +777,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Call `h` changed: it may have packets to send or events to report.
     pub(crate) fn touch(&mut self, h: CallHandle) {
         if let Some(c) = self.calls.get_mut(&h) {
-            let now_held = c.tx.held_bytes();
+            let (was, now_held, group) = (c.tx_charged, c.tx.held_bytes(), c.group);
             self.tx_buffered = self
                 .tx_buffered
-                .saturating_sub(c.tx_charged)
+                .saturating_sub(was)
                 .saturating_add(now_held);
             c.tx_charged = now_held;
+            self.group_charge(group, was, now_held);
         }
         self.tx_ready.push(h);
         self.ev_ready.push(h);

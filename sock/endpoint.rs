@@ -221,8 +221,12 @@ impl Core {
             return;
         };
         let new = t.call.replace(call).is_none();
-        if new && t.service {
-            trace::call_accepted(call, t.user_id);
+        if new {
+            // A socket's send buffer bounds its calls' Tx data together.
+            self.ep.set_call_group(call, t.sock.id() as u64);
+            if t.service {
+                trace::call_accepted(call, t.user_id);
+            }
         }
         if let Some(k) = &t.kernel {
             // A kernel user is called back instead; it reads with
@@ -271,6 +275,10 @@ impl Core {
     /// Tx bytes that the calls of socket `sock` hold until the peer
     /// hard-ACKs them: what its send buffer is measured against.
     pub(crate) fn tx_held(&self, sock: usize) -> usize {
+        if let Some(n) = self.ep.group_tx_held(sock as u64) {
+            return n;
+        }
+        // Memory was short to keep the total: walk the socket's calls.
         let Some(a) = self.socks.get(&sock) else {
             return 0;
         };

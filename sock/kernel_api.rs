@@ -281,6 +281,7 @@ impl KernelApi for RxrpcFamily {
                 return Err(engine_error(e));
             }
         };
+        core.ep.set_call_group(h, ctx.id() as u64);
         if let Some(t) = core.tags.get_mut(&tag) {
             t.call = Some(h);
             t.kernel = Some(KernelTag {

@@ -275,6 +275,7 @@ fn find_or_begin_call(
             if let Some(t) = core.tags.get_mut(&tag) {
                 t.call = Some(call);
             }
+            core.ep.set_call_group(call, ctx.id() as u64);
             trace::call_new_client(call, p.user_id);
             if let Some(n) = p.tx_length {
                 core.ep.set_tx_length(call, n).map_err(engine_error)?;

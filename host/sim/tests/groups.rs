@@ -1,0 +1,77 @@
+//! A group's Tx total (a socket's, against its send buffer) is the sum of
+//! its calls' Tx data held, kept as the calls queue data, are ACKed, move
+//! between groups and go.
+
+mod common;
+
+use common::{drain, endpoint, pair_with_call, SERVER, SVC};
+use rxrpc_proto::{CallParams, Event, Instant, Timeouts};
+
+#[test]
+fn a_group_total_is_the_sum_of_its_calls() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, a) = pair_with_call(now);
+    let params = CallParams {
+        remote: SERVER,
+        service_id: SVC,
+        user: 2,
+        upgrade: false,
+        exclusive: false,
+        security: Default::default(),
+        timeouts: Timeouts::default(),
+    };
+    let b = client.begin_call(now, params).unwrap();
+    client.set_call_group(a, 7);
+    client.set_call_group(b, 7);
+    client.send(a, &[1; 5000], false).unwrap();
+    client.send(b, &[2; 3000], false).unwrap();
+    let sum = |ep: &common::Ep| ep.call_tx_held(a) + ep.call_tx_held(b);
+    assert!(sum(&client) > 8000);
+    assert_eq!(client.group_tx_held(7), Some(sum(&client)));
+    assert_eq!(client.group_tx_held(8), Some(0));
+
+    // One call moves to another group.
+    client.set_call_group(b, 8);
+    assert_eq!(client.group_tx_held(7), Some(client.call_tx_held(a)));
+    assert_eq!(client.group_tx_held(8), Some(client.call_tx_held(b)));
+
+    // The server ACKs all (a second charge takes call b).
+    server.charge(now, 101).unwrap();
+    let mut t = now;
+    for _ in 0..50 {
+        for p in drain(&mut client, t) {
+            server.handle_datagram(t, common::CLIENT, &p);
+        }
+        // The service reads what came: only what it consumed is hard-ACKed.
+        while let Some(e) = server.poll_event() {
+            if let Event::DataReady { call, .. } = e {
+                while server
+                    .recv(t, call, &mut [0; 4096], false)
+                    .is_ok_and(|r| r.bytes > 0)
+                {}
+            }
+        }
+        for p in drain(&mut server, t) {
+            client.handle_datagram(t, SERVER, &p);
+        }
+        t = t.after(core::time::Duration::from_millis(10));
+        client.handle_timeout(t);
+        server.handle_timeout(t);
+    }
+    assert_eq!(sum(&client), 0);
+    assert_eq!(client.group_tx_held(7), Some(0));
+    assert_eq!(client.group_tx_held(8), Some(0));
+
+    // A released call leaves its group's total.
+    let mut other = endpoint(3);
+    let c = other
+        .begin_call(now, CallParams { user: 3, ..params })
+        .unwrap();
+    other.set_call_group(c, 9);
+    other.send(c, &[3; 2000], true).unwrap();
+    assert!(other.group_tx_held(9).unwrap() > 0);
+    other.abort(now, c, 1).unwrap();
+    other.release(now, c);
+    other.handle_timeout(now.after(core::time::Duration::from_secs(1)));
+    assert_eq!(other.group_tx_held(9), Some(0));
+}
