@@ -149,6 +149,15 @@ pub(crate) struct Queued<B> {
     pub(crate) len: usize,
 }
 
+/// What the engine keeps of a group of calls (a socket of the caller's).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Group {
+    /// Tx bytes its calls hold until hard-ACKed.
+    held: usize,
+    /// A `TxSpace` event is wanted when any of its calls frees some.
+    watched: bool,
+}
+
 /// Most ready-made packets kept; more are dropped (the peer will retry).
 pub(crate) const MAX_QUEUED: usize = 256;
 
@@ -225,7 +234,7 @@ pub struct Endpoint<E: Env, S: Security> {
     /// Tx bytes held by the calls of each group the caller named (its
     /// sockets), so that a socket's send buffer is checked without
     /// walking its calls.
-    pub(crate) groups: E::Map<u64, usize>,
+    pub(crate) groups: E::Map<u64, Group>,
     /// An insertion into `groups` failed for lack of memory: the totals
     /// are not known (the caller walks the calls instead).
     pub(crate) groups_incomplete: bool,
@@ -332,8 +341,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         let (old, held) = (c.group, c.tx_charged);
         c.group = group;
-        self.group_charge(old, held, 0);
+        let freed = self.group_charge(old, held, 0);
         self.group_charge(group, 0, held);
+        if freed {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.pending.tx_space = true;
+            }
+        }
     }
 
     /// Tx bytes the calls of `group` hold until hard-ACKed (the sum of
@@ -343,23 +357,42 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.groups_incomplete {
             return None;
         }
-        Some(self.groups.get(&group).copied().unwrap_or(0))
+        Some(self.groups.get(&group).map_or(0, |g| g.held))
     }
 
-    /// Move `group`'s total from counting `was` bytes of a call to `now`.
-    pub(crate) fn group_charge(&mut self, group: u64, was: usize, now: usize) {
-        if group == 0 || was == now {
-            return;
+    /// A `TxSpace` event for a call of `group` when the peer next frees
+    /// some of its Tx data, for a caller whose send buffer is full; false
+    /// (nothing done) if the totals are not kept, and the caller watches
+    /// each call with [`Endpoint::watch_tx`].
+    pub fn watch_group_tx(&mut self, group: u64) -> bool {
+        if self.groups_incomplete {
+            return false;
         }
-        let total = self.groups.get(&group).copied().unwrap_or(0);
-        let total = total.saturating_sub(was).saturating_add(now);
-        if total == 0 {
+        if let Some(g) = self.groups.get_mut(&group) {
+            g.watched = true;
+        }
+        true
+    }
+
+    /// Move `group`'s total from counting `was` bytes of a call to `now`;
+    /// true if the group was watched and this freed some (the watch is
+    /// then over).
+    pub(crate) fn group_charge(&mut self, group: u64, was: usize, now: usize) -> bool {
+        if group == 0 || was == now {
+            return false;
+        }
+        let mut g = self.groups.get(&group).copied().unwrap_or_default();
+        g.held = g.held.saturating_sub(was).saturating_add(now);
+        let freed = g.watched && now < was;
+        g.watched &= !freed;
+        if g.held == 0 {
             self.groups.remove(&group);
-        } else if let Some(t) = self.groups.get_mut(&group) {
-            *t = total;
-        } else if self.groups.insert(group, total).is_err() {
+        } else if let Some(e) = self.groups.get_mut(&group) {
+            *e = g;
+        } else if self.groups.insert(group, g).is_err() {
             self.groups_incomplete = true;
         }
+        freed
     }
 
     /// A `TxSpace` event for `call` when the peer next frees some of its
@@ -783,7 +816,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 .saturating_sub(was)
                 .saturating_add(now_held);
             c.tx_charged = now_held;
-            self.group_charge(group, was, now_held);
+            if self.group_charge(group, was, now_held) {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.pending.tx_space = true;
+                }
+            }
         }
         self.tx_ready.push(h);
         self.ev_ready.push(h);

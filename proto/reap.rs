@@ -318,7 +318,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             self.unindex_user(c.user, h);
             self.rx_buffered = self.rx_buffered.saturating_sub(c.rx_charged);
             self.tx_buffered = self.tx_buffered.saturating_sub(c.tx_charged);
-            self.group_charge(c.group, c.tx_charged, 0);
+            // A watch of the group goes on: this call has no one to tell.
+            if self.group_charge(c.group, c.tx_charged, 0) {
+                self.watch_group_tx(c.group);
+            }
             if let Some(t) = c.armed {
                 self.call_timers.remove(&(t, h));
             }

@@ -291,6 +291,10 @@ impl Core {
 
     /// Asks for a wake of socket `sock` when any of its calls frees Tx data.
     pub(crate) fn watch_tx(&mut self, sock: usize) {
+        if self.ep.watch_group_tx(sock as u64) {
+            return;
+        }
+        // Memory was short to keep the totals: watch each call.
         let Some(a) = self.socks.get(&sock) else {
             return;
         };

@@ -1,6 +1,6 @@
 //! A group's Tx total (a socket's, against its send buffer) is the sum of
 //! its calls' Tx data held, kept as the calls queue data, are ACKed, move
-//! between groups and go.
+//! between groups and go; a watch of the group wakes on the first freed.
 
 mod common;
 
@@ -35,8 +35,11 @@ fn a_group_total_is_the_sum_of_its_calls() {
     assert_eq!(client.group_tx_held(7), Some(client.call_tx_held(a)));
     assert_eq!(client.group_tx_held(8), Some(client.call_tx_held(b)));
 
-    // The server ACKs all (a second charge takes call b).
+    // The server ACKs all (a second charge takes call b); the watch of
+    // group 7 gets a TxSpace event for its call once some is freed.
     server.charge(now, 101).unwrap();
+    assert!(client.watch_group_tx(7));
+    let mut tx_space = Vec::new();
     let mut t = now;
     for _ in 0..50 {
         for p in drain(&mut client, t) {
@@ -54,10 +57,16 @@ fn a_group_total_is_the_sum_of_its_calls() {
         for p in drain(&mut server, t) {
             client.handle_datagram(t, SERVER, &p);
         }
+        while let Some(e) = client.poll_event() {
+            if let Event::TxSpace { call, .. } = e {
+                tx_space.push(call);
+            }
+        }
         t = t.after(core::time::Duration::from_millis(10));
         client.handle_timeout(t);
         server.handle_timeout(t);
     }
+    assert_eq!(tx_space, [a]);
     assert_eq!(sum(&client), 0);
     assert_eq!(client.group_tx_held(7), Some(0));
     assert_eq!(client.group_tx_held(8), Some(0));
