@@ -70,12 +70,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             },
             None => return false,
         };
+        self.client_conn_busy(key);
         let Some(conn) = self.conns.get_mut(&key) else {
             return false;
         };
         let number = conn.channels[ch].take_client(h);
-        conn.expiry = None;
-        conn.idle_since = None;
         // The first call of a connection in an upgrade bundle carries the
         // request and holds up the others until it hears back.
         let probe = upgrade && fresh;
@@ -128,7 +127,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Outcome::LocalError(ENOMEM));
         }
         self.conn_changed(key, true);
-        self.client_conn_opened();
+        self.client_conns = self.client_conns.saturating_add(1);
         if let Some(b) = self.bundles.get_mut(&bkey) {
             b.add(cid);
         }

@@ -580,12 +580,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             _ => Final::Quiet,
         };
         let ch = usize::from(c.channel);
-        let idle_after = if key.client {
-            self.client_idle_time()
-        } else {
-            self.config.service_conn_idle
-        };
         let mut freed = false;
+        let mut idle = false;
         if let Some(conn) = self.conns.get_mut(&key) {
             if let Some(chan) = conn.channels.get_mut(ch) {
                 if chan.call == Some(h) {
@@ -596,12 +592,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if conn.upgrade_probe == Some(h) {
                 conn.upgrade_probe = None;
             }
-            if conn.is_idle() {
-                if key.client {
-                    conn.idle_since = Some(now);
-                }
-                conn.expiry = Some(now.after(idle_after));
+            idle = conn.is_idle();
+            if idle && !key.client {
+                conn.expiry = Some(now.after(self.config.service_conn_idle));
             }
+        }
+        if idle && key.client {
+            self.client_conn_idle(key, now);
         }
         self.arm_conn(key);
         if freed {

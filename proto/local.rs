@@ -212,6 +212,11 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) conn_timers_incomplete: bool,
     /// Client connections held (for `reap_client_conns`).
     pub(crate) client_conns: u32,
+    /// Idle client connections by when they went idle, oldest first (C's
+    /// `idle_client_conns`): the first is due at that time plus the idle
+    /// time the count gives now, so a change of count or settings retimes
+    /// none of them (see `reap.rs`).
+    pub(crate) idle_client_conns: E::Map<(Instant, ConnKey), ()>,
     /// The calls by their caller's tag, while not released, so that a
     /// charge or an accept checks its tag without walking every call.
     pub(crate) users: E::Map<u64, CallHandle>,
@@ -244,6 +249,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             queue: env.new_map(),
             call_timers: env.new_map(),
             conn_timers: env.new_map(),
+            idle_client_conns: env.new_map(),
             users: env.new_map(),
             unstarted: env.new_map(),
             replies: Replies::default(),
