@@ -521,10 +521,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         conn.upgrade_probe = None;
         conn.service_id = hdr.service_id;
+        let bundle = conn.bundle;
         if let Some(c) = self.calls.get_mut(&h) {
             c.service_id = hdr.service_id;
         }
-        self.attach_waiting_soon = true;
+        if let Some(b) = bundle {
+            self.activate_soon(b);
+        }
     }
 
     /// Server: send a CHALLENGE on an unsecured connection.
@@ -566,8 +569,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             // Never got a channel. `begin_call` made sure of the peer,
             // which no connection may ever hold: let it expire.
             let peer = c.peer;
-            self.waiting = self.waiting.saturating_sub(1);
             if let Some(b) = c.bundle {
+                self.waiting.remove(&(b, h));
                 self.bundle_maybe_free(b);
             }
             self.peer_maybe_idle(peer, now);
@@ -582,7 +585,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let ch = usize::from(c.channel);
         let mut freed = false;
         let mut idle = false;
+        let mut bundle = None;
         if let Some(conn) = self.conns.get_mut(&key) {
+            bundle = conn.bundle;
             if let Some(chan) = conn.channels.get_mut(ch) {
                 if chan.call == Some(h) {
                     chan.release(h, fin);
@@ -604,7 +609,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if freed {
             self.queue_final(key, ch, AckReason::IDLE);
         }
-        self.attach_waiting_soon = true;
+        if let Some(b) = bundle {
+            self.activate_soon(b);
+        }
         self.reap_call(h, now);
     }
 }

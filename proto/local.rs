@@ -172,10 +172,15 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) next_conn_id: u32,
     /// Serial for packets sent outside any connection (BUSY, ABORT, ...).
     pub(crate) loose_serial: u32,
-    /// Calls waiting for a channel.
-    pub(crate) waiting: u32,
-    /// A channel was freed or a probe ended: try the waiting calls.
-    pub(crate) attach_waiting_soon: bool,
+    /// Client calls waiting for a channel, by bundle, oldest first.
+    pub(crate) waiting: E::Map<(BundleKey, CallHandle), ()>,
+    /// Bundles with waiting calls where a channel was freed or a probe
+    /// ended: their calls try again before the entry point returns
+    /// (C's `rxrpc_activate_channels`).
+    pub(crate) activate: E::Map<BundleKey, ()>,
+    /// An insertion into `activate` failed for lack of memory: try every
+    /// bundle with waiting calls.
+    pub(crate) activate_all: bool,
     /// Calls that may want to transmit.
     pub(crate) tx_ready: ReadyQueue,
     /// Calls that may have an event.
@@ -252,6 +257,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             idle_client_conns: env.new_map(),
             users: env.new_map(),
             unstarted: env.new_map(),
+            waiting: env.new_map(),
+            activate: env.new_map(),
             replies: Replies::default(),
             aborted: AbortedConns::default(),
             env,
@@ -263,8 +270,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             queue_seq: 0,
             next_handle: 1,
             loose_serial: 0,
-            waiting: 0,
-            attach_waiting_soon: false,
+            activate_all: false,
             tx_ready: ReadyQueue::default(),
             ev_ready: ReadyQueue::default(),
             tx_scan: None,
@@ -375,14 +381,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::NoMemory);
         }
         call.bundle = Some(bkey);
-        if self.calls.insert(h, call).is_err() {
+        if self.calls.insert(h, call).is_err() || self.waiting.insert((bkey, h), ()).is_err() {
+            self.calls.remove(&h);
             self.bundle_maybe_free(bkey);
             self.peer_maybe_idle(p.remote, now);
             return Err(Error::NoMemory);
         }
         self.next_handle += 1;
         self.index_user(p.user, h);
-        self.waiting += 1;
         self.tm_ready.push(h);
         self.try_attach(h, now);
         Ok(h)
@@ -806,20 +812,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Drop a bundle that has no connections and no calls waiting on it.
     pub(crate) fn bundle_maybe_free(&mut self, key: BundleKey) {
         let empty = self.bundles.get(&key).is_some_and(|b| b.is_empty());
-        if !empty {
-            return;
+        if empty && self.first_waiting(&key).is_none() {
+            self.bundles.remove(&key);
         }
-        let mut cur = None;
-        while let Some(h) = self.calls.next_after(cur.as_ref()) {
-            cur = Some(h);
-            if self
-                .calls
-                .get(&h)
-                .is_some_and(|c| c.bundle == Some(key) && c.conn.is_none() && !c.is_complete())
-            {
-                return;
-            }
-        }
-        self.bundles.remove(&key);
     }
 }

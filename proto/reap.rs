@@ -345,10 +345,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Work left over by an entry point: give freed channels to waiting
     /// calls.
     pub(crate) fn settle(&mut self, now: Instant) {
-        if self.attach_waiting_soon {
-            self.attach_waiting_soon = false;
-            self.attach_waiting(now);
-        }
+        self.attach_waiting(now);
     }
 
     /// Forget call `h` if nobody can still ask about it.
