@@ -561,6 +561,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if c.awaiting_accept {
             // Died in the accept queue: `accept_next` will not see it.
             c.awaiting_accept = false;
+            self.accept_queue.remove(&h);
             c.pending.new_call = false;
             self.service.queued = self.service.queued.saturating_sub(1);
         }

@@ -225,6 +225,8 @@ pub struct Endpoint<E: Env, S: Security> {
     /// The calls by their caller's tag, while not released, so that a
     /// charge or an accept checks its tag without walking every call.
     pub(crate) users: E::Map<u64, CallHandle>,
+    /// Incoming calls waiting for `accept_next`, oldest first.
+    pub(crate) accept_queue: E::Map<CallHandle, ()>,
     /// Charged service calls begun by DATA of a later sequence than the
     /// first, oldest first (handles grow): each may have to give its
     /// charge to a call that has its first packet (`reclaim_charge`).
@@ -257,6 +259,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             idle_client_conns: env.new_map(),
             users: env.new_map(),
             unstarted: env.new_map(),
+            accept_queue: env.new_map(),
             waiting: env.new_map(),
             activate: env.new_map(),
             replies: Replies::default(),
