@@ -89,14 +89,18 @@ struct Pair {
     server: Ep,
     steps: Rc<Cell<u64>>,
     now: Instant,
-    next_charge: u64,
+    /// The server's next user id for a call.
+    next_user: u64,
+    /// The server accepts each call after its `NewCall` and keeps it when
+    /// it ends, instead of charging ahead and releasing.
+    accept_and_keep: bool,
     buf: Vec<u8>,
     /// Client calls completed.
     done: usize,
 }
 
 impl Pair {
-    fn new(tunables: Tunables) -> Self {
+    fn new(tunables: Tunables, accept_and_keep: bool) -> Self {
         let env = CountEnv::default();
         let config = |epoch| Config {
             epoch,
@@ -117,7 +121,8 @@ impl Pair {
             server,
             steps: env.steps,
             now: Instant(1_000_000_000),
-            next_charge: 1 << 32,
+            next_user: 1 << 32,
+            accept_and_keep,
             buf: vec![0; MAX_PACKET],
             done: 0,
         };
@@ -126,9 +131,9 @@ impl Pair {
     }
 
     fn charge(&mut self) {
-        while self.server.charge_room() {
-            self.server.charge(self.now, self.next_charge).unwrap();
-            self.next_charge += 1;
+        while !self.accept_and_keep && self.server.charge_room() {
+            self.server.charge(self.now, self.next_user).unwrap();
+            self.next_user += 1;
         }
     }
 
@@ -183,7 +188,13 @@ impl Pair {
                             self.server.send(call, b"reply", false).unwrap();
                         }
                     }
-                    Event::Complete { call, .. } => self.server.release(self.now, call),
+                    Event::NewCall { .. } => {
+                        self.server.accept_next(self.now, self.next_user).unwrap();
+                        self.next_user += 1;
+                    }
+                    Event::Complete { call, .. } if !self.accept_and_keep => {
+                        self.server.release(self.now, call)
+                    }
                     _ => {}
                 }
             }
@@ -224,10 +235,13 @@ impl Pair {
 fn conns_opened_and_reaped_cost_bounded_steps_each() {
     const LIMIT: u32 = 400;
     const N: usize = 4 * LIMIT as usize;
-    let mut p = Pair::new(Tunables {
-        reap_client_conns: LIMIT,
-        ..Tunables::default()
-    });
+    let mut p = Pair::new(
+        Tunables {
+            reap_client_conns: LIMIT,
+            ..Tunables::default()
+        },
+        false,
+    );
     let mut below = 0;
     for i in 0..N {
         p.begin(i as u64 + 1, true);
@@ -258,7 +272,7 @@ fn conns_opened_and_reaped_cost_bounded_steps_each() {
 #[test]
 fn waiting_calls_attach_in_bounded_steps_each() {
     const N: usize = 800;
-    let mut p = Pair::new(Tunables::default());
+    let mut p = Pair::new(Tunables::default(), false);
     for i in 0..N {
         p.begin(i as u64 + 1, false);
     }
@@ -267,6 +281,25 @@ fn waiting_calls_attach_in_bounded_steps_each() {
         p.tick();
     }
     assert_eq!(p.client.stats().conns, 4);
+    let steps = p.steps.get();
+    let per_call = steps / N as u64;
+    assert!(per_call < 50, "{steps} map steps for {N} calls");
+}
+
+/// Calls accepted one by one (NEW_CALL + ACCEPT) by a server that keeps
+/// every call it served: each accept takes the oldest waiting call
+/// without walking the older calls held.
+#[test]
+fn accepts_cost_bounded_steps_each() {
+    const N: usize = 800;
+    let mut p = Pair::new(Tunables::default(), true);
+    for i in 0..N {
+        p.begin(i as u64 + 1, true);
+        p.exchange();
+        p.tick();
+    }
+    assert_eq!(p.done, N);
+    assert_eq!(p.server.stats().calls, N);
     let steps = p.steps.get();
     let per_call = steps / N as u64;
     assert!(per_call < 50, "{steps} map steps for {N} calls");
