@@ -189,9 +189,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.service.queued == 0 {
             return None;
         }
-        let mut cur = None;
-        while let Some(h) = self.calls.next_after(cur.as_ref()) {
-            cur = Some(h);
+        while let Some(h) = self.accept_queue.next_after(None) {
+            self.accept_queue.remove(&h);
             let Some(c) = self.calls.get_mut(&h) else {
                 continue;
             };
@@ -396,12 +395,16 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         self.tm_ready.push(h);
         self.next_handle += 1;
-        self.service.calls = self.service.calls.wrapping_add(1);
         let user = match reclaim {
             Some(old) => self.reclaim_charge(old, now),
             None if charged => self.charges.pop(),
             None => None,
         };
+        if user.is_none() && self.accept_queue.insert(h, ()).is_err() {
+            self.calls.remove(&h);
+            return Err(Reject::Busy);
+        }
+        self.service.calls = self.service.calls.wrapping_add(1);
         if user.is_some() && hdr.seq != 1 {
             // Unlisted for lack of memory, it keeps its charge until its
             // REQUEST_START runs out.

@@ -40,10 +40,11 @@ pub(crate) struct Conn<S> {
     pub(crate) bundle: Option<BundleKey>,
     /// Client: the call probing for a service upgrade; others wait for it.
     pub(crate) upgrade_probe: Option<CallHandle>,
-    /// Discard the connection at this time if it is still idle.
+    /// Discard the connection at this time if it is still idle (a client
+    /// one only if `idle_client_conns` could not list it).
     pub(crate) expiry: Option<Instant>,
-    /// Client: when its last call ended (`None` while it has one); its
-    /// expiry counts from then (see `tunables.rs`).
+    /// Client: when its last call ended (`None` while it has one), under
+    /// which `idle_client_conns` lists it; its expiry counts from then.
     pub(crate) idle_since: Option<Instant>,
     /// The deadline under which the endpoint's connection timer index
     /// holds it (no later than `expiry`; see `reap.rs`).

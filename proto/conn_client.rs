@@ -70,12 +70,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             },
             None => return false,
         };
+        self.client_conn_busy(key);
         let Some(conn) = self.conns.get_mut(&key) else {
             return false;
         };
         let number = conn.channels[ch].take_client(h);
-        conn.expiry = None;
-        conn.idle_since = None;
         // The first call of a connection in an upgrade bundle carries the
         // request and holds up the others until it hears back.
         let probe = upgrade && fresh;
@@ -88,7 +87,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             c.service_id = service_id;
             c.attach(key, ch as u8, number);
         }
-        self.waiting = self.waiting.saturating_sub(1);
+        self.waiting.remove(&(bkey, h));
         self.touch(h);
         true
     }
@@ -128,7 +127,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Outcome::LocalError(ENOMEM));
         }
         self.conn_changed(key, true);
-        self.client_conn_opened();
+        self.client_conns = self.client_conns.saturating_add(1);
         if let Some(b) = self.bundles.get_mut(&bkey) {
             b.add(cid);
         }
@@ -174,24 +173,47 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
     }
 
-    /// Give channels to waiting calls, oldest first.
-    pub(crate) fn attach_waiting(&mut self, now: Instant) {
-        if self.waiting == 0 {
-            return;
+    /// The oldest call waiting for a channel of bundle `bkey`.
+    pub(crate) fn first_waiting(&mut self, bkey: &BundleKey) -> Option<CallHandle> {
+        // Handles start at 1.
+        let (b, h) = self.waiting.next_after(Some(&(*bkey, CallHandle(0))))?;
+        (b == *bkey).then_some(h)
+    }
+
+    /// A channel of bundle `bkey` may be free: its waiting calls try again
+    /// before the entry point returns (`settle`).
+    pub(crate) fn activate_soon(&mut self, bkey: BundleKey) {
+        if self.first_waiting(&bkey).is_some() && self.activate.insert(bkey, ()).is_err() {
+            self.activate_all = true;
         }
-        let mut cur = None;
-        while let Some(h) = self.calls.next_after(cur.as_ref()) {
-            cur = Some(h);
-            if self.waiting == 0 {
-                break;
+    }
+
+    /// Give bundle `bkey`'s channels to its waiting calls, oldest first,
+    /// until one finds none: the others would find none either.
+    fn activate_channels(&mut self, bkey: BundleKey, now: Instant) {
+        while let Some(h) = self.first_waiting(&bkey) {
+            if !self.try_attach(h, now) {
+                return;
             }
-            if self
-                .calls
-                .get(&h)
-                .is_some_and(|c| c.state == State::AwaitConn)
-            {
-                self.try_attach(h, now);
+            // Attached, or ended trying: it waits no more.
+            self.waiting.remove(&(bkey, h));
+        }
+    }
+
+    /// Give channels to the waiting calls of the bundles that may have
+    /// some free.
+    pub(crate) fn attach_waiting(&mut self, now: Instant) {
+        if core::mem::take(&mut self.activate_all) {
+            let mut cur = self.waiting.next_after(None);
+            while let Some((bkey, _)) = cur {
+                self.activate.remove(&bkey);
+                self.activate_channels(bkey, now);
+                cur = self.waiting.next_after(Some(&(bkey, CallHandle(u64::MAX))));
             }
+        }
+        while let Some(bkey) = self.activate.next_after(None) {
+            self.activate.remove(&bkey);
+            self.activate_channels(bkey, now);
         }
     }
 }

@@ -524,10 +524,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         conn.upgrade_probe = None;
         conn.service_id = hdr.service_id;
+        let bundle = conn.bundle;
         if let Some(c) = self.calls.get_mut(&h) {
             c.service_id = hdr.service_id;
         }
-        self.attach_waiting_soon = true;
+        if let Some(b) = bundle {
+            self.activate_soon(b);
+        }
     }
 
     /// Server: send a CHALLENGE on an unsecured connection.
@@ -561,6 +564,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if c.awaiting_accept {
             // Died in the accept queue: `accept_next` will not see it.
             c.awaiting_accept = false;
+            self.accept_queue.remove(&h);
             c.pending.new_call = false;
             self.service.queued = self.service.queued.saturating_sub(1);
         }
@@ -569,8 +573,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             // Never got a channel. `begin_call` made sure of the peer,
             // which no connection may ever hold: let it expire.
             let peer = c.peer;
-            self.waiting = self.waiting.saturating_sub(1);
             if let Some(b) = c.bundle {
+                self.waiting.remove(&(b, h));
                 self.bundle_maybe_free(b);
             }
             self.peer_maybe_idle(peer, now);
@@ -583,13 +587,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             _ => Final::Quiet,
         };
         let ch = usize::from(c.channel);
-        let idle_after = if key.client {
-            self.client_idle_time()
-        } else {
-            self.config.service_conn_idle
-        };
         let mut freed = false;
+        let mut idle = false;
+        let mut bundle = None;
         if let Some(conn) = self.conns.get_mut(&key) {
+            bundle = conn.bundle;
             if let Some(chan) = conn.channels.get_mut(ch) {
                 if chan.call == Some(h) {
                     chan.release(h, fin);
@@ -599,18 +601,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if conn.upgrade_probe == Some(h) {
                 conn.upgrade_probe = None;
             }
-            if conn.is_idle() {
-                if key.client {
-                    conn.idle_since = Some(now);
-                }
-                conn.expiry = Some(now.after(idle_after));
+            idle = conn.is_idle();
+            if idle && !key.client {
+                conn.expiry = Some(now.after(self.config.service_conn_idle));
             }
+        }
+        if idle && key.client {
+            self.client_conn_idle(key, now);
         }
         self.arm_conn(key);
         if freed {
             self.queue_final(key, ch, AckReason::IDLE);
         }
-        self.attach_waiting_soon = true;
+        if let Some(b) = bundle {
+            self.activate_soon(b);
+        }
         self.reap_call(h, now);
     }
 }

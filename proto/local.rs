@@ -181,10 +181,15 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) next_conn_id: u32,
     /// Serial for packets sent outside any connection (BUSY, ABORT, ...).
     pub(crate) loose_serial: u32,
-    /// Calls waiting for a channel.
-    pub(crate) waiting: u32,
-    /// A channel was freed or a probe ended: try the waiting calls.
-    pub(crate) attach_waiting_soon: bool,
+    /// Client calls waiting for a channel, by bundle, oldest first.
+    pub(crate) waiting: E::Map<(BundleKey, CallHandle), ()>,
+    /// Bundles with waiting calls where a channel was freed or a probe
+    /// ended: their calls try again before the entry point returns
+    /// (C's `rxrpc_activate_channels`).
+    pub(crate) activate: E::Map<BundleKey, ()>,
+    /// An insertion into `activate` failed for lack of memory: try every
+    /// bundle with waiting calls.
+    pub(crate) activate_all: bool,
     /// Calls that may want to transmit.
     pub(crate) tx_ready: ReadyQueue,
     /// Calls that may have an event.
@@ -221,9 +226,16 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) conn_timers_incomplete: bool,
     /// Client connections held (for `reap_client_conns`).
     pub(crate) client_conns: u32,
+    /// Idle client connections by when they went idle, oldest first (C's
+    /// `idle_client_conns`): the first is due at that time plus the idle
+    /// time the count gives now, so a change of count or settings retimes
+    /// none of them (see `reap.rs`).
+    pub(crate) idle_client_conns: E::Map<(Instant, ConnKey), ()>,
     /// The calls by their caller's tag, while not released, so that a
     /// charge or an accept checks its tag without walking every call.
     pub(crate) users: E::Map<u64, CallHandle>,
+    /// Incoming calls waiting for `accept_next`, oldest first.
+    pub(crate) accept_queue: E::Map<CallHandle, ()>,
     /// Charged service calls begun by DATA of a later sequence than the
     /// first, oldest first (handles grow): each may have to give its
     /// charge to a call that has its first packet (`reclaim_charge`).
@@ -260,9 +272,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             queue: env.new_map(),
             call_timers: env.new_map(),
             conn_timers: env.new_map(),
+            idle_client_conns: env.new_map(),
             users: env.new_map(),
             unstarted: env.new_map(),
             groups: env.new_map(),
+            accept_queue: env.new_map(),
+            waiting: env.new_map(),
+            activate: env.new_map(),
             replies: Replies::default(),
             aborted: AbortedConns::default(),
             env,
@@ -274,8 +290,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             queue_seq: 0,
             next_handle: 1,
             loose_serial: 0,
-            waiting: 0,
-            attach_waiting_soon: false,
+            activate_all: false,
             tx_ready: ReadyQueue::default(),
             ev_ready: ReadyQueue::default(),
             tx_scan: None,
@@ -450,14 +465,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::NoMemory);
         }
         call.bundle = Some(bkey);
-        if self.calls.insert(h, call).is_err() {
+        if self.calls.insert(h, call).is_err() || self.waiting.insert((bkey, h), ()).is_err() {
+            self.calls.remove(&h);
             self.bundle_maybe_free(bkey);
             self.peer_maybe_idle(p.remote, now);
             return Err(Error::NoMemory);
         }
         self.next_handle += 1;
         self.index_user(p.user, h);
-        self.waiting += 1;
         self.tm_ready.push(h);
         self.try_attach(h, now);
         Ok(h)
@@ -915,20 +930,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Drop a bundle that has no connections and no calls waiting on it.
     pub(crate) fn bundle_maybe_free(&mut self, key: BundleKey) {
         let empty = self.bundles.get(&key).is_some_and(|b| b.is_empty());
-        if !empty {
-            return;
+        if empty && self.first_waiting(&key).is_none() {
+            self.bundles.remove(&key);
         }
-        let mut cur = None;
-        while let Some(h) = self.calls.next_after(cur.as_ref()) {
-            cur = Some(h);
-            if self
-                .calls
-                .get(&h)
-                .is_some_and(|c| c.bundle == Some(key) && c.conn.is_none() && !c.is_complete())
-            {
-                return;
-            }
-        }
-        self.bundles.remove(&key);
     }
 }

@@ -10,7 +10,7 @@ use super::event::CallHandle;
 /// Entries per queue. The endpoint holds three and must stay under 4 KiB
 /// (it is built on a kernel stack); a batch touching more calls than this
 /// costs one walk over all calls, as an overflow does.
-const SIZE: usize = 72;
+const SIZE: usize = 66;
 
 /// A FIFO of distinct call handles with an overflow flag.
 #[derive(Debug)]

@@ -110,6 +110,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 .map_or(true, |w| conn.is_some_and(|n| n <= w)),
             "connection timer index out of date"
         );
+        let idle = self.idle_client_due();
         let peer = match self.conn_peer_deadline {
             Some(t) => t,
             None => {
@@ -123,7 +124,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 .map_or(true, |w| peer.is_some_and(|o| o <= w)),
             "peer deadline noted too late"
         );
-        earliest(next, earliest(conn, peer))
+        earliest(earliest(next, idle), earliest(conn, peer))
     }
 
     /// The Tx bytes all calls hold, found by looking at every call.
@@ -171,9 +172,63 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
     }
 
+    /// Client connection `key` went idle at `now`: list it in
+    /// `idle_client_conns` (unlisted for lack of memory, it has an expiry
+    /// of its own instead).
+    pub(crate) fn client_conn_idle(&mut self, key: ConnKey, now: Instant) {
+        let idle_time = self.client_idle_time();
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        if let Some(old) = c.idle_since.replace(now) {
+            self.idle_client_conns.remove(&(old, key));
+        }
+        let listed = self.idle_client_conns.insert((now, key), ()).is_ok();
+        c.expiry = (!listed).then(|| now.after(idle_time));
+    }
+
+    /// Client connection `key` has a call again: it is not idle.
+    pub(crate) fn client_conn_busy(&mut self, key: ConnKey) {
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        c.expiry = None;
+        if let Some(since) = c.idle_since.take() {
+            self.idle_client_conns.remove(&(since, key));
+        }
+    }
+
+    /// When the oldest idle client connection is due, by the idle time
+    /// the count gives now.
+    fn idle_client_due(&mut self) -> Option<Instant> {
+        let (since, _) = self.idle_client_conns.next_after(None)?;
+        Some(since.after(self.client_idle_time()))
+    }
+
+    /// Discard the idle client connections due at `now`, oldest first; the
+    /// count falls with each, and once it is within `reap_client_conns`
+    /// the rest wait out the normal expiry (C's
+    /// `rxrpc_discard_expired_client_conns`).
+    fn discard_expired_client_conns(&mut self, now: Instant) {
+        while let Some((since, key)) = self.idle_client_conns.next_after(None) {
+            if since.after(self.client_idle_time()) > now {
+                break;
+            }
+            self.idle_client_conns.remove(&(since, key));
+            let idle = self
+                .conns
+                .get(&key)
+                .is_some_and(|c| c.is_idle() && c.idle_since == Some(since));
+            if idle {
+                self.discard_conn(key, now);
+            }
+        }
+    }
+
     /// Connection `key` may be due: discard it if it is idle and expired
-    /// (a client one due by the fast expiry waits out the normal one once
-    /// the count is back within the limit).
+    /// (a client one, unlisted from `idle_client_conns`, due by the fast
+    /// expiry waits out the normal one once the count is back within the
+    /// limit).
     fn conn_timeout(&mut self, key: ConnKey, now: Instant) {
         let expired = self
             .conns
@@ -248,6 +303,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 self.arm_conn(k);
             }
         }
+        self.discard_expired_client_conns(now);
         if self
             .conn_peer_deadline
             .is_some_and(|t| t.map_or(true, |t| t > now))
@@ -289,10 +345,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Work left over by an entry point: give freed channels to waiting
     /// calls.
     pub(crate) fn settle(&mut self, now: Instant) {
-        if self.attach_waiting_soon {
-            self.attach_waiting_soon = false;
-            self.attach_waiting(now);
-        }
+        self.attach_waiting(now);
     }
 
     /// Forget call `h` if nobody can still ask about it.
@@ -336,6 +389,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         if let Some(t) = conn.armed {
             self.conn_timers.remove(&(t, key));
+        }
+        if let Some(since) = conn.idle_since {
+            self.idle_client_conns.remove(&(since, key));
         }
         if key.client {
             self.client_conns = self.client_conns.saturating_sub(1);

@@ -55,23 +55,9 @@ impl Default for Tunables {
 impl<E: Env, S: Security> Endpoint<E, S> {
     /// Apply `t`: ACKs framed from now on advertise its sizes and use its
     /// delays, and idle client connections are kept as long as it says,
-    /// counted from when each went idle. Cheap when nothing changed.
+    /// counted from when each went idle.
     pub fn set_tunables(&mut self, t: Tunables) {
-        let old = self.config.tunables;
-        if t == old {
-            return;
-        }
         self.config.tunables = t;
-        let reaping = |t: &Tunables| {
-            (
-                t.client_conn_idle,
-                t.client_conn_fast_idle,
-                t.reap_client_conns,
-            )
-        };
-        if reaping(&t) != reaping(&old) {
-            self.retime_idle_client_conns();
-        }
     }
 
     /// The settings in force.
@@ -101,34 +87,5 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     pub(crate) fn client_conn_due(&self, key: &ConnKey) -> Option<Instant> {
         let since = self.conns.get(key)?.idle_since?;
         Some(since.after(self.client_idle_time()))
-    }
-
-    /// A client connection was opened: past `reap_client_conns`, the idle
-    /// ones are due sooner.
-    pub(crate) fn client_conn_opened(&mut self) {
-        self.client_conns = self.client_conns.saturating_add(1);
-        if self.client_conns == self.config.tunables.reap_client_conns.saturating_add(1) {
-            self.retime_idle_client_conns();
-        }
-    }
-
-    /// Set the expiry of every idle client connection afresh.
-    fn retime_idle_client_conns(&mut self) {
-        let mut cur = None;
-        while let Some(k) = self.conns.next_after(cur.as_ref()) {
-            cur = Some(k);
-            if !k.client {
-                continue;
-            }
-            let Some(due) = self.client_conn_due(&k) else {
-                continue;
-            };
-            if let Some(c) = self.conns.get_mut(&k) {
-                if c.is_idle() {
-                    c.expiry = Some(due);
-                    self.arm_conn(k);
-                }
-            }
-        }
     }
 }
