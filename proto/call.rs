@@ -21,7 +21,7 @@ use super::rxbuf::{RecvResult, RxBuf, RxInsert, RxPacket};
 use super::time::Instant;
 use super::timer::TimerTable;
 use super::tunables::Tunables;
-use super::txbuf::{Resend, TxBuf, TxError, TxPacket};
+use super::txbuf::{seq_lt, Resend, TxBuf, TxError, TxPacket};
 use super::wire::{Ack, AckReason, RX_CALL_TIMEOUT, RX_PROTOCOL_ERROR};
 
 /// Delay before an ACK for in-order DATA that did not ask for one.
@@ -636,8 +636,19 @@ impl<E: Env> Call<E> {
             return Ok(None);
         }
         if let Some((s, t)) = self.rtt_probe {
-            if s == ack.serial && ack.reason == AckReason::REQUESTED {
+            // The timed packet asked for an ACK, which the peer sends at
+            // once, but as OUT_OF_SEQUENCE (not REQUESTED) while a loss
+            // leaves a hole: with 2% loss that is nearly always, and a
+            // sender that took only REQUESTED could go a whole call with
+            // no sample and its RTO and RACK wait at the initial second.
+            // Only the deliberately delayed reasons are no measure.
+            if s == ack.serial && ack.reason != AckReason::DELAY && ack.reason != AckReason::IDLE
+            {
                 rtt.sample(now.since(t));
+                self.rtt_probe = None;
+            } else if seq_lt(s, ack.serial) {
+                // A later packet was answered first: the timed one, or its
+                // ACK, was lost. Time another (as C does).
                 self.rtt_probe = None;
             }
         }
