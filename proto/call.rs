@@ -62,6 +62,18 @@ fn probe_delay(srtt: Duration) -> Duration {
         .saturating_add(Duration::from_millis(1))
 }
 
+/// How long the sender waits for an ACK before a tail loss probe (RFC
+/// 8985 7.2): `probe_delay`, and the peer's ACK delay as well when one
+/// packet alone is in flight, as nothing then makes the ACK go at once.
+fn tlp_delay(srtt: Duration, flight: u32) -> Duration {
+    let pto = probe_delay(srtt);
+    if flight > 1 {
+        pto
+    } else {
+        pto.saturating_add(DELAYED_ACK)
+    }
+}
+
 /// Per-call timeouts; `None` disables one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
@@ -143,8 +155,10 @@ enum T {
     Probe,
     /// Service: the first DATA of the request is due (see `REQUEST_START`).
     Request,
+    /// Tail loss probe: data outstanding and no ACK for it (see `on_timeout`).
+    Tlp,
 }
-const N_TIMERS: usize = 8;
+const N_TIMERS: usize = 9;
 
 /// Something the call wants transmitted next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +243,9 @@ pub(crate) struct Call<E: Env> {
     rx_consumed: u32,
     ping_now: bool,
     rto_backoff: u32,
+    /// A tail loss probe went out and no ACK has acknowledged new data
+    /// since: one probe per episode, the RTO covers a lost probe.
+    tlp_out: bool,
     /// When retransmissions started without the peer acknowledging
     /// anything since; the call gives up after the idle timeout of that.
     tx_stalled_since: Option<Instant>,
@@ -298,6 +315,7 @@ impl<E: Env> Call<E> {
             rx_consumed: 0,
             ping_now: false,
             rto_backoff: 0,
+            tlp_out: false,
             tx_stalled_since: None,
             rtt_probe: None,
             ping_probe: None,
@@ -642,8 +660,7 @@ impl<E: Env> Call<E> {
             // sender that took only REQUESTED could go a whole call with
             // no sample and its RTO and RACK wait at the initial second.
             // Only the deliberately delayed reasons are no measure.
-            if s == ack.serial && ack.reason != AckReason::DELAY && ack.reason != AckReason::IDLE
-            {
+            if s == ack.serial && ack.reason != AckReason::DELAY && ack.reason != AckReason::IDLE {
                 rtt.sample(now.since(t));
                 self.rtt_probe = None;
             } else if seq_lt(s, ack.serial) {
@@ -685,12 +702,20 @@ impl<E: Env> Call<E> {
         }
         if out.newly_acked > 0 || out.hard_advanced {
             self.rto_backoff = 0;
+            self.tlp_out = false;
             self.tx_stalled_since = None;
             self.progress(now);
             if self.tx.in_flight() > 0 {
                 self.timers.set(T::Resend as usize, now.after(rtt.rto()));
+                if let Some(srtt) = rtt.srtt() {
+                    self.timers.set(
+                        T::Tlp as usize,
+                        now.after(tlp_delay(srtt, self.tx.in_flight())),
+                    );
+                }
             } else {
                 self.timers.stop(T::Resend as usize);
+                self.timers.stop(T::Tlp as usize);
             }
         }
         if self.tx_blocked && (out.hard_advanced || self.tx.has_space()) {
@@ -789,6 +814,12 @@ impl<E: Env> Call<E> {
                 if let Some(srtt) = rtt.srtt() {
                     self.timers
                         .set_earliest(T::Probe as usize, now.after(probe_delay(srtt)));
+                    if !self.tlp_out {
+                        self.timers.set_earliest(
+                            T::Tlp as usize,
+                            now.after(tlp_delay(srtt, self.tx.in_flight())),
+                        );
+                    }
                 }
                 if self.tx.all_sent() {
                     match self.state {
@@ -886,6 +917,17 @@ impl<E: Env> Call<E> {
             }
             let flight = self.tx.in_flight();
             self.detect_loss(now, rtt, flight);
+        }
+        if self.timers.expire(T::Tlp as usize, now)
+            && self.in_tx_phase()
+            && !self.tlp_out
+            && self.tx.mark_tail_probe()
+        {
+            // No ACK for two RTTs: the tail of the window, or every ACK
+            // for it, may be lost, and nothing sent after it would let
+            // RACK see that. Resend the newest packet now rather than wait
+            // for the RTO (at least 200 ms, however short the RTT).
+            self.tlp_out = true;
         }
         if self.timers.expire(T::Resend as usize, now) && self.in_tx_phase() {
             // A peer that answers pings but never acknowledges data (a

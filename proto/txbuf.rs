@@ -48,6 +48,8 @@ pub enum Resend {
     Again,
     /// The retransmission timeout.
     Rto,
+    /// A tail loss probe (RFC 8985 section 7): no ACK for a while.
+    Tlp,
     /// Anything else: the connection was secured (a RESPONSE went out).
     Other,
 }
@@ -668,6 +670,25 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         n
     }
 
+    /// Mark the newest packet sent for resend as a tail loss probe, if
+    /// neither the peer holds it nor a resend is already due: its ACK
+    /// reports the state of the whole window, which lets RACK find a lost
+    /// tail that no later packet would reveal. Returns whether it was.
+    pub(crate) fn mark_tail_probe(&mut self) -> bool {
+        let top = self.sent_top;
+        let idle = self.counts.resend == 0
+            && seq_lt(self.hard_ack, top)
+            && self.pkt(top).is_some_and(|p| !p.sacked);
+        if idle {
+            self.change(top, |p| {
+                p.resend = true;
+                p.why = Resend::Tlp;
+            });
+            self.check();
+        }
+        idle
+    }
+
     /// Mark packet `seq` for resend if it is held and was sent.
     pub(crate) fn mark_resend(&mut self, seq: u32, why: Resend) {
         if seq_le(seq, self.sent_top) && self.get(seq).is_some() {
@@ -835,9 +856,33 @@ mod tests {
         }
         // 2 arrived: 1 went out before it, 3 and 4 after.
         t.on_ack(1, &[0, 1, 0, 0], Instant(0), 2);
-        assert_eq!(t.mark_lost(Instant(100), Duration::from_nanos(5)), (1, None));
+        assert_eq!(
+            t.mark_lost(Instant(100), Duration::from_nanos(5)),
+            (1, None)
+        );
         assert!(t.get(1).unwrap().resend);
         assert!(!t.get(3).unwrap().resend && !t.get(4).unwrap().resend);
+    }
+
+    #[test]
+    fn the_tail_probe_resends_the_newest_packet_once() {
+        let mut t = tx(1);
+        t.write(&[0; 3], false, alloc).unwrap();
+        for s in 1..=3 {
+            t.mark_sent(s, s, Instant(10));
+        }
+        t.on_ack(2, &[], Instant(0), 1);
+        assert!(t.mark_tail_probe());
+        assert_eq!(
+            t.get(3).map(|p| (p.resend, p.why)),
+            Some((true, Resend::Tlp))
+        );
+        assert!(!t.mark_tail_probe(), "a resend is already due");
+        assert_eq!(t.next_to_send(4, 4), Some(3));
+        t.mark_sent(3, 4, Instant(20));
+        // The peer holds the newest packet: RACK's to find what is missing.
+        t.on_ack(2, &[0, 1], Instant(0), 4);
+        assert!(!t.mark_tail_probe());
     }
 
     #[test]
