@@ -44,12 +44,12 @@ pub(crate) struct TxPacket<B> {
 pub enum Resend {
     /// RACK: sent before a packet the peer acknowledged, and overdue.
     Rack,
-    /// A retransmission overdue below data the peer holds (the probe).
+    /// A probe: a retransmission overdue below data the peer holds, or
+    /// the tail loss probe (RFC 8985 section 7: no ACK for two RTTs). One
+    /// slot for both keeps the endpoint's counters, and it, under 4 KiB.
     Again,
     /// The retransmission timeout.
     Rto,
-    /// A tail loss probe (RFC 8985 section 7): no ACK for a while.
-    Tlp,
     /// Anything else: the connection was secured (a RESPONSE went out).
     Other,
 }
@@ -682,7 +682,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         if idle {
             self.change(top, |p| {
                 p.resend = true;
-                p.why = Resend::Tlp;
+                p.why = Resend::Again;
             });
             self.check();
         }
@@ -875,7 +875,7 @@ mod tests {
         assert!(t.mark_tail_probe());
         assert_eq!(
             t.get(3).map(|p| (p.resend, p.why)),
-            Some((true, Resend::Tlp))
+            Some((true, Resend::Again))
         );
         assert!(!t.mark_tail_probe(), "a resend is already due");
         assert_eq!(t.next_to_send(4, 4), Some(3));

@@ -464,17 +464,16 @@ impl Stats {
             }
             writeln!(seq)?;
         }
-        // Retransmissions by why they were marked: RACK, the probe of
-        // earlier retransmissions, the RTO, the tail loss probe, other (the
+        // Retransmissions by why they were marked: RACK, the probes (of
+        // earlier retransmissions, and of the tail), the RTO, other (the
         // connection secured).
         let w = &self.tx_retrans_why;
         writeln!(
             seq,
-            "Retrans  : rack={} again={} rto={} tlp={} other={}",
+            "Retrans  : rack={} again={} rto={} other={}",
             w[Resend::Rack as usize],
             w[Resend::Again as usize],
             w[Resend::Rto as usize],
-            w[Resend::Tlp as usize],
             w[Resend::Other as usize]
         )?;
         Ok(())
