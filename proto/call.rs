@@ -705,7 +705,7 @@ impl<E: Env> Call<E> {
             self.tlp_out = false;
             self.tx_stalled_since = None;
             self.progress(now);
-            if self.tx.in_flight() > 0 {
+            if self.tx.sent_top() != self.tx.hard_ack() {
                 self.timers.set(T::Resend as usize, now.after(rtt.rto()));
                 if let Some(srtt) = rtt.srtt() {
                     self.timers.set(
@@ -918,18 +918,28 @@ impl<E: Env> Call<E> {
             let flight = self.tx.in_flight();
             self.detect_loss(now, rtt, flight);
         }
-        if self.timers.expire(T::Tlp as usize, now)
-            && self.in_tx_phase()
-            && !self.tlp_out
-            && self.tx.mark_tail_probe()
-        {
-            // No ACK for two RTTs: the tail of the window, or every ACK
-            // for it, may be lost, and nothing sent after it would let
-            // RACK see that. Resend the newest packet now rather than wait
-            // for the RTO (at least 200 ms, however short the RTT).
-            self.tlp_out = true;
+        if self.timers.expire(T::Tlp as usize, now) && self.in_tx_phase() && !self.tlp_out {
+            if self.tx.mark_tail_probe() {
+                // No ACK for two RTTs: the tail of the window, or every ACK
+                // for it, may be lost, and nothing sent after it would let
+                // RACK see that. Resend the newest packet now rather than
+                // wait for the RTO (at least 200 ms, however short the RTT).
+                self.tlp_out = true;
+            } else if self.window_held() {
+                self.ping_now = true;
+                self.tlp_out = true;
+            }
         }
         if self.timers.expire(T::Resend as usize, now) && self.in_tx_phase() {
+            if self.window_held() {
+                // Nothing was lost: only the peer's window update may have
+                // been. Probe with a PING, backing off, and keep the window.
+                self.ping_now = true;
+                self.rto_backoff = self.rto_backoff.saturating_add(1);
+                let rto = backed_off(rtt.rto(), self.rto_backoff);
+                self.timers.set(T::Resend as usize, now.after(rto));
+                return None;
+            }
             // A peer that answers pings but never acknowledges data (a
             // path that drops large packets) must not hold the call open.
             let since = *self.tx_stalled_since.get_or_insert(now);
@@ -937,14 +947,7 @@ impl<E: Env> Call<E> {
                 return Some((RX_CALL_TIMEOUT, ETIME));
             }
             let flight = self.tx.in_flight();
-            if !self.tx.mark_all_unacked(Resend::Rto) {
-                // Everything sent is soft-ACKed yet not hard-ACKed: probe
-                // with the newest packet so the peer reports its state.
-                let top = self.tx.sent_top();
-                if top != self.tx.hard_ack() {
-                    self.tx.mark_resend(top, Resend::Rto);
-                }
-            }
+            self.tx.mark_all_unacked(Resend::Rto);
             self.cong.on_rto(flight);
             self.rto_backoff = self.rto_backoff.saturating_add(1);
             self.rtt_probe = None;
@@ -954,5 +957,15 @@ impl<E: Env> Call<E> {
             }
         }
         None
+    }
+
+    /// Everything sent is soft-ACKed yet not all hard-ACKed: the peer holds
+    /// it for a reader that has not taken it, and its window may be shut.
+    /// The ACK that reopens the window, once the reader takes the data, is
+    /// sent once: if it is lost, only a probe (a PING, whose response
+    /// carries the window) gets the call going again before the keepalive
+    /// ping, seconds later.
+    fn window_held(&self) -> bool {
+        self.tx.in_flight() == 0 && self.tx.sent_top() != self.tx.hard_ack()
     }
 }

@@ -690,6 +690,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
     }
 
     /// Mark packet `seq` for resend if it is held and was sent.
+    #[cfg(test)]
     pub(crate) fn mark_resend(&mut self, seq: u32, why: Resend) {
         if seq_le(seq, self.sent_top) && self.get(seq).is_some() {
             self.change(seq, |p| {
