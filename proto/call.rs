@@ -586,7 +586,12 @@ impl<E: Env> Call<E> {
                 if request_ack {
                     self.ack_now = Some((AckReason::REQUESTED, serial));
                 } else if self.rx_unacked >= ACK_EVERY {
-                    self.ack_now = Some((AckReason::DELAY, serial));
+                    // An ACK already due (REQUESTED, or OUT_OF_SEQUENCE)
+                    // keeps its reason and serial: the sender times its
+                    // RTT by them, and a batch of DATA (the module's IO
+                    // thread takes several at once) would otherwise hide
+                    // the timed packet behind a DELAY for the last one.
+                    self.ack_now.get_or_insert((AckReason::DELAY, serial));
                 } else {
                     self.ack_later = Some((AckReason::DELAY, serial));
                     self.timers
