@@ -865,7 +865,19 @@ impl<E: Env> Call<E> {
     /// reduce the window once for them, and look again when the next one
     /// still in doubt falls due.
     fn detect_loss(&mut self, now: Instant, rtt: &RttEstimator, flight: u32) {
-        let (lost, next) = self.tx.mark_lost(now, rack_wait(rtt, self.reo_quarters));
+        // Before the path is seen to reorder, a quarter RTT of grace unless
+        // three packets after the hole arrived (RFC 8985 6.2 step 4, the
+        // duplicate-ACK threshold): since RACK orders a burst sent in one
+        // instant by sequence, a packet of it merely overtaken was found
+        // lost at once.
+        let held = self.tx.sent_top().wrapping_sub(self.tx.hard_ack());
+        let sacked = held.saturating_sub(self.tx.in_flight());
+        let quarters = if self.reo_quarters == 0 && sacked < 3 {
+            1
+        } else {
+            self.reo_quarters
+        };
+        let (lost, next) = self.tx.mark_lost(now, rack_wait(rtt, quarters));
         if lost > 0 {
             self.cong.on_loss(self.tx.sent_top(), flight);
         }
