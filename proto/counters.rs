@@ -87,7 +87,7 @@ pub struct Counters {
     /// DATA packets sent again.
     pub tx_data_retrans: u64,
     /// DATA packets sent again, by why they were marked (index: a
-    /// `Resend`: RACK, the probe of retransmissions, the RTO, other).
+    /// `Resend`: RACK, the probes, the RTO, other).
     /// 32 bits, as C's `atomic_t` statistics, which keeps the endpoint
     /// under 4 KiB.
     pub tx_retrans_why: [u32; RESEND_REASONS],

@@ -45,7 +45,9 @@ pub(crate) struct TxPacket<B> {
 pub enum Resend {
     /// RACK: sent before a packet the peer acknowledged, and overdue.
     Rack,
-    /// A retransmission overdue below data the peer holds (the probe).
+    /// A probe: a retransmission overdue below data the peer holds, or
+    /// the tail loss probe (RFC 8985 section 7: no ACK for two RTTs). One
+    /// slot for both keeps the endpoint's counters, and it, under 4 KiB.
     Again,
     /// The retransmission timeout.
     Rto,
@@ -132,9 +134,10 @@ pub(crate) struct TxBuf<B, V> {
     /// LAST_PACKET has been queued.
     ended: bool,
     max_payload: usize,
-    /// When the newest packet the peer acknowledged was (last) sent:
-    /// RACK's reference for which packets should have arrived by now.
-    delivered_sent: Option<Instant>,
+    /// When the newest packet the peer acknowledged was (last) sent, and
+    /// its sequence: RACK's reference for which packets should have
+    /// arrived by now.
+    delivered_sent: Option<(Instant, u32)>,
     /// The latest transmission's time: no later one is stamped earlier.
     last_sent: Option<Instant>,
     /// The window's packets by state.
@@ -555,9 +558,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                     out.newly_acked += 1;
                     let spurious = early(&p);
                     out.spurious |= spurious;
-                    out.reordered |= !p.retransmitted && p.sent_at < self.delivered_sent;
+                    // `pop` moved the hard-ACK point onto this packet.
+                    let sent = p.sent_at.map(|t| (t, self.hard_ack));
+                    out.reordered |= !p.retransmitted && sent_before(sent, self.delivered_sent);
                     if !(spurious && p.retransmitted) {
-                        self.delivered_sent = self.delivered_sent.max(p.sent_at);
+                        self.delivered_sent = newer(self.delivered_sent, sent);
                     }
                 }
             }
@@ -578,14 +583,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                     out.newly_acked += 1;
                     let spurious = early(p);
                     out.spurious |= spurious;
-                    out.reordered |= !p.retransmitted && p.sent_at < newest;
+                    let sent = p.sent_at.map(|t| (t, seq));
+                    out.reordered |= !p.retransmitted && sent_before(sent, newest);
                     p.resend = false;
                     // The original of a retransmission acknowledged too
                     // soon was sent at a time no longer known: taking the
                     // retransmission's would find everything sent between
                     // them lost (RFC 8985 6.2, step 2).
                     if !(spurious && p.retransmitted) {
-                        delivered = p.sent_at;
+                        delivered = p.sent_at.map(|t| (t, seq));
                     }
                 }
                 if !acked {
@@ -598,7 +604,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                 self.counts.sub(before);
                 self.counts.add(after);
             }
-            self.delivered_sent = self.delivered_sent.max(delivered);
+            self.delivered_sent = newer(self.delivered_sent, delivered);
         }
         self.free_if_done();
         self.check();
@@ -629,9 +635,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         let mut seq = self.hard_ack.wrapping_add(1);
         while seq_le(seq, self.sent_top) {
             let due = match self.pkt(seq) {
-                Some(p) if !p.sacked && !p.resend => {
-                    p.sent_at.filter(|&t| t < newest).map(|t| t.after(wait))
-                }
+                Some(p) if !p.sacked && !p.resend => p
+                    .sent_at
+                    .filter(|&t| sent_before(Some((t, seq)), Some(newest)))
+                    .map(|t| t.after(wait)),
                 _ => None,
             };
             match due {
@@ -685,7 +692,27 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         n
     }
 
+    /// Mark the newest packet sent for resend as a tail loss probe, if
+    /// neither the peer holds it nor a resend is already due: its ACK
+    /// reports the state of the whole window, which lets RACK find a lost
+    /// tail that no later packet would reveal. Returns whether it was.
+    pub(crate) fn mark_tail_probe(&mut self) -> bool {
+        let top = self.sent_top;
+        let idle = self.counts.resend == 0
+            && seq_lt(self.hard_ack, top)
+            && self.pkt(top).is_some_and(|p| !p.sacked);
+        if idle {
+            self.change(top, |p| {
+                p.resend = true;
+                p.why = Resend::Again;
+            });
+            self.check();
+        }
+        idle
+    }
+
     /// Mark packet `seq` for resend if it is held and was sent.
+    #[cfg(test)]
     pub(crate) fn mark_resend(&mut self, seq: u32, why: Resend) {
         if seq_le(seq, self.sent_top) && self.get(seq).is_some() {
             self.change(seq, |p| {
@@ -720,6 +747,27 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         self.ring.free();
         self.hard_ack = self.top;
         self.counts = Counts::default();
+    }
+}
+
+/// Whether transmission `a` (time, sequence) went out before `b`: at an
+/// earlier time, or in the same instant with a lower sequence, as a burst
+/// sends them (RFC 8985 6.2's tie-break; a burst's packets share one
+/// timestamp where the clock is coarse, and the simulator's always).
+fn sent_before(a: Option<(Instant, u32)>, b: Option<(Instant, u32)>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.0 < b.0 || a.0 == b.0 && seq_lt(a.1, b.1),
+        (None, Some(_)) => true,
+        _ => false,
+    }
+}
+
+/// The later of two transmissions (see [`sent_before`]).
+fn newer(a: Option<(Instant, u32)>, b: Option<(Instant, u32)>) -> Option<(Instant, u32)> {
+    if sent_before(a, b) {
+        b
+    } else {
+        a
     }
 }
 
@@ -803,27 +851,61 @@ mod tests {
             }
         );
         let wait = Duration::from_nanos(10);
-        assert_eq!(
-            t.mark_lost(Instant(100), wait),
-            (0, None),
-            "all sent at the same time: maybe reordered"
-        );
-        assert_eq!(t.next_to_send(4, 4), Some(5));
-        t.mark_sent(5, 5, Instant(2));
-        t.on_ack(2, &[0, 1, 1, 1], Instant(0), 0);
-        // Sent before 5 was, but maybe only late until 1 + 10.
+        // 2 went out in the same instant as 3 and 4, before them: maybe
+        // only late until 1 + 10.
         assert_eq!(t.mark_lost(Instant(5), wait), (0, Some(Instant(11))));
         assert_eq!(t.mark_lost(Instant(11), wait), (1, None));
         assert_eq!(t.next_to_send(4, 4), Some(2));
-        t.mark_sent(2, 9, Instant(3));
+        t.mark_sent(2, 5, Instant(3));
+        assert_eq!(t.next_to_send(4, 4), Some(5));
+        t.mark_sent(5, 6, Instant(3));
+        // 6 is beyond the window (hard-ACK 1 + 4).
         assert_eq!(t.next_to_send(4, 4), None);
         t.on_ack(6, &[], Instant(0), 0);
         assert_eq!(t.hard_ack(), 5);
         assert!(!t.mark_all_unacked(Resend::Rto));
-        t.mark_sent(6, 10, Instant(4));
+        t.mark_sent(6, 7, Instant(4));
         assert!(t.all_sent());
         t.ack_all();
         assert!(t.all_hard_acked());
+    }
+
+    #[test]
+    fn a_burst_is_ordered_by_sequence() {
+        let mut t = tx(1);
+        t.write(&[0; 4], false, alloc).unwrap();
+        for s in 1..=4 {
+            t.mark_sent(s, s, Instant(10));
+        }
+        // 2 arrived: 1 went out before it, 3 and 4 after.
+        t.on_ack(1, &[0, 1, 0, 0], Instant(0), 2);
+        assert_eq!(
+            t.mark_lost(Instant(100), Duration::from_nanos(5)),
+            (1, None)
+        );
+        assert!(t.get(1).unwrap().resend);
+        assert!(!t.get(3).unwrap().resend && !t.get(4).unwrap().resend);
+    }
+
+    #[test]
+    fn the_tail_probe_resends_the_newest_packet_once() {
+        let mut t = tx(1);
+        t.write(&[0; 3], false, alloc).unwrap();
+        for s in 1..=3 {
+            t.mark_sent(s, s, Instant(10));
+        }
+        t.on_ack(2, &[], Instant(0), 1);
+        assert!(t.mark_tail_probe());
+        assert_eq!(
+            t.get(3).map(|p| (p.resend, p.why)),
+            Some((true, Resend::Again))
+        );
+        assert!(!t.mark_tail_probe(), "a resend is already due");
+        assert_eq!(t.next_to_send(4, 4), Some(3));
+        t.mark_sent(3, 4, Instant(20));
+        // The peer holds the newest packet: RACK's to find what is missing.
+        t.on_ack(2, &[0, 1], Instant(0), 4);
+        assert!(!t.mark_tail_probe());
     }
 
     #[test]

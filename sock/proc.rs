@@ -464,8 +464,9 @@ impl Stats {
             }
             writeln!(seq)?;
         }
-        // Retransmissions by why they were marked: RACK, the probe of
-        // earlier retransmissions, the RTO, other (the connection secured).
+        // Retransmissions by why they were marked: RACK, the probes (of
+        // earlier retransmissions, and of the tail), the RTO, other (the
+        // connection secured).
         let w = &self.tx_retrans_why;
         writeln!(
             seq,

@@ -228,3 +228,51 @@ impl Scenario {
         rep
     }
 }
+
+/// Simulated times of one echo call's two directions.
+#[derive(Clone, Copy, Debug)]
+pub struct EchoTimes {
+    /// From the start until the server has the whole request.
+    pub request: Duration,
+    /// From then until both ends saw the call complete.
+    pub reply: Duration,
+    /// DATA packets sent again, by both nodes.
+    pub retransmits: u64,
+}
+
+/// One call of `len` bytes each way between two nodes on `link`, timed
+/// per direction; `None` if it did not complete byte-exact within 600 s.
+pub fn echo_times(seed: u64, link: LinkConfig, len: u64) -> Option<EchoTimes> {
+    let svc = ServiceConfig {
+        service_ids: [SERVICE, 0],
+        backlog: 16,
+        ..ServiceConfig::default()
+    };
+    let mut sim = Sim::new(seed, link);
+    sim.add_node(NullSecurity, svc, AcceptMode::Charge);
+    sim.add_node(NullSecurity, svc, AcceptMode::Charge);
+    sim.call(0, 1, SERVICE, len, CallOpts::default())?;
+    let start = sim.now;
+    let limit = start.after(Duration::from_secs(600));
+    let requested = |s: &Sim<NullSecurity>| s.nodes[1].servers.values().any(|c| c.request_done);
+    if !sim.run_until(limit, requested) {
+        return None;
+    }
+    let request = sim.now.since(start);
+    if !sim.run_calls(limit) {
+        return None;
+    }
+    let c = sim.nodes[0].clients.first()?;
+    if c.outcome != Some(Outcome::Succeeded) || c.mismatch || c.received != len {
+        return None;
+    }
+    Some(EchoTimes {
+        request,
+        reply: sim.now.since(start).saturating_sub(request),
+        retransmits: sim
+            .nodes
+            .iter()
+            .map(|n| n.ep.counters().tx_data_retrans)
+            .sum(),
+    })
+}

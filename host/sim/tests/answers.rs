@@ -398,3 +398,37 @@ fn service_call_without_its_first_packet_gives_up() {
         ))
     );
 }
+
+/// A DATA packet that asks for an ACK, handled in one batch with the
+/// in-order packets after it, is answered with REQUESTED and its own
+/// serial, by which the sender times the RTT, not with a DELAY ACK for the
+/// last packet of the batch.
+#[test]
+fn a_batch_keeps_the_requested_ack() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, call) = pair_with_call(now);
+    let data = vec![7u8; 6 * 1412];
+    client.send(call, &data, false).unwrap();
+    let sent = drain(&mut client, now);
+    let datas: Vec<(Header, &Vec<u8>)> = sent
+        .iter()
+        .filter_map(|p| match decode(p) {
+            Ok((h, Packet::Data(_))) => Some((h, p)),
+            _ => None,
+        })
+        .collect();
+    assert!(datas.len() >= 4, "{} DATA packets", datas.len());
+    let (probe, _) = datas[0];
+    assert!(probe.flags.contains(Flags::REQUEST_ACK));
+    for (_, p) in &datas {
+        server.handle_datagram(now, CLIENT, p);
+    }
+    let acks: Vec<(AckReason, u32)> = drain(&mut server, now)
+        .iter()
+        .filter_map(|p| match decode(p) {
+            Ok((_, Packet::Ack(a))) if a.reason != AckReason::PING => Some((a.reason, a.serial)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, [(AckReason::REQUESTED, probe.serial)]);
+}
