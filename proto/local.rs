@@ -400,14 +400,23 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         g.held = g.held.saturating_sub(was).saturating_add(now);
         let freed = g.watched && now < was;
         g.watched &= !freed;
-        if g.held == 0 {
-            self.groups.remove(&group);
-        } else if let Some(e) = self.groups.get_mut(&group) {
+        // The entry stays at 0 until the caller forgets the group, so that
+        // a call at a time does not allocate and free it.
+        if let Some(e) = self.groups.get_mut(&group) {
             *e = g;
-        } else if self.groups.insert(group, g).is_err() {
+        } else if g.held > 0 && self.groups.insert(group, g).is_err() {
             self.groups_incomplete = true;
         }
         freed
+    }
+
+    /// The caller is done with `group` (its socket is going): its calls
+    /// count in no group from now on, and its entry goes.
+    pub fn forget_group(&mut self, group: u64, calls: impl Iterator<Item = CallHandle>) {
+        for call in calls {
+            self.set_call_group(call, 0);
+        }
+        self.groups.remove(&group);
     }
 
     /// A `TxSpace` event for `call` when the peer next frees some of its

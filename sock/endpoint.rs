@@ -465,6 +465,9 @@ impl Local {
                 core.service = None;
                 let _ = core.ep.listen(ServiceConfig::default());
             }
+            let tags = &core.tags;
+            let calls = attached.calls.values().filter_map(|t| tags.get(t)?.call);
+            core.ep.forget_group(sock as u64, calls);
             for (_, tag) in attached.calls.iter() {
                 if let Some(t) = core.tags.remove(tag) {
                     match t.call {

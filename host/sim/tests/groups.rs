@@ -1,6 +1,7 @@
 //! A group's Tx total (a socket's, against its send buffer) is the sum of
 //! its calls' Tx data held, kept as the calls queue data, are ACKed, move
-//! between groups and go; a watch of the group wakes on the first freed.
+//! between groups and go; a watch of the group wakes on the first freed;
+//! a group forgotten counts nothing.
 
 mod common;
 
@@ -83,4 +84,16 @@ fn a_group_total_is_the_sum_of_its_calls() {
     other.release(now, c);
     other.handle_timeout(now.after(core::time::Duration::from_secs(1)));
     assert_eq!(other.group_tx_held(9), Some(0));
+
+    // A group forgotten (its socket going) counts its calls no more.
+    let d = other
+        .begin_call(now, CallParams { user: 4, ..params })
+        .unwrap();
+    other.set_call_group(d, 10);
+    other.send(d, &[4; 2000], true).unwrap();
+    assert!(other.group_tx_held(10).unwrap() > 0);
+    other.forget_group(10, [d].into_iter());
+    assert_eq!(other.group_tx_held(10), Some(0));
+    other.send(d, &[4; 2000], false).unwrap();
+    assert_eq!(other.group_tx_held(10), Some(0));
 }
