@@ -43,7 +43,8 @@
 # BENCH_SCALE (N of mem_conns and mem_calls, 1000), BENCH_HEAVY_RUNS (runs
 # per guest of loss, reorder, mem and conns, 1). The link rows boot two
 # guests of one module at once (interop-lib.sh's link), in the same order,
-# with the link's MTU BENCH_LINK_MTU (1500; 9000 for jumbo frames).
+# with the link's MTU BENCH_LINK_MTU (1500; 9000 for jumbo frames);
+# BENCH_LINK_SERVICE=c|rs runs every service guest on that module.
 # BENCH_ICOUNT=N (3 is a good value): the loopback guests count time in
 # instructions (QEMU -icount shift=N,sleep=off), so that the figures are
 # the instructions each implementation executes, the same from run to run
@@ -71,6 +72,11 @@ big_mib=${BENCH_BIG_MIB:-64}
 loss_mib=${BENCH_LOSS_MIB:-16}
 # The link's MTU (9000: jumbo frames, which carry our jumbo packets).
 link_mtu=${BENCH_LINK_MTU:-1500}
+# The service guest's module on the link (c or rs): by default the
+# client's, so that a row compares module pairs; one module for both
+# columns compares clients against the same peer.
+link_service=${BENCH_LINK_SERVICE:-}
+case $link_service in ''|c|rs) ;; *) echo "bench: BENCH_LINK_SERVICE is c or rs"; exit 1 ;; esac
 nconns=${BENCH_CONNS:-10000}
 scale=${BENCH_SCALE:-1000}
 heavy_runs=${BENCH_HEAVY_RUNS:-1}
@@ -156,7 +162,7 @@ case ,$only, in
 	echo "bench: scale rows: bulk ${big_mib} MiB, loss and reordering bulk ${loss_mib} MiB, $nconns connections, N=$scale idle connections and active calls; loss, reordering, memory and conns $heavy_runs runs per guest" ;;
 esac
 echo "bench: measurements $only"
-[ -z "$link_only" ] || echo "bench: link MTU $link_mtu"
+[ -z "$link_only" ] || echo "bench: link MTU $link_mtu; service guests ${link_service:-as the clients}"
 
 # --- The guests: each implementation twice, in the order c rs rs c -----------
 # Runs are minutes apart on a shared host whose load drifts; interleaving
@@ -242,7 +248,7 @@ link() {
 	local n=$1 impl=$2 dir=$3 t=$SECONDS pa pb pid_s pid_c k rc=0 rs=0
 	guest_image "$impl" "$dir" "$link_only" BENCH_LINK_IP=192.0.2.2 \
 		BENCH_LINK_PEER=192.0.2.1 BENCH_LINK_ROLE=client BENCH_LINK_MTU="$link_mtu" || return 1
-	guest_image "$impl" "$dir/service" "$link_only" BENCH_LINK_IP=192.0.2.1 \
+	guest_image "${link_service:-$impl}" "$dir/service" "$link_only" BENCH_LINK_IP=192.0.2.1 \
 		BENCH_LINK_PEER=192.0.2.2 BENCH_LINK_ROLE=service BENCH_LINK_MTU="$link_mtu" || return 1
 	link_ports
 	bench_link_boot "$dir/service" "$pa" "$pb" 52:54:00:12:34:01 "$dir/service/console.raw" "$limit" &
