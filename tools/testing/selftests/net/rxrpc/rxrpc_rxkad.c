@@ -17,11 +17,10 @@
  * security.c); each refusal checks what both the client and the service
  * see.
  */
-#include <linux/if_packet.h>
-#include <linux/if_ether.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include "rxrpc_ticket.h"
+#include "rxrpc_capture.h"
 #include "kselftest_harness.h"
 
 #define SVC 1770
@@ -207,26 +206,6 @@ struct wire {
 	int32_t abort_code;	/* the first one's code */
 	int abort_ix;		/* the highest security index of them */
 };
-
-static int cap_open(void)
-{
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_IP),
-		.sll_ifindex = if_nametoindex("lo"),
-	};
-	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-	int sz = 1 << 20;
-
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
 
 static void cap_read(int fd, int port, uint32_t seed, struct wire *w)
 {
@@ -424,7 +403,7 @@ TEST_F_TIMEOUT(kad, sizes, 300)
 		int ret;
 
 		if (k == WIRE_CALL) {
-			cap = cap_open();
+			cap = rx_cap_open();
 			ASSERT_LE(0, cap) TH_LOG("packet socket: %s", strerror(-cap));
 		}
 		rx_fill(buf, sizes[k], k + 1);
@@ -469,7 +448,7 @@ TEST_F(kad, handshake_on_the_wire)
 {
 	struct outcome o;
 	struct wire w;
-	int cap = cap_open();
+	int cap = rx_cap_open();
 
 	ASSERT_LE(0, cap) TH_LOG("packet socket: %s", strerror(-cap));
 	small_call(self->cli, self->srv, &self->to, 1, &o);
@@ -714,7 +693,7 @@ TEST(c_no_keyring)
 			     .life = LIFE, .cli_level = RXRPC_SECURITY_ENCRYPT };
 	struct outcome o;
 	struct wire w;
-	int cap = cap_open();
+	int cap = rx_cap_open();
 
 	C_ONLY();
 	ASSERT_LE(0, cap);
@@ -811,7 +790,7 @@ TEST(client_key_without_tokens)
 	ASSERT_LE(0, srv);
 	cli = kad_client(ckey, 0);
 	ASSERT_LE(0, cli);
-	cap = cap_open();
+	cap = rx_cap_open();
 	ASSERT_LE(0, cap);
 	small_call(cli, srv, &to, 1, &o);
 	usleep(100000);

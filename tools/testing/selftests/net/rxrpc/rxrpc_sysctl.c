@@ -11,10 +11,8 @@
  * back the values it found.
  */
 #define _GNU_SOURCE
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <netinet/in.h>
-#include "rxrpc_test.h"
+#include "rxrpc_capture.h"
 #include "kselftest_harness.h"
 
 #define SVC 0x70b
@@ -165,27 +163,6 @@ TEST(jiffies_in_ms)
 	}
 }
 
-/* A packet socket on lo, taking every IPv4 packet. */
-static int cap_open(void)
-{
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_IP),
-		.sll_ifindex = if_nametoindex("lo"),
-	};
-	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-	int sz = 1 << 20;
-
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 /* What the ACKs from one UDP port said in their trailers. */
 struct trailers {
 	int acks;		/* ACKs with a trailer */
@@ -279,7 +256,7 @@ TEST(ack_trailer)
 	int cap, s, c;
 
 	load(_metadata);
-	cap = cap_open();
+	cap = rx_cap_open();
 	if (cap < 0)
 		SKIP(return, "no packet socket: %s", strerror(-cap));
 	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
@@ -401,7 +378,7 @@ TEST(jumbo_tx)
 	pid_t pid;
 
 	load(_metadata);
-	cap = cap_open();
+	cap = rx_cap_open();
 	if (cap < 0)
 		SKIP(return, "no packet socket: %s", strerror(-cap));
 	rx_fill(req, sizeof(req), 7);
