@@ -37,8 +37,6 @@ const VERSION_STRING: &[u8] = b"rxrpc-rs";
 pub const MAX_DATAGRAM: usize = jumbo_len(TX_JUMBO_MAX) + SUBPACKET_ROOM - JUMBO_DATALEN;
 /// What a subpacket is sealed into: the room a single packet's payload has.
 const SUBPACKET_ROOM: usize = MAX_PACKET - HEADER_LEN + SEAL_ROOM;
-/// Where the flags byte of a DATA packet's header is.
-const FLAGS_AT: usize = 21;
 
 /// The ACK trailer we advertise to a peer: `rwind`, its `if_mtu` (see
 /// [`Peer::if_mtu`]), and `t`'s `rx_mtu` and `rx_jumbo_max` (as the C
@@ -365,11 +363,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             Tx::Data { seq, .. } => call.tx.get(seq).is_some_and(|p| p.sent_at.is_none()),
             Tx::Ack { .. } => false,
         };
-        let Some((serial, n)) = frame(call, conn, sec, tx, ack_trailer, out)? else {
+        let Some((hdr, n)) = frame(call, conn, sec, tx, ack_trailer, out)? else {
             return Ok(None);
         };
         counters.count_sent(call, tx);
-        call.on_sent(tx, serial, now, &peer.rtt);
+        call.on_sent(tx, hdr.serial, now, &peer.rtt);
         let mut len = n;
         if let Tx::Data { seq, .. } = tx {
             if let Some((ph, pseq)) = peer.probe() {
@@ -389,7 +387,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     return Ok(None);
                 };
                 let k;
-                (len, k) = add_subpackets(call, conn, sec, counters, out, n, most, now, &peer.rtt)?;
+                (len, k) =
+                    add_subpackets(call, conn, sec, counters, out, hdr, n, most, now, &peer.rtt)?;
                 if k > 1 {
                     peer.sent_jumbo(now, h, seq);
                 }
@@ -400,12 +399,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 }
 
-/// Pack the DATA packets that follow the one in `out[..len]` into it as
-/// jumbo subpackets, up to `most` in all, while the one before each is
-/// full and not the last: returns the datagram's length and subpackets.
-/// Each subpacket is secured apart and numbered as if sent alone (serial
-/// one above the one before), so a receiver that splits it sees the same
-/// packets.
+/// Pack the DATA packets that follow the one in `out[..len]` (sent with
+/// `first`) into it as jumbo subpackets, up to `most` in all, while the
+/// one before each is full and not the last: returns the datagram's
+/// length and subpackets. Each subpacket is secured apart and numbered as
+/// if sent alone (serial one above the one before), so a receiver that
+/// splits it sees the same packets.
 #[allow(clippy::too_many_arguments)]
 fn add_subpackets<E: Env, S: Security>(
     call: &mut Call<E>,
@@ -413,25 +412,21 @@ fn add_subpackets<E: Env, S: Security>(
     sec: &mut S,
     counters: &mut super::counters::Counters,
     out: &mut [u8],
+    first: Header,
     len: usize,
     most: usize,
     now: Instant,
     rtt: &super::rtt::RttEstimator,
 ) -> Result<(usize, usize), u32> {
     let (mut len, mut count) = (len, 1);
-    // The previous subpacket: where its flags are, where it starts.
-    let (mut flags_at, mut start) = (FLAGS_AT, HEADER_LEN);
-    let Some(mut prev) = out.get(FLAGS_AT).map(|&b| Flags::from_bits(b)) else {
-        return Ok((len, count));
-    };
-    let Ok((hdr, _, _)) = Header::decode(out) else {
-        return Ok((len, count));
-    };
+    // The previous subpacket: where its jumbo header is (none: the first,
+    // described by `first`), its flags, and where its payload starts.
+    let (mut prev_at, mut prev, mut start) = (None, first.flags, HEADER_LEN);
     while count < most && len - start == JUMBO_DATALEN && !prev.contains(Flags::LAST_PACKET) {
         let Some(tx @ Tx::Data { seq, request_ack }) = call.next_tx() else {
             break;
         };
-        if seq != hdr.seq.wrapping_add(count as u32) {
+        if seq != first.seq.wrapping_add(count as u32) {
             break;
         }
         let Some(p) = call.tx.get(seq).filter(|p| p.sent_at.is_none()) else {
@@ -445,34 +440,50 @@ fn add_subpackets<E: Env, S: Security>(
             break;
         };
         let id = PacketIdent {
-            cid: hdr.cid,
-            call_number: hdr.call_number,
+            cid: first.cid,
+            call_number: first.call_number,
             seq,
         };
-        let more = !p.last && call.tx.queued_after(seq);
-        let flags = Flags::default()
-            .with(Flags::LAST_PACKET, p.last)
-            .with(Flags::REQUEST_ACK, request_ack)
-            .with(Flags::MORE_PACKETS, more);
+        let flags = data_flags(call, seq, request_ack);
         let (n, cksum) = sec.secure(&conn.sec, &id, plain, body)?;
         let serial = conn.next_serial();
-        if let Some(head) = out.get_mut(len..body_at) {
-            head.copy_from_slice(&[flags.bits(), 0, (cksum >> 8) as u8, cksum as u8]);
-        }
-        if let Some(b) = out.get_mut(flags_at) {
-            *b |= Flags::JUMBO.bits();
-        }
+        // The subpacket before says that another follows.
+        let jumbo = prev.with(Flags::JUMBO, true);
+        let marked = match prev_at {
+            None => Header {
+                flags: jumbo,
+                ..first
+            }
+            .encode(TYPE_DATA, out)
+            .is_ok(),
+            Some(at) => out.get_mut(at).map(|b| *b = jumbo.bits()).is_some(),
+        };
+        let head = out.get_mut(len..body_at);
+        let (true, Some(head)) = (marked, head) else {
+            break;
+        };
+        head.copy_from_slice(&wire::jumbo_header(flags, cksum));
         counters.count_sent(call, tx);
         call.on_sent(tx, serial, now, rtt);
-        (flags_at, start, prev) = (len, body_at, flags);
+        (prev_at, prev, start) = (Some(len), flags, body_at);
         len = body_at + n;
         count += 1;
     }
     Ok((len, count))
 }
 
+/// The flags of DATA packet `seq` of `call`: MORE_PACKETS tells the
+/// receiver that more follow at once, as the C module and OpenAFS mark it.
+fn data_flags<E: Env>(call: &Call<E>, seq: u32, request_ack: bool) -> Flags {
+    let last = call.tx.get(seq).is_some_and(|p| p.last);
+    Flags::default()
+        .with(Flags::LAST_PACKET, last)
+        .with(Flags::REQUEST_ACK, request_ack)
+        .with(Flags::MORE_PACKETS, !last && call.tx.queued_after(seq))
+}
+
 /// Encode `tx` of `call` on `conn` into `out`, an ACK with `ack_trailer`:
-/// returns the serial used and the length, `None` if it cannot be framed,
+/// returns the header used and the length, `None` if it cannot be framed,
 /// or an abort code.
 fn frame<E: Env, S: Security>(
     call: &Call<E>,
@@ -481,7 +492,7 @@ fn frame<E: Env, S: Security>(
     tx: Tx,
     ack_trailer: AckTrailer,
     out: &mut [u8],
-) -> Result<Option<(u32, usize)>, u32> {
+) -> Result<Option<(Header, usize)>, u32> {
     let key = conn.key;
     let mut hdr = Header {
         epoch: key.epoch,
@@ -501,14 +512,7 @@ fn frame<E: Env, S: Security>(
                 return Ok(None);
             };
             hdr.seq = seq;
-            // MORE_PACKETS tells the receiver that more follow at once, as
-            // the C module and OpenAFS mark it.
-            let more = !p.last && call.tx.queued_after(seq);
-            hdr.flags = hdr
-                .flags
-                .with(Flags::LAST_PACKET, p.last)
-                .with(Flags::REQUEST_ACK, request_ack)
-                .with(Flags::MORE_PACKETS, more);
+            hdr.flags = hdr.flags | data_flags(call, seq, request_ack);
             // The probe's packets all carry the request, so that the
             // server sees it whichever packet opens the connection.
             if call.probing {
@@ -530,7 +534,7 @@ fn frame<E: Env, S: Security>(
             if hdr.encode(TYPE_DATA, out).is_err() {
                 return Ok(None);
             }
-            Ok(Some((hdr.serial, HEADER_LEN + n)))
+            Ok(Some((hdr, HEADER_LEN + n)))
         }
         Tx::Ack { reason, serial } => {
             let mut table = [0u8; 255];
@@ -547,7 +551,7 @@ fn frame<E: Env, S: Security>(
                 trailer: Some(ack_trailer),
             };
             match wire::encode(&hdr, &Packet::Ack(ack), out) {
-                Ok(len) => Ok(Some((hdr.serial, len))),
+                Ok(len) => Ok(Some((hdr, len))),
                 Err(_) => Ok(None),
             }
         }

@@ -6,7 +6,7 @@
 //! is followed by another has JUMBO set and exactly [`JUMBO_DATALEN`] bytes.
 
 use super::bytes::{Reader, Writer};
-use super::{Flags, Header, WireError, JUMBO_DATALEN, MAX_JUMBO, TYPE_DATA};
+use super::{Flags, Header, WireError, JUMBO_DATALEN, JUMBO_HEADER_LEN, MAX_JUMBO, TYPE_DATA};
 
 /// The body of a DATA packet: one or more subpackets, kept as raw bytes so
 /// that re-encoding is exact. Use [`Data::subpackets`] to read it.
@@ -136,6 +136,13 @@ impl<'a> Iterator for Subpackets<'a> {
     }
 }
 
+/// The header before a jumbo's subpacket after the first: its flags, a
+/// pad byte and its security checksum.
+pub fn jumbo_header(flags: Flags, cksum: u16) -> [u8; JUMBO_HEADER_LEN] {
+    let c = cksum.to_be_bytes();
+    [flags.bits(), 0, c[0], c[1]]
+}
+
 /// Builds a DATA packet from `first` (described by `hdr`) and the subpackets
 /// that follow it; returns the length written. JUMBO is set on every
 /// subpacket but the last and cleared on the last. Fails with `BadJumbo` on
@@ -162,9 +169,7 @@ pub fn encode_jumbo(
         }
         w.put(payload)?;
         let flags = part.flags.with(Flags::JUMBO, i + 1 < rest.len());
-        w.u8(flags.bits())?;
-        w.u8(0)?;
-        w.u16(part.cksum)?;
+        w.put(&jumbo_header(flags, part.cksum))?;
         prev = (flags, part.payload);
     }
     w.put(prev.1)?;
