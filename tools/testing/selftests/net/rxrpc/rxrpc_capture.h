@@ -10,7 +10,7 @@
 #include <linux/if_packet.h>
 #include "rxrpc_test.h"
 
-/* The packet socket, with a 1 MiB receive buffer; or -errno. */
+/* The packet socket, with a 4 MiB receive buffer; or -errno. */
 static inline int rx_cap_open(void)
 {
 	struct sockaddr_ll sll = {
@@ -19,7 +19,7 @@ static inline int rx_cap_open(void)
 		.sll_ifindex = if_nametoindex("lo"),
 	};
 	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-	int sz = 1 << 20;
+	int sz = 4 << 20;
 
 	if (fd < 0)
 		return -errno;

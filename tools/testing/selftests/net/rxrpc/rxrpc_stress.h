@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include "rxrpc_capture.h"
 
 /* Monotonic milliseconds. */
 static inline long long rx_ms(void)
@@ -613,33 +614,6 @@ static inline int rx_raw_send(int raw, int sport, int dport, const void *p,
 	pkt[7] = sum;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return rx_errno(sendto(raw, pkt, ulen, 0, (struct sockaddr *)&sin, sizeof(sin)));
-}
-
-/* A packet socket capturing IPv4 on lo (received packets only). */
-static inline int rx_cap_open(void)
-{
-	struct sockaddr_ll {
-		unsigned short sll_family;
-		unsigned short sll_protocol;
-		int sll_ifindex;
-		unsigned short sll_hatype;
-		unsigned char sll_pkttype, sll_halen, sll_addr[8];
-	} sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(0x0800),
-		.sll_ifindex = (int)if_nametoindex("lo"),
-	};
-	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(0x0800));
-	int sz = 4 << 20;
-
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
 }
 
 /*
