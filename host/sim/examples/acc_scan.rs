@@ -14,15 +14,7 @@ fn main() {
     let mut times = Vec::new();
     let mut resent = 0;
     for seed in 1000..1000 + seeds {
-        let link = LinkConfig {
-            loss,
-            reorder: 0.05,
-            duplicate: 0.01,
-            jitter: 2_000_000,
-            delay: 10_000_000,
-            ..LinkConfig::default()
-        };
-        let r = Scenario::simple(seed, link, len, 2).run();
+        let r = Scenario::simple(seed, LinkConfig::acceptance(loss), len, 2).run();
         assert!(r.failures.is_empty(), "seed {seed}: {:?}", r.failures);
         times.push(r.sim_time.as_secs_f64());
         resent += r.retransmits;

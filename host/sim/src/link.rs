@@ -43,6 +43,21 @@ impl Default for LinkConfig {
     }
 }
 
+impl LinkConfig {
+    /// The acceptance test's link (`tests/acceptance.rs`): 10 ms one way,
+    /// 2 ms of jitter, 5% reordering and 1% duplication, at `loss`.
+    pub fn acceptance(loss: f64) -> Self {
+        LinkConfig {
+            loss,
+            reorder: 0.05,
+            duplicate: 0.01,
+            jitter: 2_000_000,
+            delay: 10_000_000,
+            ..LinkConfig::default()
+        }
+    }
+}
+
 /// What the link does with one datagram: the delivery delay of each copy,
 /// and whether that copy is reordered (may overtake or be overtaken);
 /// other copies keep the order they were sent in.

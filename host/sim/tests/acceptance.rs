@@ -6,15 +6,7 @@ use rxrpc_sim::scenario::Scenario;
 use rxrpc_sim::LinkConfig;
 
 fn run(len: u64, loss: f64, seed: u64) {
-    let link = LinkConfig {
-        loss,
-        reorder: 0.05,
-        duplicate: 0.01,
-        jitter: 2_000_000,
-        delay: 10_000_000,
-        ..LinkConfig::default()
-    };
-    let s = Scenario::simple(seed, link, len, 2);
+    let s = Scenario::simple(seed, LinkConfig::acceptance(loss), len, 2);
     let t = std::time::Instant::now();
     let r = s.run();
     eprintln!(
