@@ -714,7 +714,7 @@ impl<E: Env> Call<E> {
             self.tlp_out = false;
             self.tx_stalled_since = None;
             self.progress(now);
-            if self.tx.sent_top() != self.tx.hard_ack() {
+            if self.tx.sent_top() != self.tx.hard_ack() || self.window_held() {
                 self.timers.set(T::Resend as usize, now.after(rtt.rto()));
                 if let Some(srtt) = rtt.srtt() {
                     self.timers.set(
@@ -994,13 +994,16 @@ impl<E: Env> Call<E> {
         }
     }
 
-    /// Everything sent is soft-ACKed yet not all hard-ACKed: the peer holds
-    /// it for a reader that has not taken it, and its window may be shut.
-    /// The ACK that reopens the window, once the reader takes the data, is
-    /// sent once: if it is lost, only a probe (a PING, whose response
-    /// carries the window) gets the call going again before the keepalive
-    /// ping, seconds later.
+    /// Nothing is in flight and the peer's reader holds the window: it
+    /// shut it (rwind 0) with data of ours still to go, or it soft-ACKed
+    /// everything sent without hard-ACKing it all (a peer that hard-ACKs
+    /// only what its reader took). The ACK that reopens the window, once
+    /// the reader takes the data, is sent once: if it is lost, only a probe
+    /// (a PING, whose response carries the window) gets the call going
+    /// again before the keepalive ping, seconds later.
     fn window_held(&self) -> bool {
-        self.tx.in_flight() == 0 && self.tx.sent_top() != self.tx.hard_ack()
+        self.tx.in_flight() == 0
+            && (self.tx.sent_top() != self.tx.hard_ack()
+                || (self.cong.window_shut() && !self.tx.all_sent()))
     }
 }

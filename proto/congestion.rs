@@ -56,10 +56,17 @@ impl Congestion {
         self.cwnd
     }
 
-    /// Record the receive window from an ACK trailer (0 is treated as 1 so
-    /// that a probe can still be sent).
+    /// Record the receive window from an ACK trailer. A peer that hard-ACKs
+    /// what it received before its reader takes it (the C module, OpenAFS,
+    /// ours) shuts its window with 0: new data then waits for the ACK that
+    /// reopens it, or for the answer to a probe PING.
     pub(crate) fn set_peer_rwind(&mut self, rwind: u32) {
-        self.peer_rwind = rwind.clamp(1, MAX_TX_WINDOW);
+        self.peer_rwind = rwind.min(MAX_TX_WINDOW);
+    }
+
+    /// Whether the peer's receive window is shut.
+    pub(crate) fn window_shut(&self) -> bool {
+        self.peer_rwind == 0
     }
 
     /// Fold in one ACK. `newly_acked` counts packets newly hard- or
@@ -181,6 +188,7 @@ mod tests {
         c.set_peer_rwind(16);
         assert_eq!(c.limits(), (MAX_TX_WINDOW, 16));
         c.set_peer_rwind(0);
-        assert_eq!(c.limits(), (MAX_TX_WINDOW, 1));
+        assert_eq!(c.limits(), (MAX_TX_WINDOW, 0));
+        assert!(c.window_shut());
     }
 }

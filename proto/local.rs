@@ -875,7 +875,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Some(c) = self.calls.get(&h) else {
             return false;
         };
-        c.rx.readable() || seq != c.rx.contiguous_top().wrapping_add(1)
+        c.rx.readable() || seq != c.rx.hard_ack().wrapping_add(1)
     }
 
     /// Local abort of a running call.

@@ -352,11 +352,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // budget has left, so that a sender stops before DATA is dropped.
         let free = config.rx_buffer_limit.saturating_sub(*rx_buffered) / WIRE_PAYLOAD;
         let room = call.rx.held_bytes() / WIRE_PAYLOAD + free;
-        let rwind = call
-            .rx
-            .window()
-            .min(u32::try_from(room).unwrap_or(u32::MAX))
-            .max(1);
+        let rwind = call.rx.rwind(u32::try_from(room).unwrap_or(u32::MAX));
         let ack_trailer = trailer(rwind, peer.if_mtu(MAX_PACKET as u32), &config.tunables);
         // Only new data goes in jumbos: a resend goes alone.
         let fresh = match tx {

@@ -1,8 +1,9 @@
 //! The Rx side of a call: in-order delivery through a receive window.
 //!
 //! Received DATA is held in a ring indexed by sequence number. The caller
-//! reads it in order; a packet is hard-ACKable once fully read, which also
-//! moves the window. Packets beyond the window, below it or repeated are
+//! reads it in order. A packet is hard-ACKed once it and all before it
+//! arrived, as the C module and OpenAFS do, so that a sender's window does
+//! not wait on our reader; reading moves the window. Packets beyond the window, below it or repeated are
 //! reported so that the ACK policy can answer them. The ring grows with
 //! the packets held (see [`super::ring`]) and is given back once the last
 //! packet was read.
@@ -124,19 +125,31 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
         }
     }
 
-    /// Hard-ACK point: the highest sequence fully read.
+    /// Hard-ACK point: the highest sequence up to which every packet
+    /// arrived.
     pub(crate) fn hard_ack(&self) -> u32 {
-        self.consumed
+        self.contig
+    }
+
+    /// The window to advertise above the hard-ACK point: the packets that
+    /// fit within `window` of the read point and within `room` packets of
+    /// buffers there (those held included). It shuts (0) only while the
+    /// reader has data to take, whose reading reopens it; otherwise at
+    /// least one packet may come, to fill a hole or to be read next (which
+    /// the receive budget always takes).
+    pub(crate) fn rwind(&self, room: u32) -> u32 {
+        let queued = self.contig.wrapping_sub(self.consumed);
+        let rwind = self.window.min(room).saturating_sub(queued);
+        if self.top == self.contig && queued > 0 {
+            rwind
+        } else {
+            rwind.max(1)
+        }
     }
 
     /// Highest sequence received.
     pub(crate) fn top(&self) -> u32 {
         self.top
-    }
-
-    /// The advertised window.
-    pub(crate) fn window(&self) -> u32 {
-        self.window
     }
 
     /// Bytes of the buffers held (received and not yet fully read).
@@ -146,20 +159,12 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
 
     /// Whether every packet up to LAST_PACKET has arrived.
     pub(crate) fn all_received(&self) -> bool {
-        match self.last {
-            Some(l) => self.contiguous_top() == l,
-            None => false,
-        }
+        self.last == Some(self.contig)
     }
 
     /// Whether the caller has read everything up to LAST_PACKET.
     pub(crate) fn all_consumed(&self) -> bool {
         self.last == Some(self.consumed)
-    }
-
-    /// Highest sequence such that all packets up to it arrived.
-    pub(crate) fn contiguous_top(&self) -> u32 {
-        self.contig
     }
 
     /// Whether data can be read now.
@@ -181,7 +186,7 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
         if self.last.is_some_and(|l| seq_lt(l, seq)) {
             return RxInsert::Protocol;
         }
-        if seq == self.contiguous_top().wrapping_add(1) {
+        if seq == self.contig.wrapping_add(1) {
             RxInsert::InOrder
         } else {
             RxInsert::OutOfSequence
@@ -218,9 +223,9 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
     /// The SACK table for an ACK: entry `i` covers `hard_ack + 1 + i`, up
     /// to the highest received packet. Returns the number of entries.
     pub(crate) fn sack_table(&self, out: &mut [u8; 255]) -> usize {
-        let n = self.top.wrapping_sub(self.consumed).min(255) as usize;
+        let n = self.top.wrapping_sub(self.contig).min(255) as usize;
         for (i, e) in out.iter_mut().take(n).enumerate() {
-            let seq = self.consumed.wrapping_add(1).wrapping_add(i as u32);
+            let seq = self.contig.wrapping_add(1).wrapping_add(i as u32);
             *e = u8::from(self.held(seq));
         }
         n
@@ -352,6 +357,9 @@ mod tests {
         let (b, l) = pkt(b"xx");
         assert_eq!(r.insert(2, false, b, l), RxInsert::Duplicate);
         assert!(!r.readable());
+        let mut sack = [9u8; 255];
+        assert_eq!(r.sack_table(&mut sack), 2);
+        assert_eq!(&sack[..2], &[0, 1]);
         assert_eq!(r.wants(5), RxInsert::ExceedsWindow);
         let (b, l) = pkt(b"01");
         assert_eq!(r.insert(1, false, b, l), RxInsert::InOrder);
@@ -359,9 +367,9 @@ mod tests {
         assert_eq!(r.insert(3, true, b, l), RxInsert::InOrder);
         assert!(r.all_received());
         assert_eq!(r.wants(4), RxInsert::Protocol);
-        let mut sack = [9u8; 255];
-        assert_eq!(r.sack_table(&mut sack), 3);
-        assert_eq!(&sack[..3], &[1, 1, 1]);
+        // Hard-ACKed on arrival, before the reader took anything.
+        assert_eq!(r.hard_ack(), 3);
+        assert_eq!(r.sack_table(&mut sack), 0);
 
         let mut out = [0u8; 3];
         let (res, _) = r.read(&mut out, true);
@@ -389,6 +397,25 @@ mod tests {
         assert!(r.all_consumed());
         assert_eq!(r.wants(1), RxInsert::Duplicate);
         assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn the_window_shuts_as_unread_data_queues() {
+        let mut r = rx(8);
+        for seq in 1..4 {
+            r.insert(seq, false, std::vec![0; 10], 10);
+        }
+        assert_eq!(r.hard_ack(), 3);
+        assert_eq!(r.rwind(100), 5, "the window less what waits to be read");
+        assert_eq!(r.rwind(4), 1, "room for four, three of them held");
+        assert_eq!(r.rwind(2), 0, "shut");
+        r.insert(5, false, std::vec![0; 10], 10);
+        assert_eq!(r.rwind(2), 1, "never shut on a hole");
+        let mut out = [0u8; 20];
+        r.read(&mut out, false);
+        assert_eq!(r.rwind(100), 7, "reading reopens it");
+        r.read(&mut out, false);
+        assert_eq!(r.rwind(0), 1, "one packet for a reader with none");
     }
 
     #[test]
@@ -482,8 +509,8 @@ mod tests {
         r.insert(40, false, std::vec![40], 1);
         assert_eq!(r.ring_len(), 64);
         let mut sack = [9u8; 255];
-        assert_eq!(r.sack_table(&mut sack), 40);
-        assert_eq!((sack[0], sack[1], sack[38], sack[39]), (1, 0, 0, 1));
+        assert_eq!(r.sack_table(&mut sack), 39);
+        assert_eq!((sack[0], sack[37], sack[38]), (0, 0, 1));
         for seq in 2..40 {
             assert_eq!(
                 r.insert(seq, false, std::vec![seq as u8], 1),

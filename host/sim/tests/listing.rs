@@ -107,7 +107,11 @@ fn a_call_in_progress_is_listed_on_both_sides() {
         (si.user, si.service_id, si.peer, si.cid, si.call_number),
         (None, SVC, addr(0), client_cid, 1)
     );
-    assert_eq!(si.rx, (0, 3), "received 3 packets, none read");
+    assert_eq!(
+        si.rx,
+        (3, 3),
+        "3 packets received and hard-ACKed, none read"
+    );
     let conn = ep.next_conn(None).unwrap();
     let co = ep.conn_info(conn).unwrap();
     assert!(!co.client);

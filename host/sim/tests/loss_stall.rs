@@ -75,9 +75,9 @@ fn bursty_reader(seed: u64, link: LinkConfig) -> (Duration, Duration) {
 #[test]
 fn a_lost_window_update_does_not_stall() {
     // When the reader frees the window, one ACK says so; if it was lost,
-    // the sender, with everything it sent soft-ACKed, had no timer but the
-    // keepalive ping's: 3.3 s (in 3 of these 20 seeds). It now probes with
-    // a PING after two RTTs, then on its RTO.
+    // the sender, its window shut (rwind 0, everything sent hard-ACKed),
+    // had no timer but the keepalive ping's: 3.3 s (in 3 of these 20
+    // seeds). It now probes with a PING after two RTTs, then on its RTO.
     let link = LinkConfig {
         loss: 0.02,
         delay: 50_000,
