@@ -185,7 +185,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 None => {
                     // The channel's finished call: repeat how it ended.
                     if answerable {
-                        self.queue_final(key, ch, AckReason::DUPLICATE);
+                        self.queue_final(key, ch, AckReason::DUPLICATE, false);
                     }
                     return Err(RxDrop::OldCall);
                 }
@@ -611,7 +611,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         self.arm_conn(key);
         if freed {
-            self.queue_final(key, ch, AckReason::IDLE);
+            self.queue_final(key, ch, AckReason::IDLE, true);
         }
         if let Some(b) = bundle {
             self.activate_soon(b);

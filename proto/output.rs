@@ -138,9 +138,16 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Build `pkt` into the one-off queue. Dropped if memory is short or
     /// the queue is full: every such packet is re-triggered by the peer.
     pub(crate) fn queue_packet(&mut self, to: TransportAddr, hdr: &Header, pkt: &Packet<'_>) {
-        if self.queue.len() >= MAX_QUEUED {
-            return;
+        if self.queue.len() < MAX_QUEUED {
+            self.queue_owed(to, hdr, pkt);
         }
+    }
+
+    /// Queue `pkt` whatever the queue holds: what our own calls owe their
+    /// peers as they end (a final ACK or ABORT) is bounded by the calls,
+    /// and a socket closed on a thousand calls must abort them all now,
+    /// not leave the peer to find out by pinging.
+    fn queue_owed(&mut self, to: TransportAddr, hdr: &Header, pkt: &Packet<'_>) {
         let Some(mut buf) = self.env.alloc_buf(encoded_bound(pkt)) else {
             return;
         };
@@ -211,8 +218,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         })
     }
 
-    /// (Re)send what the peer must hear about channel `ch`'s last call.
-    pub(crate) fn queue_final(&mut self, key: ConnKey, ch: usize, reason: AckReason) {
+    /// (Re)send what the peer must hear about channel `ch`'s last call:
+    /// `owed` as the call ends (always queued), else in answer to the peer
+    /// (bounded by [`MAX_QUEUED`]).
+    pub(crate) fn queue_final(&mut self, key: ConnKey, ch: usize, reason: AckReason, owed: bool) {
         let Some(conn) = self.conns.get(&key) else {
             return;
         };
@@ -239,10 +248,26 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     )),
                     ..Ack::default()
                 };
-                self.queue_packet(key.peer, &hdr, &Packet::Ack(ack));
+                self.queue_final_packet(key.peer, &hdr, &Packet::Ack(ack), owed);
             }
-            Final::Abort(code) => self.queue_packet(key.peer, &hdr, &Packet::Abort(code)),
+            Final::Abort(code) => {
+                self.queue_final_packet(key.peer, &hdr, &Packet::Abort(code), owed)
+            }
             Final::Quiet => {}
+        }
+    }
+
+    fn queue_final_packet(
+        &mut self,
+        to: TransportAddr,
+        hdr: &Header,
+        pkt: &Packet<'_>,
+        owed: bool,
+    ) {
+        if owed {
+            self.queue_owed(to, hdr, pkt);
+        } else {
+            self.queue_packet(to, hdr, pkt);
         }
     }
 

@@ -847,3 +847,41 @@ fn one_packet_receive_budget_still_completes_over_a_bad_link() {
         .all(|c| c.request.len() == 100_000));
     assert_no_leaks(&mut sim);
 }
+
+#[test]
+fn every_call_of_a_closed_socket_is_aborted_at_once() {
+    // More calls than the queue of answers to peers holds (256): each one's
+    // ABORT goes out as it is released, not after the service's keepalive
+    // ping finds the call gone, seconds later.
+    let mut sim = pair(LinkConfig::default(), svc(16), AcceptMode::Charge);
+    sim.nodes[1].reading = false;
+    let exclusive = CallOpts {
+        exclusive: true,
+        ..CallOpts::default()
+    };
+    for _ in 0..30 {
+        for _ in 0..10 {
+            sim.call(0, 1, SVC, 10, exclusive).unwrap();
+        }
+        let l = sim.now.after(Duration::from_millis(50));
+        sim.run_until(l, |_| false);
+    }
+    assert_eq!(
+        sim.nodes[1].servers.len(),
+        300,
+        "the service holds them all"
+    );
+    let now = sim.now;
+    let handles: Vec<_> = sim.nodes[0].clients.iter().map(|c| c.handle).collect();
+    for h in handles {
+        sim.nodes[0].ep.release(now, h);
+    }
+    let l = sim.now.after(Duration::from_millis(500));
+    sim.run_until(l, |_| false);
+    let ended = sim.nodes[1]
+        .servers
+        .values()
+        .filter(|c| matches!(c.outcome, Some(Outcome::RemoteAbort(_))))
+        .count();
+    assert_eq!(ended, 300);
+}
