@@ -93,7 +93,9 @@ pub use info::{BundleHandle, BundleInfo, ConnHandle, ConnInfo, PeerInfo};
 pub use local::{CallInfo, CallParams, CallSecurity, Config, Endpoint, Stats};
 pub use output::{MAX_DATAGRAM, MAX_PACKET, SEAL_ROOM};
 pub use rxbuf::RecvResult;
-pub use security::{ConnIdent, NullSecurity, PacketIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
+pub use security::{
+    ConnIdent, NullSecurity, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD,
+};
 pub use time::Instant;
 pub use tunables::Tunables;
 pub use txbuf::{Resend, RESEND_REASONS};

@@ -14,7 +14,7 @@ use super::env::{Env, Map};
 use super::event::CallHandle;
 use super::local::{Endpoint, Queued, MAX_QUEUED};
 use super::peer::{jumbo_len, Peer, ProbeFate, KEEPALIVE, TX_JUMBO_MAX};
-use super::security::{PacketIdent, Security, WIRE_PAYLOAD};
+use super::security::{PacketIdent, Sealed, Security, WIRE_PAYLOAD};
 use super::time::Instant;
 use super::tunables::Tunables;
 use super::wire::{
@@ -445,7 +445,7 @@ fn add_subpackets<E: Env, S: Security>(
             seq,
         };
         let flags = data_flags(call, seq, request_ack);
-        let (n, cksum) = sec.secure(&conn.sec, &id, plain, body)?;
+        let (n, cksum) = seal(sec, &conn.sec, &id, plain, body)?;
         let serial = conn.next_serial();
         // The subpacket before says that another follows.
         let jumbo = prev.with(Flags::JUMBO, true);
@@ -470,6 +470,25 @@ fn add_subpackets<E: Env, S: Security>(
         count += 1;
     }
     Ok((len, count))
+}
+
+/// Secure DATA `plain` of packet `id` into `body`: returns its length and
+/// checksum.
+fn seal<S: Security>(
+    sec: &mut S,
+    conn: &S::Conn,
+    id: &PacketIdent,
+    plain: &[u8],
+    body: &mut [u8],
+) -> Result<(usize, u16), u32> {
+    match sec.secure(conn, id, plain, body)? {
+        Sealed::Plain(cksum) => {
+            let dst = body.get_mut(..plain.len()).ok_or(wire::RX_PROTOCOL_ERROR)?;
+            dst.copy_from_slice(plain);
+            Ok((plain.len(), cksum))
+        }
+        Sealed::Into(n, cksum) => Ok((n, cksum)),
+    }
 }
 
 /// The flags of DATA packet `seq` of `call`: MORE_PACKETS tells the
@@ -528,7 +547,7 @@ fn frame<E: Env, S: Security>(
                 call_number: hdr.call_number,
                 seq,
             };
-            let (n, cksum) = sec.secure(&conn.sec, &id, plain, body)?;
+            let (n, cksum) = seal(sec, &conn.sec, &id, plain, body)?;
             hdr.serial = conn.next_serial();
             hdr.cksum = cksum;
             if hdr.encode(TYPE_DATA, out).is_err() {
