@@ -629,12 +629,15 @@ void kapi_udp_tunnel_consume(struct sk_buff *skb)
 	consume_skb(skb);
 }
 
+/*
+ * Sends one datagram gathered from the n pieces at iov, len bytes in all:
+ * the socket copies them into its skb, so they need live only for the call.
+ */
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
-			 const void *data, size_t len)
+			 struct kvec *iov, size_t n, size_t len)
 {
 	struct sockaddr_in6 sin6 = {};
 	struct sockaddr_in sin = {};
-	struct kvec iov = { (void *)data, len };
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 
 	if (!t->udp)
@@ -657,7 +660,7 @@ int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 		msg.msg_name = &sin;
 		msg.msg_namelen = sizeof(sin);
 	}
-	return kernel_sendmsg(t->udp, &msg, &iov, 1, len);
+	return kernel_sendmsg(t->udp, &msg, iov, n, len);
 }
 
 /*

@@ -124,7 +124,7 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 void kapi_udp_tunnel_consume(struct sk_buff *skb);
 int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e);
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
-			 const void *data, size_t len);
+			 struct kvec *iov, size_t n, size_t len);
 unsigned int kapi_route_mtu(struct net *net, const struct kapi_addr *to);
 
 /*

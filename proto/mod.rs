@@ -45,7 +45,9 @@
 //!
 //! Outputs, drained after every input until they return `None`:
 //! [`Endpoint::poll_transmit`] (packets to send, into a buffer of at least
-//! [`MAX_PACKET`] bytes), [`Endpoint::poll_event`] (events for the user),
+//! [`MAX_PACKET`] bytes; [`Endpoint::poll_transmit_parts`] the same in
+//! pieces, DATA payloads borrowed from the engine rather than copied),
+//! [`Endpoint::poll_event`] (events for the user),
 //! and [`Endpoint::poll_timeout`] (when to call back).
 #![forbid(unsafe_code)]
 
@@ -91,9 +93,11 @@ pub use error::Error;
 pub use event::{CallHandle, Event, Outcome};
 pub use info::{BundleHandle, BundleInfo, ConnHandle, ConnInfo, PeerInfo};
 pub use local::{CallInfo, CallParams, CallSecurity, Config, Endpoint, Stats};
-pub use output::{MAX_DATAGRAM, MAX_PACKET, SEAL_ROOM};
+pub use output::{Datagram, MAX_DATAGRAM, MAX_PACKET, MAX_PARTS, SEAL_ROOM};
 pub use rxbuf::RecvResult;
-pub use security::{ConnIdent, NullSecurity, PacketIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
+pub use security::{
+    ConnIdent, NullSecurity, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD,
+};
 pub use time::Instant;
 pub use tunables::Tunables;
 pub use txbuf::{Resend, RESEND_REASONS};

@@ -2,7 +2,9 @@
 //!
 //! Calls say what they want (DATA n, an ACK); this file puts the header on
 //! with the connection's serial, runs DATA through the security hook into
-//! the caller's buffer, and records the transmission. Packets that belong
+//! the caller's buffer (or, for a payload that goes out unchanged, leaves
+//! it where it is queued, to be sent from there), and records the
+//! transmission. Packets that belong
 //! to no live call (final ACK repeats, ABORTs, BUSY, CHALLENGE, RESPONSE,
 //! VERSION) are built at once into a small queue and drained first.
 
@@ -14,7 +16,7 @@ use super::env::{Env, Map};
 use super::event::CallHandle;
 use super::local::{Endpoint, Queued, MAX_QUEUED};
 use super::peer::{jumbo_len, Peer, ProbeFate, KEEPALIVE, TX_JUMBO_MAX};
-use super::security::{PacketIdent, Security, WIRE_PAYLOAD};
+use super::security::{PacketIdent, Sealed, Security, WIRE_PAYLOAD};
 use super::time::Instant;
 use super::tunables::Tunables;
 use super::wire::{
@@ -37,6 +39,74 @@ const VERSION_STRING: &[u8] = b"rxrpc-rs";
 pub const MAX_DATAGRAM: usize = jumbo_len(TX_JUMBO_MAX) + SUBPACKET_ROOM - JUMBO_DATALEN;
 /// What a subpacket is sealed into: the room a single packet's payload has.
 const SUBPACKET_ROOM: usize = MAX_PACKET - HEADER_LEN + SEAL_ROOM;
+
+/// Most pieces a datagram is sent in: a header before each payload sent
+/// from its queue, and what follows the last.
+pub const MAX_PARTS: usize = 2 * TX_JUMBO_MAX + 1;
+
+/// The DATA payloads of a datagram that go out as they are queued: each
+/// leaves a gap at its place in the caller's buffer, filled only by the
+/// copying [`Endpoint::poll_transmit`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Gaps {
+    /// The call whose packets they are.
+    call: Option<CallHandle>,
+    /// Where each starts in the buffer, and its packet's sequence number.
+    at: [(usize, u32); TX_JUMBO_MAX],
+    len: usize,
+}
+
+impl Gaps {
+    fn of(call: CallHandle) -> Self {
+        Gaps {
+            call: Some(call),
+            ..Gaps::default()
+        }
+    }
+
+    /// Record packet `seq`'s payload at `at`; `None` if there is no room.
+    fn push(&mut self, at: usize, seq: u32) -> Option<()> {
+        *self.at.get_mut(self.len)? = (at, seq);
+        self.len += 1;
+        Some(())
+    }
+}
+
+/// A datagram framed into the caller's buffer, but for its [`Gaps`].
+struct Framed {
+    to: TransportAddr,
+    len: usize,
+    gaps: Gaps,
+}
+
+impl Framed {
+    fn whole(to: TransportAddr, len: usize) -> Self {
+        Framed {
+            to,
+            len,
+            gaps: Gaps::default(),
+        }
+    }
+}
+
+/// A datagram to send: its pieces, to be sent one after the other, borrowed
+/// from the caller's buffer (headers, and every packet that is not DATA
+/// sent as it is) and from the engine (the payloads).
+#[derive(Debug)]
+pub struct Datagram<'a> {
+    /// Where it goes.
+    pub to: TransportAddr,
+    parts: [&'a [u8]; MAX_PARTS],
+    count: usize,
+}
+
+impl<'a> Datagram<'a> {
+    /// The pieces in order; the first starts at the buffer's start and
+    /// holds the whole wire header.
+    pub fn parts(&self) -> &[&'a [u8]] {
+        self.parts.get(..self.count).unwrap_or(&[])
+    }
+}
 
 /// The ACK trailer we advertise to a peer: `rwind`, its `if_mtu` (see
 /// [`Peer::if_mtu`]), and `t`'s `rx_mtu` and `rx_jumbo_max` (as the C
@@ -271,7 +341,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
     }
 
-    /// The next packet to send, written into `out` (at least
+    /// The next packet to send, written whole into `out` (at least
     /// [`MAX_PACKET`] bytes; [`SEAL_ROOM`] more saves rxkad a copy, and
     /// [`MAX_DATAGRAM`] lets DATA go out in jumbo packets).
     /// Returns the destination and length.
@@ -280,13 +350,62 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         now: Instant,
         out: &mut [u8],
     ) -> Option<(TransportAddr, usize)> {
+        let f = self.next_datagram(now, out)?;
+        for &(at, seq) in f.gaps.at.get(..f.gaps.len)? {
+            let payload = self.queued_payload(f.gaps.call?, seq)?;
+            out.get_mut(at..at + payload.len())?
+                .copy_from_slice(payload);
+        }
+        Some((f.to, f.len))
+    }
+
+    /// [`Endpoint::poll_transmit`] without copying the DATA payloads sent
+    /// as they are: the datagram in pieces, of `out` (same size rules) and
+    /// of the engine's queues, valid until the engine is next changed.
+    pub fn poll_transmit_parts<'a>(
+        &'a mut self,
+        now: Instant,
+        out: &'a mut [u8],
+    ) -> Option<Datagram<'a>> {
+        let f = self.next_datagram(now, out)?;
+        let (this, out): (&'a Self, &'a [u8]) = (self, out);
+        let mut d = Datagram {
+            to: f.to,
+            parts: [&[]; MAX_PARTS],
+            count: 0,
+        };
+        let mut from = 0;
+        for &(at, seq) in f.gaps.at.get(..f.gaps.len)? {
+            let payload = this.queued_payload(f.gaps.call?, seq)?;
+            for part in [out.get(from..at)?, payload] {
+                *d.parts.get_mut(d.count)? = part;
+                d.count += 1;
+            }
+            from = at + payload.len();
+        }
+        if from < f.len {
+            *d.parts.get_mut(d.count)? = out.get(from..f.len)?;
+            d.count += 1;
+        }
+        Some(d)
+    }
+
+    /// The queued payload of DATA packet `seq` of call `h`. Found for every
+    /// gap: nothing changes between framing a datagram and sending it.
+    fn queued_payload(&self, h: CallHandle, seq: u32) -> Option<&[u8]> {
+        let p = self.calls.get(&h)?.tx.get(seq)?;
+        p.buf.as_ref().get(..p.len)
+    }
+
+    /// Frame the next datagram into `out`, but for its gaps.
+    fn next_datagram(&mut self, now: Instant, out: &mut [u8]) -> Option<Framed> {
         while let Some(r) = self.replies.pop() {
             let pkt = match r.abort {
                 Some(code) => Packet::Abort(code),
                 None => Packet::Busy,
             };
             if let Ok(n) = wire::encode(&r.hdr, &pkt, out) {
-                return Some((r.to, n));
+                return Some(Framed::whole(r.to, n));
             }
         }
         while let Some(k) = self.queue.next_after(None) {
@@ -297,7 +416,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     p.sent(now);
                 }
                 self.note_deadline(now.after(KEEPALIVE));
-                return Some((q.to, q.len));
+                return Some(Framed::whole(q.to, q.len));
             }
         }
         loop {
@@ -347,7 +466,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         tx: Tx,
         now: Instant,
         out: &mut [u8],
-    ) -> Result<Option<(TransportAddr, usize)>, u32> {
+    ) -> Result<Option<Framed>, u32> {
         let Self {
             calls,
             conns,
@@ -384,7 +503,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             Tx::Data { seq, .. } => call.tx.get(seq).is_some_and(|p| p.sent_at.is_none()),
             Tx::Ack { .. } => false,
         };
-        let Some((hdr, n)) = frame(call, conn, sec, tx, ack_trailer, out)? else {
+        let mut gaps = Gaps::of(h);
+        let Some((hdr, n)) = frame(call, conn, sec, tx, ack_trailer, out, &mut gaps)? else {
             return Ok(None);
         };
         counters.count_sent(call, tx);
@@ -408,15 +528,20 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     return Ok(None);
                 };
                 let k;
-                (len, k) =
-                    add_subpackets(call, conn, sec, counters, out, hdr, n, most, now, &peer.rtt)?;
+                (len, k) = add_subpackets(
+                    call, conn, sec, counters, out, &mut gaps, hdr, n, most, now, &peer.rtt,
+                )?;
                 if k > 1 {
                     peer.sent_jumbo(now, h, seq);
                 }
             }
         }
         peer.sent(now);
-        Ok(Some((key.peer, len)))
+        Ok(Some(Framed {
+            to: key.peer,
+            len,
+            gaps,
+        }))
     }
 }
 
@@ -433,6 +558,7 @@ fn add_subpackets<E: Env, S: Security>(
     sec: &mut S,
     counters: &mut super::counters::Counters,
     out: &mut [u8],
+    gaps: &mut Gaps,
     first: Header,
     len: usize,
     most: usize,
@@ -454,9 +580,9 @@ fn add_subpackets<E: Env, S: Security>(
             break;
         };
         let body_at = len + JUMBO_HEADER_LEN;
-        let (Some(plain), Some(body)) = (
+        let (Some(plain), Some(bounded)) = (
             p.buf.as_ref().get(..p.len),
-            out.get_mut(body_at..body_at + SUBPACKET_ROOM),
+            out.get_mut(..body_at + SUBPACKET_ROOM),
         ) else {
             break;
         };
@@ -466,7 +592,9 @@ fn add_subpackets<E: Env, S: Security>(
             seq,
         };
         let flags = data_flags(call, seq, request_ack);
-        let (n, cksum) = sec.secure(&conn.sec, &id, plain, body)?;
+        let Some((n, cksum)) = seal(sec, &conn.sec, &id, plain, bounded, body_at, gaps)? else {
+            break;
+        };
         let serial = conn.next_serial();
         // The subpacket before says that another follows.
         let jumbo = prev.with(Flags::JUMBO, true);
@@ -493,6 +621,26 @@ fn add_subpackets<E: Env, S: Security>(
     Ok((len, count))
 }
 
+/// Secure DATA `plain` of packet `id` as the body at `out[at..]`: returns
+/// its length and checksum. A body that goes as it is becomes a gap;
+/// `None` if there are too many.
+fn seal<S: Security>(
+    sec: &mut S,
+    conn: &S::Conn,
+    id: &PacketIdent,
+    plain: &[u8],
+    out: &mut [u8],
+    at: usize,
+    gaps: &mut Gaps,
+) -> Result<Option<(usize, u16)>, u32> {
+    let body = out.get_mut(at..).ok_or(wire::RX_PROTOCOL_ERROR)?;
+    match sec.secure(conn, id, plain, body)? {
+        Sealed::Plain(_) if body.len() < plain.len() => Err(wire::RX_PROTOCOL_ERROR),
+        Sealed::Plain(cksum) => Ok(gaps.push(at, id.seq).map(|()| (plain.len(), cksum))),
+        Sealed::Into(n, cksum) => Ok(Some((n, cksum))),
+    }
+}
+
 /// The flags of DATA packet `seq` of `call`: MORE_PACKETS tells the
 /// receiver that more follow at once, as the C module and OpenAFS mark it.
 fn data_flags<E: Env>(call: &Call<E>, seq: u32, request_ack: bool) -> Flags {
@@ -513,6 +661,7 @@ fn frame<E: Env, S: Security>(
     tx: Tx,
     ack_trailer: AckTrailer,
     out: &mut [u8],
+    gaps: &mut Gaps,
 ) -> Result<Option<(Header, usize)>, u32> {
     let key = conn.key;
     let mut hdr = Header {
@@ -539,17 +688,20 @@ fn frame<E: Env, S: Security>(
             if call.probing {
                 hdr.user_status = USERSTATUS_SERVICE_UPGRADE;
             }
-            let (Some(plain), Some(body)) =
-                (p.buf.as_ref().get(..p.len), out.get_mut(HEADER_LEN..))
-            else {
+            let Some(plain) = p.buf.as_ref().get(..p.len) else {
                 return Ok(None);
             };
+            if out.len() < HEADER_LEN {
+                return Ok(None);
+            }
             let id = PacketIdent {
                 cid: hdr.cid,
                 call_number: hdr.call_number,
                 seq,
             };
-            let (n, cksum) = sec.secure(&conn.sec, &id, plain, body)?;
+            let Some((n, cksum)) = seal(sec, &conn.sec, &id, plain, out, HEADER_LEN, gaps)? else {
+                return Ok(None);
+            };
             hdr.serial = conn.next_serial();
             hdr.cksum = cksum;
             if hdr.encode(TYPE_DATA, out).is_err() {

@@ -55,14 +55,16 @@ pub trait Security {
         None
     }
 
-    /// Secure `plain` into `out`; return the secured length and checksum.
+    /// Secure `plain` into `out`, or say that it goes out unchanged (then
+    /// `out` is not written: the engine sends `plain` itself, which spares
+    /// a copy).
     fn secure(
         &mut self,
         conn: &Self::Conn,
         pkt: &PacketIdent,
         plain: &[u8],
         out: &mut [u8],
-    ) -> Result<(usize, u16), u32>;
+    ) -> Result<Sealed, u32>;
 
     /// Check and unseal `input` (read-only) into `out`; return the
     /// plaintext length (at most `input.len()`).
@@ -114,6 +116,15 @@ pub trait Security {
 /// costliest level.
 pub const LEVEL_NOT_KNOWN: u32 = u32::MAX;
 
+/// What [`Security::secure`] made of a DATA payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sealed {
+    /// The plaintext as it is, with this header checksum.
+    Plain(u16),
+    /// Sealed into `out`: its length and the header checksum.
+    Into(usize, u16),
+}
+
 /// Security index 0: no checksum, no encryption, no challenge.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NullSecurity;
@@ -137,14 +148,10 @@ impl Security for NullSecurity {
         &mut self,
         _conn: &(),
         _pkt: &PacketIdent,
-        plain: &[u8],
-        out: &mut [u8],
-    ) -> Result<(usize, u16), u32> {
-        let dst = out
-            .get_mut(..plain.len())
-            .ok_or(super::wire::RX_PROTOCOL_ERROR)?;
-        dst.copy_from_slice(plain);
-        Ok((plain.len(), 0))
+        _plain: &[u8],
+        _out: &mut [u8],
+    ) -> Result<Sealed, u32> {
+        Ok(Sealed::Plain(0))
     }
 
     fn verify(

@@ -544,13 +544,16 @@ impl Local {
         let mut now = now;
         loop {
             now = now.max(self::now());
-            let Some((to, len)) = core.ep.poll_transmit(now, &mut core.tx) else {
+            let Some(d) = core.ep.poll_transmit_parts(now, &mut core.tx) else {
                 break;
             };
             // A lost datagram is the protocol's to recover, like one lost
             // on the wire.
-            let pkt = &core.tx[..len];
-            let sent = self.send(&to_socket(&to), pkt);
+            let sent = self.send(&to_socket(&d.to), d.parts());
+            let (to, head) = (d.to, d.parts().first().map_or(0, |p| p.len()));
+            // Its first part, the whole wire header, is at the buffer's
+            // start.
+            let pkt = &core.tx[..head];
             trace::tx_packet(on, &core.ep, to, pkt, &sent);
             if sent.is_err() && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _))) {
                 core.tx_data_fail = core.tx_data_fail.wrapping_add(1);

@@ -28,7 +28,7 @@ use rxrpc_proto::wire::{
 };
 use rxrpc_proto::{
     CallHandle, CallParams, CallSecurity, Config, ConnIdent, Endpoint, Event, Instant, PacketIdent,
-    Security, ServiceConfig, Stats, Timeouts, TransportAddr, MAX_PACKET,
+    Sealed, Security, ServiceConfig, Stats, Timeouts, TransportAddr, MAX_PACKET,
 };
 use rxrpc_sim::StdEnv;
 
@@ -639,7 +639,13 @@ impl Harness {
             call_number: hdr.call_number,
             seq: hdr.seq,
         };
-        self.peer_sec.secure(&conn, &pkt, plain, out).ok()
+        match self.peer_sec.secure(&conn, &pkt, plain, out).ok()? {
+            Sealed::Plain(cksum) => {
+                out.get_mut(..plain.len())?.copy_from_slice(plain);
+                Some((plain.len(), cksum))
+            }
+            Sealed::Into(n, cksum) => Some((n, cksum)),
+        }
     }
 
     /// Remembers a client DATA's call number, for RESPONSEs.

@@ -21,6 +21,11 @@ use kernel::types::Opaque;
 
 use super::{from_c, to_c, NetNs};
 use crate::kapi::bindings;
+use crate::kapi::errno::EMSGSIZE;
+
+/// Most pieces [`UdpTunnel::send`] gathers a datagram from (a jumbo of 4
+/// DATA sent from their queue takes 8: a header before each payload).
+pub(crate) const MAX_PARTS: usize = 16;
 
 /// What a tunnel's work item runs.
 pub(crate) trait Handler: Send + Sync + Sized {
@@ -190,11 +195,35 @@ impl<T: Handler> UdpTunnel<T> {
         }
     }
 
-    /// Sends one datagram.
-    pub(crate) fn send(&self, to: &SocketAddr, data: &[u8]) -> Result {
-        // SAFETY: `inner` is initialised and `data` valid for its length.
+    /// Sends one datagram made of `parts` one after the other (at most
+    /// [`MAX_PARTS`]), without copying them together first.
+    pub(crate) fn send(&self, to: &SocketAddr, parts: &[&[u8]]) -> Result {
+        let mut iov = [bindings::kvec {
+            iov_base: core::ptr::null_mut(),
+            iov_len: 0,
+        }; MAX_PARTS];
+        if parts.len() > iov.len() {
+            return Err(EMSGSIZE.into());
+        }
+        let mut len = 0;
+        for (v, p) in iov.iter_mut().zip(parts) {
+            // The socket only reads through `iov_base` (`kernel_sendmsg`
+            // sends from an ITER_SOURCE iterator).
+            v.iov_base = p.as_ptr().cast_mut().cast();
+            v.iov_len = p.len();
+            len += p.len();
+        }
+        // SAFETY: `inner` is initialised; the first `parts.len()` entries of
+        // `iov` point at the parts, each valid for reading its length and
+        // borrowed for the call, and `len` is their sum.
         let r = unsafe {
-            bindings::kapi_udp_tunnel_send(self.raw(), &to_c(to), data.as_ptr().cast(), data.len())
+            bindings::kapi_udp_tunnel_send(
+                self.raw(),
+                &to_c(to),
+                iov.as_mut_ptr(),
+                parts.len(),
+                len,
+            )
         };
         kernel::error::to_result(r.min(0))
     }

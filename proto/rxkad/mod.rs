@@ -12,7 +12,7 @@ mod packet;
 mod server;
 pub mod ticket;
 
-use super::security::{ConnIdent, PacketIdent, Security, LEVEL_NOT_KNOWN};
+use super::security::{ConnIdent, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN};
 use super::wire::{RXKADEXPIRED, RXKADNOAUTH, RXKADUNKNOWNKEY, RX_INVALID_OPERATION};
 
 pub use client::response_checksum;
@@ -281,7 +281,7 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
         pkt: &PacketIdent,
         plain: &[u8],
         out: &mut [u8],
-    ) -> Result<(usize, u16), u32> {
+    ) -> Result<Sealed, u32> {
         match conn {
             RxkadConn::Null => super::NullSecurity.secure(&(), pkt, plain, out),
             _ => {

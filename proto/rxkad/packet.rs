@@ -1,7 +1,7 @@
 //! Per-packet security: the header checksum and the sealing of DATA at
 //! levels 1 and 2 (C's `rxkad_secure_packet*` and `rxkad_verify_packet*`).
 
-use super::super::security::PacketIdent;
+use super::super::security::{PacketIdent, Sealed};
 use super::super::wire::{RXKADDATALEN, RXKADSEALEDINCON, RX_PROTOCOL_ERROR};
 use super::{Cipher, Secured, ALIGN, LEVEL_AUTH, LEVEL_ENCRYPT, LEVEL_PLAIN};
 
@@ -54,21 +54,18 @@ fn size_word(pkt: &PacketIdent, len: usize) -> Result<u32, u32> {
     Ok(check << 16 | u32::from(len))
 }
 
-/// Secure `plain` into `out` at the connection's level.
+/// Secure `plain` into `out` at the connection's level (level 0 sends it
+/// as it is, with only the checksum).
 pub(super) fn secure<C: Cipher>(
     c: &C,
     s: &Secured<C::Session>,
     pkt: &PacketIdent,
     plain: &[u8],
     out: &mut [u8],
-) -> Result<(usize, u16), u32> {
+) -> Result<Sealed, u32> {
     let cksum = checksum(c, &s.session, &s.csum_iv, pkt)?;
     let hdr = match s.level {
-        LEVEL_PLAIN => {
-            let dst = out.get_mut(..plain.len()).ok_or(RX_PROTOCOL_ERROR)?;
-            dst.copy_from_slice(plain);
-            return Ok((plain.len(), cksum));
-        }
+        LEVEL_PLAIN => return Ok(Sealed::Plain(cksum)),
         LEVEL_AUTH => 4,
         LEVEL_ENCRYPT => 8,
         _ => return Err(RX_PROTOCOL_ERROR),
@@ -82,7 +79,7 @@ pub(super) fn secure<C: Cipher>(
         put32(&mut head, 0, word);
         c.encrypt_gather(&s.session, &s.key, &head, plain, total, out)
             .map_err(|_| CRYPTO_FAILED)?;
-        return Ok((total, cksum));
+        return Ok(Sealed::Into(total, cksum));
     }
     // Level 1: the word, the data, zeros to the end, and only the first
     // block sealed, afresh from a zero IV.
@@ -92,7 +89,7 @@ pub(super) fn secure<C: Cipher>(
     buf[hdr + plain.len()..].fill(0);
     c.encrypt(&s.session, &[0; 8], &mut buf[..8])
         .map_err(|_| CRYPTO_FAILED)?;
-    Ok((total, cksum))
+    Ok(Sealed::Into(total, cksum))
 }
 
 /// Check `input` and unseal it into `out` (never in place: `input` may be

@@ -108,6 +108,8 @@ pub struct SimStats {
     pub delivered: u64,
     /// Delivered datagrams the endpoints dropped, by why.
     pub drops: RxDrops,
+    /// A hash (FNV-1a) of every datagram handed to the link, in order.
+    pub digest: u64,
 }
 
 /// A set of nodes joined by one link.
@@ -128,6 +130,9 @@ pub struct Sim<S: Security> {
     buf: Vec<u8>,
     /// Print every datagram and event (set by SIM_TRACE).
     pub trace: bool,
+    /// Take datagrams whole from `poll_transmit` rather than in pieces
+    /// (as the kernel module does), to compare the two.
+    pub copying: bool,
 }
 
 /// A one-line description of a datagram, for traces.
@@ -185,6 +190,7 @@ impl<S: Security> Sim<S> {
             fifo: BTreeMap::new(),
             buf: vec![0; MAX_DATAGRAM],
             trace: std::env::var_os("SIM_TRACE").is_some(),
+            copying: false,
         }
     }
 
@@ -321,15 +327,29 @@ impl<S: Security> Sim<S> {
             let mut moved = false;
             for i in 0..self.nodes.len() {
                 moved |= self.apps(i);
-                while let Some((to, len)) = self.nodes[i].ep.poll_transmit(self.now, &mut self.buf)
-                {
+                loop {
+                    let ep = &mut self.nodes[i].ep;
+                    let next = if self.copying {
+                        ep.poll_transmit(self.now, &mut self.buf)
+                            .map(|(to, len)| (to, self.buf[..len].to_vec()))
+                    } else {
+                        ep.poll_transmit_parts(self.now, &mut self.buf)
+                            .map(|d| (d.to, d.parts().concat()))
+                    };
+                    let Some((to, mut data)) = next else {
+                        break;
+                    };
                     moved = true;
                     self.stats.sent += 1;
+                    self.stats.digest = data
+                        .iter()
+                        .fold(self.stats.digest ^ 0xcbf2_9ce4_8422_2325, |h, &b| {
+                            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+                        });
                     let from = self.nodes[i].addr;
                     let Some(dst) = self.nodes.iter().position(|n| n.addr == to) else {
                         continue;
                     };
-                    let mut data = self.buf[..len].to_vec();
                     if self.trace {
                         eprintln!(
                             "{:>12.6} {} -> {}: {}",

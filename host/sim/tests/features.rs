@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use rxrpc_proto::wire::{RX_CALL_TIMEOUT, RX_INVALID_OPERATION};
 use rxrpc_proto::{
-    ConnIdent, Error, NullSecurity, Outcome, PacketIdent, Security, ServiceConfig, Stats, Timeouts,
+    ConnIdent, Error, NullSecurity, Outcome, PacketIdent, Sealed, Security, ServiceConfig, Stats,
+    Timeouts,
 };
 use rxrpc_sim::sim::ServerCall;
 use rxrpc_sim::{AcceptMode, CallOpts, LinkConfig, Sim};
@@ -359,14 +360,14 @@ impl Security for Toy {
         pkt: &PacketIdent,
         plain: &[u8],
         out: &mut [u8],
-    ) -> Result<(usize, u16), u32> {
+    ) -> Result<Sealed, u32> {
         out[..4].copy_from_slice(&pkt.seq.to_be_bytes());
         let mut sum = 0u16;
         for (d, s) in out[4..4 + plain.len()].iter_mut().zip(plain) {
             *d = s ^ self.key;
             sum = sum.wrapping_add(u16::from(*s));
         }
-        Ok((plain.len() + 4, sum))
+        Ok(Sealed::Into(plain.len() + 4, sum))
     }
 
     fn verify(

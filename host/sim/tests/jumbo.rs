@@ -63,6 +63,23 @@ fn a_route_that_carries_them_gets_four_packets_a_datagram() {
 }
 
 #[test]
+fn datagrams_sent_in_pieces_are_the_copied_ones() {
+    // Jumbos, and resends of lost packets alone.
+    let lossy = LinkConfig {
+        loss: 0.02,
+        ..link(65535, Some(65535))
+    };
+    let digest = |copying| {
+        let mut sim = pair(lossy);
+        sim.copying = copying;
+        let (sent, jumbo) = call(&mut sim);
+        assert!(jumbo > 1000, "{jumbo} DATA in jumbos");
+        (sent, sim.stats.digest)
+    };
+    assert_eq!(digest(true), digest(false));
+}
+
+#[test]
 fn a_route_too_small_gets_single_packets() {
     let mut sim = pair(link(1500, Some(1500)));
     assert_eq!(call(&mut sim).1, 0);
