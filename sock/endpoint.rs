@@ -136,7 +136,7 @@ impl Attached {
         if let Some(k) = first {
             self.queue.remove(&k);
             self.queued -= 1;
-            self.sock.wake(self.queued);
+            self.sock.set_pending(self.queued);
         }
     }
 
