@@ -12,7 +12,7 @@ use super::event::CallHandle;
 use super::time::Instant;
 
 /// Identifies a connection within a local endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct ConnKey {
     /// The peer's transport address.
     pub(crate) peer: TransportAddr,
@@ -22,6 +22,25 @@ pub(crate) struct ConnKey {
     pub(crate) epoch: u32,
     /// cid with the channel bits clear.
     pub(crate) cid: u32,
+}
+
+/// Ordered by cid first: an endpoint's connections mostly share their
+/// peer, and often its epoch, so the cid decides a comparison at once
+/// (the connection map is searched several times per packet).
+impl Ord for ConnKey {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.cid
+            .cmp(&other.cid)
+            .then(self.epoch.cmp(&other.epoch))
+            .then(self.client.cmp(&other.client))
+            .then_with(|| self.peer.cmp(&other.peer))
+    }
+}
+
+impl PartialOrd for ConnKey {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A connection.
