@@ -35,7 +35,16 @@ impl Default for ReadyQueue {
 impl ReadyQueue {
     /// Queue `h` unless it is queued already.
     pub(crate) fn push(&mut self, h: CallHandle) {
-        if (0..self.len).any(|i| self.ring[(self.head + i) % SIZE] == h) {
+        // The queued entries as up to two runs of the ring, searched
+        // without a modulo per entry (every touch of a call pushes it).
+        let end = self.head + self.len;
+        let (first, wrapped) = if end <= SIZE {
+            (self.ring.get(self.head..end), self.ring.get(..0))
+        } else {
+            (self.ring.get(self.head..), self.ring.get(..end - SIZE))
+        };
+        let queued = |run: Option<&[CallHandle]>| run.is_some_and(|r| r.contains(&h));
+        if queued(first) || queued(wrapped) {
             return;
         }
         if self.len == SIZE {
