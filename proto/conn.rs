@@ -28,11 +28,12 @@ pub(crate) struct ConnKey {
 /// peer, and often its epoch, so the cid decides a comparison at once
 /// (the connection map is searched several times per packet).
 impl Ord for ConnKey {
+    #[inline]
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.cid
-            .cmp(&other.cid)
-            .then(self.epoch.cmp(&other.epoch))
-            .then(self.client.cmp(&other.client))
+        let ids = |k: &Self| (u64::from(k.cid) << 32) | u64::from(k.epoch);
+        ids(self)
+            .cmp(&ids(other))
+            .then_with(|| self.client.cmp(&other.client))
             .then_with(|| self.peer.cmp(&other.peer))
     }
 }
