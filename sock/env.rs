@@ -112,6 +112,15 @@ impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
         value
     }
 
+    fn discard(&mut self, key: &K) -> bool {
+        let Some(node) = self.tree.remove_node(key) else {
+            return false;
+        };
+        self.spare = Some(node.into_reservation());
+        self.len -= 1;
+        true
+    }
+
     fn next_after(&mut self, key: Option<&K>) -> Option<K> {
         let Some(k) = key else {
             return self.tree.cursor_front().map(|c| *c.current().0);
