@@ -10,7 +10,7 @@ use super::addr::TransportAddr;
 pub(crate) const MAX_BUNDLE_CONNS: usize = 4;
 
 /// What calls must share to share connections.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct BundleKey {
     pub(crate) peer: TransportAddr,
     pub(crate) service_id: u16,
@@ -21,6 +21,32 @@ pub(crate) struct BundleKey {
     /// Non-zero for an exclusive call: its handle.
     pub(crate) exclusive: u64,
     pub(crate) upgrade: bool,
+}
+
+/// Field by field, as derived, but inline and with the small fields as
+/// one word: calls waiting for a channel are kept by bundle, and each step
+/// of a search among them compares whole keys, mostly equal ones.
+impl Ord for BundleKey {
+    #[inline]
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        let small = |k: &Self| {
+            (u64::from(k.service_id) << 40)
+                | (u64::from(k.security_index) << 32)
+                | u64::from(k.level)
+        };
+        self.peer
+            .cmp(&other.peer)
+            .then_with(|| small(self).cmp(&small(other)))
+            .then_with(|| self.key.cmp(&other.key))
+            .then_with(|| self.exclusive.cmp(&other.exclusive))
+            .then_with(|| self.upgrade.cmp(&other.upgrade))
+    }
+}
+
+impl PartialOrd for BundleKey {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A bundle: the cids of its client connections.
@@ -75,5 +101,70 @@ mod tests {
         assert!(!b.has_room() && !b.add(99));
         b.remove(8);
         assert!(b.has_room());
+    }
+
+    #[test]
+    fn key_order_is_field_by_field() {
+        let base = BundleKey {
+            peer: TransportAddr::V4([10, 0, 0, 1], 7000),
+            service_id: 100,
+            security_index: 2,
+            level: 1,
+            key: 5,
+            exclusive: 0,
+            upgrade: false,
+        };
+        let keys = [
+            base,
+            BundleKey {
+                peer: TransportAddr::V4([10, 0, 0, 1], 6999),
+                ..base
+            },
+            BundleKey {
+                peer: TransportAddr::V6([0; 16], 1),
+                ..base
+            },
+            BundleKey {
+                service_id: 99,
+                level: 9,
+                ..base
+            },
+            BundleKey {
+                security_index: 0,
+                level: u32::MAX,
+                ..base
+            },
+            BundleKey { level: 0, ..base },
+            BundleKey {
+                key: 4,
+                exclusive: 9,
+                ..base
+            },
+            BundleKey {
+                exclusive: 1,
+                upgrade: false,
+                ..base
+            },
+            BundleKey {
+                upgrade: true,
+                ..base
+            },
+        ];
+        let fields = |k: &BundleKey| {
+            (
+                k.peer,
+                k.service_id,
+                k.security_index,
+                k.level,
+                k.key,
+                k.exclusive,
+                k.upgrade,
+            )
+        };
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(a.cmp(b), fields(a).cmp(&fields(b)));
+            }
+        }
     }
 }
