@@ -28,6 +28,12 @@ pub trait Map<K, V> {
     fn get_mut(&mut self, key: &K) -> Option<&mut V>;
     /// Remove and return the value under `key`.
     fn remove(&mut self, key: &K) -> Option<V>;
+    /// Remove and drop the value under `key`; whether there was one. A
+    /// map may drop it where it lies rather than move it out (a call is
+    /// most of a kilobyte).
+    fn discard(&mut self, key: &K) -> bool {
+        self.remove(key).is_some()
+    }
     /// The smallest key after `key` (or the first key if `None`).
     fn next_after(&mut self, key: Option<&K>) -> Option<K>;
     /// Number of entries.

@@ -12,7 +12,7 @@ use super::accept::Reject;
 use super::addr::TransportAddr;
 use super::call::{Side, State};
 use super::channel::{call_after, Final};
-use super::conn::ConnKey;
+use super::conn::{Conn, ConnKey};
 use super::counters::RxDrop;
 use super::env::{Env, Map};
 use super::error::{EPROTO, ESHUTDOWN};
@@ -133,8 +133,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         let is_data = matches!(pkt, Packet::Data(_));
         let answerable = !matches!(pkt, Packet::Abort(_) | Packet::Busy);
+        let ch = hdr.channel() as usize;
         let mut fresh = false;
-        if self.conns.get(&key).is_none() {
+        // What the packet needs of its connection, in one search.
+        let mut found = self.conns.get(&key).map(|c| conn_view(c, ch));
+        if found.is_none() {
             if client {
                 if answerable {
                     self.queue_abort_reply(from, &hdr, RX_PROTOCOL_ERROR);
@@ -157,24 +160,23 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return Err(self.reject(from, &hdr, r));
             }
             fresh = true;
+            found = self.conns.get(&key).map(|c| conn_view(c, ch));
         }
         if hdr.call_number == 0 {
             return self.conn_packet(now, key, &pkt);
         }
-        let ch = hdr.channel() as usize;
-        let Some(conn) = self.conns.get(&key) else {
+        let Some((security_index, chan)) = found else {
             return Err(RxDrop::NoConn);
         };
-        if hdr.security_index != conn.security_index {
+        if hdr.security_index != security_index {
             if answerable {
                 self.queue_abort_reply(from, &hdr, RXKADINCONSISTENCY);
             }
             return Err(RxDrop::SecIndex);
         }
-        let Some(chan) = conn.channels.get(ch) else {
+        let Some((number, current)) = chan else {
             return Err(RxDrop::BadCall);
         };
-        let (number, current) = (chan.call_number, chan.call);
         if call_after(number, hdr.call_number) {
             // A call older than the channel's latest: long gone.
             return Err(RxDrop::OldCall);
@@ -623,4 +625,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 /// The calls on a connection's channels.
 fn calls_on<S>(conn: Option<&super::conn::Conn<S>>) -> [Option<CallHandle>; 4] {
     conn.map_or([None; 4], |c| c.channels.map(|ch| ch.call))
+}
+
+/// What a call's packet needs of its connection: the security index, and
+/// the channel's latest call number and call, if there is such a channel.
+fn conn_view<S>(c: &Conn<S>, ch: usize) -> (u8, Option<(u32, Option<CallHandle>)>) {
+    let chan = c.channels.get(ch).map(|chan| (chan.call_number, chan.call));
+    (c.security_index, chan)
 }

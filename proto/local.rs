@@ -396,15 +396,20 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if group == 0 || was == now {
             return false;
         }
-        let mut g = self.groups.get(&group).copied().unwrap_or_default();
-        g.held = g.held.saturating_sub(was).saturating_add(now);
-        let freed = g.watched && now < was;
-        g.watched &= !freed;
+        let update = |g: &mut Group| {
+            g.held = g.held.saturating_sub(was).saturating_add(now);
+            let freed = g.watched && now < was;
+            g.watched &= !freed;
+            freed
+        };
         // The entry stays at 0 until the caller forgets the group, so that
         // a call at a time does not allocate and free it.
         if let Some(e) = self.groups.get_mut(&group) {
-            *e = g;
-        } else if g.held > 0 && self.groups.insert(group, g).is_err() {
+            return update(e);
+        }
+        let mut g = Group::default();
+        let freed = update(&mut g);
+        if g.held > 0 && self.groups.insert(group, g).is_err() {
             self.groups_incomplete = true;
         }
         freed

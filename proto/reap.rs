@@ -367,15 +367,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return;
             }
         }
-        if let Some(c) = self.calls.remove(&h) {
-            self.unindex_user(c.user, h);
-            self.rx_buffered = self.rx_buffered.saturating_sub(c.rx_charged);
-            self.tx_buffered = self.tx_buffered.saturating_sub(c.tx_charged);
+        let (user, rx_charged, tx_charged, group, armed) =
+            (c.user, c.rx_charged, c.tx_charged, c.group, c.armed);
+        // Dropped where it lies, not moved out.
+        if self.calls.discard(&h) {
+            self.unindex_user(user, h);
+            self.rx_buffered = self.rx_buffered.saturating_sub(rx_charged);
+            self.tx_buffered = self.tx_buffered.saturating_sub(tx_charged);
             // A watch of the group goes on: this call has no one to tell.
-            if self.group_charge(c.group, c.tx_charged, 0) {
-                self.watch_group_tx(c.group);
+            if self.group_charge(group, tx_charged, 0) {
+                self.watch_group_tx(group);
             }
-            if let Some(t) = c.armed {
+            if let Some(t) = armed {
                 self.call_timers.remove(&(t, h));
             }
         }

@@ -107,6 +107,8 @@ pub(crate) struct Attached {
     /// User call id to tag.
     pub(crate) calls: RBTree<u64, u64>,
     queue: RBTree<u64, Notice>,
+    /// The node of the notice last taken, for the next one.
+    spare: Option<RBTreeNodeReservation<u64, Notice>>,
     queued: usize,
     next_notice: u64,
     /// A kernel user's operations for incoming calls.
@@ -134,14 +136,17 @@ impl Attached {
     pub(crate) fn pop(&mut self) {
         let first = self.queue.cursor_front().map(|c| *c.current().0);
         if let Some(k) = first {
-            self.queue.remove(&k);
+            self.spare = self.queue.remove_node(&k).map(|n| n.into_reservation());
             self.queued -= 1;
-            self.sock.wake(self.queued);
+            self.sock.set_pending(self.queued);
         }
     }
 
     fn push(&mut self, notice: Notice) -> Result {
-        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let node = match self.spare.take() {
+            Some(node) => node,
+            None => RBTreeNodeReservation::new(GFP_KERNEL)?,
+        };
         self.queue.insert(node.into_node(self.next_notice, notice));
         self.next_notice += 1;
         self.queued += 1;
@@ -166,6 +171,9 @@ pub(crate) struct Core {
     /// Calls by tag.
     pub(crate) tags: RBTree<u64, Tag>,
     next_tag: u64,
+    /// The nodes of the tag and user id last dropped, for the next call.
+    spare_tag: Option<RBTreeNodeReservation<u64, Tag>>,
+    spare_id: Option<RBTreeNodeReservation<u64, u64>>,
     /// Attached sockets by identity.
     pub(crate) socks: RBTree<usize, Attached>,
     /// The socket that takes incoming calls.
@@ -188,8 +196,20 @@ impl Core {
     /// Records a call (or a charge) of `sock` under a fresh tag.
     pub(crate) fn add_tag(&mut self, sock: SockRef, user_id: u64, service: bool) -> Result<u64> {
         let tag = self.next_tag;
-        let tag_node = RBTreeNodeReservation::new(GFP_KERNEL)?;
-        let id_node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let tag_node = match self.spare_tag.take() {
+            Some(node) => node,
+            None => RBTreeNodeReservation::new(GFP_KERNEL)?,
+        };
+        let id_node = match self.spare_id.take() {
+            Some(node) => node,
+            None => match RBTreeNodeReservation::new(GFP_KERNEL) {
+                Ok(node) => node,
+                Err(e) => {
+                    self.spare_tag = Some(tag_node);
+                    return Err(e);
+                }
+            },
+        };
         let attached = self.socks.get_mut(&sock.id()).ok_or(EINVAL)?;
         attached.calls.insert(id_node.into_node(user_id, tag));
         let t = Tag {
@@ -207,11 +227,20 @@ impl Core {
     }
 
     /// Forgets a call: its tag and its user id.
+    /// Their nodes are kept for the next [`Core::add_tag`].
     pub(crate) fn drop_tag(&mut self, tag: u64) {
-        if let Some(t) = self.tags.remove(&tag) {
-            if let Some(a) = self.socks.get_mut(&t.sock.id()) {
-                a.calls.remove(&t.user_id);
-            }
+        let Some((sock, user_id)) = self.tags.get(&tag).map(|t| (t.sock.id(), t.user_id)) else {
+            return;
+        };
+        let id_node = self
+            .socks
+            .get_mut(&sock)
+            .and_then(|a| a.calls.remove_node(&user_id));
+        if let Some(node) = id_node {
+            self.spare_id = Some(node.into_reservation());
+        }
+        if let Some(node) = self.tags.remove_node(&tag) {
+            self.spare_tag = Some(node.into_reservation());
         }
     }
 
@@ -337,6 +366,8 @@ impl Core {
             deadline: None,
             tags: RBTree::new(),
             next_tag: 1,
+            spare_tag: None,
+            spare_id: None,
             socks: RBTree::new(),
             service: None,
             loops: 0,
@@ -440,6 +471,7 @@ impl Local {
             rcvbuf,
             calls: RBTree::new(),
             queue: RBTree::new(),
+            spare: None,
             queued: 0,
             next_notice: 0,
             app_ops,

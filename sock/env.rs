@@ -68,40 +68,57 @@ impl<T> Slots<T> for KSlots<T> {
 }
 
 /// An ordered map on the kernel's red-black tree, which does not count
-/// its own entries.
+/// its own entries. It keeps the node of the entry it last removed for
+/// its next insert: the engine's maps mostly remove one entry and insert
+/// another (a call's timer filed again, a call for the one before), which
+/// then costs no allocation. Every node in the tree holds `Some`; `None`
+/// is only left in a node as its value is taken out.
 pub(crate) struct KMap<K, V> {
-    tree: RBTree<K, V>,
+    tree: RBTree<K, Option<V>>,
     len: usize,
+    spare: Option<RBTreeNodeReservation<K, Option<V>>>,
 }
 
 impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
     fn insert(&mut self, key: K, value: V) -> Result<(), V> {
         // Reserve first so that an allocation failure can hand `value` back.
-        match RBTreeNodeReservation::new(GFP_KERNEL) {
-            Ok(node) => {
-                if self.tree.insert(node.into_node(key, value)).is_none() {
-                    self.len += 1;
-                }
-                Ok(())
-            }
-            Err(_) => Err(value),
+        let node = match self.spare.take() {
+            Some(node) => node,
+            None => match RBTreeNodeReservation::new(GFP_KERNEL) {
+                Ok(node) => node,
+                Err(_) => return Err(value),
+            },
+        };
+        match self.tree.insert(node.into_node(key, Some(value))) {
+            None => self.len += 1,
+            Some(old) => self.spare = Some(old.into_reservation()),
         }
+        Ok(())
     }
 
     fn get(&self, key: &K) -> Option<&V> {
-        self.tree.get(key)
+        self.tree.get(key)?.as_ref()
     }
 
     fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        self.tree.get_mut(key)
+        self.tree.get_mut(key)?.as_mut()
     }
 
     fn remove(&mut self, key: &K) -> Option<V> {
-        let value = self.tree.remove(key);
-        if value.is_some() {
-            self.len -= 1;
-        }
+        let mut entry = self.tree.find_mut(key)?;
+        let value = entry.get_mut().take();
+        self.spare = Some(entry.remove_node().into_reservation());
+        self.len -= 1;
         value
+    }
+
+    fn discard(&mut self, key: &K) -> bool {
+        let Some(node) = self.tree.remove_node(key) else {
+            return false;
+        };
+        self.spare = Some(node.into_reservation());
+        self.len -= 1;
+        true
     }
 
     fn next_after(&mut self, key: Option<&K>) -> Option<K> {
@@ -129,6 +146,7 @@ impl Env for KernelEnv {
         KMap {
             tree: RBTree::new(),
             len: 0,
+            spare: None,
         }
     }
 

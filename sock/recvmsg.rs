@@ -101,6 +101,12 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
     }
     let peek = flags & msg_flags::PEEK != 0;
     let mut timeo = ctx.timeout(Direction::Receive, flags & msg_flags::DONTWAIT != 0);
+    // Nothing queued and no wait: every path below answers EAGAIN, so
+    // neither lock is taken (a notice queued meanwhile is as if it came
+    // after this call).
+    if timeo == 0 && ctx.pending() == 0 {
+        return Err(EAGAIN);
+    }
     let (local, listening) = {
         let mut sk = ctx.lock();
         (sk.state().local(), sk.state().listening())

@@ -661,6 +661,12 @@ impl<T: Family> SockRef<T> {
         }
     }
 
+    /// Records that `pending` items wait for recvmsg, without a wake: the
+    /// queue only shrank, which no sleeper or poller waits for.
+    pub(crate) fn set_pending(&self, pending: usize) {
+        self.obj().pending.store(pending as u32, Ordering::Relaxed);
+    }
+
     /// Wakes senders and pollers waiting for send buffer space.
     pub(crate) fn wake_writer(&self) {
         self.obj().gen.fetch_add(1, Ordering::Release);
