@@ -305,39 +305,25 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Some(hdr) = self.conn_header(key, ch as u32, number) else {
             return;
         };
-        match fin {
-            Final::Ack { last } => {
-                let ack = Ack {
-                    first_packet: last.wrapping_add(1),
-                    previous_packet: last,
-                    reason,
-                    trailer: Some(trailer(
-                        self.config.rx_window,
-                        peer_if_mtu::<E>(&self.peers, &key.peer),
-                        &self.config.tunables,
-                    )),
-                    ..Ack::default()
-                };
-                self.queue_final_packet(key.peer, &hdr, &Packet::Ack(ack), owed);
-            }
-            Final::Abort(code) => {
-                self.queue_final_packet(key.peer, &hdr, &Packet::Abort(code), owed)
-            }
-            Final::Quiet => {}
-        }
-    }
-
-    fn queue_final_packet(
-        &mut self,
-        to: TransportAddr,
-        hdr: &Header,
-        pkt: &Packet<'_>,
-        owed: bool,
-    ) {
+        let pkt = match fin {
+            Final::Ack { last } => Packet::Ack(Ack {
+                first_packet: last.wrapping_add(1),
+                previous_packet: last,
+                reason,
+                trailer: Some(trailer(
+                    self.config.rx_window,
+                    peer_if_mtu::<E>(&self.peers, &key.peer),
+                    &self.config.tunables,
+                )),
+                ..Ack::default()
+            }),
+            Final::Abort(code) => Packet::Abort(code),
+            Final::Quiet => return,
+        };
         if owed {
-            self.queue_owed(to, hdr, pkt);
+            self.queue_owed(key.peer, &hdr, &pkt);
         } else {
-            self.queue_packet(to, hdr, pkt);
+            self.queue_packet(key.peer, &hdr, &pkt);
         }
     }
 
