@@ -10,7 +10,7 @@ use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::{Arc, Mutex};
 
 use super::addr::{from_socket, to_socket};
-use super::env::KernelEnv;
+use super::env::{node_from, KernelEnv};
 use super::kernel_api::{self, KernelCall, KernelPeer};
 use super::trace;
 use super::uapi::UDP_ENCAP_RXRPC;
@@ -143,10 +143,7 @@ impl Attached {
     }
 
     fn push(&mut self, notice: Notice) -> Result {
-        let node = match self.spare.take() {
-            Some(node) => node,
-            None => RBTreeNodeReservation::new(GFP_KERNEL)?,
-        };
+        let node = node_from(&mut self.spare)?;
         self.queue.insert(node.into_node(self.next_notice, notice));
         self.next_notice += 1;
         self.queued += 1;
@@ -196,19 +193,13 @@ impl Core {
     /// Records a call (or a charge) of `sock` under a fresh tag.
     pub(crate) fn add_tag(&mut self, sock: SockRef, user_id: u64, service: bool) -> Result<u64> {
         let tag = self.next_tag;
-        let tag_node = match self.spare_tag.take() {
-            Some(node) => node,
-            None => RBTreeNodeReservation::new(GFP_KERNEL)?,
-        };
-        let id_node = match self.spare_id.take() {
-            Some(node) => node,
-            None => match RBTreeNodeReservation::new(GFP_KERNEL) {
-                Ok(node) => node,
-                Err(e) => {
-                    self.spare_tag = Some(tag_node);
-                    return Err(e);
-                }
-            },
+        let tag_node = node_from(&mut self.spare_tag)?;
+        let id_node = match node_from(&mut self.spare_id) {
+            Ok(node) => node,
+            Err(e) => {
+                self.spare_tag = Some(tag_node);
+                return Err(e);
+            }
         };
         let attached = self.socks.get_mut(&sock.id()).ok_or(EINVAL)?;
         attached.calls.insert(id_node.into_node(user_id, tag));

@@ -67,6 +67,17 @@ impl<T> Slots<T> for KSlots<T> {
     }
 }
 
+/// A tree node: `spare`, the one kept from the entry last removed, or a
+/// new one.
+pub(crate) fn node_from<K, V>(
+    spare: &mut Option<RBTreeNodeReservation<K, V>>,
+) -> Result<RBTreeNodeReservation<K, V>> {
+    match spare.take() {
+        Some(node) => Ok(node),
+        None => Ok(RBTreeNodeReservation::new(GFP_KERNEL)?),
+    }
+}
+
 /// An ordered map on the kernel's red-black tree, which does not count
 /// its own entries. It keeps the node of the entry it last removed for
 /// its next insert: the engine's maps mostly remove one entry and insert
@@ -82,12 +93,8 @@ pub(crate) struct KMap<K, V> {
 impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
     fn insert(&mut self, key: K, value: V) -> Result<(), V> {
         // Reserve first so that an allocation failure can hand `value` back.
-        let node = match self.spare.take() {
-            Some(node) => node,
-            None => match RBTreeNodeReservation::new(GFP_KERNEL) {
-                Ok(node) => node,
-                Err(_) => return Err(value),
-            },
+        let Ok(node) = node_from(&mut self.spare) else {
+            return Err(value);
         };
         match self.tree.insert(node.into_node(key, Some(value))) {
             None => self.len += 1,
