@@ -165,7 +165,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if hdr.call_number == 0 {
             return self.conn_packet(now, key, &pkt);
         }
-        let Some((security_index, chan)) = found else {
+        let Some(ConnView {
+            security_index,
+            secured,
+            chan,
+        }) = found
+        else {
             return Err(RxDrop::NoConn);
         };
         if hdr.security_index != security_index {
@@ -218,7 +223,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
             }
         };
-        let r = self.call_packet(now, key, h, &hdr, &pkt);
+        let r = self.call_packet(now, key, secured, h, &hdr, &pkt);
         self.touch(h);
         r
     }
@@ -364,16 +369,24 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.discard_conn(key, now);
     }
 
-    /// A packet for call `h`.
+    /// A packet for call `h` on connection `key`, `secured` or not.
     fn call_packet(
         &mut self,
         now: Instant,
         key: ConnKey,
+        secured: bool,
         h: CallHandle,
         hdr: &Header,
         pkt: &Packet<'_>,
     ) -> Result<(), RxDrop> {
         let result = match *pkt {
+            // Security first: challenge, and let the client resend. A
+            // client that pings instead (C's does, and resends nothing)
+            // lost our CHALLENGE or its RESPONSE: challenge it again.
+            Packet::Data(_) | Packet::Ack(_) if !secured => match self.challenge(key) {
+                Ok(()) => Ok(Some(RxDrop::Unsecured)),
+                Err((code, errno)) => Err((code, errno, RxDrop::Unsecured)),
+            },
             Packet::Data(data) => self.call_data(now, key, h, hdr, data),
             Packet::Ack(ref ack) => {
                 let Self { calls, peers, .. } = self;
@@ -434,14 +447,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         hdr: &Header,
         data: Data<'_>,
     ) -> Result<Option<RxDrop>, (u32, i32, RxDrop)> {
-        let secured = self.conns.get(&key).is_some_and(|c| c.secured);
-        if !secured {
-            // Security first: challenge, and let the client resend.
-            return match self.challenge(key) {
-                Ok(()) => Ok(Some(RxDrop::Unsecured)),
-                Err((code, errno)) => Err((code, errno, RxDrop::Unsecured)),
-            };
-        }
         self.note_upgrade(key, h, hdr);
         // The first DATA from a peer we have no RTT for: measure it with a
         // PING before we need a retransmission timeout of our own.
@@ -627,9 +632,19 @@ fn calls_on<S>(conn: Option<&super::conn::Conn<S>>) -> [Option<CallHandle>; 4] {
     conn.map_or([None; 4], |c| c.channels.map(|ch| ch.call))
 }
 
-/// What a call's packet needs of its connection: the security index, and
-/// the channel's latest call number and call, if there is such a channel.
-fn conn_view<S>(c: &Conn<S>, ch: usize) -> (u8, Option<(u32, Option<CallHandle>)>) {
-    let chan = c.channels.get(ch).map(|chan| (chan.call_number, chan.call));
-    (c.security_index, chan)
+/// What a call's packet needs of its connection.
+struct ConnView {
+    security_index: u8,
+    secured: bool,
+    /// The channel's latest call number and call, if there is such a
+    /// channel.
+    chan: Option<(u32, Option<CallHandle>)>,
+}
+
+fn conn_view<S>(c: &Conn<S>, ch: usize) -> ConnView {
+    ConnView {
+        security_index: c.security_index,
+        secured: c.secured,
+        chan: c.channels.get(ch).map(|chan| (chan.call_number, chan.call)),
+    }
 }

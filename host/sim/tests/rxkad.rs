@@ -19,6 +19,9 @@ const SESSION_KEY: [u8; 8] = *b"\x13\x57\x9b\xdf\x02\x46\x8a\xce";
 const KEYRING: u64 = 77;
 const CLIENT_KEY: u64 = 5;
 const KVNO: u32 = 3;
+const CLIENT_ADDR: rxrpc_proto::TransportAddr = rxrpc_proto::TransportAddr::V4([10, 0, 0, 1], 7000);
+const SERVICE_ADDR: rxrpc_proto::TransportAddr =
+    rxrpc_proto::TransportAddr::V4([10, 0, 0, 2], 7000);
 
 type Class = Rxkad<TestHost>;
 
@@ -340,18 +343,19 @@ fn call_refused_before_its_connection_leaves_no_peer() {
     assert_no_leaks(&mut sim);
 }
 
-/// A secured service call whose client never answers the CHALLENGE (a
-/// forged first DATA, or a client gone) has no data: it gives up after ten
-/// seconds with RX_CALL_TIMEOUT and frees its charge, rather than wait for
-/// the idle timeout.
-#[test]
-fn service_call_never_secured_gives_up() {
-    use rxrpc_proto::wire::{decode, Packet, RX_CALL_TIMEOUT};
-    use rxrpc_proto::{CallParams, Config, Endpoint, Instant, Timeouts, TransportAddr, MAX_PACKET};
+type Engine = rxrpc_proto::Endpoint<rxrpc_sim::StdEnv, Rxkad<TestHost>>;
+
+/// A client and an rxkad service (backlog 1, charged) in two engines, and
+/// an encrypted call begun from the client with a small request queued.
+fn secured_call() -> (
+    Engine,
+    Engine,
+    rxrpc_proto::CallHandle,
+    rxrpc_proto::Instant,
+) {
+    use rxrpc_proto::{CallParams, Config, Endpoint, Instant, Timeouts};
     use rxrpc_sim::StdEnv;
 
-    const C: TransportAddr = TransportAddr::V4([10, 0, 0, 1], 7000);
-    const S: TransportAddr = TransportAddr::V4([10, 0, 0, 2], 7000);
     let mut host = TestHost::at(NOW);
     host.tokens.push((
         CLIENT_KEY,
@@ -375,13 +379,13 @@ fn service_call_never_secured_gives_up() {
             ..ServiceConfig::default()
         })
         .unwrap();
-    let mut now = Instant(1_000_000_000);
+    let now = Instant(1_000_000_000);
     server.charge(now, 100).unwrap();
     let call = client
         .begin_call(
             now,
             CallParams {
-                remote: S,
+                remote: SERVICE_ADDR,
                 service_id: SVC,
                 user: 1,
                 upgrade: false,
@@ -396,16 +400,29 @@ fn service_call_never_secured_gives_up() {
         )
         .unwrap();
     client.send(call, b"request", false).unwrap();
+    (client, server, call, now)
+}
+
+/// A secured service call whose client never answers the CHALLENGE (a
+/// forged first DATA, or a client gone) has no data: it gives up after ten
+/// seconds with RX_CALL_TIMEOUT and frees its charge, rather than wait for
+/// the idle timeout.
+#[test]
+fn service_call_never_secured_gives_up() {
+    use rxrpc_proto::wire::{decode, Packet, RX_CALL_TIMEOUT};
+    use rxrpc_proto::{Instant, MAX_PACKET};
+
+    let (mut client, mut server, call, mut now) = secured_call();
     let mut buf = vec![0; MAX_PACKET];
     let end = Instant(now.0 + 12_000_000_000);
     while now < end {
         while let Some((_, n)) = client.poll_transmit(now, &mut buf) {
-            server.handle_datagram(now, C, &buf[..n]);
+            server.handle_datagram(now, CLIENT_ADDR, &buf[..n]);
         }
         // Every CHALLENGE is lost; anything else gets through.
         while let Some((_, n)) = server.poll_transmit(now, &mut buf) {
             if !matches!(decode(&buf[..n]), Ok((_, Packet::Challenge(_)))) {
-                client.handle_datagram(now, S, &buf[..n]);
+                client.handle_datagram(now, SERVICE_ADDR, &buf[..n]);
             }
         }
         now = Instant(now.0 + 250_000_000);
@@ -413,7 +430,7 @@ fn service_call_never_secured_gives_up() {
         server.handle_timeout(now);
     }
     while let Some((_, n)) = server.poll_transmit(now, &mut buf) {
-        client.handle_datagram(now, S, &buf[..n]);
+        client.handle_datagram(now, SERVICE_ADDR, &buf[..n]);
     }
     assert_eq!(
         client.call_outcome(call),
@@ -422,4 +439,43 @@ fn service_call_never_secured_gives_up() {
     // Its charge was freed with it: the backlog of one takes a new one.
     while server.poll_event().is_some() {}
     assert!(server.charge(now, 101).is_ok());
+}
+
+/// The first CHALLENGE is lost and the client, as C's does, resends no
+/// DATA but pings: each PING is challenged again, and the call goes on
+/// (C's own server never challenges again; seen in the interop matrix).
+#[test]
+fn a_client_that_pings_is_challenged_again() {
+    use rxrpc_proto::wire::{decode, Packet};
+    use rxrpc_proto::{Instant, MAX_PACKET};
+
+    let (mut client, mut server, call, mut now) = secured_call();
+    let mut buf = vec![0; MAX_PACKET];
+    let (mut data_sent, mut challenges, mut lost_one) = (false, 0, false);
+    let end = Instant(now.0 + 8_000_000_000);
+    while now < end && client.call_outcome(call).is_none() {
+        while let Some((_, n)) = client.poll_transmit(now, &mut buf) {
+            let pkt = decode(&buf[..n]).map(|(_, p)| p);
+            // Its DATA goes once, until the call is secured; PINGs go.
+            if matches!(pkt, Ok(Packet::Data(_))) && data_sent && challenges == 0 {
+                continue;
+            }
+            data_sent |= matches!(pkt, Ok(Packet::Data(_)));
+            server.handle_datagram(now, CLIENT_ADDR, &buf[..n]);
+        }
+        while let Some((_, n)) = server.poll_transmit(now, &mut buf) {
+            if matches!(decode(&buf[..n]), Ok((_, Packet::Challenge(_)))) {
+                if !lost_one {
+                    lost_one = true;
+                    continue;
+                }
+                challenges += 1;
+            }
+            client.handle_datagram(now, SERVICE_ADDR, &buf[..n]);
+        }
+        now = Instant(now.0 + 100_000_000);
+        client.handle_timeout(now);
+        server.handle_timeout(now);
+    }
+    assert!(lost_one && challenges > 0, "never challenged again");
 }
