@@ -8,7 +8,9 @@
 //! endpoint can carry both.
 
 mod client;
+mod fcrypt;
 mod packet;
+mod sboxes;
 mod server;
 pub mod ticket;
 
@@ -16,6 +18,7 @@ use super::security::{ConnIdent, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN}
 use super::wire::{RXKADEXPIRED, RXKADNOAUTH, RXKADUNKNOWNKEY, RX_INVALID_OPERATION};
 
 pub use client::response_checksum;
+pub use fcrypt::Fcrypt;
 pub use packet::{checksum, csum_iv};
 
 /// The keyring tag of a service that has none.
