@@ -4,7 +4,10 @@
 //!
 //! Words are big-endian: a block is two BE32 halves (L, R), and each round
 //! mixes one half into the other through four S-boxes indexed by the bytes
-//! of `sched[i] ^ half`, most significant first.
+//! of `sched[i] ^ half`, most significant first. Here the halves, round
+//! keys and table entries are held byte-swapped (each half read from the
+//! block as a little-endian word, so no swap per round on x86): XOR does
+//! not care, and the most significant byte is then the lowest.
 //!
 //! In Rust rather than through the crypto API so that a packet costs no
 //! request, scatterlist, page walk or indirect call per block, stack
@@ -14,7 +17,8 @@
 use super::sboxes::SBOX;
 use super::CryptoError;
 
-/// S-boxes with each raw byte moved to the bits its round output uses.
+/// S-boxes with each raw byte moved to the bits its round output uses,
+/// byte-swapped.
 struct Tables([[u32; 256]; 4]);
 
 const fn tables() -> Tables {
@@ -27,10 +31,10 @@ const fn tables() -> Tables {
             SBOX[2][i] as u32,
             SBOX[3][i] as u32,
         );
-        t[0][i] = a << 3;
-        t[1][i] = ((b & 0x1f) << 27) | (b >> 5);
-        t[2][i] = c << 11;
-        t[3][i] = d << 19;
+        t[0][i] = (a << 3).swap_bytes();
+        t[1][i] = (((b & 0x1f) << 27) | (b >> 5)).swap_bytes();
+        t[2][i] = (c << 11).swap_bytes();
+        t[3][i] = (d << 19).swap_bytes();
         i += 1;
     }
     Tables(t)
@@ -38,7 +42,7 @@ const fn tables() -> Tables {
 
 static T: Tables = tables();
 
-/// A key schedule: 16 round keys.
+/// A key schedule: 16 round keys (byte-swapped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fcrypt {
     sched: [u32; 16],
@@ -54,33 +58,64 @@ impl Fcrypt {
         }
         let mut sched = [0u32; 16];
         for s in sched.iter_mut() {
-            *s = k as u32;
+            *s = (k as u32).swap_bytes();
             k = (k >> 11) | ((k & 0x7ff) << 45);
         }
         Fcrypt { sched }
     }
 
-    fn f(&self, round: usize, half: u32) -> u32 {
-        let u = (self.sched[round] ^ half).to_be_bytes();
+    /// The round function of round key `k` over `half`.
+    #[inline(always)]
+    fn f(k: u32, half: u32) -> u32 {
+        let u = (k ^ half).to_le_bytes();
         T.0[0][usize::from(u[0])]
             ^ T.0[1][usize::from(u[1])]
             ^ T.0[2][usize::from(u[2])]
             ^ T.0[3][usize::from(u[3])]
     }
 
+    // The 16 rounds written out: no loop counter per round pair.
+    #[inline(always)]
     fn enc(&self, (mut l, mut r): Block) -> Block {
-        for round in (0..16).step_by(2) {
-            l ^= self.f(round, r);
-            r ^= self.f(round + 1, l);
-        }
+        let k = &self.sched;
+        l ^= Self::f(k[0], r);
+        r ^= Self::f(k[1], l);
+        l ^= Self::f(k[2], r);
+        r ^= Self::f(k[3], l);
+        l ^= Self::f(k[4], r);
+        r ^= Self::f(k[5], l);
+        l ^= Self::f(k[6], r);
+        r ^= Self::f(k[7], l);
+        l ^= Self::f(k[8], r);
+        r ^= Self::f(k[9], l);
+        l ^= Self::f(k[10], r);
+        r ^= Self::f(k[11], l);
+        l ^= Self::f(k[12], r);
+        r ^= Self::f(k[13], l);
+        l ^= Self::f(k[14], r);
+        r ^= Self::f(k[15], l);
         (l, r)
     }
 
+    #[inline(always)]
     fn dec(&self, (mut l, mut r): Block) -> Block {
-        for round in (0..16).step_by(2).rev() {
-            r ^= self.f(round + 1, l);
-            l ^= self.f(round, r);
-        }
+        let k = &self.sched;
+        r ^= Self::f(k[15], l);
+        l ^= Self::f(k[14], r);
+        r ^= Self::f(k[13], l);
+        l ^= Self::f(k[12], r);
+        r ^= Self::f(k[11], l);
+        l ^= Self::f(k[10], r);
+        r ^= Self::f(k[9], l);
+        l ^= Self::f(k[8], r);
+        r ^= Self::f(k[7], l);
+        l ^= Self::f(k[6], r);
+        r ^= Self::f(k[5], l);
+        l ^= Self::f(k[4], r);
+        r ^= Self::f(k[3], l);
+        l ^= Self::f(k[2], r);
+        r ^= Self::f(k[1], l);
+        l ^= Self::f(k[0], r);
         (l, r)
     }
 
@@ -170,6 +205,7 @@ impl Fcrypt {
     }
 
     /// One PCBC block: `p` encrypted after `v` into `out`; the next `v`.
+    #[inline(always)]
     fn enc_pcbc(&self, v: Block, p: Block, out: &mut [u8]) -> Block {
         let c = self.enc((p.0 ^ v.0, p.1 ^ v.1));
         put(out, c);
@@ -177,6 +213,7 @@ impl Fcrypt {
     }
 
     /// One PCBC block: `c` decrypted after `v` into `out`; the next `v`.
+    #[inline(always)]
     fn dec_pcbc(&self, v: Block, c: Block, out: &mut [u8]) -> Block {
         let d = self.dec(c);
         let p = (d.0 ^ v.0, d.1 ^ v.1);
@@ -185,25 +222,32 @@ impl Fcrypt {
     }
 }
 
-/// A block as its two halves.
+/// A block as its two halves, each read as a little-endian word.
 type Block = (u32, u32);
 
 /// The block at the front of `b` (zeros for bytes it lacks).
+#[inline(always)]
 fn get(b: &[u8]) -> Block {
     let mut w = [0u8; 8];
-    let n = b.len().min(8);
-    w[..n].copy_from_slice(&b[..n]);
+    match <&[u8; 8]>::try_from(b) {
+        Ok(a) => w = *a,
+        Err(_) => {
+            let n = b.len().min(8);
+            w[..n].copy_from_slice(&b[..n]);
+        }
+    }
     (
-        u32::from_be_bytes([w[0], w[1], w[2], w[3]]),
-        u32::from_be_bytes([w[4], w[5], w[6], w[7]]),
+        u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+        u32::from_le_bytes([w[4], w[5], w[6], w[7]]),
     )
 }
 
 /// `x` into the front of `b` (as much as fits).
+#[inline(always)]
 fn put(b: &mut [u8], (l, r): Block) {
     let mut w = [0u8; 8];
-    w[..4].copy_from_slice(&l.to_be_bytes());
-    w[4..].copy_from_slice(&r.to_be_bytes());
+    w[..4].copy_from_slice(&l.to_le_bytes());
+    w[4..].copy_from_slice(&r.to_le_bytes());
     let n = b.len().min(8);
     b[..n].copy_from_slice(&w[..n]);
 }
