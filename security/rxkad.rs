@@ -1,5 +1,6 @@
-//! rxkad in the module: the kernel's ciphers, keys, randomness and clock
-//! behind the engine's rxkad class (`proto::rxkad`).
+//! rxkad in the module: the kernel's keys, ticket cipher, randomness and
+//! clock behind the engine's rxkad class (`proto::rxkad`), whose own
+//! fcrypt secures the packets.
 //!
 //! The engine names keys by tags; this keeps the keys those tags stand
 //! for: client keys (their first rxkad token) and service keyrings, each
