@@ -54,17 +54,11 @@ int kapi_request_key(struct key_type *type, const char *desc, struct net *net,
 /* Keyrings. */
 struct key *kapi_keyring_search(struct key *keyring, struct key_type *type, const char *desc);
 
-/* Synchronous skciphers (e.g. "pcbc(fcrypt)"). */
+/* Synchronous skciphers (e.g. "pcbc(des)"). */
 struct crypto_sync_skcipher;
 struct crypto_sync_skcipher *kapi_skcipher_new(const char *alg, const u8 *key,
 					       unsigned int keylen);
 void kapi_skcipher_free(struct crypto_sync_skcipher *tfm);
-int kapi_skcipher_encrypt_gather(struct crypto_sync_skcipher *tfm, const u8 *iv,
-				 unsigned int ivlen, u8 *dst, unsigned int total,
-				 const u8 *body, unsigned int body_len);
-int kapi_skcipher_decrypt_split(struct crypto_sync_skcipher *tfm, const u8 *iv,
-				unsigned int ivlen, const u8 *src, u8 *dst, unsigned int len,
-				unsigned int head);
 int kapi_skcipher_crypt(struct crypto_sync_skcipher *tfm, const u8 *iv, unsigned int ivlen,
 			u8 *data, unsigned int len, bool encrypt);
 

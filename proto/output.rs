@@ -51,8 +51,9 @@ pub const MAX_PARTS: usize = 2 * TX_JUMBO_MAX + 1;
 struct Gaps {
     /// The call whose packets they are.
     call: Option<CallHandle>,
-    /// Where each starts in the buffer, and its packet's sequence number.
-    at: [(usize, u32); TX_JUMBO_MAX],
+    /// Where each starts in the buffer, its packet's sequence number, and
+    /// where it starts in that packet's payload.
+    at: [(usize, u32, usize); TX_JUMBO_MAX],
     len: usize,
 }
 
@@ -64,9 +65,10 @@ impl Gaps {
         }
     }
 
-    /// Record packet `seq`'s payload at `at`; `None` if there is no room.
-    fn push(&mut self, at: usize, seq: u32) -> Option<()> {
-        *self.at.get_mut(self.len)? = (at, seq);
+    /// Record packet `seq`'s payload from byte `from` on at `at`; `None`
+    /// if there is no room.
+    fn push(&mut self, at: usize, seq: u32, from: usize) -> Option<()> {
+        *self.at.get_mut(self.len)? = (at, seq, from);
         self.len += 1;
         Some(())
     }
@@ -337,8 +339,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         out: &mut [u8],
     ) -> Option<(TransportAddr, usize)> {
         let f = self.next_datagram(now, out)?;
-        for &(at, seq) in f.gaps.at.get(..f.gaps.len)? {
-            let payload = self.queued_payload(f.gaps.call?, seq)?;
+        for &(at, seq, skip) in f.gaps.at.get(..f.gaps.len)? {
+            let payload = self.queued_payload(f.gaps.call?, seq)?.get(skip..)?;
             out.get_mut(at..at + payload.len())?
                 .copy_from_slice(payload);
         }
@@ -361,8 +363,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             count: 0,
         };
         let mut from = 0;
-        for &(at, seq) in f.gaps.at.get(..f.gaps.len)? {
-            let payload = this.queued_payload(f.gaps.call?, seq)?;
+        for &(at, seq, skip) in f.gaps.at.get(..f.gaps.len)? {
+            let payload = this.queued_payload(f.gaps.call?, seq)?.get(skip..)?;
             for part in [out.get(from..at)?, payload] {
                 *d.parts.get_mut(d.count)? = part;
                 d.count += 1;
@@ -608,8 +610,8 @@ fn add_subpackets<E: Env, S: Security>(
 }
 
 /// Secure DATA `plain` of packet `id` as the body at `out[at..]`: returns
-/// its length and checksum. A body that goes as it is becomes a gap;
-/// `None` if there are too many.
+/// its length and checksum. A body, or the part of one, that goes as it
+/// is becomes a gap; `None` if there are too many.
 fn seal<S: Security>(
     sec: &mut S,
     conn: &S::Conn,
@@ -622,8 +624,23 @@ fn seal<S: Security>(
     let body = out.get_mut(at..).ok_or(wire::RX_PROTOCOL_ERROR)?;
     match sec.secure(conn, id, plain, body)? {
         Sealed::Plain(_) if body.len() < plain.len() => Err(wire::RX_PROTOCOL_ERROR),
-        Sealed::Plain(cksum) => Ok(gaps.push(at, id.seq).map(|()| (plain.len(), cksum))),
+        Sealed::Plain(cksum) => Ok(gaps.push(at, id.seq, 0).map(|()| (plain.len(), cksum))),
         Sealed::Into(n, cksum) => Ok(Some((n, cksum))),
+        Sealed::Around {
+            len,
+            cksum,
+            at: gap,
+            from,
+        } => {
+            let end = plain
+                .len()
+                .checked_sub(from)
+                .and_then(|n| n.checked_add(gap));
+            if !end.is_some_and(|end| end <= len && len <= body.len()) {
+                return Err(wire::RX_PROTOCOL_ERROR);
+            }
+            Ok(gaps.push(at + gap, id.seq, from).map(|()| (len, cksum)))
+        }
     }
 }
 

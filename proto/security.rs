@@ -55,9 +55,10 @@ pub trait Security {
         None
     }
 
-    /// Secure `plain` into `out`, or say that it goes out unchanged (then
-    /// `out` is not written: the engine sends `plain` itself, which spares
-    /// a copy).
+    /// Secure `plain` into `out`, or say that it goes out unchanged, in
+    /// whole or past a sealed head (then that part of `out` is not
+    /// written: the engine sends it from `plain` itself, which spares a
+    /// copy).
     fn secure(
         &mut self,
         conn: &Self::Conn,
@@ -123,6 +124,18 @@ pub enum Sealed {
     Plain(u16),
     /// Sealed into `out`: its length and the header checksum.
     Into(usize, u16),
+    /// Sealed into `out` but for a stretch of the plaintext that goes as
+    /// it is (not written into `out`: the engine sends it from its queue).
+    Around {
+        /// The secured payload's length.
+        len: usize,
+        /// The header checksum.
+        cksum: u16,
+        /// Where the stretch goes in `out`.
+        at: usize,
+        /// Where it starts in the plaintext (it runs to the end).
+        from: usize,
+    },
 }
 
 /// Security index 0: no checksum, no encryption, no challenge.

@@ -1,5 +1,6 @@
-//! rxkad in the module: the kernel's ciphers, keys, randomness and clock
-//! behind the engine's rxkad class (`proto::rxkad`).
+//! rxkad in the module: the kernel's keys, ticket cipher, randomness and
+//! clock behind the engine's rxkad class (`proto::rxkad`), whose own
+//! fcrypt secures the packets.
 //!
 //! The engine names keys by tags; this keeps the keys those tags stand
 //! for: client keys (their first rxkad token) and service keyrings, each
@@ -17,7 +18,7 @@ use crate::kapi::errno::{EKEYEXPIRED, ENOBUFS, ENOKEY};
 use crate::kapi::key_type::{Key, Keyring};
 use crate::kapi::{random_u32, real_seconds};
 use crate::proto::rxkad::{
-    stage_sealed, Cipher, ClientToken, CryptoError, KeyError, Keys, Random, Rxkad, WallClock,
+    Cipher, ClientToken, CryptoError, Fcrypt, KeyError, Keys, Random, Rxkad, WallClock,
 };
 
 /// The engine's security class in the module.
@@ -96,51 +97,43 @@ fn tag_of<K: Clone>(
 }
 
 impl Cipher for KernelHost {
-    type Session = SkCipher;
+    /// fcrypt in Rust (`proto::rxkad::Fcrypt`): the same bytes as the
+    /// crypto API's `pcbc(fcrypt)`, without its per-packet set-up.
+    type Session = Fcrypt;
 
-    fn session(&mut self, key: &[u8; 8]) -> Result<SkCipher, CryptoError> {
-        SkCipher::new(c"pcbc(fcrypt)", key).map_err(|_| CryptoError)
+    fn session(&mut self, key: &[u8; 8]) -> Result<Fcrypt, CryptoError> {
+        Ok(Fcrypt::new(key))
     }
 
-    fn encrypt(&self, s: &SkCipher, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
-        s.encrypt(iv, data).map_err(|_| CryptoError)
+    fn encrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
+        s.encrypt(iv, data)
     }
 
-    fn decrypt(&self, s: &SkCipher, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
-        s.decrypt(iv, data).map_err(|_| CryptoError)
+    fn decrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
+        s.decrypt(iv, data)
     }
 
     fn encrypt_gather(
         &self,
-        s: &SkCipher,
+        s: &Fcrypt,
         iv: &[u8; 8],
         head: &[u8; 8],
         body: &[u8],
         total: usize,
         out: &mut [u8],
     ) -> Result<(), CryptoError> {
-        // Straight from the pieces where `out` has room to stage the head
-        // and the padding past the sealed packet (the endpoint's Tx
-        // buffer has), else as the trait does it.
-        if out.len() >= total.saturating_add(16) && total.saturating_sub(8 + body.len()) <= 8 {
-            return s
-                .encrypt_gather(iv, head, body, total, out)
-                .map_err(|_| CryptoError);
-        }
-        let buf = stage_sealed(head, body, total, out)?;
-        s.encrypt(iv, buf).map_err(|_| CryptoError)
+        s.encrypt_gather(iv, head, body, total, out)
     }
 
     fn decrypt_split(
         &self,
-        s: &SkCipher,
+        s: &Fcrypt,
         iv: &[u8; 8],
         input: &[u8],
         head: usize,
         out: &mut [u8],
     ) -> Result<(), CryptoError> {
         s.decrypt_split(iv, input, head, out)
-            .map_err(|_| CryptoError)
     }
 
     fn decrypt_ticket(

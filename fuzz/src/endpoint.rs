@@ -645,6 +645,16 @@ impl Harness {
                 Some((plain.len(), cksum))
             }
             Sealed::Into(n, cksum) => Some((n, cksum)),
+            Sealed::Around {
+                len,
+                cksum,
+                at,
+                from,
+            } => {
+                let rest = plain.get(from..)?;
+                out.get_mut(at..at + rest.len())?.copy_from_slice(rest);
+                Some((len, cksum))
+            }
         }
     }
 

@@ -8,7 +8,9 @@
 //! endpoint can carry both.
 
 mod client;
+mod fcrypt;
 mod packet;
+mod sboxes;
 mod server;
 pub mod ticket;
 
@@ -16,6 +18,7 @@ use super::security::{ConnIdent, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN}
 use super::wire::{RXKADEXPIRED, RXKADNOAUTH, RXKADUNKNOWNKEY, RX_INVALID_OPERATION};
 
 pub use client::response_checksum;
+pub use fcrypt::Fcrypt;
 pub use packet::{checksum, csum_iv};
 
 /// The keyring tag of a service that has none.
@@ -32,33 +35,16 @@ pub const LEVEL_ENCRYPT: u32 = 2;
 /// Secured payloads are padded to this (RXKAD_ALIGN).
 pub const ALIGN: usize = 8;
 
-/// A cipher operation failed (the kernel crypto API can fail).
+/// A cipher operation failed (bad lengths; the kernel crypto API, which
+/// decrypts tickets, can fail too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CryptoError;
-
-/// `head`, then `body`, then zeros, assembled in `out[..total]` for
-/// encryption in place: what [`Cipher::encrypt_gather`] does by default.
-pub fn stage_sealed<'a>(
-    head: &[u8; 8],
-    body: &[u8],
-    total: usize,
-    out: &'a mut [u8],
-) -> Result<&'a mut [u8], CryptoError> {
-    let buf = out.get_mut(..total).ok_or(CryptoError)?;
-    let end = 8 + body.len();
-    if end > total {
-        return Err(CryptoError);
-    }
-    buf[..8].copy_from_slice(head);
-    buf[8..end].copy_from_slice(body);
-    buf[end..].fill(0);
-    Ok(buf)
-}
 
 /// The ciphers rxkad uses, all in PCBC mode over 8-byte blocks with an
 /// explicit IV; `data` is always a whole number of blocks.
 pub trait Cipher {
-    /// An fcrypt key ready for use (the module: a keyed `pcbc(fcrypt)`).
+    /// An fcrypt key ready for use (the module and the host crates: the
+    /// key schedule of [`Fcrypt`]).
     type Session;
     /// Key fcrypt with a session key.
     fn session(&mut self, key: &[u8; 8]) -> Result<Self::Session, CryptoError>;
@@ -67,9 +53,7 @@ pub trait Cipher {
     /// fcrypt-PCBC decrypt `data` in place.
     fn decrypt(&self, s: &Self::Session, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError>;
     /// fcrypt-PCBC encrypt into `out[..total]` the plaintext `head`, then
-    /// `body`, then zeros up to `total`. Here assembled in `out` and
-    /// encrypted in place; an implementation that can encrypts from the
-    /// pieces straight into `out` (and may use `out` past `total`).
+    /// `body`, then zeros up to `total`, from the pieces (no staging copy).
     fn encrypt_gather(
         &self,
         s: &Self::Session,
@@ -78,14 +62,11 @@ pub trait Cipher {
         body: &[u8],
         total: usize,
         out: &mut [u8],
-    ) -> Result<(), CryptoError> {
-        self.encrypt(s, iv, stage_sealed(head, body, total, out)?)
-    }
+    ) -> Result<(), CryptoError>;
     /// fcrypt-PCBC decrypt `input` into `out` (as long) with the
-    /// plaintext's first `head` bytes (at most all) last: `out`
-    /// gets the plaintext from byte `head` on, then its first `head` bytes.
-    /// Here a copy, a decryption in place and a move; an implementation
-    /// that can decrypts straight into place.
+    /// plaintext's first `head` bytes (at most all) last: `out` gets the
+    /// plaintext from byte `head` on, then its first `head` bytes, in one
+    /// pass that only reads `input` (which may be shared).
     fn decrypt_split(
         &self,
         s: &Self::Session,
@@ -93,15 +74,7 @@ pub trait Cipher {
         input: &[u8],
         head: usize,
         out: &mut [u8],
-    ) -> Result<(), CryptoError> {
-        if out.len() != input.len() || head > input.len() {
-            return Err(CryptoError);
-        }
-        out.copy_from_slice(input);
-        self.decrypt(s, iv, out)?;
-        out.rotate_left(head);
-        Ok(())
-    }
+    ) -> Result<(), CryptoError>;
     /// DES-PCBC decrypt a ticket in place with a server key (`pcbc(des)`).
     fn decrypt_ticket(
         &mut self,

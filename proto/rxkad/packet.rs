@@ -74,7 +74,7 @@ pub(super) fn secure<C: Cipher>(
     let word = size_word(pkt, plain.len())?;
     if s.level == LEVEL_ENCRYPT {
         // The word and 4 zeros, the data, zeros to the end, sealed from
-        // the pieces (out of place where the cipher can).
+        // the pieces straight into `out`.
         let mut head = [0u8; 8];
         put32(&mut head, 0, word);
         c.encrypt_gather(&s.session, &s.key, &head, plain, total, out)
@@ -82,14 +82,24 @@ pub(super) fn secure<C: Cipher>(
         return Ok(Sealed::Into(total, cksum));
     }
     // Level 1: the word, the data, zeros to the end, and only the first
-    // block sealed, afresh from a zero IV.
+    // block sealed, afresh from a zero IV. Data past that block is left
+    // for the engine to send from its queue.
     let buf = out.get_mut(..total).ok_or(RX_PROTOCOL_ERROR)?;
     put32(buf, 0, word);
-    buf[hdr..hdr + plain.len()].copy_from_slice(plain);
+    let head = plain.len().min(ALIGN - hdr);
+    buf[hdr..hdr + head].copy_from_slice(&plain[..head]);
     buf[hdr + plain.len()..].fill(0);
-    c.encrypt(&s.session, &[0; 8], &mut buf[..8])
+    c.encrypt(&s.session, &[0; 8], &mut buf[..ALIGN])
         .map_err(|_| CRYPTO_FAILED)?;
-    Ok(Sealed::Into(total, cksum))
+    if head == plain.len() {
+        return Ok(Sealed::Into(total, cksum));
+    }
+    Ok(Sealed::Around {
+        len: total,
+        cksum,
+        at: ALIGN,
+        from: head,
+    })
 }
 
 /// Check `input` and unseal it into `out` (never in place: `input` may be

@@ -1,23 +1,22 @@
 //! Host ciphers for rxkad and a host for the rxkad class in tests and the
 //! simulator.
 //!
-//! [`Fcrypt`] is fcrypt written from its description (crypto/fcrypt.c is
-//! the reference it is tested against through known answers); DES is the
+//! [`Fcrypt`] is the engine's fcrypt (`proto/rxkad/fcrypt.rs`, which the
+//! module uses too; crypto/fcrypt.c is the reference it is tested against
+//! through known answers, and [`pcbc`] the one for its PCBC); DES is the
 //! RustCrypto `des` crate; [`pcbc`] chains either. [`HostCipher`] is the
-//! [`rxkad::Cipher`] the kernel module provides with `pcbc(fcrypt)` and
+//! [`rxkad::Cipher`] the kernel module provides with that fcrypt and
 //! `pcbc(des)`, and [`TestHost`] adds keys, nonces and a settable clock.
 #![forbid(unsafe_code)]
 
-mod fcrypt;
 pub mod pcbc;
-mod sboxes;
 
 use des::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use rxrpc_proto::rxkad::{
     self, ticket, ClientToken, CryptoError, KeyError, Keys, Random, WallClock,
 };
 
-pub use fcrypt::Fcrypt;
+pub use rxkad::Fcrypt;
 
 impl pcbc::Block8 for Fcrypt {
     fn enc(&self, b: &mut [u8; 8]) {
@@ -47,7 +46,7 @@ impl pcbc::Block8 for Des {
     }
 }
 
-/// fcrypt-PCBC and DES-PCBC in Rust, as the module's crypto API calls.
+/// fcrypt-PCBC and DES-PCBC in Rust, as the module's calls.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HostCipher;
 
@@ -64,6 +63,29 @@ impl rxkad::Cipher for HostCipher {
 
     fn decrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
         pcbc::decrypt(s, iv, data).map_err(|_| CryptoError)
+    }
+
+    fn encrypt_gather(
+        &self,
+        s: &Fcrypt,
+        iv: &[u8; 8],
+        head: &[u8; 8],
+        body: &[u8],
+        total: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        s.encrypt_gather(iv, head, body, total, out)
+    }
+
+    fn decrypt_split(
+        &self,
+        s: &Fcrypt,
+        iv: &[u8; 8],
+        input: &[u8],
+        head: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        s.decrypt_split(iv, input, head, out)
     }
 
     fn decrypt_ticket(
@@ -189,6 +211,27 @@ impl rxkad::Cipher for TestHost {
     }
     fn decrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
         self.cipher.decrypt(s, iv, data)
+    }
+    fn encrypt_gather(
+        &self,
+        s: &Fcrypt,
+        iv: &[u8; 8],
+        head: &[u8; 8],
+        body: &[u8],
+        total: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        self.cipher.encrypt_gather(s, iv, head, body, total, out)
+    }
+    fn decrypt_split(
+        &self,
+        s: &Fcrypt,
+        iv: &[u8; 8],
+        input: &[u8],
+        head: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        self.cipher.decrypt_split(s, iv, input, head, out)
     }
     fn decrypt_ticket(
         &mut self,
