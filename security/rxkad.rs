@@ -18,7 +18,7 @@ use crate::kapi::errno::{EKEYEXPIRED, ENOBUFS, ENOKEY};
 use crate::kapi::key_type::{Key, Keyring};
 use crate::kapi::{random_u32, real_seconds};
 use crate::proto::rxkad::{
-    Cipher, ClientToken, CryptoError, Fcrypt, KeyError, Keys, Random, Rxkad, WallClock,
+    Cipher, ClientToken, CryptoError, KeyError, Keys, Random, Rxkad, WallClock,
 };
 
 /// The engine's security class in the module.
@@ -97,45 +97,6 @@ fn tag_of<K: Clone>(
 }
 
 impl Cipher for KernelHost {
-    /// fcrypt in Rust (`proto::rxkad::Fcrypt`): the same bytes as the
-    /// crypto API's `pcbc(fcrypt)`, without its per-packet set-up.
-    type Session = Fcrypt;
-
-    fn session(&mut self, key: &[u8; 8]) -> Result<Fcrypt, CryptoError> {
-        Ok(Fcrypt::new(key))
-    }
-
-    fn encrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
-        s.encrypt(iv, data)
-    }
-
-    fn decrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
-        s.decrypt(iv, data)
-    }
-
-    fn encrypt_gather(
-        &self,
-        s: &Fcrypt,
-        iv: &[u8; 8],
-        head: &[u8; 8],
-        body: &[u8],
-        total: usize,
-        out: &mut [u8],
-    ) -> Result<(), CryptoError> {
-        s.encrypt_gather(iv, head, body, total, out)
-    }
-
-    fn decrypt_split(
-        &self,
-        s: &Fcrypt,
-        iv: &[u8; 8],
-        input: &[u8],
-        head: usize,
-        out: &mut [u8],
-    ) -> Result<(), CryptoError> {
-        s.decrypt_split(iv, input, head, out)
-    }
-
     fn decrypt_ticket(
         &mut self,
         key: &[u8; 8],

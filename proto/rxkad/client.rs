@@ -8,22 +8,17 @@ use super::super::wire::rxkad::{
 };
 use super::super::wire::{RXKADEXPIRED, RXKADLEVELFAIL, RX_PROTOCOL_ERROR};
 use super::packet::csum_iv;
-use super::{Cipher, KeyError, Keys, RxkadConn, Secured, WallClock, LEVEL_ENCRYPT};
+use super::{Fcrypt, KeyError, Keys, RxkadConn, Secured, WallClock, LEVEL_ENCRYPT};
 
 /// A client connection keyed with its token's session key. C refuses a
 /// level above 2 here with EKEYREJECTED.
-pub(super) fn new_conn<H: Cipher + Keys>(
-    h: &mut H,
-    id: &ConnIdent,
-) -> Result<RxkadConn<H::Session>, u32> {
+pub(super) fn new_conn<H: Keys>(h: &mut H, id: &ConnIdent) -> Result<RxkadConn, u32> {
     if id.level > LEVEL_ENCRYPT {
         return Err(RXKADLEVELFAIL);
     }
     let token = h.client_token(id.key).map_err(|_| RX_PROTOCOL_ERROR)?;
-    let session = h
-        .session(&token.session_key)
-        .map_err(|_| RX_PROTOCOL_ERROR)?;
-    let iv = csum_iv(h, &session, &token.session_key, id.epoch, id.cid, id.index)?;
+    let session = Fcrypt::new(&token.session_key);
+    let iv = csum_iv(&session, &token.session_key, id.epoch, id.cid, id.index)?;
     Ok(RxkadConn::Client(
         Secured {
             session,
@@ -45,9 +40,9 @@ pub fn response_checksum(fixed: &[u8; RESPONSE_LEN]) -> u32 {
 
 /// Answer `challenge` into `out`, in C's order of checks: key present and
 /// in date, body length, version, level.
-pub(super) fn respond<H: Cipher + Keys + WallClock>(
+pub(super) fn respond<H: Keys + WallClock>(
     h: &mut H,
-    s: &Secured<H::Session>,
+    s: &Secured,
     id: &ConnIdent,
     challenge: &[u8],
     calls: [u32; 4],
@@ -84,15 +79,14 @@ pub(super) fn respond<H: Cipher + Keys + WallClock>(
         return Err(RX_PROTOCOL_ERROR);
     }
     let tlen = u32::try_from(ticket_len).map_err(|_| RX_PROTOCOL_ERROR)?;
-    seal_response(h, s, fixed, &secret, token.kvno, tlen)?;
+    seal_response(s, fixed, &secret, token.kvno, tlen)?;
     Ok(RESPONSE_LEN + ticket_len)
 }
 
 /// Fill the fixed part of a RESPONSE: checksum over it, then encrypt the
 /// secret with the session key as IV.
-pub(super) fn seal_response<C: Cipher>(
-    c: &C,
-    s: &Secured<C::Session>,
+pub(super) fn seal_response(
+    s: &Secured,
     fixed: &mut [u8; RESPONSE_LEN],
     secret: &ResponseSecret,
     kvno: u32,
@@ -105,6 +99,7 @@ pub(super) fn seal_response<C: Cipher>(
     fixed[52..56].copy_from_slice(&ticket_len.to_be_bytes());
     let sum = response_checksum(fixed);
     fixed[16..20].copy_from_slice(&sum.to_be_bytes());
-    c.encrypt(&s.session, &s.key, &mut fixed[8..8 + SECRET_LEN])
+    s.session
+        .encrypt(&s.key, &mut fixed[8..8 + SECRET_LEN])
         .map_err(|_| RX_PROTOCOL_ERROR)
 }

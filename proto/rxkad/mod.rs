@@ -40,42 +40,10 @@ pub const ALIGN: usize = 8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CryptoError;
 
-/// The ciphers rxkad uses, all in PCBC mode over 8-byte blocks with an
-/// explicit IV; `data` is always a whole number of blocks.
+/// The cipher rxkad leaves to the caller: DES-PCBC for tickets (the
+/// kernel's `pcbc(des)`). Packets and RESPONSEs use [`Fcrypt`].
 pub trait Cipher {
-    /// An fcrypt key ready for use (the module and the host crates: the
-    /// key schedule of [`Fcrypt`]).
-    type Session;
-    /// Key fcrypt with a session key.
-    fn session(&mut self, key: &[u8; 8]) -> Result<Self::Session, CryptoError>;
-    /// fcrypt-PCBC encrypt `data` in place.
-    fn encrypt(&self, s: &Self::Session, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError>;
-    /// fcrypt-PCBC decrypt `data` in place.
-    fn decrypt(&self, s: &Self::Session, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError>;
-    /// fcrypt-PCBC encrypt into `out[..total]` the plaintext `head`, then
-    /// `body`, then zeros up to `total`, from the pieces (no staging copy).
-    fn encrypt_gather(
-        &self,
-        s: &Self::Session,
-        iv: &[u8; 8],
-        head: &[u8; 8],
-        body: &[u8],
-        total: usize,
-        out: &mut [u8],
-    ) -> Result<(), CryptoError>;
-    /// fcrypt-PCBC decrypt `input` into `out` (as long) with the
-    /// plaintext's first `head` bytes (at most all) last: `out` gets the
-    /// plaintext from byte `head` on, then its first `head` bytes, in one
-    /// pass that only reads `input` (which may be shared).
-    fn decrypt_split(
-        &self,
-        s: &Self::Session,
-        iv: &[u8; 8],
-        input: &[u8],
-        head: usize,
-        out: &mut [u8],
-    ) -> Result<(), CryptoError>;
-    /// DES-PCBC decrypt a ticket in place with a server key (`pcbc(des)`).
+    /// DES-PCBC decrypt a ticket in place with a server key.
     fn decrypt_ticket(
         &mut self,
         key: &[u8; 8],
@@ -132,22 +100,22 @@ pub trait WallClock {
     fn real_seconds(&self) -> i64;
 }
 
-/// A session key in use: the cipher, the key (also the IV of most
-/// operations) and the checksum IV derived from the connection.
-pub struct Secured<S> {
-    pub(crate) session: S,
+/// A session key in use: its fcrypt schedule, the key (also the IV of
+/// most operations) and the checksum IV derived from the connection.
+pub struct Secured {
+    pub(crate) session: Fcrypt,
     pub(crate) key: [u8; 8],
     pub(crate) csum_iv: [u8; 8],
     pub(crate) level: u32,
 }
 
 /// A service connection before and after its RESPONSE.
-pub struct ServerConn<S> {
+pub struct ServerConn {
     pub(crate) ident: ConnIdent,
     /// The nonce of our CHALLENGEs: one per connection, so that answers to
     /// repeated challenges all match.
     pub(crate) nonce: Option<u32>,
-    pub(crate) secured: Option<Secured<S>>,
+    pub(crate) secured: Option<Secured>,
     /// When the ticket runs out, wall-clock seconds.
     pub(crate) expiry: i64,
     /// The channels' call numbers in the verified RESPONSE.
@@ -155,22 +123,22 @@ pub struct ServerConn<S> {
 }
 
 /// What rxkad keeps per connection.
-pub enum RxkadConn<S> {
+pub enum RxkadConn {
     /// Security index 0.
     Null,
     /// Our client connection and its key tag.
-    Client(Secured<S>, ConnIdent),
+    Client(Secured, ConnIdent),
     /// A service connection.
-    Server(ServerConn<S>),
+    Server(ServerConn),
 }
 
-impl<S> RxkadConn<S> {
+impl RxkadConn {
     /// The level packets are secured at, once known.
     pub fn level(&self) -> Option<u32> {
         self.secured().map(|s| s.level)
     }
 
-    fn secured(&self) -> Option<&Secured<S>> {
+    fn secured(&self) -> Option<&Secured> {
         match self {
             RxkadConn::Null => None,
             RxkadConn::Client(s, _) => Some(s),
@@ -216,7 +184,7 @@ pub fn max_plain(level: u32, space: usize) -> usize {
 }
 
 impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
-    type Conn = RxkadConn<H::Session>;
+    type Conn = RxkadConn;
 
     fn new_conn(&mut self, client: bool, id: &ConnIdent) -> Result<Self::Conn, u32> {
         match id.index {
@@ -259,7 +227,7 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
             RxkadConn::Null => super::NullSecurity.secure(&(), pkt, plain, out),
             _ => {
                 let s = conn.secured().ok_or(RX_INVALID_OPERATION)?;
-                packet::secure(&self.host, s, pkt, plain, out)
+                packet::secure(s, pkt, plain, out)
             }
         }
     }
@@ -276,7 +244,7 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
             RxkadConn::Null => super::NullSecurity.verify(&(), pkt, cksum, input, out),
             _ => {
                 let s = conn.secured().ok_or(RX_INVALID_OPERATION)?;
-                packet::verify(&self.host, s, pkt, cksum, input, out)
+                packet::verify(s, pkt, cksum, input, out)
             }
         }
     }

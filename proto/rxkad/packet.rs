@@ -3,7 +3,7 @@
 
 use super::super::security::{PacketIdent, Sealed};
 use super::super::wire::{RXKADDATALEN, RXKADSEALEDINCON, RX_PROTOCOL_ERROR};
-use super::{Cipher, Secured, ALIGN, LEVEL_AUTH, LEVEL_ENCRYPT, LEVEL_PLAIN};
+use super::{Fcrypt, Secured, ALIGN, LEVEL_AUTH, LEVEL_ENCRYPT, LEVEL_PLAIN};
 
 /// A cipher failure while securing: C passes the crypto error up and the
 /// call fails; ours aborts it.
@@ -12,19 +12,12 @@ const CRYPTO_FAILED: u32 = RX_PROTOCOL_ERROR;
 /// The checksum IV of a connection: {epoch, cid, 0, index} encrypted with
 /// the session key as IV, of which the last block is kept (C's
 /// `rxkad_prime_packet_security`).
-pub fn csum_iv<C: Cipher>(
-    c: &C,
-    s: &C::Session,
-    key: &[u8; 8],
-    epoch: u32,
-    cid: u32,
-    index: u8,
-) -> Result<[u8; 8], u32> {
+pub fn csum_iv(s: &Fcrypt, key: &[u8; 8], epoch: u32, cid: u32, index: u8) -> Result<[u8; 8], u32> {
     let mut buf = [0u8; 16];
     put32(&mut buf, 0, epoch);
     put32(&mut buf, 4, cid);
     put32(&mut buf, 12, u32::from(index));
-    c.encrypt(s, key, &mut buf).map_err(|_| CRYPTO_FAILED)?;
+    s.encrypt(key, &mut buf).map_err(|_| CRYPTO_FAILED)?;
     let mut iv = [0u8; 8];
     iv.copy_from_slice(&buf[8..]);
     Ok(iv)
@@ -32,16 +25,11 @@ pub fn csum_iv<C: Cipher>(
 
 /// The header checksum of a packet: {call, channel << 30 | seq} encrypted
 /// from the checksum IV; the top 16 bits of the second word, never 0.
-pub fn checksum<C: Cipher>(
-    c: &C,
-    s: &C::Session,
-    csum_iv: &[u8; 8],
-    pkt: &PacketIdent,
-) -> Result<u16, u32> {
+pub fn checksum(s: &Fcrypt, csum_iv: &[u8; 8], pkt: &PacketIdent) -> Result<u16, u32> {
     let mut buf = [0u8; 8];
     put32(&mut buf, 0, pkt.call_number);
     put32(&mut buf, 4, (pkt.cid & 3) << 30 | (pkt.seq & 0x3fff_ffff));
-    c.encrypt(s, csum_iv, &mut buf).map_err(|_| CRYPTO_FAILED)?;
+    s.encrypt(csum_iv, &mut buf).map_err(|_| CRYPTO_FAILED)?;
     let y = u16::from_be_bytes([buf[4], buf[5]]);
     Ok(if y == 0 { 1 } else { y })
 }
@@ -56,14 +44,13 @@ fn size_word(pkt: &PacketIdent, len: usize) -> Result<u32, u32> {
 
 /// Secure `plain` into `out` at the connection's level (level 0 sends it
 /// as it is, with only the checksum).
-pub(super) fn secure<C: Cipher>(
-    c: &C,
-    s: &Secured<C::Session>,
+pub(super) fn secure(
+    s: &Secured,
     pkt: &PacketIdent,
     plain: &[u8],
     out: &mut [u8],
 ) -> Result<Sealed, u32> {
-    let cksum = checksum(c, &s.session, &s.csum_iv, pkt)?;
+    let cksum = checksum(&s.session, &s.csum_iv, pkt)?;
     let hdr = match s.level {
         LEVEL_PLAIN => return Ok(Sealed::Plain(cksum)),
         LEVEL_AUTH => 4,
@@ -77,7 +64,8 @@ pub(super) fn secure<C: Cipher>(
         // the pieces straight into `out`.
         let mut head = [0u8; 8];
         put32(&mut head, 0, word);
-        c.encrypt_gather(&s.session, &s.key, &head, plain, total, out)
+        s.session
+            .encrypt_gather(&s.key, &head, plain, total, out)
             .map_err(|_| CRYPTO_FAILED)?;
         return Ok(Sealed::Into(total, cksum));
     }
@@ -89,7 +77,8 @@ pub(super) fn secure<C: Cipher>(
     let head = plain.len().min(ALIGN - hdr);
     buf[hdr..hdr + head].copy_from_slice(&plain[..head]);
     buf[hdr + plain.len()..].fill(0);
-    c.encrypt(&s.session, &[0; 8], &mut buf[..ALIGN])
+    s.session
+        .encrypt(&[0; 8], &mut buf[..ALIGN])
         .map_err(|_| CRYPTO_FAILED)?;
     if head == plain.len() {
         return Ok(Sealed::Into(total, cksum));
@@ -104,15 +93,14 @@ pub(super) fn secure<C: Cipher>(
 
 /// Check `input` and unseal it into `out` (never in place: `input` may be
 /// shared); returns the data length.
-pub(super) fn verify<C: Cipher>(
-    c: &C,
-    s: &Secured<C::Session>,
+pub(super) fn verify(
+    s: &Secured,
     pkt: &PacketIdent,
     cksum: u16,
     input: &[u8],
     out: &mut [u8],
 ) -> Result<usize, u32> {
-    if checksum(c, &s.session, &s.csum_iv, pkt)? != cksum {
+    if checksum(&s.session, &s.csum_iv, pkt)? != cksum {
         return Err(RXKADSEALEDINCON);
     }
     if s.level == LEVEL_PLAIN {
@@ -138,14 +126,16 @@ pub(super) fn verify<C: Cipher>(
         // first 4 bytes of data; the rest is in clear.
         let first = &mut buf[..8];
         first.copy_from_slice(&src[..8]);
-        c.decrypt(&s.session, &[0; 8], first)
+        s.session
+            .decrypt(&[0; 8], first)
             .map_err(|_| RXKADSEALEDINCON)?;
         head.copy_from_slice(first);
         buf[..4].copy_from_slice(&head[4..]);
         buf[4..len - 4].copy_from_slice(&src[8..]);
     } else {
         // C aborts a level 2 packet the cipher refuses with RXKADSEALEDINCON.
-        c.decrypt_split(&s.session, &s.key, src, 8, buf)
+        s.session
+            .decrypt_split(&s.key, src, 8, buf)
             .map_err(|_| RXKADSEALEDINCON)?;
         head.copy_from_slice(&buf[len - 8..]);
     }

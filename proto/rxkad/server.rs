@@ -4,20 +4,20 @@
 use super::super::wire::rxkad::ResponseSecret;
 use super::super::wire::rxkad::{abort_code, Challenge, Response, RESPONSE_LEN, SECRET_LEN};
 use super::super::wire::{
-    RXKADBADKEY, RXKADBADTICKET, RXKADLEVELFAIL, RXKADOUTOFSEQUENCE, RXKADSEALEDINCON,
-    RX_PROTOCOL_ERROR,
+    RXKADBADTICKET, RXKADLEVELFAIL, RXKADOUTOFSEQUENCE, RXKADSEALEDINCON, RX_PROTOCOL_ERROR,
 };
 use super::client::response_checksum;
 use super::packet::csum_iv;
 use super::{
-    server_key_abort, ticket, Cipher, Keys, Random, Secured, ServerConn, WallClock, LEVEL_ENCRYPT,
+    server_key_abort, ticket, Cipher, Fcrypt, Keys, Random, Secured, ServerConn, WallClock,
+    LEVEL_ENCRYPT,
 };
 
 /// Write a CHALLENGE into `out`. The nonce is drawn once per connection;
 /// the minimum level is the service's (C always sends 0, its default).
 pub(super) fn issue_challenge<H: Random>(
     h: &mut H,
-    s: &mut ServerConn<impl Sized>,
+    s: &mut ServerConn,
     out: &mut [u8],
 ) -> Result<usize, u32> {
     let nonce = *s.nonce.get_or_insert_with(|| h.nonce());
@@ -35,7 +35,7 @@ pub(super) fn issue_challenge<H: Random>(
 /// the ticket to decrypt, since `body` may be shared.
 pub(super) fn verify_response<H: Cipher + Keys + WallClock>(
     h: &mut H,
-    s: &mut ServerConn<H::Session>,
+    s: &mut ServerConn,
     body: &[u8],
     calls: [u32; 4],
     busy: [bool; 4],
@@ -65,9 +65,10 @@ pub(super) fn verify_response<H: Cipher + Keys + WallClock>(
     let key = t.session_key;
     let expiry = t.expiry();
 
-    let session = h.session(&key).map_err(|_| RXKADBADKEY)?;
+    let session = Fcrypt::new(&key);
     let mut secret = resp.encrypted;
-    h.decrypt(&session, &key, &mut secret)
+    session
+        .decrypt(&key, &mut secret)
         .map_err(|_| RXKADSEALEDINCON)?;
     let r = ResponseSecret::decode(&secret);
     if r.epoch != id.epoch || r.cid != id.cid || r.security_index != u32::from(id.index) {
@@ -94,7 +95,7 @@ pub(super) fn verify_response<H: Cipher + Keys + WallClock>(
     if r.level > LEVEL_ENCRYPT || r.level < id.level {
         return Err(RXKADLEVELFAIL);
     }
-    let iv = csum_iv(h, &session, &key, id.epoch, id.cid, id.index)?;
+    let iv = csum_iv(&session, &key, id.epoch, id.cid, id.index)?;
     s.secured = Some(Secured {
         session,
         key,

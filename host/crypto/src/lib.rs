@@ -5,7 +5,7 @@
 //! module uses too; crypto/fcrypt.c is the reference it is tested against
 //! through known answers, and [`pcbc`] the one for its PCBC); DES is the
 //! RustCrypto `des` crate; [`pcbc`] chains either. [`HostCipher`] is the
-//! [`rxkad::Cipher`] the kernel module provides with that fcrypt and
+//! [`rxkad::Cipher`] (tickets' DES-PCBC) as the kernel module's
 //! `pcbc(des)`, and [`TestHost`] adds keys, nonces and a settable clock.
 #![forbid(unsafe_code)]
 
@@ -46,48 +46,11 @@ impl pcbc::Block8 for Des {
     }
 }
 
-/// fcrypt-PCBC and DES-PCBC in Rust, as the module's calls.
+/// DES-PCBC in Rust for tickets, as the module's `pcbc(des)`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HostCipher;
 
 impl rxkad::Cipher for HostCipher {
-    type Session = Fcrypt;
-
-    fn session(&mut self, key: &[u8; 8]) -> Result<Fcrypt, CryptoError> {
-        Ok(Fcrypt::new(key))
-    }
-
-    fn encrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
-        pcbc::encrypt(s, iv, data).map_err(|_| CryptoError)
-    }
-
-    fn decrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
-        pcbc::decrypt(s, iv, data).map_err(|_| CryptoError)
-    }
-
-    fn encrypt_gather(
-        &self,
-        s: &Fcrypt,
-        iv: &[u8; 8],
-        head: &[u8; 8],
-        body: &[u8],
-        total: usize,
-        out: &mut [u8],
-    ) -> Result<(), CryptoError> {
-        s.encrypt_gather(iv, head, body, total, out)
-    }
-
-    fn decrypt_split(
-        &self,
-        s: &Fcrypt,
-        iv: &[u8; 8],
-        input: &[u8],
-        head: usize,
-        out: &mut [u8],
-    ) -> Result<(), CryptoError> {
-        s.decrypt_split(iv, input, head, out)
-    }
-
     fn decrypt_ticket(
         &mut self,
         key: &[u8; 8],
@@ -201,38 +164,6 @@ impl TestHost {
 }
 
 impl rxkad::Cipher for TestHost {
-    type Session = Fcrypt;
-
-    fn session(&mut self, key: &[u8; 8]) -> Result<Fcrypt, CryptoError> {
-        self.cipher.session(key)
-    }
-    fn encrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
-        self.cipher.encrypt(s, iv, data)
-    }
-    fn decrypt(&self, s: &Fcrypt, iv: &[u8; 8], data: &mut [u8]) -> Result<(), CryptoError> {
-        self.cipher.decrypt(s, iv, data)
-    }
-    fn encrypt_gather(
-        &self,
-        s: &Fcrypt,
-        iv: &[u8; 8],
-        head: &[u8; 8],
-        body: &[u8],
-        total: usize,
-        out: &mut [u8],
-    ) -> Result<(), CryptoError> {
-        self.cipher.encrypt_gather(s, iv, head, body, total, out)
-    }
-    fn decrypt_split(
-        &self,
-        s: &Fcrypt,
-        iv: &[u8; 8],
-        input: &[u8],
-        head: usize,
-        out: &mut [u8],
-    ) -> Result<(), CryptoError> {
-        self.cipher.decrypt_split(s, iv, input, head, out)
-    }
     fn decrypt_ticket(
         &mut self,
         key: &[u8; 8],

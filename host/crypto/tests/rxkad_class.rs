@@ -70,16 +70,15 @@ fn pkt(call_number: u32, seq: u32) -> PacketIdent {
 fn checksum_iv_and_checksums_match_the_reference() {
     let mut c = ref_client();
     let conn = c.new_conn(true, &ident(LEVEL_PLAIN, 1)).unwrap();
-    let cipher = rxrpc_crypto::HostCipher;
     let s = rxrpc_crypto::Fcrypt::new(&KEY);
-    let iv = rxkad::csum_iv(&cipher, &s, &KEY, EPOCH, CID, 2).unwrap();
+    let iv = rxkad::csum_iv(&s, &KEY, EPOCH, CID, 2).unwrap();
     assert_eq!(iv.to_vec(), h("ceece24cf439be71"));
     for (call, seq, want) in [
         (1, 1, 0xbf10),
         (7, 3, 0xb1b3),
         (0x1234, 0x4000_0001, 0x061e),
     ] {
-        assert_eq!(rxkad::checksum(&cipher, &s, &iv, &pkt(call, seq)), Ok(want));
+        assert_eq!(rxkad::checksum(&s, &iv, &pkt(call, seq)), Ok(want));
         // Level 0 sends the plaintext as it is.
         let sealed = c.secure(&conn, &pkt(call, seq), b"abc", &mut [0u8; 64]);
         assert_eq!(sealed, Ok(Sealed::Plain(want)));
@@ -225,7 +224,7 @@ fn challenge_refusals() {
 /// of the client to the server's CHALLENGE.
 struct Pair {
     server: Rxkad<TestHost>,
-    sconn: RxkadConn<rxrpc_crypto::Fcrypt>,
+    sconn: RxkadConn,
     response: Vec<u8>,
 }
 
