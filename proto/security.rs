@@ -138,6 +138,31 @@ pub enum Sealed {
     },
 }
 
+impl Sealed {
+    /// Write into `out` what the class left of `plain` for the sender to
+    /// send from its queue, as a copying sender does; the payload's
+    /// length and header checksum.
+    pub fn complete(self, plain: &[u8], out: &mut [u8]) -> Option<(usize, u16)> {
+        match self {
+            Sealed::Plain(cksum) => {
+                out.get_mut(..plain.len())?.copy_from_slice(plain);
+                Some((plain.len(), cksum))
+            }
+            Sealed::Into(n, cksum) => Some((n, cksum)),
+            Sealed::Around {
+                len,
+                cksum,
+                at,
+                from,
+            } => {
+                let rest = plain.get(from..)?;
+                out.get_mut(at..at + rest.len())?.copy_from_slice(rest);
+                Some((len, cksum))
+            }
+        }
+    }
+}
+
 /// Security index 0: no checksum, no encryption, no challenge.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NullSecurity;

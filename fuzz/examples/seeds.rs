@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use rxrpc_proto::rxkad::ticket::{self, Ticket};
-use rxrpc_proto::{Sealed, Security};
+use rxrpc_proto::Security;
 use rxrpc_proto_fuzz::endpoint::{body, op, wild, Harness};
 use rxrpc_proto_fuzz::rxkad;
 use rxrpc_proto_fuzz::script::{Reader, Writer};
@@ -249,25 +249,11 @@ fn rxkad_seeds() -> Vec<(&'static str, Vec<u8>)> {
             .unwrap();
         let plain: Vec<u8> = (0..100u8).collect();
         let mut out = [0u8; 256];
-        let (n, cksum) = match client
+        let (n, cksum) = client
             .secure(&conn, &rxkad::packet(level), &plain, &mut out)
             .unwrap()
-        {
-            Sealed::Plain(cksum) => {
-                out[..plain.len()].copy_from_slice(&plain);
-                (plain.len(), cksum)
-            }
-            Sealed::Into(n, cksum) => (n, cksum),
-            Sealed::Around {
-                len,
-                cksum,
-                at,
-                from,
-            } => {
-                out[at..at + plain.len() - from].copy_from_slice(&plain[from..]);
-                (len, cksum)
-            }
-        };
+            .complete(&plain, &mut out)
+            .unwrap();
         seeds.push((name, with(level, cksum, &out[..n])));
     }
     seeds

@@ -28,7 +28,7 @@ use rxrpc_proto::wire::{
 };
 use rxrpc_proto::{
     CallHandle, CallParams, CallSecurity, Config, ConnIdent, Endpoint, Event, Instant, PacketIdent,
-    Sealed, Security, ServiceConfig, Stats, Timeouts, TransportAddr, MAX_PACKET,
+    Security, ServiceConfig, Stats, Timeouts, TransportAddr, MAX_PACKET,
 };
 use rxrpc_sim::StdEnv;
 
@@ -639,23 +639,10 @@ impl Harness {
             call_number: hdr.call_number,
             seq: hdr.seq,
         };
-        match self.peer_sec.secure(&conn, &pkt, plain, out).ok()? {
-            Sealed::Plain(cksum) => {
-                out.get_mut(..plain.len())?.copy_from_slice(plain);
-                Some((plain.len(), cksum))
-            }
-            Sealed::Into(n, cksum) => Some((n, cksum)),
-            Sealed::Around {
-                len,
-                cksum,
-                at,
-                from,
-            } => {
-                let rest = plain.get(from..)?;
-                out.get_mut(at..at + rest.len())?.copy_from_slice(rest);
-                Some((len, cksum))
-            }
-        }
+        self.peer_sec
+            .secure(&conn, &pkt, plain, out)
+            .ok()?
+            .complete(plain, out)
     }
 
     /// Remembers a client DATA's call number, for RESPONSEs.
