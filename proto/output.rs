@@ -480,12 +480,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Some(peer) = peers.get_mut(&key.peer) else {
             return Ok(None);
         };
-        // The window offered: what the call holds plus what the receive
+        // An ACK offers a window: what the call holds plus what the receive
         // budget has left, so that a sender stops before DATA is dropped.
-        let free = config.rx_buffer_limit.saturating_sub(*rx_buffered) / WIRE_PAYLOAD;
-        let room = call.rx.held_bytes() / WIRE_PAYLOAD + free;
-        let rwind = call.rx.rwind(u32::try_from(room).unwrap_or(u32::MAX));
-        let ack_trailer = trailer(rwind, peer.if_mtu(MAX_PACKET as u32), &config.tunables);
+        let ack_trailer = matches!(tx, Tx::Ack { .. }).then(|| {
+            let free = config.rx_buffer_limit.saturating_sub(*rx_buffered) / WIRE_PAYLOAD;
+            let room = call.rx.held_bytes() / WIRE_PAYLOAD + free;
+            let rwind = call.rx.rwind(u32::try_from(room).unwrap_or(u32::MAX));
+            trailer(rwind, peer.if_mtu(MAX_PACKET as u32), &config.tunables)
+        });
         // Only new data goes in jumbos: a resend goes alone.
         let fresh = match tx {
             Tx::Data { seq, .. } => call.tx.get(seq).is_some_and(|p| p.sent_at.is_none()),
@@ -662,7 +664,7 @@ fn frame<E: Env, S: Security>(
     conn: &mut Conn<S::Conn>,
     sec: &mut S,
     tx: Tx,
-    ack_trailer: AckTrailer,
+    ack_trailer: Option<AckTrailer>,
     out: &mut [u8],
     gaps: &mut Gaps,
 ) -> Result<Option<(Header, usize)>, u32> {
@@ -724,7 +726,7 @@ fn frame<E: Env, S: Security>(
                 serial,
                 reason,
                 acks: table.get(..n).unwrap_or(&[]),
-                trailer: Some(ack_trailer),
+                trailer: ack_trailer,
             };
             match wire::encode(&hdr, &Packet::Ack(ack), out) {
                 Ok(len) => Ok(Some((hdr, len))),
