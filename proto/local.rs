@@ -138,7 +138,8 @@ pub struct CallInfo {
     pub tx_top: u32,
     /// Congestion window, in packets.
     pub cwnd: u32,
-    /// Rx: highest sequence read by the user, and highest received.
+    /// Rx: the hard-ACK point (every packet up to it received) and the
+    /// highest received.
     pub rx: (u32, u32),
 }
 

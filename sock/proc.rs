@@ -189,8 +189,8 @@ fn calls(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result {
             Some(Outcome::LocalAbort { code, .. } | Outcome::RemoteAbort(code)) => code,
             _ => 0,
         };
-        // As the ACKs we send put it: the first sequence not yet consumed,
-        // and one past the highest received.
+        // As the ACKs we send put it: the first sequence not yet received in
+        // order, and one past the highest received.
         let (rx_window, rx_wtop) = (c.rx.0.wrapping_add(1), c.rx.1.wrapping_add(1));
         writeln!(
             seq,
