@@ -79,8 +79,8 @@ fn precheck(hdr: &Header, ptype: u8) -> Precheck {
 impl<E: Env, S: Security> Endpoint<E, S> {
     /// Process one received UDP payload from `from`. Returns why it was
     /// dropped, if it was (wholly or in part; it may have been answered),
-    /// for the caller to count (see [`super::RxDrops`]).
-    /// The DATA payloads it delivers are copied out of `buf`.
+    /// for the caller to count (see [`super::RxDrops`]). The DATA payloads
+    /// it delivers are copied out of `buf`.
     pub fn handle_datagram(
         &mut self,
         now: Instant,
