@@ -483,8 +483,10 @@ void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns)
  * Takes the next received packet: its source into from, and where its UDP
  * payload is into *data: in the packet itself if that is linear (as
  * loopback's are), and then *skb is the packet, for the caller to free
- * with kapi_udp_tunnel_consume once done with the payload; else copied
- * into buf (cap bytes), the packet freed and *skb NULL. Returns the
+ * with kapi_udp_tunnel_consume once done with the payload (it may keep it,
+ * and more references to it, as long as it likes: the packet pins no
+ * route, socket or conntrack entry); else copied into buf (cap bytes),
+ * the packet freed and *skb NULL. Returns the
  * payload length, -EMSGSIZE for a packet larger than cap or -EBADMSG for
  * one without a UDP header (dropped), or -ENOENT when the queue is empty.
  */
@@ -518,6 +520,9 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 			return -EMSGSIZE;
 		}
 		if (!skb_is_nonlinear(skb)) {
+			skb_orphan(skb);
+			skb_dst_drop(skb);
+			nf_reset_ct(skb);
 			*data = skb->data;
 			*skbp = skb;
 			return len;
@@ -531,10 +536,16 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 	return -ENOENT;
 }
 
-/* A packet kapi_udp_tunnel_next handed out in place, used. */
+/* A reference to a packet kapi_udp_tunnel_next handed out in place, used. */
 void kapi_udp_tunnel_consume(struct sk_buff *skb)
 {
 	consume_skb(skb);
+}
+
+/* Another reference to a packet kapi_udp_tunnel_next handed out in place. */
+void kapi_udp_tunnel_share(struct sk_buff *skb)
+{
+	skb_get(skb);
 }
 
 /*

@@ -116,6 +116,7 @@ void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns);
 int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 			 void *buf, size_t cap, const void **data, struct sk_buff **skb);
 void kapi_udp_tunnel_consume(struct sk_buff *skb);
+void kapi_udp_tunnel_share(struct sk_buff *skb);
 int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e);
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 			 struct kvec *iov, size_t n, size_t len);

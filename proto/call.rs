@@ -182,7 +182,7 @@ pub(crate) struct Pending {
 /// The Tx ring storage of a call.
 pub(crate) type TxRing<E> = <E as Env>::Slots<TxPacket<<E as Env>::Buf>>;
 /// The Rx ring storage of a call.
-pub(crate) type RxRing<E> = <E as Env>::Slots<RxPacket<<E as Env>::Buf>>;
+pub(crate) type RxRing<E> = <E as Env>::Slots<RxPacket<<E as Env>::RxBuf>>;
 
 /// The Tx and Rx rings of a new call: empty, from the caller's memory; each
 /// grows as the call queues or receives data.
@@ -231,7 +231,7 @@ pub(crate) struct Call<E: Env> {
     /// Bytes the user has handed over so far.
     pub(crate) tx_total: u64,
     pub(crate) tx: TxBuf<E::Buf, TxRing<E>>,
-    pub(crate) rx: RxBuf<E::Buf, RxRing<E>>,
+    pub(crate) rx: RxBuf<E::RxBuf, RxRing<E>>,
     cong: Congestion,
     timers: TimerTable<N_TIMERS>,
     timeouts: Timeouts,
@@ -540,8 +540,8 @@ impl<E: Env> Call<E> {
         res
     }
 
-    /// A DATA subpacket for this call, already verified and copied into
-    /// `buf`. Returns why it was dropped, if it was, or an abort (code,
+    /// A DATA subpacket for this call, already verified, its plaintext in
+    /// `buf` (unsealed or copied into it, or the received one kept). Returns why it was dropped, if it was, or an abort (code,
     /// errno) on a protocol violation.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_data(
@@ -551,7 +551,7 @@ impl<E: Env> Call<E> {
         serial: u32,
         last: bool,
         request_ack: bool,
-        buf: E::Buf,
+        buf: E::RxBuf,
         len: usize,
     ) -> Result<Option<RxDrop>, (u32, i32)> {
         self.touch_idle(now);

@@ -64,6 +64,10 @@ pub trait Slots<T>: AsRef<[Option<T>]> + AsMut<[Option<T>]> {
 pub trait Env {
     /// A packet or data buffer. Its length is the length asked for.
     type Buf: AsRef<[u8]> + AsMut<[u8]>;
+    /// A received DATA payload held for the reader: a [`Env::Buf`] it was
+    /// unsealed or copied into, or a part of the received datagram kept
+    /// as it is (see [`super::Received`]). Its length is the payload's.
+    type RxBuf: AsRef<[u8]> + From<Self::Buf>;
     /// The map type used for peers, connections, bundles and calls.
     type Map<K: Ord + Copy, V>: Map<K, V>;
     /// The ring type of each call's Tx and Rx queues.

@@ -18,6 +18,7 @@ use super::env::{Env, Map};
 use super::error::{EPROTO, ESHUTDOWN};
 use super::event::{CallHandle, Outcome};
 use super::local::Endpoint;
+use super::received::{range_in, Received};
 use super::security::{PacketIdent, Security};
 use super::time::Instant;
 use super::wire::{
@@ -78,20 +79,40 @@ fn precheck(hdr: &Header, ptype: u8) -> Precheck {
 impl<E: Env, S: Security> Endpoint<E, S> {
     /// Process one received UDP payload from `from`. Returns why it was
     /// dropped, if it was (wholly or in part; it may have been answered),
-    /// for the caller to count (see [`super::RxDrops`]).
+    /// for the caller to count (see [`super::RxDrops`]). The DATA payloads
+    /// it delivers are copied out of `buf`.
     pub fn handle_datagram(
         &mut self,
         now: Instant,
         from: TransportAddr,
         buf: &[u8],
     ) -> Option<RxDrop> {
-        let r = self.input(now, from, buf);
+        self.handle_received(now, from, &buf)
+    }
+
+    /// As [`Endpoint::handle_datagram`], for a datagram handed over whole:
+    /// DATA payloads that the security class leaves as they are (see
+    /// [`Security::verify_plain`]) are kept where they lie, if `dgram` can
+    /// adopt them, and copied only to the reader.
+    pub fn handle_received(
+        &mut self,
+        now: Instant,
+        from: TransportAddr,
+        dgram: &dyn Received<E::RxBuf>,
+    ) -> Option<RxDrop> {
+        let r = self.input(now, from, dgram);
         self.settle(now);
         r.err()
     }
 
     /// One datagram; `Err` says why it was dropped.
-    fn input(&mut self, now: Instant, from: TransportAddr, buf: &[u8]) -> Result<(), RxDrop> {
+    fn input(
+        &mut self,
+        now: Instant,
+        from: TransportAddr,
+        dgram: &dyn Received<E::RxBuf>,
+    ) -> Result<(), RxDrop> {
+        let buf = dgram.bytes();
         let Ok((hdr, ptype, body)) = Header::decode(buf) else {
             return Err(RxDrop::Short);
         };
@@ -223,7 +244,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
             }
         };
-        let r = self.call_packet(now, key, secured, h, &hdr, &pkt);
+        let r = self.call_packet(now, key, secured, h, &hdr, &pkt, dgram);
         self.touch(h);
         r
     }
@@ -369,7 +390,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.discard_conn(key, now);
     }
 
-    /// A packet for call `h` on connection `key`, `secured` or not.
+    /// A packet for call `h` on connection `key`, `secured` or not, from
+    /// `dgram`.
+    #[allow(clippy::too_many_arguments)]
     fn call_packet(
         &mut self,
         now: Instant,
@@ -378,6 +401,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         h: CallHandle,
         hdr: &Header,
         pkt: &Packet<'_>,
+        dgram: &dyn Received<E::RxBuf>,
     ) -> Result<(), RxDrop> {
         let result = match *pkt {
             // Security first: challenge, and let the client resend. A
@@ -387,7 +411,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 Ok(()) => Ok(Some(RxDrop::Unsecured)),
                 Err((code, errno)) => Err((code, errno, RxDrop::Unsecured)),
             },
-            Packet::Data(data) => self.call_data(now, key, h, hdr, data),
+            Packet::Data(data) => self.call_data(now, key, h, hdr, data, dgram),
             Packet::Ack(ref ack) => {
                 let Self { calls, peers, .. } = self;
                 let (Some(c), Some(p)) = (calls.get_mut(&h), peers.get_mut(&key.peer)) else {
@@ -437,8 +461,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
     }
 
-    /// DATA (perhaps jumbo) for call `h`. Returns why (some of) it was
-    /// dropped, if it was, or an abort (code, errno, why dropped).
+    /// DATA (perhaps jumbo) for call `h`, from `dgram`. Returns why (some
+    /// of) it was dropped, if it was, or an abort (code, errno, why
+    /// dropped).
     fn call_data(
         &mut self,
         now: Instant,
@@ -446,6 +471,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         h: CallHandle,
         hdr: &Header,
         data: Data<'_>,
+        dgram: &dyn Received<E::RxBuf>,
     ) -> Result<Option<RxDrop>, (u32, i32, RxDrop)> {
         self.note_upgrade(key, h, hdr);
         // The first DATA from a peer we have no RTT for: measure it with a
@@ -483,18 +509,43 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return Ok(Some(RxDrop::State));
             };
             call.set_ack_delays(&config.tunables);
-            let Some(mut buf) = env.alloc_buf(sub.payload.len()) else {
-                // Dropped for lack of memory: the sender will resend.
-                return Ok(Some(RxDrop::NoMem));
-            };
             let id = PacketIdent {
                 cid: hdr.cid,
                 call_number: hdr.call_number,
                 seq: sub.seq,
             };
-            let len = sec
-                .verify(&conn.sec, &id, sub.cksum, sub.payload, buf.as_mut())
-                .map_err(|code| (code, EPROTO, RxDrop::Verify))?;
+            let verify = |code| (code, EPROTO, RxDrop::Verify);
+            let plain = sec
+                .verify_plain(&conn.sec, &id, sub.cksum, sub.payload)
+                .map_err(verify)?;
+            // A plain payload is kept where it lies if the datagram lets
+            // it be, else copied; a sealed one is unsealed into a buffer.
+            let kept = plain
+                .then(|| range_in(dgram.bytes(), sub.payload))
+                .flatten()
+                .and_then(|r| dgram.adopt(r));
+            let (buf, len) = match kept {
+                Some(buf) => (buf, sub.payload.len()),
+                None => {
+                    let Some(mut buf) = env.alloc_buf(sub.payload.len()) else {
+                        // Dropped for lack of memory: the sender will resend.
+                        return Ok(Some(RxDrop::NoMem));
+                    };
+                    let len = if plain {
+                        // (A buffer short of what was asked for is
+                        // memory lacking too.)
+                        let Some(dst) = buf.as_mut().get_mut(..sub.payload.len()) else {
+                            return Ok(Some(RxDrop::NoMem));
+                        };
+                        dst.copy_from_slice(sub.payload);
+                        sub.payload.len()
+                    } else {
+                        sec.verify(&conn.sec, &id, sub.cksum, sub.payload, buf.as_mut())
+                            .map_err(verify)?
+                    };
+                    (E::RxBuf::from(buf), len)
+                }
+            };
             let last = sub.flags.contains(Flags::LAST_PACKET);
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
             let r = call.on_data(

@@ -32,7 +32,8 @@ pub(crate) enum RxInsert {
     NoMemory,
 }
 
-/// One received DATA payload, already verified and copied.
+/// One received DATA payload, already verified: the first `len` bytes of
+/// `buf`.
 #[derive(Debug)]
 pub(crate) struct RxPacket<B> {
     buf: B,
@@ -69,7 +70,9 @@ pub(crate) struct RxBuf<B, V> {
     /// Sequence of the packet that carried LAST_PACKET.
     last: Option<u32>,
     window: u32,
-    /// Bytes of the buffers held, for the endpoint's receive budget.
+    /// Bytes of the buffers held, for the endpoint's receive budget. A
+    /// kept received packet costs its holder more (a kernel skb's
+    /// truesize); the budget counts payload bytes all the same.
     bytes: usize,
 }
 

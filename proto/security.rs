@@ -67,8 +67,24 @@ pub trait Security {
         out: &mut [u8],
     ) -> Result<Sealed, u32>;
 
+    /// Check a received DATA payload (read-only) at a level that leaves
+    /// it as it is, a header checksum at most: `Ok(true)` if it is its
+    /// own plaintext, which the engine then delivers from where it lies
+    /// (the received packet, kept rather than copied); `Ok(false)` if the
+    /// level seals it, for [`Security::verify`] to unseal.
+    fn verify_plain(
+        &mut self,
+        _conn: &Self::Conn,
+        _pkt: &PacketIdent,
+        _cksum: u16,
+        _input: &[u8],
+    ) -> Result<bool, u32> {
+        Ok(false)
+    }
+
     /// Check and unseal `input` (read-only) into `out`; return the
-    /// plaintext length (at most `input.len()`).
+    /// plaintext length (at most `input.len()`). The engine asks only for
+    /// payloads that [`Security::verify_plain`] found sealed.
     fn verify(
         &mut self,
         conn: &Self::Conn,
@@ -190,6 +206,16 @@ impl Security for NullSecurity {
         _out: &mut [u8],
     ) -> Result<Sealed, u32> {
         Ok(Sealed::Plain(0))
+    }
+
+    fn verify_plain(
+        &mut self,
+        _conn: &(),
+        _pkt: &PacketIdent,
+        _cksum: u16,
+        _input: &[u8],
+    ) -> Result<bool, u32> {
+        Ok(true)
     }
 
     fn verify(

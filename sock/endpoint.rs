@@ -17,7 +17,7 @@ use super::uapi::UDP_ENCAP_RXRPC;
 use super::{sysctl, RxrpcFamily, SockRef};
 use crate::kapi::errno::EMSGSIZE;
 use crate::kapi::net::af_rxrpc::{AppOps, Notify};
-use crate::kapi::net::udp_tunnel::{Handler, RxLimits, UdpTunnel};
+use crate::kapi::net::udp_tunnel::{Arrived, Handler, RxLimits, UdpTunnel};
 use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
@@ -398,8 +398,15 @@ impl Handler for Endpoint {
         let on = trace::on();
         let unread = local.drain(&mut core.rx, |from, pkt| {
             let from = from_socket(&from);
-            let seen = trace::rx_packet(on, ep, from, pkt);
-            let dropped = ep.handle_datagram(now(), from, pkt);
+            let bytes = match &pkt {
+                Arrived::Kept(p) => p.bytes(),
+                Arrived::Copied(b) => b,
+            };
+            let seen = trace::rx_packet(on, ep, from, bytes);
+            let dropped = match &pkt {
+                Arrived::Kept(p) => ep.handle_received(now(), from, p),
+                Arrived::Copied(b) => ep.handle_datagram(now(), from, b),
+            };
             trace::rx_done(on, seen, dropped);
             if let Some(why) = dropped {
                 drops.count(why);

@@ -4,9 +4,12 @@
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 
+use core::ops::Range;
+
 use super::addr::to_socket;
+use crate::kapi::net::udp_tunnel::Packet;
 use crate::kapi::net::NetNs;
-use crate::proto::{ConnInfo, Env, Map, Slots, TransportAddr};
+use crate::proto::{ConnInfo, Env, Map, Received, Slots, TransportAddr};
 
 /// Memory for one local endpoint's engine; all allocation is `GFP_KERNEL`
 /// because the engine only runs in process context. `net` is the
@@ -27,6 +30,43 @@ impl AsRef<[u8]> for KBuf {
 impl AsMut<[u8]> for KBuf {
     fn as_mut(&mut self) -> &mut [u8] {
         &mut self.0
+    }
+}
+
+/// A received DATA payload: unsealed or copied into a buffer, or kept in
+/// its packet, which recvmsg then copies from (once, as C does).
+pub(crate) enum KRxBuf {
+    /// In a buffer of its own.
+    Copied(KBuf),
+    /// In the received packet.
+    Kept(Packet),
+}
+
+impl AsRef<[u8]> for KRxBuf {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            KRxBuf::Copied(b) => b.as_ref(),
+            KRxBuf::Kept(p) => p.bytes(),
+        }
+    }
+}
+
+impl From<KBuf> for KRxBuf {
+    fn from(b: KBuf) -> Self {
+        KRxBuf::Copied(b)
+    }
+}
+
+/// A received packet, handed over whole: each DATA payload the engine
+/// keeps takes a reference to it, so that a jumbo packet's subpackets are
+/// kept (and read, and freed) each on its own.
+impl Received<KRxBuf> for Packet {
+    fn bytes(&self) -> &[u8] {
+        Packet::bytes(self)
+    }
+
+    fn adopt(&self, range: Range<usize>) -> Option<KRxBuf> {
+        self.share(range).map(KRxBuf::Kept)
     }
 }
 
@@ -146,6 +186,7 @@ impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
 
 impl Env for KernelEnv {
     type Buf = KBuf;
+    type RxBuf = KRxBuf;
     type Map<K: Ord + Copy, V> = KMap<K, V>;
     type Slots<T> = KSlots<T>;
 

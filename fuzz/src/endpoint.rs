@@ -30,6 +30,7 @@ use rxrpc_proto::{
     CallHandle, CallParams, CallSecurity, Config, ConnIdent, Endpoint, Event, Instant, PacketIdent,
     Security, ServiceConfig, Stats, Timeouts, TransportAddr, MAX_PACKET,
 };
+use rxrpc_sim::env::Whole;
 use rxrpc_sim::StdEnv;
 
 use crate::script::Reader;
@@ -609,8 +610,10 @@ impl Harness {
     }
 
     fn deliver(&mut self, from: TransportAddr, packet: Option<&[u8]>) {
+        // Handed over whole, as the kernel does a linear skb (raw
+        // datagrams are lent, as a copied one is).
         if let Some(p) = packet {
-            self.ep.handle_datagram(self.now, from, p);
+            self.ep.handle_received(self.now, from, &Whole(p.into()));
         }
     }
 

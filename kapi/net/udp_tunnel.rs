@@ -14,7 +14,8 @@
 //! cannot cancel.
 
 use core::net::SocketAddr;
-use core::ops::Deref;
+use core::ops::{Deref, Range};
+use core::ptr::NonNull;
 
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -58,6 +59,65 @@ pub(crate) struct TunnelInfo {
     pub(crate) rx_queued: u32,
     /// Received packets dropped because the queue was full.
     pub(crate) rx_dropped: u64,
+}
+
+/// A received packet kept whole (linear, as loopback's are): a reference
+/// to its skb, freed on drop, and the bytes of its UDP payload it holds.
+/// Read-only: other references (a packet tap's clone, another
+/// [`Packet::share`]) may see the same bytes.
+///
+/// # Invariants
+///
+/// `skb` is a reference we own to a linear skb that no one changes while
+/// it is shared; `data` points at `len` bytes of its data.
+pub(crate) struct Packet {
+    skb: NonNull<bindings::sk_buff>,
+    data: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: A reference to an skb may be dropped on any thread (the count is
+// atomic), and the bytes are only read.
+unsafe impl Send for Packet {}
+// SAFETY: `&Packet` only reads the bytes, or takes another reference.
+unsafe impl Sync for Packet {}
+
+impl Packet {
+    /// The bytes held.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: Per the invariants `data` points at `len` bytes that no one
+        // changes while our reference lives, as long as `self`.
+        unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.len) }
+    }
+
+    /// Bytes `range` of [`Packet::bytes`], through another reference to
+    /// the skb; `None` if they lie beyond it.
+    pub(crate) fn share(&self, range: Range<usize>) -> Option<Packet> {
+        let part = self.bytes().get(range)?;
+        // SAFETY: `skb` is live (we hold a reference); this takes another.
+        unsafe { bindings::kapi_udp_tunnel_share(self.skb.as_ptr()) };
+        // INVARIANT: The new reference is ours; `part` lies in the data.
+        Some(Packet {
+            skb: self.skb,
+            data: NonNull::from(part).cast(),
+            len: part.len(),
+        })
+    }
+}
+
+impl Drop for Packet {
+    fn drop(&mut self) {
+        // SAFETY: Our reference, given up once; `data` is not used again.
+        unsafe { bindings::kapi_udp_tunnel_consume(self.skb.as_ptr()) };
+    }
+}
+
+/// A received UDP payload, as [`UdpTunnel::drain`] hands it out.
+pub(crate) enum Arrived<'a> {
+    /// In its packet, kept whole.
+    Kept(Packet),
+    /// Copied out of a packet that was not linear.
+    Copied(&'a [u8]),
 }
 
 /// A UDP tunnel socket and its handler.
@@ -131,11 +191,15 @@ impl<T: Handler> UdpTunnel<T> {
         unsafe { bindings::kapi_udp_tunnel_arm(self.raw(), delay_ns) };
     }
 
-    /// Takes every queued packet and hands its UDP payload to `f`: where
-    /// it lies in the packet, or copied into `scratch` if the packet is not
-    /// linear. Returns how many it dropped: longer than `scratch`, or
-    /// without a UDP header.
-    pub(crate) fn drain(&self, scratch: &mut [u8], mut f: impl FnMut(SocketAddr, &[u8])) -> u64 {
+    /// Takes every queued packet and hands its UDP payload to `f`: in the
+    /// packet, which `f` may keep, or copied into `scratch` if the packet
+    /// is not linear. Returns how many it dropped: longer than `scratch`,
+    /// or without a UDP header.
+    pub(crate) fn drain(
+        &self,
+        scratch: &mut [u8],
+        mut f: impl FnMut(SocketAddr, Arrived<'_>),
+    ) -> u64 {
         let mut dropped = 0u64;
         loop {
             let mut from = bindings::kapi_addr::default();
@@ -156,21 +220,24 @@ impl<T: Handler> UdpTunnel<T> {
             };
             match usize::try_from(n) {
                 Ok(len) => {
-                    let pkt = if len == 0 || data.is_null() {
-                        &[][..]
-                    } else {
-                        // SAFETY: On success `data` is the payload, `len`
-                        // bytes: in `skb`, which is ours until consumed
-                        // below, or in `scratch`, not otherwise used
-                        // while this slice lives.
-                        unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) }
+                    let pkt = match (NonNull::new(skb), NonNull::new(data.cast_mut())) {
+                        // INVARIANT: On success a non-null `skb` is handed
+                        // to us, linear and not shared, with `data` its
+                        // payload, `len` bytes.
+                        (Some(skb), Some(data)) => Arrived::Kept(Packet {
+                            skb,
+                            data: data.cast(),
+                            len,
+                        }),
+                        (Some(skb), None) => {
+                            // Not so (`data` is the skb's): drop it.
+                            // SAFETY: Handed to us; freed once.
+                            unsafe { bindings::kapi_udp_tunnel_consume(skb.as_ptr()) };
+                            continue;
+                        }
+                        (None, _) => Arrived::Copied(scratch.get(..len).unwrap_or(&[])),
                     };
                     f(from_c(&from), pkt);
-                    if !skb.is_null() {
-                        // SAFETY: Handed to us by `kapi_udp_tunnel_next`,
-                        // freed once, after its payload's last use.
-                        unsafe { bindings::kapi_udp_tunnel_consume(skb) };
-                    }
                 }
                 Err(_) if n == -(bindings::EMSGSIZE as i32) || n == -(bindings::EBADMSG as i32) => {
                     dropped += 1;

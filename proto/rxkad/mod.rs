@@ -232,6 +232,22 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
         }
     }
 
+    fn verify_plain(
+        &mut self,
+        conn: &Self::Conn,
+        pkt: &PacketIdent,
+        cksum: u16,
+        input: &[u8],
+    ) -> Result<bool, u32> {
+        match conn {
+            RxkadConn::Null => super::NullSecurity.verify_plain(&(), pkt, cksum, input),
+            _ => {
+                let s = conn.secured().ok_or(RX_INVALID_OPERATION)?;
+                packet::verify_plain(s, pkt, cksum)
+            }
+        }
+    }
+
     fn verify(
         &mut self,
         conn: &Self::Conn,

@@ -3,10 +3,10 @@
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 use std::rc::Rc;
 
-use rxrpc_proto::{Env, Map, Slots, TransportAddr};
+use rxrpc_proto::{Env, Map, Received, Slots, TransportAddr};
 
 /// Allocations left before they start failing; `None` is unlimited.
 pub type Budget = Rc<Cell<Option<u64>>>;
@@ -106,8 +106,49 @@ impl<T> Slots<T> for StdSlots<T> {
     }
 }
 
+/// A received DATA payload as the engine holds it: a buffer of its own,
+/// or a range of a datagram handed over whole, kept where it lies (as the
+/// kernel keeps its skbs).
+#[derive(Debug)]
+pub enum RxBytes {
+    /// Unsealed or copied into a buffer.
+    Own(Vec<u8>),
+    /// Kept in the datagram.
+    Kept(Rc<[u8]>, Range<usize>),
+}
+
+impl AsRef<[u8]> for RxBytes {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            RxBytes::Own(v) => v,
+            RxBytes::Kept(d, r) => d.get(r.clone()).unwrap_or(&[]),
+        }
+    }
+}
+
+impl From<Vec<u8>> for RxBytes {
+    fn from(v: Vec<u8>) -> Self {
+        RxBytes::Own(v)
+    }
+}
+
+/// A datagram handed over whole (see [`rxrpc_proto::Endpoint::handle_received`]):
+/// the engine keeps its plain DATA payloads rather than copy them.
+pub struct Whole(pub Rc<[u8]>);
+
+impl Received<RxBytes> for Whole {
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn adopt(&self, range: Range<usize>) -> Option<RxBytes> {
+        (range.end <= self.0.len()).then(|| RxBytes::Kept(self.0.clone(), range))
+    }
+}
+
 impl Env for StdEnv {
     type Buf = Vec<u8>;
+    type RxBuf = RxBytes;
     type Map<K: Ord + Copy, V> = StdMap<K, V>;
     type Slots<T> = StdSlots<T>;
 

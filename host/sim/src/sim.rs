@@ -13,7 +13,7 @@ use rxrpc_proto::{
     Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM,
 };
 
-use crate::env::StdEnv;
+use crate::env::{StdEnv, Whole};
 use crate::link::{fate, LinkConfig};
 use crate::rng::{pattern, Rng};
 
@@ -294,7 +294,15 @@ impl<S: Security> Sim<S> {
                     break;
                 };
                 self.stats.delivered += 1;
-                if let Some(why) = self.nodes[to].ep.handle_datagram(now, from, &data) {
+                // Every other datagram handed over whole, so that DATA
+                // is both kept as received and copied.
+                let ep = &mut self.nodes[to].ep;
+                let dropped = if seq % 2 == 0 {
+                    ep.handle_received(now, from, &Whole(data.into()))
+                } else {
+                    ep.handle_datagram(now, from, &data)
+                };
+                if let Some(why) = dropped {
                     self.stats.drops.count(why);
                 }
                 self.drive();

@@ -1,0 +1,81 @@
+//! DATA handed over whole: the engine keeps a plain payload in its
+//! datagram (one reference for each subpacket of a jumbo) until the
+//! reader has it, and copies it out of a datagram only lent to it.
+
+mod common;
+
+use std::rc::Rc;
+
+use common::{endpoint, CLIENT, SVC};
+use rxrpc_proto::{Event, Instant, ServiceConfig};
+use rxrpc_sim::env::Whole;
+
+/// Client DATA from call 1 on connection (1, 4), of `subs` subpackets
+/// from seq 1 on, each `(flags, payload)`; all but the last are jumbo
+/// subpackets of 1412 bytes.
+fn data(subs: &[(u8, Vec<u8>)]) -> Vec<u8> {
+    let mut p = Vec::new();
+    for w in [1u32, 4, 1, 1, 1] {
+        p.extend_from_slice(&w.to_be_bytes());
+    }
+    // DATA, no security, service SVC.
+    p.extend_from_slice(&[1, subs[0].0, 0, 0, 0, 0]);
+    p.extend_from_slice(&SVC.to_be_bytes());
+    for (i, (_, payload)) in subs.iter().enumerate() {
+        p.extend_from_slice(payload);
+        if let Some((flags, _)) = subs.get(i + 1) {
+            p.extend_from_slice(&[*flags, 0, 0, 0]);
+        }
+    }
+    p
+}
+
+const CLIENT_INITIATED: u8 = 0x01;
+const LAST: u8 = 0x04 | CLIENT_INITIATED;
+const JUMBO: u8 = 0x20 | CLIENT_INITIATED;
+
+fn server(now: Instant) -> common::Ep {
+    let mut s = endpoint(2);
+    s.listen(ServiceConfig {
+        service_ids: [SVC, 0],
+        backlog: 4,
+        ..ServiceConfig::default()
+    })
+    .unwrap();
+    s.charge(now, 100).unwrap();
+    s
+}
+
+/// Reads the call the server's first event says is readable.
+fn read_all(s: &mut common::Ep, now: Instant) -> Vec<u8> {
+    let Some(Event::DataReady { call, .. }) = s.poll_event() else {
+        panic!("no data");
+    };
+    let mut out = vec![0; 4096];
+    let r = s.recv(now, call, &mut out, false).unwrap();
+    assert!(r.end_of_data);
+    out.truncate(r.bytes);
+    out
+}
+
+#[test]
+fn a_jumbo_is_kept_a_reference_a_subpacket_until_read() {
+    let now = Instant(1_000_000_000);
+    let mut s = server(now);
+    let (a, b) = (vec![b'a'; 1412], b"the rest".to_vec());
+    let dgram = Rc::<[u8]>::from(data(&[(JUMBO, a.clone()), (LAST, b.clone())]));
+    assert_eq!(s.handle_received(now, CLIENT, &Whole(dgram.clone())), None);
+    assert_eq!(Rc::strong_count(&dgram), 3, "both subpackets kept");
+    assert_eq!(read_all(&mut s, now), [a, b].concat());
+    assert_eq!(Rc::strong_count(&dgram), 1, "given up once read");
+}
+
+#[test]
+fn a_lent_datagram_is_copied() {
+    let now = Instant(1_000_000_000);
+    let mut s = server(now);
+    let mut dgram = data(&[(LAST, b"request".to_vec())]);
+    assert_eq!(s.handle_datagram(now, CLIENT, &dgram), None);
+    dgram.fill(0);
+    assert_eq!(read_all(&mut s, now), b"request");
+}
