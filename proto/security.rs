@@ -71,7 +71,8 @@ pub trait Security {
     /// it as it is, a header checksum at most: `Ok(true)` if it is its
     /// own plaintext, which the engine then delivers from where it lies
     /// (the received packet, kept rather than copied); `Ok(false)` if the
-    /// level seals it, for [`Security::verify`] to unseal.
+    /// level seals it, for [`Security::verify`] to check and unseal (so
+    /// that a sealed packet is not checked twice).
     fn verify_plain(
         &mut self,
         _conn: &Self::Conn,
@@ -83,8 +84,9 @@ pub trait Security {
     }
 
     /// Check and unseal `input` (read-only) into `out`; return the
-    /// plaintext length (at most `input.len()`). The engine asks only for
-    /// payloads that [`Security::verify_plain`] found sealed.
+    /// plaintext length (at most `input.len()`). The engine asks for
+    /// payloads that [`Security::verify_plain`] found sealed, and for
+    /// plain ones it could not keep where they lie (then this copies).
     fn verify(
         &mut self,
         conn: &Self::Conn,

@@ -91,13 +91,23 @@ pub(super) fn secure(
     })
 }
 
-/// Check the header checksum; whether the payload is then its own
-/// plaintext (level 0) rather than sealed.
+/// Whether the payload is its own plaintext (level 0), its header
+/// checksum then checked; at the sealing levels false, unchecked, for
+/// [`verify`] to check and unseal (one checksum per packet).
 pub(super) fn verify_plain(s: &Secured, pkt: &PacketIdent, cksum: u16) -> Result<bool, u32> {
+    if s.level != LEVEL_PLAIN {
+        return Ok(false);
+    }
+    check(s, pkt, cksum)?;
+    Ok(true)
+}
+
+/// Check the header checksum.
+fn check(s: &Secured, pkt: &PacketIdent, cksum: u16) -> Result<(), u32> {
     if checksum(&s.session, &s.csum_iv, pkt)? != cksum {
         return Err(RXKADSEALEDINCON);
     }
-    Ok(s.level == LEVEL_PLAIN)
+    Ok(())
 }
 
 /// Check `input` and unseal it into `out` (never in place: `input` may be
@@ -109,7 +119,8 @@ pub(super) fn verify(
     input: &[u8],
     out: &mut [u8],
 ) -> Result<usize, u32> {
-    if verify_plain(s, pkt, cksum)? {
+    check(s, pkt, cksum)?;
+    if s.level == LEVEL_PLAIN {
         let dst = out.get_mut(..input.len()).ok_or(RX_PROTOCOL_ERROR)?;
         dst.copy_from_slice(input);
         return Ok(input.len());
