@@ -14,7 +14,7 @@ use super::aborted::AbortedConns;
 use super::accept::{Charges, Service};
 use super::addr::TransportAddr;
 use super::bundle::{Bundle, BundleKey};
-use super::call::{new_rings, Call, Side, Timeouts};
+use super::call::{new_rings, Call, RxRing, Side, Timeouts, TxRing};
 use super::conn::{Conn, ConnKey};
 use super::counters::Counters;
 use super::env::{Env, Map};
@@ -254,6 +254,11 @@ pub struct Endpoint<E: Env, S: Security> {
     /// Client connection ids have wrapped round: a new one may clash with
     /// one still in use.
     pub(crate) conn_ids_wrapped: bool,
+    /// Rings of calls gone, emptied, for new calls, the first
+    /// `spare_count` of them: a small call then allocates none. Up to
+    /// `SPARE_RINGS` slots, grown when a call first goes.
+    pub(crate) spare_rings: E::Slots<(TxRing<E>, RxRing<E>)>,
+    pub(crate) spare_count: usize,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -280,6 +285,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             accept_queue: env.new_map(),
             waiting: env.new_map(),
             activate: env.new_map(),
+            spare_rings: env.new_slots(),
             replies: Replies::default(),
             aborted: AbortedConns::default(),
             env,
@@ -307,6 +313,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             users_incomplete: false,
             groups_incomplete: false,
             conn_ids_wrapped: false,
+            spare_count: 0,
         }
     }
 
@@ -450,7 +457,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if max_payload == 0 {
             return Err(Error::Invalid);
         }
-        let rings = new_rings(&mut self.env);
+        let rings = self.rings();
         let mut call = Call::new(
             Side::Client,
             Some(p.user),
@@ -900,6 +907,17 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.recharge_rx(h);
         self.touch(h);
         self.call_completed(h, now);
+    }
+
+    /// Rings for a new call: a spare pair if there is one.
+    pub(crate) fn rings(&mut self) -> (TxRing<E>, RxRing<E>) {
+        if let Some(n) = self.spare_count.checked_sub(1) {
+            if let Some(r) = self.spare_rings.as_mut().get_mut(n).and_then(Option::take) {
+                self.spare_count = n;
+                return r;
+            }
+        }
+        new_rings(&mut self.env)
     }
 
     /// Make sure a peer record exists for `addr`.
