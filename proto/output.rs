@@ -715,8 +715,16 @@ fn frame<E: Env, S: Security>(
             Ok(Some((hdr, HEADER_LEN + n)))
         }
         Tx::Ack { reason, serial } => {
-            let mut table = [0u8; 255];
-            let n = call.rx.sack_table(&mut table);
+            // The table only when something is out of sequence: zeroing
+            // it costs an in-order call's every ACK.
+            let mut table;
+            let acks: &[u8] = if call.rx.top() == call.rx.hard_ack() {
+                &[]
+            } else {
+                table = [0u8; 255];
+                let n = call.rx.sack_table(&mut table);
+                table.get(..n).unwrap_or(&[])
+            };
             hdr.serial = conn.next_serial();
             let ack = Ack {
                 buffer_space: 0,
@@ -725,7 +733,7 @@ fn frame<E: Env, S: Security>(
                 previous_packet: call.rx.top(),
                 serial,
                 reason,
-                acks: table.get(..n).unwrap_or(&[]),
+                acks,
                 trailer: ack_trailer,
             };
             match wire::encode(&hdr, &Packet::Ack(ack), out) {
