@@ -487,7 +487,16 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::NoMemory);
         }
         call.bundle = Some(bkey);
-        if self.calls.insert(h, call).is_err() || self.waiting.insert((bkey, h), ()).is_err() {
+        if self.calls.insert(h, call).is_err() {
+            self.bundle_maybe_free(bkey);
+            self.peer_maybe_idle(p.remote, now);
+            return Err(Error::NoMemory);
+        }
+        // With no call waiting for a channel, it takes one at once if one
+        // is free (as most do), and is never filed in `waiting`.
+        let tried = self.waiting.is_empty();
+        let attached = tried && self.try_attach(h, now);
+        if !attached && self.waiting.insert((bkey, h), ()).is_err() {
             self.calls.remove(&h);
             self.bundle_maybe_free(bkey);
             self.peer_maybe_idle(p.remote, now);
@@ -496,7 +505,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.next_handle += 1;
         self.index_user(p.user, h);
         self.tm_ready.push(h);
-        self.try_attach(h, now);
+        if !tried {
+            self.try_attach(h, now);
+        }
         Ok(h)
     }
 
