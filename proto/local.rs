@@ -174,6 +174,9 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) bundles: E::Map<BundleKey, Bundle>,
     pub(crate) calls: E::Map<CallHandle, Call<E>>,
     pub(crate) queue: E::Map<u64, Queued<E::Buf>>,
+    /// The buffer of the ready-made packet last sent, for the next one (a
+    /// small call's final ACK): no allocation each.
+    pub(crate) spare_buf: Option<E::Buf>,
     pub(crate) replies: Replies,
     /// Service connections aborted lately, which answer with their abort.
     pub(crate) aborted: AbortedConns,
@@ -294,6 +297,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             config,
             service: Service::default(),
             charges: Charges::default(),
+            spare_buf: None,
             queue_seq: 0,
             next_handle: 1,
             loose_serial: 0,

@@ -220,7 +220,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// and a socket closed on a thousand calls must abort them all now,
     /// not leave the peer to find out by pinging.
     fn queue_owed(&mut self, to: TransportAddr, hdr: &Header, pkt: &Packet<'_>) {
-        let Some(mut buf) = self.env.alloc_buf(encoded_bound(pkt)) else {
+        let need = encoded_bound(pkt);
+        let buf = match self.spare_buf.take() {
+            Some(b) if b.as_ref().len() >= need => Some(b),
+            _ => self.env.alloc_buf(need),
+        };
+        let Some(mut buf) = buf else {
             return;
         };
         let Ok(len) = wire::encode(hdr, pkt, buf.as_mut()) else {
@@ -397,14 +402,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         while let Some(k) = self.queue.next_after(None) {
-            let q = self.queue.remove(&k)?;
-            if let (Some(dst), Some(src)) = (out.get_mut(..q.len), q.buf.as_ref().get(..q.len)) {
+            let Queued { to, buf, len } = self.queue.remove(&k)?;
+            if let (Some(dst), Some(src)) = (out.get_mut(..len), buf.as_ref().get(..len)) {
                 dst.copy_from_slice(src);
-                if let Some(p) = self.peers.get_mut(&q.to) {
+                self.spare_buf = Some(buf);
+                if let Some(p) = self.peers.get_mut(&to) {
                     p.sent(now);
                 }
                 self.note_deadline(now.after(KEEPALIVE));
-                return Some(Framed::whole(q.to, q.len));
+                return Some(Framed::whole(to, len));
             }
         }
         loop {
