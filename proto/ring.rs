@@ -146,6 +146,23 @@ mod tests {
     }
 
     #[test]
+    fn a_small_ring_is_kept_emptied_for_another_queue() {
+        let mut r = VecSlots::new();
+        assert!(reserve(&mut r, 0, 1));
+        r.v[index(2, 0, 1).unwrap()] = Some(1);
+        release(&mut r);
+        assert_eq!(r.v, [None, None]);
+        let taken = recycle(&mut r, VecSlots::new());
+        assert_eq!((taken.v.len(), r.v.len()), (2, 0));
+        // A larger one is freed, and not handed on.
+        let mut big = VecSlots::<u32>::new();
+        assert!(reserve(&mut big, 0, 5));
+        assert!(recycle(&mut big, VecSlots::new()).v.is_empty());
+        release(&mut big);
+        assert!(big.v.is_empty());
+    }
+
+    #[test]
     fn a_failed_growth_changes_nothing() {
         let mut r = VecSlots::capped(4);
         assert!(reserve(&mut r, 10, 3));
