@@ -12,7 +12,7 @@
 //! never takes a backlog slot that only an ACCEPT, which a program of the
 //! charge model never sends, would free.
 
-use super::call::{new_rings, Call, Side};
+use super::call::{Call, Side};
 use super::conn::{Conn, ConnKey};
 use super::env::{Env, Map};
 use super::error::{Error, ETIME};
@@ -375,7 +375,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             .max(1);
         let service_id = conn.service_id;
         let h = CallHandle(self.next_handle);
-        let rings = new_rings(&mut self.env);
+        let rings = self.rings();
         let mut call = Call::new(
             Side::Server,
             None,

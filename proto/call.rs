@@ -190,6 +190,9 @@ pub(crate) fn new_rings<E: Env>(env: &mut E) -> (TxRing<E>, RxRing<E>) {
     (env.new_slots(), env.new_slots())
 }
 
+/// Most pairs of rings the endpoint keeps from calls gone for new ones.
+pub(crate) const SPARE_RINGS: usize = 16;
+
 /// A call and everything it holds.
 pub(crate) struct Call<E: Env> {
     pub(crate) side: Side,
@@ -336,6 +339,14 @@ impl<E: Env> Call<E> {
         c.touch_idle(now);
         c.progress(now);
         c
+    }
+
+    /// The call's rings, emptied, for a new call, as the call goes: `None`
+    /// if neither is worth keeping (see [`super::ring::recycle`]).
+    pub(crate) fn take_rings(&mut self, env: &mut E) -> Option<(TxRing<E>, RxRing<E>)> {
+        let tx = self.tx.take_ring(env.new_slots());
+        let rx = self.rx.take_ring(env.new_slots());
+        (!tx.as_ref().is_empty() || !rx.as_ref().is_empty()).then_some((tx, rx))
     }
 
     /// Changes the timeouts of a live call; `None` leaves one as it is.

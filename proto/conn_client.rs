@@ -175,6 +175,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// The oldest call waiting for a channel of bundle `bkey`.
     pub(crate) fn first_waiting(&mut self, bkey: &BundleKey) -> Option<CallHandle> {
+        if self.waiting.is_empty() {
+            return None;
+        }
         // Handles start at 1.
         let (b, h) = self.waiting.next_after(Some(&(*bkey, CallHandle(0))))?;
         (b == *bkey).then_some(h)

@@ -14,7 +14,7 @@ use super::aborted::AbortedConns;
 use super::accept::{Charges, Service};
 use super::addr::TransportAddr;
 use super::bundle::{Bundle, BundleKey};
-use super::call::{new_rings, Call, Side, Timeouts};
+use super::call::{new_rings, Call, RxRing, Side, Timeouts, TxRing};
 use super::conn::{Conn, ConnKey};
 use super::counters::Counters;
 use super::env::{Env, Map};
@@ -174,6 +174,9 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) bundles: E::Map<BundleKey, Bundle>,
     pub(crate) calls: E::Map<CallHandle, Call<E>>,
     pub(crate) queue: E::Map<u64, Queued<E::Buf>>,
+    /// The buffer of the ready-made packet last sent, for the next one (a
+    /// small call's final ACK): no allocation each.
+    pub(crate) spare_buf: Option<E::Buf>,
     pub(crate) replies: Replies,
     /// Service connections aborted lately, which answer with their abort.
     pub(crate) aborted: AbortedConns,
@@ -254,6 +257,11 @@ pub struct Endpoint<E: Env, S: Security> {
     /// Client connection ids have wrapped round: a new one may clash with
     /// one still in use.
     pub(crate) conn_ids_wrapped: bool,
+    /// Rings of calls gone, emptied, for new calls, the first
+    /// `spare_count` of them: a small call then allocates none. Up to
+    /// `SPARE_RINGS` slots, grown when a call first goes.
+    pub(crate) spare_rings: E::Slots<(TxRing<E>, RxRing<E>)>,
+    pub(crate) spare_count: usize,
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
@@ -280,6 +288,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             accept_queue: env.new_map(),
             waiting: env.new_map(),
             activate: env.new_map(),
+            spare_rings: env.new_slots(),
             replies: Replies::default(),
             aborted: AbortedConns::default(),
             env,
@@ -288,6 +297,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             config,
             service: Service::default(),
             charges: Charges::default(),
+            spare_buf: None,
             queue_seq: 0,
             next_handle: 1,
             loose_serial: 0,
@@ -307,6 +317,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             users_incomplete: false,
             groups_incomplete: false,
             conn_ids_wrapped: false,
+            spare_count: 0,
         }
     }
 
@@ -450,7 +461,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if max_payload == 0 {
             return Err(Error::Invalid);
         }
-        let rings = new_rings(&mut self.env);
+        let rings = self.rings();
         let mut call = Call::new(
             Side::Client,
             Some(p.user),
@@ -480,7 +491,16 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::NoMemory);
         }
         call.bundle = Some(bkey);
-        if self.calls.insert(h, call).is_err() || self.waiting.insert((bkey, h), ()).is_err() {
+        if self.calls.insert(h, call).is_err() {
+            self.bundle_maybe_free(bkey);
+            self.peer_maybe_idle(p.remote, now);
+            return Err(Error::NoMemory);
+        }
+        // With no call waiting for a channel, it takes one at once if one
+        // is free (as most do), and is never filed in `waiting`.
+        let tried = self.waiting.is_empty();
+        let attached = tried && self.try_attach(h, now);
+        if !attached && self.waiting.insert((bkey, h), ()).is_err() {
             self.calls.remove(&h);
             self.bundle_maybe_free(bkey);
             self.peer_maybe_idle(p.remote, now);
@@ -489,7 +509,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.next_handle += 1;
         self.index_user(p.user, h);
         self.tm_ready.push(h);
-        self.try_attach(h, now);
+        if !tried {
+            self.try_attach(h, now);
+        }
         Ok(h)
     }
 
@@ -900,6 +922,17 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.recharge_rx(h);
         self.touch(h);
         self.call_completed(h, now);
+    }
+
+    /// Rings for a new call: a spare pair if there is one.
+    pub(crate) fn rings(&mut self) -> (TxRing<E>, RxRing<E>) {
+        if let Some(n) = self.spare_count.checked_sub(1) {
+            if let Some(r) = self.spare_rings.as_mut().get_mut(n).and_then(Option::take) {
+                self.spare_count = n;
+                return r;
+            }
+        }
+        new_rings(&mut self.env)
     }
 
     /// Make sure a peer record exists for `addr`.

@@ -220,7 +220,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// and a socket closed on a thousand calls must abort them all now,
     /// not leave the peer to find out by pinging.
     fn queue_owed(&mut self, to: TransportAddr, hdr: &Header, pkt: &Packet<'_>) {
-        let Some(mut buf) = self.env.alloc_buf(encoded_bound(pkt)) else {
+        let need = encoded_bound(pkt);
+        let buf = match self.spare_buf.take() {
+            Some(b) if b.as_ref().len() >= need => Some(b),
+            _ => self.env.alloc_buf(need),
+        };
+        let Some(mut buf) = buf else {
             return;
         };
         let Ok(len) = wire::encode(hdr, pkt, buf.as_mut()) else {
@@ -397,14 +402,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         while let Some(k) = self.queue.next_after(None) {
-            let q = self.queue.remove(&k)?;
-            if let (Some(dst), Some(src)) = (out.get_mut(..q.len), q.buf.as_ref().get(..q.len)) {
+            let Queued { to, buf, len } = self.queue.remove(&k)?;
+            if let (Some(dst), Some(src)) = (out.get_mut(..len), buf.as_ref().get(..len)) {
                 dst.copy_from_slice(src);
-                if let Some(p) = self.peers.get_mut(&q.to) {
+                self.spare_buf = Some(buf);
+                if let Some(p) = self.peers.get_mut(&to) {
                     p.sent(now);
                 }
                 self.note_deadline(now.after(KEEPALIVE));
-                return Some(Framed::whole(q.to, q.len));
+                return Some(Framed::whole(to, len));
             }
         }
         loop {
@@ -715,8 +721,16 @@ fn frame<E: Env, S: Security>(
             Ok(Some((hdr, HEADER_LEN + n)))
         }
         Tx::Ack { reason, serial } => {
-            let mut table = [0u8; 255];
-            let n = call.rx.sack_table(&mut table);
+            // The table only when something is out of sequence: zeroing
+            // it costs an in-order call's every ACK.
+            let mut table;
+            let acks: &[u8] = if call.rx.top() == call.rx.hard_ack() {
+                &[]
+            } else {
+                table = [0u8; 255];
+                let n = call.rx.sack_table(&mut table);
+                table.get(..n).unwrap_or(&[])
+            };
             hdr.serial = conn.next_serial();
             let ack = Ack {
                 buffer_space: 0,
@@ -725,7 +739,7 @@ fn frame<E: Env, S: Security>(
                 previous_packet: call.rx.top(),
                 serial,
                 reason,
-                acks: table.get(..n).unwrap_or(&[]),
+                acks,
                 trailer: ack_trailer,
             };
             match wire::encode(&hdr, &Packet::Ack(ack), out) {

@@ -4,8 +4,9 @@
 //! connections after an idle period with no calls; peers a little later
 //! once they have no connections; bundles with their last connection.
 
+use super::call::SPARE_RINGS;
 use super::conn::ConnKey;
-use super::env::{Env, Map};
+use super::env::{Env, Map, Slots};
 use super::event::CallHandle;
 use super::local::Endpoint;
 use super::peer::KEEPALIVE;
@@ -369,6 +370,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         let (user, rx_charged, tx_charged, group, armed) =
             (c.user, c.rx_charged, c.tx_charged, c.group, c.armed);
+        self.keep_rings(h);
         // Dropped where it lies, not moved out.
         if self.calls.discard(&h) {
             self.unindex_user(user, h);
@@ -381,6 +383,28 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if let Some(t) = armed {
                 self.call_timers.remove(&(t, h));
             }
+        }
+    }
+
+    /// Keep the rings of call `h`, which goes, for a new call if there is
+    /// room.
+    fn keep_rings(&mut self, h: CallHandle) {
+        let Self {
+            calls,
+            env,
+            spare_rings,
+            spare_count,
+            ..
+        } = self;
+        if spare_rings.as_ref().is_empty() && !spare_rings.grow(SPARE_RINGS) {
+            return;
+        }
+        let Some(slot) = spare_rings.as_mut().get_mut(*spare_count) else {
+            return;
+        };
+        if let Some(r) = calls.get_mut(&h).and_then(|c| c.take_rings(env)) {
+            *slot = Some(r);
+            *spare_count += 1;
         }
     }
 

@@ -15,6 +15,10 @@ use super::env::Slots;
 pub(crate) const MAX: usize = 256;
 /// Fewest slots a ring takes when it first holds a packet.
 const FIRST: usize = 2;
+/// Most slots of a ring that a queue done with it keeps, emptied, for the
+/// endpoint to hand to a new call (see [`recycle`]): what a small call's
+/// queue takes, so that the next small call costs no allocation for it.
+const KEEP: usize = FIRST;
 
 /// Slot of packet `seq` in a ring of `len` slots holding packets
 /// `base + 1 ..= base + len`; `None` for a packet outside them.
@@ -44,6 +48,27 @@ pub(crate) fn slot(len: usize, seq: u32) -> usize {
 #[inline(always)]
 pub(crate) fn reserve<T, V: Slots<T>>(ring: &mut V, base: u32, need: u32) -> bool {
     need as usize <= ring.as_ref().len() || grow(ring, base, need as usize)
+}
+
+/// A queue is done with `ring`: a ring of up to [`KEEP`] slots is
+/// emptied and kept for [`recycle`], a larger one freed.
+pub(crate) fn release<T, V: Slots<T>>(ring: &mut V) {
+    if ring.as_ref().len() > KEEP {
+        ring.free();
+    } else {
+        ring.as_mut().fill_with(|| None);
+    }
+}
+
+/// `ring`, emptied, for a new call's queue, and `empty` in its place; or
+/// `empty` itself if `ring` has no slots or more than [`KEEP`].
+pub(crate) fn recycle<T, V: Slots<T>>(ring: &mut V, empty: V) -> V {
+    let len = ring.as_ref().len();
+    if len == 0 || len > KEEP {
+        return empty;
+    }
+    ring.as_mut().fill_with(|| None);
+    core::mem::replace(ring, empty)
 }
 
 /// [`reserve`] for a ring too small: once per doubling, so out of line.
@@ -118,6 +143,23 @@ mod tests {
         assert_eq!(r.v.len(), MAX);
         assert_eq!(held(&r, base), all);
         assert!(!reserve(&mut r, base, MAX as u32 + 1));
+    }
+
+    #[test]
+    fn a_small_ring_is_kept_emptied_for_another_queue() {
+        let mut r = VecSlots::new();
+        assert!(reserve(&mut r, 0, 1));
+        r.v[index(2, 0, 1).unwrap()] = Some(1);
+        release(&mut r);
+        assert_eq!(r.v, [None, None]);
+        let taken = recycle(&mut r, VecSlots::new());
+        assert_eq!((taken.v.len(), r.v.len()), (2, 0));
+        // A larger one is freed, and not handed on.
+        let mut big = VecSlots::<u32>::new();
+        assert!(reserve(&mut big, 0, 5));
+        assert!(recycle(&mut big, VecSlots::new()).v.is_empty());
+        release(&mut big);
+        assert!(big.v.is_empty());
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub(crate) struct RxBuf<B, V> {
 
 impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
     /// An empty queue with a window of `window` packets (clamped 1..=255),
-    /// stored in `ring` (empty; it grows as packets arrive).
+    /// stored in `ring` (with no packets; it grows as packets arrive).
     pub(crate) fn new(window: u32, ring: V) -> Self {
         RxBuf {
             ring,
@@ -120,6 +120,12 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
     #[cfg(test)]
     pub(crate) fn ring_len(&self) -> usize {
         self.ring.as_ref().len()
+    }
+
+    /// The ring, for another call (see [`ring::recycle`]), `empty` left in
+    /// its place; this queue's call is going.
+    pub(crate) fn take_ring(&mut self, empty: V) -> V {
+        ring::recycle(&mut self.ring, empty)
     }
 
     fn set(&mut self, seq: u32, p: Option<RxPacket<B>>) {
@@ -311,7 +317,7 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
                 self.contig = seq;
             }
             if self.all_consumed() {
-                self.ring.free();
+                ring::release(&mut self.ring);
             }
         } else {
             finished = 0;
@@ -329,7 +335,7 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
 
     /// Drop every buffer and the ring (the call ended).
     pub(crate) fn clear(&mut self) {
-        self.ring.free();
+        ring::release(&mut self.ring);
         self.bytes = 0;
         self.contig = self.consumed;
     }

@@ -7,14 +7,20 @@
 use super::time::Instant;
 
 /// A fixed set of `N` timers indexed by a small enum converted to `usize`.
+/// An unarmed timer holds [`OFF`], so that the earliest is a plain
+/// minimum (every call's is looked for after every packet); a deadline at
+/// the end of time (what `Instant::after` saturates to) is as none.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TimerTable<const N: usize> {
-    at: [Option<Instant>; N],
+    at: [Instant; N],
 }
+
+/// An unarmed timer.
+const OFF: Instant = Instant(u64::MAX);
 
 impl<const N: usize> Default for TimerTable<N> {
     fn default() -> Self {
-        TimerTable { at: [None; N] }
+        TimerTable { at: [OFF; N] }
     }
 }
 
@@ -22,37 +28,34 @@ impl<const N: usize> TimerTable<N> {
     /// Arm timer `t` for `when`, replacing any earlier setting.
     pub(crate) fn set(&mut self, t: usize, when: Instant) {
         if let Some(slot) = self.at.get_mut(t) {
-            *slot = Some(when);
+            *slot = when;
         }
     }
 
     /// Arm timer `t` unless it is already armed for an earlier time.
     pub(crate) fn set_earliest(&mut self, t: usize, when: Instant) {
         if let Some(slot) = self.at.get_mut(t) {
-            match *slot {
-                Some(old) if old <= when => {}
-                _ => *slot = Some(when),
-            }
+            *slot = (*slot).min(when);
         }
     }
 
     /// Disarm timer `t`.
     pub(crate) fn stop(&mut self, t: usize) {
         if let Some(slot) = self.at.get_mut(t) {
-            *slot = None;
+            *slot = OFF;
         }
     }
 
     /// The deadline of timer `t`, if armed.
     pub(crate) fn get(&self, t: usize) -> Option<Instant> {
-        self.at.get(t).copied().flatten()
+        self.at.get(t).copied().filter(|&w| w != OFF)
     }
 
     /// Whether timer `t` is armed and due at `now`; disarms it if so.
     pub(crate) fn expire(&mut self, t: usize, now: Instant) -> bool {
         match self.at.get_mut(t) {
-            Some(slot) if slot.is_some_and(|w| w <= now) => {
-                *slot = None;
+            Some(slot) if *slot != OFF && *slot <= now => {
+                *slot = OFF;
                 true
             }
             _ => false,
@@ -61,12 +64,13 @@ impl<const N: usize> TimerTable<N> {
 
     /// The earliest armed deadline.
     pub(crate) fn next(&self) -> Option<Instant> {
-        self.at.iter().flatten().min().copied()
+        let first = self.at.iter().fold(OFF, |a, &b| a.min(b));
+        (first != OFF).then_some(first)
     }
 
     /// Disarm all timers.
     pub(crate) fn clear(&mut self) {
-        self.at = [None; N];
+        self.at = [OFF; N];
     }
 }
 

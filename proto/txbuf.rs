@@ -146,7 +146,7 @@ pub(crate) struct TxBuf<B, V> {
 
 impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
     /// An empty queue cutting packets of `max_payload` bytes, stored in
-    /// `ring` (empty; it grows as packets are queued).
+    /// `ring` (with no packets; it grows as packets are queued).
     pub(crate) fn new(max_payload: usize, ring: V) -> Self {
         TxBuf {
             ring,
@@ -253,8 +253,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
     /// Give the ring back once the peer holds the whole phase.
     fn free_if_done(&mut self) {
         if self.all_hard_acked() {
-            self.ring.free();
+            ring::release(&mut self.ring);
         }
+    }
+
+    /// The ring, for another call (see [`ring::recycle`]), `empty` left in
+    /// its place; this queue's call is going.
+    pub(crate) fn take_ring(&mut self, empty: V) -> V {
+        ring::recycle(&mut self.ring, empty)
     }
 
     /// Open a new, empty packet after the top one (which
@@ -744,7 +750,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
 
     /// Drop every buffer and the ring (the call completed).
     pub(crate) fn clear(&mut self) {
-        self.ring.free();
+        ring::release(&mut self.ring);
         self.hard_ack = self.top;
         self.counts = Counts::default();
     }

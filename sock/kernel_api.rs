@@ -340,14 +340,17 @@ impl KernelApi for RxrpcFamily {
         abort_code: &mut u32,
         service_id: &mut u16,
     ) -> i32 {
-        let (mut guard, h) = call.lock();
-        let Some(h) = h else {
+        let mut guard = call.local.lock();
+        let core = &mut *guard;
+        let Some((h, service)) = core
+            .tags
+            .get(&call.tag)
+            .and_then(|t| Some((t.call?, t.service)))
+        else {
             return ESHUTDOWN.to_errno();
         };
-        let core = &mut *guard;
         let now = now();
         *service_id = core.ep.call_service_id(h).unwrap_or(0);
-        let service = core.tags.get(&call.tag).is_some_and(|t| t.service);
         let outcome = core.ep.call_outcome(h);
         let failed = |abort_code: &mut u32, outcome: Outcome, room: usize| {
             let (err, code) = call.failure(outcome);
@@ -380,17 +383,20 @@ impl KernelApi for RxrpcFamily {
             Err(EngineError::BadCall) => {}
             Err(e) => return engine_error(e).to_errno(),
         }
-        if !end && !fault {
+        let full = copied == *len;
+        if !end && !fault && full {
             // A full buffer may end exactly at the end of the data.
             end = core
                 .ep
                 .recv(now, h, &mut [], true)
                 .is_ok_and(|r| r.end_of_data);
         }
-        let full = copied == *len;
         *len -= copied;
-        if let Some(peer) = core.ep.call_peer(h).and_then(|a| core.peers.get(&a)) {
-            refresh_srtt(core, peer);
+        if end {
+            // The call's RTT samples are in by the end of its data.
+            if let Some(peer) = call.peer.lock().clone() {
+                refresh_srtt(core, &peer);
+            }
         }
         call.local.flush(core, now);
         if fault {
