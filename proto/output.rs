@@ -408,7 +408,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         loop {
-            let h = match self.tx_ready.pop() {
+            let h = match self.tx_ready.pop(&mut self.calls) {
                 Some(h) => h,
                 None => {
                     // The ready queue overflowed: walk every call once.
@@ -434,10 +434,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             match self.build_call_packet(h, tx, now, out) {
                 Ok(Some(n)) => {
                     self.note_deadline(now.after(KEEPALIVE));
-                    // It may have more: its turn comes again after the others.
-                    self.tx_ready.push(h);
-                    // Sending arms its retransmission and ACK timers.
-                    self.tm_ready.push(h);
+                    if let Some(c) = self.calls.get_mut(&h) {
+                        // It may have more: its turn comes again after the
+                        // others.
+                        self.tx_ready.push(h, &mut c.queued);
+                        // Sending arms its retransmission and ACK timers.
+                        self.tm_ready.push(h, &mut c.queued);
+                    }
                     return Some(n);
                 }
                 Ok(None) => {}

@@ -35,14 +35,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     fn index_timers(&mut self) {
         if self.tm_ready.take_overflow() || self.timers_incomplete {
             self.timers_incomplete = false;
-            while self.tm_ready.pop().is_some() {}
+            while self.tm_ready.pop(&mut self.calls).is_some() {}
             let mut cur = None;
             while let Some(h) = self.calls.next_after(cur.as_ref()) {
                 cur = Some(h);
                 self.index_call(h);
             }
         }
-        while let Some(h) = self.tm_ready.pop() {
+        while let Some(h) = self.tm_ready.pop(&mut self.calls) {
             self.index_call(h);
         }
     }
@@ -278,7 +278,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
                 self.call_timeout(h, now);
                 // Filed again at its next deadline, due or not.
-                self.tm_ready.push(h);
+                self.tm_ready.push_in(&mut self.calls, h);
             }
         }
         if self.conn_timers_incomplete {
