@@ -66,10 +66,13 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
         }
         let slots = self.ring.as_mut();
         let at = (self.head + self.len) as usize & slots.len().wrapping_sub(1);
-        if let Some(slot) = slots.get_mut(at) {
-            *slot = Some(h);
-            self.len += 1;
-            *queued |= self.bit;
+        match slots.get_mut(at) {
+            Some(slot) => {
+                *slot = Some(h);
+                self.len += 1;
+                *queued |= self.bit;
+            }
+            None => self.overflowed = true,
         }
     }
 
