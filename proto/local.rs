@@ -781,8 +781,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// The next event for the caller.
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
-            let h = match self.ev_ready.pop(&mut self.calls) {
-                Some(h) => h,
+            let (h, popped) = match self.ev_ready.pop() {
+                Some(h) => (h, true),
                 None => {
                     // The ready queue overflowed: walk every call once.
                     if self.ev_scan.is_none() && self.ev_ready.take_overflow() {
@@ -792,7 +792,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     match self.calls.next_after(cur.as_ref()) {
                         Some(h) => {
                             self.ev_scan = Some(Some(h));
-                            h
+                            (h, false)
                         }
                         None => {
                             self.ev_scan = None;
@@ -804,6 +804,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             let Some(c) = self.calls.get_mut(&h) else {
                 continue;
             };
+            if popped {
+                // A call the walk found may be queued still.
+                self.ev_ready.unmark(&mut c.queued);
+            }
             if let Some(ev) = Self::take_event(c, h) {
                 // It may have more to say: look again after the others.
                 self.ev_ready.push(h, &mut c.queued);

@@ -408,8 +408,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         loop {
-            let h = match self.tx_ready.pop(&mut self.calls) {
-                Some(h) => h,
+            let (h, popped) = match self.tx_ready.pop() {
+                Some(h) => (h, true),
                 None => {
                     // The ready queue overflowed: walk every call once.
                     if self.tx_scan.is_none() && self.tx_ready.take_overflow() {
@@ -419,7 +419,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     match self.calls.next_after(cur.as_ref()) {
                         Some(h) => {
                             self.tx_scan = Some(Some(h));
-                            h
+                            (h, false)
                         }
                         None => {
                             self.tx_scan = None;
@@ -428,7 +428,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     }
                 }
             };
-            let Some(tx) = self.calls.get(&h).and_then(|c| c.next_tx()) else {
+            let Some(c) = self.calls.get_mut(&h) else {
+                continue;
+            };
+            if popped {
+                // A call the walk found may be queued still.
+                self.tx_ready.unmark(&mut c.queued);
+            }
+            let Some(tx) = c.next_tx() else {
                 continue;
             };
             match self.build_call_packet(h, tx, now, out) {

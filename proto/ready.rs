@@ -55,11 +55,17 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
         }
     }
 
-    /// Queue call `h`, whose bits are `queued`, unless it is queued already.
+    /// Queue call `h`, whose bits are `queued`, unless it is queued already
+    /// (most pushes: a call is touched many times between drains).
+    #[inline(always)]
     pub(crate) fn push(&mut self, h: CallHandle, queued: &mut u8) {
-        if *queued & self.bit != 0 {
-            return;
+        if *queued & self.bit == 0 {
+            self.append(h, queued);
         }
+    }
+
+    /// Queue call `h`, not queued yet.
+    fn append(&mut self, h: CallHandle, queued: &mut u8) {
         if !self.room() {
             self.overflowed = true;
             return;
@@ -109,23 +115,26 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
         true
     }
 
-    /// The oldest queued call still in `calls`, its bit cleared; handles of
-    /// calls gone are dropped.
-    pub(crate) fn pop<C: Queued>(
-        &mut self,
-        calls: &mut impl Map<CallHandle, C>,
-    ) -> Option<CallHandle> {
+    /// The oldest queued call. The drain looks it up (a handle whose call
+    /// is gone is skipped) and must [`Self::unmark`] it before it can be
+    /// queued again: popping does not look it up, as the drain does.
+    pub(crate) fn pop(&mut self) -> Option<CallHandle> {
         while self.len > 0 {
             let slots = self.ring.as_mut();
             let h = slots.get_mut(self.head as usize).and_then(Option::take);
             self.head = (self.head + 1) & (slots.len() as u32).wrapping_sub(1);
             self.len -= 1;
-            if let Some(c) = h.and_then(|h| calls.get_mut(&h)) {
-                *c.queued() &= !self.bit;
+            if h.is_some() {
                 return h;
             }
         }
         None
+    }
+
+    /// Note that a popped call, whose bits are `queued`, is no longer queued.
+    #[inline(always)]
+    pub(crate) fn unmark(&self, queued: &mut u8) {
+        *queued &= !self.bit;
     }
 
     /// Whether calls were left out since the last full walk; clears the flag.
@@ -178,8 +187,19 @@ mod tests {
         Calls((0..n).map(|i| (CallHandle(i), 0)).collect())
     }
 
+    /// Pop as a drain does: skip calls gone, unmark the others.
+    fn pop(q: &mut ReadyQueue<VecSlots<CallHandle>>, calls: &mut Calls) -> Option<CallHandle> {
+        while let Some(h) = q.pop() {
+            if let Some(c) = calls.get_mut(&h) {
+                q.unmark(c);
+                return Some(h);
+            }
+        }
+        None
+    }
+
     fn pop_all(q: &mut ReadyQueue<VecSlots<CallHandle>>, calls: &mut Calls) -> std::vec::Vec<u64> {
-        core::iter::from_fn(|| q.pop(calls).map(|h| h.0)).collect()
+        core::iter::from_fn(|| pop(q, calls).map(|h| h.0)).collect()
     }
 
     #[test]
@@ -189,7 +209,7 @@ mod tests {
             q.push_in(&mut c, CallHandle(h));
         }
         assert_eq!(c.0[&CallHandle(3)], EV);
-        assert_eq!(q.pop(&mut c), Some(CallHandle(3)));
+        assert_eq!(pop(&mut q, &mut c), Some(CallHandle(3)));
         assert_eq!(c.0[&CallHandle(3)], 0);
         // Popped, it may be queued again, behind the others.
         q.push_in(&mut c, CallHandle(3));
@@ -252,7 +272,7 @@ mod tests {
         assert!(!q.take_overflow());
         // Those left out are not marked, so they can be queued later.
         assert_eq!(c.0[&CallHandle(FIRST as u64)], 0);
-        assert_eq!(q.pop(&mut c), Some(CallHandle(0)));
+        assert_eq!(pop(&mut q, &mut c), Some(CallHandle(0)));
         q.push_in(&mut c, CallHandle(FIRST as u64));
         assert!(!q.take_overflow());
         assert_eq!(pop_all(&mut q, &mut c).last(), Some(&(FIRST as u64)));

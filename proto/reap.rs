@@ -35,14 +35,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     fn index_timers(&mut self) {
         if self.tm_ready.take_overflow() || self.timers_incomplete {
             self.timers_incomplete = false;
-            while self.tm_ready.pop(&mut self.calls).is_some() {}
+            // The walk unmarks every call.
+            while self.tm_ready.pop().is_some() {}
             let mut cur = None;
             while let Some(h) = self.calls.next_after(cur.as_ref()) {
                 cur = Some(h);
                 self.index_call(h);
             }
         }
-        while let Some(h) = self.tm_ready.pop(&mut self.calls) {
+        while let Some(h) = self.tm_ready.pop() {
             self.index_call(h);
         }
     }
@@ -54,6 +55,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };
+        // Popped, or found by a walk after the queue was emptied: it is
+        // not queued, and nothing queues it while the index is updated.
+        self.tm_ready.unmark(&mut c.queued);
         let next = c.next_timeout();
         match (c.armed, next) {
             (_, None) => return,
