@@ -441,13 +441,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             match self.build_call_packet(h, tx, now, out) {
                 Ok(Some(n)) => {
                     self.note_deadline(now.after(KEEPALIVE));
-                    if let Some(c) = self.calls.get_mut(&h) {
-                        // It may have more: its turn comes again after the
-                        // others.
-                        self.tx_ready.push(h, &mut c.queued);
-                        // Sending arms its retransmission and ACK timers.
-                        self.tm_ready.push(h, &mut c.queued);
-                    }
                     return Some(n);
                 }
                 Ok(None) => {}
@@ -456,8 +449,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
     }
 
-    /// Frame `tx` for call `h` into `out`; fails with an abort code if the
-    /// security class refuses the data.
+    /// Frame `tx` for call `h` into `out`, queueing the call to send again
+    /// and to file its timers; fails with an abort code if the security
+    /// class refuses the data.
     fn build_call_packet(
         &mut self,
         h: CallHandle,
@@ -473,6 +467,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             counters,
             config,
             rx_buffered,
+            tx_ready,
+            tm_ready,
             ..
         } = self;
         let Some(call) = calls.get_mut(&h) else {
@@ -509,6 +505,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         counters.count_sent(call, tx);
         call.on_sent(tx, hdr.serial, now, &peer.rtt);
+        // It may have more: its turn comes again after the others.
+        tx_ready.push(h, &mut call.queued);
+        // Sending arms its retransmission and ACK timers.
+        tm_ready.push(h, &mut call.queued);
         let mut len = n;
         if let Tx::Data { seq, .. } = tx {
             if let Some((ph, pseq)) = peer.probe() {
