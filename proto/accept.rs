@@ -205,7 +205,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
             self.index_user(user, h);
             self.touch(h);
-            self.tm_ready.push(h);
             return Some(h);
         }
         None
@@ -393,7 +392,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if self.calls.insert(h, call).is_err() {
             return Err(Reject::Busy);
         }
-        self.tm_ready.push(h);
+        self.tm_ready.push_in(&mut self.calls, h);
         self.next_handle += 1;
         let user = match reclaim {
             Some(old) => self.reclaim_charge(old, now),

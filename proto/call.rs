@@ -216,6 +216,9 @@ pub(crate) struct Call<E: Env> {
     /// The user gave the call back; reap it once complete.
     pub(crate) released: bool,
     pub(crate) pending: Pending,
+    /// Which of the endpoint's ready queues hold the call (`ready::TX`,
+    /// `EV`, `TM`), so that queueing it again is one test.
+    pub(crate) queued: u8,
     /// The caller waits for Tx space: a short write, or its socket's send
     /// buffer is full (see [`Call::watch_tx`]).
     tx_blocked: bool,
@@ -303,6 +306,7 @@ impl<E: Env> Call<E> {
             outcome: None,
             released: false,
             pending: Pending::default(),
+            queued: 0,
             tx_blocked: false,
             rx_charged: 0,
             tx_charged: 0,

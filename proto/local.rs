@@ -22,7 +22,7 @@ use super::error::Error;
 use super::event::{CallHandle, Event, Outcome};
 use super::output::Replies;
 use super::peer::Peer;
-use super::ready::ReadyQueue;
+use super::ready::{ReadyQueue, EV, TM, TX};
 use super::rxbuf::{RecvResult, MAX_RX_WINDOW};
 use super::security::{Security, WIRE_PAYLOAD};
 use super::time::Instant;
@@ -162,6 +162,9 @@ pub(crate) struct Group {
 /// Most ready-made packets kept; more are dropped (the peer will retry).
 pub(crate) const MAX_QUEUED: usize = 256;
 
+/// A ready queue, in the caller's memory.
+pub(crate) type Ready<E> = ReadyQueue<<E as Env>::Slots<CallHandle>>;
+
 /// A local endpoint: the engine for one UDP socket.
 pub struct Endpoint<E: Env, S: Security> {
     pub(crate) env: E,
@@ -195,9 +198,9 @@ pub struct Endpoint<E: Env, S: Security> {
     /// bundle with waiting calls.
     pub(crate) activate_all: bool,
     /// Calls that may want to transmit.
-    pub(crate) tx_ready: ReadyQueue,
+    pub(crate) tx_ready: Ready<E>,
     /// Calls that may have an event.
-    pub(crate) ev_ready: ReadyQueue,
+    pub(crate) ev_ready: Ready<E>,
     /// Position of a walk over all calls after `tx_ready` overflowed.
     pub(crate) tx_scan: Option<Option<CallHandle>>,
     /// Position of a walk over all calls after `ev_ready` overflowed.
@@ -213,7 +216,7 @@ pub struct Endpoint<E: Env, S: Security> {
     /// the calls due does not walk every call (see `reap.rs`).
     pub(crate) call_timers: E::Map<(Instant, CallHandle), ()>,
     /// Calls whose deadlines may have moved since they were indexed.
-    pub(crate) tm_ready: ReadyQueue,
+    pub(crate) tm_ready: Ready<E>,
     /// An index insertion failed for lack of memory: walk all calls until
     /// a full re-index succeeds.
     pub(crate) timers_incomplete: bool,
@@ -289,6 +292,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             waiting: env.new_map(),
             activate: env.new_map(),
             spare_rings: env.new_slots(),
+            tx_ready: ReadyQueue::new(env.new_slots(), TX),
+            ev_ready: ReadyQueue::new(env.new_slots(), EV),
+            tm_ready: ReadyQueue::new(env.new_slots(), TM),
             replies: Replies::default(),
             aborted: AbortedConns::default(),
             env,
@@ -302,14 +308,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             next_handle: 1,
             loose_serial: 0,
             activate_all: false,
-            tx_ready: ReadyQueue::default(),
-            ev_ready: ReadyQueue::default(),
             tx_scan: None,
             ev_scan: None,
             rx_buffered: 0,
             tx_buffered: 0,
             counters: Counters::default(),
-            tm_ready: ReadyQueue::default(),
             timers_incomplete: false,
             conn_peer_deadline: None,
             conn_timers_incomplete: false,
@@ -508,7 +511,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
         self.next_handle += 1;
         self.index_user(p.user, h);
-        self.tm_ready.push(h);
+        self.tm_ready.push_in(&mut self.calls, h);
         if !tried {
             self.try_attach(h, now);
         }
@@ -714,7 +717,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     ) -> Result<(), Error> {
         let c = self.calls.get_mut(&call).ok_or(Error::BadCall)?;
         c.set_timeouts(now, hard, idle, normal);
-        self.tm_ready.push(call);
+        self.tm_ready.push(call, &mut c.queued);
         Ok(())
     }
 
@@ -800,8 +803,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// The next event for the caller.
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
-            let h = match self.ev_ready.pop() {
-                Some(h) => h,
+            let (h, popped) = match self.ev_ready.pop() {
+                Some(h) => (h, true),
                 None => {
                     // The ready queue overflowed: walk every call once.
                     if self.ev_scan.is_none() && self.ev_ready.take_overflow() {
@@ -811,7 +814,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     match self.calls.next_after(cur.as_ref()) {
                         Some(h) => {
                             self.ev_scan = Some(Some(h));
-                            h
+                            (h, false)
                         }
                         None => {
                             self.ev_scan = None;
@@ -820,17 +823,23 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     }
                 }
             };
-            if let Some(ev) = self.take_event(h) {
+            let Some(c) = self.calls.get_mut(&h) else {
+                continue;
+            };
+            if popped {
+                // A call the walk found may be queued still.
+                self.ev_ready.unmark(&mut c.queued);
+            }
+            if let Some(ev) = Self::take_event(c, h) {
                 // It may have more to say: look again after the others.
-                self.ev_ready.push(h);
+                self.ev_ready.push(h, &mut c.queued);
                 return Some(ev);
             }
         }
     }
 
-    /// Take one pending event of call `h`.
-    fn take_event(&mut self, h: CallHandle) -> Option<Event> {
-        let c = self.calls.get_mut(&h)?;
+    /// Take one pending event of call `c`, whose handle is `h`.
+    fn take_event(c: &mut Call<E>, h: CallHandle) -> Option<Event> {
         if c.pending.new_call {
             c.pending.new_call = false;
             return Some(Event::NewCall {
@@ -861,22 +870,23 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Call `h` changed: it may have packets to send or events to report.
     pub(crate) fn touch(&mut self, h: CallHandle) {
-        if let Some(c) = self.calls.get_mut(&h) {
-            let (was, now_held, group) = (c.tx_charged, c.tx.held_bytes(), c.group);
-            self.tx_buffered = self
-                .tx_buffered
-                .saturating_sub(was)
-                .saturating_add(now_held);
-            c.tx_charged = now_held;
-            if self.group_charge(group, was, now_held) {
-                if let Some(c) = self.calls.get_mut(&h) {
-                    c.pending.tx_space = true;
-                }
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        self.tx_ready.push(h, &mut c.queued);
+        self.ev_ready.push(h, &mut c.queued);
+        self.tm_ready.push(h, &mut c.queued);
+        let (was, now_held, group) = (c.tx_charged, c.tx.held_bytes(), c.group);
+        self.tx_buffered = self
+            .tx_buffered
+            .saturating_sub(was)
+            .saturating_add(now_held);
+        c.tx_charged = now_held;
+        if self.group_charge(group, was, now_held) {
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.pending.tx_space = true;
             }
         }
-        self.tx_ready.push(h);
-        self.ev_ready.push(h);
-        self.tm_ready.push(h);
     }
 
     /// Bring the receive budget up to date with call `h`'s Rx buffers.

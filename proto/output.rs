@@ -414,8 +414,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         loop {
-            let h = match self.tx_ready.pop() {
-                Some(h) => h,
+            let (h, popped) = match self.tx_ready.pop() {
+                Some(h) => (h, true),
                 None => {
                     // The ready queue overflowed: walk every call once.
                     if self.tx_scan.is_none() && self.tx_ready.take_overflow() {
@@ -425,7 +425,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     match self.calls.next_after(cur.as_ref()) {
                         Some(h) => {
                             self.tx_scan = Some(Some(h));
-                            h
+                            (h, false)
                         }
                         None => {
                             self.tx_scan = None;
@@ -434,16 +434,19 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     }
                 }
             };
-            let Some(tx) = self.calls.get(&h).and_then(|c| c.next_tx()) else {
+            let Some(c) = self.calls.get_mut(&h) else {
+                continue;
+            };
+            if popped {
+                // A call the walk found may be queued still.
+                self.tx_ready.unmark(&mut c.queued);
+            }
+            let Some(tx) = c.next_tx() else {
                 continue;
             };
             match self.build_call_packet(h, tx, now, out) {
                 Ok(Some(n)) => {
                     self.note_deadline(now.after(KEEPALIVE));
-                    // It may have more: its turn comes again after the others.
-                    self.tx_ready.push(h);
-                    // Sending arms its retransmission and ACK timers.
-                    self.tm_ready.push(h);
                     return Some(n);
                 }
                 Ok(None) => {}
@@ -452,8 +455,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         }
     }
 
-    /// Frame `tx` for call `h` into `out`; fails with an abort code if the
-    /// security class refuses the data.
+    /// Frame `tx` for call `h` into `out`, queueing the call to send again
+    /// and to file its timers; fails with an abort code if the security
+    /// class refuses the data.
     fn build_call_packet(
         &mut self,
         h: CallHandle,
@@ -469,6 +473,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             counters,
             config,
             rx_buffered,
+            tx_ready,
+            tm_ready,
             ..
         } = self;
         let Some(call) = calls.get_mut(&h) else {
@@ -505,6 +511,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         counters.count_sent(call, tx);
         call.on_sent(tx, hdr.serial, now, &peer.rtt);
+        // It may have more: its turn comes again after the others.
+        tx_ready.push(h, &mut call.queued);
+        // Sending arms its retransmission and ACK timers.
+        tm_ready.push(h, &mut call.queued);
         let mut len = n;
         if let Tx::Data { seq, .. } = tx {
             if let Some((ph, pseq)) = peer.probe() {

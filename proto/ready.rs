@@ -1,102 +1,143 @@
-//! Calls that may have something to send or to report.
+//! Calls that may have something to send, to report, or a deadline to file.
 //!
 //! Every entry point notes the calls it touched here, so that draining
-//! packets and events visits those calls instead of walking all of them.
-//! The queue is small and fixed; when it overflows, the next drain falls
-//! back to one walk over every call, so nothing is ever missed.
+//! packets, events and timers visits those calls instead of walking all of
+//! them. A call carries one bit per queue saying that it is queued, so a
+//! push is one test, and the queue is a FIFO of distinct calls that grows
+//! in the caller's memory. When it cannot grow, the call is left out and
+//! the next drain walks every call once, so nothing is ever missed.
 
+use super::call::Call;
+use super::env::{Env, Map, Slots};
 use super::event::CallHandle;
 
-/// Entries per queue (at most 255: counted in a `u8`). The endpoint holds
-/// three and must stay under 4 KiB (it is built on a kernel stack); a
-/// batch touching more calls than this costs one walk over all calls, as
-/// an overflow does.
-const SIZE: usize = 66;
+/// Bits of a call's [`Queued::queued`]: which queue holds it.
+pub(crate) const TX: u8 = 1;
+pub(crate) const EV: u8 = 2;
+pub(crate) const TM: u8 = 4;
+
+/// Slots a queue takes when it first holds a call; it doubles from there,
+/// so the length stays a power of two.
+const FIRST: usize = 16;
+
+/// What the queues mark: a call, with its bits of which queue holds it.
+pub(crate) trait Queued {
+    /// The bits ([`TX`], [`EV`], [`TM`]) of the queues holding it.
+    fn queued(&mut self) -> &mut u8;
+}
+
+impl<E: Env> Queued for Call<E> {
+    fn queued(&mut self) -> &mut u8 {
+        &mut self.queued
+    }
+}
 
 /// A FIFO of distinct call handles with an overflow flag.
 #[derive(Debug)]
-pub(crate) struct ReadyQueue {
-    ring: [CallHandle; SIZE],
-    head: u8,
-    len: u8,
+pub(crate) struct ReadyQueue<R> {
+    ring: R,
+    head: u32,
+    len: u32,
+    /// This queue's bit in the calls' `queued`.
+    bit: u8,
     overflowed: bool,
-    /// Bit `h % 64` is set for every queued `h` (and perhaps for some
-    /// that were popped, until the queue empties): a handle whose bit is
-    /// clear is not queued, and is pushed without a search. Handles are
-    /// handed out in sequence, so those queued at once mostly have
-    /// different bits.
-    maybe: u64,
 }
 
-impl Default for ReadyQueue {
-    fn default() -> Self {
+impl<R: Slots<CallHandle>> ReadyQueue<R> {
+    /// An empty queue on `ring` (of no slots), marking calls with `bit`.
+    pub(crate) fn new(ring: R, bit: u8) -> Self {
         ReadyQueue {
-            ring: [CallHandle(0); SIZE],
+            ring,
             head: 0,
             len: 0,
+            bit,
             overflowed: false,
-            maybe: 0,
         }
     }
-}
 
-impl ReadyQueue {
-    /// Queue `h` unless it is queued already.
-    pub(crate) fn push(&mut self, h: CallHandle) {
-        let (head, len) = (usize::from(self.head), usize::from(self.len));
-        let bit = 1u64 << (h.0 % 64);
-        if self.maybe & bit != 0 && self.queued(h, head, len) {
-            return;
+    /// Queue call `h`, whose bits are `queued`, unless it is queued already
+    /// (most pushes: a call is touched many times between drains).
+    #[inline(always)]
+    pub(crate) fn push(&mut self, h: CallHandle, queued: &mut u8) {
+        if *queued & self.bit == 0 {
+            self.append(h, queued);
         }
-        if len == SIZE {
+    }
+
+    /// Queue call `h`, not queued yet.
+    fn append(&mut self, h: CallHandle, queued: &mut u8) {
+        if !self.room() {
             self.overflowed = true;
             return;
         }
-        if let Some(slot) = self.ring.get_mut((head + len) % SIZE) {
-            *slot = h;
+        let slots = self.ring.as_mut();
+        let at = (self.head + self.len) as usize & slots.len().wrapping_sub(1);
+        match slots.get_mut(at) {
+            Some(slot) => {
+                *slot = Some(h);
+                self.len += 1;
+                *queued |= self.bit;
+            }
+            None => self.overflowed = true,
         }
-        self.len += 1;
-        self.maybe |= bit;
     }
 
-    /// Whether `h` is among the `len` entries from `head`: the last one
-    /// pushed first (a call is mostly touched several times in a row),
-    /// then the rest as up to two runs of the ring, without a modulo per
-    /// entry.
-    fn queued(&self, h: CallHandle, head: usize, len: usize) -> bool {
-        if len == 0 {
-            return false;
+    /// Queue call `h`, looked up in `calls`, unless it is queued already
+    /// or gone.
+    pub(crate) fn push_in<C: Queued>(
+        &mut self,
+        calls: &mut impl Map<CallHandle, C>,
+        h: CallHandle,
+    ) {
+        if let Some(c) = calls.get_mut(&h) {
+            self.push(h, c.queued());
         }
-        let end = head + len;
-        if self.ring.get((end - 1) % SIZE) == Some(&h) {
+    }
+
+    /// Whether a slot is free, doubling the ring if it is full.
+    fn room(&mut self) -> bool {
+        let old = self.ring.as_ref().len();
+        if (self.len as usize) < old {
             return true;
         }
-        let (first, wrapped) = if end <= SIZE {
-            (self.ring.get(head..end), self.ring.get(..0))
-        } else {
-            (self.ring.get(head..), self.ring.get(..end - SIZE))
-        };
-        let has = |run: Option<&[CallHandle]>| run.is_some_and(|r| r.contains(&h));
-        has(first) || has(wrapped)
+        if !self.ring.grow(old.saturating_mul(2).max(FIRST)) {
+            return false;
+        }
+        // The calls before `head` (the ring was full) continue after the
+        // old end.
+        let slots = self.ring.as_mut();
+        for i in 0..self.head as usize {
+            let h = slots.get_mut(i).and_then(Option::take);
+            if let Some(slot) = slots.get_mut(old + i) {
+                *slot = h;
+            }
+        }
+        true
     }
 
-    /// The oldest queued call.
+    /// The oldest queued call. The drain looks it up (a handle whose call
+    /// is gone is skipped) and must [`Self::unmark`] it before it can be
+    /// queued again: popping does not look it up, as the drain does.
     pub(crate) fn pop(&mut self) -> Option<CallHandle> {
-        if self.len == 0 {
-            self.maybe = 0;
-            return None;
+        while self.len > 0 {
+            let slots = self.ring.as_mut();
+            let h = slots.get_mut(self.head as usize).and_then(Option::take);
+            self.head = (self.head + 1) & (slots.len() as u32).wrapping_sub(1);
+            self.len -= 1;
+            if h.is_some() {
+                return h;
+            }
         }
-        let head = usize::from(self.head);
-        let h = self.ring.get(head).copied();
-        self.head = ((head + 1) % SIZE) as u8;
-        self.len -= 1;
-        if self.len == 0 {
-            self.maybe = 0;
-        }
-        h
+        None
     }
 
-    /// Whether calls were dropped since the last full walk; clears the flag.
+    /// Note that a popped call, whose bits are `queued`, is no longer queued.
+    #[inline(always)]
+    pub(crate) fn unmark(&self, queued: &mut u8) {
+        *queued &= !self.bit;
+    }
+
+    /// Whether calls were left out since the last full walk; clears the flag.
     pub(crate) fn take_overflow(&mut self) -> bool {
         core::mem::take(&mut self.overflowed)
     }
@@ -104,38 +145,136 @@ impl ReadyQueue {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+    use super::super::env::test_slots::VecSlots;
     use super::*;
+    use std::collections::BTreeMap;
 
-    #[test]
-    fn fifo_distinct_and_overflow() {
-        let mut q = ReadyQueue::default();
-        q.push(CallHandle(3));
-        q.push(CallHandle(1));
-        q.push(CallHandle(3));
-        assert_eq!(q.pop(), Some(CallHandle(3)));
-        assert_eq!(q.pop(), Some(CallHandle(1)));
-        assert_eq!(q.pop(), None);
-        for i in 0..=SIZE as u64 {
-            q.push(CallHandle(i));
+    impl Queued for u8 {
+        fn queued(&mut self) -> &mut u8 {
+            self
         }
-        assert!(q.take_overflow());
-        assert!(!q.take_overflow());
-        assert_eq!(q.pop(), Some(CallHandle(0)));
+    }
+
+    /// Calls that are nothing but their bits.
+    #[derive(Default)]
+    struct Calls(BTreeMap<CallHandle, u8>);
+
+    impl Map<CallHandle, u8> for Calls {
+        fn insert(&mut self, key: CallHandle, value: u8) -> Result<(), u8> {
+            self.0.insert(key, value);
+            Ok(())
+        }
+        fn get(&self, key: &CallHandle) -> Option<&u8> {
+            self.0.get(key)
+        }
+        fn get_mut(&mut self, key: &CallHandle) -> Option<&mut u8> {
+            self.0.get_mut(key)
+        }
+        fn remove(&mut self, key: &CallHandle) -> Option<u8> {
+            self.0.remove(key)
+        }
+        fn next_after(&mut self, key: Option<&CallHandle>) -> Option<CallHandle> {
+            let from = key.map_or(0, |k| k.0 + 1);
+            self.0.range(CallHandle(from)..).next().map(|(k, _)| *k)
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    fn calls(n: u64) -> Calls {
+        Calls((0..n).map(|i| (CallHandle(i), 0)).collect())
+    }
+
+    /// Pop as a drain does: skip calls gone, unmark the others.
+    fn pop(q: &mut ReadyQueue<VecSlots<CallHandle>>, calls: &mut Calls) -> Option<CallHandle> {
+        while let Some(h) = q.pop() {
+            if let Some(c) = calls.get_mut(&h) {
+                q.unmark(c);
+                return Some(h);
+            }
+        }
+        None
+    }
+
+    fn pop_all(q: &mut ReadyQueue<VecSlots<CallHandle>>, calls: &mut Calls) -> std::vec::Vec<u64> {
+        core::iter::from_fn(|| pop(q, calls).map(|h| h.0)).collect()
     }
 
     #[test]
-    fn handles_sharing_a_filter_bit_stay_distinct() {
-        let mut q = ReadyQueue::default();
-        for h in [1, 65, 2, 1, 65, 129] {
-            q.push(CallHandle(h));
+    fn fifo_of_distinct_calls() {
+        let (mut q, mut c) = (ReadyQueue::new(VecSlots::new(), EV), calls(8));
+        for h in [3, 1, 3, 5, 1] {
+            q.push_in(&mut c, CallHandle(h));
         }
-        assert_eq!(q.pop(), Some(CallHandle(1)));
-        // 1's bit stays set while 65 and 129 are queued.
-        q.push(CallHandle(65));
-        q.push(CallHandle(1));
-        for h in [65, 2, 129, 1] {
-            assert_eq!(q.pop(), Some(CallHandle(h)));
+        assert_eq!(c.0[&CallHandle(3)], EV);
+        assert_eq!(pop(&mut q, &mut c), Some(CallHandle(3)));
+        assert_eq!(c.0[&CallHandle(3)], 0);
+        // Popped, it may be queued again, behind the others.
+        q.push_in(&mut c, CallHandle(3));
+        assert_eq!(pop_all(&mut q, &mut c), [1, 5, 3]);
+        assert!(c.0.values().all(|&b| b == 0));
+        assert!(!q.take_overflow());
+    }
+
+    #[test]
+    fn queues_keep_their_own_bits() {
+        let mut c = calls(4);
+        let mut tx = ReadyQueue::new(VecSlots::new(), TX);
+        let mut tm = ReadyQueue::new(VecSlots::new(), TM);
+        tx.push_in(&mut c, CallHandle(2));
+        tm.push_in(&mut c, CallHandle(2));
+        tm.push_in(&mut c, CallHandle(1));
+        assert_eq!(c.0[&CallHandle(2)], TX | TM);
+        assert_eq!(pop_all(&mut tm, &mut c), [2, 1]);
+        assert_eq!(c.0[&CallHandle(2)], TX);
+        assert_eq!(pop_all(&mut tx, &mut c), [2]);
+    }
+
+    #[test]
+    fn calls_gone_are_skipped_and_others_never_queued() {
+        let (mut q, mut c) = (ReadyQueue::new(VecSlots::new(), TX), calls(4));
+        for h in [0, 1, 9, 2] {
+            q.push_in(&mut c, CallHandle(h));
         }
-        assert_eq!(q.pop(), None);
+        c.0.remove(&CallHandle(1));
+        assert_eq!(pop_all(&mut q, &mut c), [0, 2]);
+    }
+
+    #[test]
+    fn grows_in_order_across_the_wrap() {
+        let (mut q, mut c) = (ReadyQueue::new(VecSlots::new(), TX), calls(100));
+        // Move the head along, so that the ring is wrapped when it grows.
+        for h in 0..10 {
+            q.push_in(&mut c, CallHandle(h));
+        }
+        assert_eq!(pop_all(&mut q, &mut c).len(), 10);
+        for h in 0..100 {
+            q.push_in(&mut c, CallHandle(h));
+            q.push_in(&mut c, CallHandle(h / 2));
+        }
+        assert_eq!(
+            pop_all(&mut q, &mut c),
+            (0..100).collect::<std::vec::Vec<_>>()
+        );
+        assert!(!q.take_overflow());
+    }
+
+    #[test]
+    fn a_ring_that_cannot_grow_overflows() {
+        let mut q = ReadyQueue::new(VecSlots::capped(FIRST), TX);
+        let mut c = calls(FIRST as u64 + 2);
+        for h in 0..FIRST as u64 + 2 {
+            q.push_in(&mut c, CallHandle(h));
+        }
+        assert!(q.take_overflow());
+        assert!(!q.take_overflow());
+        // Those left out are not marked, so they can be queued later.
+        assert_eq!(c.0[&CallHandle(FIRST as u64)], 0);
+        assert_eq!(pop(&mut q, &mut c), Some(CallHandle(0)));
+        q.push_in(&mut c, CallHandle(FIRST as u64));
+        assert!(!q.take_overflow());
+        assert_eq!(pop_all(&mut q, &mut c).last(), Some(&(FIRST as u64)));
     }
 }

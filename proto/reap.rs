@@ -36,6 +36,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     fn index_timers(&mut self) {
         if self.tm_ready.take_overflow() || self.timers_incomplete {
             self.timers_incomplete = false;
+            // The walk unmarks every call.
             while self.tm_ready.pop().is_some() {}
             let mut cur = None;
             while let Some(h) = self.calls.next_after(cur.as_ref()) {
@@ -55,6 +56,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };
+        // Popped, or found by a walk after the queue was emptied: it is
+        // not queued, and nothing queues it while the index is updated.
+        self.tm_ready.unmark(&mut c.queued);
         let next = c.next_timeout();
         match (c.armed, next) {
             (_, None) => return,
@@ -279,7 +283,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
                 self.call_timeout(h, now);
                 // Filed again at its next deadline, due or not.
-                self.tm_ready.push(h);
+                self.tm_ready.push_in(&mut self.calls, h);
             }
         }
         if self.conn_timers_incomplete {

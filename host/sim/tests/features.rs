@@ -719,47 +719,95 @@ fn both_ends_measure_the_rtt() {
     }
 }
 
-#[test]
-fn many_ready_calls_overflow_the_ready_queue_without_loss() {
+/// `n` client calls on `ep`, each with a DATA packet queued, to 16 peers
+/// each (so that they take many connections); `drain` sends and reports
+/// after each.
+fn ready_calls(
+    ep: &mut rxrpc_proto::Endpoint<rxrpc_sim::StdEnv, NullSecurity>,
+    n: u16,
+    drain: bool,
+) -> Vec<rxrpc_proto::CallHandle> {
+    use rxrpc_proto::{CallParams, TransportAddr};
+    let now = rxrpc_proto::Instant(5);
+    let mut out = vec![0u8; rxrpc_proto::MAX_PACKET];
+    (0..n)
+        .map(|i| {
+            let params = CallParams {
+                remote: TransportAddr::V4([10, 1, 0, (i / 16) as u8], 7000),
+                service_id: SVC,
+                user: u64::from(i),
+                upgrade: false,
+                exclusive: false,
+                security: Default::default(),
+                timeouts: Default::default(),
+            };
+            let c = ep.begin_call(now, params).unwrap();
+            assert_eq!(ep.send(c, b"hello", false), Ok(5));
+            while drain && ep.poll_transmit(now, &mut out).is_some() {}
+            while drain && ep.poll_event().is_some() {}
+            c
+        })
+        .collect()
+}
+
+/// Send what `ep` has to send now: how many calls sent DATA (each once),
+/// and how many ABORTs went out.
+fn sent_by_call(ep: &mut rxrpc_proto::Endpoint<rxrpc_sim::StdEnv, NullSecurity>) -> (usize, usize) {
     use rxrpc_proto::wire::{decode, Packet};
-    use rxrpc_proto::{CallParams, Endpoint, TransportAddr};
-    let mut ep = Endpoint::new(
+    let now = rxrpc_proto::Instant(5);
+    let mut out = vec![0u8; rxrpc_proto::MAX_PACKET];
+    let (mut data, mut aborts) = (std::collections::BTreeSet::new(), 0);
+    while let Some((to, n)) = ep.poll_transmit(now, &mut out) {
+        let (h, p) = decode(&out[..n]).unwrap();
+        match p {
+            Packet::Data(_) => assert!(data.insert((to, h.cid, h.call_number))),
+            Packet::Abort(_) => aborts += 1,
+            _ => {}
+        }
+    }
+    (data.len(), aborts)
+}
+
+#[test]
+fn many_ready_calls_are_each_visited() {
+    let mut ep = rxrpc_proto::Endpoint::new(
         rxrpc_sim::StdEnv::default(),
         NullSecurity,
         rxrpc_proto::Config::default(),
     );
     let now = rxrpc_proto::Instant(5);
-    let mut calls = Vec::new();
-    for i in 0..208u16 {
-        let params = CallParams {
-            remote: TransportAddr::V4([10, 1, 0, (i / 16) as u8], 7000),
-            service_id: SVC,
-            user: u64::from(i),
-            upgrade: false,
-            exclusive: false,
-            security: Default::default(),
-            timeouts: Default::default(),
-        };
-        let c = ep.begin_call(now, params).unwrap();
-        assert_eq!(ep.send(c, b"hello", false), Ok(5));
-        calls.push(c);
-    }
-    let mut out = vec![0u8; rxrpc_proto::MAX_PACKET];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some((to, n)) = ep.poll_transmit(now, &mut out) {
-        let (h, p) = decode(&out[..n]).unwrap();
-        if let Packet::Data(_) = p {
-            seen.insert((to, h.cid, h.call_number));
-        }
-    }
-    assert_eq!(seen.len(), 208);
-    // The event side overflowed too; a walk finds nothing to report.
+    let calls = ready_calls(&mut ep, 208, false);
+    assert_eq!(sent_by_call(&mut ep), (208, 0));
+    // Every call is queued for events too, with nothing to report.
     assert_eq!(ep.poll_event(), None);
     for c in calls.iter().take(150) {
         ep.abort(now, *c, 1).unwrap();
     }
     let completions = std::iter::from_fn(|| ep.poll_event()).count();
     assert_eq!(completions, 150);
+    assert_eq!(sent_by_call(&mut ep), (0, 150));
+}
+
+#[test]
+fn ready_queues_that_cannot_grow_overflow_without_loss() {
+    let env = rxrpc_sim::StdEnv::default();
+    let budget = env.budget.clone();
+    let mut ep = rxrpc_proto::Endpoint::new(env, NullSecurity, rxrpc_proto::Config::default());
+    // Drained after each call, the send and event queues stay small, and
+    // then cannot grow to take all the calls touched at once: the next
+    // drain walks every call instead.
+    let calls = ready_calls(&mut ep, 208, true);
+    budget.set(Some(0));
+    // Their DATA went out together, so their timers come due together,
+    // and each sends its DATA again (it holds the packet already).
+    let due = ep.poll_timeout().unwrap();
+    ep.handle_timeout(due);
+    assert_eq!(sent_by_call(&mut ep), (208, 0));
+    for c in &calls {
+        ep.abort(due, *c, 1).unwrap();
+    }
+    let completions = std::iter::from_fn(|| ep.poll_event()).count();
+    assert_eq!(completions, 208);
 }
 
 #[test]
