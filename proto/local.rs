@@ -803,31 +803,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// The next event for the caller.
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
-            let (h, popped) = match self.ev_ready.pop() {
-                Some(h) => (h, true),
-                None => {
-                    // The ready queue overflowed: walk every call once.
-                    if self.ev_scan.is_none() && self.ev_ready.take_overflow() {
-                        self.ev_scan = Some(None);
-                    }
-                    let cur = self.ev_scan?;
-                    match self.calls.next_after(cur.as_ref()) {
-                        Some(h) => {
-                            self.ev_scan = Some(Some(h));
-                            (h, false)
-                        }
-                        None => {
-                            self.ev_scan = None;
-                            continue;
-                        }
-                    }
-                }
-            };
+            let (h, popped) = self.ev_ready.next(&mut self.ev_scan, &mut self.calls)?;
             let Some(c) = self.calls.get_mut(&h) else {
                 continue;
             };
             if popped {
-                // A call the walk found may be queued still.
+                // No longer queued (one the walk found may be).
                 self.ev_ready.unmark(&mut c.queued);
             }
             if let Some(ev) = Self::take_event(c, h) {

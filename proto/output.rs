@@ -414,31 +414,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         loop {
-            let (h, popped) = match self.tx_ready.pop() {
-                Some(h) => (h, true),
-                None => {
-                    // The ready queue overflowed: walk every call once.
-                    if self.tx_scan.is_none() && self.tx_ready.take_overflow() {
-                        self.tx_scan = Some(None);
-                    }
-                    let cur = self.tx_scan?;
-                    match self.calls.next_after(cur.as_ref()) {
-                        Some(h) => {
-                            self.tx_scan = Some(Some(h));
-                            (h, false)
-                        }
-                        None => {
-                            self.tx_scan = None;
-                            continue;
-                        }
-                    }
-                }
-            };
+            let (h, popped) = self.tx_ready.next(&mut self.tx_scan, &mut self.calls)?;
             let Some(c) = self.calls.get_mut(&h) else {
                 continue;
             };
             if popped {
-                // A call the walk found may be queued still.
+                // No longer queued (one the walk found may be).
                 self.tx_ready.unmark(&mut c.queued);
             }
             let Some(tx) = c.next_tx() else {

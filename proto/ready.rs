@@ -137,6 +137,33 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
         *queued &= !self.bit;
     }
 
+    /// The next call for a drain to visit: the oldest queued (`true`: the
+    /// drain unmarks it once it has looked it up), or after an overflow
+    /// the next of one walk over every call in `calls`, whose position is
+    /// `scan` (`false`: a call the walk finds may be queued still).
+    pub(crate) fn next<C>(
+        &mut self,
+        scan: &mut Option<Option<CallHandle>>,
+        calls: &mut impl Map<CallHandle, C>,
+    ) -> Option<(CallHandle, bool)> {
+        loop {
+            if let Some(h) = self.pop() {
+                return Some((h, true));
+            }
+            if scan.is_none() && self.take_overflow() {
+                *scan = Some(None);
+            }
+            let cur = (*scan)?;
+            match calls.next_after(cur.as_ref()) {
+                Some(h) => {
+                    *scan = Some(Some(h));
+                    return Some((h, false));
+                }
+                None => *scan = None,
+            }
+        }
+    }
+
     /// Whether calls were left out since the last full walk; clears the flag.
     pub(crate) fn take_overflow(&mut self) -> bool {
         core::mem::take(&mut self.overflowed)
