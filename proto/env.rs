@@ -9,7 +9,6 @@
 
 use super::addr::TransportAddr;
 use super::info::ConnInfo;
-use super::received::RxData;
 
 /// An ordered map with fallible insertion.
 ///
@@ -68,7 +67,7 @@ pub trait Env {
     /// A received DATA payload held for the reader: a [`Env::Buf`] it was
     /// unsealed or copied into, or a part of the received datagram kept
     /// as it is (see [`super::Received`]). Its length is the payload's.
-    type RxBuf: RxData + From<Self::Buf>;
+    type RxBuf: AsRef<[u8]> + From<Self::Buf>;
     /// The map type used for peers, connections, bundles and calls.
     type Map<K: Ord + Copy, V>: Map<K, V>;
     /// The ring type of each call's Tx and Rx queues.

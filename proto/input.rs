@@ -489,7 +489,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // A jumbo packet counts once, for the first of its subpackets
         // that was dropped.
         let mut dropped = None;
-        let parts = data.subpackets(hdr).count();
         for sub in data.subpackets(hdr) {
             if self.rx_over_budget(h, sub.seq) {
                 // As if lost: the sender will resend once the user reads.
@@ -524,7 +523,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             let kept = plain
                 .then(|| range_in(dgram.bytes(), sub.payload))
                 .flatten()
-                .and_then(|r| dgram.adopt(r, parts));
+                .and_then(|r| dgram.adopt(r));
             let (buf, len) = match kept {
                 Some(buf) => (buf, sub.payload.len()),
                 None => {

@@ -9,22 +9,10 @@ use core::ops::Range;
 pub trait Received<B> {
     /// The datagram's bytes.
     fn bytes(&self) -> &[u8];
-    /// Bytes `range` of [`Received::bytes`], one of `parts` payloads the
-    /// datagram carries, as a buffer that holds them where they lie,
-    /// shared with the datagram and so read-only (it holds its part of
-    /// the datagram's memory, see [`RxData::held`]); `None` if they cannot
-    /// be kept so (the engine then copies them).
-    fn adopt(&self, range: Range<usize>, parts: usize) -> Option<B>;
-}
-
-/// A received DATA payload as the engine holds it for the reader.
-pub trait RxData: AsRef<[u8]> {
-    /// The memory it holds, which the receive budget counts: its length,
-    /// or more for a payload kept in a larger received packet (so that
-    /// small packets kept whole cannot hold far more than the budget).
-    fn held(&self) -> usize {
-        self.as_ref().len()
-    }
+    /// Bytes `range` of [`Received::bytes`] as a buffer that holds them
+    /// where they lie, shared with the datagram and so read-only; `None`
+    /// if they cannot be kept so (the engine then copies them).
+    fn adopt(&self, range: Range<usize>) -> Option<B>;
 }
 
 /// A datagram only lent to the engine: what it keeps, it copies.
@@ -33,7 +21,7 @@ impl<B> Received<B> for &[u8] {
         self
     }
 
-    fn adopt(&self, _range: Range<usize>, _parts: usize) -> Option<B> {
+    fn adopt(&self, _range: Range<usize>) -> Option<B> {
         None
     }
 }

@@ -9,7 +9,7 @@ use core::ops::Range;
 use super::addr::to_socket;
 use crate::kapi::net::udp_tunnel::Packet;
 use crate::kapi::net::NetNs;
-use crate::proto::{ConnInfo, Env, Map, Received, RxData, Slots, TransportAddr};
+use crate::proto::{ConnInfo, Env, Map, Received, Slots, TransportAddr};
 
 /// Memory for one local endpoint's engine; all allocation is `GFP_KERNEL`
 /// because the engine only runs in process context. `net` is the
@@ -51,15 +51,6 @@ impl AsRef<[u8]> for KRxBuf {
     }
 }
 
-impl RxData for KRxBuf {
-    fn held(&self) -> usize {
-        match self {
-            KRxBuf::Copied(b) => b.as_ref().len(),
-            KRxBuf::Kept(p) => p.held(),
-        }
-    }
-}
-
 impl From<KBuf> for KRxBuf {
     fn from(b: KBuf) -> Self {
         KRxBuf::Copied(b)
@@ -74,8 +65,8 @@ impl Received<KRxBuf> for Packet {
         Packet::bytes(self)
     }
 
-    fn adopt(&self, range: Range<usize>, parts: usize) -> Option<KRxBuf> {
-        self.share(range, parts).map(KRxBuf::Kept)
+    fn adopt(&self, range: Range<usize>) -> Option<KRxBuf> {
+        self.share(range).map(KRxBuf::Kept)
     }
 }
 

@@ -74,8 +74,6 @@ pub(crate) struct Packet {
     skb: NonNull<bindings::sk_buff>,
     data: NonNull<u8>,
     len: usize,
-    /// The piece of the skb's truesize these bytes stand for.
-    held: usize,
 }
 
 // SAFETY: A reference to an skb may be dropped on any thread (the count is
@@ -92,10 +90,9 @@ impl Packet {
         unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.len) }
     }
 
-    /// Bytes `range` of [`Packet::bytes`], one of `parts` pieces of it
-    /// kept, through another reference to the skb; `None` if they lie
-    /// beyond it.
-    pub(crate) fn share(&self, range: Range<usize>, parts: usize) -> Option<Packet> {
+    /// Bytes `range` of [`Packet::bytes`], through another reference to
+    /// the skb; `None` if they lie beyond it.
+    pub(crate) fn share(&self, range: Range<usize>) -> Option<Packet> {
         let part = self.bytes().get(range)?;
         // SAFETY: `skb` is live (we hold a reference); this takes another.
         unsafe { bindings::kapi_udp_tunnel_share(self.skb.as_ptr()) };
@@ -104,14 +101,7 @@ impl Packet {
             skb: self.skb,
             data: NonNull::from(part).cast(),
             len: part.len(),
-            held: self.held.div_ceil(parts.max(1)).max(part.len()),
         })
-    }
-
-    /// The memory these bytes hold, for a receive budget: their piece of
-    /// the skb's truesize, never less than their length.
-    pub(crate) fn held(&self) -> usize {
-        self.held
     }
 }
 
@@ -238,8 +228,6 @@ impl<T: Handler> UdpTunnel<T> {
                             skb,
                             data: data.cast(),
                             len,
-                            // SAFETY: `skb` is handed to us, valid.
-                            held: unsafe { (*skb.as_ptr()).truesize } as usize,
                         }),
                         (Some(skb), None) => {
                             // Not so (`data` is the skb's): drop it.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::{Bound, Range};
 use std::rc::Rc;
 
-use rxrpc_proto::{Env, Map, Received, RxData, Slots, TransportAddr};
+use rxrpc_proto::{Env, Map, Received, Slots, TransportAddr};
 
 /// Allocations left before they start failing; `None` is unlimited.
 pub type Budget = Rc<Cell<Option<u64>>>;
@@ -126,10 +126,6 @@ impl AsRef<[u8]> for RxBytes {
     }
 }
 
-/// The budget counts a kept payload's bytes alone: the simulator's
-/// datagrams carry no more than their bytes.
-impl RxData for RxBytes {}
-
 impl From<Vec<u8>> for RxBytes {
     fn from(v: Vec<u8>) -> Self {
         RxBytes::Own(v)
@@ -145,7 +141,7 @@ impl Received<RxBytes> for Whole {
         &self.0
     }
 
-    fn adopt(&self, range: Range<usize>, _parts: usize) -> Option<RxBytes> {
+    fn adopt(&self, range: Range<usize>) -> Option<RxBytes> {
         (range.end <= self.0.len()).then(|| RxBytes::Kept(self.0.clone(), range))
     }
 }

@@ -62,7 +62,7 @@ impl<K: Ord + Copy, V> Map<K, V> for CountMap<K, V> {
 
 impl Env for CountEnv {
     type Buf = Vec<u8>;
-    type RxBuf = rxrpc_sim::env::RxBytes;
+    type RxBuf = Vec<u8>;
     type Map<K: Ord + Copy, V> = CountMap<K, V>;
     type Slots<T> = StdSlots<T>;
 
