@@ -6,8 +6,8 @@ mod common;
 
 use std::rc::Rc;
 
-use common::{endpoint, CLIENT, SVC};
-use rxrpc_proto::{Event, Instant, ServiceConfig};
+use common::{server, CLIENT, SVC};
+use rxrpc_proto::{Event, Instant};
 use rxrpc_sim::env::Whole;
 
 /// Client DATA from call 1 on connection (1, 4), of `subs` subpackets
@@ -34,18 +34,6 @@ const CLIENT_INITIATED: u8 = 0x01;
 const LAST: u8 = 0x04 | CLIENT_INITIATED;
 const JUMBO: u8 = 0x20 | CLIENT_INITIATED;
 
-fn server(now: Instant) -> common::Ep {
-    let mut s = endpoint(2);
-    s.listen(ServiceConfig {
-        service_ids: [SVC, 0],
-        backlog: 4,
-        ..ServiceConfig::default()
-    })
-    .unwrap();
-    s.charge(now, 100).unwrap();
-    s
-}
-
 /// Reads the call the server's first event says is readable.
 fn read_all(s: &mut common::Ep, now: Instant) -> Vec<u8> {
     let Some(Event::DataReady { call, .. }) = s.poll_event() else {
@@ -61,7 +49,7 @@ fn read_all(s: &mut common::Ep, now: Instant) -> Vec<u8> {
 #[test]
 fn a_jumbo_is_kept_a_reference_a_subpacket_until_read() {
     let now = Instant(1_000_000_000);
-    let mut s = server(now);
+    let mut s = server(now, 1);
     let (a, b) = (vec![b'a'; 1412], b"the rest".to_vec());
     let dgram = Rc::<[u8]>::from(data(&[(JUMBO, a.clone()), (LAST, b.clone())]));
     assert_eq!(s.handle_received(now, CLIENT, &Whole(dgram.clone())), None);
@@ -73,7 +61,7 @@ fn a_jumbo_is_kept_a_reference_a_subpacket_until_read() {
 #[test]
 fn a_lent_datagram_is_copied() {
     let now = Instant(1_000_000_000);
-    let mut s = server(now);
+    let mut s = server(now, 1);
     let mut dgram = data(&[(LAST, b"request".to_vec())]);
     assert_eq!(s.handle_datagram(now, CLIENT, &dgram), None);
     dgram.fill(0);

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{drain, endpoint, CLIENT, SVC};
+use common::{drain, server, CLIENT, SVC};
 use rxrpc_proto::wire::{decode, Packet, RX_CALL_TIMEOUT};
-use rxrpc_proto::{Event, Instant, ServiceConfig};
+use rxrpc_proto::{Event, Instant};
 
 /// A raw client DATA packet: call 1 on connection (`epoch`, `cid`).
 fn data(epoch: u32, cid: u32, seq: u32) -> Vec<u8> {
@@ -19,20 +19,6 @@ fn data(epoch: u32, cid: u32, seq: u32) -> Vec<u8> {
     p.extend_from_slice(&SVC.to_be_bytes());
     p.extend_from_slice(b"request");
     p
-}
-
-fn server(now: Instant, charges: u64) -> common::Ep {
-    let mut s = endpoint(2);
-    s.listen(ServiceConfig {
-        service_ids: [SVC, 0],
-        backlog: 4,
-        ..ServiceConfig::default()
-    })
-    .unwrap();
-    for u in 0..charges {
-        s.charge(now, 100 + u).unwrap();
-    }
-    s
 }
 
 #[test]

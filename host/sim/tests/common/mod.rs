@@ -36,19 +36,26 @@ pub(crate) fn drain(ep: &mut Ep, now: Instant) -> Vec<Vec<u8>> {
     out
 }
 
+/// A server listening on `SVC`, charged with `charges` users from 100.
+pub(crate) fn server(now: Instant, charges: u64) -> Ep {
+    let mut s = endpoint(2);
+    s.listen(ServiceConfig {
+        service_ids: [SVC, 0],
+        backlog: 4,
+        ..ServiceConfig::default()
+    })
+    .unwrap();
+    for u in 0..charges {
+        s.charge(now, 100 + u).unwrap();
+    }
+    s
+}
+
 /// A client with a call begun to a listening server at `SERVER`, charged
 /// with user 100.
 pub(crate) fn pair_with_call(now: Instant) -> (Ep, Ep, CallHandle) {
     let mut client = endpoint(1);
-    let mut server = endpoint(2);
-    server
-        .listen(ServiceConfig {
-            service_ids: [SVC, 0],
-            backlog: 4,
-            ..ServiceConfig::default()
-        })
-        .unwrap();
-    server.charge(now, 100).unwrap();
+    let server = server(now, 1);
     let params = CallParams {
         remote: SERVER,
         service_id: SVC,
