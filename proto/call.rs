@@ -556,8 +556,9 @@ impl<E: Env> Call<E> {
     }
 
     /// A DATA subpacket for this call, already verified, its plaintext in
-    /// `buf` (unsealed or copied into it, or the received one kept). Returns why it was dropped, if it was, or an abort (code,
-    /// errno) on a protocol violation.
+    /// `buf` (unsealed or copied into it, or the received one kept).
+    /// Returns why it was dropped, if it was, or an abort (code, errno) on
+    /// a protocol violation.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_data(
         &mut self,

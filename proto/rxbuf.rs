@@ -3,10 +3,10 @@
 //! Received DATA is held in a ring indexed by sequence number. The caller
 //! reads it in order. A packet is hard-ACKed once it and all before it
 //! arrived, as the C module and OpenAFS do, so that a sender's window does
-//! not wait on our reader; reading moves the window. Packets beyond the window, below it or repeated are
-//! reported so that the ACK policy can answer them. The ring grows with
-//! the packets held (see [`super::ring`]) and is given back once the last
-//! packet was read.
+//! not wait on our reader; reading moves the window. Packets beyond the
+//! window, below it or repeated are reported so that the ACK policy can
+//! answer them. The ring grows with the packets held (see
+//! [`super::ring`]) and is given back once the last packet was read.
 
 use super::env::Slots;
 use super::ring;
