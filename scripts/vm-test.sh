@@ -49,23 +49,10 @@ expected=$(cat "$selftests/tests")
 for t in $expected; do
 	grep -q "^@@@ EXIT $t " "$dir/clean.log" || report fail "$t.ran"
 done
-# Known races of rxrpc.ko itself, by a function in the splat's trace: on
-# the C run such a WARN is reported (XFAIL), not failed, as it is not ours;
-# README lists them. Any other splat, or any splat of ours, fails.
-c_known_splat='rxrpc_poke_conn\+'
-unknown_splats() { # the DMESG part of a log: count splats not known
-	awk -v pat="$splat_pattern" -v known="$c_known_splat" '
-		/^------------\[ cut here \]/ { inb = 1; k = 0; s = 0; next }
-		inb && $0 ~ known { k = 1 }
-		inb && $0 ~ pat { s = 1 }
-		inb && /^---\[ end trace/ { if (s && !k) n++; inb = 0; next }
-		!inb && $0 ~ pat { n++ }
-		END { if (inb && s && !k) n++; print n + 0 }'
-}
 vm_note_boot_splats "$dir/clean.log" "guest"
 if vm_dmesg "$dir/clean.log" | grep -E "$splat_pattern" > "$dir/splats"; then
-	if [ "$impl" = c ] && [ "$(vm_dmesg "$dir/clean.log" | unknown_splats)" = 0 ]; then
-		echo "XFAIL guest.kernel_log_clean: a known rxrpc.ko race (rxrpc_poke_conn on a freed connection)"
+	if [ "$impl" = c ] && [ "$(vm_dmesg "$dir/clean.log" | vm_unknown_splats)" = 0 ]; then
+		echo "XFAIL guest.kernel_log_clean: $c_known_splat_why"
 		sed 's/^/  | /' "$dir/splats" | head -10
 	else
 		report fail "guest.kernel_log_clean"; sed 's/^/  | /' "$dir/splats" | head -40

@@ -270,9 +270,12 @@ static int alarms(long us, int repeat)
 /*
  * MSG_WAITALL: a blocking sendmsg sleeps through signals while the peer
  * makes progress, so 1 MiB goes in one call under a storm of SIGALRMs.
+ * The call is connected first (a signal while the C module waits for the
+ * connection ends the sendmsg, with or without MSG_WAITALL).
  */
 TEST_F(buf, waitall_sleeps_through_signals)
 {
+	const long head = 4096;
 	char *a = malloc(BULK), b[16];
 	struct rx_res r;
 	long n;
@@ -283,10 +286,20 @@ TEST_F(buf, waitall_sleeps_through_signals)
 	ASSERT_LE(0, self->child);
 	if (!self->child)
 		_exit(serve_one(self->srv, CHARGE, BULK, 13));
+	ASSERT_EQ(head, rx_send(self->cli, 1, &self->to, a, head, MSG_MORE));
 	ASSERT_EQ(0, alarms(5000, 1));
-	n = rx_send(self->cli, 1, &self->to, a, BULK, MSG_WAITALL);
+	n = rx_send(self->cli, 1, NULL, a + head, BULK - head, MSG_WAITALL);
 	ASSERT_EQ(0, alarms(0, 0));
-	EXPECT_EQ(BULK, n) TH_LOG("sendmsg: %ld", n);
+	/* The C module gives up once a signal is pending and the peer has
+	 * not hard-ACKed for 2 RTT (at least 2 jiffies), which a one-CPU TCG
+	 * guest's scheduling can exceed mid-transfer (see README). Ours waits
+	 * at least 200 ms for progress, so there this fails. */
+	if (n > 0 && n < BULK - head && !strcmp(rxrpc_impl(), "c")) {
+		free(a);
+		SKIP(return, "rxrpc.ko's 2-jiffy MSG_WAITALL patience ran out: "
+		     "sendmsg returned %ld of %ld", n, BULK - head);
+	}
+	EXPECT_EQ(BULK - head, n) TH_LOG("sendmsg: %ld", n);
 	do {
 		n = rx_recv_wait(self->cli, b, sizeof(b), &r);
 	} while (n == -EINTR);
