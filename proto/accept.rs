@@ -304,10 +304,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let expiry = now.after(self.config.service_conn_idle);
         conn.expiry = Some(expiry);
         self.ensure_peer(key.peer).map_err(|()| Reject::Busy)?;
-        if self.conns.insert(key, conn).is_err() {
+        let Some(key) = self.file_conn(conn) else {
             self.peer_maybe_idle(key.peer, now);
             return Err(Reject::Busy);
-        }
+        };
         self.conn_changed(key, true);
         self.arm_conn(key);
         if let Some(p) = self.peers.get_mut(&key.peer) {
@@ -373,7 +373,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             .max_plain(conn.security_index, LEVEL_NOT_KNOWN, WIRE_PAYLOAD)
             .max(1);
         let service_id = conn.service_id;
-        let h = CallHandle(self.next_handle);
+        let Some(h) = self.calls.vacant(self.next_handle) else {
+            return Err(Reject::Busy);
+        };
         let rings = self.rings();
         let mut call = Call::new(
             Side::Server,
@@ -389,7 +391,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         call.conn = Some(key);
         call.channel = hdr.channel() as u8;
         call.call_number = hdr.call_number;
-        if self.calls.insert(h, call).is_err() {
+        if !self.file_call(h, call) {
             return Err(Reject::Busy);
         }
         self.tm_ready.push_in(&mut self.calls, h);

@@ -11,11 +11,14 @@ use super::channel::Channel;
 use super::event::CallHandle;
 use super::time::Instant;
 
-/// Identifies a connection within a local endpoint. The fields order the
-/// connection map: the cid first, which nearly always tells two apart, so
-/// that a lookup among many connections to one peer compares a word per
-/// step rather than the whole address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Identifies a connection within a local endpoint: its cid, epoch,
+/// direction and peer. It also carries the slot of the connection in the
+/// table once the table has handed it out, which finds the connection
+/// without a search; the slot is no part of the identity (equality and
+/// order ignore it). The order is the cid's first, which nearly always
+/// tells two apart, so that a search among many connections to one peer
+/// compares a word per step rather than the whole address.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct ConnKey {
     /// cid with the channel bits clear.
     pub(crate) cid: u32,
@@ -25,6 +28,48 @@ pub(crate) struct ConnKey {
     pub(crate) client: bool,
     /// The peer's transport address.
     pub(crate) peer: TransportAddr,
+    /// The connection's slot in the table, or [`NO_SLOT`].
+    pub(crate) slot: u32,
+}
+
+/// The slot of a key not handed out by the connection table.
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
+impl ConnKey {
+    /// The key of connection `cid` (channel bits clear) with `peer`.
+    pub(crate) fn new(peer: TransportAddr, client: bool, epoch: u32, cid: u32) -> Self {
+        ConnKey {
+            cid,
+            epoch,
+            client,
+            peer,
+            slot: NO_SLOT,
+        }
+    }
+
+    fn id(&self) -> (u32, u32, bool, TransportAddr) {
+        (self.cid, self.epoch, self.client, self.peer)
+    }
+}
+
+impl PartialEq for ConnKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for ConnKey {}
+
+impl PartialOrd for ConnKey {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ConnKey {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.id().cmp(&other.id())
+    }
 }
 
 /// A connection.
@@ -123,12 +168,7 @@ mod tests {
 
     #[test]
     fn serials_skip_zero_and_channels_fill() {
-        let key = ConnKey {
-            peer: TransportAddr::V4([1, 2, 3, 4], 5),
-            client: true,
-            epoch: 1,
-            cid: 4,
-        };
+        let key = ConnKey::new(TransportAddr::V4([1, 2, 3, 4], 5), true, 1, 4);
         let mut c = Conn::new(key, 1, 0, ());
         c.serial = u32::MAX;
         assert_eq!(c.next_serial(), 1);
@@ -143,12 +183,7 @@ mod tests {
 
     #[test]
     fn response_moves_idle_channels_on_only() {
-        let key = ConnKey {
-            peer: TransportAddr::V4([1, 2, 3, 4], 5),
-            client: false,
-            epoch: 1,
-            cid: 4,
-        };
+        let key = ConnKey::new(TransportAddr::V4([1, 2, 3, 4], 5), false, 1, 4);
         let mut c = Conn::new(key, 1, 2, ());
         c.channels[0].take_service(CallHandle(1), 5);
         c.channels[1].call_number = 9;

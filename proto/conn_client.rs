@@ -36,19 +36,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mut probing = false;
         let mut free = None;
         for cid in bundle.conns.iter().flatten() {
-            let key = ConnKey {
-                peer: bkey.peer,
-                client: true,
-                epoch: self.config.epoch,
-                cid: *cid,
-            };
+            let key = ConnKey::new(bkey.peer, true, self.config.epoch, *cid);
             if let Some(conn) = self.conns.get(&key) {
                 if conn.upgrade_probe.is_some() {
                     probing = true;
                 }
                 if free.is_none() {
                     if let Some(ch) = conn.free_channel() {
-                        free = Some((key, ch));
+                        free = Some((conn.key, ch));
                     }
                 }
             }
@@ -97,12 +92,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.ensure_peer(bkey.peer)
             .map_err(|()| Outcome::LocalError(ENOMEM))?;
         let cid = self.alloc_conn_id() << 2;
-        let key = ConnKey {
-            peer: bkey.peer,
-            client: true,
-            epoch: self.config.epoch,
-            cid,
-        };
+        let key = ConnKey::new(bkey.peer, true, self.config.epoch, cid);
         let ident = ConnIdent {
             epoch: key.epoch,
             cid,
@@ -123,9 +113,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // CHALLENGEs as they come.
         conn.secured = true;
         conn.bundle = Some(bkey);
-        if self.conns.insert(key, conn).is_err() {
+        let Some(key) = self.file_conn(conn) else {
             return Err(Outcome::LocalError(ENOMEM));
-        }
+        };
         self.conn_changed(key, true);
         self.client_conns = self.client_conns.saturating_add(1);
         if let Some(b) = self.bundles.get_mut(&bkey) {

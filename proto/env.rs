@@ -72,10 +72,15 @@ pub trait Env {
     type Map<K: Ord + Copy, V>: Map<K, V>;
     /// The ring type of each call's Tx and Rx queues.
     type Slots<T>: Slots<T>;
+    /// A value in memory of its own (each call), so that what holds it
+    /// holds a pointer.
+    type Boxed<T>: core::ops::DerefMut<Target = T>;
     /// An empty map (must not allocate).
     fn new_map<K: Ord + Copy, V>(&mut self) -> Self::Map<K, V>;
     /// An empty ring, of no slots (must not allocate).
     fn new_slots<T>(&mut self) -> Self::Slots<T>;
+    /// `value` in memory of its own; handed back if memory is short.
+    fn boxed<T>(&mut self, value: T) -> Result<Self::Boxed<T>, T>;
     /// A buffer of exactly `len` bytes (contents unspecified), or `None` if
     /// memory is short.
     fn alloc_buf(&mut self, len: usize) -> Option<Self::Buf>;

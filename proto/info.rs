@@ -169,12 +169,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// The call a packet to or from `peer` is for (`sent`: one we send),
     /// if it is its channel's current call; for tracing.
     pub fn packet_call(&self, peer: TransportAddr, hdr: &Header, sent: bool) -> Option<CallHandle> {
-        let key = ConnKey {
-            peer,
-            client: hdr.flags.contains(Flags::CLIENT_INITIATED) == sent,
-            epoch: hdr.epoch,
-            cid: hdr.cid & !CHANNEL_MASK,
-        };
+        let client = hdr.flags.contains(Flags::CLIENT_INITIATED) == sent;
+        let key = ConnKey::new(peer, client, hdr.epoch, hdr.cid & !CHANNEL_MASK);
         let ch = self.conns.get(&key)?.channels[(hdr.cid & CHANNEL_MASK) as usize];
         ch.call
             .filter(|_| hdr.call_number != 0 && ch.call_number == hdr.call_number)

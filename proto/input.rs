@@ -146,12 +146,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         if client && hdr.epoch != self.config.epoch {
             return Err(RxDrop::Epoch);
         }
-        let key = ConnKey {
-            peer: from,
-            client,
-            epoch: hdr.epoch,
-            cid: hdr.conn_id(),
-        };
+        let key = ConnKey::new(from, client, hdr.epoch, hdr.conn_id());
         let is_data = matches!(pkt, Packet::Data(_));
         let answerable = !matches!(pkt, Packet::Abort(_) | Packet::Busy);
         let ch = hdr.channel() as usize;
@@ -187,6 +182,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return self.conn_packet(now, key, &pkt);
         }
         let Some(ConnView {
+            key,
             security_index,
             secured,
             chan,
@@ -677,6 +673,8 @@ fn calls_on<S>(conn: Option<&super::conn::Conn<S>>) -> [Option<CallHandle>; 4] {
 
 /// What a call's packet needs of its connection.
 struct ConnView {
+    /// The connection's own key, which finds it without a search.
+    key: ConnKey,
     security_index: u8,
     secured: bool,
     /// The channel's latest call number and call, if there is such a
@@ -686,6 +684,7 @@ struct ConnView {
 
 fn conn_view<S>(c: &Conn<S>, ch: usize) -> ConnView {
     ConnView {
+        key: c.key,
         security_index: c.security_index,
         secured: c.secured,
         chan: c.channels.get(ch).map(|chan| (chan.call_number, chan.call)),

@@ -15,7 +15,9 @@ use super::accept::{Charges, Service};
 use super::addr::TransportAddr;
 use super::bundle::{Bundle, BundleKey};
 use super::call::{new_rings, Call, RxRing, Side, Timeouts, TxRing};
+use super::calls::CallTable;
 use super::conn::{Conn, ConnKey};
+use super::conns::ConnTable;
 use super::counters::Counters;
 use super::env::{Env, Map};
 use super::error::Error;
@@ -165,6 +167,19 @@ pub(crate) const MAX_QUEUED: usize = 256;
 /// A ready queue, in the caller's memory.
 pub(crate) type Ready<E> = ReadyQueue<<E as Env>::Slots<CallHandle>>;
 
+/// The endpoint's connections, each boxed in the caller's memory.
+pub(crate) type Conns<E, S> = ConnTable<
+    <E as Env>::Boxed<Conn<<S as Security>::Conn>>,
+    <E as Env>::Slots<<E as Env>::Boxed<Conn<<S as Security>::Conn>>>,
+    <E as Env>::Map<ConnKey, u32>,
+>;
+
+/// The endpoint's calls, each boxed in the caller's memory.
+pub(crate) type Calls<E> = CallTable<
+    <E as Env>::Boxed<Call<E>>,
+    <E as Env>::Slots<(CallHandle, <E as Env>::Boxed<Call<E>>)>,
+>;
+
 /// A local endpoint: the engine for one UDP socket.
 pub struct Endpoint<E: Env, S: Security> {
     pub(crate) env: E,
@@ -173,9 +188,9 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) service: Service,
     pub(crate) charges: Charges,
     pub(crate) peers: E::Map<TransportAddr, Peer>,
-    pub(crate) conns: E::Map<ConnKey, Conn<S::Conn>>,
+    pub(crate) conns: Conns<E, S>,
     pub(crate) bundles: E::Map<BundleKey, Bundle>,
-    pub(crate) calls: E::Map<CallHandle, Call<E>>,
+    pub(crate) calls: Calls<E>,
     pub(crate) queue: E::Map<u64, Queued<E::Buf>>,
     /// The buffer of the ready-made packet last sent, for the next one (a
     /// small call's final ACK): no allocation each.
@@ -278,9 +293,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         config.rx_window = config.rx_window.clamp(1, MAX_RX_WINDOW);
         Endpoint {
             peers: env.new_map(),
-            conns: env.new_map(),
+            conns: ConnTable::new(env.new_slots(), env.new_map()),
             bundles: env.new_map(),
-            calls: env.new_map(),
+            calls: CallTable::new(env.new_slots()),
             queue: env.new_map(),
             call_timers: env.new_map(),
             conn_timers: env.new_map(),
@@ -452,12 +467,28 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         &mut self.sec
     }
 
+    /// File `call` under `h`, from [`CallTable::vacant`]; false if memory
+    /// is short.
+    pub(crate) fn file_call(&mut self, h: CallHandle, call: Call<E>) -> bool {
+        let Ok(call) = self.env.boxed(call) else {
+            return false;
+        };
+        self.calls.insert(h, call).is_ok()
+    }
+
+    /// File connection `conn`; its key, which finds it without a search,
+    /// or `None` if memory is short.
+    pub(crate) fn file_conn(&mut self, conn: Conn<S::Conn>) -> Option<ConnKey> {
+        let conn = self.env.boxed(conn).ok()?;
+        self.conns.insert(conn).ok()
+    }
+
     /// Start a client call. Data follows with [`Endpoint::send`].
     pub fn begin_call(&mut self, now: Instant, p: CallParams) -> Result<CallHandle, Error> {
         if p.service_id == 0 {
             return Err(Error::Invalid);
         }
-        let h = CallHandle(self.next_handle);
+        let h = self.calls.vacant(self.next_handle).ok_or(Error::NoMemory)?;
         let max_payload = self
             .sec
             .max_plain(p.security.index, p.security.level, WIRE_PAYLOAD);
@@ -494,7 +525,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::NoMemory);
         }
         call.bundle = Some(bkey);
-        if self.calls.insert(h, call).is_err() {
+        if !self.file_call(h, call) {
             self.bundle_maybe_free(bkey);
             self.peer_maybe_idle(p.remote, now);
             return Err(Error::NoMemory);

@@ -8,7 +8,10 @@
 //! the next drain walks every call once, so nothing is ever missed.
 
 use super::call::Call;
-use super::env::{Env, Map, Slots};
+use core::ops::DerefMut;
+
+use super::calls::CallTable;
+use super::env::{Env, Slots};
 use super::event::CallHandle;
 
 /// Bits of a call's [`Queued::queued`]: which queue holds it.
@@ -29,6 +32,24 @@ pub(crate) trait Queued {
 impl<E: Env> Queued for Call<E> {
     fn queued(&mut self) -> &mut u8 {
         &mut self.queued
+    }
+}
+
+/// Where the queues look their calls up: the endpoint's call table.
+pub(crate) trait Lookup<C: ?Sized> {
+    /// Call `h`, mutably.
+    fn get_mut(&mut self, h: &CallHandle) -> Option<&mut C>;
+    /// The call after `h` in a walk over all (the first if `None`).
+    fn next_after(&mut self, h: Option<&CallHandle>) -> Option<CallHandle>;
+}
+
+impl<B: DerefMut, R: Slots<(CallHandle, B)>> Lookup<B::Target> for CallTable<B, R> {
+    fn get_mut(&mut self, h: &CallHandle) -> Option<&mut B::Target> {
+        CallTable::get_mut(self, h)
+    }
+
+    fn next_after(&mut self, h: Option<&CallHandle>) -> Option<CallHandle> {
+        CallTable::next_after(self, h)
     }
 }
 
@@ -84,11 +105,7 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
 
     /// Queue call `h`, looked up in `calls`, unless it is queued already
     /// or gone.
-    pub(crate) fn push_in<C: Queued>(
-        &mut self,
-        calls: &mut impl Map<CallHandle, C>,
-        h: CallHandle,
-    ) {
+    pub(crate) fn push_in<C: Queued>(&mut self, calls: &mut impl Lookup<C>, h: CallHandle) {
         if let Some(c) = calls.get_mut(&h) {
             self.push(h, c.queued());
         }
@@ -144,7 +161,7 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
     pub(crate) fn next<C>(
         &mut self,
         scan: &mut Option<Option<CallHandle>>,
-        calls: &mut impl Map<CallHandle, C>,
+        calls: &mut impl Lookup<C>,
     ) -> Option<(CallHandle, bool)> {
         loop {
             if let Some(h) = self.pop() {
@@ -187,26 +204,13 @@ mod tests {
     #[derive(Default)]
     struct Calls(BTreeMap<CallHandle, u8>);
 
-    impl Map<CallHandle, u8> for Calls {
-        fn insert(&mut self, key: CallHandle, value: u8) -> Result<(), u8> {
-            self.0.insert(key, value);
-            Ok(())
-        }
-        fn get(&self, key: &CallHandle) -> Option<&u8> {
-            self.0.get(key)
-        }
+    impl Lookup<u8> for Calls {
         fn get_mut(&mut self, key: &CallHandle) -> Option<&mut u8> {
             self.0.get_mut(key)
-        }
-        fn remove(&mut self, key: &CallHandle) -> Option<u8> {
-            self.0.remove(key)
         }
         fn next_after(&mut self, key: Option<&CallHandle>) -> Option<CallHandle> {
             let from = key.map_or(0, |k| k.0 + 1);
             self.0.range(CallHandle(from)..).next().map(|(k, _)| *k)
-        }
-        fn len(&self) -> usize {
-            self.0.len()
         }
     }
 

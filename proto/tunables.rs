@@ -6,7 +6,7 @@
 use core::time::Duration;
 
 use super::conn::ConnKey;
-use super::env::{Env, Map};
+use super::env::Env;
 use super::local::Endpoint;
 use super::security::Security;
 use super::time::Instant;

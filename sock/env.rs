@@ -189,6 +189,7 @@ impl Env for KernelEnv {
     type RxBuf = KRxBuf;
     type Map<K: Ord + Copy, V> = KMap<K, V>;
     type Slots<T> = KSlots<T>;
+    type Boxed<T> = KBox<T>;
 
     fn new_map<K: Ord + Copy, V>(&mut self) -> KMap<K, V> {
         KMap {
@@ -200,6 +201,13 @@ impl Env for KernelEnv {
 
     fn new_slots<T>(&mut self) -> KSlots<T> {
         KSlots(KVec::new())
+    }
+
+    fn boxed<T>(&mut self, value: T) -> core::result::Result<KBox<T>, T> {
+        match KBox::new_uninit(GFP_KERNEL) {
+            Ok(b) => Ok(b.write(value)),
+            Err(_) => Err(value),
+        }
     }
 
     fn alloc_buf(&mut self, len: usize) -> Option<KBuf> {

@@ -206,7 +206,7 @@ fn calls(seq: &mut SeqFile<'_>, local: &Local, core: &mut Core) -> fmt::Result {
             abort_code,
             // The engine's handle: unique in the endpoint, as the C
             // module's debug id is in the kernel.
-            h.0 as u32,
+            h.serial() as u32,
             c.tx.0,
             c.tx_top.wrapping_sub(c.tx.0),
             rx_window,

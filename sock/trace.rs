@@ -26,7 +26,7 @@ pub(crate) use crate::kapi::trace::on;
 
 /// The debug id a call is shown with.
 pub(crate) fn debug_id(call: CallHandle) -> u32 {
-    call.0 as u32
+    call.serial() as u32
 }
 
 fn fields(h: &Header, ptype: u8) -> PacketHeader {

@@ -151,6 +151,7 @@ impl Env for StdEnv {
     type RxBuf = RxBytes;
     type Map<K: Ord + Copy, V> = StdMap<K, V>;
     type Slots<T> = StdSlots<T>;
+    type Boxed<T> = Box<T>;
 
     fn new_map<K: Ord + Copy, V>(&mut self) -> StdMap<K, V> {
         StdMap {
@@ -163,6 +164,14 @@ impl Env for StdEnv {
         StdSlots {
             slots: Vec::new(),
             budget: self.budget.clone(),
+        }
+    }
+
+    fn boxed<T>(&mut self, value: T) -> Result<Box<T>, T> {
+        if take(&self.budget) {
+            Ok(Box::new(value))
+        } else {
+            Err(value)
         }
     }
 

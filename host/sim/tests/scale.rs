@@ -65,6 +65,7 @@ impl Env for CountEnv {
     type RxBuf = Vec<u8>;
     type Map<K: Ord + Copy, V> = CountMap<K, V>;
     type Slots<T> = StdSlots<T>;
+    type Boxed<T> = Box<T>;
 
     fn new_map<K: Ord + Copy, V>(&mut self) -> CountMap<K, V> {
         CountMap {
@@ -75,6 +76,10 @@ impl Env for CountEnv {
 
     fn new_slots<T>(&mut self) -> StdSlots<T> {
         self.inner.new_slots()
+    }
+
+    fn boxed<T>(&mut self, value: T) -> Result<Box<T>, T> {
+        self.inner.boxed(value)
     }
 
     fn alloc_buf(&mut self, len: usize) -> Option<Vec<u8>> {
