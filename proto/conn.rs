@@ -46,15 +46,14 @@ impl ConnKey {
             slot: NO_SLOT,
         }
     }
-
-    fn id(&self) -> (u32, u32, bool, TransportAddr) {
-        (self.cid, self.epoch, self.client, self.peer)
-    }
 }
 
 impl PartialEq for ConnKey {
     fn eq(&self, other: &Self) -> bool {
-        self.id() == other.id()
+        self.cid == other.cid
+            && self.epoch == other.epoch
+            && self.client == other.client
+            && self.peer == other.peer
     }
 }
 
@@ -68,7 +67,11 @@ impl PartialOrd for ConnKey {
 
 impl Ord for ConnKey {
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.id().cmp(&other.id())
+        self.cid
+            .cmp(&other.cid)
+            .then(self.epoch.cmp(&other.epoch))
+            .then(self.client.cmp(&other.client))
+            .then_with(|| self.peer.cmp(&other.peer))
     }
 }
 
