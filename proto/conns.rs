@@ -99,3 +99,96 @@ where
         self.slab.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::super::addr::TransportAddr;
+    use super::super::env::test_slots::VecSlots;
+    use super::*;
+    use std::boxed::Box;
+    use std::collections::BTreeMap;
+
+    /// An index on a `BTreeMap`.
+    #[derive(Default)]
+    struct Index(BTreeMap<ConnKey, u32>);
+
+    impl Map<ConnKey, u32> for Index {
+        fn insert(&mut self, key: ConnKey, value: u32) -> Result<(), u32> {
+            self.0.insert(key, value);
+            Ok(())
+        }
+        fn get(&self, key: &ConnKey) -> Option<&u32> {
+            self.0.get(key)
+        }
+        fn get_mut(&mut self, key: &ConnKey) -> Option<&mut u32> {
+            self.0.get_mut(key)
+        }
+        fn remove(&mut self, key: &ConnKey) -> Option<u32> {
+            self.0.remove(key)
+        }
+        fn next_after(&mut self, _: Option<&ConnKey>) -> Option<ConnKey> {
+            unreachable!("the table walks its slots")
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    type Table = ConnTable<Box<Conn<()>>, VecSlots<Box<Conn<()>>>, Index>;
+
+    fn key(cid: u32) -> ConnKey {
+        ConnKey::new(TransportAddr::V4([10, 0, 0, 1], 7000), true, 1, cid)
+    }
+
+    fn add(t: &mut Table, cid: u32) -> ConnKey {
+        t.insert(Box::new(Conn::new(key(cid), 1, 0, ())))
+            .ok()
+            .unwrap()
+    }
+
+    #[test]
+    fn keys_from_the_table_and_from_headers_find_the_same_conn() {
+        let mut t = Table::new(VecSlots::new(), Index::default());
+        let a = add(&mut t, 4);
+        let b = add(&mut t, 8);
+        assert!(a.slot != NO_SLOT && a.slot != b.slot);
+        // As from a packet: no slot, found through the index.
+        assert_eq!(t.get(&key(8)).map(|c| c.key.slot), Some(b.slot));
+        assert!(t.insert(Box::new(Conn::new(key(4), 1, 0, ()))).is_err());
+        // Gone and made again elsewhere: the old key finds the new conn.
+        assert!(t.remove(&a).is_some());
+        assert!(t.get(&a).is_none() && t.get(&key(4)).is_none());
+        // Made and gone until one takes the slot.
+        let c = loop {
+            let c = add(&mut t, 12);
+            if c.slot == a.slot {
+                break c;
+            }
+            t.remove(&c);
+        };
+        assert!(t.get(&a).is_none());
+        let a2 = add(&mut t, 4);
+        assert_eq!(t.get(&a).map(|c| c.key.slot), Some(a2.slot));
+        assert_eq!(t.get(&c).map(|k| k.key.cid), Some(c.cid));
+    }
+
+    #[test]
+    fn walks_every_conn_once() {
+        let mut t = Table::new(VecSlots::new(), Index::default());
+        let mut live: std::vec::Vec<u32> = (1..=100).map(|i| add(&mut t, i * 4).cid).collect();
+        for cid in (8..=400).step_by(12) {
+            assert!(t.remove(&key(cid)).is_some());
+            live.retain(|&c| c != cid);
+        }
+        let mut seen = std::vec::Vec::new();
+        let mut cur = None;
+        while let Some(k) = t.next_after(cur.as_ref()) {
+            seen.push(k.cid);
+            cur = Some(k);
+        }
+        seen.sort();
+        assert_eq!(seen, live);
+        assert_eq!(t.next_after(Some(&key(4))), None);
+    }
+}
