@@ -66,11 +66,6 @@ impl<B: DerefMut, R: Slots<(CallHandle, B)>> CallTable<B, R> {
         self.slab.take(h.slot()).map(|(_, call)| call)
     }
 
-    /// Drop call `h`; whether there was one.
-    pub(crate) fn discard(&mut self, h: &CallHandle) -> bool {
-        self.remove(h).is_some()
-    }
-
     /// The call in the first slot after `h`'s (the first if `None`): a
     /// walk in slot order, which visits every call present throughout.
     pub(crate) fn next_after(&self, h: Option<&CallHandle>) -> Option<CallHandle> {
@@ -122,7 +117,7 @@ mod tests {
             }
         };
         assert_eq!(t.get(&a), None);
-        assert!(!t.discard(&a));
+        assert!(t.remove(&a).is_none());
         assert!(t.insert(a, Box::new(99)).is_err());
         assert_eq!(t.get(&c), Some(&30));
         assert_eq!(t.get(&b), Some(&20));
@@ -136,7 +131,7 @@ mod tests {
             live.push(add(&mut t, serial, serial as u32));
             if serial % 3 == 0 {
                 let gone = live.remove(live.len() / 2);
-                assert!(t.discard(&gone));
+                assert!(t.remove(&gone).is_some());
             }
         }
         let mut seen = std::vec::Vec::new();

@@ -28,12 +28,6 @@ pub trait Map<K, V> {
     fn get_mut(&mut self, key: &K) -> Option<&mut V>;
     /// Remove and return the value under `key`.
     fn remove(&mut self, key: &K) -> Option<V>;
-    /// Remove and drop the value under `key`; whether there was one. A
-    /// map may drop it where it lies rather than move it out (a call is
-    /// most of a kilobyte).
-    fn discard(&mut self, key: &K) -> bool {
-        self.remove(key).is_some()
-    }
     /// The smallest key after `key` (or the first key if `None`).
     fn next_after(&mut self, key: Option<&K>) -> Option<K>;
     /// Number of entries.
@@ -68,12 +62,13 @@ pub trait Env {
     /// unsealed or copied into, or a part of the received datagram kept
     /// as it is (see [`super::Received`]). Its length is the payload's.
     type RxBuf: AsRef<[u8]> + From<Self::Buf>;
-    /// The map type used for peers, connections, bundles and calls.
+    /// The map type used for peers, bundles, timers and indexes.
     type Map<K: Ord + Copy, V>: Map<K, V>;
-    /// The ring type of each call's Tx and Rx queues.
+    /// The ring type of each call's Tx and Rx queues, the ready queues and
+    /// the slots of calls and connections.
     type Slots<T>: Slots<T>;
-    /// A value in memory of its own (each call), so that what holds it
-    /// holds a pointer.
+    /// A value in memory of its own (each call and connection), so that
+    /// what holds it holds a pointer.
     type Boxed<T>: core::ops::DerefMut<Target = T>;
     /// An empty map (must not allocate).
     fn new_map<K: Ord + Copy, V>(&mut self) -> Self::Map<K, V>;

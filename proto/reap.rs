@@ -375,8 +375,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // Its user tag, if it had one, was unindexed at release.
         let (rx_charged, tx_charged, group, armed) = (c.rx_charged, c.tx_charged, c.group, c.armed);
         self.keep_rings(h);
-        // Dropped where it lies, not moved out.
-        if self.calls.discard(&h) {
+        if self.calls.remove(&h).is_some() {
             self.rx_buffered = self.rx_buffered.saturating_sub(rx_charged);
             self.tx_buffered = self.tx_buffered.saturating_sub(tx_charged);
             // A watch of the group goes on: this call has no one to tell.

@@ -121,8 +121,8 @@ pub(crate) fn node_from<K, V>(
 /// An ordered map on the kernel's red-black tree, which does not count
 /// its own entries. It keeps the node of the entry it last removed for
 /// its next insert: the engine's maps mostly remove one entry and insert
-/// another (a call's timer filed again, a call for the one before), which
-/// then costs no allocation. Every node in the tree holds `Some`; `None`
+/// another (a call's timer filed again, a user tag for the one before),
+/// which then costs no allocation. Every node in the tree holds `Some`; `None`
 /// is only left in a node as its value is taken out.
 pub(crate) struct KMap<K, V> {
     tree: RBTree<K, Option<V>>,
@@ -157,15 +157,6 @@ impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
         self.spare = Some(entry.remove_node().into_reservation());
         self.len -= 1;
         value
-    }
-
-    fn discard(&mut self, key: &K) -> bool {
-        let Some(node) = self.tree.remove_node(key) else {
-            return false;
-        };
-        self.spare = Some(node.into_reservation());
-        self.len -= 1;
-        true
     }
 
     fn next_after(&mut self, key: Option<&K>) -> Option<K> {
