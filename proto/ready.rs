@@ -7,9 +7,9 @@
 //! in the caller's memory. When it cannot grow, the call is left out and
 //! the next drain walks every call once, so nothing is ever missed.
 
-use super::call::Call;
 use core::ops::DerefMut;
 
+use super::call::Call;
 use super::calls::CallTable;
 use super::env::{Env, Slots};
 use super::event::CallHandle;
