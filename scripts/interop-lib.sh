@@ -105,7 +105,7 @@ check_guest() {
 	if ! vm_dmesg "$log" | grep -E "$splat_pattern" > "${log%/*}/splats-$g"; then
 		pass=$((pass + 1))
 	elif [ "$(vm_dmesg "$log" | vm_unknown_splats)" = 0 ]; then
-		pass=$((pass + 1)); echo "XFAIL guest $g kernel log: $c_known_splat_why"
+		pass=$((pass + 1)); echo "XFAIL guest $g kernel log: $known_splat_why"
 		sed 's/^/  | /' "${log%/*}/splats-$g" | head -10
 	else
 		fail=$((fail + 1)); echo "FAIL guest $g kernel log not clean:"

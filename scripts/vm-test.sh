@@ -52,7 +52,7 @@ done
 vm_note_boot_splats "$dir/clean.log" "guest"
 if vm_dmesg "$dir/clean.log" | grep -E "$splat_pattern" > "$dir/splats"; then
 	if [ "$impl" = c ] && [ "$(vm_dmesg "$dir/clean.log" | vm_unknown_splats)" = 0 ]; then
-		echo "XFAIL guest.kernel_log_clean: $c_known_splat_why"
+		echo "XFAIL guest.kernel_log_clean: $known_splat_why"
 		sed 's/^/  | /' "$dir/splats" | head -10
 	else
 		report fail "guest.kernel_log_clean"; sed 's/^/  | /' "$dir/splats" | head -40
