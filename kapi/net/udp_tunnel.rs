@@ -2,8 +2,8 @@
 //! packets are handled in process context.
 //!
 //! The socket's softirq hooks only queue received packets and ICMP errors
-//! and schedule a work item; the work item calls [`Handler::run`], which
-//! drains them. A timer, armed with [`UdpTunnel::arm`], schedules the same
+//! and schedule a work item, on the CPU they ran on (`system_wq`); the
+//! work item calls [`Handler::run`], which drains them. A timer, armed with [`UdpTunnel::arm`], schedules the same
 //! work. The tunnel owns its handler, so the handler outlives every run:
 //! dropping the tunnel closes the socket and waits for the work first.
 //!
