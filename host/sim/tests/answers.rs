@@ -113,13 +113,7 @@ fn raw(
 /// The abort codes an endpoint answers a datagram with.
 fn aborts_for(pkt: &[u8]) -> Vec<u32> {
     let now = Instant(1_000_000_000);
-    let mut ep = endpoint(1);
-    ep.listen(ServiceConfig {
-        service_ids: [SVC, 0],
-        backlog: 4,
-        ..ServiceConfig::default()
-    })
-    .unwrap();
+    let mut ep = server(now, 0);
     ep.handle_datagram(now, CLIENT, pkt);
     drain(&mut ep, now)
         .iter()
