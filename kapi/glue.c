@@ -4,6 +4,7 @@
  * in 6.12, and the softirq side of a UDP tunnel socket. kapi/ builds safe
  * abstractions on these; nothing here knows the protocol carried.
  */
+#include <linux/cred.h>
 #include <linux/key.h>
 #include <linux/key-type.h>
 #include <linux/udp.h>
@@ -86,6 +87,63 @@ void kapi_poll_wait(struct file *file, struct socket *sock, struct poll_table_st
 long kapi_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo)
 {
 	return wait_event_interruptible_timeout(*sk_sleep(sk), READ_ONCE(*gen) != seen, timeo);
+}
+
+/*
+ * As kapi_wait, but also wakes when packets wait in t's receive queue, for
+ * the caller to drain them itself: a reader that is woken by the packet,
+ * rather than by the work item that handled it, saves the worker's wakeup
+ * and a context switch for each packet. Returns as kapi_wait does, and a
+ * positive value for packets to drain too. The caller drains whatever
+ * kapi_udp_tunnel_rx_pending then reports, whatever this returned.
+ */
+long kapi_wait_rx(struct sock *sk, const u32 *gen, u32 seen, long timeo,
+		  struct kapi_udp_tunnel *t)
+{
+	DEFINE_WAIT(sk_entry);
+	DEFINE_WAIT(rx_entry);
+	/*
+	 * A niced reader leaves the packets to the worker, which runs at
+	 * nice 0, so that it cannot hold up the endpoint's other sockets.
+	 */
+	bool drain = task_nice(current) <= 0;
+	long ret;
+
+	for (;;) {
+		prepare_to_wait(sk_sleep(sk), &sk_entry, TASK_INTERRUPTIBLE);
+		/* One reader at a time is woken for a packet (exclusive). */
+		if (drain)
+			prepare_to_wait_exclusive(&t->rx_wait, &rx_entry, TASK_INTERRUPTIBLE);
+		if (READ_ONCE(*gen) != seen ||
+		    (drain && !skb_queue_empty_lockless(&t->rx_queue))) {
+			ret = max(timeo, 1L);
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (!timeo) {
+			ret = 0;
+			break;
+		}
+		timeo = schedule_timeout(timeo);
+	}
+	finish_wait(sk_sleep(sk), &sk_entry);
+	if (drain) {
+		finish_wait(&t->rx_wait, &rx_entry);
+		/*
+		 * Off the queue (before the flag, for the softirq's
+		 * wq_has_sleeper), so no later packet counts on us: the next
+		 * one wakes another reader or queues the work. Packets that
+		 * came before are the caller's, as it takes the queue's lock
+		 * to drain after this.
+		 */
+		smp_mb__before_atomic();
+		clear_bit(KAPI_UDP_RX_WAKING, &t->rx_flags);
+		smp_mb__after_atomic();
+	}
+	return ret;
 }
 
 /*
@@ -311,6 +369,7 @@ void kapi_udp_tunnel_init(struct kapi_udp_tunnel *t,
 	t->work_fn = work_fn;
 	spin_lock_init(&t->err_lock);
 	skb_queue_head_init(&t->rx_queue);
+	init_waitqueue_head(&t->rx_wait);
 	INIT_WORK(&t->work, kapi_udp_tunnel_work);
 	timer_setup(&t->timer, kapi_udp_tunnel_timer, 0);
 }
@@ -330,14 +389,41 @@ static int kapi_udp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 	atomic_add(skb->truesize, &t->rx_queue_bytes);
 	skb_queue_tail(&t->rx_queue, skb);
 	/*
-	 * A work item queued and not yet started takes this packet too (it
-	 * clears PENDING before it drains, and the queue's lock orders the
-	 * two): skip queue_work's interrupt masking and atomic for each one
-	 * of a burst.
+	 * A work item queued and not yet started, or a reader woken and not
+	 * yet off its wait, takes this packet too (each clears its flag
+	 * before it drains, and the queue's lock orders the two): skip the
+	 * wakeup for each one of a burst.
 	 */
-	if (!work_pending(&t->work))
-		queue_work(system_wq, &t->work);
+	if (work_pending(&t->work) || test_and_set_bit(KAPI_UDP_RX_WAKING, &t->rx_flags))
+		return 0;
+	if (wq_has_sleeper(&t->rx_wait)) {
+		wake_up_interruptible_sync(&t->rx_wait);
+		return 0;
+	}
+	clear_bit(KAPI_UDP_RX_WAKING, &t->rx_flags);
+	queue_work(system_wq, &t->work);
 	return 0;
+}
+
+/*
+ * Runs work_fn here if received packets wait (after kapi_wait_rx), with
+ * the kernel's credentials, as the work item would: what it does for the
+ * endpoint's other sockets (a server key looked up in a keyring) must not
+ * depend on which process happened to be waiting.
+ */
+void kapi_udp_tunnel_take_rx(struct kapi_udp_tunnel *t)
+{
+	const struct cred *old;
+
+	if (skb_queue_empty_lockless(&t->rx_queue))
+		return;
+	if (!t->cred) {
+		queue_work(system_wq, &t->work);
+		return;
+	}
+	old = override_creds(t->cred);
+	t->work_fn(t);
+	revert_creds(old);
 }
 
 /*
@@ -439,6 +525,9 @@ int kapi_udp_tunnel_open(struct kapi_udp_tunnel *t, struct net *net,
 		conf.use_udp6_tx_checksums = true;
 		conf.use_udp6_rx_checksums = true;
 	}
+	t->cred = prepare_kernel_cred(&init_task);
+	if (!t->cred)
+		return -ENOMEM;
 	ret = udp_sock_create(net, &conf, &t->udp);
 	if (ret < 0)
 		return ret;
@@ -475,6 +564,9 @@ void kapi_udp_tunnel_close(struct kapi_udp_tunnel *t)
 	timer_delete_sync(&t->timer);
 	cancel_work_sync(&t->work);
 	skb_queue_purge(&t->rx_queue);
+	if (t->cred)
+		put_cred(t->cred);
+	t->cred = NULL;
 }
 
 /* Makes the timer fire no later than delay_ns from now (one jiffy at least). */

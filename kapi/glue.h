@@ -12,6 +12,7 @@
 #include <linux/sockptr.h>
 #include <linux/timer.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 struct file;
@@ -35,6 +36,9 @@ int kapi_copy_from_sockptr(void *dst, sockptr_t src, size_t len);
 void kapi_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *wait);
 long kapi_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo);
 int kapi_wait_unint(struct sock *sk, const u32 *gen, u32 seen, u64 wait_ns);
+struct kapi_udp_tunnel;
+long kapi_wait_rx(struct sock *sk, const u32 *gen, u32 seen, long timeo,
+		  struct kapi_udp_tunnel *t);
 
 /* Messages: control data and payload. */
 void *kapi_cmsg_next(struct msghdr *msg, void *prev, int *level, int *type,
@@ -86,9 +90,10 @@ struct kapi_udp_error {
 /*
  * A kernel UDP socket set up as an encapsulation (tunnel) socket. Its
  * softirq receive hooks only queue what arrives and schedule the work
- * item, which calls work_fn in process context; the timer schedules it
- * too. Packets beyond rx_max_packets, or rx_max_bytes of skb truesize,
- * are dropped, as by a full UDP socket.
+ * item, which calls work_fn in process context, or wake a process that
+ * waits in kapi_wait_rx to drain the queue itself; the timer schedules
+ * the work too. Packets beyond rx_max_packets, or rx_max_bytes of skb
+ * truesize, are dropped, as by a full UDP socket.
  */
 struct kapi_udp_tunnel {
 	struct socket *udp;
@@ -104,7 +109,13 @@ struct kapi_udp_tunnel {
 	struct kapi_udp_error errs[KAPI_UDP_ERROR_RING];
 	struct kapi_addr local;	/* as bound (with the port the kernel picked) */
 	atomic64_t rx_dropped;	/* received packets dropped: queue full */
+	wait_queue_head_t rx_wait;	/* processes in kapi_wait_rx */
+	unsigned long rx_flags;	/* KAPI_UDP_RX_WAKING */
+	const struct cred *cred;	/* the kernel's, for work_fn run elsewhere */
 };
+
+/* A process in kapi_wait_rx was woken to drain rx_queue, and has not yet. */
+#define KAPI_UDP_RX_WAKING 0
 
 void kapi_udp_tunnel_init(struct kapi_udp_tunnel *t,
 			  void (*work_fn)(struct kapi_udp_tunnel *t));
@@ -117,6 +128,7 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 			 void *buf, size_t cap, const void **data, struct sk_buff **skb);
 void kapi_udp_tunnel_consume(struct sk_buff *skb);
 void kapi_udp_tunnel_share(struct sk_buff *skb);
+void kapi_udp_tunnel_take_rx(struct kapi_udp_tunnel *t);
 int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e);
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 			 struct kvec *iov, size_t n, size_t len);

@@ -36,7 +36,9 @@
 # open{1,10,100,1000}, mem_conns, mem_calls, conns, link_bulk_{req,reply},
 # "scale" for all of them), BENCH_FULL (1: all rows), BENCH_ORDER (the
 # guests, "c rs rs c"), BENCH_RECV (bytes of buffer per recvmsg in the
-# calls, 1 MiB), BENCH_VM_LIMIT (seconds per guest, 900; 1800 with scale
+# calls, 1 MiB), BENCH_WAIT (how the calls' readers wait: poll, the
+# default, waits in poll() before each recvmsg, as an event loop does;
+# recvmsg blocks in recvmsg instead), BENCH_VM_LIMIT (seconds per guest, 900; 1800 with scale
 # rows), BENCH_OUT (build/bench: console logs and the program's output,
 # per guest). The scale rows' knobs: BENCH_BIG_MIB (bulk64's size, 64),
 # BENCH_LOSS_MIB (loss and reordering bulk, 16), BENCH_CONNS (10000),
@@ -77,6 +79,7 @@ link_mtu=${BENCH_LINK_MTU:-1500}
 # columns compares clients against the same peer.
 link_service=${BENCH_LINK_SERVICE:-}
 case $link_service in ''|c|rs) ;; *) echo "bench: BENCH_LINK_SERVICE is c or rs"; exit 1 ;; esac
+case ${BENCH_WAIT:-poll} in poll|recvmsg) ;; *) echo "bench: BENCH_WAIT is poll or recvmsg"; exit 1 ;; esac
 nconns=${BENCH_CONNS:-10000}
 scale=${BENCH_SCALE:-1000}
 heavy_runs=${BENCH_HEAVY_RUNS:-1}
@@ -115,7 +118,7 @@ printf 'runs=%s\nmib=%s\nkad_mib=%s\norder="%s"\nVARIANT=%s\nkdir="%s"\n' \
 	"$runs" "$mib" "$kad_mib" "$order" "$VARIANT" "$kdir" > "$out/params"
 printf 'heavy_runs=%s\nbig_mib=%s\nloss_mib=%s\nnconns=%s\nscale=%s\nonly=%s\n' \
 	"$heavy_runs" "$big_mib" "$loss_mib" "$nconns" "$scale" "$only" >> "$out/params"
-printf 'BENCH_ICOUNT=%s\n' "${BENCH_ICOUNT:-}" >> "$out/params"
+printf 'BENCH_ICOUNT=%s\nBENCH_WAIT=%s\n' "${BENCH_ICOUNT:-}" "${BENCH_WAIT:-poll}" >> "$out/params"
 
 # --- The program: static, like the kselftests ------------------------------
 [ -f "$kdir/.rxrpc-rs-built" ] || { echo "bench: no $VARIANT kernel (make kernel VARIANT=$VARIANT)"; exit 1; }
@@ -156,7 +159,7 @@ declare -f bench_boot | grep -q "tsc_early_khz=$tsc_khz" ||
 
 echo "bench: the $VARIANT kernel, $krel in $kdir; our module $rsko"
 echo "bench: host $(nproc) CPUs, load average $(load) at the start; TSC $tsc_mhz MHz"
-echo "bench: guests $order; per guest $runs runs of: small $small calls, parallel $rounds rounds of 64, bulk $mib MiB, rxkad bulk $kad_mib MiB; recvmsg buffer ${BENCH_RECV:-1048576} B"
+echo "bench: guests $order; per guest $runs runs of: small $small calls, parallel $rounds rounds of 64, bulk $mib MiB, rxkad bulk $kad_mib MiB; recvmsg buffer ${BENCH_RECV:-1048576} B, readers wait in ${BENCH_WAIT:-poll}"
 case ,$only, in
 *,bulk64_*|*,parallel1000,*|*,loss_*|*,reorder_*|*,open1*|*,mem_*|*,conns,*|*,link_*)
 	echo "bench: scale rows: bulk ${big_mib} MiB, loss and reordering bulk ${loss_mib} MiB, $nconns connections, N=$scale idle connections and active calls; loss, reordering, memory and conns $heavy_runs runs per guest" ;;
@@ -188,6 +191,7 @@ guest_image() {
 		"$runs" "$small" "$rounds" "$mib" "$kad_mib" "$rows" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"
 	printf 'BENCH_HEAVY_RUNS=%s\nBENCH_BIG_MIB=%s\nBENCH_LOSS_MIB=%s\nBENCH_CONNS=%s\nBENCH_SCALE=%s\n' \
 		"$heavy_runs" "$big_mib" "$loss_mib" "$nconns" "$scale" >> "$dir/root/etc/rxrpc-test.conf"
+	echo "BENCH_WAIT=${BENCH_WAIT:-poll}" >> "$dir/root/etc/rxrpc-test.conf"
 	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$dir/root/etc/rxrpc-test.conf"
 	# netem on lo for the loss and reordering rows: tc and its libraries.
 	case ",$rows," in

@@ -135,10 +135,11 @@ pub(crate) fn recvmsg(ctx: &SockCtx<'_>, msg: &mut Msg, len: usize, flags: u32) 
                 }
                 let seen = ctx.gen();
                 drop(guard);
+                // The endpoint's packets wake us too, to run them here.
                 match if timeo == 0 {
                     Wait::TimedOut
                 } else {
-                    ctx.wait(seen, timeo)
+                    ctx.wait_or_rx(seen, timeo, &local)
                 } {
                     Wait::Woken(left) => timeo = left,
                     Wait::TimedOut => return Err(EAGAIN),

@@ -351,13 +351,18 @@ fn wait_for_tx_space<'a>(
         .call_peer(call)
         .and_then(|p| guard.ep.peer_srtt(p))
         .unwrap_or_default();
+    let kern = guard.socks.get(&ctx.id()).is_some_and(|a| a.kern);
     drop(guard);
     let woke = if *timeo == 0 {
         Wait::TimedOut
     } else if waitall {
         ctx.wait_uninterruptible(seen, (rtt * 2).max(WAITALL_PATIENCE))
-    } else {
+    } else if kern {
+        // A kernel user's callbacks are not to run inside its own send.
         ctx.wait(seen, *timeo)
+    } else {
+        // ACKs that free the space wake us, to run them here.
+        ctx.wait_or_rx(seen, *timeo, local)
     };
     let guard = local.lock();
     let progress = || guard.ep.call_info(call).map(|i| i.tx.0) != acked;

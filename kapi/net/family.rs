@@ -19,6 +19,7 @@ use kernel::uaccess::UserSlice;
 use kernel::ThisModule;
 
 use super::msg::Msg;
+use super::udp_tunnel::{Handler, UdpTunnel};
 use super::NetNs;
 use crate::kapi::{bindings, Table};
 
@@ -804,6 +805,37 @@ impl<'a, T: Family> SockCtx<'a, T> {
         // as the `u32` the C side reads with `READ_ONCE`.
         let r =
             unsafe { bindings::kapi_wait(self.sk(), (*self.obj).gen.as_ptr(), seen, timeo as _) };
+        match r {
+            0 => Wait::TimedOut,
+            r if r < 0 => Wait::Interrupted,
+            r => Wait::Woken(r as isize),
+        }
+    }
+
+    /// As [`SockCtx::wait`], but a packet arriving at `tunnel` wakes the
+    /// sleeper too, which then runs the tunnel's handler before it
+    /// returns (`Woken`, if nothing else happened). The caller must not
+    /// hold what the handler locks.
+    pub(crate) fn wait_or_rx<H: Handler>(
+        &self,
+        seen: u32,
+        timeo: isize,
+        tunnel: &UdpTunnel<H>,
+    ) -> Wait {
+        // SAFETY: As in `wait`; `tunnel` is initialised and lives past the
+        // call.
+        let r = unsafe {
+            bindings::kapi_wait_rx(
+                self.sk(),
+                (*self.obj).gen.as_ptr(),
+                seen,
+                timeo as _,
+                tunnel.raw(),
+            )
+        };
+        // Whatever woke us, packets queued before this point are ours to
+        // take: the softirq that queued them woke no one else.
+        tunnel.take_rx();
         match r {
             0 => Wait::TimedOut,
             r if r < 0 => Wait::Interrupted,

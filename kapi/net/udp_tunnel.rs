@@ -3,9 +3,14 @@
 //!
 //! The socket's softirq hooks only queue received packets and ICMP errors
 //! and schedule a work item, on the CPU they ran on (`system_wq`); the
-//! work item calls [`Handler::run`], which drains them. A timer, armed with [`UdpTunnel::arm`], schedules the same
+//! work item calls [`Handler::run`], which drains them. A process that
+//! sleeps for its socket in [`SockCtx::wait_or_rx`] is woken for a packet
+//! instead, and runs the handler itself: one wakeup where the work item
+//! took two. A timer, armed with [`UdpTunnel::arm`], schedules the same
 //! work. The tunnel owns its handler, so the handler outlives every run:
 //! dropping the tunnel closes the socket and waits for the work first.
+//!
+//! [`SockCtx::wait_or_rx`]: super::family::SockCtx::wait_or_rx
 //!
 //! The work item and timer are the C side's, not `kernel::workqueue`'s:
 //! they are queued from softirq and timer context with no reference to
@@ -30,8 +35,8 @@ pub(crate) const MAX_PARTS: usize = 16;
 
 /// What a tunnel's work item runs.
 pub(crate) trait Handler: Send + Sync + Sized {
-    /// Handles what arrived and what is due; runs in process context, one
-    /// run at a time.
+    /// Handles what arrived and what is due; runs in process context, in
+    /// the work item or in a woken reader, so that two runs may overlap.
     fn run(tunnel: &UdpTunnel<Self>);
 }
 
@@ -156,8 +161,20 @@ impl<T: Handler> UdpTunnel<T> {
         })
     }
 
-    fn raw(&self) -> *mut bindings::kapi_udp_tunnel {
+    pub(super) fn raw(&self) -> *mut bindings::kapi_udp_tunnel {
         self.inner.get()
+    }
+
+    /// Runs the handler here if received packets wait, with the kernel's
+    /// credentials as in the work item: for a reader that
+    /// [`SockCtx::wait_or_rx`] woke, which the packets' softirq counted on
+    /// instead of the work item.
+    ///
+    /// [`SockCtx::wait_or_rx`]: super::family::SockCtx::wait_or_rx
+    pub(super) fn take_rx(&self) {
+        // SAFETY: `inner` is initialised; its `work_fn` is `Self::work`,
+        // called on our own live tunnel, so its contract holds.
+        unsafe { bindings::kapi_udp_tunnel_take_rx(self.raw()) };
     }
 
     /// Opens the UDP socket on `addr` in `net` (port 0: any free port),
@@ -310,12 +327,14 @@ impl<T: Handler> UdpTunnel<T> {
         }
     }
 
-    /// The work item.
+    /// The work item, also run by a woken reader
+    /// ([`UdpTunnel::take_rx`]).
     ///
     /// # Safety
     ///
-    /// Called by the workqueue with the `inner` of a live `UdpTunnel<T>`,
-    /// which cancels its work before it is dropped.
+    /// Called with the `inner` of a live `UdpTunnel<T>`: by the workqueue,
+    /// which the tunnel's drop waits out, or by a reader that holds the
+    /// tunnel.
     unsafe extern "C" fn work(raw: *mut bindings::kapi_udp_tunnel) {
         // SAFETY: `UdpTunnel` is `#[repr(C)]` with `inner` (an `Opaque`,
         // transparent) first, so `raw` is the address of the tunnel, live

@@ -23,6 +23,7 @@ set -- -r "${BENCH_RUNS:-5}" ${BENCH_HEAVY_RUNS:+-H "$BENCH_HEAVY_RUNS"} -n "${B
 	-b "${BENCH_MIB:-16}" ${BENCH_KAD_MIB:+-k "$BENCH_KAD_MIB"} ${BENCH_BIG_MIB:+-B "$BENCH_BIG_MIB"} \
 	${BENCH_LOSS_MIB:+-L "$BENCH_LOSS_MIB"} ${BENCH_CONNS:+-C "$BENCH_CONNS"} ${BENCH_SCALE:+-N "$BENCH_SCALE"} \
 	-o "${BENCH_ONLY:-small,parallel,bulk_req,bulk_reply,recv_empty}" ${BENCH_RECV:+-R "$BENCH_RECV"} \
+	$([ "${BENCH_WAIT:-poll}" = recvmsg ] && echo -w) \
 	${BENCH_TSC_MHZ:+-t "$BENCH_TSC_MHZ"} -l "${BENCH_LIMIT:-900}"
 # Two guests on a link (scripts/bench.sh's link rows): this one's address,
 # and either the service alone (-S) or the client of the peer's (-A).

@@ -102,11 +102,13 @@
  * Usage: rxrpc_bench [-r RUNS] [-H HEAVY_RUNS] [-n SMALL_CALLS] [-p ROUNDS]
  *                    [-b BULK_MIB] [-k KAD_BULK_MIB] [-B BIG_MIB] [-L LOSS_MIB]
  *                    [-C CONNS] [-N SCALE] [-o LIST] [-l LIMIT_S]
- *                    [-R RECV_BYTES] [-t TSC_MHZ] [-A SERVICE_ADDR]
+ *                    [-R RECV_BYTES] [-w] [-t TSC_MHZ] [-A SERVICE_ADDR]
  *        rxrpc_bench -S [-t TSC_MHZ] [-l LIMIT_S]  (the service alone, on
  *                          0.0.0.0, until the -A client's STOP call)
  *        rxrpc_bench -T    (prints the TSC rate in MHz, for -t; on the host)
- * -R is the buffer each recvmsg() is given (default and most 1 MiB); -k
+ * -R is the buffer each recvmsg() is given (default and most 1 MiB); -w
+ * makes the calls' recvmsg() block (SO_RCVTIMEO bounds it) instead of
+ * waiting in poll() first, as a program without an event loop does; -k
  * the size of the kad_*_bulk_* calls (default B); -o a comma list of the
  * measurements above (default small,parallel,bulk_req,bulk_reply,
  * recv_empty), run in the order above.
@@ -164,6 +166,7 @@ static long msgs;		/* this process's sendmsg + recvmsg calls */
 static long long send_ns, recv_ns; /* its time in them (poll not counted) */
 static const char *who = "client";
 static size_t recv_len = CHUNK;	/* the buffer each recvmsg() is given (-R) */
+static int block_recv;		/* -w: wait in recvmsg(), not in poll() first */
 static int call_aborted;	/* the client's call ended in an ABORT; why: */
 static char abort_why[128];
 
@@ -304,7 +307,24 @@ static int recv_wait(int fd, uint8_t *buf, size_t len, struct rx_res *r, int ms)
 	long long t;
 	int n;
 
-	if (!rx_wait(fd, ms)) {
+	if (block_recv) {
+		/* SO_RCVTIMEO bounds the wait instead; set once per socket. */
+		static int timeo_ms[1024];
+		struct timeval tv = { .tv_sec = ms > 0 ? ms / 1000 : 0,
+				      .tv_usec = ms > 0 ? ms % 1000 * 1000 : 0 };
+
+		if (fd < 0 || fd >= 1024) {
+			fail("recvmsg: fd %d", fd);
+			return -EBADF;
+		}
+		if (timeo_ms[fd] != ms + 1) {
+			if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+				fail("SO_RCVTIMEO: %s", strerror(errno));
+				return -errno;
+			}
+			timeo_ms[fd] = ms + 1;
+		}
+	} else if (!rx_wait(fd, ms)) {
 		fail("recvmsg: nothing for %d ms", ms);
 		return -ETIMEDOUT;
 	}
@@ -312,7 +332,9 @@ static int recv_wait(int fd, uint8_t *buf, size_t len, struct rx_res *r, int ms)
 	n = rx_recv(fd, buf, len, 0, r);
 	recv_ns += now_ns() - t;
 	msgs++;
-	if (n < 0)
+	if (n == -EAGAIN && block_recv)
+		fail("recvmsg: nothing for %d ms", ms);
+	else if (n < 0)
 		fail("recvmsg: %s", strerror(-n));
 	return n;
 }
@@ -1744,7 +1766,7 @@ int main(int argc, char **argv)
 	pid_t child = -1;
 	int k;
 
-	while ((opt = getopt(argc, argv, "r:H:n:p:b:k:B:L:C:N:o:l:R:t:TSA:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:H:n:p:b:k:B:L:C:N:o:l:R:t:TSA:w")) != -1) {
 		switch (opt) {
 		case 'r': o.runs = atoi(optarg); break;
 		case 'H': o.heavy_runs = atoi(optarg); break;
@@ -1759,6 +1781,7 @@ int main(int argc, char **argv)
 		case 'o': only = optarg; break;
 		case 'l': limit = atoi(optarg); break;
 		case 'R': recv_len = atol(optarg); break;
+		case 'w': block_recv = 1; break;
 		case 't': tsc_mhz = atof(optarg); break;
 		case 'S': service_only = 1; break;
 		case 'A': b.remote = optarg; break;
@@ -1767,7 +1790,7 @@ int main(int argc, char **argv)
 			printf("%.3f\n", tsc_calibrate(500));
 			return 0;
 		default:
-			fprintf(stderr, "usage: %s [-r RUNS] [-H HEAVY_RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB] [-k KAD_BULK_MIB] [-B BIG_MIB] [-L LOSS_MIB] [-C CONNS] [-N SCALE] [-o LIST] [-l LIMIT_S] [-R RECV_BYTES] [-t TSC_MHZ] [-A ADDR] | -S | -T\n",
+			fprintf(stderr, "usage: %s [-r RUNS] [-H HEAVY_RUNS] [-n SMALL_CALLS] [-p ROUNDS] [-b BULK_MIB] [-k KAD_BULK_MIB] [-B BIG_MIB] [-L LOSS_MIB] [-C CONNS] [-N SCALE] [-o LIST] [-l LIMIT_S] [-R RECV_BYTES] [-w] [-t TSC_MHZ] [-A ADDR] | -S | -T\n",
 				argv[0]);
 			return 2;
 		}
