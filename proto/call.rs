@@ -670,7 +670,7 @@ impl<E: Env> Call<E> {
         if ack.reason == AckReason::PING_RESPONSE {
             if let Some((s, t)) = self.ping_probe {
                 if s == ack.serial {
-                    rtt.sample(now.since(t));
+                    rtt.sample(now, now.since(t));
                     self.ping_probe = None;
                 }
             }
@@ -686,7 +686,7 @@ impl<E: Env> Call<E> {
             // no sample and its RTO and RACK wait at the initial second.
             // Only the deliberately delayed reasons are no measure.
             if s == ack.serial && ack.reason != AckReason::DELAY && ack.reason != AckReason::IDLE {
-                rtt.sample(now.since(t));
+                rtt.sample(now, now.since(t));
                 self.rtt_probe = None;
             } else if seq_lt(s, ack.serial) {
                 // A later packet was answered first: the timed one, or its
@@ -778,8 +778,9 @@ impl<E: Env> Call<E> {
         )
     }
 
-    /// What to transmit next, if anything.
-    pub(crate) fn next_tx(&self) -> Option<Tx> {
+    /// What to transmit next, if anything; `rtt_fresh`: whether the
+    /// peer's RTT estimate is fresh ([`RttEstimator::fresh`]).
+    pub(crate) fn next_tx(&self, rtt_fresh: bool) -> Option<Tx> {
         if let Some((reason, serial)) = self.ack_now {
             return Some(Tx::Ack { reason, serial });
         }
@@ -801,11 +802,15 @@ impl<E: Env> Call<E> {
         // the reply, so the call would wait for its final ACK until it
         // times out (kAFS's callback service saw this).
         let reply_end = p.last && self.side == Side::Server;
+        // Nor on a request of one packet while the RTT is known and
+        // recent: its reply, due about an RTT later, acknowledges it, and
+        // the ACK asked for would be one datagram of four in a small call.
+        // C asks (its new call is in slow start); a service that takes
+        // long sends a delayed ACK, or the request is resent, asking.
+        let lone_request = p.last && seq == 1 && self.side == Side::Client && rtt_fresh;
+        let asks = (p.last || self.rtt_probe.is_none()) && !lone_request;
         let request_ack = !reply_end
-            && (p.last
-                || resend
-                || self.rtt_probe.is_none()
-                || seq == self.tx.hard_ack().wrapping_add(window));
+            && (asks || resend || seq == self.tx.hard_ack().wrapping_add(window));
         Some(Tx::Data { seq, request_ack })
     }
 

@@ -7,12 +7,19 @@
 
 use core::time::Duration;
 
+use super::time::Instant;
+
 /// RTO before any sample (RFC 6298 section 2.1).
 pub(crate) const INITIAL_RTO: Duration = Duration::from_secs(1);
 /// Lower bound of the RTO.
 pub(crate) const MIN_RTO: Duration = Duration::from_millis(200);
 /// Upper bound of the RTO, also the cap of the exponential backoff.
 pub(crate) const MAX_RTO: Duration = Duration::from_secs(120);
+/// Samples before the estimate counts as known (C's `rxrpc_reqack_more_rtt`).
+const KNOWN_AFTER: u32 = 3;
+/// How long a known estimate stays fresh without a sample (C's
+/// `rxrpc_reqack_old_rtt`).
+const FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// Smoothed RTT state of one peer.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +27,9 @@ pub(crate) struct RttEstimator {
     srtt: Option<Duration>,
     rttvar: Duration,
     rto: Duration,
+    /// Samples taken (saturating), and when the last was.
+    samples: u32,
+    last: Option<Instant>,
 }
 
 impl Default for RttEstimator {
@@ -28,13 +38,17 @@ impl Default for RttEstimator {
             srtt: None,
             rttvar: Duration::ZERO,
             rto: INITIAL_RTO,
+            samples: 0,
+            last: None,
         }
     }
 }
 
 impl RttEstimator {
-    /// Fold in one RTT measurement.
-    pub(crate) fn sample(&mut self, r: Duration) {
+    /// Fold in one RTT measurement, taken at `now`.
+    pub(crate) fn sample(&mut self, now: Instant, r: Duration) {
+        self.samples = self.samples.saturating_add(1);
+        self.last = Some(now);
         match self.srtt {
             None => {
                 self.srtt = Some(r);
@@ -67,6 +81,12 @@ impl RttEstimator {
         self.srtt.is_some()
     }
 
+    /// Whether the estimate is known and recent enough that a packet need
+    /// not be timed for it at `now`.
+    pub(crate) fn fresh(&self, now: Instant) -> bool {
+        self.samples >= KNOWN_AFTER && self.last.is_some_and(|t| now.since(t) < FRESH_FOR)
+    }
+
     /// The current RTO, before any per-call backoff.
     pub(crate) fn rto(&self) -> Duration {
         self.rto
@@ -88,26 +108,40 @@ mod tests {
         let mut e = RttEstimator::default();
         assert_eq!(e.rto(), INITIAL_RTO);
         assert!(!e.has_sample());
-        e.sample(Duration::from_millis(100));
+        e.sample(Instant(0), Duration::from_millis(100));
         // srtt 100, rttvar 50: rto = 300 ms.
         assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
         assert_eq!(e.rto(), Duration::from_millis(300));
         for _ in 0..50 {
-            e.sample(Duration::from_millis(1));
+            e.sample(Instant(0), Duration::from_millis(1));
         }
         assert_eq!(e.rto(), MIN_RTO);
-        e.sample(Duration::from_secs(1000));
+        e.sample(Instant(0), Duration::from_secs(1000));
         assert_eq!(e.rto(), MAX_RTO);
     }
 
     #[test]
     fn smoothing() {
         let mut e = RttEstimator::default();
-        e.sample(Duration::from_millis(80));
-        e.sample(Duration::from_millis(160));
+        e.sample(Instant(0), Duration::from_millis(80));
+        e.sample(Instant(0), Duration::from_millis(160));
         // rttvar = 3/4*40 + 1/4*80 = 50; srtt = 7/8*80 + 1/8*160 = 90.
         assert_eq!(e.srtt(), Some(Duration::from_millis(90)));
         assert_eq!(e.rto(), Duration::from_millis(290));
+    }
+
+    #[test]
+    fn fresh_after_three_samples_for_a_second() {
+        let mut e = RttEstimator::default();
+        let ms = |m: u64| Instant(m * 1_000_000);
+        for t in [0, 10] {
+            e.sample(ms(t), Duration::from_millis(1));
+            assert!(!e.fresh(ms(t)));
+        }
+        e.sample(ms(20), Duration::from_millis(1));
+        assert!(e.fresh(ms(20)));
+        assert!(e.fresh(ms(1019)));
+        assert!(!e.fresh(ms(1020)));
     }
 
     #[test]

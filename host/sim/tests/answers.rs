@@ -426,3 +426,73 @@ fn a_batch_keeps_the_requested_ack() {
         .collect();
     assert_eq!(acks, [(AckReason::REQUESTED, probe.serial)]);
 }
+
+/// A client's one-packet request asks for an ACK while the peer's RTT is
+/// being learnt (fewer than three samples, or none for a second), and not
+/// once it is known: the reply acknowledges the request, and the ACK would
+/// be one datagram more of the three a small call takes.
+#[test]
+fn lone_request_asks_for_ack_only_to_learn_the_rtt() {
+    let mut client = endpoint(1);
+    let mut server = server(Instant(0), 4);
+    let mut asked = Vec::new();
+    let starts = (0..5u64)
+        .map(|k| 1_000_000_000 + k * 10_000_000)
+        .chain([3_000_000_000]);
+    for (k, start) in starts.enumerate() {
+        let now = Instant(start);
+        let params = CallParams {
+            remote: SERVER,
+            service_id: SVC,
+            user: k as u64 + 1,
+            upgrade: false,
+            exclusive: false,
+            security: Default::default(),
+            timeouts: Timeouts::default(),
+        };
+        let call = client.begin_call(now, params).unwrap();
+        client.send(call, b"request", false).unwrap();
+        let request = drain(&mut client, now);
+        let data = request
+            .iter()
+            .find_map(|p| match decode(p) {
+                Ok((h, Packet::Data(_))) => Some(h),
+                _ => None,
+            })
+            .expect("the request");
+        asked.push(data.flags.contains(Flags::REQUEST_ACK));
+        // 1 ms each way: the server answers what it was asked, then
+        // replies; the client reads the reply and lets the call go.
+        let at_server = Instant(start + 1_000_000);
+        for p in &request {
+            server.handle_datagram(at_server, CLIENT, p);
+        }
+        let mut served = None;
+        while let Some(e) = server.poll_event() {
+            if let rxrpc_proto::Event::DataReady { call, .. } = e {
+                served = Some(call);
+            }
+        }
+        let served = served.expect("the request arrived");
+        let mut buf = [0; 64];
+        server.recv(at_server, served, &mut buf, false).unwrap();
+        server.send(served, b"reply", false).unwrap();
+        let at_client = Instant(start + 2_000_000);
+        for p in drain(&mut server, at_server) {
+            client.handle_datagram(at_client, SERVER, &p);
+        }
+        while client.poll_event().is_some() {}
+        client.recv(at_client, call, &mut buf, false).unwrap();
+        client.release(at_client, call);
+        for p in drain(&mut client, at_client) {
+            server.handle_datagram(Instant(start + 3_000_000), CLIENT, &p);
+        }
+        while server.poll_event().is_some() {}
+        server.release(Instant(start + 3_000_000), served);
+        server
+            .charge(Instant(start + 3_000_000), 200 + k as u64)
+            .unwrap();
+    }
+    // Three samples, then quiet; two seconds later the RTT is stale.
+    assert_eq!(asked, [true, true, true, false, false, true]);
+}
