@@ -3,8 +3,11 @@
 //! Calls with the same peer, service, security and key share up to four
 //! connections (sixteen concurrent calls); an exclusive call gets a bundle
 //! of its own, and an upgrade-probing bundle is separate from a plain one.
+//! Calls beyond those wait in their bundle's queue, oldest first, linked
+//! through the calls themselves so that queueing takes no memory.
 
 use super::addr::TransportAddr;
+use super::event::CallHandle;
 
 /// Connections per bundle.
 pub(crate) const MAX_BUNDLE_CONNS: usize = 4;
@@ -23,10 +26,20 @@ pub(crate) struct BundleKey {
     pub(crate) upgrade: bool,
 }
 
-/// A bundle: the cids of its client connections.
+/// A bundle: the cids of its client connections, and the calls waiting
+/// for a channel on them.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Bundle {
     pub(crate) conns: [Option<u32>; MAX_BUNDLE_CONNS],
+    /// The oldest and the newest waiting call.
+    pub(crate) waiting: Option<(CallHandle, CallHandle)>,
+}
+
+/// A waiting call's neighbours in its bundle's queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WaitLink {
+    pub(crate) prev: Option<CallHandle>,
+    pub(crate) next: Option<CallHandle>,
 }
 
 impl Bundle {

@@ -9,7 +9,7 @@
 use core::time::Duration;
 
 use super::addr::TransportAddr;
-use super::bundle::BundleKey;
+use super::bundle::{BundleKey, WaitLink};
 use super::congestion::Congestion;
 use super::conn::ConnKey;
 use super::counters::RxDrop;
@@ -212,6 +212,9 @@ pub(crate) struct Call<E: Env> {
     pub(crate) upgrade: bool,
     /// Client: this call probes for an upgrade; others wait for it.
     pub(crate) probing: bool,
+    /// Client: its place in its bundle's queue while it waits for a
+    /// channel.
+    pub(crate) wait: Option<WaitLink>,
     pub(crate) outcome: Option<Outcome>,
     /// The user gave the call back; reap it once complete.
     pub(crate) released: bool,
@@ -303,6 +306,7 @@ impl<E: Env> Call<E> {
             call_number: 0,
             upgrade: false,
             probing: false,
+            wait: None,
             outcome: None,
             released: false,
             pending: Pending::default(),
@@ -809,8 +813,8 @@ impl<E: Env> Call<E> {
         // long sends a delayed ACK, or the request is resent, asking.
         let lone_request = p.last && seq == 1 && self.side == Side::Client && rtt_fresh;
         let asks = (p.last || self.rtt_probe.is_none()) && !lone_request;
-        let request_ack = !reply_end
-            && (asks || resend || seq == self.tx.hard_ack().wrapping_add(window));
+        let request_ack =
+            !reply_end && (asks || resend || seq == self.tx.hard_ack().wrapping_add(window));
         Some(Tx::Data { seq, request_ack })
     }
 

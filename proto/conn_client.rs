@@ -5,7 +5,7 @@
 //! waits. While a connection probes for a service upgrade, the other calls
 //! of its bundle wait too, so that they learn which service id to use.
 
-use super::bundle::BundleKey;
+use super::bundle::{BundleKey, WaitLink};
 use super::call::State;
 use super::conn::{Conn, ConnKey};
 use super::env::{Env, Map};
@@ -82,7 +82,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             c.service_id = service_id;
             c.attach(key, ch as u8, number);
         }
-        self.waiting.remove(&(bkey, h));
+        self.unqueue_waiting(bkey, h);
         self.touch(h);
         true
     }
@@ -165,12 +165,49 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// The oldest call waiting for a channel of bundle `bkey`.
     pub(crate) fn first_waiting(&mut self, bkey: &BundleKey) -> Option<CallHandle> {
-        if self.waiting.is_empty() {
-            return None;
+        self.bundles.get(bkey)?.waiting.map(|(first, _)| first)
+    }
+
+    /// Queue call `h` behind the calls of bundle `bkey` waiting for a
+    /// channel.
+    pub(crate) fn queue_waiting(&mut self, bkey: BundleKey, h: CallHandle) {
+        let Some(b) = self.bundles.get_mut(&bkey) else {
+            return;
+        };
+        let prev = b.waiting.map(|(_, last)| last);
+        b.waiting = Some((b.waiting.map_or(h, |(first, _)| first), h));
+        if let Some(w) = prev.and_then(|p| self.calls.get_mut(&p)?.wait.as_mut()) {
+            w.next = Some(h);
         }
-        // Handles start at 1.
-        let (b, h) = self.waiting.next_after(Some(&(*bkey, CallHandle(0))))?;
-        (b == *bkey).then_some(h)
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.wait = Some(WaitLink { prev, next: None });
+        }
+    }
+
+    /// Take call `h` out of bundle `bkey`'s queue, if it waits there.
+    pub(crate) fn unqueue_waiting(&mut self, bkey: BundleKey, h: CallHandle) {
+        let Some(link) = self.calls.get_mut(&h).and_then(|c| c.wait.take()) else {
+            return;
+        };
+        if let Some(w) = link
+            .prev
+            .and_then(|p| self.calls.get_mut(&p)?.wait.as_mut())
+        {
+            w.next = link.next;
+        }
+        if let Some(w) = link
+            .next
+            .and_then(|n| self.calls.get_mut(&n)?.wait.as_mut())
+        {
+            w.prev = link.prev;
+        }
+        if let Some(b) = self.bundles.get_mut(&bkey) {
+            if let Some((first, last)) = b.waiting {
+                let first = if first == h { link.next } else { Some(first) };
+                let last = if last == h { link.prev } else { Some(last) };
+                b.waiting = first.zip(last);
+            }
+        }
     }
 
     /// A channel of bundle `bkey` may be free: its waiting calls try again
@@ -189,7 +226,17 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return;
             }
             // Attached, or ended trying: it waits no more.
-            self.waiting.remove(&(bkey, h));
+            self.unqueue_waiting(bkey, h);
+            if self.first_waiting(&bkey) == Some(h) {
+                // Gone without leaving the queue, which every way out of
+                // a call does first: rather than spin, let the calls
+                // behind it wait out their timeouts.
+                debug_assert!(false, "a call left its bundle's queue behind");
+                if let Some(b) = self.bundles.get_mut(&bkey) {
+                    b.waiting = None;
+                }
+                return;
+            }
         }
     }
 
@@ -197,11 +244,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// some free.
     pub(crate) fn attach_waiting(&mut self, now: Instant) {
         if core::mem::take(&mut self.activate_all) {
-            let mut cur = self.waiting.next_after(None);
-            while let Some((bkey, _)) = cur {
+            let mut cur = None;
+            while let Some(bkey) = self.bundles.next_after(cur.as_ref()) {
                 self.activate.remove(&bkey);
                 self.activate_channels(bkey, now);
-                cur = self.waiting.next_after(Some(&(bkey, CallHandle(u64::MAX))));
+                cur = Some(bkey);
             }
         }
         while let Some(bkey) = self.activate.next_after(None) {

@@ -620,7 +620,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             // which no connection may ever hold: let it expire.
             let peer = c.peer;
             if let Some(b) = c.bundle {
-                self.waiting.remove(&(b, h));
+                self.unqueue_waiting(b, h);
                 self.bundle_maybe_free(b);
             }
             self.peer_maybe_idle(peer, now);

@@ -203,8 +203,6 @@ pub struct Endpoint<E: Env, S: Security> {
     pub(crate) next_conn_id: u32,
     /// Serial for packets sent outside any connection (BUSY, ABORT, ...).
     pub(crate) loose_serial: u32,
-    /// Client calls waiting for a channel, by bundle, oldest first.
-    pub(crate) waiting: E::Map<(BundleKey, CallHandle), ()>,
     /// Bundles with waiting calls where a channel was freed or a probe
     /// ended: their calls try again before the entry point returns
     /// (C's `rxrpc_activate_channels`).
@@ -304,7 +302,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             unstarted: env.new_map(),
             groups: env.new_map(),
             accept_queue: env.new_map(),
-            waiting: env.new_map(),
             activate: env.new_map(),
             spare_rings: env.new_slots(),
             tx_ready: ReadyQueue::new(env.new_slots(), TX),
@@ -530,15 +527,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             self.peer_maybe_idle(p.remote, now);
             return Err(Error::NoMemory);
         }
-        // With no call waiting for a channel, it takes one at once if one
-        // is free (as most do), and is never filed in `waiting`.
-        let tried = self.waiting.is_empty();
+        // With no call of its bundle waiting for a channel, it takes one
+        // at once if one is free (as most do), and never queues.
+        let tried = self.first_waiting(&bkey).is_none();
         let attached = tried && self.try_attach(h, now);
-        if !attached && self.waiting.insert((bkey, h), ()).is_err() {
-            self.calls.remove(&h);
-            self.bundle_maybe_free(bkey);
-            self.peer_maybe_idle(p.remote, now);
-            return Err(Error::NoMemory);
+        if !attached {
+            self.queue_waiting(bkey, h);
         }
         self.next_handle += 1;
         self.index_user(p.user, h);

@@ -372,6 +372,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return;
             }
         }
+        // Its neighbours in a queue for a channel would point at nothing.
+        if let (Some(_), Some(b)) = (c.wait, c.bundle) {
+            self.unqueue_waiting(b, h);
+        }
+        let Some(c) = self.calls.get(&h) else { return };
         // Its user tag, if it had one, was unindexed at release.
         let (rx_charged, tx_charged, group, armed) = (c.rx_charged, c.tx_charged, c.group, c.armed);
         self.keep_rings(h);

@@ -496,3 +496,52 @@ fn lone_request_asks_for_ack_only_to_learn_the_rtt() {
     // Three samples, then quiet; two seconds later the RTT is stale.
     assert_eq!(asked, [true, true, true, false, false, true]);
 }
+
+/// Calls beyond a bundle's sixteen channels wait in order; one that goes
+/// while it waits leaves the others their places, and each channel freed
+/// goes to the oldest still waiting.
+#[test]
+fn waiting_calls_keep_their_order_when_one_goes() {
+    let now = Instant(1_000_000_000);
+    let mut client = endpoint(1);
+    let calls: Vec<_> = (1..=20)
+        .map(|user| {
+            let params = CallParams {
+                remote: SERVER,
+                service_id: SVC,
+                user,
+                upgrade: false,
+                exclusive: false,
+                security: Default::default(),
+                timeouts: Timeouts::default(),
+            };
+            client.begin_call(now, params).unwrap()
+        })
+        .collect();
+    let cid = |c: &mut common::Ep, h| c.call_info(h).unwrap().cid;
+    let waiting = |c: &mut common::Ep, of: &[usize]| -> Vec<usize> {
+        of.iter()
+            .copied()
+            .filter(|&i| cid(c, calls[i]) == 0)
+            .collect()
+    };
+    let all: Vec<usize> = (0..20).collect();
+    assert_eq!(waiting(&mut client, &all), [16, 17, 18, 19]);
+    // The second waiting call goes; then three channels free up.
+    client.abort(now, calls[17], 1).unwrap();
+    client.release(now, calls[17]);
+    assert!(client.call_info(calls[17]).is_none());
+    let mut attached = Vec::new();
+    for i in 0..3 {
+        let freed = cid(&mut client, calls[i]);
+        client.abort(now, calls[i], 1).unwrap();
+        client.release(now, calls[i]);
+        let took: Vec<usize> = [16, 18, 19]
+            .into_iter()
+            .filter(|&j| cid(&mut client, calls[j]) == freed)
+            .collect();
+        attached.extend(took);
+    }
+    assert_eq!(attached, [16, 18, 19]);
+    assert!(waiting(&mut client, &[16, 18, 19]).is_empty());
+}
