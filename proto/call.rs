@@ -845,7 +845,14 @@ impl<E: Env> Call<E> {
                     let rto = self.backed_off_rto(rtt);
                     self.timers.set(T::Resend as usize, now.after(rto));
                 }
-                if let Some(srtt) = rtt.srtt() {
+                // A request of one packet sent without REQUEST_ACK is
+                // acknowledged by its reply, however long the service
+                // takes: only the RTO resends it.
+                let lone = !request_ack
+                    && self.side == Side::Client
+                    && seq == 1
+                    && self.tx.get(seq).is_some_and(|p| p.last);
+                if let Some(srtt) = rtt.srtt().filter(|_| !lone) {
                     self.timers
                         .set_earliest(T::Probe as usize, now.after(probe_delay(srtt)));
                     if !self.tlp_out {

@@ -495,6 +495,43 @@ fn lone_request_asks_for_ack_only_to_learn_the_rtt() {
     }
     // Three samples, then quiet; two seconds later the RTT is stale.
     assert_eq!(asked, [true, true, true, false, false, true]);
+
+    // One that asked for nothing waits for its reply, however long the
+    // service takes: no tail loss probe; only the RTO resends it, asking.
+    let start = 3_100_000_000;
+    let params = CallParams {
+        remote: SERVER,
+        service_id: SVC,
+        user: 99,
+        upgrade: false,
+        exclusive: false,
+        security: Default::default(),
+        timeouts: Timeouts::default(),
+    };
+    let call = client.begin_call(Instant(start), params).unwrap();
+    client.send(call, b"request", false).unwrap();
+    let flags = |pkts: Vec<Vec<u8>>| -> Vec<Flags> {
+        pkts.iter()
+            .filter_map(|p| match decode(p) {
+                Ok((h, Packet::Data(_))) => Some(h.flags),
+                _ => None,
+            })
+            .collect()
+    };
+    let sent = flags(drain(&mut client, Instant(start)));
+    assert!(sent.len() == 1 && !sent[0].contains(Flags::REQUEST_ACK));
+    for ms in [25, 50, 100, 150] {
+        let t = Instant(start + ms * 1_000_000);
+        client.handle_timeout(t);
+        assert!(
+            flags(drain(&mut client, t)).is_empty(),
+            "sent again at {ms} ms"
+        );
+    }
+    let t = Instant(start + 1_000_000_000);
+    client.handle_timeout(t);
+    let resent = flags(drain(&mut client, t));
+    assert!(resent.len() == 1 && resent[0].contains(Flags::REQUEST_ACK));
 }
 
 /// Calls beyond a bundle's sixteen channels wait in order; one that goes
