@@ -94,8 +94,8 @@ long kapi_wait(struct sock *sk, const u32 *gen, u32 seen, long timeo)
  * the caller to drain them itself: a reader that is woken by the packet,
  * rather than by the work item that handled it, saves the worker's wakeup
  * and a context switch for each packet. Returns as kapi_wait does, and a
- * positive value for packets to drain too. The caller drains whatever
- * kapi_udp_tunnel_rx_pending then reports, whatever this returned.
+ * positive value for packets to drain too. The caller then calls
+ * kapi_udp_tunnel_take_rx, whatever this returned.
  */
 long kapi_wait_rx(struct sock *sk, const u32 *gen, u32 seen, long timeo,
 		  struct kapi_udp_tunnel *t)
