@@ -5,9 +5,7 @@
 mod common;
 use common::*;
 use rxrpc_proto::wire::{decode, encode, AckReason, Flags, Header, Packet, Version};
-use rxrpc_proto::{
-    CallParams, Config, Endpoint, Instant, NullSecurity, ServiceConfig, Timeouts, TransportAddr,
-};
+use rxrpc_proto::{Config, Endpoint, Instant, NullSecurity, ServiceConfig, TransportAddr};
 use rxrpc_sim::StdEnv;
 
 fn ack_reasons(pkts: &[Vec<u8>]) -> Vec<AckReason> {
@@ -182,19 +180,7 @@ fn last_reply_packet_requests_no_ack() {
     };
     let request = drain(&mut client, now);
     assert!(last_data(&request).flags.contains(Flags::REQUEST_ACK));
-    for p in &request {
-        server.handle_datagram(now, CLIENT, p);
-    }
-    let mut served = None;
-    while let Some(e) = server.poll_event() {
-        if let rxrpc_proto::Event::DataReady { call, .. } = e {
-            served = Some(call);
-        }
-    }
-    let served = served.expect("the request arrived");
-    let mut buf = [0; 64];
-    server.recv(now, served, &mut buf, false).unwrap();
-    server.send(served, b"reply", false).unwrap();
+    answer(&mut server, now, &request);
     let reply = drain(&mut server, now);
     assert!(!last_data(&reply).flags.contains(Flags::REQUEST_ACK));
 }
@@ -206,16 +192,7 @@ fn service_call_epoch_is_the_clients() {
     let now = Instant(1_000_000_000);
     let (mut client, mut server, call) = pair_with_call(now);
     client.send(call, b"request", false).unwrap();
-    for p in &drain(&mut client, now) {
-        server.handle_datagram(now, CLIENT, p);
-    }
-    let mut served = None;
-    while let Some(e) = server.poll_event() {
-        if let rxrpc_proto::Event::DataReady { call, .. } = e {
-            served = Some(call);
-        }
-    }
-    let served = served.expect("the request arrived");
+    let served = receive(&mut server, now, &drain(&mut client, now));
     // As on the wire, with the bit that says the epoch is random.
     assert_eq!(server.call_epoch(served), Some(0x8000_0001));
     assert_eq!(server.epoch(), 0x8000_0002);
@@ -252,16 +229,7 @@ fn service_with_requests(
         .unwrap();
     let calls = (0..n)
         .map(|i| {
-            let params = CallParams {
-                remote: SERVER,
-                service_id: SVC,
-                user: i as u64 + 1,
-                upgrade: false,
-                exclusive: false,
-                security: Default::default(),
-                timeouts: Timeouts::default(),
-            };
-            let call = client.begin_call(now, params).unwrap();
+            let call = client.begin_call(now, params(i as u64 + 1)).unwrap();
             client.send(call, b"request", false).unwrap();
             call
         })
@@ -441,16 +409,7 @@ fn lone_request_asks_for_ack_only_to_learn_the_rtt() {
         .chain([3_000_000_000]);
     for (k, start) in starts.enumerate() {
         let now = Instant(start);
-        let params = CallParams {
-            remote: SERVER,
-            service_id: SVC,
-            user: k as u64 + 1,
-            upgrade: false,
-            exclusive: false,
-            security: Default::default(),
-            timeouts: Timeouts::default(),
-        };
-        let call = client.begin_call(now, params).unwrap();
+        let call = client.begin_call(now, params(k as u64 + 1)).unwrap();
         client.send(call, b"request", false).unwrap();
         let request = drain(&mut client, now);
         let data = request
@@ -464,19 +423,8 @@ fn lone_request_asks_for_ack_only_to_learn_the_rtt() {
         // 1 ms each way: the server answers what it was asked, then
         // replies; the client reads the reply and lets the call go.
         let at_server = Instant(start + 1_000_000);
-        for p in &request {
-            server.handle_datagram(at_server, CLIENT, p);
-        }
-        let mut served = None;
-        while let Some(e) = server.poll_event() {
-            if let rxrpc_proto::Event::DataReady { call, .. } = e {
-                served = Some(call);
-            }
-        }
-        let served = served.expect("the request arrived");
+        let served = answer(&mut server, at_server, &request);
         let mut buf = [0; 64];
-        server.recv(at_server, served, &mut buf, false).unwrap();
-        server.send(served, b"reply", false).unwrap();
         let at_client = Instant(start + 2_000_000);
         for p in drain(&mut server, at_server) {
             client.handle_datagram(at_client, SERVER, &p);
@@ -499,16 +447,7 @@ fn lone_request_asks_for_ack_only_to_learn_the_rtt() {
     // One that asked for nothing waits for its reply, however long the
     // service takes: no tail loss probe; only the RTO resends it, asking.
     let start = 3_100_000_000;
-    let params = CallParams {
-        remote: SERVER,
-        service_id: SVC,
-        user: 99,
-        upgrade: false,
-        exclusive: false,
-        security: Default::default(),
-        timeouts: Timeouts::default(),
-    };
-    let call = client.begin_call(Instant(start), params).unwrap();
+    let call = client.begin_call(Instant(start), params(99)).unwrap();
     client.send(call, b"request", false).unwrap();
     let flags = |pkts: Vec<Vec<u8>>| -> Vec<Flags> {
         pkts.iter()
@@ -542,18 +481,7 @@ fn waiting_calls_keep_their_order_when_one_goes() {
     let now = Instant(1_000_000_000);
     let mut client = endpoint(1);
     let calls: Vec<_> = (1..=20)
-        .map(|user| {
-            let params = CallParams {
-                remote: SERVER,
-                service_id: SVC,
-                user,
-                upgrade: false,
-                exclusive: false,
-                security: Default::default(),
-                timeouts: Timeouts::default(),
-            };
-            client.begin_call(now, params).unwrap()
-        })
+        .map(|user| client.begin_call(now, params(user)).unwrap())
         .collect();
     let cid = |c: &mut common::Ep, h| c.call_info(h).unwrap().cid;
     let waiting = |c: &mut common::Ep, of: &[usize]| -> Vec<usize> {

@@ -51,20 +51,48 @@ pub(crate) fn server(now: Instant, charges: u64) -> Ep {
     s
 }
 
+/// A plain call of `user` to service `SVC` at `SERVER`.
+pub(crate) fn params(user: u64) -> CallParams {
+    CallParams {
+        remote: SERVER,
+        service_id: SVC,
+        user,
+        upgrade: false,
+        exclusive: false,
+        security: Default::default(),
+        timeouts: Timeouts::default(),
+    }
+}
+
 /// A client with a call begun to a listening server at `SERVER`, charged
 /// with user 100.
 pub(crate) fn pair_with_call(now: Instant) -> (Ep, Ep, CallHandle) {
     let mut client = endpoint(1);
     let server = server(now, 1);
-    let params = CallParams {
-        remote: SERVER,
-        service_id: SVC,
-        user: 1,
-        upgrade: false,
-        exclusive: false,
-        security: Default::default(),
-        timeouts: Timeouts::default(),
-    };
-    let call = client.begin_call(now, params).unwrap();
+    let call = client.begin_call(now, params(1)).unwrap();
     (client, server, call)
+}
+
+/// Hands `server` the `request` datagrams of one call at `now`: returns
+/// the server's call, which has data to read.
+pub(crate) fn receive(server: &mut Ep, now: Instant, request: &[Vec<u8>]) -> CallHandle {
+    for p in request {
+        server.handle_datagram(now, CLIENT, p);
+    }
+    let mut served = None;
+    while let Some(e) = server.poll_event() {
+        if let rxrpc_proto::Event::DataReady { call, .. } = e {
+            served = Some(call);
+        }
+    }
+    served.expect("the request arrived")
+}
+
+/// As [`receive`], and reads the request and sends "reply".
+pub(crate) fn answer(server: &mut Ep, now: Instant, request: &[Vec<u8>]) -> CallHandle {
+    let served = receive(server, now, request);
+    let mut buf = [0; 64];
+    server.recv(now, served, &mut buf, false).unwrap();
+    server.send(served, b"reply", false).unwrap();
+    served
 }
