@@ -95,12 +95,17 @@ kafs_splat_after='rcu_core\+'
 known_splat_why='only known bugs of other code: rxrpc.ko (rxrpc_poke_conn on a freed connection) or kAFS (an afs_server freed with its destroyer queued, and what the fixup set off); see README'
 vm_unknown_splats() { # the DMESG part of a log on stdin: count splats not known
 	# A report runs from "cut here" or its first splat line to the end
-	# of its stack trace.
+	# of its stack trace. A "cut here" right after the line that opened a
+	# report is part of it (debugobjects prints its message first).
 	awk -v pat="$splat_pattern" -v known="$known_splat" \
 	    -v kafs="$kafs_splat" -v after="$kafs_splat_after" '
 		function end_report() { if (open && !k) n++; open = 0 }
-		/^------------\[ cut here \]/ { end_report(); open = 1; k = 0; next }
-		!open && $0 ~ pat { open = 1; k = 0 }
+		/^------------\[ cut here \]/ {
+			if (open && body == 0) next
+			end_report(); open = 1; k = 0; body = 0; next
+		}
+		open { body++ }
+		!open && $0 ~ pat { open = 1; k = 0; body = 0 }
 		open && $0 ~ known { k = 1 }
 		open && $0 ~ kafs { k = 1; cascade = 1 }
 		open && cascade && $0 ~ after { k = 1 }
