@@ -308,7 +308,11 @@ static int recv_wait(int fd, uint8_t *buf, size_t len, struct rx_res *r, int ms)
 	int n;
 
 	if (block_recv) {
-		/* SO_RCVTIMEO bounds the wait instead; set once per socket. */
+		/*
+		 * SO_RCVTIMEO bounds the wait instead, set once per fd number:
+		 * a socket that reuses one (the conns rows replace theirs) has
+		 * none, and a broken run there hangs to the guest's limit.
+		 */
 		static int timeo_ms[1024];
 		struct timeval tv = { .tv_sec = ms > 0 ? ms / 1000 : 0,
 				      .tv_usec = ms > 0 ? ms % 1000 * 1000 : 0 };
