@@ -782,9 +782,15 @@ impl<E: Env> Call<E> {
         )
     }
 
-    /// What to transmit next, if anything; `rtt_fresh`: whether the
-    /// peer's RTT estimate is fresh ([`RttEstimator::fresh`]).
-    pub(crate) fn next_tx(&self, rtt_fresh: bool) -> Option<Tx> {
+    /// Whether DATA packet `seq` is the whole of a client's request.
+    fn lone_request(&self, seq: u32) -> bool {
+        self.side == Side::Client && seq == 1 && self.tx.get(seq).is_some_and(|p| p.last)
+    }
+
+    /// What to transmit next, if anything; `rtt_fresh` tells whether the
+    /// peer's RTT estimate is fresh ([`RttEstimator::fresh`]), asked only
+    /// for a request of one packet.
+    pub(crate) fn next_tx(&self, rtt_fresh: impl FnOnce() -> bool) -> Option<Tx> {
         if let Some((reason, serial)) = self.ack_now {
             return Some(Tx::Ack { reason, serial });
         }
@@ -811,8 +817,8 @@ impl<E: Env> Call<E> {
         // the ACK asked for would be one datagram of four in a small call.
         // C asks (its new call is in slow start); a service that takes
         // long sends a delayed ACK, or the request is resent, asking.
-        let lone_request = p.last && seq == 1 && self.side == Side::Client && rtt_fresh;
-        let asks = (p.last || self.rtt_probe.is_none()) && !lone_request;
+        let unasked = self.lone_request(seq) && rtt_fresh();
+        let asks = (p.last || self.rtt_probe.is_none()) && !unasked;
         let request_ack =
             !reply_end && (asks || resend || seq == self.tx.hard_ack().wrapping_add(window));
         Some(Tx::Data { seq, request_ack })
@@ -848,10 +854,7 @@ impl<E: Env> Call<E> {
                 // A request of one packet sent without REQUEST_ACK is
                 // acknowledged by its reply, however long the service
                 // takes: only the RTO resends it.
-                let lone = !request_ack
-                    && self.side == Side::Client
-                    && seq == 1
-                    && self.tx.get(seq).is_some_and(|p| p.last);
+                let lone = !request_ack && self.lone_request(seq);
                 if let Some(srtt) = rtt.srtt().filter(|_| !lone) {
                     self.timers
                         .set_earliest(T::Probe as usize, now.after(probe_delay(srtt)));

@@ -164,7 +164,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// The oldest call waiting for a channel of bundle `bkey`.
-    pub(crate) fn first_waiting(&mut self, bkey: &BundleKey) -> Option<CallHandle> {
+    pub(crate) fn first_waiting(&self, bkey: &BundleKey) -> Option<CallHandle> {
         self.bundles.get(bkey)?.waiting.map(|(first, _)| first)
     }
 

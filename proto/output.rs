@@ -422,7 +422,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 // No longer queued (one the walk found may be).
                 self.tx_ready.unmark(&mut c.queued);
             }
-            let fresh = self.peers.get(&c.peer).is_some_and(|p| p.rtt.fresh(now));
+            let peers = &self.peers;
+            let fresh = || peers.get(&c.peer).is_some_and(|p| p.rtt.fresh(now));
             let Some(tx) = c.next_tx(fresh) else {
                 continue;
             };
@@ -558,7 +559,7 @@ fn add_subpackets<E: Env, S: Security>(
     // described by `first`), its flags, and where its payload starts.
     let (mut prev_at, mut prev, mut start) = (None, first.flags, HEADER_LEN);
     while count < most && len - start == JUMBO_DATALEN && !prev.contains(Flags::LAST_PACKET) {
-        let Some(tx @ Tx::Data { seq, request_ack }) = call.next_tx(rtt.fresh(now)) else {
+        let Some(tx @ Tx::Data { seq, request_ack }) = call.next_tx(|| rtt.fresh(now)) else {
             break;
         };
         if seq != first.seq.wrapping_add(count as u32) {
