@@ -46,7 +46,9 @@
 # per guest of loss, reorder, mem and conns, 1). The link rows boot two
 # guests of one module at once (interop-lib.sh's link), in the same order,
 # with the link's MTU BENCH_LINK_MTU (1500; 9000 for jumbo frames);
-# BENCH_LINK_SERVICE=c|rs runs every service guest on that module.
+# BENCH_LINK_SERVICE=c|rs runs every service guest on that module;
+# BENCH_LINK_PCAP=1 keeps the service guest's frames, cut to 400 bytes,
+# in DIR/service/link.pcap (scripts/bench/link-pcap.py summarises one).
 # BENCH_ICOUNT=N (3 is a good value): the loopback guests count time in
 # instructions (QEMU -icount shift=N,sleep=off), so that the figures are
 # the instructions each implementation executes, the same from run to run
@@ -255,7 +257,7 @@ link() {
 	guest_image "${link_service:-$impl}" "$dir/service" "$link_only" BENCH_LINK_IP=192.0.2.1 \
 		BENCH_LINK_PEER=192.0.2.2 BENCH_LINK_ROLE=service BENCH_LINK_MTU="$link_mtu" || return 1
 	link_ports
-	bench_link_boot "$dir/service" "$pa" "$pb" 52:54:00:12:34:01 "$dir/service/console.raw" "$limit" &
+	bench_link_boot "$dir/service" "$pa" "$pb" 52:54:00:12:34:01 "$dir/service/console.raw" "$limit" ${BENCH_LINK_PCAP:+"$dir/service/link.pcap" 400} &
 	pid_s=$!
 	bench_link_boot "$dir" "$pb" "$pa" 52:54:00:12:34:02 "$dir/console.raw" "$limit" &
 	pid_c=$!

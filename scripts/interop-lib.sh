@@ -52,13 +52,14 @@ link_ports() {
 	while [ "$pb" = "$pa" ]; do pb=$(free_port); done
 }
 
-# interop_boot DIR OWN PEER MAC LOG LIMIT [capture]: boots one guest whose
-# eth0 is the link (UDP on 127.0.0.1, own port to the peer's); with a
-# capture file, QEMU dumps the link's frames there (filter-dump).
+# interop_boot DIR OWN PEER MAC LOG LIMIT [capture [snaplen]]: boots one
+# guest whose eth0 is the link (UDP on 127.0.0.1, own port to the peer's);
+# with a capture file, QEMU dumps the link's frames there (filter-dump),
+# each cut to snaplen bytes if given.
 interop_boot() {
-	local dir=$1 own=$2 peer=$3 mac=$4 log=$5 limit=$6 cap=${7:-}
+	local dir=$1 own=$2 peer=$3 mac=$4 log=$5 limit=$6 cap=${7:-} snap=${8:-}
 	local dump=()
-	[ -n "$cap" ] && dump=(-object "filter-dump,id=f0,netdev=n0,file=$cap")
+	[ -n "$cap" ] && dump=(-object "filter-dump,id=f0,netdev=n0,file=$cap${snap:+,maxlen=$snap}")
 	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024 \
 		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$dir/initramfs.gz" \
 		-append "console=ttyS0 loglevel=5 panic=-1 kasan.fault=report" \

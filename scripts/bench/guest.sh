@@ -45,7 +45,12 @@ rc=$?
 if [ -n "${prof_pid:-}" ]; then kill -INT "$prof_pid"; wait "$prof_pid"; cat /tmp/prof.out; fi
 # The link rows' service: its module's counters, the sender's view of the
 # reply rows (resends, window resets, why it asked for ACKs).
-[ "${BENCH_LINK_ROLE:-}" = service ] && sed 's/^/bench-guest: stats: /' /proc/net/rxrpc/stats
+# and its CPU time since boot (/proc/stat's cpu line: user nice system
+# idle iowait irq softirq, in clock ticks).
+if [ "${BENCH_LINK_ROLE:-}" = service ]; then
+	sed 's/^/bench-guest: stats: /' /proc/net/rxrpc/stats
+	say "cpu: $(grep '^cpu ' /proc/stat)"
+fi
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "bench exit $rc"
 echo "bench guest_secs $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
