@@ -608,7 +608,15 @@ impl<E: Env> Call<E> {
                 self.progress(now);
                 self.rx_unacked = self.rx_unacked.saturating_add(1);
                 if request_ack {
-                    self.ack_now = Some((AckReason::REQUESTED, serial));
+                    // The first request of a batch is the one answered: C's
+                    // sender times only the first few it sends (four at
+                    // once) and takes an answer to a later serial as the
+                    // loss of those, so answering the last of a batch in
+                    // which every packet asks (as C's does while it learns
+                    // the RTT) would leave it with no sample at all.
+                    if !matches!(self.ack_now, Some((AckReason::REQUESTED, _))) {
+                        self.ack_now = Some((AckReason::REQUESTED, serial));
+                    }
                 } else if self.rx_unacked >= ACK_EVERY {
                     // An ACK already due (REQUESTED, or OUT_OF_SEQUENCE)
                     // keeps its reason and serial: the sender times its

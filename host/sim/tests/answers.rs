@@ -395,6 +395,43 @@ fn a_batch_keeps_the_requested_ack() {
     assert_eq!(acks, [(AckReason::REQUESTED, probe.serial)]);
 }
 
+/// A batch in which every DATA packet asks for an ACK (as the C module's
+/// sender asks while it has fewer than three RTT samples) is answered with
+/// the first one's serial: C times only the first four, and takes an
+/// answer to a later serial as their loss.
+#[test]
+fn a_batch_of_requests_answers_the_first() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, call) = pair_with_call(now);
+    let data = vec![7u8; 6 * 1412];
+    client.send(call, &data, false).unwrap();
+    let mut datas: Vec<(Header, Vec<u8>)> = drain(&mut client, now)
+        .into_iter()
+        .filter_map(|p| match decode(&p) {
+            Ok((h, Packet::Data(_))) => Some((h, p)),
+            _ => None,
+        })
+        .collect();
+    assert!(datas.len() >= 4, "{} DATA packets", datas.len());
+    for (h, p) in &mut datas {
+        // The header's flags byte; no checksum covers it on a plain call.
+        p[21] |= Flags::REQUEST_ACK.bits();
+        assert!(decode(p).is_ok_and(|(d, _)| d.flags.contains(Flags::REQUEST_ACK)));
+        assert_eq!(decode(p).map(|(d, _)| d.serial).ok(), Some(h.serial));
+    }
+    for (_, p) in &datas {
+        server.handle_datagram(now, CLIENT, p);
+    }
+    let acks: Vec<(AckReason, u32)> = drain(&mut server, now)
+        .iter()
+        .filter_map(|p| match decode(p) {
+            Ok((_, Packet::Ack(a))) if a.reason != AckReason::PING => Some((a.reason, a.serial)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, [(AckReason::REQUESTED, datas[0].0.serial)]);
+}
+
 /// A client's one-packet request asks for an ACK while the peer's RTT is
 /// being learnt (fewer than three samples, or none for a second), and not
 /// once it is known: the reply acknowledges the request, and the ACK would
