@@ -560,10 +560,9 @@ impl<E: Env> Call<E> {
     }
 
     /// A DATA subpacket for this call, already verified, its plaintext in
-    /// `buf` (unsealed or copied into it, or the received one kept).
+    /// `pkt` (unsealed or copied into a buffer, or the received one kept).
     /// Returns why it was dropped, if it was, or an abort (code, errno) on
     /// a protocol violation.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_data(
         &mut self,
         now: Instant,
@@ -571,8 +570,7 @@ impl<E: Env> Call<E> {
         serial: u32,
         last: bool,
         request_ack: bool,
-        buf: E::RxBuf,
-        len: usize,
+        pkt: RxPacket<E::RxBuf>,
     ) -> Result<Option<RxDrop>, (u32, i32)> {
         self.touch_idle(now);
         match self.state {
@@ -594,7 +592,7 @@ impl<E: Env> Call<E> {
             }
             State::AwaitConn | State::Complete => return Ok(Some(RxDrop::State)),
         }
-        let verdict = self.rx.insert(seq, last, buf, len);
+        let verdict = self.rx.insert(seq, last, pkt);
         let dropped = match verdict {
             RxInsert::Duplicate => Some(RxDrop::Duplicate),
             RxInsert::ExceedsWindow => Some(RxDrop::Window),

@@ -19,6 +19,7 @@ use super::error::{EPROTO, ESHUTDOWN};
 use super::event::{CallHandle, Outcome};
 use super::local::Endpoint;
 use super::received::{range_in, Received};
+use super::rxbuf::RxPacket;
 use super::security::{PacketIdent, Security};
 use super::time::Instant;
 use super::wire::{
@@ -91,8 +92,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// As [`Endpoint::handle_datagram`], for a datagram handed over whole:
-    /// DATA payloads that the security class leaves as they are (see
-    /// [`Security::verify_plain`]) are kept where they lie, if `dgram` can
+    /// DATA payloads that the security class leaves readable (see
+    /// [`Security::verify_clear`]) are kept where they lie, if `dgram` can
     /// adopt them, and copied only to the reader.
     pub fn handle_received(
         &mut self,
@@ -511,40 +512,35 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 seq: sub.seq,
             };
             let verify = |code| (code, EPROTO, RxDrop::Verify);
-            let plain = sec
-                .verify_plain(&conn.sec, &id, sub.cksum, sub.payload)
+            let clear = sec
+                .verify_clear(&conn.sec, &id, sub.cksum, sub.payload)
                 .map_err(verify)?;
-            // A plain payload is kept where it lies if the datagram lets
-            // it be, else copied; a sealed one is unsealed into a buffer.
-            let kept = plain
-                .then(|| range_in(dgram.bytes(), sub.payload))
-                .flatten()
-                .and_then(|r| dgram.adopt(r));
-            let (buf, len) = match kept {
-                Some(buf) => (buf, sub.payload.len()),
+            // A payload readable where it lies is kept there if the
+            // datagram lets it be, else copied; a sealed one is unsealed
+            // into a buffer.
+            let kept = clear.and_then(|c| {
+                let at = range_in(dgram.bytes(), sub.payload)?.start;
+                let rest = c.rest();
+                let buf = dgram.adopt(at + rest.start..at + rest.end)?;
+                Some(RxPacket::with_head(c.head(), buf, rest.len()))
+            });
+            let pkt = match kept {
+                Some(pkt) => pkt,
                 None => {
                     let Some(mut buf) = env.alloc_buf(sub.payload.len()) else {
                         // Dropped for lack of memory: the sender will resend.
                         return Ok(Some(RxDrop::NoMem));
                     };
-                    // (At a plain level this copies.)
+                    // (At a clear level this copies.)
                     let len = sec
                         .verify(&conn.sec, &id, sub.cksum, sub.payload, buf.as_mut())
                         .map_err(verify)?;
-                    (E::RxBuf::from(buf), len)
+                    RxPacket::new(E::RxBuf::from(buf), len.min(sub.payload.len()))
                 }
             };
             let last = sub.flags.contains(Flags::LAST_PACKET);
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
-            let r = call.on_data(
-                now,
-                sub.seq,
-                sub.serial,
-                last,
-                request_ack,
-                buf,
-                len.min(sub.payload.len()),
-            );
+            let r = call.on_data(now, sub.seq, sub.serial, last, request_ack, pkt);
             let complete = call.is_complete();
             self.recharge_rx(h);
             let why = r.map_err(|(code, errno)| (code, errno, RxDrop::Proto))?;

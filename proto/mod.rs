@@ -101,7 +101,7 @@ pub use output::{Datagram, MAX_DATAGRAM, MAX_PACKET, MAX_PARTS, SEAL_ROOM};
 pub use received::Received;
 pub use rxbuf::RecvResult;
 pub use security::{
-    ConnIdent, NullSecurity, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD,
+    Clear, ConnIdent, NullSecurity, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD,
 };
 pub use time::Instant;
 pub use tunables::Tunables;

@@ -32,12 +32,55 @@ pub(crate) enum RxInsert {
     NoMemory,
 }
 
-/// One received DATA payload, already verified: the first `len` bytes of
-/// `buf`.
+/// One received DATA payload, already verified: `head` (a few bytes a
+/// security level unsealed, when the rest of the payload stays where it
+/// lies) and then the first `len` bytes of `buf`.
 #[derive(Debug)]
 pub(crate) struct RxPacket<B> {
     buf: B,
     len: usize,
+    head: [u8; 4],
+    head_len: u8,
+}
+
+impl<B: AsRef<[u8]>> RxPacket<B> {
+    /// The first `len` bytes of `buf`.
+    pub(crate) fn new(buf: B, len: usize) -> Self {
+        RxPacket {
+            buf,
+            len,
+            head: [0; 4],
+            head_len: 0,
+        }
+    }
+
+    /// `head` (at most 4 bytes) and then the first `len` bytes of `buf`.
+    pub(crate) fn with_head(head: &[u8], buf: B, len: usize) -> Self {
+        let mut p = RxPacket::new(buf, len);
+        let n = head.len().min(p.head.len());
+        p.head[..n].copy_from_slice(&head[..n]);
+        p.head_len = n as u8;
+        p
+    }
+
+    /// Its data's length.
+    fn data_len(&self) -> usize {
+        self.head_len as usize + self.len
+    }
+
+    /// Its data from `offset` on, up to where the head or the buffer ends.
+    fn chunk(&self, offset: usize) -> &[u8] {
+        let head = self.head_len as usize;
+        match offset.checked_sub(head) {
+            None => self.head.get(offset..head).unwrap_or(&[]),
+            Some(at) => self
+                .buf
+                .as_ref()
+                .get(..self.len)
+                .and_then(|d| d.get(at..))
+                .unwrap_or(&[]),
+        }
+    }
 }
 
 /// Result of a read.
@@ -203,7 +246,7 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
     }
 
     /// Store packet `seq` (after [`RxBuf::wants`] accepted it).
-    pub(crate) fn insert(&mut self, seq: u32, last: bool, buf: B, len: usize) -> RxInsert {
+    pub(crate) fn insert(&mut self, seq: u32, last: bool, p: RxPacket<B>) -> RxInsert {
         let verdict = self.wants(seq);
         if !matches!(verdict, RxInsert::InOrder | RxInsert::OutOfSequence) {
             return verdict;
@@ -218,8 +261,8 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
             }
             self.last = Some(seq);
         }
-        self.bytes = self.bytes.saturating_add(buf.as_ref().len());
-        self.set(seq, Some(RxPacket { buf, len }));
+        self.bytes = self.bytes.saturating_add(p.buf.as_ref().len());
+        self.set(seq, Some(p));
         if seq_lt(self.top, seq) {
             self.top = seq;
         }
@@ -281,8 +324,7 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
         while copied < len {
             let next = seq.wrapping_add(1);
             let Some(p) = self.pkt(next) else { break };
-            let data = p.buf.as_ref().get(..p.len).unwrap_or(&[]);
-            let avail = data.get(offset..).unwrap_or(&[]);
+            let avail = p.chunk(offset);
             let n = avail.len().min(len - copied);
             let k = match avail.get(..n) {
                 Some(s) if n > 0 => sink(s).min(n),
@@ -290,7 +332,8 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
             };
             copied += k;
             offset += k;
-            if offset >= data.len() {
+            // (A buffer shorter than its length reads as empty.)
+            if offset >= p.data_len() || n == 0 {
                 seq = next;
                 offset = 0;
                 finished += 1;
@@ -362,18 +405,21 @@ mod tests {
     fn in_order_out_of_order_and_duplicates() {
         let mut r = rx(4);
         let (b, l) = pkt(b"ab");
-        assert_eq!(r.insert(2, false, b, l), RxInsert::OutOfSequence);
+        assert_eq!(
+            r.insert(2, false, RxPacket::new(b, l)),
+            RxInsert::OutOfSequence
+        );
         let (b, l) = pkt(b"xx");
-        assert_eq!(r.insert(2, false, b, l), RxInsert::Duplicate);
+        assert_eq!(r.insert(2, false, RxPacket::new(b, l)), RxInsert::Duplicate);
         assert!(!r.readable());
         let mut sack = [9u8; 255];
         assert_eq!(r.sack_table(&mut sack), 2);
         assert_eq!(&sack[..2], &[0, 1]);
         assert_eq!(r.wants(5), RxInsert::ExceedsWindow);
         let (b, l) = pkt(b"01");
-        assert_eq!(r.insert(1, false, b, l), RxInsert::InOrder);
+        assert_eq!(r.insert(1, false, RxPacket::new(b, l)), RxInsert::InOrder);
         let (b, l) = pkt(b"z");
-        assert_eq!(r.insert(3, true, b, l), RxInsert::InOrder);
+        assert_eq!(r.insert(3, true, RxPacket::new(b, l)), RxInsert::InOrder);
         assert!(r.all_received());
         assert_eq!(r.wants(4), RxInsert::Protocol);
         // Hard-ACKed on arrival, before the reader took anything.
@@ -412,13 +458,13 @@ mod tests {
     fn the_window_shuts_as_unread_data_queues() {
         let mut r = rx(8);
         for seq in 1..4 {
-            r.insert(seq, false, std::vec![0; 10], 10);
+            r.insert(seq, false, RxPacket::new(std::vec![0; 10], 10));
         }
         assert_eq!(r.hard_ack(), 3);
         assert_eq!(r.rwind(100), 5, "the window less what waits to be read");
         assert_eq!(r.rwind(4), 1, "room for four, three of them held");
         assert_eq!(r.rwind(2), 0, "shut");
-        r.insert(5, false, std::vec![0; 10], 10);
+        r.insert(5, false, RxPacket::new(std::vec![0; 10], 10));
         assert_eq!(r.rwind(2), 1, "never shut on a hole");
         let mut out = [0u8; 20];
         r.read(&mut out, false);
@@ -428,10 +474,39 @@ mod tests {
     }
 
     #[test]
+    fn a_head_is_read_before_its_buffer() {
+        let mut r = rx(8);
+        let p = RxPacket::with_head(b"abcd", b"efgh".to_vec(), 3);
+        assert_eq!(r.insert(1, false, p), RxInsert::InOrder);
+        let p = RxPacket::with_head(b"ij", std::vec![], 0);
+        assert_eq!(r.insert(2, true, p), RxInsert::InOrder);
+        let mut out = [0u8; 3];
+        let (res, done) = r.read(&mut out, true);
+        assert_eq!((&out, res.bytes, done), (b"abc", 3, 0));
+        let (_, done) = r.read(&mut out[..2], false);
+        assert_eq!((&out[..2], done), (&b"ab"[..], 0));
+        let mut out = [0u8; 16];
+        let (res, done) = r.read(&mut out, false);
+        assert_eq!((&out[..res.bytes], done), (&b"cdefgij"[..], 2));
+        assert!(res.end_of_data);
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn a_buffer_short_of_its_length_reads_as_empty() {
+        let mut r = rx(8);
+        r.insert(1, false, RxPacket::new(b"ab".to_vec(), 5));
+        r.insert(2, true, RxPacket::new(b"c".to_vec(), 1));
+        let mut out = [0u8; 16];
+        let (res, done) = r.read(&mut out, false);
+        assert_eq!((&out[..res.bytes], done), (&b"c"[..], 2));
+    }
+
+    #[test]
     fn held_bytes_follow_inserts_reads_and_clear() {
         let mut r = rx(8);
-        r.insert(1, false, std::vec![0; 100], 100);
-        r.insert(3, false, std::vec![0; 50], 50);
+        r.insert(1, false, RxPacket::new(std::vec![0; 100], 100));
+        r.insert(3, false, RxPacket::new(std::vec![0; 50], 50));
         assert_eq!(r.held_bytes(), 150);
         let mut out = [0u8; 60];
         r.read(&mut out, true);
@@ -448,8 +523,8 @@ mod tests {
     fn skip_consumes_what_a_peek_saw() {
         let mut r = rx(8);
         let (b, l) = pkt(b"abc");
-        r.insert(1, false, b, l);
-        r.insert(2, true, Vec::new(), 0);
+        r.insert(1, false, RxPacket::new(b, l));
+        r.insert(2, true, RxPacket::new(Vec::new(), 0));
         let mut out = [0u8; 8];
         let (peeked, _) = r.read(&mut out, true);
         assert_eq!(peeked.bytes, 3);
@@ -464,9 +539,9 @@ mod tests {
     fn second_last_is_protocol_error() {
         let mut r = rx(8);
         let (b, l) = pkt(b"a");
-        r.insert(3, false, b, l);
+        r.insert(3, false, RxPacket::new(b, l));
         let (b, l) = pkt(b"a");
-        assert_eq!(r.insert(2, true, b, l), RxInsert::Protocol);
+        assert_eq!(r.insert(2, true, RxPacket::new(b, l)), RxInsert::Protocol);
         assert_eq!(r.wants(0), RxInsert::Duplicate);
     }
 
@@ -474,9 +549,9 @@ mod tests {
     fn a_short_sink_consumes_only_what_it_took() {
         let mut r = rx(8);
         let (b, l) = pkt(b"abcd");
-        r.insert(1, false, b, l);
+        r.insert(1, false, RxPacket::new(b, l));
         let (b, l) = pkt(b"ef");
-        r.insert(2, true, b, l);
+        r.insert(2, true, RxPacket::new(b, l));
         let mut got = Vec::new();
         // Takes 3 of the first packet's 4 bytes, as a fault would.
         let (res, done) = r.read_with(
@@ -502,7 +577,7 @@ mod tests {
     #[test]
     fn empty_last_packet_reads_as_end() {
         let mut r = rx(8);
-        r.insert(1, true, Vec::new(), 0);
+        r.insert(1, true, RxPacket::new(Vec::new(), 0));
         let mut out = [0u8; 4];
         let (res, done) = r.read(&mut out, false);
         assert_eq!((res.bytes, res.end_of_data, done), (0, true, 1));
@@ -512,22 +587,22 @@ mod tests {
     fn the_ring_spans_what_is_held_and_is_given_back() {
         let mut r = rx(255);
         assert_eq!(r.ring_len(), 0, "nothing until a packet arrives");
-        r.insert(1, false, std::vec![1], 1);
+        r.insert(1, false, RxPacket::new(std::vec![1], 1));
         assert_eq!(r.ring_len(), 2);
         // Out of sequence, far ahead: the ring spans it, packet 1 kept.
-        r.insert(40, false, std::vec![40], 1);
+        r.insert(40, false, RxPacket::new(std::vec![40], 1));
         assert_eq!(r.ring_len(), 64);
         let mut sack = [9u8; 255];
         assert_eq!(r.sack_table(&mut sack), 39);
         assert_eq!((sack[0], sack[37], sack[38]), (0, 0, 1));
         for seq in 2..40 {
             assert_eq!(
-                r.insert(seq, false, std::vec![seq as u8], 1),
+                r.insert(seq, false, RxPacket::new(std::vec![seq as u8], 1)),
                 RxInsert::InOrder
             );
         }
         assert_eq!(
-            r.insert(255, true, std::vec![255], 1),
+            r.insert(255, true, RxPacket::new(std::vec![255], 1)),
             RxInsert::OutOfSequence
         );
         assert_eq!(r.ring_len(), 256);
@@ -537,7 +612,7 @@ mod tests {
         assert_eq!(out[..3], [1, 2, 3]);
         assert_eq!(out[39], 40);
         for seq in 41..255 {
-            r.insert(seq, false, std::vec![seq as u8], 1);
+            r.insert(seq, false, RxPacket::new(std::vec![seq as u8], 1));
         }
         let mut out = [0u8; 300];
         let (res, done) = r.read(&mut out, false);
@@ -549,16 +624,28 @@ mod tests {
     #[test]
     fn a_ring_that_cannot_grow_drops_the_packet() {
         let mut r = RxBuf::new(255, VecSlots::capped(4));
-        assert_eq!(r.insert(4, false, std::vec![4], 1), RxInsert::OutOfSequence);
-        assert_eq!(r.insert(5, false, std::vec![5], 1), RxInsert::NoMemory);
-        assert_eq!(r.insert(5, true, std::vec![5], 1), RxInsert::NoMemory);
+        assert_eq!(
+            r.insert(4, false, RxPacket::new(std::vec![4], 1)),
+            RxInsert::OutOfSequence
+        );
+        assert_eq!(
+            r.insert(5, false, RxPacket::new(std::vec![5], 1)),
+            RxInsert::NoMemory
+        );
+        assert_eq!(
+            r.insert(5, true, RxPacket::new(std::vec![5], 1)),
+            RxInsert::NoMemory
+        );
         assert_eq!(r.top(), 4);
         for seq in 1..4 {
-            r.insert(seq, false, std::vec![seq as u8], 1);
+            r.insert(seq, false, RxPacket::new(std::vec![seq as u8], 1));
         }
         let mut out = [0u8; 2];
         r.read(&mut out, false);
-        assert_eq!(r.insert(5, true, std::vec![5], 1), RxInsert::InOrder);
+        assert_eq!(
+            r.insert(5, true, RxPacket::new(std::vec![5], 1)),
+            RxInsert::InOrder
+        );
         assert!(r.all_received());
     }
 }

@@ -68,25 +68,26 @@ pub trait Security {
     ) -> Result<Sealed, u32>;
 
     /// Check a received DATA payload (read-only) at a level that leaves
-    /// it as it is, a header checksum at most: `Ok(true)` if it is its
-    /// own plaintext, which the engine then delivers from where it lies
-    /// (the received packet, kept rather than copied); `Ok(false)` if the
-    /// level seals it, for [`Security::verify`] to check and unseal (so
-    /// that a sealed packet is not checked twice).
-    fn verify_plain(
+    /// it readable where it lies, a header checksum or a sealed first
+    /// block at most: `Ok(Some(..))` says where its plaintext is, which
+    /// the engine then delivers from the received packet (kept rather
+    /// than copied); `Ok(None)` if the level seals it, for
+    /// [`Security::verify`] to check and unseal (so that a sealed packet
+    /// is not checked twice).
+    fn verify_clear(
         &mut self,
         _conn: &Self::Conn,
         _pkt: &PacketIdent,
         _cksum: u16,
         _input: &[u8],
-    ) -> Result<bool, u32> {
-        Ok(false)
+    ) -> Result<Option<Clear>, u32> {
+        Ok(None)
     }
 
     /// Check and unseal `input` (read-only) into `out`; return the
     /// plaintext length (at most `input.len()`). The engine asks for
-    /// payloads that [`Security::verify_plain`] found sealed, and for
-    /// plain ones it could not keep where they lie (then this copies).
+    /// payloads that [`Security::verify_clear`] found sealed, and for
+    /// clear ones it could not keep where they lie (then this copies).
     fn verify(
         &mut self,
         conn: &Self::Conn,
@@ -134,6 +135,66 @@ pub trait Security {
 /// whose level only its connection's RESPONSE tells: answer for the
 /// costliest level.
 pub const LEVEL_NOT_KNOWN: u32 = u32::MAX;
+
+/// Where the plaintext of a received payload lies, at a level that leaves
+/// it readable (see [`Security::verify_clear`]): `head` (unsealed from the
+/// payload's first block; at most 4 bytes), then the payload from `from`
+/// on, `len` bytes in all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clear {
+    head: [u8; 4],
+    head_len: u8,
+    from: usize,
+    len: usize,
+}
+
+impl Clear {
+    /// The whole payload is its plaintext.
+    pub fn whole(input: &[u8]) -> Self {
+        Clear {
+            head: [0; 4],
+            head_len: 0,
+            from: 0,
+            len: input.len(),
+        }
+    }
+
+    /// `len` bytes: the first of them (up to 4) from `head`, the rest from
+    /// `from` on; `None` if the payload of `input_len` bytes is too short.
+    pub fn split(head: [u8; 4], from: usize, len: usize, input_len: usize) -> Option<Self> {
+        let head_len = len.min(head.len());
+        let end = from.checked_add(len - head_len)?;
+        (end <= input_len).then_some(Clear {
+            head,
+            head_len: head_len as u8,
+            from,
+            len,
+        })
+    }
+
+    /// The bytes that precede the rest.
+    pub(crate) fn head(&self) -> &[u8] {
+        self.head.get(..self.head_len as usize).unwrap_or(&[])
+    }
+
+    /// Where the rest lies in the payload.
+    pub(crate) fn rest(&self) -> core::ops::Range<usize> {
+        self.from..self.from + (self.len - self.head().len())
+    }
+
+    /// Copy the plaintext of `input` into `out`; its length.
+    pub fn copy(&self, input: &[u8], out: &mut [u8]) -> Result<usize, u32> {
+        let (head, rest) = (self.head(), input.get(self.rest()));
+        let dst = out.get_mut(..self.len);
+        let (Some(rest), Some(dst)) = (rest, dst) else {
+            return Err(super::wire::RX_PROTOCOL_ERROR);
+        };
+        let (a, b) = dst.split_at_mut(head.len());
+        a.copy_from_slice(head);
+        b.copy_from_slice(rest);
+        Ok(self.len)
+    }
+}
 
 /// What [`Security::secure`] made of a DATA payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,14 +271,14 @@ impl Security for NullSecurity {
         Ok(Sealed::Plain(0))
     }
 
-    fn verify_plain(
+    fn verify_clear(
         &mut self,
         _conn: &(),
         _pkt: &PacketIdent,
         _cksum: u16,
-        _input: &[u8],
-    ) -> Result<bool, u32> {
-        Ok(true)
+        input: &[u8],
+    ) -> Result<Option<Clear>, u32> {
+        Ok(Some(Clear::whole(input)))
     }
 
     fn verify(
@@ -228,11 +289,7 @@ impl Security for NullSecurity {
         input: &[u8],
         out: &mut [u8],
     ) -> Result<usize, u32> {
-        let dst = out
-            .get_mut(..input.len())
-            .ok_or(super::wire::RX_PROTOCOL_ERROR)?;
-        dst.copy_from_slice(input);
-        Ok(input.len())
+        Clear::whole(input).copy(input, out)
     }
 
     fn issue_challenge(&mut self, _conn: &mut (), _out: &mut [u8]) -> Result<usize, u32> {

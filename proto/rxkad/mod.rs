@@ -14,7 +14,7 @@ mod sboxes;
 mod server;
 pub mod ticket;
 
-use super::security::{ConnIdent, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN};
+use super::security::{Clear, ConnIdent, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN};
 use super::wire::{RXKADEXPIRED, RXKADNOAUTH, RXKADUNKNOWNKEY, RX_INVALID_OPERATION};
 
 pub use client::response_checksum;
@@ -232,18 +232,18 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
         }
     }
 
-    fn verify_plain(
+    fn verify_clear(
         &mut self,
         conn: &Self::Conn,
         pkt: &PacketIdent,
         cksum: u16,
         input: &[u8],
-    ) -> Result<bool, u32> {
+    ) -> Result<Option<Clear>, u32> {
         match conn {
-            RxkadConn::Null => super::NullSecurity.verify_plain(&(), pkt, cksum, input),
+            RxkadConn::Null => super::NullSecurity.verify_clear(&(), pkt, cksum, input),
             _ => {
                 let s = conn.secured().ok_or(RX_INVALID_OPERATION)?;
-                packet::verify_plain(s, pkt, cksum)
+                packet::verify_clear(s, pkt, cksum, input)
             }
         }
     }

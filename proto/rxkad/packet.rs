@@ -1,7 +1,7 @@
 //! Per-packet security: the header checksum and the sealing of DATA at
 //! levels 1 and 2 (C's `rxkad_secure_packet*` and `rxkad_verify_packet*`).
 
-use super::super::security::{PacketIdent, Sealed};
+use super::super::security::{Clear, PacketIdent, Sealed};
 use super::super::wire::{RXKADDATALEN, RXKADSEALEDINCON, RX_PROTOCOL_ERROR};
 use super::{Fcrypt, Secured, ALIGN, LEVEL_AUTH, LEVEL_ENCRYPT, LEVEL_PLAIN};
 
@@ -91,15 +91,53 @@ pub(super) fn secure(
     })
 }
 
-/// Whether the payload is its own plaintext (level 0), its header
-/// checksum then checked; at the sealing levels false, unchecked, for
-/// [`verify`] to check and unseal (one checksum per packet).
-pub(super) fn verify_plain(s: &Secured, pkt: &PacketIdent, cksum: u16) -> Result<bool, u32> {
-    if s.level != LEVEL_PLAIN {
-        return Ok(false);
+/// Check the payload of a level that leaves it readable where it lies,
+/// and say where its plaintext is: all of it at level 0; at level 1 the
+/// first block, the only one sealed, is unsealed here, and its last 4
+/// bytes (the data's first) come from it, the rest from the payload. At
+/// level 2 `None`, unchecked, for [`verify`] to check and unseal (one
+/// checksum per packet).
+pub(super) fn verify_clear(
+    s: &Secured,
+    pkt: &PacketIdent,
+    cksum: u16,
+    input: &[u8],
+) -> Result<Option<Clear>, u32> {
+    match s.level {
+        LEVEL_PLAIN => {
+            check(s, pkt, cksum)?;
+            Ok(Some(Clear::whole(input)))
+        }
+        LEVEL_AUTH => {
+            check(s, pkt, cksum)?;
+            let mut first = [0u8; 8];
+            first.copy_from_slice(input.get(..8).ok_or(RXKADSEALEDINCON)?);
+            // Afresh from a zero IV: the word and the first 4 bytes of data.
+            s.session
+                .decrypt(&[0; 8], &mut first)
+                .map_err(|_| RXKADSEALEDINCON)?;
+            let data = data_len(pkt, &first, input.len() - 4)?;
+            let head = [first[4], first[5], first[6], first[7]];
+            Ok(Some(
+                Clear::split(head, 8, data, input.len()).ok_or(RXKADDATALEN)?,
+            ))
+        }
+        _ => Ok(None),
     }
-    check(s, pkt, cksum)?;
-    Ok(true)
+}
+
+/// The data length that the sealed word at the start of `head` gives,
+/// after checking the word against the packet (at most `room`).
+fn data_len(pkt: &PacketIdent, head: &[u8; 8], room: usize) -> Result<usize, u32> {
+    let word = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    if (word >> 16 ^ pkt.seq ^ pkt.call_number) & 0xffff != 0 {
+        return Err(RXKADSEALEDINCON);
+    }
+    let data = (word & 0xffff) as usize;
+    if data > room {
+        return Err(RXKADDATALEN);
+    }
+    Ok(data)
 }
 
 /// Check the header checksum.
@@ -119,52 +157,26 @@ pub(super) fn verify(
     input: &[u8],
     out: &mut [u8],
 ) -> Result<usize, u32> {
-    check(s, pkt, cksum)?;
-    if s.level == LEVEL_PLAIN {
-        let dst = out.get_mut(..input.len()).ok_or(RX_PROTOCOL_ERROR)?;
-        dst.copy_from_slice(input);
-        return Ok(input.len());
+    if s.level != LEVEL_ENCRYPT {
+        let clear = verify_clear(s, pkt, cksum, input)?.ok_or(RX_PROTOCOL_ERROR)?;
+        return clear.copy(input, out);
     }
+    check(s, pkt, cksum)?;
     if input.len() < 8 {
         return Err(RXKADSEALEDINCON);
     }
-    let (hdr, len) = match s.level {
-        LEVEL_AUTH => (4, input.len()),
-        LEVEL_ENCRYPT => (8, input.len() / ALIGN * ALIGN),
-        _ => return Err(RX_PROTOCOL_ERROR),
-    };
+    let len = input.len() / ALIGN * ALIGN;
     let buf = out.get_mut(..len).ok_or(RX_PROTOCOL_ERROR)?;
     let src = input.get(..len).ok_or(RX_PROTOCOL_ERROR)?;
-    // The data goes straight to the front of `out`, the word before it
-    // (decrypted last, or kept aside) read from where it lands.
+    // The data goes straight to the front of `out`, the word after it
+    // decrypted last and read from where it lands.
+    // C aborts a level 2 packet the cipher refuses with RXKADSEALEDINCON.
+    s.session
+        .decrypt_split(&s.key, src, 8, buf)
+        .map_err(|_| RXKADSEALEDINCON)?;
     let mut head = [0u8; 8];
-    if s.level == LEVEL_AUTH {
-        // Only the first block, afresh from a zero IV: the word and the
-        // first 4 bytes of data; the rest is in clear.
-        let first = &mut buf[..8];
-        first.copy_from_slice(&src[..8]);
-        s.session
-            .decrypt(&[0; 8], first)
-            .map_err(|_| RXKADSEALEDINCON)?;
-        head.copy_from_slice(first);
-        buf[..4].copy_from_slice(&head[4..]);
-        buf[4..len - 4].copy_from_slice(&src[8..]);
-    } else {
-        // C aborts a level 2 packet the cipher refuses with RXKADSEALEDINCON.
-        s.session
-            .decrypt_split(&s.key, src, 8, buf)
-            .map_err(|_| RXKADSEALEDINCON)?;
-        head.copy_from_slice(&buf[len - 8..]);
-    }
-    let word = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
-    if (word >> 16 ^ pkt.seq ^ pkt.call_number) & 0xffff != 0 {
-        return Err(RXKADSEALEDINCON);
-    }
-    let data = (word & 0xffff) as usize;
-    if data > len - hdr {
-        return Err(RXKADDATALEN);
-    }
-    Ok(data)
+    head.copy_from_slice(&buf[len - 8..]);
+    data_len(pkt, &head, len - 8)
 }
 
 fn put32(buf: &mut [u8], at: usize, v: u32) {
