@@ -128,6 +128,10 @@ pub(crate) struct KMap<K, V> {
     tree: RBTree<K, Option<V>>,
     len: usize,
     spare: Option<RBTreeNodeReservation<K, Option<V>>>,
+    /// The first key, once looked up (`Some(None)`: the map is empty),
+    /// until it is removed: the engine asks for it at every flush (the
+    /// earliest timer), and a tree walks down to it each time.
+    first: Option<Option<K>>,
 }
 
 impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
@@ -139,6 +143,11 @@ impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
         match self.tree.insert(node.into_node(key, Some(value))) {
             None => self.len += 1,
             Some(old) => self.spare = Some(old.into_reservation()),
+        }
+        if let Some(first) = self.first {
+            if first.map_or(true, |f| key < f) {
+                self.first = Some(Some(key));
+            }
         }
         Ok(())
     }
@@ -156,12 +165,17 @@ impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
         let value = entry.get_mut().take();
         self.spare = Some(entry.remove_node().into_reservation());
         self.len -= 1;
+        if self.first == Some(Some(*key)) {
+            self.first = None;
+        }
         value
     }
 
     fn next_after(&mut self, key: Option<&K>) -> Option<K> {
         let Some(k) = key else {
-            return self.tree.cursor_front().map(|c| *c.current().0);
+            return *self
+                .first
+                .get_or_insert_with(|| self.tree.cursor_front().map(|c| *c.current().0));
         };
         let mut cursor = self.tree.cursor_lower_bound(k)?;
         if cursor.current().0 == k {
@@ -187,6 +201,7 @@ impl Env for KernelEnv {
             tree: RBTree::new(),
             len: 0,
             spare: None,
+            first: Some(None),
         }
     }
 
