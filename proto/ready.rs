@@ -158,7 +158,20 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
     /// drain unmarks it once it has looked it up), or after an overflow
     /// the next of one walk over every call in `calls`, whose position is
     /// `scan` (`false`: a call the walk finds may be queued still).
+    #[inline(always)]
     pub(crate) fn next<C>(
+        &mut self,
+        scan: &mut Option<Option<CallHandle>>,
+        calls: &mut impl Lookup<C>,
+    ) -> Option<(CallHandle, bool)> {
+        // Every drain ends on an empty queue: answered here, not in a call.
+        if self.len == 0 && !self.overflowed && scan.is_none() {
+            return None;
+        }
+        self.next_queued(scan, calls)
+    }
+
+    fn next_queued<C>(
         &mut self,
         scan: &mut Option<Option<CallHandle>>,
         calls: &mut impl Lookup<C>,
