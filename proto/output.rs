@@ -383,6 +383,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         Some(d)
     }
 
+    /// Whether [`Self::poll_transmit`] may have a datagram: false means it
+    /// has none, so that a caller need not read its clock to ask.
+    #[inline]
+    pub fn may_transmit(&self) -> bool {
+        self.replies.len() > 0 || self.queue.len() > 0 || self.tx_ready.may_have_next(&self.tx_scan)
+    }
+
     /// The queued payload of DATA packet `seq` of call `h`. Found for every
     /// gap: nothing changes between framing a datagram and sending it.
     fn queued_payload(&self, h: CallHandle, seq: u32) -> Option<&[u8]> {

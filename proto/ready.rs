@@ -86,8 +86,9 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
     }
 
     /// Queue call `h`, not queued yet.
+    #[inline]
     fn append(&mut self, h: CallHandle, queued: &mut u8) {
-        if !self.room() {
+        if self.len as usize >= self.ring.as_ref().len() && !self.grow() {
             self.overflowed = true;
             return;
         }
@@ -111,12 +112,10 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
         }
     }
 
-    /// Whether a slot is free, doubling the ring if it is full.
-    fn room(&mut self) -> bool {
+    /// Double the full ring (out of line: it is rare); false if it cannot.
+    #[inline(never)]
+    fn grow(&mut self) -> bool {
         let old = self.ring.as_ref().len();
-        if (self.len as usize) < old {
-            return true;
-        }
         if !self.ring.grow(old.saturating_mul(2).max(FIRST)) {
             return false;
         }
@@ -165,10 +164,16 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
         calls: &mut impl Lookup<C>,
     ) -> Option<(CallHandle, bool)> {
         // Every drain ends on an empty queue: answered here, not in a call.
-        if self.len == 0 && !self.overflowed && scan.is_none() {
+        if !self.may_have_next(scan) {
             return None;
         }
         self.next_queued(scan, calls)
+    }
+
+    /// Whether [`Self::next`] may give a call: false if it gives none.
+    #[inline(always)]
+    pub(crate) fn may_have_next(&self, scan: &Option<Option<CallHandle>>) -> bool {
+        self.len > 0 || self.overflowed || scan.is_some()
     }
 
     fn next_queued<C>(

@@ -165,6 +165,10 @@ pub(crate) struct Core {
     /// The engine's next deadline as of the last flush, so that the work
     /// item need not walk the engine's objects again to find it.
     deadline: Option<Instant>,
+    /// The deadline the timer was last set for, until the work item runs
+    /// (as it does after every expiry): a later one need not touch the
+    /// timer, which only moves earlier, and that run sets it anew.
+    armed: Option<Instant>,
     /// Calls by tag.
     pub(crate) tags: RBTree<u64, Tag>,
     next_tag: u64,
@@ -355,6 +359,7 @@ impl Core {
             tx,
             bounce,
             deadline: None,
+            armed: None,
             tags: RBTree::new(),
             next_tag: 1,
             spare_tag: None,
@@ -390,6 +395,7 @@ impl Handler for Endpoint {
         let mut guard = local.core.lock();
         let core = &mut *guard;
         core.loops = core.loops.wrapping_add(1);
+        core.armed = None;
         let (ep, drops) = (&mut core.ep, &mut core.rx_drops);
         // Settings changed since the last run apply to what comes in.
         ep.set_tunables(sysctl::tunables());
@@ -572,7 +578,9 @@ impl Local {
         core.ep.set_tunables(sysctl::tunables());
         let on = trace::on();
         let mut now = now;
-        loop {
+        // Each datagram at the time it goes (a long queue takes a while);
+        // the clock is not read when nothing waits to go.
+        while core.ep.may_transmit() {
             now = now.max(self::now());
             let Some(d) = core.ep.poll_transmit_parts(now, &mut core.tx) else {
                 break;
@@ -594,7 +602,10 @@ impl Local {
         }
         core.deadline = core.ep.poll_timeout();
         if let Some(t) = core.deadline {
-            self.arm(t.0.saturating_sub(now.0));
+            if !core.armed.is_some_and(|a| a <= t) {
+                self.arm(t.0.saturating_sub(now.0));
+                core.armed = Some(t);
+            }
         }
     }
 }
