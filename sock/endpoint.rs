@@ -10,7 +10,7 @@ use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::{Arc, Mutex};
 
 use super::addr::{from_socket, to_socket};
-use super::env::{node_from, KernelEnv};
+use super::env::{KernelEnv, NodePool};
 use super::kernel_api::{self, KernelCall, KernelPeer};
 use super::trace;
 use super::uapi::UDP_ENCAP_RXRPC;
@@ -107,8 +107,8 @@ pub(crate) struct Attached {
     /// User call id to tag.
     pub(crate) calls: RBTree<u64, u64>,
     queue: RBTree<u64, Notice>,
-    /// The node of the notice last taken, for the next one.
-    spare: Option<RBTreeNodeReservation<u64, Notice>>,
+    /// The nodes of the notices taken, for the next ones.
+    spare: NodePool<u64, Notice>,
     queued: usize,
     next_notice: u64,
     /// A kernel user's operations for incoming calls.
@@ -136,14 +136,16 @@ impl Attached {
     pub(crate) fn pop(&mut self) {
         let first = self.queue.cursor_front().map(|c| *c.current().0);
         if let Some(k) = first {
-            self.spare = self.queue.remove_node(&k).map(|n| n.into_reservation());
+            if let Some(n) = self.queue.remove_node(&k) {
+                self.spare.keep(n.into_reservation());
+            }
             self.queued -= 1;
             self.sock.set_pending(self.queued);
         }
     }
 
     fn push(&mut self, notice: Notice) -> Result {
-        let node = node_from(&mut self.spare)?;
+        let node = self.spare.take()?;
         self.queue.insert(node.into_node(self.next_notice, notice));
         self.next_notice += 1;
         self.queued += 1;
@@ -172,9 +174,9 @@ pub(crate) struct Core {
     /// Calls by tag.
     pub(crate) tags: RBTree<u64, Tag>,
     next_tag: u64,
-    /// The nodes of the tag and user id last dropped, for the next call.
-    spare_tag: Option<RBTreeNodeReservation<u64, Tag>>,
-    spare_id: Option<RBTreeNodeReservation<u64, u64>>,
+    /// The nodes of the tags and user ids dropped, for the next calls.
+    spare_tag: NodePool<u64, Tag>,
+    spare_id: NodePool<u64, u64>,
     /// Attached sockets by identity.
     pub(crate) socks: RBTree<usize, Attached>,
     /// The socket that takes incoming calls.
@@ -197,11 +199,11 @@ impl Core {
     /// Records a call (or a charge) of `sock` under a fresh tag.
     pub(crate) fn add_tag(&mut self, sock: SockRef, user_id: u64, service: bool) -> Result<u64> {
         let tag = self.next_tag;
-        let tag_node = node_from(&mut self.spare_tag)?;
-        let id_node = match node_from(&mut self.spare_id) {
+        let tag_node = self.spare_tag.take()?;
+        let id_node = match self.spare_id.take() {
             Ok(node) => node,
             Err(e) => {
-                self.spare_tag = Some(tag_node);
+                self.spare_tag.keep(tag_node);
                 return Err(e);
             }
         };
@@ -232,10 +234,10 @@ impl Core {
             .get_mut(&sock)
             .and_then(|a| a.calls.remove_node(&user_id));
         if let Some(node) = id_node {
-            self.spare_id = Some(node.into_reservation());
+            self.spare_id.keep(node.into_reservation());
         }
         if let Some(node) = self.tags.remove_node(&tag) {
-            self.spare_tag = Some(node.into_reservation());
+            self.spare_tag.keep(node.into_reservation());
         }
     }
 
@@ -362,8 +364,8 @@ impl Core {
             armed: None,
             tags: RBTree::new(),
             next_tag: 1,
-            spare_tag: None,
-            spare_id: None,
+            spare_tag: NodePool::new(),
+            spare_id: NodePool::new(),
             socks: RBTree::new(),
             service: None,
             loops: 0,
@@ -475,7 +477,7 @@ impl Local {
             rcvbuf,
             calls: RBTree::new(),
             queue: RBTree::new(),
-            spare: None,
+            spare: NodePool::new(),
             queued: 0,
             next_notice: 0,
             app_ops,

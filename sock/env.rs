@@ -107,27 +107,60 @@ impl<T> Slots<T> for KSlots<T> {
     }
 }
 
-/// A tree node: `spare`, the one kept from the entry last removed, or a
-/// new one.
-pub(crate) fn node_from<K, V>(
-    spare: &mut Option<RBTreeNodeReservation<K, V>>,
-) -> Result<RBTreeNodeReservation<K, V>> {
-    match spare.take() {
-        Some(node) => Ok(node),
-        None => Ok(RBTreeNodeReservation::new(GFP_KERNEL)?),
+/// Tree nodes of entries removed, kept for the next inserts: a map's
+/// entries come and go in bursts (the timers of a round of calls, their
+/// user tags), which then cost no allocation. Up to [`NodePool::MAX`].
+pub(crate) struct NodePool<K, V> {
+    /// The nodes kept are the first `len`.
+    nodes: KVec<Option<RBTreeNodeReservation<K, V>>>,
+    len: usize,
+}
+
+impl<K, V> NodePool<K, V> {
+    /// Most nodes kept.
+    const MAX: usize = 64;
+
+    /// An empty pool (no allocation).
+    pub(crate) const fn new() -> Self {
+        NodePool {
+            nodes: KVec::new(),
+            len: 0,
+        }
+    }
+
+    /// A kept node, or a new one.
+    pub(crate) fn take(&mut self) -> Result<RBTreeNodeReservation<K, V>> {
+        if let Some(n) = self.len.checked_sub(1) {
+            if let Some(node) = self.nodes.get_mut(n).and_then(Option::take) {
+                self.len = n;
+                return Ok(node);
+            }
+        }
+        RBTreeNodeReservation::new(GFP_KERNEL)
+    }
+
+    /// Keep `node`, or free it if the pool is full (or cannot grow).
+    pub(crate) fn keep(&mut self, node: RBTreeNodeReservation<K, V>) {
+        if self.len >= Self::MAX
+            || (self.len == self.nodes.len() && self.nodes.push(None, GFP_KERNEL).is_err())
+        {
+            return;
+        }
+        if let Some(slot) = self.nodes.get_mut(self.len) {
+            *slot = Some(node);
+            self.len += 1;
+        }
     }
 }
 
 /// An ordered map on the kernel's red-black tree, which does not count
-/// its own entries. It keeps the node of the entry it last removed for
-/// its next insert: the engine's maps mostly remove one entry and insert
-/// another (a call's timer filed again, a user tag for the one before),
-/// which then costs no allocation. Every node in the tree holds `Some`; `None`
-/// is only left in a node as its value is taken out.
+/// its own entries. It keeps the nodes of the entries it removed for its
+/// next inserts (see [`NodePool`]). Every node in the tree holds `Some`;
+/// `None` is only left in a node as its value is taken out.
 pub(crate) struct KMap<K, V> {
     tree: RBTree<K, Option<V>>,
     len: usize,
-    spare: Option<RBTreeNodeReservation<K, Option<V>>>,
+    spare: NodePool<K, Option<V>>,
     /// The first key, once looked up (`Some(None)`: the map is empty),
     /// until it is removed: the engine asks for it at every flush (the
     /// earliest timer), and a tree walks down to it each time.
@@ -137,12 +170,12 @@ pub(crate) struct KMap<K, V> {
 impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
     fn insert(&mut self, key: K, value: V) -> Result<(), V> {
         // Reserve first so that an allocation failure can hand `value` back.
-        let Ok(node) = node_from(&mut self.spare) else {
+        let Ok(node) = self.spare.take() else {
             return Err(value);
         };
         match self.tree.insert(node.into_node(key, Some(value))) {
             None => self.len += 1,
-            Some(old) => self.spare = Some(old.into_reservation()),
+            Some(old) => self.spare.keep(old.into_reservation()),
         }
         if let Some(first) = self.first {
             if first.map_or(true, |f| key < f) {
@@ -163,7 +196,7 @@ impl<K: Ord + Copy, V> Map<K, V> for KMap<K, V> {
     fn remove(&mut self, key: &K) -> Option<V> {
         let mut entry = self.tree.find_mut(key)?;
         let value = entry.get_mut().take();
-        self.spare = Some(entry.remove_node().into_reservation());
+        self.spare.keep(entry.remove_node().into_reservation());
         self.len -= 1;
         if self.first == Some(Some(*key)) {
             self.first = None;
@@ -200,7 +233,7 @@ impl Env for KernelEnv {
         KMap {
             tree: RBTree::new(),
             len: 0,
-            spare: None,
+            spare: NodePool::new(),
             first: Some(None),
         }
     }
