@@ -656,6 +656,23 @@ impl<E: Env> Call<E> {
         Ok(dropped)
     }
 
+    /// The first reply packet goes, and acknowledges the whole request:
+    /// an ACK still due for it only because of its delay (or of the
+    /// window its reading freed) would reach a client that may well have
+    /// had its reply and ended (the C module cancels it too).
+    fn reply_begins(&mut self) {
+        let deferred = |a: Option<(AckReason, u32)>| {
+            a.is_some_and(|(r, _)| r == AckReason::DELAY || r == AckReason::IDLE)
+        };
+        if deferred(self.ack_later) {
+            self.ack_later = None;
+            self.timers.stop(T::Ack as usize);
+        }
+        if deferred(self.ack_now) && self.acks_owed == 0 {
+            self.ack_now = None;
+        }
+    }
+
     /// Whether this call is in a state where ACKs refer to its Tx side.
     fn in_tx_phase(&self) -> bool {
         matches!(
@@ -849,6 +866,9 @@ impl<E: Env> Call<E> {
             }
             Tx::Data { seq, request_ack } => {
                 let first = self.tx.get(seq).is_some_and(|p| p.sent_at.is_none());
+                if first && seq == 1 && self.side == Side::Server {
+                    self.reply_begins();
+                }
                 let now = self.tx.mark_sent(seq, serial, now);
                 if request_ack && self.rtt_probe.is_none() && first {
                     self.rtt_probe = Some((serial, now));

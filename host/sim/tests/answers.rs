@@ -432,6 +432,40 @@ fn a_batch_of_requests_answers_the_first() {
     assert_eq!(acks, [(AckReason::REQUESTED, datas[0].0.serial)]);
 }
 
+/// A service whose reply begins before its delayed ACK of the request
+/// is due sends no such ACK: the reply acknowledges the request, and the
+/// client, which may have ended the call on it, would only drop the ACK.
+#[test]
+fn a_reply_cancels_the_delayed_ack_of_its_request() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, call) = pair_with_call(now);
+    client.send(call, b"request", false).unwrap();
+    let mut request = drain(&mut client, now);
+    for p in &mut request {
+        // As once the client knows the RTT: the request asks for nothing.
+        p[21] &= !Flags::REQUEST_ACK.bits();
+    }
+    let served = answer(&mut server, now, &request);
+    let reply = drain(&mut server, now);
+    assert!(reply
+        .iter()
+        .any(|p| matches!(decode(p), Ok((_, Packet::Data(_))))));
+    // Well past the delayed ACK's 20 ms, before the client's final ACK.
+    let later = Instant(now.0 + 100_000_000);
+    server.handle_timeout(later);
+    let acks: Vec<AckReason> = drain(&mut server, later)
+        .iter()
+        .filter_map(|p| match decode(p) {
+            Ok((_, Packet::Ack(a))) => Some(a.reason),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !acks.contains(&AckReason::DELAY) && !acks.contains(&AckReason::IDLE),
+        "{acks:?} after the reply of {served:?}"
+    );
+}
+
 /// A client's one-packet request asks for an ACK while the peer's RTT is
 /// being learnt (fewer than three samples, or none for a second), and not
 /// once it is known: the reply acknowledges the request, and the ACK would
