@@ -17,6 +17,26 @@ fn ack_reasons(pkts: &[Vec<u8>]) -> Vec<AckReason> {
         .collect()
 }
 
+/// The DATA packets among `pkts`, with their headers.
+fn data_packets(pkts: Vec<Vec<u8>>) -> Vec<(Header, Vec<u8>)> {
+    pkts.into_iter()
+        .filter_map(|p| match decode(&p) {
+            Ok((h, Packet::Data(_))) => Some((h, p)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The reasons and serials of the ACKs among `pkts` but PINGs.
+fn acks_answering(pkts: &[Vec<u8>]) -> Vec<(AckReason, u32)> {
+    pkts.iter()
+        .filter_map(|p| match decode(p) {
+            Ok((_, Packet::Ack(a))) if a.reason != AckReason::PING => Some((a.reason, a.serial)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Out-of-sequence DATA handled in one batch still gets an ACK each (up to
 /// the three that start a sender's fast retransmission), not one for all.
 #[test]
@@ -371,27 +391,14 @@ fn a_batch_keeps_the_requested_ack() {
     let (mut client, mut server, call) = pair_with_call(now);
     let data = vec![7u8; 6 * 1412];
     client.send(call, &data, false).unwrap();
-    let sent = drain(&mut client, now);
-    let datas: Vec<(Header, &Vec<u8>)> = sent
-        .iter()
-        .filter_map(|p| match decode(p) {
-            Ok((h, Packet::Data(_))) => Some((h, p)),
-            _ => None,
-        })
-        .collect();
+    let datas = data_packets(drain(&mut client, now));
     assert!(datas.len() >= 4, "{} DATA packets", datas.len());
-    let (probe, _) = datas[0];
+    let probe = datas[0].0;
     assert!(probe.flags.contains(Flags::REQUEST_ACK));
     for (_, p) in &datas {
         server.handle_datagram(now, CLIENT, p);
     }
-    let acks: Vec<(AckReason, u32)> = drain(&mut server, now)
-        .iter()
-        .filter_map(|p| match decode(p) {
-            Ok((_, Packet::Ack(a))) if a.reason != AckReason::PING => Some((a.reason, a.serial)),
-            _ => None,
-        })
-        .collect();
+    let acks = acks_answering(&drain(&mut server, now));
     assert_eq!(acks, [(AckReason::REQUESTED, probe.serial)]);
 }
 
@@ -405,13 +412,7 @@ fn a_batch_of_requests_answers_the_first() {
     let (mut client, mut server, call) = pair_with_call(now);
     let data = vec![7u8; 6 * 1412];
     client.send(call, &data, false).unwrap();
-    let mut datas: Vec<(Header, Vec<u8>)> = drain(&mut client, now)
-        .into_iter()
-        .filter_map(|p| match decode(&p) {
-            Ok((h, Packet::Data(_))) => Some((h, p)),
-            _ => None,
-        })
-        .collect();
+    let mut datas = data_packets(drain(&mut client, now));
     assert!(datas.len() >= 4, "{} DATA packets", datas.len());
     for (h, p) in &mut datas {
         // The header's flags byte; no checksum covers it on a plain call.
@@ -422,13 +423,7 @@ fn a_batch_of_requests_answers_the_first() {
     for (_, p) in &datas {
         server.handle_datagram(now, CLIENT, p);
     }
-    let acks: Vec<(AckReason, u32)> = drain(&mut server, now)
-        .iter()
-        .filter_map(|p| match decode(p) {
-            Ok((_, Packet::Ack(a))) if a.reason != AckReason::PING => Some((a.reason, a.serial)),
-            _ => None,
-        })
-        .collect();
+    let acks = acks_answering(&drain(&mut server, now));
     assert_eq!(acks, [(AckReason::REQUESTED, datas[0].0.serial)]);
 }
 
@@ -446,20 +441,14 @@ fn a_reply_cancels_the_delayed_ack_of_its_request() {
         p[21] &= !Flags::REQUEST_ACK.bits();
     }
     let served = answer(&mut server, now, &request);
-    let reply = drain(&mut server, now);
-    assert!(reply
-        .iter()
-        .any(|p| matches!(decode(p), Ok((_, Packet::Data(_))))));
+    assert!(
+        !data_packets(drain(&mut server, now)).is_empty(),
+        "the reply"
+    );
     // Well past the delayed ACK's 20 ms, before the client's final ACK.
     let later = Instant(now.0 + 100_000_000);
     server.handle_timeout(later);
-    let acks: Vec<AckReason> = drain(&mut server, later)
-        .iter()
-        .filter_map(|p| match decode(p) {
-            Ok((_, Packet::Ack(a))) => Some(a.reason),
-            _ => None,
-        })
-        .collect();
+    let acks = ack_reasons(&drain(&mut server, later));
     assert!(
         !acks.contains(&AckReason::DELAY) && !acks.contains(&AckReason::IDLE),
         "{acks:?} after the reply of {served:?}"
