@@ -85,14 +85,16 @@ splat_pattern='(BUG:|WARNING:|Oops|Kernel panic|general protection|KASAN|UBSAN|p
 # reported XFAIL, on that code's account, not failed:
 # - rxrpc.ko: a connection's timer fires on a freed connection
 #   (rxrpc_poke_conn);
+# - rxrpc.ko: connections still listed when the namespace or the module
+#   goes (BUG at conn_object.c:482, rxrpc_destroy_all_connections);
 # - kAFS (6.12): unloading frees an afs_server by RCU while its destroyer
 #   work, queued again by the put of its own GiveUpAllCallBacks call, has
 #   not run; debugobjects' fixup then sleeps in the RCU softirq, and each
 #   later report from that softirq (rcu_core in its trace) follows from it.
-known_splat='rxrpc_poke_conn\+'
+known_splat='rxrpc_poke_conn\+|rxrpc_destroy_all_connections\+'
 kafs_splat='hint: afs_server_destroyer'
 kafs_splat_after='rcu_core\+'
-known_splat_why='only known bugs of other code: rxrpc.ko (rxrpc_poke_conn on a freed connection) or kAFS (an afs_server freed with its destroyer queued, and what the fixup set off); see README'
+known_splat_why='only known bugs of other code: rxrpc.ko (rxrpc_poke_conn on a freed connection, or connections left at conn_object.c:482) or kAFS (an afs_server freed with its destroyer queued, and what the fixup set off); see README'
 vm_unknown_splats() { # the DMESG part of a log on stdin: count splats not known
 	# A report runs from "cut here" or its first splat line to the end
 	# of its stack trace. A "cut here" right after the line that opened a
