@@ -32,47 +32,60 @@ pub(crate) enum RxInsert {
     NoMemory,
 }
 
-/// One received DATA payload, already verified: `head` (a few bytes a
-/// security level unsealed, when the rest of the payload stays where it
-/// lies) and then the first `len` bytes of `buf`.
+/// A few bytes of a payload that a security level unsealed while the rest
+/// stays where it lies (rxkad level 1's first 4 data bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Head {
+    bytes: [u8; 4],
+    len: u8,
+}
+
+impl Head {
+    /// The first 4 bytes of `bytes`, or all of them if fewer.
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        let mut h = Head::default();
+        let n = bytes.len().min(h.bytes.len());
+        h.bytes[..n].copy_from_slice(&bytes[..n]);
+        h.len = n as u8;
+        h
+    }
+
+    /// The bytes.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len as usize).unwrap_or(&[])
+    }
+}
+
+/// One received DATA payload, already verified: `head` and then the first
+/// `len` bytes of `buf`.
 #[derive(Debug)]
 pub(crate) struct RxPacket<B> {
     buf: B,
     len: usize,
-    head: [u8; 4],
-    head_len: u8,
+    head: Head,
 }
 
 impl<B: AsRef<[u8]>> RxPacket<B> {
     /// The first `len` bytes of `buf`.
     pub(crate) fn new(buf: B, len: usize) -> Self {
-        RxPacket {
-            buf,
-            len,
-            head: [0; 4],
-            head_len: 0,
-        }
+        RxPacket::with_head(Head::default(), buf, len)
     }
 
-    /// `head` (at most 4 bytes) and then the first `len` bytes of `buf`.
-    pub(crate) fn with_head(head: &[u8], buf: B, len: usize) -> Self {
-        let mut p = RxPacket::new(buf, len);
-        let n = head.len().min(p.head.len());
-        p.head[..n].copy_from_slice(&head[..n]);
-        p.head_len = n as u8;
-        p
+    /// `head` and then the first `len` bytes of `buf`.
+    pub(crate) fn with_head(head: Head, buf: B, len: usize) -> Self {
+        RxPacket { buf, len, head }
     }
 
     /// Its data's length.
     fn data_len(&self) -> usize {
-        self.head_len as usize + self.len
+        self.head.as_slice().len() + self.len
     }
 
     /// Its data from `offset` on, up to where the head or the buffer ends.
     fn chunk(&self, offset: usize) -> &[u8] {
-        let head = self.head_len as usize;
-        match offset.checked_sub(head) {
-            None => self.head.get(offset..head).unwrap_or(&[]),
+        let head = self.head.as_slice();
+        match offset.checked_sub(head.len()) {
+            None => head.get(offset..).unwrap_or(&[]),
             Some(at) => self
                 .buf
                 .as_ref()
@@ -476,9 +489,9 @@ mod tests {
     #[test]
     fn a_head_is_read_before_its_buffer() {
         let mut r = rx(8);
-        let p = RxPacket::with_head(b"abcd", b"efgh".to_vec(), 3);
+        let p = RxPacket::with_head(Head::new(b"abcd"), b"efgh".to_vec(), 3);
         assert_eq!(r.insert(1, false, p), RxInsert::InOrder);
-        let p = RxPacket::with_head(b"ij", std::vec![], 0);
+        let p = RxPacket::with_head(Head::new(b"ij"), std::vec![], 0);
         assert_eq!(r.insert(2, true, p), RxInsert::InOrder);
         let mut out = [0u8; 3];
         let (res, done) = r.read(&mut out, true);

@@ -7,6 +7,7 @@
 //! are passed read-only and the result is written into a buffer the engine
 //! owns: nothing is ever decrypted in place (CVE-2026-43500).
 
+use super::rxbuf::Head;
 use super::wire::HEADER_LEN;
 
 /// Connection identity a security class binds its checksums and tokens to.
@@ -142,8 +143,7 @@ pub const LEVEL_NOT_KNOWN: u32 = u32::MAX;
 /// on, `len` bytes in all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Clear {
-    head: [u8; 4],
-    head_len: u8,
+    head: Head,
     from: usize,
     len: usize,
 }
@@ -152,8 +152,7 @@ impl Clear {
     /// The whole payload is its plaintext.
     pub fn whole(input: &[u8]) -> Self {
         Clear {
-            head: [0; 4],
-            head_len: 0,
+            head: Head::default(),
             from: 0,
             len: input.len(),
         }
@@ -162,29 +161,24 @@ impl Clear {
     /// `len` bytes: the first of them (up to 4) from `head`, the rest from
     /// `from` on; `None` if the payload of `input_len` bytes is too short.
     pub fn split(head: [u8; 4], from: usize, len: usize, input_len: usize) -> Option<Self> {
-        let head_len = len.min(head.len());
-        let end = from.checked_add(len - head_len)?;
-        (end <= input_len).then_some(Clear {
-            head,
-            head_len: head_len as u8,
-            from,
-            len,
-        })
+        let head = Head::new(&head[..len.min(head.len())]);
+        let end = from.checked_add(len - head.as_slice().len())?;
+        (end <= input_len).then_some(Clear { head, from, len })
     }
 
     /// The bytes that precede the rest.
-    pub(crate) fn head(&self) -> &[u8] {
-        self.head.get(..self.head_len as usize).unwrap_or(&[])
+    pub(crate) fn head(&self) -> Head {
+        self.head
     }
 
     /// Where the rest lies in the payload.
     pub(crate) fn rest(&self) -> core::ops::Range<usize> {
-        self.from..self.from + (self.len - self.head().len())
+        self.from..self.from + (self.len - self.head.as_slice().len())
     }
 
     /// Copy the plaintext of `input` into `out`; its length.
     pub fn copy(&self, input: &[u8], out: &mut [u8]) -> Result<usize, u32> {
-        let (head, rest) = (self.head(), input.get(self.rest()));
+        let (head, rest) = (self.head.as_slice(), input.get(self.rest()));
         let dst = out.get_mut(..self.len);
         let (Some(rest), Some(dst)) = (rest, dst) else {
             return Err(super::wire::RX_PROTOCOL_ERROR);

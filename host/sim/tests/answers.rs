@@ -27,6 +27,34 @@ fn data_packets(pkts: Vec<Vec<u8>>) -> Vec<(Header, Vec<u8>)> {
         .collect()
 }
 
+/// A call's six DATA packets of one batch, and the server they go to.
+fn batch_of_six(now: Instant) -> (Ep, Vec<(Header, Vec<u8>)>) {
+    let (mut client, server, call) = pair_with_call(now);
+    client.send(call, &[7u8; 6 * 1412], false).unwrap();
+    let datas = data_packets(drain(&mut client, now));
+    assert!(datas.len() >= 4, "{} DATA packets", datas.len());
+    (server, datas)
+}
+
+/// The ACKs (but PINGs) `server` answers the batch `datas` with.
+fn answer_batch(
+    server: &mut Ep,
+    now: Instant,
+    datas: &[(Header, Vec<u8>)],
+) -> Vec<(AckReason, u32)> {
+    for (_, p) in datas {
+        server.handle_datagram(now, CLIENT, p);
+    }
+    acks_answering(&drain(server, now))
+}
+
+/// Set or clear REQUEST_ACK in the header of datagram `p` (no checksum
+/// covers the flags byte on a plain call).
+fn set_request_ack(p: &mut [u8], on: bool) {
+    let bit = Flags::REQUEST_ACK.bits();
+    p[21] = if on { p[21] | bit } else { p[21] & !bit };
+}
+
 /// The reasons and serials of the ACKs among `pkts` but PINGs.
 fn acks_answering(pkts: &[Vec<u8>]) -> Vec<(AckReason, u32)> {
     pkts.iter()
@@ -388,17 +416,10 @@ fn service_call_without_its_first_packet_gives_up() {
 #[test]
 fn a_batch_keeps_the_requested_ack() {
     let now = Instant(1_000_000_000);
-    let (mut client, mut server, call) = pair_with_call(now);
-    let data = vec![7u8; 6 * 1412];
-    client.send(call, &data, false).unwrap();
-    let datas = data_packets(drain(&mut client, now));
-    assert!(datas.len() >= 4, "{} DATA packets", datas.len());
+    let (mut server, datas) = batch_of_six(now);
     let probe = datas[0].0;
     assert!(probe.flags.contains(Flags::REQUEST_ACK));
-    for (_, p) in &datas {
-        server.handle_datagram(now, CLIENT, p);
-    }
-    let acks = acks_answering(&drain(&mut server, now));
+    let acks = answer_batch(&mut server, now, &datas);
     assert_eq!(acks, [(AckReason::REQUESTED, probe.serial)]);
 }
 
@@ -409,21 +430,13 @@ fn a_batch_keeps_the_requested_ack() {
 #[test]
 fn a_batch_of_requests_answers_the_first() {
     let now = Instant(1_000_000_000);
-    let (mut client, mut server, call) = pair_with_call(now);
-    let data = vec![7u8; 6 * 1412];
-    client.send(call, &data, false).unwrap();
-    let mut datas = data_packets(drain(&mut client, now));
-    assert!(datas.len() >= 4, "{} DATA packets", datas.len());
+    let (mut server, mut datas) = batch_of_six(now);
     for (h, p) in &mut datas {
-        // The header's flags byte; no checksum covers it on a plain call.
-        p[21] |= Flags::REQUEST_ACK.bits();
+        set_request_ack(p, true);
         assert!(decode(p).is_ok_and(|(d, _)| d.flags.contains(Flags::REQUEST_ACK)));
         assert_eq!(decode(p).map(|(d, _)| d.serial).ok(), Some(h.serial));
     }
-    for (_, p) in &datas {
-        server.handle_datagram(now, CLIENT, p);
-    }
-    let acks = acks_answering(&drain(&mut server, now));
+    let acks = answer_batch(&mut server, now, &datas);
     assert_eq!(acks, [(AckReason::REQUESTED, datas[0].0.serial)]);
 }
 
@@ -438,7 +451,7 @@ fn a_reply_cancels_the_delayed_ack_of_its_request() {
     let mut request = drain(&mut client, now);
     for p in &mut request {
         // As once the client knows the RTT: the request asks for nothing.
-        p[21] &= !Flags::REQUEST_ACK.bits();
+        set_request_ack(p, false);
     }
     let served = answer(&mut server, now, &request);
     assert!(
