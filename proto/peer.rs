@@ -12,9 +12,11 @@ use super::wire::{HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN};
 pub(crate) const KEEPALIVE: Duration = Duration::from_secs(20);
 /// How long a peer with no connections is kept (its RTT is still useful).
 pub(crate) const PEER_LINGER: Duration = Duration::from_secs(30);
-/// Most DATA subpackets we put in one datagram: what the C module takes
-/// in (its `rx_jumbo_max` is at most 4, within its 5,692-byte maxMTU).
-pub(crate) const TX_JUMBO_MAX: usize = 4;
+/// Most DATA subpackets we put in one datagram: 15,600 bytes, which the IP
+/// layer still builds in one linear buffer (past about 16 KiB it pages the
+/// data, and a receiver has to copy it out rather than take it in place).
+/// A peer's ACK trailer may allow fewer: 4 from 6.12's C module.
+pub(crate) const TX_JUMBO_MAX: usize = 11;
 /// Jumbo probes lost in a row before a peer gets single packets only.
 const PROBE_TRIES: u8 = 3;
 /// How long a path that lost its jumbo probes gets single packets before

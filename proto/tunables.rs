@@ -8,11 +8,13 @@ use core::time::Duration;
 use super::conn::ConnKey;
 use super::env::Env;
 use super::local::Endpoint;
+use super::peer::{jumbo_len, TX_JUMBO_MAX};
 use super::security::Security;
 use super::time::Instant;
 
 /// Run-time settings; see [`Endpoint::set_tunables`]. The defaults are the
-/// C module's.
+/// C module's, but for `rx_mtu` and `rx_jumbo_max`: we take jumbo packets
+/// of 11 subpackets in place (see [`TX_JUMBO_MAX`]), C's defaults say 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tunables {
     /// Longest delay of an ACK for new DATA that did not ask for one
@@ -46,8 +48,8 @@ impl Default for Tunables {
             client_conn_idle: Duration::from_secs(120),
             client_conn_fast_idle: Duration::from_secs(2),
             reap_client_conns: 900,
-            rx_mtu: 5692,
-            rx_jumbo_max: 4,
+            rx_mtu: jumbo_len(TX_JUMBO_MAX) as u32,
+            rx_jumbo_max: 11,
         }
     }
 }

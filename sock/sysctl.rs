@@ -40,12 +40,13 @@ pub(crate) static MAX_BACKLOG: UintSetting = UintSetting::new(10, 4, 31);
 /// `rx_window_size`: the receive window new endpoints offer.
 pub(crate) static RX_WINDOW_SIZE: UintSetting = UintSetting::new(255, 1, 255);
 
-/// `rx_mtu`: the largest packet we say we take (ACK trailer maxMTU).
-pub(crate) static RX_MTU: UintSetting = UintSetting::new(5692, 1, 65535);
+/// `rx_mtu`: the largest packet we say we take (ACK trailer maxMTU); by
+/// default a jumbo of 11 subpackets (C: 5692, a jumbo of 4).
+pub(crate) static RX_MTU: UintSetting = UintSetting::new(15600, 1, 65535);
 
 /// `rx_jumbo_max`: the most subpackets of a jumbo packet we say we take
-/// (ACK trailer jumbo_max).
-pub(crate) static RX_JUMBO_MAX: UintSetting = UintSetting::new(4, 1, 4);
+/// (ACK trailer jumbo_max); 11 by default (C: 4), up to mainline's 47.
+pub(crate) static RX_JUMBO_MAX: UintSetting = UintSetting::new(11, 1, 47);
 
 /// The settings the engine applies, as they are now.
 pub(crate) fn tunables() -> Tunables {

@@ -29,9 +29,10 @@ use super::{from_c, to_c, NetNs};
 use crate::kapi::bindings;
 use crate::kapi::errno::EMSGSIZE;
 
-/// Most pieces [`UdpTunnel::send`] gathers a datagram from (a jumbo of 4
-/// DATA sent from their queue takes 8: a header before each payload).
-pub(crate) const MAX_PARTS: usize = 16;
+/// Most pieces [`UdpTunnel::send`] gathers a datagram from (a jumbo of 11
+/// DATA sent from their queue takes 23: a header before each payload, and
+/// what follows the last).
+pub(crate) const MAX_PARTS: usize = 24;
 
 /// What a tunnel's work item runs.
 pub(crate) trait Handler: Send + Sync + Sized {

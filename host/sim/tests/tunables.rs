@@ -24,8 +24,9 @@ fn trailers(pkts: &[Vec<u8>]) -> Vec<(u32, u32, u32, u32)> {
         .collect()
 }
 
-/// The ACK trailer says `rx_mtu` and `rx_jumbo_max` (C's 5692 and 4 by
-/// default), and a change applies to the next ACK of a live call.
+/// The ACK trailer says `rx_mtu` and `rx_jumbo_max` (by default a jumbo of
+/// 11 subpackets in 15,600 bytes, where C says 4 in 5692), and a change
+/// applies to the next ACK of a live call.
 #[test]
 fn ack_trailer_advertises_rx_mtu_and_jumbo_max() {
     let now = Instant(1_000_000_000);
@@ -42,7 +43,7 @@ fn ack_trailer_advertises_rx_mtu_and_jumbo_max() {
     let acks = trailers(&drain(&mut server, now));
     assert!(!acks.is_empty());
     for t in &acks {
-        assert_eq!((t.0, t.1, t.3), (5692, MAX_PACKET as u32, 4));
+        assert_eq!((t.0, t.1, t.3), (15600, MAX_PACKET as u32, 11));
     }
     server.set_tunables(Tunables {
         rx_mtu: 1444,

@@ -64,8 +64,13 @@ static int put_get(const char *name, const char *val, char *back, size_t len)
 	return ret;
 }
 
-/* 6.12's settings: default, minimum and maximum as the user sees them. */
-static const struct setting {
+/*
+ * 6.12's settings: default, minimum and maximum as the user sees them. Ours
+ * differ in two (set_ours() below): rx_mtu and rx_jumbo_max advertise the
+ * jumbo packets ours takes in place, 11 subpackets in 15,600 bytes, and
+ * rx_jumbo_max goes up to mainline's 47.
+ */
+static struct setting {
 	const char *name;
 	const char *def, *min, *max, *below, *above;
 } settings[] = {
@@ -79,6 +84,37 @@ static const struct setting {
 	{ "rx_mtu", "5692", "1", "65535", "0", "65536" },
 	{ "rx_jumbo_max", "4", "1", "4", "0", "5" },
 };
+
+/* The defaults of rx_mtu and rx_jumbo_max of the module under test. */
+static const char *def_mtu(void)
+{
+	return strcmp(rxrpc_impl(), "c") ? "15600" : "5692";
+}
+
+static const char *def_jumbo(void)
+{
+	return strcmp(rxrpc_impl(), "c") ? "11" : "4";
+}
+
+/* Our module's rows of settings[] where they differ from 6.12's. */
+static void set_ours(void)
+{
+	size_t i;
+
+	if (!strcmp(rxrpc_impl(), "c"))
+		return;
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		struct setting *s = &settings[i];
+
+		if (!strcmp(s->name, "rx_mtu")) {
+			s->def = def_mtu();
+		} else if (!strcmp(s->name, "rx_jumbo_max")) {
+			s->def = def_jumbo();
+			s->max = "47";
+			s->above = "48";
+		}
+	}
+}
 
 /* Loads the module (the sysctls come with it). */
 static void load(struct __test_metadata *_metadata)
@@ -95,6 +131,7 @@ TEST(defaults_and_ranges)
 	size_t i;
 
 	load(_metadata);
+	set_ours();
 	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
 		const struct setting *s = &settings[i];
 
@@ -243,13 +280,14 @@ static int one_call(struct __test_metadata *_metadata, int s,
 /*
  * rx_mtu and rx_jumbo_max are what the ACK trailer advertises (maxMTU and
  * jumbo_max), in both modules: the client's final ACK shows them, by
- * default (5692, 4) and after a change.
+ * default (5692 and 4 on rxrpc.ko, 15600 and 11 on ours) and after a
+ * change.
  */
 TEST(ack_trailer)
 {
-	static const struct {
+	struct {
 		const char *mtu, *jumbo;
-	} runs[] = { { "5692", "4" }, { "3000", "2" } };
+	} runs[] = { { def_mtu(), def_jumbo() }, { "3000", "2" } };
 	struct sockaddr_rxrpc srv;
 	struct trailers t;
 	size_t i;
@@ -282,8 +320,8 @@ TEST(ack_trailer)
 		EXPECT_EQ(0, t.other_jumbo);
 	}
 	close(cap);
-	EXPECT_EQ(0, put("rx_mtu", "5692"));
-	EXPECT_EQ(0, put("rx_jumbo_max", "4"));
+	EXPECT_EQ(0, put("rx_mtu", def_mtu()));
+	EXPECT_EQ(0, put("rx_jumbo_max", def_jumbo()));
 }
 
 /* What the DATA datagrams from one UDP port were made of. */
@@ -362,12 +400,13 @@ static long long rx_jumbo_count(void)
  * client sends it: on loopback (MTU 65536) a 256 KiB request goes in
  * jumbos of up to that many subpackets, laid out as the wire format says,
  * and the service counts them in as jumbo DATA; at 1, single packets
- * only. 6.12's rxrpc.ko sends no jumbo packets (mainline does since
- * 6.14), so on it only the bound is checked.
+ * only. The first bound is the module's default. 6.12's rxrpc.ko sends no
+ * jumbo packets (mainline does since 6.14), so on it only the bound is
+ * checked.
  */
 TEST(jumbo_tx)
 {
-	static const int maxes[] = { 4, 2, 1 };
+	const int maxes[] = { atoi(def_jumbo()), 4, 2, 1 };
 	static char req[256 << 10], got[256 << 10];
 	struct sockaddr_rxrpc srv, me;
 	struct jumbos j;
@@ -426,7 +465,7 @@ TEST(jumbo_tx)
 		EXPECT_LE(j.jumbos, rx_jumbo_count() - before);
 	}
 	close(cap);
-	EXPECT_EQ(0, put("rx_jumbo_max", "4"));
+	EXPECT_EQ(0, put("rx_jumbo_max", def_jumbo()));
 }
 
 /* Whether /proc/net/rxrpc/conns has a row from local to remote. */
