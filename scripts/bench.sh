@@ -386,6 +386,7 @@ rows=(
 	"small calls_per_s|small (100 B each way): calls/s|higher"
 	"small us_per_call|small: us per call (wall)|lower"
 	"small cpu_us_per_call|small: guest CPU us per call|lower"
+	"small kcpu_us_per_call|small:  of which in the kernel|lower"
 	"small proc_cpu_us_per_call|small:  of which the 2 processes|lower"
 	"small sendmsg_us_per_call|small: us in sendmsg per call|lower"
 	"small recvmsg_us_per_call|small: us in recvmsg per call|lower"
@@ -396,6 +397,7 @@ rows=(
 	"small Ack.send|small:  ACK packets per call|lower"
 	"parallel calls_per_s|parallel (64 x 1 KiB): calls/s|higher"
 	"parallel cpu_us_per_call|parallel: guest CPU us per call|lower"
+	"parallel kcpu_us_per_call|parallel:  of which in the kernel|lower"
 	"parallel proc_cpu_us_per_call|parallel:  of which the 2 processes|lower"
 	"parallel sendmsg_us_per_call|parallel: us in sendmsg per call|lower"
 	"parallel recvmsg_us_per_call|parallel: us in recvmsg per call|lower"
@@ -406,6 +408,7 @@ rows=(
 	"bulk_req aborted|bulk req: runs aborted (not counted)|count"
 	"bulk_req MB_per_s|bulk ${mib} MiB request: MB/s|higher"
 	"bulk_req cpu_ms_per_MB|bulk req: guest CPU ms per MB|lower"
+	"bulk_req kcpu_ms_per_MB|bulk req:  of which in the kernel|lower"
 	"bulk_req proc_cpu_ms_per_MB|bulk req:  of which the 2 processes|lower"
 	"bulk_req sendmsg_ms_per_MB|bulk req: ms in sendmsg per MB|lower"
 	"bulk_req recvmsg_ms_per_MB|bulk req: ms in recvmsg per MB|lower"
@@ -418,6 +421,7 @@ rows=(
 	"bulk_reply aborted|bulk reply: runs aborted (not counted)|count"
 	"bulk_reply MB_per_s|bulk ${mib} MiB reply: MB/s|higher"
 	"bulk_reply cpu_ms_per_MB|bulk reply: guest CPU ms per MB|lower"
+	"bulk_reply kcpu_ms_per_MB|bulk reply:  of which in the kernel|lower"
 	"bulk_reply proc_cpu_ms_per_MB|bulk reply:  of which the 2 processes|lower"
 	"bulk_reply sendmsg_ms_per_MB|bulk reply: ms in sendmsg per MB|lower"
 	"bulk_reply recvmsg_ms_per_MB|bulk reply: ms in recvmsg per MB|lower"
@@ -431,21 +435,26 @@ rows=(
 	"recv_empty us_per_recvmsg_1MiB|empty recvmsg, 1 MiB buffer: us|lower"
 	"parallel16 calls_per_s|parallel (16 x 1 KiB): calls/s|higher"
 	"parallel16 cpu_us_per_call|parallel16: guest CPU us per call|lower"
+	"parallel16 kcpu_us_per_call|parallel16:  of which in the kernel|lower"
 	"parallel256 calls_per_s|parallel (256 x 1 KiB): calls/s|higher"
 	"parallel256 cpu_us_per_call|parallel256: guest CPU us per call|lower"
+	"parallel256 kcpu_us_per_call|parallel256:  of which in the kernel|lower"
 	"parallel256 Data-Tx.retrans|parallel256: retransmissions per call|lower-nz"
 )
 for l in plain auth encrypt; do
 	rows+=(
 	"kad_${l}_small calls_per_s|rxkad $l small: calls/s|higher"
 	"kad_${l}_small cpu_us_per_call|rxkad $l small: guest CPU us per call|lower"
+	"kad_${l}_small kcpu_us_per_call|rxkad $l small:  of which in the kernel|lower"
 	"kad_${l}_bulk_req aborted|rxkad $l bulk req: runs aborted (not counted)|count"
 	"kad_${l}_bulk_req MB_per_s|rxkad $l ${kad_mib} MiB request: MB/s|higher"
 	"kad_${l}_bulk_req cpu_ms_per_MB|rxkad $l bulk req: guest CPU ms per MB|lower"
+	"kad_${l}_bulk_req kcpu_ms_per_MB|rxkad $l bulk req:  of which in the kernel|lower"
 	"kad_${l}_bulk_req Data-Tx.retrans|rxkad $l bulk req: retransmissions per MB|lower-nz"
 	"kad_${l}_bulk_reply aborted|rxkad $l bulk reply: runs aborted (not counted)|count"
 	"kad_${l}_bulk_reply MB_per_s|rxkad $l ${kad_mib} MiB reply: MB/s|higher"
 	"kad_${l}_bulk_reply cpu_ms_per_MB|rxkad $l bulk reply: guest CPU ms per MB|lower"
+	"kad_${l}_bulk_reply kcpu_ms_per_MB|rxkad $l bulk reply:  of which in the kernel|lower"
 	"kad_${l}_bulk_reply Data-Tx.retrans|rxkad $l bulk reply: retransmissions per MB|lower-nz"
 	)
 done
@@ -453,14 +462,17 @@ rows+=(
 	"rxperf_small aborted|rxperf RPC: runs aborted (not counted)|count"
 	"rxperf_small calls_per_s|rxperf.ko RPC (100 B each way): calls/s|higher"
 	"rxperf_small cpu_us_per_call|rxperf RPC: guest CPU us per call|lower"
+	"rxperf_small kcpu_us_per_call|rxperf RPC:  of which in the kernel|lower"
 	"rxperf_small pkts_per_call|rxperf RPC: UDP datagrams per call|lower"
 	"rxperf_bulk_req aborted|rxperf SEND: runs aborted (not counted)|count"
 	"rxperf_bulk_req MB_per_s|rxperf.ko ${mib} MiB SEND: MB/s|higher"
 	"rxperf_bulk_req cpu_ms_per_MB|rxperf SEND: guest CPU ms per MB|lower"
+	"rxperf_bulk_req kcpu_ms_per_MB|rxperf SEND:  of which in the kernel|lower"
 	"rxperf_bulk_req Data-Tx.retrans|rxperf SEND: retransmissions per MB|lower-nz"
 	"rxperf_bulk_reply aborted|rxperf RECV: runs aborted (not counted)|count"
 	"rxperf_bulk_reply MB_per_s|rxperf.ko ${mib} MiB RECV: MB/s|higher"
 	"rxperf_bulk_reply cpu_ms_per_MB|rxperf RECV: guest CPU ms per MB|lower"
+	"rxperf_bulk_reply kcpu_ms_per_MB|rxperf RECV:  of which in the kernel|lower"
 	"rxperf_bulk_reply Data-Tx.retrans|rxperf RECV: retransmissions per MB|lower-nz"
 )
 # The scale rows (BENCH_FULL=1).
@@ -557,7 +569,10 @@ Wall time: the TSC (the host's, under TCG); a small or parallel run ends
 when the service has seen the last final ACK. Guest CPU: busy time of the
 guest's CPUs (/proc/stat; the kernel brings up 1 of QEMU's -smp 2); "of which the 2 processes": their user+system time
 (getrusage, which counts the softirqs run in their syscalls); the rest ran
-in kernel threads and work items. Both are counted in timer ticks (tick
+in kernel threads and work items. "of which in the kernel": the guest's
+busy time less its user mode (user and nice in /proc/stat), that is
+without the programs' own work, which is the same on both modules
+(making and checking every byte). All are counted in timer ticks (tick
 accounting), so they are coarse and miss what the host took away. Time in
 sendmsg/recvmsg: wall time in the syscalls, both processes (blocking
 included, poll() not). Packets: both ends (one guest), /proc/net/snmp and

@@ -638,16 +638,18 @@ static int read_replies(int fd, struct cli_call *calls, int ncall, uint8_t *buf)
 /* --- Guest counters ------------------------------------------------------------ */
 
 /*
- * Busy time of all CPUs, in ticks of 1/sysconf(_SC_CLK_TCK) s, and the
- * context switches so far (/proc/stat).
+ * Busy time of all CPUs, in ticks of 1/sysconf(_SC_CLK_TCK) s, the part of
+ * it in user mode (user and nice), and the context switches so far
+ * (/proc/stat).
  */
-static long long cpu_busy_ticks(long long *ctxt)
+static long long cpu_busy_ticks(long long *ctxt, long long *user)
 {
 	unsigned long long v[8] = { 0 };
 	FILE *f = fopen("/proc/stat", "r");
 	char line[256];
 
 	*ctxt = 0;
+	*user = 0;
 	if (!f)
 		return 0;
 	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
@@ -658,6 +660,7 @@ static long long cpu_busy_ticks(long long *ctxt)
 			break;
 	fclose(f);
 	/* user nice system [idle iowait] irq softirq steal */
+	*user = v[0] + v[1];
 	return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
 }
 
@@ -808,6 +811,7 @@ struct sample {
 	double secs;		/* wall time (TSC) */
 	double mono_secs;	/* the guest's CLOCK_MONOTONIC */
 	double cpu_s;		/* busy time of all CPUs */
+	double kcpu_s;		/* ... less user mode: the kernel's share */
 	long long ctxsw;	/* context switches, all CPUs */
 	double proc_cpu_s;	/* user+system of both processes */
 	long msgs;		/* sendmsg + recvmsg of both processes */
@@ -888,7 +892,7 @@ static int run(struct bench *b, long calls, int width, uint32_t body_len,
 {
 	struct cli_call cc[MAXPAR];
 	long long t0, t1, m0, m1;
-	long long busy0, busy1, ctxt0, ctxt1;
+	long long busy0, busy1, ctxt0, ctxt1, user0, user1;
 	long cpu0, srv_cpu0 = sh->cpu_us, srv_msgs0 = sh->msgs, msgs0 = msgs;
 	long long sns0 = send_ns + sh->send_ns, rns0 = recv_ns + sh->recv_ns;
 	long done0 = sh->done;
@@ -898,7 +902,7 @@ static int run(struct bench *b, long calls, int width, uint32_t body_len,
 	int i;
 
 	ctrs_read(&c0);
-	busy0 = cpu_busy_ticks(&ctxt0);
+	busy0 = cpu_busy_ticks(&ctxt0, &user0);
 	cpu0 = cpu_us_self();
 	__atomic_add_fetch(&sh->target, calls, __ATOMIC_SEQ_CST);
 	call_aborted = 0;
@@ -939,7 +943,7 @@ static int run(struct bench *b, long calls, int width, uint32_t body_len,
 	t1 = now_ns();
 	m1 = mono_ns();
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	busy1 = cpu_busy_ticks(&ctxt1);
+	busy1 = cpu_busy_ticks(&ctxt1, &user1);
 	s->proc_cpu_s = (cpu_us_self() - cpu0 + sh->cpu_us - srv_cpu0) / 1e6;
 	ctrs_read(&c1);
 	if (fd != b->cli)
@@ -947,6 +951,7 @@ static int run(struct bench *b, long calls, int width, uint32_t body_len,
 	s->secs = (t1 - t0) / 1e9;
 	s->mono_secs = (m1 - m0) / 1e9;
 	s->cpu_s = (double)(busy1 - busy0) / b->clk_tck;
+	s->kcpu_s = (double)(busy1 - busy0 - (user1 - user0)) / b->clk_tck;
 	s->ctxsw = ctxt1 - ctxt0;
 	s->msgs = msgs - msgs0 + sh->msgs - srv_msgs0;
 	s->send_s = (send_ns + sh->send_ns - sns0) / 1e9;
@@ -1073,14 +1078,14 @@ static int run_rxperf(struct bench *b, long calls, uint32_t op, uint32_t req_len
 		      uint32_t reply_len, struct sample *s)
 {
 	static uint8_t zero[CHUNK];
-	long long t0, t1, m0, m1, busy0, busy1, ctxt0, ctxt1;
+	long long t0, t1, m0, m1, busy0, busy1, ctxt0, ctxt1, user0, user1;
 	long cpu0 = cpu_us_self(), msgs0 = msgs;
 	long long sns0 = send_ns, rns0 = recv_ns;
 	struct ctrs c0, c1;
 	long k;
 
 	ctrs_read(&c0);
-	busy0 = cpu_busy_ticks(&ctxt0);
+	busy0 = cpu_busy_ticks(&ctxt0, &user0);
 	cpu0 = cpu_us_self();
 	call_aborted = 0;
 	m0 = mono_ns();
@@ -1150,12 +1155,13 @@ static int run_rxperf(struct bench *b, long calls, uint32_t op, uint32_t req_len
 	}
 	t1 = now_ns();
 	m1 = mono_ns();
-	busy1 = cpu_busy_ticks(&ctxt1);
+	busy1 = cpu_busy_ticks(&ctxt1, &user1);
 	s->proc_cpu_s = (cpu_us_self() - cpu0) / 1e6;
 	ctrs_read(&c1);
 	s->secs = (t1 - t0) / 1e9;
 	s->mono_secs = (m1 - m0) / 1e9;
 	s->cpu_s = (double)(busy1 - busy0) / b->clk_tck;
+	s->kcpu_s = (double)(busy1 - busy0 - (user1 - user0)) / b->clk_tck;
 	s->ctxsw = ctxt1 - ctxt0;
 	s->msgs = msgs - msgs0;
 	s->send_s = (send_ns - sns0) / 1e9;
@@ -1440,7 +1446,7 @@ static int netem(const char *args)
 
 static int measure(struct bench *b, const struct meas *m, const struct opts *o)
 {
-	double rate[MAX_RUNS], lat[MAX_RUNS], cpu[MAX_RUNS], pcpu[MAX_RUNS],
+	double rate[MAX_RUNS], lat[MAX_RUNS], cpu[MAX_RUNS], kcpu[MAX_RUNS], pcpu[MAX_RUNS],
 	       msg[MAX_RUNS], pkt[MAX_RUNS], snd[MAX_RUNS], rcv[MAX_RUNS], csw[MAX_RUNS],
 	       clk[MAX_RUNS], secs[MAX_RUNS];
 	const char *name = m->name;
@@ -1545,6 +1551,7 @@ static int measure(struct bench *b, const struct meas *m, const struct opts *o)
 			rate[j] = s.calls / s.secs;
 			lat[j] = s.secs * 1e6 / s.calls;
 			cpu[j] = s.cpu_s * 1e6 / s.calls;
+			kcpu[j] = s.kcpu_s * 1e6 / s.calls;
 			pcpu[j] = s.proc_cpu_s * 1e6 / s.calls;
 			msg[j] = (double)s.msgs / s.calls;
 			pkt[j] = (double)s.pkts / s.calls;
@@ -1554,6 +1561,7 @@ static int measure(struct bench *b, const struct meas *m, const struct opts *o)
 		} else {
 			rate[j] = s.bytes / s.secs / 1e6;
 			cpu[j] = s.cpu_s * 1e3 / (s.bytes / 1e6);
+			kcpu[j] = s.kcpu_s * 1e3 / (s.bytes / 1e6);
 			pcpu[j] = s.proc_cpu_s * 1e3 / (s.bytes / 1e6);
 			msg[j] = s.msgs / (s.bytes / 1e6);
 			pkt[j] = s.pkts / (s.bytes / 1e6);
@@ -1571,6 +1579,7 @@ static int measure(struct bench *b, const struct meas *m, const struct opts *o)
 		report(name, "calls_per_s", rate, n);
 		report(name, "us_per_call", lat, n);
 		report(name, "cpu_us_per_call", cpu, n);
+		report(name, "kcpu_us_per_call", kcpu, n);
 		report(name, "proc_cpu_us_per_call", pcpu, n);
 		report(name, "msgs_per_call", msg, n);
 		report(name, "sendmsg_us_per_call", snd, n);
@@ -1582,6 +1591,7 @@ static int measure(struct bench *b, const struct meas *m, const struct opts *o)
 		report(name, "MB_per_s", rate, n);
 		report(name, "secs", secs, n);
 		report(name, "cpu_ms_per_MB", cpu, n);
+		report(name, "kcpu_ms_per_MB", kcpu, n);
 		report(name, "proc_cpu_ms_per_MB", pcpu, n);
 		report(name, "msgs_per_MB", msg, n);
 		report(name, "sendmsg_ms_per_MB", snd, n);
