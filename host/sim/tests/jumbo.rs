@@ -50,16 +50,33 @@ fn link(mtu: usize, route_mtu: Option<u32>) -> LinkConfig {
 }
 
 #[test]
-fn a_route_that_carries_them_gets_four_packets_a_datagram() {
+fn a_route_that_carries_them_gets_jumbo_packets() {
     let (single, none) = call(&mut pair(link(65535, None)));
     assert_eq!(none, 0);
     let mut sim = pair(link(65535, Some(65535)));
     let (first, jumbo) = call(&mut sim);
     let (second, _) = call(&mut sim);
     eprintln!("datagrams: {single} single, {first} then {second} with jumbos");
-    // 743 packets each way: most go four to a datagram.
+    // 743 packets each way: most go eleven to a datagram.
     assert!(jumbo > 1000, "{jumbo} DATA in jumbos");
     assert!(second * 2 < single, "{second} datagrams against {single}");
+}
+
+/// Jumbos of 11 go only where the route takes the whole 15,600 bytes;
+/// a 9000-byte route gets 4 to a datagram, not the 6 that would fit.
+#[test]
+fn eleven_on_a_wide_route_four_on_a_narrower_one() {
+    let datagrams = |mtu: u32| {
+        let mut sim = pair(link(mtu as usize, Some(mtu)));
+        call(&mut sim);
+        call(&mut sim).0
+    };
+    // 743 packets each way and the ACKs: 744 datagrams with jumbos of 4,
+    // 516 with 6 and 284 with 11.
+    let (narrow, wide) = (datagrams(9000), datagrams(65535));
+    eprintln!("datagrams: {narrow} on a 9000-byte route, {wide} on 65535");
+    assert!(narrow > 700, "{narrow} datagrams");
+    assert!(wide < 300, "{wide} datagrams");
 }
 
 #[test]
