@@ -562,7 +562,9 @@ impl<E: Env> Call<E> {
     /// A DATA subpacket for this call, already verified, its plaintext in
     /// `pkt` (unsealed or copied into a buffer, or the received one kept).
     /// Returns why it was dropped, if it was, or an abort (code, errno) on
-    /// a protocol violation.
+    /// a protocol violation. A reply hard-ACKs the request: its buffers go
+    /// to `freed`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_data(
         &mut self,
         now: Instant,
@@ -571,6 +573,7 @@ impl<E: Env> Call<E> {
         last: bool,
         request_ack: bool,
         pkt: RxPacket<E::RxBuf>,
+        freed: &mut impl FnMut(E::Buf),
     ) -> Result<Option<RxDrop>, (u32, i32)> {
         self.touch_idle(now);
         match self.state {
@@ -580,7 +583,7 @@ impl<E: Env> Call<E> {
                 if !self.tx.all_sent() {
                     return Err((RX_PROTOCOL_ERROR, EPROTO));
                 }
-                self.tx.ack_all();
+                self.tx.ack_all(freed);
                 self.timers.stop(T::Resend as usize);
                 self.state = State::RecvReply;
             }
@@ -682,13 +685,15 @@ impl<E: Env> Call<E> {
     }
 
     /// An ACK for this call. `serial` is the ACK packet's own serial.
-    /// Returns why the rest of it was ignored, if it was.
+    /// Returns why the rest of it was ignored, if it was. The buffers of
+    /// what it hard-ACKs go to `freed`.
     pub(crate) fn on_ack(
         &mut self,
         now: Instant,
         serial: u32,
         ack: &Ack<'_>,
         rtt: &mut RttEstimator,
+        freed: &mut impl FnMut(E::Buf),
     ) -> Result<Option<RxDrop>, (u32, i32)> {
         self.touch_idle(now);
         if ack.reason == AckReason::PING {
@@ -741,7 +746,7 @@ impl<E: Env> Call<E> {
         let recent = rtt.srtt().map_or(now, |s| now.before(s / 2));
         let out = self
             .tx
-            .on_ack(ack.first_packet, ack.acks, recent, ack.serial);
+            .on_ack(ack.first_packet, ack.acks, recent, ack.serial, freed);
         if out.spurious {
             self.reo_quarters = (self.reo_quarters + 1).min(4);
             self.cong.undo();
@@ -781,12 +786,12 @@ impl<E: Env> Call<E> {
     }
 
     /// ACKALL: everything we sent is acknowledged.
-    pub(crate) fn on_ackall(&mut self, now: Instant) {
+    pub(crate) fn on_ackall(&mut self, now: Instant, freed: &mut impl FnMut(E::Buf)) {
         self.touch_idle(now);
         if !self.in_tx_phase() {
             return;
         }
-        self.tx.ack_all();
+        self.tx.ack_all(freed);
         self.timers.stop(T::Resend as usize);
         if self.tx_blocked {
             self.tx_blocked = false;

@@ -410,19 +410,27 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             },
             Packet::Data(data) => self.call_data(now, key, h, hdr, data, dgram),
             Packet::Ack(ref ack) => {
-                let Self { calls, peers, .. } = self;
+                let Self {
+                    calls,
+                    peers,
+                    tx_spares,
+                    ..
+                } = self;
                 let (Some(c), Some(p)) = (calls.get_mut(&h), peers.get_mut(&key.peer)) else {
                     return Err(RxDrop::NoConn);
                 };
                 if let Some(t) = ack.trailer {
                     p.accepts = Some((t.max_mtu.min(t.if_mtu), t.jumbo_max));
                 }
-                c.on_ack(now, hdr.serial, ack, &mut p.rtt)
+                c.on_ack(now, hdr.serial, ack, &mut p.rtt, &mut |b| tx_spares.put(b))
                     .map_err(|(code, errno)| (code, errno, RxDrop::Proto))
             }
             Packet::AckAll => {
-                if let Some(c) = self.calls.get_mut(&h) {
-                    c.on_ackall(now);
+                let Self {
+                    calls, tx_spares, ..
+                } = self;
+                if let Some(c) = calls.get_mut(&h) {
+                    c.on_ackall(now, &mut |b| tx_spares.put(b));
                 }
                 Ok(None)
             }
@@ -497,6 +505,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 sec,
                 env,
                 config,
+                tx_spares,
                 ..
             } = self;
             let Some(conn) = conns.get(&key) else {
@@ -540,7 +549,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             };
             let last = sub.flags.contains(Flags::LAST_PACKET);
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
-            let r = call.on_data(now, sub.seq, sub.serial, last, request_ack, pkt);
+            let freed = &mut |b| tx_spares.put(b);
+            let r = call.on_data(now, sub.seq, sub.serial, last, request_ack, pkt, freed);
             let complete = call.is_complete();
             self.recharge_rx(h);
             let why = r.map_err(|(code, errno)| (code, errno, RxDrop::Proto))?;

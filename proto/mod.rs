@@ -57,6 +57,7 @@ pub mod wire;
 mod aborted;
 mod accept;
 mod addr;
+mod bufpool;
 mod bundle;
 mod call;
 mod calls;

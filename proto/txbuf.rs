@@ -540,13 +540,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
     /// `acks[i]` (1 ACK, 0 NACK) covers `first + i`. The caller has checked
     /// that `first - 1` does not exceed what was sent. A retransmission
     /// sent after `recent`, or later than the packet of serial `serial`
-    /// that prompted the ACK, is not what the ACK acknowledges.
+    /// that prompted the ACK, is not what the ACK acknowledges. The
+    /// buffers of hard-ACKed packets go to `freed`.
     pub(crate) fn on_ack(
         &mut self,
         first: u32,
         acks: &[u8],
         recent: Instant,
         serial: u32,
+        freed: &mut impl FnMut(B),
     ) -> AckOutcome {
         // Found lost, yet acknowledged before it was sent again, or by an
         // ACK that the retransmission cannot have prompted.
@@ -571,6 +573,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                         self.delivered_sent = newer(self.delivered_sent, sent);
                     }
                 }
+                freed(p.buf);
             }
             out.hard_advanced = true;
         }
@@ -617,11 +620,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         out
     }
 
-    /// Hard-ACK everything sent (reply DATA or ACKALL received).
-    pub(crate) fn ack_all(&mut self) {
+    /// Hard-ACK everything sent (reply DATA or ACKALL received); the
+    /// buffers go to `freed`.
+    pub(crate) fn ack_all(&mut self, freed: &mut impl FnMut(B)) {
         let top = self.sent_top;
         while seq_lt(self.hard_ack, top) {
-            self.pop();
+            if let Some(p) = self.pop() {
+                freed(p.buf);
+            }
         }
         self.counts = Counts::default();
         self.free_if_done();
@@ -845,7 +851,7 @@ mod tests {
         assert_eq!(t.next_to_send(4, 4), None);
         assert_eq!(t.in_flight(), 4);
         // Hard-ACK 1, NACK 2, ACK 3..4.
-        let o = t.on_ack(2, &[0, 1, 1], Instant(0), 0);
+        let o = t.on_ack(2, &[0, 1, 1], Instant(0), 0, &mut drop);
         assert_eq!(
             o,
             AckOutcome {
@@ -867,12 +873,12 @@ mod tests {
         t.mark_sent(5, 6, Instant(3));
         // 6 is beyond the window (hard-ACK 1 + 4).
         assert_eq!(t.next_to_send(4, 4), None);
-        t.on_ack(6, &[], Instant(0), 0);
+        t.on_ack(6, &[], Instant(0), 0, &mut drop);
         assert_eq!(t.hard_ack(), 5);
         assert!(!t.mark_all_unacked(Resend::Rto));
         t.mark_sent(6, 7, Instant(4));
         assert!(t.all_sent());
-        t.ack_all();
+        t.ack_all(&mut drop);
         assert!(t.all_hard_acked());
     }
 
@@ -884,7 +890,7 @@ mod tests {
             t.mark_sent(s, s, Instant(10));
         }
         // 2 arrived: 1 went out before it, 3 and 4 after.
-        t.on_ack(1, &[0, 1, 0, 0], Instant(0), 2);
+        t.on_ack(1, &[0, 1, 0, 0], Instant(0), 2, &mut drop);
         assert_eq!(
             t.mark_lost(Instant(100), Duration::from_nanos(5)),
             (1, None)
@@ -900,7 +906,7 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(10));
         }
-        t.on_ack(2, &[], Instant(0), 1);
+        t.on_ack(2, &[], Instant(0), 1, &mut drop);
         assert!(t.mark_tail_probe());
         assert_eq!(
             t.get(3).map(|p| (p.resend, p.why)),
@@ -910,7 +916,7 @@ mod tests {
         assert_eq!(t.next_to_send(4, 4), Some(3));
         t.mark_sent(3, 4, Instant(20));
         // The peer holds the newest packet: RACK's to find what is missing.
-        t.on_ack(2, &[0, 1], Instant(0), 4);
+        t.on_ack(2, &[0, 1], Instant(0), 4, &mut drop);
         assert!(!t.mark_tail_probe());
     }
 
@@ -925,7 +931,7 @@ mod tests {
         // (serial 1) comes at once.
         t.mark_resend(1, Resend::Rto);
         t.mark_sent(1, 5, Instant(20));
-        let o = t.on_ack(2, &[0, 0, 0], Instant(15), 1);
+        let o = t.on_ack(2, &[0, 0, 0], Instant(15), 1, &mut drop);
         assert!(o.spurious);
         // 2..4 were sent with the original, not before the resend.
         let wait = Duration::from_nanos(5);
@@ -943,7 +949,7 @@ mod tests {
         assert_eq!(t.mark_sent(3, 3, Instant(5)), Instant(10));
         assert_eq!(t.mark_sent(4, 4, Instant(20)), Instant(20));
         // 1 and 2 are ACKed; 3 is not yet, and not sent before them.
-        t.on_ack(1, &[1, 1], Instant(0), 2);
+        t.on_ack(1, &[1, 1], Instant(0), 2, &mut drop);
         let wait = Duration::from_nanos(1);
         assert_eq!(t.mark_lost(Instant(100), wait), (0, None));
     }
@@ -955,7 +961,7 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(10));
         }
-        t.on_ack(1, &[0, 1, 0], Instant(0), 0);
+        t.on_ack(1, &[0, 1, 0], Instant(0), 0, &mut drop);
         // Packet 1 was resent at 20 and is still missing at 100.
         t.mark_resend(1, Resend::Rto);
         t.mark_sent(1, 4, Instant(20));
@@ -983,7 +989,7 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(s.into()));
         }
-        t.on_ack(2, &[0, 1], Instant(0), 0);
+        t.on_ack(2, &[0, 1], Instant(0), 0, &mut drop);
         assert_eq!(t.in_flight(), 1);
         // Packets 2 and 3 move to their slots as the ring grows to 8.
         t.write(&[8; 6], false, alloc).unwrap();
@@ -994,7 +1000,7 @@ mod tests {
         for s in 4..=9 {
             t.mark_sent(s, s, Instant(s.into()));
         }
-        t.on_ack(10, &[], Instant(0), 0);
+        t.on_ack(10, &[], Instant(0), 0, &mut drop);
         assert!(t.all_hard_acked());
         assert_eq!(t.ring_len(), 0, "freed with the phase acknowledged");
     }
@@ -1007,7 +1013,7 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(0));
         }
-        t.on_ack(3, &[], Instant(0), 0);
+        t.on_ack(3, &[], Instant(0), 0, &mut drop);
         assert_eq!(t.write(&[0; 6], false, alloc), Ok(2));
         assert_eq!(t.top(), 6);
     }
@@ -1017,7 +1023,7 @@ mod tests {
         let mut t = tx(1);
         t.write(&[0; 3], false, alloc).unwrap();
         t.mark_sent(1, 1, Instant(0));
-        let o = t.on_ack(3, &[1, 1], Instant(0), 0);
+        let o = t.on_ack(3, &[1, 1], Instant(0), 0, &mut drop);
         assert_eq!(t.hard_ack(), 1);
         assert_eq!(o.newly_acked, 1);
     }
