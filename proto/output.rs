@@ -91,25 +91,6 @@ impl Framed {
     }
 }
 
-/// A datagram to send: its pieces, to be sent one after the other, borrowed
-/// from the caller's buffer (headers, and every packet that is not DATA
-/// sent as it is) and from the engine (the payloads).
-#[derive(Debug)]
-pub struct Datagram<'a> {
-    /// Where it goes.
-    pub to: TransportAddr,
-    parts: [&'a [u8]; MAX_PARTS],
-    count: usize,
-}
-
-impl<'a> Datagram<'a> {
-    /// The pieces in order; the first starts at the buffer's start and
-    /// holds the whole wire header.
-    pub fn parts(&self) -> &[&'a [u8]] {
-        self.parts.get(..self.count).unwrap_or(&[])
-    }
-}
-
 /// The ACK trailer we advertise to a peer: `rwind`, its `if_mtu` (see
 /// [`Peer::if_mtu`]), and `t`'s `rx_mtu` and `rx_jumbo_max` (as the C
 /// module, which takes jumbo packets in).
@@ -353,34 +334,35 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// [`Endpoint::poll_transmit`] without copying the DATA payloads sent
-    /// as they are: the datagram in pieces, of `out` (same size rules) and
-    /// of the engine's queues, valid until the engine is next changed.
+    /// as they are: the datagram in pieces, to be sent one after the other,
+    /// put in `parts` (of `out`, same size rules, and of the engine's
+    /// queues, valid until the engine is next changed; the first holds the
+    /// whole wire header). Returns the destination and how many pieces.
+    /// The caller's `parts` rather than a returned array: moving one out
+    /// copied it twice a datagram.
     pub fn poll_transmit_parts<'a>(
         &'a mut self,
         now: Instant,
         out: &'a mut [u8],
-    ) -> Option<Datagram<'a>> {
+        parts: &mut [&'a [u8]; MAX_PARTS],
+    ) -> Option<(TransportAddr, usize)> {
         let f = self.next_datagram(now, out)?;
         let (this, out): (&'a Self, &'a [u8]) = (self, out);
-        let mut d = Datagram {
-            to: f.to,
-            parts: [&[]; MAX_PARTS],
-            count: 0,
-        };
+        let mut count = 0;
         let mut from = 0;
         for &(at, seq, skip) in f.gaps.at.get(..f.gaps.len)? {
             let payload = this.queued_payload(f.gaps.call?, seq)?.get(skip..)?;
             for part in [out.get(from..at)?, payload] {
-                *d.parts.get_mut(d.count)? = part;
-                d.count += 1;
+                *parts.get_mut(count)? = part;
+                count += 1;
             }
             from = at + payload.len();
         }
         if from < f.len {
-            *d.parts.get_mut(d.count)? = out.get(from..f.len)?;
-            d.count += 1;
+            *parts.get_mut(count)? = out.get(from..f.len)?;
+            count += 1;
         }
-        Some(d)
+        Some((f.to, count))
     }
 
     /// Whether [`Self::poll_transmit`] may have a datagram: false means it

@@ -23,6 +23,7 @@ use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
 use crate::proto::{
     CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_DATAGRAM,
+    MAX_PARTS,
 };
 use crate::security::rxkad::{KernelHost, KernelRxkad};
 
@@ -584,13 +585,15 @@ impl Local {
         // the clock is not read when nothing waits to go.
         while core.ep.may_transmit() {
             now = now.max(self::now());
-            let Some(d) = core.ep.poll_transmit_parts(now, &mut core.tx) else {
+            let mut parts = [&[][..]; MAX_PARTS];
+            let Some((to, n)) = core.ep.poll_transmit_parts(now, &mut core.tx, &mut parts) else {
                 break;
             };
+            let parts = parts.get(..n).unwrap_or(&[]);
             // A lost datagram is the protocol's to recover, like one lost
             // on the wire.
-            let sent = self.send(&to_socket(&d.to), d.parts());
-            let (to, head) = (d.to, d.parts().first().map_or(0, |p| p.len()));
+            let sent = self.send(&to_socket(&to), parts);
+            let head = parts.first().map_or(0, |p| p.len());
             // Its first part, the whole wire header, is at the buffer's
             // start.
             let pkt = &core.tx[..head];

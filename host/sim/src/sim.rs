@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use rxrpc_proto::{
     CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Instant, Outcome, RxDrops,
-    Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM,
+    Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM, MAX_PARTS,
 };
 
 use crate::env::{StdEnv, Whole};
@@ -341,8 +341,9 @@ impl<S: Security> Sim<S> {
                         ep.poll_transmit(self.now, &mut self.buf)
                             .map(|(to, len)| (to, self.buf[..len].to_vec()))
                     } else {
-                        ep.poll_transmit_parts(self.now, &mut self.buf)
-                            .map(|d| (d.to, d.parts().concat()))
+                        let mut parts = [&[][..]; MAX_PARTS];
+                        ep.poll_transmit_parts(self.now, &mut self.buf, &mut parts)
+                            .map(|(to, n)| (to, parts[..n].concat()))
                     };
                     let Some((to, mut data)) = next else {
                         break;
