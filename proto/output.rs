@@ -37,6 +37,9 @@ const VERSION_STRING: &[u8] = b"rxrpc-rs";
 /// A transmit buffer that takes the largest jumbo we build, with
 /// [`SEAL_ROOM`] past its last subpacket.
 pub const MAX_DATAGRAM: usize = jumbo_len(TX_JUMBO_MAX) + SUBPACKET_ROOM - JUMBO_DATALEN;
+// Gaps hold offsets in a datagram in 16 bits.
+const _: () = assert!(MAX_DATAGRAM <= u16::MAX as usize);
+
 /// What a subpacket is sealed into: the room a single packet's payload has.
 const SUBPACKET_ROOM: usize = MAX_PACKET - HEADER_LEN + SEAL_ROOM;
 
@@ -52,8 +55,10 @@ struct Gaps {
     /// The call whose packets they are.
     call: Option<CallHandle>,
     /// Where each starts in the buffer, its packet's sequence number, and
-    /// where it starts in that packet's payload.
-    at: [(usize, u32, usize); TX_JUMBO_MAX],
+    /// where it starts in that packet's payload (16 bits each way: a
+    /// datagram is at most [`MAX_DATAGRAM`] bytes; small, as a framed
+    /// datagram is moved about).
+    at: [(u16, u32, u16); TX_JUMBO_MAX],
     len: usize,
 }
 
@@ -68,7 +73,8 @@ impl Gaps {
     /// Record packet `seq`'s payload from byte `from` on at `at`; `None`
     /// if there is no room.
     fn push(&mut self, at: usize, seq: u32, from: usize) -> Option<()> {
-        *self.at.get_mut(self.len)? = (at, seq, from);
+        let entry = (u16::try_from(at).ok()?, seq, u16::try_from(from).ok()?);
+        *self.at.get_mut(self.len)? = entry;
         self.len += 1;
         Some(())
     }
@@ -326,7 +332,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     ) -> Option<(TransportAddr, usize)> {
         let f = self.next_datagram(now, out)?;
         for &(at, seq, skip) in f.gaps.at.get(..f.gaps.len)? {
-            let payload = self.queued_payload(f.gaps.call?, seq)?.get(skip..)?;
+            let at = usize::from(at);
+            let payload = self
+                .queued_payload(f.gaps.call?, seq)?
+                .get(usize::from(skip)..)?;
             out.get_mut(at..at + payload.len())?
                 .copy_from_slice(payload);
         }
@@ -351,7 +360,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let mut count = 0;
         let mut from = 0;
         for &(at, seq, skip) in f.gaps.at.get(..f.gaps.len)? {
-            let payload = this.queued_payload(f.gaps.call?, seq)?.get(skip..)?;
+            let at = usize::from(at);
+            let payload = this
+                .queued_payload(f.gaps.call?, seq)?
+                .get(usize::from(skip)..)?;
             for part in [out.get(from..at)?, payload] {
                 *parts.get_mut(count)? = part;
                 count += 1;

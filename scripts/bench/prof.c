@@ -8,7 +8,9 @@
  *   prof [period_us] [top]     until SIGINT/SIGTERM
  *
  * Output lines: "prof <samples> <percent> <symbol> [module]"; user-space
- * samples count as "[user]".
+ * samples count as "[user]". Then, for the kernel's copy and clear
+ * functions, who called them: "profcall <samples> <function> <- <caller>"
+ * (the return address the sample's call chain holds above it).
  */
 #define _GNU_SOURCE
 #include <linux/perf_event.h>
@@ -26,7 +28,7 @@
 #define MAXS (1 << 22)
 
 static volatile sig_atomic_t stop;
-static uint64_t *ips;
+static uint64_t *ips, *callers;	/* callers[i]: ips[i]'s caller, or 0 */
 static long nips;
 
 static void on_sig(int s) { (void)s; stop = 1; }
@@ -42,6 +44,77 @@ static int by_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* The symbol holding kernel address ip, or -1. */
+static long sym_of(uint64_t ip)
+{
+	long lo = 0, hi = nsyms - 1, best = -1;
+
+	while (lo <= hi) {
+		long mid = (lo + hi) / 2;
+
+		if (syms[mid].addr <= ip) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return best;
+}
+
+/* The functions whose callers are shown: the copies and clears. */
+static int traced(const char *name)
+{
+	static const char *const names[] = {
+		"memcpy_orig", "memset_orig", "rep_movs_alternative", "clear_page_erms",
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (!strcmp(name, names[k]))
+			return 1;
+	return 0;
+}
+
+struct pair { long leaf, caller, n; };
+
+static int by_count(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	return y->n < x->n ? -1 : y->n > x->n;
+}
+
+/* "profcall" lines: the top callers of the traced functions. */
+static void callers_of_traced(void)
+{
+	static struct pair pairs[4096];
+	long np = 0, i, k;
+
+	for (i = 0; i < nips; i++) {
+		long leaf, caller;
+
+		if (ips[i] < 0xffff800000000000ull || !callers[i])
+			continue;
+		leaf = sym_of(ips[i]);
+		if (leaf < 0 || !traced(syms[leaf].name))
+			continue;
+		caller = sym_of(callers[i]);
+		for (k = 0; k < np && (pairs[k].leaf != leaf || pairs[k].caller != caller); k++)
+			;
+		if (k == np) {
+			if (np == 4096)
+				continue;
+			pairs[np++] = (struct pair){ leaf, caller, 0 };
+		}
+		pairs[k].n++;
+	}
+	qsort(pairs, np, sizeof(pairs[0]), by_count);
+	for (k = 0; k < np && k < 30; k++)
+		printf("profcall %ld %s <- %s %s\n", pairs[k].n, syms[pairs[k].leaf].name,
+		       pairs[k].caller < 0 ? "?" : syms[pairs[k].caller].name,
+		       pairs[k].caller < 0 ? "" : syms[pairs[k].caller].mod);
+}
+
 static void drain(struct perf_event_mmap_page *mp, char *data, size_t size)
 {
 	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
@@ -50,16 +123,27 @@ static void drain(struct perf_event_mmap_page *mp, char *data, size_t size)
 	while (tail < head) {
 		struct perf_event_header h;
 		size_t off = tail & (size - 1);
-		char rec[64];
+		char rec[256];
 		size_t i;
 
 		for (i = 0; i < sizeof(h); i++)
 			((char *)&h)[i] = data[(off + i) & (size - 1)];
 		if (h.type == PERF_RECORD_SAMPLE && h.size <= sizeof(rec)) {
+			uint64_t nr = 0, chain[3] = { 0 };
+
 			for (i = 0; i < h.size; i++)
 				rec[i] = data[(off + i) & (size - 1)];
-			if (nips < MAXS)
+			/* ip, then nr and the chain: context, ip, caller, ... */
+			if (h.size >= sizeof(h) + 16)
+				memcpy(&nr, rec + sizeof(h) + 8, 8);
+			if (nr > 3)
+				nr = 3;
+			if (h.size >= sizeof(h) + 16 + nr * 8)
+				memcpy(chain, rec + sizeof(h) + 16, nr * 8);
+			if (nips < MAXS) {
+				callers[nips] = nr == 3 ? chain[2] : 0;
 				memcpy(&ips[nips++], rec + sizeof(h), 8);
+			}
 		}
 		tail += h.size;
 	}
@@ -79,11 +163,14 @@ int main(int argc, char **argv)
 	int fd;
 
 	ips = malloc(sizeof(*ips) * MAXS);
+	callers = malloc(sizeof(*callers) * MAXS);
 	a.size = sizeof(a);
 	a.type = PERF_TYPE_SOFTWARE;
 	a.config = PERF_COUNT_SW_CPU_CLOCK;
 	a.sample_period = period_us * 1000;
-	a.sample_type = PERF_SAMPLE_IP;
+	a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_CALLCHAIN;
+	a.sample_max_stack = 3;
+	a.exclude_callchain_user = 1;
 	a.disabled = 1;
 	a.wakeup_events = 1;
 	fd = syscall(SYS_perf_event_open, &a, -1, 0, -1, 0);
@@ -124,22 +211,13 @@ int main(int argc, char **argv)
 	qsort(syms, nsyms, sizeof(*syms), by_addr);
 	hits = calloc(nsyms + 1, sizeof(long));
 	for (i = 0; i < nips; i++) {
-		long lo = 0, hi = nsyms - 1, best = -1;
+		long best;
 
 		if (ips[i] < 0xffff800000000000ull) {
 			user++;
 			continue;
 		}
-		while (lo <= hi) {
-			long mid = (lo + hi) / 2;
-
-			if (syms[mid].addr <= ips[i]) {
-				best = mid;
-				lo = mid + 1;
-			} else {
-				hi = mid - 1;
-			}
-		}
+		best = sym_of(ips[i]);
 		if (best < 0)
 			unknown++;
 		else
@@ -180,5 +258,6 @@ int main(int argc, char **argv)
 		       syms[bi].name, syms[bi].mod);
 		hits[bi] = 0;
 	}
+	callers_of_traced();
 	return 0;
 }
