@@ -55,7 +55,9 @@
 # (within 1%) whatever else the host runs; BENCH_PROF=<us>: a profile of
 # the guest's kernel over the whole run, sampled that often
 # (scripts/bench/prof.c; cpu-clock, which counts instructions under
-# BENCH_ICOUNT), printed as "prof" lines in each guest's console.log.
+# BENCH_ICOUNT), printed as "prof" lines in each guest's console.log;
+# BENCH_PROF_CALLERS=1 adds who called the kernel's copy and clear
+# functions ("profcall" lines; unwinding slows the guest a lot).
 #
 # Under QEMU TCG without KVM absolute figures are far from real hardware
 # and move with the host's load; the ratios are the point. A guest whose
@@ -188,6 +190,7 @@ guest_image() {
 	if [ -n "${BENCH_PROF:-}" ]; then
 		gcc -O2 -Wall -Werror -static -o "$dir/root/tests/prof" "$top/scripts/bench/prof.c"
 		echo "BENCH_PROF=$BENCH_PROF" >> "$dir/root/etc/rxrpc-test.conf"
+		echo "BENCH_PROF_CALLERS=${BENCH_PROF_CALLERS:-0}" >> "$dir/root/etc/rxrpc-test.conf"
 	fi
 	printf 'BENCH_RUNS=%s\nBENCH_SMALL=%s\nBENCH_ROUNDS=%s\nBENCH_MIB=%s\nBENCH_KAD_MIB=%s\nBENCH_ONLY=%s\nBENCH_RECV=%s\nBENCH_TSC_MHZ=%s\nBENCH_LIMIT=%s\n' \
 		"$runs" "$small" "$rounds" "$mib" "$kad_mib" "$rows" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"

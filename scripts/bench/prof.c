@@ -5,12 +5,15 @@
  * software event (which works under TCG, no PMU needed), then prints the
  * symbols of /proc/kallsyms that the samples fell in, most first.
  *
- *   prof [period_us] [top]     until SIGINT/SIGTERM
+ *   prof [period_us] [top] [callers]     until SIGINT/SIGTERM
  *
  * Output lines: "prof <samples> <percent> <symbol> [module]"; user-space
- * samples count as "[user]". Then, for the kernel's copy and clear
- * functions, who called them: "profcall <samples> <function> <- <caller>"
- * (the return address the sample's call chain holds above it).
+ * samples count as "[user]". With callers 1, each sample takes its call
+ * chain too, and for the kernel's copy and clear functions it prints who
+ * called them: "profcall <samples> <function> <- <caller>" (the return
+ * address above them in the chain). Unwinding each sample costs: small
+ * calls 64 at a time went at a fifth of their rate, so the "prof" lines of
+ * such a run do not show the module's profile, only the callers do.
  */
 #define _GNU_SOURCE
 #include <linux/perf_event.h>
@@ -154,6 +157,7 @@ int main(int argc, char **argv)
 {
 	long period_us = argc > 1 ? atol(argv[1]) : 100;
 	int top = argc > 2 ? atoi(argv[2]) : 40;
+	int with_callers = argc > 3 && atoi(argv[3]);
 	struct perf_event_attr a = { 0 };
 	size_t psz = sysconf(_SC_PAGESIZE), size = PAGES * psz;
 	long user = 0, unknown = 0, i;
@@ -168,9 +172,12 @@ int main(int argc, char **argv)
 	a.type = PERF_TYPE_SOFTWARE;
 	a.config = PERF_COUNT_SW_CPU_CLOCK;
 	a.sample_period = period_us * 1000;
-	a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_CALLCHAIN;
-	a.sample_max_stack = 3;
-	a.exclude_callchain_user = 1;
+	a.sample_type = PERF_SAMPLE_IP;
+	if (with_callers) {
+		a.sample_type |= PERF_SAMPLE_CALLCHAIN;
+		a.sample_max_stack = 3;
+		a.exclude_callchain_user = 1;
+	}
 	a.disabled = 1;
 	a.wakeup_events = 1;
 	fd = syscall(SYS_perf_event_open, &a, -1, 0, -1, 0);
@@ -258,6 +265,7 @@ int main(int argc, char **argv)
 		       syms[bi].name, syms[bi].mod);
 		hits[bi] = 0;
 	}
-	callers_of_traced();
+	if (with_callers)
+		callers_of_traced();
 	return 0;
 }
