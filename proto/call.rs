@@ -704,6 +704,7 @@ impl<E: Env> Call<E> {
                 if s == ack.serial {
                     rtt.sample(now, now.since(t));
                     self.ping_probe = None;
+                    self.resend_by_sample(now, rtt);
                 }
             }
         }
@@ -720,6 +721,7 @@ impl<E: Env> Call<E> {
             if s == ack.serial && ack.reason != AckReason::DELAY && ack.reason != AckReason::IDLE {
                 rtt.sample(now, now.since(t));
                 self.rtt_probe = None;
+                self.resend_by_sample(now, rtt);
             } else if seq_lt(s, ack.serial) {
                 // A later packet was answered first: the timed one, or its
                 // ACK, was lost. Time another (as C does).
@@ -783,6 +785,17 @@ impl<E: Env> Call<E> {
             self.complete(Outcome::Succeeded);
         }
         Ok(None)
+    }
+
+    /// An RTT sample came in: data sent before the first one waits on the
+    /// initial one-second RTO, which the sample may bring in (a service
+    /// that replies at once does so before its PING to a new peer is
+    /// answered, and a lost final ACK then held the call a second).
+    fn resend_by_sample(&mut self, now: Instant, rtt: &RttEstimator) {
+        if self.in_tx_phase() && self.tx.sent_top() != self.tx.hard_ack() {
+            let rto = self.backed_off_rto(rtt);
+            self.timers.set_earliest(T::Resend as usize, now.after(rto));
+        }
     }
 
     /// ACKALL: everything we sent is acknowledged.

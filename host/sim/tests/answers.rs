@@ -583,3 +583,51 @@ fn waiting_calls_keep_their_order_when_one_goes() {
     assert_eq!(attached, [16, 18, 19]);
     assert!(waiting(&mut client, &[16, 18, 19]).is_empty());
 }
+
+/// A service that replies at once, before its PING to a new peer is
+/// answered, sends the reply with no RTT sample, under the initial
+/// one-second RTO. The PING's response brings that in to an RTO of the
+/// sample: a lost final ACK costs the reply a resend after 200 ms, not a
+/// second, by when a client that got its reply may well have gone (and
+/// its ICMP ended the service's call; interop cell 18, C's client
+/// lingering a second).
+#[test]
+fn a_sample_after_the_reply_brings_its_resend_in() {
+    let now = Instant(1_000_000_000);
+    let (mut client, mut server, call) = pair_with_call(now);
+    client.send(call, b"request", false).unwrap();
+    let request = drain(&mut client, now);
+    answer(&mut server, now, &request);
+    let out = drain(&mut server, now);
+    assert!(ack_reasons(&out).contains(&AckReason::PING));
+    assert!(!data_packets(out.clone()).is_empty(), "the reply");
+    // The PING's response comes back; the client's final ACK for the
+    // reply is lost.
+    let t1 = Instant(now.0 + 2_000_000);
+    for p in out
+        .iter()
+        .filter(|p| data_packets(vec![p.to_vec()]).is_empty())
+    {
+        client.handle_datagram(t1, SERVER, p);
+    }
+    let pong = drain(&mut client, t1);
+    assert_eq!(ack_reasons(&pong), [AckReason::PING_RESPONSE]);
+    let t2 = Instant(now.0 + 4_000_000);
+    for p in &pong {
+        server.handle_datagram(t2, CLIENT, p);
+    }
+    drain(&mut server, t2);
+    let mut resent = None;
+    while let Some(t) = server.poll_timeout() {
+        if t.0 > now.0 + 1_500_000_000 {
+            break;
+        }
+        server.handle_timeout(t);
+        if !data_packets(drain(&mut server, t)).is_empty() {
+            resent = Some(t.0 - now.0);
+            break;
+        }
+    }
+    let resent = resent.expect("the reply sent again");
+    assert!(resent < 500_000_000, "resent after {resent} ns");
+}
