@@ -6,7 +6,7 @@
 
 use super::env::Slots;
 
-/// Most buffers kept (180 KB of 1,428-byte ones), half the largest window:
+/// Most buffers kept (180 KB of 1,412-byte ones), half the largest window:
 /// a bulk sender's ACKs free that many at a time, and with 32 the writer
 /// refilling the window found too few (24.9 MB/s on loopback against
 /// 26.6, and 26.9 with 256).
