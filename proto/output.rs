@@ -331,11 +331,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         out: &mut [u8],
     ) -> Option<(TransportAddr, usize)> {
         let f = self.next_datagram(now, out)?;
-        for &(at, seq, skip) in f.gaps.at.get(..f.gaps.len)? {
-            let at = usize::from(at);
-            let payload = self
-                .queued_payload(f.gaps.call?, seq)?
-                .get(usize::from(skip)..)?;
+        for g in f.gaps.at.get(..f.gaps.len)? {
+            let (at, payload) = self.gap_payload(&f.gaps, g)?;
             out.get_mut(at..at + payload.len())?
                 .copy_from_slice(payload);
         }
@@ -359,11 +356,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let (this, out): (&'a Self, &'a [u8]) = (self, out);
         let mut count = 0;
         let mut from = 0;
-        for &(at, seq, skip) in f.gaps.at.get(..f.gaps.len)? {
-            let at = usize::from(at);
-            let payload = this
-                .queued_payload(f.gaps.call?, seq)?
-                .get(usize::from(skip)..)?;
+        for g in f.gaps.at.get(..f.gaps.len)? {
+            let (at, payload) = this.gap_payload(&f.gaps, g)?;
             for part in [out.get(from..at)?, payload] {
                 *parts.get_mut(count)? = part;
                 count += 1;
@@ -384,11 +378,17 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.replies.len() > 0 || self.queue.len() > 0 || self.tx_ready.may_have_next(&self.tx_scan)
     }
 
-    /// The queued payload of DATA packet `seq` of call `h`. Found for every
-    /// gap: nothing changes between framing a datagram and sending it.
-    fn queued_payload(&self, h: CallHandle, seq: u32) -> Option<&[u8]> {
-        let p = self.calls.get(&h)?.tx.get(seq)?;
-        p.buf.as_ref().get(..p.len)
+    /// Where gap `(at, seq, skip)` of `gaps` lies in the datagram, and the
+    /// queued payload that fills it. Found for every gap: nothing changes
+    /// between framing a datagram and sending it.
+    fn gap_payload(
+        &self,
+        gaps: &Gaps,
+        &(at, seq, skip): &(u16, u32, u16),
+    ) -> Option<(usize, &[u8])> {
+        let p = self.calls.get(&gaps.call?)?.tx.get(seq)?;
+        let payload = p.buf.as_ref().get(usize::from(skip)..p.len)?;
+        Some((usize::from(at), payload))
     }
 
     /// Frame the next datagram into `out`, but for its gaps.

@@ -49,7 +49,7 @@ impl Default for Tunables {
             client_conn_fast_idle: Duration::from_secs(2),
             reap_client_conns: 900,
             rx_mtu: jumbo_len(TX_JUMBO_MAX) as u32,
-            rx_jumbo_max: 11,
+            rx_jumbo_max: TX_JUMBO_MAX as u32,
         }
     }
 }
