@@ -7,13 +7,15 @@
 //! through the calls themselves so that queueing takes no memory.
 
 use super::addr::TransportAddr;
+use super::conn::ConnKey;
 use super::event::CallHandle;
 
 /// Connections per bundle.
 pub(crate) const MAX_BUNDLE_CONNS: usize = 4;
 
-/// What calls must share to share connections.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// What calls must share to share connections. Ordered by the words that
+/// tell bundles apart soonest (see the `Ord` impl).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct BundleKey {
     pub(crate) peer: TransportAddr,
     pub(crate) service_id: u16,
@@ -26,11 +28,38 @@ pub(crate) struct BundleKey {
     pub(crate) upgrade: bool,
 }
 
+impl PartialOrd for BundleKey {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The exclusive call's handle and the key tag first, the address last: a
+/// socket's exclusive calls each have a bundle to the same peer, and a
+/// search among a thousand of them then compares a word per step rather
+/// than the whole address.
+impl Ord for BundleKey {
+    #[inline]
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.exclusive
+            .cmp(&other.exclusive)
+            .then(self.key.cmp(&other.key))
+            .then(self.service_id.cmp(&other.service_id))
+            .then(self.security_index.cmp(&other.security_index))
+            .then(self.level.cmp(&other.level))
+            .then(self.upgrade.cmp(&other.upgrade))
+            .then_with(|| self.peer.cmp(&other.peer))
+    }
+}
+
 /// A bundle: the cids of its client connections, and the calls waiting
 /// for a channel on them.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Bundle {
     pub(crate) conns: [Option<u32>; MAX_BUNDLE_CONNS],
+    /// Each connection's slot in the connection table, so that a call
+    /// looking for a free channel finds them without a search.
+    pub(crate) slots: [u32; MAX_BUNDLE_CONNS],
     /// The oldest and the newest waiting call.
     pub(crate) waiting: Option<(CallHandle, CallHandle)>,
 }
@@ -43,15 +72,33 @@ pub(crate) struct WaitLink {
 }
 
 impl Bundle {
-    /// Record a new connection; false if the bundle is full.
-    pub(crate) fn add(&mut self, cid: u32) -> bool {
-        match self.conns.iter_mut().find(|c| c.is_none()) {
-            Some(slot) => {
-                *slot = Some(cid);
+    /// Record a new connection and its slot; false if the bundle is full.
+    pub(crate) fn add(&mut self, cid: u32, slot: u32) -> bool {
+        match self.conns.iter().position(|c| c.is_none()) {
+            Some(i) => {
+                self.conns[i] = Some(cid);
+                self.slots[i] = slot;
                 true
             }
             None => false,
         }
+    }
+
+    /// The keys of its connections, slots included, given the bundle's
+    /// peer and our epoch.
+    pub(crate) fn keys(
+        &self,
+        peer: TransportAddr,
+        epoch: u32,
+    ) -> impl Iterator<Item = ConnKey> + '_ {
+        self.conns
+            .iter()
+            .zip(self.slots)
+            .filter_map(move |(cid, slot)| {
+                let mut key = ConnKey::new(peer, true, epoch, (*cid)?);
+                key.slot = slot;
+                Some(key)
+            })
     }
 
     /// Forget a connection.
@@ -83,9 +130,9 @@ mod tests {
         let mut b = Bundle::default();
         assert!(b.is_empty());
         for i in 0..4 {
-            assert!(b.add(i * 4));
+            assert!(b.add(i * 4, i));
         }
-        assert!(!b.has_room() && !b.add(99));
+        assert!(!b.has_room() && !b.add(99, 9));
         b.remove(8);
         assert!(b.has_room());
     }

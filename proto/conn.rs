@@ -66,6 +66,7 @@ impl PartialOrd for ConnKey {
 }
 
 impl Ord for ConnKey {
+    #[inline]
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
         self.cid
             .cmp(&other.cid)

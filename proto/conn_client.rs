@@ -35,8 +35,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         let mut probing = false;
         let mut free = None;
-        for cid in bundle.conns.iter().flatten() {
-            let key = ConnKey::new(bkey.peer, true, self.config.epoch, *cid);
+        for key in bundle.keys(bkey.peer, self.config.epoch) {
             if let Some(conn) = self.conns.get(&key) {
                 if conn.upgrade_probe.is_some() {
                     probing = true;
@@ -119,7 +118,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.conn_changed(key, true);
         self.client_conns = self.client_conns.saturating_add(1);
         if let Some(b) = self.bundles.get_mut(&bkey) {
-            b.add(cid);
+            b.add(cid, key.slot);
         }
         if let Some(p) = self.peers.get_mut(&bkey.peer) {
             p.conns += 1;
