@@ -12,6 +12,7 @@ use kernel::sync::{Arc, Mutex};
 use super::addr::{from_socket, to_socket};
 use super::env::{KernelEnv, NodePool};
 use super::kernel_api::{self, KernelCall, KernelPeer};
+use super::tags::Tags;
 use super::trace;
 use super::uapi::UDP_ENCAP_RXRPC;
 use super::{sysctl, RxrpcFamily, SockRef};
@@ -173,10 +174,8 @@ pub(crate) struct Core {
     /// timer, which only moves earlier, and that run sets it anew.
     armed: Option<Instant>,
     /// Calls by tag.
-    pub(crate) tags: RBTree<u64, Tag>,
-    next_tag: u64,
-    /// The nodes of the tags and user ids dropped, for the next calls.
-    spare_tag: NodePool<u64, Tag>,
+    pub(crate) tags: Tags,
+    /// The nodes of the user ids dropped, for the next calls.
     spare_id: NodePool<u64, u64>,
     /// Attached sockets by identity.
     pub(crate) socks: RBTree<usize, Attached>,
@@ -199,17 +198,12 @@ pub(crate) struct Core {
 impl Core {
     /// Records a call (or a charge) of `sock` under a fresh tag.
     pub(crate) fn add_tag(&mut self, sock: SockRef, user_id: u64, service: bool) -> Result<u64> {
-        let tag = self.next_tag;
-        let tag_node = self.spare_tag.take()?;
-        let id_node = match self.spare_id.take() {
-            Ok(node) => node,
-            Err(e) => {
-                self.spare_tag.keep(tag_node);
-                return Err(e);
-            }
+        self.tags.reserve()?;
+        let id_node = self.spare_id.take()?;
+        let Some(attached) = self.socks.get_mut(&sock.id()) else {
+            self.spare_id.keep(id_node);
+            return Err(EINVAL);
         };
-        let attached = self.socks.get_mut(&sock.id()).ok_or(EINVAL)?;
-        attached.calls.insert(id_node.into_node(user_id, tag));
         let t = Tag {
             sock,
             user_id,
@@ -219,13 +213,14 @@ impl Core {
             tx_fixed: false,
             kernel: None,
         };
-        self.tags.insert(tag_node.into_node(tag, t));
-        self.next_tag += 1;
+        // The slot was reserved above: this does not fail.
+        let tag = self.tags.insert(t)?;
+        attached.calls.insert(id_node.into_node(user_id, tag));
         Ok(tag)
     }
 
-    /// Forgets a call: its tag and its user id.
-    /// Their nodes are kept for the next [`Core::add_tag`].
+    /// Forgets a call: its tag and its user id, whose node is kept for
+    /// the next [`Core::add_tag`].
     pub(crate) fn drop_tag(&mut self, tag: u64) {
         let Some((sock, user_id)) = self.tags.get(&tag).map(|t| (t.sock.id(), t.user_id)) else {
             return;
@@ -237,9 +232,7 @@ impl Core {
         if let Some(node) = id_node {
             self.spare_id.keep(node.into_reservation());
         }
-        if let Some(node) = self.tags.remove_node(&tag) {
-            self.spare_tag.keep(node.into_reservation());
-        }
+        self.tags.remove(&tag);
     }
 
     /// Queues a notice for a call's socket, once.
@@ -363,9 +356,7 @@ impl Core {
             bounce,
             deadline: None,
             armed: None,
-            tags: RBTree::new(),
-            next_tag: 1,
-            spare_tag: NodePool::new(),
+            tags: Tags::new(),
             spare_id: NodePool::new(),
             socks: RBTree::new(),
             service: None,
@@ -435,7 +426,7 @@ impl Handler for Endpoint {
         if core.deadline.is_some_and(|t| t <= now) {
             core.ep.handle_timeout(now);
         }
-        local.flush(core, now);
+        local.flush_at(core, now, true);
     }
 }
 
@@ -576,15 +567,24 @@ impl Local {
     /// burst) stamped packets as sent before ones sent earlier, which
     /// RACK then found lost as soon as the later-sent ones were ACKed.
     pub(crate) fn flush(&self, core: &mut Core, now: Instant) {
+        self.flush_at(core, now, false);
+    }
+
+    /// [`Local::flush`]; `fresh`: `now` was read just before, and stamps
+    /// the first datagram.
+    fn flush_at(&self, core: &mut Core, now: Instant, fresh: bool) {
         // Changed settings apply to what goes out (ACK trailers, delays)
         // and to the deadlines below.
         core.ep.set_tunables(sysctl::tunables());
         let on = trace::on();
         let mut now = now;
+        let mut fresh = fresh;
         // Each datagram at the time it goes (a long queue takes a while);
         // the clock is not read when nothing waits to go.
         while core.ep.may_transmit() {
-            now = now.max(self::now());
+            if !core::mem::take(&mut fresh) {
+                now = now.max(self::now());
+            }
             let mut parts = [&[][..]; MAX_PARTS];
             let Some((to, n)) = core.ep.poll_transmit_parts(now, &mut core.tx, &mut parts) else {
                 break;

@@ -12,6 +12,7 @@ pub(crate) mod recvmsg;
 pub(crate) mod registry;
 pub(crate) mod sendmsg;
 pub(crate) mod sysctl;
+pub(crate) mod tags;
 pub(crate) mod trace;
 pub(crate) mod uapi;
 
