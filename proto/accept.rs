@@ -98,10 +98,6 @@ impl Charges {
         Some(u)
     }
 
-    fn contains(&self, user: u64) -> bool {
-        (0..self.len).any(|i| self.ids[(self.head + i) % self.ids.len()] == user)
-    }
-
     /// User ids charged and not taken yet.
     pub(crate) fn len(&self) -> usize {
         self.len
@@ -158,13 +154,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// CHARGE_ACCEPT: the next incoming call gets user tag `user`. A call
     /// that came before the service's first charge and still waits in
     /// the accept queue takes it at once: that call is returned.
-    /// A full backlog (`NoBuffers`) is checked first, as in the C module.
+    ///
+    /// `user` must name no other charge or live call: the engine keeps no
+    /// index of tags to check (the kernel glue's are fresh by
+    /// construction, and it refuses a user call ID in use itself).
     pub fn charge(&mut self, now: Instant, user: u64) -> Result<Option<CallHandle>, Error> {
         if !self.charge_room() {
             return Err(Error::NoBuffers);
-        }
-        if self.user_in_use(user) {
-            return Err(Error::BadCall);
         }
         self.service.charge_model = true;
         if let Some(h) = self.take_queued(now, user) {
@@ -176,11 +172,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         Ok(None)
     }
 
-    /// ACCEPT: give the oldest call in the accept queue the tag `user`.
+    /// ACCEPT: give the oldest call in the accept queue the tag `user`,
+    /// which, as for [`Endpoint::charge`], names no other.
     pub fn accept_next(&mut self, now: Instant, user: u64) -> Result<CallHandle, Error> {
-        if self.user_in_use(user) {
-            return Err(Error::BadCall);
-        }
         self.take_queued(now, user).ok_or(Error::NoCallToAccept)
     }
 
@@ -203,61 +197,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if c.rx.readable() {
                 c.pending.data = true;
             }
-            self.index_user(user, h);
             self.touch(h);
             return Some(h);
         }
         None
-    }
-
-    fn user_in_use(&mut self, user: u64) -> bool {
-        if self.charges.contains(user) {
-            return true;
-        }
-        let live = |c: &Call<E>| c.user == Some(user) && !c.released;
-        if let Some(h) = self.users.get(&user).copied() {
-            if self.calls.get(&h).is_some_and(live) {
-                return true;
-            }
-        }
-        if !self.users_incomplete {
-            return false;
-        }
-        if self.calls.is_empty() {
-            self.users_incomplete = false;
-            return false;
-        }
-        let mut cur = None;
-        while let Some(h) = self.calls.next_after(cur.as_ref()) {
-            cur = Some(h);
-            if self.calls.get(&h).is_some_and(live) {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// Call `h` now has the caller's tag `user`: index it.
-    pub(crate) fn index_user(&mut self, user: u64, h: CallHandle) {
-        let live = |c: &Call<E>| c.user == Some(user) && !c.released;
-        if let Some(old) = self.users.get(&user).copied() {
-            if old != h && self.calls.get(&old).is_some_and(live) {
-                // Two live calls with one tag: the index can hold one.
-                self.users_incomplete = true;
-            }
-        }
-        if self.users.insert(user, h).is_err() {
-            self.users_incomplete = true;
-        }
-    }
-
-    /// Call `h` gives up the caller's tag `user` (released or forgotten).
-    pub(crate) fn unindex_user(&mut self, user: Option<u64>, h: CallHandle) {
-        if let Some(user) = user {
-            if self.users.get(&user) == Some(&h) {
-                self.users.remove(&user);
-            }
-        }
     }
 
     /// The service connection for `key`, made from the first DATA `hdr`
@@ -338,7 +281,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     fn reclaim_charge(&mut self, old: CallHandle, now: Instant) -> Option<u64> {
         self.unstarted.remove(&old);
         let user = self.calls.get_mut(&old)?.user.take()?;
-        self.unindex_user(Some(user), old);
         self.abort_call(old, RX_CALL_TIMEOUT, ETIME, now);
         Some(user)
     }
@@ -411,9 +353,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             // REQUEST_START runs out.
             let _ = self.unstarted.insert(h, ());
         }
-        if let Some(u) = user {
-            self.index_user(u, h);
-        }
         if let Some(c) = self.calls.get_mut(&h) {
             c.user = user;
             if user.is_none() {
@@ -443,9 +382,12 @@ mod tests {
             assert!(c.push(i));
         }
         assert!(!c.push(99));
-        assert!(c.contains(5));
         assert_eq!(c.pop(), Some(0));
         assert!(c.push(99));
-        assert!(c.contains(99));
+        for i in 1..MAX_BACKLOG as u64 {
+            assert_eq!(c.pop(), Some(i));
+        }
+        assert_eq!(c.pop(), Some(99));
+        assert_eq!(c.pop(), None);
     }
 }

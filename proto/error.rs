@@ -18,7 +18,7 @@ mod errno {
 pub enum Error {
     /// Memory could not be allocated (ENOMEM).
     NoMemory,
-    /// No such call, or the user tag is already in use (EBADSLT).
+    /// No such call (EBADSLT).
     BadCall,
     /// The call is not in a state that allows this (EPROTO).
     WrongState,

@@ -254,18 +254,12 @@ pub struct Endpoint<E: Env, S: Security> {
     /// time the count gives now, so a change of count or settings retimes
     /// none of them (see `reap.rs`).
     pub(crate) idle_client_conns: E::Map<(Instant, ConnKey), ()>,
-    /// The calls by their caller's tag, while not released, so that a
-    /// charge or an accept checks its tag without walking every call.
-    pub(crate) users: E::Map<u64, CallHandle>,
     /// Incoming calls waiting for `accept_next`, oldest first.
     pub(crate) accept_queue: E::Map<CallHandle, ()>,
     /// Charged service calls begun by DATA of a later sequence than the
     /// first, oldest first (handles grow): each may have to give its
     /// charge to a call that has its first packet (`reclaim_charge`).
     pub(crate) unstarted: E::Map<CallHandle, ()>,
-    /// `users` misses a call (an insertion failed for lack of memory, or
-    /// two calls had one tag): walk the calls instead until none is left.
-    pub(crate) users_incomplete: bool,
     /// Tx bytes held by the calls of each group the caller named (its
     /// sockets), so that a socket's send buffer is checked without
     /// walking its calls.
@@ -301,7 +295,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             call_timers: env.new_map(),
             conn_timers: env.new_map(),
             idle_client_conns: env.new_map(),
-            users: env.new_map(),
             unstarted: env.new_map(),
             groups: env.new_map(),
             accept_queue: env.new_map(),
@@ -333,7 +326,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             conn_peer_deadline: None,
             conn_timers_incomplete: false,
             client_conns: 0,
-            users_incomplete: false,
             groups_incomplete: false,
             conn_ids_wrapped: false,
             spare_count: 0,
@@ -539,7 +531,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             self.queue_waiting(bkey, h);
         }
         self.next_handle += 1;
-        self.index_user(p.user, h);
         self.tm_ready.push_in(&mut self.calls, h);
         if !tried {
             self.try_attach(h, now);
@@ -710,11 +701,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         };
         c.released = true;
         c.pending = Default::default();
-        let user = c.user;
-        self.unindex_user(user, call);
-        let Some(c) = self.calls.get_mut(&call) else {
-            return;
-        };
         if !c.is_complete() {
             self.abort_call(call, RX_USER_ABORT, 0, now);
         }

@@ -377,7 +377,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             self.unqueue_waiting(b, h);
         }
         let Some(c) = self.calls.get(&h) else { return };
-        // Its user tag, if it had one, was unindexed at release.
         let (rx_charged, tx_charged, group, armed) = (c.rx_charged, c.tx_charged, c.group, c.armed);
         self.keep_rings(h);
         if self.calls.remove(&h).is_some() {
