@@ -16,10 +16,19 @@ struct Slot {
     next_free: Option<u32>,
 }
 
+/// Slots kept once every call is gone; beyond these the slab is freed.
+const KEEP: usize = 64;
+
 /// Calls by tag.
 pub(crate) struct Tags {
     slots: KVec<Slot>,
     free: Option<u32>,
+    /// Slots in use.
+    len: usize,
+    /// The generation a new slot starts at: above every generation of
+    /// the slots freed with the slab, so that no old tag names a new
+    /// call.
+    floor: u32,
 }
 
 /// The tag of slot `index` at generation `gen`.
@@ -32,6 +41,8 @@ impl Tags {
         Tags {
             slots: KVec::new(),
             free: None,
+            len: 0,
+            floor: 1,
         }
     }
 
@@ -43,7 +54,7 @@ impl Tags {
         let index = u32::try_from(self.slots.len()).map_err(|_| ENOMEM)?;
         self.slots.push(
             Slot {
-                gen: 1,
+                gen: self.floor,
                 tag: None,
                 next_free: None,
             },
@@ -60,6 +71,7 @@ impl Tags {
         let slot = self.slots.get_mut(index as usize).ok_or(ENOMEM)?;
         self.free = slot.next_free.take();
         slot.tag = Some(t);
+        self.len += 1;
         Ok(tag_of(index, slot.gen))
     }
 
@@ -94,6 +106,15 @@ impl Tags {
         slot.gen = slot.gen.checked_add(1).unwrap_or(1);
         slot.next_free = self.free;
         self.free = Some(index);
+        self.len = self.len.saturating_sub(1);
+        if self.len == 0 && self.slots.len() > KEEP {
+            // As many slots as calls were open at once are not kept for
+            // the life of the endpoint.
+            let top = self.slots.iter().map(|s| s.gen).max().unwrap_or(0);
+            self.floor = top.checked_add(1).unwrap_or(1);
+            self.slots = KVec::new();
+            self.free = None;
+        }
         Some(t)
     }
 }
