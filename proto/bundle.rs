@@ -6,6 +6,8 @@
 //! Calls beyond those wait in their bundle's queue, oldest first, linked
 //! through the calls themselves so that queueing takes no memory.
 
+use core::num::NonZeroU32;
+
 use super::addr::TransportAddr;
 use super::conn::ConnKey;
 use super::event::CallHandle;
@@ -56,7 +58,10 @@ impl Ord for BundleKey {
 /// for a channel on them.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Bundle {
-    pub(crate) conns: [Option<u32>; MAX_BUNDLE_CONNS],
+    /// The cids of its connections (never 0: a client cid is an id of at
+    /// least 1 shifted left by 2), so that a bundle and its key fit a
+    /// 128-byte tree node.
+    pub(crate) conns: [Option<NonZeroU32>; MAX_BUNDLE_CONNS],
     /// Each connection's slot in the connection table, so that a call
     /// looking for a free channel finds them without a search.
     pub(crate) slots: [u32; MAX_BUNDLE_CONNS],
@@ -74,13 +79,18 @@ pub(crate) struct WaitLink {
 impl Bundle {
     /// Record a new connection and its slot; false if the bundle is full.
     pub(crate) fn add(&mut self, cid: u32, slot: u32) -> bool {
-        match self.conns.iter().position(|c| c.is_none()) {
-            Some(i) => {
-                self.conns[i] = Some(cid);
-                self.slots[i] = slot;
+        let free = self
+            .conns
+            .iter_mut()
+            .zip(self.slots.iter_mut())
+            .find(|(c, _)| c.is_none());
+        match (free, NonZeroU32::new(cid)) {
+            (Some((c, s)), Some(cid)) => {
+                *c = Some(cid);
+                *s = slot;
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
@@ -95,7 +105,7 @@ impl Bundle {
             .iter()
             .zip(self.slots)
             .filter_map(move |(cid, slot)| {
-                let mut key = ConnKey::new(peer, true, epoch, (*cid)?);
+                let mut key = ConnKey::new(peer, true, epoch, (*cid)?.get());
                 key.slot = slot;
                 Some(key)
             })
@@ -104,7 +114,7 @@ impl Bundle {
     /// Forget a connection.
     pub(crate) fn remove(&mut self, cid: u32) {
         for c in self.conns.iter_mut() {
-            if *c == Some(cid) {
+            if c.map(NonZeroU32::get) == Some(cid) {
                 *c = None;
             }
         }
@@ -130,10 +140,19 @@ mod tests {
         let mut b = Bundle::default();
         assert!(b.is_empty());
         for i in 0..4 {
-            assert!(b.add(i * 4, i));
+            assert!(b.add((i + 1) * 4, i));
         }
         assert!(!b.has_room() && !b.add(99, 9));
+        assert!(!Bundle::default().add(0, 0), "no cid is 0");
         b.remove(8);
         assert!(b.has_room());
+    }
+
+    #[test]
+    fn a_bundle_and_its_key_fit_a_128_byte_tree_node() {
+        // The kernel's map keeps an `Option` of the value after a 24-byte
+        // `rb_node`: one past 128 bytes is a kmalloc of 192 per bundle.
+        let size = core::mem::size_of::<BundleKey>() + core::mem::size_of::<Option<Bundle>>();
+        assert!(24 + size <= 128, "{size}");
     }
 }

@@ -138,7 +138,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             key: k.key,
             exclusive: k.exclusive != 0,
             upgrade: k.upgrade,
-            conns: b.conns,
+            conns: b.conns.map(|c| c.map(core::num::NonZeroU32::get)),
         })
     }
 
