@@ -170,17 +170,21 @@ fn server_key_abort(e: KeyError) -> u32 {
     }
 }
 
-/// The plaintext that fits, secured at `level`, in `space` bytes (C's
-/// `rxkad_alloc_txbuf`): levels 1 and 2 pad to [`ALIGN`] after a 4- or
-/// 8-byte header.
+/// The plaintext that fits, secured at `level`, in `space` bytes. Level 2
+/// pads to [`ALIGN`] after an 8-byte header, as it seals every block.
+/// Level 1 seals only the first block and pads only up to it, as
+/// OpenAFS's `rxkad_PreparePacket` does (C's `rxkad_alloc_txbuf` pads
+/// to [`ALIGN`] there too; both take either): a full packet then has
+/// 1,408 bytes of data after its 4-byte header, the 1,412 of a jumbo
+/// subpacket, where C's 1,404 padded to 1,408 never go in a jumbo.
 pub fn max_plain(level: u32, space: usize) -> usize {
-    let hdr = match level {
-        LEVEL_PLAIN => return space,
-        LEVEL_AUTH => 4,
-        LEVEL_ENCRYPT | LEVEL_NOT_KNOWN => 8,
-        _ => return 0,
-    };
-    (space / ALIGN * ALIGN).saturating_sub(hdr)
+    match level {
+        LEVEL_PLAIN => space,
+        LEVEL_AUTH if space >= ALIGN => space - 4,
+        LEVEL_AUTH => 0,
+        LEVEL_ENCRYPT | LEVEL_NOT_KNOWN => (space / ALIGN * ALIGN).saturating_sub(8),
+        _ => 0,
+    }
 }
 
 impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {

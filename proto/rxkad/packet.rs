@@ -57,9 +57,9 @@ pub(super) fn secure(
         LEVEL_ENCRYPT => 8,
         _ => return Err(RX_PROTOCOL_ERROR),
     };
-    let total = (hdr + plain.len()).div_ceil(ALIGN) * ALIGN;
     let word = size_word(pkt, plain.len())?;
     if s.level == LEVEL_ENCRYPT {
+        let total = (hdr + plain.len()).div_ceil(ALIGN) * ALIGN;
         // The word and 4 zeros, the data, zeros to the end, sealed from
         // the pieces straight into `out`.
         let mut head = [0u8; 8];
@@ -69,9 +69,11 @@ pub(super) fn secure(
             .map_err(|_| CRYPTO_FAILED)?;
         return Ok(Sealed::Into(total, cksum));
     }
-    // Level 1: the word, the data, zeros to the end, and only the first
-    // block sealed, afresh from a zero IV. Data past that block is left
-    // for the engine to send from its queue.
+    // Level 1: the word, the data, zeros to the end of the first block
+    // (which is all that is padded: see `max_plain`), and only that block
+    // sealed, afresh from a zero IV. Data past it is left for the engine
+    // to send from its queue.
+    let total = (hdr + plain.len()).max(ALIGN);
     let buf = out.get_mut(..total).ok_or(RX_PROTOCOL_ERROR)?;
     put32(buf, 0, word);
     let head = plain.len().min(ALIGN - hdr);

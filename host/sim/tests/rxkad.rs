@@ -167,16 +167,21 @@ fn calls_complete_at_each_level() {
 }
 
 #[test]
-fn plain_level_data_goes_in_jumbos_both_ways() {
+fn plain_and_auth_level_data_go_in_jumbos_both_ways() {
     // A service call's reply is sized by the level its connection's
-    // RESPONSE gave, so plain's full packets pack as a request's do;
-    // auth and encrypt pad theirs off the 1412 bytes a jumbo needs.
+    // RESPONSE gave, so full packets pack as a request's do. Auth's are
+    // 1412 bytes as a jumbo needs (its 4-byte header and 1408 of data);
+    // encrypt pads its to a whole number of blocks, 1408.
     let link = LinkConfig {
         mtu: 65535,
         route_mtu: Some(65535),
         ..LinkConfig::default()
     };
-    for (level, jumbos) in [(LEVEL_PLAIN, true), (LEVEL_AUTH, false)] {
+    for (level, jumbos) in [
+        (LEVEL_PLAIN, true),
+        (LEVEL_AUTH, true),
+        (LEVEL_ENCRYPT, false),
+    ] {
         let mut sim = sim(Setup {
             level,
             calls: 1,
