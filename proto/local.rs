@@ -18,7 +18,7 @@ use super::bundle::{Bundle, BundleKey};
 use super::call::{new_rings, Call, RxRing, Side, Timeouts, TxRing};
 use super::calls::CallTable;
 use super::conn::{Conn, ConnKey};
-use super::conns::ConnTable;
+use super::conns::{ConnTable, IndexKey};
 use super::counters::Counters;
 use super::env::{Env, Map};
 use super::error::Error;
@@ -172,7 +172,7 @@ pub(crate) type Ready<E> = ReadyQueue<<E as Env>::Slots<CallHandle>>;
 pub(crate) type Conns<E, S> = ConnTable<
     <E as Env>::Boxed<Conn<<S as Security>::Conn>>,
     <E as Env>::Slots<<E as Env>::Boxed<Conn<<S as Security>::Conn>>>,
-    <E as Env>::Map<ConnKey, u32>,
+    <E as Env>::Map<IndexKey, u32>,
 >;
 
 /// The endpoint's calls, each boxed in the caller's memory.
