@@ -198,7 +198,6 @@ pub(crate) struct Core {
 impl Core {
     /// Records a call (or a charge) of `sock` under a fresh tag.
     pub(crate) fn add_tag(&mut self, sock: SockRef, user_id: u64, service: bool) -> Result<u64> {
-        self.tags.reserve()?;
         let id_node = self.spare_id.take()?;
         let Some(attached) = self.socks.get_mut(&sock.id()) else {
             self.spare_id.keep(id_node);
@@ -213,8 +212,13 @@ impl Core {
             tx_fixed: false,
             kernel: None,
         };
-        // The slot was reserved above: this does not fail.
-        let tag = self.tags.insert(t)?;
+        let tag = match self.tags.insert(t) {
+            Ok(tag) => tag,
+            Err(e) => {
+                self.spare_id.keep(id_node);
+                return Err(e);
+            }
+        };
         attached.calls.insert(id_node.into_node(user_id, tag));
         Ok(tag)
     }

@@ -46,8 +46,8 @@ impl Tags {
         }
     }
 
-    /// Makes sure that the next [`Tags::insert`] has a slot.
-    pub(crate) fn reserve(&mut self) -> Result {
+    /// Makes sure that a slot is free.
+    fn reserve(&mut self) -> Result {
         if self.free.is_some() {
             return Ok(());
         }
@@ -64,7 +64,7 @@ impl Tags {
         Ok(())
     }
 
-    /// Files `t`, in the slot [`Tags::reserve`] made sure of; its tag.
+    /// Files `t` in a free slot (a new one if none is); its tag.
     pub(crate) fn insert(&mut self, t: Tag) -> Result<u64> {
         self.reserve()?;
         let index = self.free.ok_or(ENOMEM)?;
@@ -75,8 +75,14 @@ impl Tags {
         Ok(tag_of(index, slot.gen))
     }
 
+    /// The slot `tag` names, if it still holds that generation.
     fn slot(&self, tag: u64) -> Option<&Slot> {
         let slot = self.slots.get(tag as u32 as usize)?;
+        (u64::from(slot.gen) == tag >> 32).then_some(slot)
+    }
+
+    fn slot_mut(&mut self, tag: u64) -> Option<&mut Slot> {
+        let slot = self.slots.get_mut(tag as u32 as usize)?;
         (u64::from(slot.gen) == tag >> 32).then_some(slot)
     }
 
@@ -85,27 +91,20 @@ impl Tags {
     }
 
     pub(crate) fn get_mut(&mut self, tag: &u64) -> Option<&mut Tag> {
-        let slot = self.slots.get_mut(*tag as u32 as usize)?;
-        if u64::from(slot.gen) != *tag >> 32 {
-            return None;
-        }
-        slot.tag.as_mut()
+        self.slot_mut(*tag)?.tag.as_mut()
     }
 
     /// Takes the call out of its slot, which a later call reuses under a
     /// new generation.
     pub(crate) fn remove(&mut self, tag: &u64) -> Option<Tag> {
-        let index = *tag as u32;
-        let slot = self.slots.get_mut(index as usize)?;
-        if u64::from(slot.gen) != *tag >> 32 {
-            return None;
-        }
+        let free = self.free;
+        let slot = self.slot_mut(*tag)?;
         let t = slot.tag.take()?;
         // Generation 0 is never handed out, so no tag is 0. A tag comes
         // back only after 2^32 calls in one slot.
         slot.gen = slot.gen.checked_add(1).unwrap_or(1);
-        slot.next_free = self.free;
-        self.free = Some(index);
+        slot.next_free = free;
+        self.free = Some(*tag as u32);
         self.len = self.len.saturating_sub(1);
         if self.len == 0 && self.slots.len() > KEEP {
             // As many slots as calls were open at once are not kept for
