@@ -24,7 +24,7 @@ use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
 use crate::proto::{
     CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_DATAGRAM,
-    MAX_PARTS,
+    MAX_PARTS, WIRE_PAYLOAD,
 };
 use crate::security::rxkad::{KernelHost, KernelRxkad};
 
@@ -104,7 +104,8 @@ pub(crate) enum Notice {
 /// A socket attached to the endpoint: its calls and its recvmsg queue.
 pub(crate) struct Attached {
     sock: SockRef,
-    /// Its `SO_RCVBUF` when it attached, its share of the receive budget.
+    /// Its `SO_RCVBUF` when it attached (at least a receive window unless
+    /// the user set it), its share of the receive budget.
     rcvbuf: usize,
     /// User call id to tag.
     pub(crate) calls: RBTree<u64, u64>,
@@ -467,7 +468,17 @@ impl Local {
     ) -> Result {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut core = self.core.lock();
-        let (id, rcvbuf) = (sock.id(), sock.rcvbuf());
+        let id = sock.id();
+        let rcvbuf = if sock.rcvbuf_locked() {
+            sock.rcvbuf()
+        } else {
+            // Left to the kernel, the buffer takes at least a full receive
+            // window, which C offers whatever its memory: the default
+            // (`rmem_default`) holds some 150 packets, too few to keep a
+            // sender busy on a link with a longer RTT.
+            let window = sysctl::RX_WINDOW_SIZE.get() as usize * WIRE_PAYLOAD;
+            sock.rcvbuf().max(window)
+        };
         let attached = Attached {
             sock,
             rcvbuf,

@@ -682,6 +682,15 @@ impl<T: Family> SockRef<T> {
         let n = unsafe { addr_of!((*self.obj).sk.sk_rcvbuf).read_volatile() };
         usize::try_from(n).unwrap_or(0)
     }
+
+    /// Whether the user set the receive buffer size (`SO_RCVBUF`), rather
+    /// than leaving the default for the kernel to size, as TCP does.
+    pub(crate) fn rcvbuf_locked(&self) -> bool {
+        // SAFETY: The sock is allocated; `setsockopt` may change the field
+        // at any time, hence the volatile read (`READ_ONCE`).
+        let locks = unsafe { addr_of!((*self.obj).sk.sk_userlocks).read_volatile() };
+        u32::from(locks) & bindings::SOCK_RCVBUF_LOCK != 0
+    }
 }
 
 impl<T: Family> Clone for SockRef<T> {

@@ -393,6 +393,69 @@ TEST_F(buf, rcvbuf_bounds_unread_data)
 	close(srv);
 }
 
+/* An integer from a file of /proc/sys, or -1. */
+static long sysctl_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * A service whose SO_RCVBUF was left alone holds a full receive window of
+ * unread data (rx_window_size packets), as C offers one whatever its
+ * memory, though rmem_default holds fewer packets: the default buffer is
+ * the kernel's to size, as TCP's is. Ours only, as above.
+ */
+TEST_F(buf, default_rcvbuf_holds_a_full_window)
+{
+	long win = sysctl_long("/proc/sys/net/rxrpc/rx_window_size");
+	long rmem = sysctl_long("/proc/sys/net/core/rmem_default");
+	struct sockaddr_rxrpc to;
+	int srv = rx_socket(PF_INET), i, still = 0;
+	long held, peak = 0;
+
+	OURS_ONLY("C's /proc Buffers counts buffers; SO_RCVBUF does not bound a call");
+	ASSERT_LE(0, srv);
+	ASSERT_LT(0, win);
+	ASSERT_LT(0, rmem);
+	/* The test means something only where the default is the smaller. */
+	ASSERT_LT(rmem, win * PAYLOAD);
+	ASSERT_LT(win * PAYLOAD + 4 * PAYLOAD, BULK);
+	rx_addr4(&to, "127.0.0.1", rx_port(5), SVC);
+	ASSERT_EQ(0, rx_bind(srv, &to));
+	ASSERT_EQ(0, listen(srv, 4));
+	ASSERT_EQ(0, rx_charge(srv, CHARGE));
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (!self->child) {
+		close(srv);
+		_exit(send_bulk(self->cli, &to, BULK, 11));
+	}
+	for (i = 0; i < 300 && still < 10; i++) {
+		usleep(50000);
+		held = rx_held();
+		ASSERT_LE(0, held);
+		still = held == peak ? still + 1 : 0;
+		if (held > peak)
+			peak = held;
+	}
+	TH_LOG("window %ld packets, rmem_default %ld, peak held %ld", win, rmem, peak);
+	EXPECT_LE(win * PAYLOAD, peak);
+	EXPECT_GE((win + 2) * PAYLOAD, peak);
+	EXPECT_EQ(0, serve_one(srv, CHARGE, BULK, 11));
+	EXPECT_EQ(0, reap(self->child));
+	self->child = 0;
+	EXPECT_EQ(0, rx_held());
+	close(srv);
+}
+
 /*
  * Data sent from pages of a file not yet mapped in (a memfd written with
  * write(), then mmap()ed) and received into fresh anonymous pages arrives
