@@ -719,7 +719,11 @@ impl<E: Env> Call<E> {
             // no sample and its RTO and RACK wait at the initial second.
             // Only the deliberately delayed reasons are no measure.
             if s == ack.serial && ack.reason != AckReason::DELAY && ack.reason != AckReason::IDLE {
-                rtt.sample(now, now.since(t));
+                let sample = now.since(t);
+                rtt.sample(now, sample);
+                if let Some(min) = rtt.min_rtt() {
+                    self.cong.on_delay(sample, min);
+                }
                 self.rtt_probe = None;
                 self.resend_by_sample(now, rtt);
             } else if seq_lt(s, ack.serial) {

@@ -7,12 +7,19 @@
 //! Tx window is the congestion window clamped by the peer's advertised
 //! receive window and our own maximum.
 
+use core::time::Duration;
+
 /// Smallest congestion window, in packets.
 pub(crate) const MIN_CWND: u32 = 4;
 /// Initial slow-start threshold, in packets.
 pub(crate) const INITIAL_SSTHRESH: u32 = 128;
 /// Largest Tx window we ever use, in packets.
 pub(crate) const MAX_TX_WINDOW: u32 = 128;
+/// Queueing delay a path may add to its smallest RTT (or that RTT again,
+/// if longer) before the window shrinks for it.
+const QUEUE_ALLOWANCE: Duration = Duration::from_millis(1);
+/// The window a queueing delay alone never takes the window below.
+const DELAY_FLOOR: u32 = 64;
 
 /// Congestion state of one call's Tx phase.
 #[derive(Clone, Copy, Debug)]
@@ -117,6 +124,24 @@ impl Congestion {
         }
     }
 
+    /// An RTT `sample` came in, against the path's smallest `min_rtt`.
+    /// Well above it, the window keeps a queue standing before a slow
+    /// receiver or link: shrink it by a quarter (at most once an RTT, as
+    /// samples come), before the queue overflows and loses a burst of
+    /// packets. A loss-based window alone fills any queue it meets.
+    pub(crate) fn on_delay(&mut self, sample: Duration, min_rtt: Duration) {
+        let allowance = min_rtt.max(QUEUE_ALLOWANCE);
+        if self.recovery_until.is_some() || sample <= min_rtt.saturating_add(allowance) {
+            return;
+        }
+        let usable = self.cwnd.min(MAX_TX_WINDOW);
+        if usable > DELAY_FLOOR {
+            self.cwnd = (usable * 3 / 4).max(DELAY_FLOOR);
+            self.ssthresh = self.cwnd;
+            self.ca_acked = 0;
+        }
+    }
+
     /// The retransmission timer expired with `flight` packets outstanding.
     pub(crate) fn on_rto(&mut self, flight: u32) {
         self.ssthresh = (flight / 2).max(2);
@@ -143,6 +168,34 @@ mod tests {
         assert_eq!(c.cwnd(), 4);
         c.on_ack(2, 8);
         assert_eq!(c.cwnd(), 5);
+    }
+
+    #[test]
+    fn a_standing_queue_shrinks_the_window_to_a_floor() {
+        let ms = Duration::from_millis;
+        let mut c = Congestion::default();
+        c.on_ack(200, 200);
+        assert_eq!(c.limits().0, MAX_TX_WINDOW);
+        // Within the allowance (1 ms, or the RTT itself if longer): no change.
+        c.on_delay(
+            ms(1) + Duration::from_micros(300),
+            Duration::from_micros(300),
+        );
+        c.on_delay(ms(19), ms(10));
+        assert_eq!(c.limits().0, MAX_TX_WINDOW);
+        c.on_delay(ms(3), Duration::from_micros(300));
+        assert_eq!(c.cwnd(), 96);
+        // It stays in avoidance: one packet a window.
+        c.on_ack(96, 296);
+        assert_eq!(c.cwnd(), 97);
+        for _ in 0..10 {
+            c.on_delay(ms(3), Duration::from_micros(300));
+        }
+        assert_eq!(c.cwnd(), DELAY_FLOOR);
+        // Nor does it act during a loss recovery.
+        c.on_loss(400, 20);
+        c.on_delay(ms(3), Duration::from_micros(300));
+        assert_eq!(c.cwnd(), 10);
     }
 
     #[test]

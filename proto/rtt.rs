@@ -20,6 +20,9 @@ const KNOWN_AFTER: u32 = 3;
 /// How long a known estimate stays fresh without a sample (C's
 /// `rxrpc_reqack_old_rtt`).
 const FRESH_FOR: Duration = Duration::from_secs(1);
+/// How long the smallest sample stands for the path's RTT without a
+/// queue, before a newer sample replaces it (a route may change).
+const MIN_FOR: Duration = Duration::from_secs(10);
 
 /// Smoothed RTT state of one peer.
 #[derive(Clone, Copy, Debug)]
@@ -30,6 +33,8 @@ pub(crate) struct RttEstimator {
     /// Samples taken (saturating), and when the last was.
     samples: u32,
     last: Option<Instant>,
+    /// The smallest recent sample, and when it was taken.
+    min: Option<(Duration, Instant)>,
 }
 
 impl Default for RttEstimator {
@@ -40,6 +45,7 @@ impl Default for RttEstimator {
             rto: INITIAL_RTO,
             samples: 0,
             last: None,
+            min: None,
         }
     }
 }
@@ -49,6 +55,12 @@ impl RttEstimator {
     pub(crate) fn sample(&mut self, now: Instant, r: Duration) {
         self.samples = self.samples.saturating_add(1);
         self.last = Some(now);
+        if self
+            .min
+            .map_or(true, |(m, at)| r <= m || now.since(at) > MIN_FOR)
+        {
+            self.min = Some((r, now));
+        }
         match self.srtt {
             None => {
                 self.srtt = Some(r);
@@ -69,6 +81,11 @@ impl RttEstimator {
     /// The smoothed RTT, if any sample was taken.
     pub(crate) fn srtt(&self) -> Option<Duration> {
         self.srtt
+    }
+
+    /// The smallest RTT sampled lately: the path's RTT with no queue.
+    pub(crate) fn min_rtt(&self) -> Option<Duration> {
+        self.min.map(|(m, _)| m)
     }
 
     /// The RTT variation, if any sample was taken.
@@ -142,6 +159,22 @@ mod tests {
         assert!(e.fresh(ms(20)));
         assert!(e.fresh(ms(1019)));
         assert!(!e.fresh(ms(1020)));
+    }
+
+    #[test]
+    fn the_smallest_sample_stands_ten_seconds() {
+        let mut e = RttEstimator::default();
+        let ms = |m: u64| Instant(m * 1_000_000);
+        let d = Duration::from_millis;
+        assert_eq!(e.min_rtt(), None);
+        e.sample(ms(0), d(5));
+        e.sample(ms(10), d(2));
+        e.sample(ms(20), d(9));
+        assert_eq!(e.min_rtt(), Some(d(2)));
+        e.sample(ms(10_010), d(9));
+        assert_eq!(e.min_rtt(), Some(d(2)), "ten seconds old: still stands");
+        e.sample(ms(10_011), d(8));
+        assert_eq!(e.min_rtt(), Some(d(8)), "older: the new sample replaces it");
     }
 
     #[test]
