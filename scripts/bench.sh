@@ -57,7 +57,9 @@
 # (scripts/bench/prof.c; cpu-clock, which counts instructions under
 # BENCH_ICOUNT), printed as "prof" lines in each guest's console.log;
 # BENCH_PROF_CALLERS=1 adds who called the kernel's copy and clear
-# functions ("profcall" lines; unwinding slows the guest a lot).
+# functions ("profcall" lines; unwinding slows the guest a lot);
+# BENCH_PROF_SYM=<part of a symbol> its samples by offset ("profoff"
+# lines, for `objdump -d` of the module).
 #
 # Under QEMU TCG without KVM absolute figures are far from real hardware
 # and move with the host's load; the ratios are the point. A guest whose
@@ -191,6 +193,7 @@ guest_image() {
 		gcc -O2 -Wall -Werror -static -o "$dir/root/tests/prof" "$top/scripts/bench/prof.c"
 		echo "BENCH_PROF=$BENCH_PROF" >> "$dir/root/etc/rxrpc-test.conf"
 		echo "BENCH_PROF_CALLERS=${BENCH_PROF_CALLERS:-0}" >> "$dir/root/etc/rxrpc-test.conf"
+		echo "BENCH_PROF_SYM=${BENCH_PROF_SYM:-}" >> "$dir/root/etc/rxrpc-test.conf"
 	fi
 	printf 'BENCH_RUNS=%s\nBENCH_SMALL=%s\nBENCH_ROUNDS=%s\nBENCH_MIB=%s\nBENCH_KAD_MIB=%s\nBENCH_ONLY=%s\nBENCH_RECV=%s\nBENCH_TSC_MHZ=%s\nBENCH_LIMIT=%s\n' \
 		"$runs" "$small" "$rounds" "$mib" "$kad_mib" "$rows" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"

@@ -39,8 +39,9 @@ if [ -n "${BENCH_LINK_IP:-}" ]; then
 fi
 # BENCH_PROF (microseconds): a kernel profile of the whole run, sampled
 # that often (scripts/bench/prof.c); its "prof" lines follow the figures.
-# BENCH_PROF_CALLERS=1: "profcall" lines too (who called the copies).
-[ -n "${BENCH_PROF:-}" ] && { ./prof "$BENCH_PROF" 60 "${BENCH_PROF_CALLERS:-0}" > /tmp/prof.out 2>&1 & prof_pid=$!; }
+# BENCH_PROF_CALLERS=1: "profcall" lines too (who called the copies);
+# BENCH_PROF_SYM=<part of a name>: "profoff" lines (samples by offset).
+[ -n "${BENCH_PROF:-}" ] && { ./prof "$BENCH_PROF" 60 "${BENCH_PROF_CALLERS:-0}" ${BENCH_PROF_SYM:+"$BENCH_PROF_SYM"} > /tmp/prof.out 2>&1 & prof_pid=$!; }
 ./rxrpc_bench "$@" 2>&1
 rc=$?
 if [ -n "${prof_pid:-}" ]; then kill -INT "$prof_pid"; wait "$prof_pid"; cat /tmp/prof.out; fi

@@ -5,7 +5,7 @@
  * software event (which works under TCG, no PMU needed), then prints the
  * symbols of /proc/kallsyms that the samples fell in, most first.
  *
- *   prof [period_us] [top] [callers]     until SIGINT/SIGTERM
+ *   prof [period_us] [top] [callers] [symbol]     until SIGINT/SIGTERM
  *
  * Output lines: "prof <samples> <percent> <symbol> [module]"; user-space
  * samples count as "[user]". With callers 1, each sample takes its call
@@ -14,6 +14,9 @@
  * address above them in the chain). Unwinding each sample costs: small
  * calls 64 at a time went at a fifth of their rate, so the "prof" lines of
  * such a run do not show the module's profile, only the callers do.
+ * With a symbol (a part of its name), the samples that fell in the
+ * functions so named are shown by offset too: "profoff <samples>
+ * <symbol>+0x<offset>", to find the hot instructions in a disassembly.
  */
 #define _GNU_SOURCE
 #include <linux/perf_event.h>
@@ -153,6 +156,35 @@ static void drain(struct perf_event_mmap_page *mp, char *data, size_t size)
 	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
 }
 
+/* "profoff" lines: the hottest offsets in the functions named like part. */
+static void offsets_in(const char *part)
+{
+	static struct pair offs[8192];
+	long no = 0, i, k;
+
+	for (i = 0; i < nips; i++) {
+		long s;
+
+		if (ips[i] < 0xffff800000000000ull)
+			continue;
+		s = sym_of(ips[i]);
+		if (s < 0 || !strstr(syms[s].name, part))
+			continue;
+		for (k = 0; k < no && (offs[k].leaf != s || offs[k].caller != (long)(ips[i] - syms[s].addr)); k++)
+			;
+		if (k == no) {
+			if (no == 8192)
+				continue;
+			offs[no++] = (struct pair){ s, (long)(ips[i] - syms[s].addr), 0 };
+		}
+		offs[k].n++;
+	}
+	qsort(offs, no, sizeof(offs[0]), by_count);
+	for (k = 0; k < no && k < 60; k++)
+		printf("profoff %ld %s+0x%lx\n", offs[k].n, syms[offs[k].leaf].name,
+		       (unsigned long)offs[k].caller);
+}
+
 int main(int argc, char **argv)
 {
 	long period_us = argc > 1 ? atol(argv[1]) : 100;
@@ -267,5 +299,7 @@ int main(int argc, char **argv)
 	}
 	if (with_callers)
 		callers_of_traced();
+	if (argc > 4)
+		offsets_in(argv[4]);
 	return 0;
 }
