@@ -59,7 +59,9 @@
 # BENCH_PROF_CALLERS=1 adds who called the kernel's copy and clear
 # functions ("profcall" lines; unwinding slows the guest a lot);
 # BENCH_PROF_SYM=<part of a symbol> its samples by offset ("profoff"
-# lines, for `objdump -d` of the module).
+# lines, for `objdump -d` of the module). BENCH_LO_MTU: the loopback
+# device's MTU in the guests (1500: no jumbos, one DATA a datagram, as
+# on a 1500-byte link).
 #
 # Under QEMU TCG without KVM absolute figures are far from real hardware
 # and move with the host's load; the ratios are the point. A guest whose
@@ -195,6 +197,7 @@ guest_image() {
 		echo "BENCH_PROF_CALLERS=${BENCH_PROF_CALLERS:-0}" >> "$dir/root/etc/rxrpc-test.conf"
 		echo "BENCH_PROF_SYM=${BENCH_PROF_SYM:-}" >> "$dir/root/etc/rxrpc-test.conf"
 	fi
+	[ -n "${BENCH_LO_MTU:-}" ] && echo "BENCH_LO_MTU=$BENCH_LO_MTU" >> "$dir/root/etc/rxrpc-test.conf"
 	printf 'BENCH_RUNS=%s\nBENCH_SMALL=%s\nBENCH_ROUNDS=%s\nBENCH_MIB=%s\nBENCH_KAD_MIB=%s\nBENCH_ONLY=%s\nBENCH_RECV=%s\nBENCH_TSC_MHZ=%s\nBENCH_LIMIT=%s\n' \
 		"$runs" "$small" "$rounds" "$mib" "$kad_mib" "$rows" "${BENCH_RECV:-}" "$tsc_mhz" "$((limit - 60))" >> "$dir/root/etc/rxrpc-test.conf"
 	printf 'BENCH_HEAVY_RUNS=%s\nBENCH_BIG_MIB=%s\nBENCH_LOSS_MIB=%s\nBENCH_CONNS=%s\nBENCH_SCALE=%s\n' \

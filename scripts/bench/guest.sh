@@ -25,6 +25,7 @@ set -- -r "${BENCH_RUNS:-5}" ${BENCH_HEAVY_RUNS:+-H "$BENCH_HEAVY_RUNS"} -n "${B
 	-o "${BENCH_ONLY:-small,parallel,bulk_req,bulk_reply,recv_empty}" ${BENCH_RECV:+-R "$BENCH_RECV"} \
 	$([ "${BENCH_WAIT:-poll}" = recvmsg ] && echo -w) \
 	${BENCH_TSC_MHZ:+-t "$BENCH_TSC_MHZ"} -l "${BENCH_LIMIT:-900}"
+[ -n "${BENCH_LO_MTU:-}" ] && ip link set lo mtu "$BENCH_LO_MTU" && say "lo: MTU $(cat /sys/class/net/lo/mtu)"
 # Two guests on a link (scripts/bench.sh's link rows): this one's address,
 # and either the service alone (-S) or the client of the peer's (-A).
 if [ -n "${BENCH_LINK_IP:-}" ]; then

@@ -180,7 +180,7 @@ static void offsets_in(const char *part)
 		offs[k].n++;
 	}
 	qsort(offs, no, sizeof(offs[0]), by_count);
-	for (k = 0; k < no && k < 60; k++)
+	for (k = 0; k < no && k < 1000; k++)
 		printf("profoff %ld %s+0x%lx\n", offs[k].n, syms[offs[k].leaf].name,
 		       (unsigned long)offs[k].caller);
 }
