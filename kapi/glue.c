@@ -541,6 +541,13 @@ int kapi_udp_tunnel_open(struct kapi_udp_tunnel *t, struct net *net,
 		ip6_sock_set_recverr(t->udp->sk);
 	ip_sock_set_recverr(t->udp->sk);
 	/*
+	 * DF on IPv4, as C sets it: a datagram then takes no IP ID from the
+	 * shared generator (a siphash each), and the path's MTU comes back by
+	 * ICMP rather than as fragments. One too large for the route goes
+	 * again without DF (kapi_udp_tunnel_send).
+	 */
+	ip_sock_set_mtu_discover(t->udp->sk, IP_PMTUDISC_DO);
+	/*
 	 * Sends never wait for room (MSG_DONTWAIT: the caller holds a lock),
 	 * so a send buffer that fills drops datagrams for the protocol to
 	 * resend. The default (212 KiB of skbs) fills with a window of jumbo
@@ -656,6 +663,7 @@ int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 	struct sockaddr_in6 sin6 = {};
 	struct sockaddr_in sin = {};
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	int ret;
 
 	if (!t->udp)
 		return -ESHUTDOWN;
@@ -677,7 +685,14 @@ int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 		msg.msg_name = &sin;
 		msg.msg_namelen = sizeof(sin);
 	}
-	return kernel_sendmsg(t->udp, &msg, iov, n, len);
+	ret = kernel_sendmsg(t->udp, &msg, iov, n, len);
+	if (ret == -EMSGSIZE && to->family == AF_INET) {
+		/* Larger than the route's MTU: let IP fragment it, as C does. */
+		ip_sock_set_mtu_discover(t->udp->sk, IP_PMTUDISC_DONT);
+		ret = kernel_sendmsg(t->udp, &msg, iov, n, len);
+		ip_sock_set_mtu_discover(t->udp->sk, IP_PMTUDISC_DO);
+	}
+	return ret;
 }
 
 /*
