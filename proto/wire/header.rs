@@ -1,7 +1,7 @@
 //! The 28-byte big-endian header that starts every packet.
 
 use super::bytes::{Reader, Writer};
-use super::{Flags, WireError, CHANNEL_MASK};
+use super::{Flags, WireError, CHANNEL_MASK, HEADER_LEN};
 
 /// The wire header, minus the type byte (which [`super::Packet`] implies).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -32,7 +32,11 @@ impl Header {
     /// Splits a packet into its header, raw type byte and body. Callers that
     /// must answer even undecodable packets (with an abort) start here.
     pub fn decode(buf: &[u8]) -> Result<(Header, u8, &[u8]), WireError> {
-        let mut r = Reader::new(buf);
+        // One length check: the fields' own checks then fold away.
+        let (head, rest) = buf
+            .split_first_chunk::<HEADER_LEN>()
+            .ok_or(WireError::Truncated)?;
+        let mut r = Reader::new(head);
         let epoch = r.u32()?;
         let cid = r.u32()?;
         let call_number = r.u32()?;
@@ -51,7 +55,7 @@ impl Header {
             cksum: r.u16()?,
             service_id: r.u16()?,
         };
-        Ok((hdr, ptype, r.rest()))
+        Ok((hdr, ptype, rest))
     }
 
     /// Writes this header with packet type `ptype` into `out`; returns
@@ -63,6 +67,14 @@ impl Header {
     }
 
     pub(super) fn write(&self, ptype: u8, w: &mut Writer<'_>) -> Result<(), WireError> {
+        // Built whole and put with one check: each field's own check
+        // against the array's fixed length folds away.
+        let mut head = [0u8; HEADER_LEN];
+        self.fields(ptype, &mut Writer::new(&mut head))?;
+        w.put(&head)
+    }
+
+    fn fields(&self, ptype: u8, w: &mut Writer<'_>) -> Result<(), WireError> {
         w.u32(self.epoch)?;
         w.u32(self.cid)?;
         w.u32(self.call_number)?;
