@@ -348,33 +348,27 @@ static long rx_held(void)
 }
 
 /*
- * A service that does not read holds no more received data than its
- * SO_RCVBUF (plus the one packet the call's reader needs next), however
- * much the client sends; once it reads, the whole request arrives intact.
- * Ours only: the C module's Buffers line counts buffers, not bytes, and it
- * does not bound a call's data by SO_RCVBUF (only by the receive window).
+ * Binds srv to port as a service that takes one call and does not read
+ * it, has a child send it BULK bytes from cli, and returns the most
+ * received data held, once that stops moving (the client is stuck).
  */
-TEST_F(buf, rcvbuf_bounds_unread_data)
+static long peak_unread(struct __test_metadata *_metadata, pid_t *child, int cli, int srv,
+			int port)
 {
 	struct sockaddr_rxrpc to;
-	int srv = rx_socket(PF_INET), rcvbuf, i, still = 0;
 	long held, peak = 0;
+	int i, still = 0;
 
-	OURS_ONLY("C's /proc Buffers counts buffers; SO_RCVBUF does not bound a call");
-	ASSERT_LE(0, srv);
-	rcvbuf = set_buf(srv, SO_RCVBUF, 32768);
-	ASSERT_LT(0, rcvbuf);
-	rx_addr4(&to, "127.0.0.1", rx_port(4), SVC);
+	rx_addr4(&to, "127.0.0.1", rx_port(port), SVC);
 	ASSERT_EQ(0, rx_bind(srv, &to));
 	ASSERT_EQ(0, listen(srv, 4));
 	ASSERT_EQ(0, rx_charge(srv, CHARGE));
-	self->child = fork();
-	ASSERT_LE(0, self->child);
-	if (!self->child) {
+	*child = fork();
+	ASSERT_LE(0, *child);
+	if (!*child) {
 		close(srv);
-		_exit(send_bulk(self->cli, &to, BULK, 11));
+		_exit(send_bulk(cli, &to, BULK, 11));
 	}
-	/* Watch until the held bytes stop moving (the client is stuck). */
 	for (i = 0; i < 300 && still < 10; i++) {
 		usleep(50000);
 		held = rx_held();
@@ -383,13 +377,39 @@ TEST_F(buf, rcvbuf_bounds_unread_data)
 		if (held > peak)
 			peak = held;
 	}
+	return peak;
+}
+
+/* Then the service reads the call whole, and nothing stays held. */
+static void serve_and_reap(struct __test_metadata *_metadata, pid_t *child, int srv)
+{
+	EXPECT_EQ(0, serve_one(srv, CHARGE, BULK, 11));
+	EXPECT_EQ(0, reap(*child));
+	*child = 0;
+	EXPECT_EQ(0, rx_held());
+}
+
+/*
+ * A service that does not read holds no more received data than its
+ * SO_RCVBUF (plus the one packet the call's reader needs next), however
+ * much the client sends; once it reads, the whole request arrives intact.
+ * Ours only: the C module's Buffers line counts buffers, not bytes, and it
+ * does not bound a call's data by SO_RCVBUF (only by the receive window).
+ */
+TEST_F(buf, rcvbuf_bounds_unread_data)
+{
+	int srv = rx_socket(PF_INET), rcvbuf;
+	long peak;
+
+	OURS_ONLY("C's /proc Buffers counts buffers; SO_RCVBUF does not bound a call");
+	ASSERT_LE(0, srv);
+	rcvbuf = set_buf(srv, SO_RCVBUF, 32768);
+	ASSERT_LT(0, rcvbuf);
+	peak = peak_unread(_metadata, &self->child, self->cli, srv, 4);
 	TH_LOG("SO_RCVBUF %d, peak held %ld", rcvbuf, peak);
 	EXPECT_LE(rcvbuf / 2, peak);
 	EXPECT_GE(rcvbuf + 2 * PAYLOAD, peak);
-	EXPECT_EQ(0, serve_one(srv, CHARGE, BULK, 11));
-	EXPECT_EQ(0, reap(self->child));
-	self->child = 0;
-	EXPECT_EQ(0, rx_held());
+	serve_and_reap(_metadata, &self->child, srv);
 	close(srv);
 }
 
@@ -417,9 +437,8 @@ TEST_F(buf, default_rcvbuf_holds_a_full_window)
 {
 	long win = sysctl_long("/proc/sys/net/rxrpc/rx_window_size");
 	long rmem = sysctl_long("/proc/sys/net/core/rmem_default");
-	struct sockaddr_rxrpc to;
-	int srv = rx_socket(PF_INET), i, still = 0;
-	long held, peak = 0;
+	int srv = rx_socket(PF_INET);
+	long peak;
 
 	OURS_ONLY("C's /proc Buffers counts buffers; SO_RCVBUF does not bound a call");
 	ASSERT_LE(0, srv);
@@ -428,31 +447,11 @@ TEST_F(buf, default_rcvbuf_holds_a_full_window)
 	/* The test means something only where the default is the smaller. */
 	ASSERT_LT(rmem, win * PAYLOAD);
 	ASSERT_LT(win * PAYLOAD + 4 * PAYLOAD, BULK);
-	rx_addr4(&to, "127.0.0.1", rx_port(5), SVC);
-	ASSERT_EQ(0, rx_bind(srv, &to));
-	ASSERT_EQ(0, listen(srv, 4));
-	ASSERT_EQ(0, rx_charge(srv, CHARGE));
-	self->child = fork();
-	ASSERT_LE(0, self->child);
-	if (!self->child) {
-		close(srv);
-		_exit(send_bulk(self->cli, &to, BULK, 11));
-	}
-	for (i = 0; i < 300 && still < 10; i++) {
-		usleep(50000);
-		held = rx_held();
-		ASSERT_LE(0, held);
-		still = held == peak ? still + 1 : 0;
-		if (held > peak)
-			peak = held;
-	}
+	peak = peak_unread(_metadata, &self->child, self->cli, srv, 5);
 	TH_LOG("window %ld packets, rmem_default %ld, peak held %ld", win, rmem, peak);
 	EXPECT_LE(win * PAYLOAD, peak);
 	EXPECT_GE((win + 2) * PAYLOAD, peak);
-	EXPECT_EQ(0, serve_one(srv, CHARGE, BULK, 11));
-	EXPECT_EQ(0, reap(self->child));
-	self->child = 0;
-	EXPECT_EQ(0, rx_held());
+	serve_and_reap(_metadata, &self->child, srv);
 	close(srv);
 }
 
