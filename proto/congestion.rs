@@ -2,10 +2,12 @@
 //!
 //! Slow start below `ssthresh`, congestion avoidance above it, one halving
 //! per window of data when packets are found lost (by RACK in the Tx
-//! queue, not by counting duplicate ACKs, which reordering also makes), and
-//! a collapse to the minimum window on retransmission timeout. The usable
-//! Tx window is the congestion window clamped by the peer's advertised
-//! receive window and our own maximum.
+//! queue, not by counting duplicate ACKs, which reordering also makes), a
+//! collapse to the minimum window on retransmission timeout, and a quarter
+//! off (down to a floor) while RTT samples show a queue standing before
+//! the receiver, so that the window stops short of overflowing it. The
+//! usable Tx window is the congestion window clamped by the peer's
+//! advertised receive window and our own maximum.
 
 use core::time::Duration;
 
