@@ -358,6 +358,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.config.rx_buffer_limit = bytes;
     }
 
+    /// Bytes of DATA that one call's full receive window holds.
+    pub fn rx_window_bytes(&self) -> usize {
+        self.config.rx_window as usize * WIRE_PAYLOAD
+    }
+
     /// Bytes of Tx data a call holds until the peer hard-ACKs it (queued
     /// or in flight), as the socket's send buffer counts it.
     pub fn call_tx_held(&self, call: CallHandle) -> usize {

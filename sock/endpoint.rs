@@ -24,7 +24,7 @@ use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
 use crate::proto::{
     CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_DATAGRAM,
-    MAX_PARTS, WIRE_PAYLOAD,
+    MAX_PARTS,
 };
 use crate::security::rxkad::{KernelHost, KernelRxkad};
 
@@ -476,8 +476,7 @@ impl Local {
             // window, which C offers whatever its memory: the default
             // (`rmem_default`) holds some 150 packets, too few to keep a
             // sender busy on a link with a longer RTT.
-            let window = sysctl::RX_WINDOW_SIZE.get() as usize * WIRE_PAYLOAD;
-            sock.rcvbuf().max(window)
+            sock.rcvbuf().max(core.ep.rx_window_bytes())
         };
         let attached = Attached {
             sock,
