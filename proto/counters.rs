@@ -203,6 +203,13 @@ impl Counters {
     /// A packet was received and decoded.
     pub(crate) fn count_received(&mut self, hdr: &Header, pkt: &Packet<'_>) {
         match pkt {
+            // Most DATA is not a jumbo: no walk for it.
+            Packet::Data(_) if !hdr.flags.contains(Flags::JUMBO) => {
+                bump(&mut self.rx_data);
+                if hdr.flags.contains(Flags::REQUEST_ACK) {
+                    bump(&mut self.rx_data_reqack);
+                }
+            }
             Packet::Data(data) => {
                 for sub in data.subpackets(hdr) {
                     bump(&mut self.rx_data);

@@ -6,7 +6,7 @@ use super::addr::TransportAddr;
 use super::event::CallHandle;
 use super::rtt::RttEstimator;
 use super::time::Instant;
-use super::wire::{HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN};
+use super::wire::{HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN, JUMBO_SUBPKTLEN};
 
 /// Interval of the keepalive (an empty VERSION) to a peer in use.
 pub(crate) const KEEPALIVE: Duration = Duration::from_secs(20);
@@ -142,11 +142,9 @@ impl Peer {
         } else {
             NARROW_JUMBO_MAX
         };
-        let mut k = cap.min(most as usize).min(room);
-        while k > 1 && jumbo_len(k) > limit {
-            k -= 1;
-        }
-        k.max(1)
+        // jumbo_len(k) <= limit, solved for k.
+        let fit = (limit + JUMBO_HEADER_LEN).saturating_sub(HEADER_LEN) / JUMBO_SUBPKTLEN;
+        cap.min(most as usize).min(room).min(fit).max(1)
     }
 
     /// A jumbo starting at `seq` of call `h` went out: the probe, if the
@@ -197,5 +195,28 @@ impl Peer {
     /// The next deadline of the peer.
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
         super::timer::earliest(self.keepalive, self.expiry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jumbo_count_is_the_most_that_fit() {
+        let mut p = Peer::default();
+        p.jumbo = JumboPath::Confirmed;
+        p.accepts = Some((u32::MAX, 46));
+        for path in 0..20_000u32 {
+            p.path_max = Some(path);
+            let k = p.jumbo_count(Instant(0), 46);
+            let cap = if jumbo_len(TX_JUMBO_MAX) <= path as usize {
+                TX_JUMBO_MAX
+            } else {
+                NARROW_JUMBO_MAX
+            };
+            assert!(k == 1 || jumbo_len(k) <= path as usize, "{path}");
+            assert!(k == cap || jumbo_len(k + 1) > path as usize, "{path}");
+        }
     }
 }

@@ -57,6 +57,10 @@ impl<'a> Data<'a> {
 
     /// Fails with `BadJumbo` unless the body splits cleanly under `hdr`.
     pub(super) fn check(&self, hdr: &Header) -> Result<(), WireError> {
+        // A packet that is not a jumbo is one subpacket, whatever its length.
+        if !hdr.flags.contains(Flags::JUMBO) {
+            return Ok(());
+        }
         let mut parts = self.subpackets(hdr);
         while parts.step()?.is_some() {}
         Ok(())

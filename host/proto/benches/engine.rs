@@ -10,7 +10,7 @@ use rxrpc_proto::{
     CallParams, Config, Endpoint, Event, Instant, NullSecurity, Outcome, ServiceConfig,
     TransportAddr, MAX_PACKET,
 };
-use rxrpc_sim::StdEnv;
+use rxrpc_sim::{StdEnv, Whole};
 
 type Ep = Endpoint<StdEnv, NullSecurity>;
 
@@ -214,14 +214,15 @@ impl Pair {
             while moved {
                 moved = false;
                 while let Some((_, n)) = self.client.poll_transmit(self.now, &mut self.buf) {
-                    self.server
-                        .handle_datagram(self.now, self.client_addr, &self.buf[..n]);
+                    let d = Whole(self.buf[..n].into());
+                    self.server.handle_received(self.now, self.client_addr, &d);
                     moved = true;
                 }
                 while let Some((to, n)) = self.server.poll_transmit(self.now, &mut self.buf) {
                     // Packets to clients gone (keepalives) are lost.
                     if to == self.client_addr {
-                        self.client.handle_datagram(self.now, B, &self.buf[..n]);
+                        let d = Whole(self.buf[..n].into());
+                        self.client.handle_received(self.now, B, &d);
                     }
                     moved = true;
                 }
