@@ -585,9 +585,32 @@ void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns)
 }
 
 /*
+ * Where the whole of skb's data lies in one piece, or NULL: its head if it
+ * is linear; else its one page fragment, as in a segment of a UDP GSO
+ * packet (its headers in the head, its payload in the sender's pages).
+ * Not pages a sender may still write to (spliced ones): what was checked
+ * on arrival must be what the reader gets.
+ */
+static const void *kapi_payload_in_place(struct sk_buff *skb)
+{
+	const skb_frag_t *frag;
+
+	if (!skb_is_nonlinear(skb))
+		return skb->data;
+	if (skb_headlen(skb) || skb_has_frag_list(skb) || !skb_frags_readable(skb) ||
+	    skb_has_shared_frag(skb) || skb_shinfo(skb)->nr_frags != 1)
+		return NULL;
+	frag = &skb_shinfo(skb)->frags[0];
+	if (skb_frag_size(frag) != skb->len)
+		return NULL;
+	return skb_frag_address_safe(frag);
+}
+
+/*
  * Takes the next received packet: its source into from, and where its UDP
- * payload is into *data: in the packet itself if that is linear (as
- * loopback's are), and then *skb is the packet, for the caller to free
+ * payload is into *data: in the packet itself if that lies in one piece (a
+ * linear packet, as loopback's are, or one page fragment), and then *skb
+ * is the packet, for the caller to free
  * with kapi_udp_tunnel_consume once done with the payload (it may keep it,
  * and more references to it, as long as it likes: the packet pins no
  * route, socket or conntrack entry); else copied into buf (cap bytes),
@@ -624,11 +647,11 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 			kfree_skb(skb);
 			return -EMSGSIZE;
 		}
-		if (!skb_is_nonlinear(skb)) {
+		*data = kapi_payload_in_place(skb);
+		if (*data) {
 			skb_orphan(skb);
 			skb_dst_drop(skb);
 			nf_reset_ct(skb);
-			*data = skb->data;
 			*skbp = skb;
 			return len;
 		}
@@ -656,13 +679,20 @@ void kapi_udp_tunnel_share(struct sk_buff *skb)
 /*
  * Sends one datagram gathered from the n pieces at iov, len bytes in all:
  * the socket copies them into its skb, so they need live only for the call.
+ * With seg, the len bytes are datagrams of seg bytes each but the last (UDP
+ * segmentation offload: one skb through the stack, split by the device or
+ * just before it); one too large for the route fails with -EMSGSIZE.
  */
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
-			 struct kvec *iov, size_t n, size_t len)
+			 struct kvec *iov, size_t n, size_t len, u16 seg)
 {
 	struct sockaddr_in6 sin6 = {};
 	struct sockaddr_in sin = {};
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	union {
+		char buf[CMSG_SPACE(sizeof(u16))];
+		struct cmsghdr align;
+	} control = {};
 	int ret;
 
 	if (!t->udp)
@@ -684,6 +714,17 @@ int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 		memcpy(&sin.sin_addr, to->addr, 4);
 		msg.msg_name = &sin;
 		msg.msg_namelen = sizeof(sin);
+	}
+	if (seg) {
+		struct cmsghdr *cmsg = &control.align;
+
+		cmsg->cmsg_level = SOL_UDP;
+		cmsg->cmsg_type = UDP_SEGMENT;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(u16));
+		*(u16 *)CMSG_DATA(cmsg) = seg;
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		return kernel_sendmsg(t->udp, &msg, iov, n, len);
 	}
 	ret = kernel_sendmsg(t->udp, &msg, iov, n, len);
 	if (ret == -EMSGSIZE && to->family == AF_INET) {

@@ -131,7 +131,7 @@ void kapi_udp_tunnel_share(struct sk_buff *skb);
 void kapi_udp_tunnel_take_rx(struct kapi_udp_tunnel *t);
 int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e);
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
-			 struct kvec *iov, size_t n, size_t len);
+			 struct kvec *iov, size_t n, size_t len, u16 seg);
 unsigned int kapi_route_mtu(struct net *net, const struct kapi_addr *to);
 
 /*

@@ -43,9 +43,61 @@ const _: () = assert!(MAX_DATAGRAM <= u16::MAX as usize);
 /// What a subpacket is sealed into: the room a single packet's payload has.
 const SUBPACKET_ROOM: usize = MAX_PACKET - HEADER_LEN + SEAL_ROOM;
 
-/// Most pieces a datagram is sent in: a header before each payload sent
-/// from its queue, and what follows the last.
+/// Pieces enough for any one datagram (the fewest a caller of
+/// [`Endpoint::poll_transmit_burst`] may offer): a header before each
+/// payload sent from its queue, and what follows the last.
 pub const MAX_PARTS: usize = 2 * TX_JUMBO_MAX + 1;
+
+/// Datagrams framed in a row by [`Endpoint::poll_transmit_burst`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Burst {
+    /// Where they all go.
+    pub to: TransportAddr,
+    /// How many there are.
+    pub datagrams: usize,
+    /// The pieces they take.
+    pub parts: usize,
+    /// The length of each but the last, which is no longer; 0 if that
+    /// does not hold (they are then sent one at a time).
+    pub seg: usize,
+}
+
+/// Most DATA payloads a burst leaves to go as queued (one a datagram).
+const BURST_GAPS: usize = 64;
+
+/// The gaps of a burst's datagrams: where each lies in the caller's buffer
+/// (32 bits: a burst spans more than 64 KiB), its packet's sequence number
+/// and where it starts in that packet's payload.
+struct BurstGaps {
+    at: [(u32, u32, u16); BURST_GAPS],
+    len: usize,
+}
+
+impl Default for BurstGaps {
+    fn default() -> Self {
+        BurstGaps {
+            at: [(0, 0, 0); BURST_GAPS],
+            len: 0,
+        }
+    }
+}
+
+impl BurstGaps {
+    /// Gaps left for more.
+    fn room(&self) -> usize {
+        BURST_GAPS - self.len
+    }
+
+    /// Add those of a datagram at `base` in the buffer.
+    fn add(&mut self, gaps: &Gaps, base: usize) -> Option<()> {
+        for &(at, seq, skip) in gaps.at.get(..gaps.len)? {
+            let at = u32::try_from(base + usize::from(at)).ok()?;
+            *self.at.get_mut(self.len)? = (at, seq, skip);
+            self.len += 1;
+        }
+        Some(())
+    }
+}
 
 /// The DATA payloads of a datagram that go out as they are queued: each
 /// leaves a gap at its place in the caller's buffer, filled only by the
@@ -340,35 +392,115 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 
     /// [`Endpoint::poll_transmit`] without copying the DATA payloads sent
-    /// as they are: the datagram in pieces, to be sent one after the other,
-    /// put in `parts` (of `out`, same size rules, and of the engine's
-    /// queues, valid until the engine is next changed; the first holds the
-    /// whole wire header). Returns the destination and how many pieces.
-    /// The caller's `parts` rather than a returned array: moving one out
-    /// copied it twice a datagram.
-    pub fn poll_transmit_parts<'a>(
+    /// as they are, and as many datagrams in a row as a sender may hand
+    /// the network in one go (UDP segmentation offload): datagrams to one
+    /// destination, each as long as the first but the last, which may be
+    /// shorter, that together take at most `limit` bytes. Each datagram is
+    /// put in pieces in `parts`, to be sent one after the other (of `out`,
+    /// same size rules, and of the engine's queues, valid until the engine
+    /// is next changed; a datagram's first piece holds its whole wire
+    /// header); datagram `i` ends before piece `ends[i]`, and there are at
+    /// most `ends.len()` of them (and none if a call was aborted as its
+    /// burst was framed). A burst is one call's DATA packets, one to a
+    /// datagram, framed as the call would have sent them one at a time: on
+    /// a path that takes no jumbo packets, where each datagram sent alone
+    /// costs the most (a jumbo packet holds up to 11). The caller's
+    /// `parts` rather than a returned array: moving one out copied it
+    /// twice a datagram.
+    pub fn poll_transmit_burst<'a>(
         &'a mut self,
         now: Instant,
         out: &'a mut [u8],
-        parts: &mut [&'a [u8]; MAX_PARTS],
-    ) -> Option<(TransportAddr, usize)> {
-        let f = self.next_datagram(now, out)?;
-        let (this, out): (&'a Self, &'a [u8]) = (self, out);
-        let mut count = 0;
-        let mut from = 0;
-        for g in f.gaps.at.get(..f.gaps.len)? {
-            let (at, payload) = this.gap_payload(&f.gaps, g)?;
-            for part in [out.get(from..at)?, payload] {
-                *parts.get_mut(count)? = part;
+        limit: usize,
+        parts: &mut [&'a [u8]],
+        ends: &mut [usize],
+    ) -> Option<Burst> {
+        let first = self.next_datagram(now, out)?;
+        // Those of the datagrams after the first, made only for them.
+        let mut more: Option<BurstGaps> = None;
+        let seg = first.len;
+        // Datagram ends in `out` first, piece counts once the gaps are
+        // filled: the datagrams lie one after the other.
+        *ends.first_mut()? = seg;
+        let mut count = 1;
+        let mut len = seg;
+        // Only datagrams of one full DATA packet are followed (a path that
+        // takes jumbo packets has those). One framed into room for one
+        // such packet is not longer (no DATA payload exceeds
+        // `JUMBO_DATALEN`), so a burst ends with the first that is shorter.
+        let mut uniform = true;
+        if let Some(h) = first.gaps.call.filter(|_| seg == jumbo_len(1)) {
+            while count < ends.len() && len + seg <= limit {
+                let gaps = more.get_or_insert_with(BurstGaps::default);
+                // Each gap takes two pieces, and one more may follow.
+                let pieces = 2 * (first.gaps.len + gaps.len) + count;
+                if gaps.room() == 0 || pieces + 3 > parts.len() {
+                    break;
+                }
+                let Some(room) = out.get_mut(len..len + seg + SUBPACKET_ROOM - JUMBO_DATALEN)
+                else {
+                    break;
+                };
+                // Not where the next would have gone in a jumbo packet.
+                if !self.singles_only(h, now) {
+                    break;
+                }
+                let Some(f) = self.next_from(h, now, room) else {
+                    break;
+                };
+                more.as_mut()?.add(&f.gaps, len)?;
+                len += f.len;
+                *ends.get_mut(count)? = len;
                 count += 1;
+                if f.len != seg {
+                    // None is longer but by a security class's mistake.
+                    uniform = f.len < seg;
+                    break;
+                }
             }
-            from = at + payload.len();
         }
-        if from < f.len {
-            *parts.get_mut(count)? = out.get(from..f.len)?;
-            count += 1;
+        let (this, out): (&'a Self, &'a [u8]) = (self, out);
+        let mut n = 0;
+        let mut from = 0;
+        let firsts = first.gaps.at.iter().take(first.gaps.len);
+        let firsts = firsts.map(|&(at, seq, skip)| (u32::from(at), seq, skip));
+        let rest = more.iter().flat_map(|m| m.at.iter().take(m.len).copied());
+        let mut next_gap = firsts.chain(rest).peekable();
+        for (i, end) in ends.iter_mut().take(count).enumerate() {
+            while let Some(&(at, seq, skip)) = next_gap.peek().filter(|g| (g.0 as usize) < *end) {
+                next_gap.next();
+                // A call that was aborted while the burst was framed holds
+                // no DATA: the burst ends before the datagram that lacks it.
+                let Some(payload) = first
+                    .gaps
+                    .call
+                    .and_then(|h| this.queued_payload(h, seq, skip))
+                else {
+                    return Some(Burst {
+                        to: first.to,
+                        datagrams: i,
+                        parts: i
+                            .checked_sub(1)
+                            .and_then(|j| ends.get(j).copied())
+                            .unwrap_or(0),
+                        seg,
+                    });
+                };
+                let at = at as usize;
+                push(parts, &mut n, out.get(from..at)?)?;
+                push(parts, &mut n, payload)?;
+                from = at + payload.len();
+            }
+            push(parts, &mut n, out.get(from..*end)?)?;
+            from = *end;
+            *end = n;
         }
-        Some((f.to, count))
+        Some(Burst {
+            to: first.to,
+            datagrams: count,
+            parts: n,
+            seg: if uniform { seg } else { 0 },
+        })
     }
 
     /// Whether [`Self::poll_transmit`] may have a datagram: false means it
@@ -386,9 +518,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         gaps: &Gaps,
         &(at, seq, skip): &(u16, u32, u16),
     ) -> Option<(usize, &[u8])> {
-        let p = self.calls.get(&gaps.call?)?.tx.get(seq)?;
-        let payload = p.buf.as_ref().get(usize::from(skip)..p.len)?;
+        let payload = self.queued_payload(gaps.call?, seq, skip)?;
         Some((usize::from(at), payload))
+    }
+
+    /// Call `h`'s DATA packet `seq` as queued, from byte `skip` on.
+    fn queued_payload(&self, h: CallHandle, seq: u32, skip: u16) -> Option<&[u8]> {
+        let p = self.calls.get(&h)?.tx.get(seq)?;
+        p.buf.as_ref().get(usize::from(skip)..p.len)
     }
 
     /// Frame the next datagram into `out`, but for its gaps.
@@ -435,6 +572,29 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
                 Ok(None) => {}
                 Err(code) => self.abort_call(h, code, super::error::EPROTO, now),
+            }
+        }
+    }
+
+    /// Whether call `h`'s peer takes DATA one packet to a datagram at
+    /// `now` (its path takes no jumbo packets, or not yet).
+    fn singles_only(&self, h: CallHandle, now: Instant) -> bool {
+        let peer = self.calls.get(&h).and_then(|c| self.peers.get(&c.peer));
+        peer.map_or(true, |p| p.jumbo_count(now, TX_JUMBO_MAX) == 1)
+    }
+
+    /// Frame call `h`'s next datagram into `out`, if it has one: a burst's
+    /// next, which goes before the other calls' turns.
+    fn next_from(&mut self, h: CallHandle, now: Instant, out: &mut [u8]) -> Option<Framed> {
+        let c = self.calls.get_mut(&h)?;
+        let peers = &self.peers;
+        let fresh = || peers.get(&c.peer).is_some_and(|p| p.rtt.fresh(now));
+        let tx = c.next_tx(fresh)?;
+        match self.build_call_packet(h, tx, now, out) {
+            Ok(f) => f,
+            Err(code) => {
+                self.abort_call(h, code, super::error::EPROTO, now);
+                None
             }
         }
     }
@@ -533,6 +693,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             gaps,
         }))
     }
+}
+
+/// Put `part`, unless empty, at `parts[*n]`, and count it.
+fn push<'a>(parts: &mut [&'a [u8]], n: &mut usize, part: &'a [u8]) -> Option<()> {
+    if !part.is_empty() {
+        *parts.get_mut(*n)? = part;
+        *n += 1;
+    }
+    Some(())
 }
 
 /// Pack the DATA packets that follow the one in `out[..len]` (sent with

@@ -204,9 +204,11 @@ mod tests {
 
     #[test]
     fn jumbo_count_is_the_most_that_fit() {
-        let mut p = Peer::default();
-        p.jumbo = JumboPath::Confirmed;
-        p.accepts = Some((u32::MAX, 46));
+        let mut p = Peer {
+            jumbo: JumboPath::Confirmed,
+            accepts: Some((u32::MAX, 46)),
+            ..Peer::default()
+        };
         for path in 0..20_000u32 {
             p.path_max = Some(path);
             let k = p.jumbo_count(Instant(0), 46);

@@ -3,6 +3,8 @@
 //! namespace (as in the C module, where a UDP port may serve several client
 //! sockets but only one service socket).
 
+use core::net::SocketAddr;
+
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
@@ -18,15 +20,26 @@ use super::uapi::UDP_ENCAP_RXRPC;
 use super::{sysctl, RxrpcFamily, SockRef};
 use crate::kapi::errno::EMSGSIZE;
 use crate::kapi::net::af_rxrpc::{AppOps, Notify};
-use crate::kapi::net::udp_tunnel::{Arrived, Handler, RxLimits, UdpTunnel};
+use crate::kapi::net::udp_tunnel::{
+    Arrived, Handler, RxLimits, UdpTunnel, MAX_PARTS, MAX_SEGMENTS_LEN,
+};
 use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
 use crate::proto::{
-    CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_DATAGRAM,
-    MAX_PARTS,
+    Burst, CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_DATAGRAM,
+    SEAL_ROOM,
 };
 use crate::security::rxkad::{KernelHost, KernelRxkad};
+
+/// Most datagrams sent in one go (a burst of DATA, see
+/// [`crate::proto::Endpoint::poll_transmit_burst`]).
+const MAX_BURST: usize = 16;
+// A burst's pieces hold any one datagram's.
+const _: () = assert!(MAX_PARTS >= crate::proto::MAX_PARTS);
+/// The transmit buffer: a burst, and past its limit the room the engine
+/// frames its last datagram in.
+const TX_BUF: usize = MAX_SEGMENTS_LEN + MAX_DATAGRAM + SEAL_ROOM;
 
 /// The current time, as the engine counts it.
 pub(crate) fn now() -> Instant {
@@ -163,7 +176,7 @@ pub(crate) struct Core {
     /// The protocol engine.
     pub(crate) ep: Engine,
     rx: KVec<u8>,
-    tx: KVec<u8>,
+    tx: KVVec<u8>,
     /// Where sendmsg and recvmsg copy data between the user and the engine,
     /// under this lock: one buffer per endpoint, not one per syscall.
     pub(crate) bounce: KVec<u8>,
@@ -341,8 +354,8 @@ impl Core {
     fn new(net: NetNs) -> Result<Self> {
         let mut rx = KVec::with_capacity(MAX_RX_DATAGRAM, GFP_KERNEL)?;
         rx.extend_with(MAX_RX_DATAGRAM, 0, GFP_KERNEL)?;
-        let mut tx = KVec::with_capacity(MAX_DATAGRAM, GFP_KERNEL)?;
-        tx.extend_with(MAX_DATAGRAM, 0, GFP_KERNEL)?;
+        let mut tx = KVVec::with_capacity(TX_BUF, GFP_KERNEL)?;
+        tx.extend_with(TX_BUF, 0, GFP_KERNEL)?;
         let mut bounce = KVec::with_capacity(BOUNCE, GFP_KERNEL)?;
         bounce.extend_with(BOUNCE, 0, GFP_KERNEL)?;
         let config = Config {
@@ -584,6 +597,41 @@ impl Local {
         self.flush_at(core, now, false);
     }
 
+    /// Sends burst `b` of datagrams, which end before `parts[ends[i]]`, to
+    /// `to`: in one go if there are several, else (or if that fails) one by
+    /// one, with the length of each and what became of it in `sent`. A
+    /// lost datagram is the protocol's to recover, like one lost on the
+    /// wire.
+    fn send_burst(
+        &self,
+        to: &SocketAddr,
+        parts: &[&[u8]],
+        ends: &[usize],
+        b: &Burst,
+        sent: &mut [(usize, Result)],
+    ) {
+        let mut from = 0;
+        for (end, (len, _)) in ends.iter().zip(sent.iter_mut()).take(b.datagrams) {
+            *len = parts
+                .get(from..*end)
+                .map_or(0, |d| d.iter().map(|p| p.len()).sum());
+            from = *end;
+        }
+        if b.datagrams > 1 && b.seg > 0 {
+            let all = parts.get(..b.parts).unwrap_or(&[]);
+            if let Ok(seg) = u16::try_from(b.seg) {
+                if self.send_segments(to, all, seg).is_ok() {
+                    return;
+                }
+            }
+        }
+        let mut from = 0;
+        for (end, (_, sent)) in ends.iter().zip(sent).take(b.datagrams) {
+            *sent = self.send(to, parts.get(from..*end).unwrap_or(&[]));
+            from = *end;
+        }
+    }
+
     /// [`Local::flush`]; `fresh`: `now` was read just before, and stamps
     /// the first datagram.
     fn flush_at(&self, core: &mut Core, now: Instant, fresh: bool) {
@@ -600,20 +648,27 @@ impl Local {
                 now = now.max(self::now());
             }
             let mut parts = [&[][..]; MAX_PARTS];
-            let Some((to, n)) = core.ep.poll_transmit_parts(now, &mut core.tx, &mut parts) else {
+            let mut ends = [0; MAX_BURST];
+            let tx = &mut core.tx;
+            let Some(b) =
+                core.ep
+                    .poll_transmit_burst(now, tx, MAX_SEGMENTS_LEN, &mut parts, &mut ends)
+            else {
                 break;
             };
-            let parts = parts.get(..n).unwrap_or(&[]);
-            // A lost datagram is the protocol's to recover, like one lost
-            // on the wire.
-            let sent = self.send(&to_socket(&to), parts);
-            let head = parts.first().map_or(0, |p| p.len());
-            // Its first part, the whole wire header, is at the buffer's
-            // start.
-            let pkt = &core.tx[..head];
-            trace::tx_packet(on, &core.ep, to, pkt, &sent);
-            if sent.is_err() && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _))) {
-                core.tx_data_fail = core.tx_data_fail.wrapping_add(1);
+            let to = to_socket(&b.to);
+            let mut sent = [(0, Ok(())); MAX_BURST];
+            self.send_burst(&to, &parts, &ends, &b, &mut sent);
+            // Each datagram's first part, its whole wire header, is at its
+            // start in the buffer, where they lie one after the other.
+            let mut at = 0;
+            for (len, sent) in sent.iter().take(b.datagrams) {
+                let pkt = core.tx.get(at..).unwrap_or(&[]);
+                at += len;
+                trace::tx_packet(on, &core.ep, b.to, pkt, sent);
+                if sent.is_err() && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _))) {
+                    core.tx_data_fail = core.tx_data_fail.wrapping_add(1);
+                }
             }
         }
         while let Some(event) = core.ep.poll_event() {

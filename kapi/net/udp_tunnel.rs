@@ -30,10 +30,14 @@ use super::{from_c, to_c, NetNs};
 use crate::kapi::bindings;
 use crate::kapi::errno::EMSGSIZE;
 
-/// Most pieces [`UdpTunnel::send`] gathers a datagram from (a jumbo of 11
-/// DATA sent from their queue takes 23: a header before each payload, and
-/// what follows the last).
-pub(crate) const MAX_PARTS: usize = 24;
+/// Most pieces [`UdpTunnel::send`] and [`UdpTunnel::send_segments`] gather
+/// their datagrams from.
+pub(crate) const MAX_PARTS: usize = 48;
+
+/// Most bytes [`UdpTunnel::send_segments`] sends in one go: what one UDP
+/// GSO packet holds (64 KiB, less the IPv4 and UDP headers, with room to
+/// spare for IP options).
+pub(crate) const MAX_SEGMENTS_LEN: usize = 65_000;
 
 /// What a tunnel's work item runs.
 pub(crate) trait Handler: Send + Sync + Sized {
@@ -284,8 +288,23 @@ impl<T: Handler> UdpTunnel<T> {
     /// Sends one datagram made of `parts` one after the other (at most
     /// [`MAX_PARTS`]), without copying them together first.
     pub(crate) fn send(&self, to: &SocketAddr, parts: &[&[u8]]) -> Result {
+        self.send_gathered(to, parts, 0)
+    }
+
+    /// Sends the datagrams `parts` hold one after the other, each `seg`
+    /// bytes long but the last (which may be shorter), at most
+    /// [`MAX_SEGMENTS_LEN`] bytes in all, as one packet through the stack
+    /// (UDP segmentation offload), split into datagrams by the device or
+    /// just before it. Fails with `EMSGSIZE` if the route's MTU takes
+    /// datagrams of fewer than `seg` bytes, and then none was sent.
+    pub(crate) fn send_segments(&self, to: &SocketAddr, parts: &[&[u8]], seg: u16) -> Result {
+        self.send_gathered(to, parts, seg)
+    }
+
+    /// [`Self::send`], or [`Self::send_segments`] unless `seg` is 0.
+    fn send_gathered(&self, to: &SocketAddr, parts: &[&[u8]], seg: u16) -> Result {
         // Only the entries used are written: clearing all of them cost
-        // every datagram a 384-byte memset.
+        // every datagram a memset.
         let mut iov = [const { MaybeUninit::<bindings::kvec>::uninit() }; MAX_PARTS];
         if parts.len() > iov.len() {
             return Err(EMSGSIZE.into());
@@ -311,6 +330,7 @@ impl<T: Handler> UdpTunnel<T> {
                 iov.as_mut_ptr().cast(),
                 parts.len(),
                 len,
+                seg,
             )
         };
         kernel::error::to_result(r.min(0))

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use rxrpc_proto::{
     CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Instant, Outcome, RxDrops,
-    Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM, MAX_PARTS,
+    Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM,
 };
 
 use crate::env::{StdEnv, Whole};
@@ -21,6 +21,11 @@ use crate::rng::{pattern, Rng};
 pub const REPLY_XOR: u8 = 0x5A;
 /// Read size of the applications.
 const CHUNK: usize = 65536;
+/// A burst of datagrams as the kernel glue takes them (see
+/// `Endpoint::poll_transmit_burst`): bytes, datagrams and pieces.
+const BURST_BYTES: usize = 65_000;
+const BURST_DATAGRAMS: usize = 32;
+const BURST_PARTS: usize = 96;
 
 /// How a server application takes incoming calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +115,10 @@ pub struct SimStats {
     pub drops: RxDrops,
     /// A hash (FNV-1a) of every datagram handed to the link, in order.
     pub digest: u64,
+    /// Datagrams handed over in bursts of several (UDP segmentation
+    /// offload's, see `Endpoint::poll_transmit_burst`), each checked to be
+    /// as long as the first but the last, which is no longer.
+    pub in_bursts: u64,
 }
 
 /// A set of nodes joined by one link.
@@ -188,7 +197,7 @@ impl<S: Security> Sim<S> {
             flight: BTreeMap::new(),
             flight_seq: 0,
             fifo: BTreeMap::new(),
-            buf: vec![0; MAX_DATAGRAM],
+            buf: vec![0; BURST_BYTES + MAX_DATAGRAM],
             trace: std::env::var_os("SIM_TRACE").is_some(),
             copying: false,
         }
@@ -339,51 +348,74 @@ impl<S: Security> Sim<S> {
                     let ep = &mut self.nodes[i].ep;
                     let next = if self.copying {
                         ep.poll_transmit(self.now, &mut self.buf)
-                            .map(|(to, len)| (to, self.buf[..len].to_vec()))
+                            .map(|(to, len)| (to, vec![self.buf[..len].to_vec()]))
                     } else {
-                        let mut parts = [&[][..]; MAX_PARTS];
-                        ep.poll_transmit_parts(self.now, &mut self.buf, &mut parts)
-                            .map(|(to, n)| (to, parts[..n].concat()))
+                        let mut parts = [&[][..]; BURST_PARTS];
+                        let mut ends = [0; BURST_DATAGRAMS];
+                        let buf = &mut self.buf;
+                        ep.poll_transmit_burst(self.now, buf, BURST_BYTES, &mut parts, &mut ends)
+                            .map(|b| {
+                                let mut from = 0;
+                                let dgrams = ends[..b.datagrams].iter().map(|&end| {
+                                    let d = parts[from..end].concat();
+                                    from = end;
+                                    d
+                                });
+                                (b.to, dgrams.collect())
+                            })
                     };
-                    let Some((to, mut data)) = next else {
+                    let Some((to, dgrams)) = next else {
                         break;
                     };
                     moved = true;
-                    self.stats.sent += 1;
-                    self.stats.digest = data
-                        .iter()
-                        .fold(self.stats.digest ^ 0xcbf2_9ce4_8422_2325, |h, &b| {
-                            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-                        });
-                    let from = self.nodes[i].addr;
-                    let Some(dst) = self.nodes.iter().position(|n| n.addr == to) else {
-                        continue;
-                    };
-                    if self.trace {
-                        eprintln!(
-                            "{:>12.6} {} -> {}: {}",
-                            self.now.0 as f64 / 1e9,
-                            i,
-                            dst,
-                            describe(&data)
-                        );
+                    if let [first, .., last] = &dgrams[..] {
+                        let seg = first.len();
+                        let (body, _) = dgrams.split_at(dgrams.len() - 1);
+                        assert!(body.iter().all(|d| d.len() == seg) && last.len() <= seg);
+                        self.stats.in_bursts += dgrams.len() as u64;
                     }
-                    for (d, reordered) in fate(&self.link, &mut self.rng, &mut data) {
-                        let mut at = self.now.0 + d;
-                        if !reordered {
-                            let last = self.fifo.entry((i, dst)).or_insert(0);
-                            at = at.max(*last);
-                            *last = at;
-                        }
-                        self.flight_seq += 1;
-                        self.flight
-                            .insert((at, self.flight_seq), (dst, from, data.clone()));
+                    for data in dgrams {
+                        self.send_datagram(i, to, data);
                     }
                 }
             }
             if !moved {
                 return;
             }
+        }
+    }
+
+    /// Put datagram `data` from node `i` to `to` on the link.
+    fn send_datagram(&mut self, i: usize, to: TransportAddr, mut data: Vec<u8>) {
+        self.stats.sent += 1;
+        self.stats.digest = data
+            .iter()
+            .fold(self.stats.digest ^ 0xcbf2_9ce4_8422_2325, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+        let from = self.nodes[i].addr;
+        let Some(dst) = self.nodes.iter().position(|n| n.addr == to) else {
+            return;
+        };
+        if self.trace {
+            eprintln!(
+                "{:>12.6} {} -> {}: {}",
+                self.now.0 as f64 / 1e9,
+                i,
+                dst,
+                describe(&data)
+            );
+        }
+        for (d, reordered) in fate(&self.link, &mut self.rng, &mut data) {
+            let mut at = self.now.0 + d;
+            if !reordered {
+                let last = self.fifo.entry((i, dst)).or_insert(0);
+                at = at.max(*last);
+                *last = at;
+            }
+            self.flight_seq += 1;
+            self.flight
+                .insert((at, self.flight_seq), (dst, from, data.clone()));
         }
     }
 

@@ -96,6 +96,28 @@ fn datagrams_sent_in_pieces_are_the_copied_ones() {
     assert_eq!(digest(true), digest(false));
 }
 
+/// On a route that takes no jumbo packets, DATA goes in bursts of
+/// datagrams (each checked as the kernel's UDP segmentation needs it), the
+/// very datagrams a caller taking them one at a time sends.
+#[test]
+fn bursts_are_the_datagrams_sent_one_at_a_time() {
+    let lossy = LinkConfig {
+        loss: 0.02,
+        ..link(1500, Some(1500))
+    };
+    let run = |copying| {
+        let mut sim = pair(lossy);
+        sim.copying = copying;
+        let (sent, jumbo) = call(&mut sim);
+        assert_eq!(jumbo, 0);
+        (sent, sim.stats.digest, sim.stats.in_bursts)
+    };
+    let (one, burst) = (run(true), run(false));
+    assert_eq!((one.0, one.1), (burst.0, burst.1));
+    // 743 DATA each way, most of them sent in bursts.
+    assert!(burst.2 > 700, "{} datagrams in bursts", burst.2);
+}
+
 #[test]
 fn a_route_too_small_gets_single_packets() {
     let mut sim = pair(link(1500, Some(1500)));
