@@ -45,8 +45,9 @@
 //!
 //! Outputs, drained after every input until they return `None`:
 //! [`Endpoint::poll_transmit`] (packets to send, into a buffer of at least
-//! [`MAX_PACKET`] bytes; [`Endpoint::poll_transmit_parts`] the same in
-//! pieces, DATA payloads borrowed from the engine rather than copied),
+//! [`MAX_PACKET`] bytes; [`Endpoint::poll_transmit_burst`] the same in
+//! pieces, DATA payloads borrowed from the engine rather than copied, and
+//! several datagrams at a time where they can go as one UDP GSO packet),
 //! [`Endpoint::poll_event`] (events for the user),
 //! and [`Endpoint::poll_timeout`] (when to call back).
 #![forbid(unsafe_code)]
