@@ -441,8 +441,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 else {
                     break;
                 };
-                // Not where the next would have gone in a jumbo packet.
-                if !self.singles_only(h, now) {
+                // Not where the next would have gone in a jumbo packet, nor
+                // before another's turn.
+                if !self.singles_only(h, now) || !self.alone(h) {
                     break;
                 }
                 let Some(f) = self.next_from(h, now, room) else {
@@ -581,6 +582,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     fn singles_only(&self, h: CallHandle, now: Instant) -> bool {
         let peer = self.calls.get(&h).and_then(|c| self.peers.get(&c.peer));
         peer.map_or(true, |p| p.jumbo_count(now, TX_JUMBO_MAX) == 1)
+    }
+
+    /// Whether call `h` is all that has datagrams to send (if anything
+    /// has): no other call, nor any packet of the endpoint's own.
+    fn alone(&self, h: CallHandle) -> bool {
+        self.replies.len() == 0 && self.queue.len() == 0 && self.tx_ready.alone(h, &self.tx_scan)
     }
 
     /// Frame call `h`'s next datagram into `out`, if it has one: a burst's

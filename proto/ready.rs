@@ -170,6 +170,15 @@ impl<R: Slots<CallHandle>> ReadyQueue<R> {
         self.next_queued(scan, calls)
     }
 
+    /// Whether call `h` is all there is to visit: queued alone, with no
+    /// walk over the calls to come.
+    pub(crate) fn alone(&self, h: CallHandle, scan: &Option<Option<CallHandle>>) -> bool {
+        self.len == 1
+            && !self.overflowed
+            && scan.is_none()
+            && self.ring.as_ref().get(self.head as usize) == Some(&Some(h))
+    }
+
     /// Whether [`Self::next`] may give a call: false if it gives none.
     #[inline(always)]
     pub(crate) fn may_have_next(&self, scan: &Option<Option<CallHandle>>) -> bool {
