@@ -63,10 +63,10 @@ fn probe_delay(srtt: Duration) -> Duration {
 }
 
 /// How long the sender waits for an ACK before a tail loss probe (RFC
-/// 8985 7.2): `probe_delay`, and the peer's ACK delay as well when one
-/// packet alone is in flight, as nothing then makes the ACK go at once.
-fn tlp_delay(srtt: Duration, flight: u32) -> Duration {
-    let pto = probe_delay(srtt);
+/// 8985 7.2): `pto`, the `probe_delay`, and the peer's ACK delay as well
+/// when one packet alone is in flight, as nothing then makes the ACK go at
+/// once.
+fn tlp_delay(pto: Duration, flight: u32) -> Duration {
     if flight > 1 {
         pto
     } else {
@@ -773,7 +773,7 @@ impl<E: Env> Call<E> {
                 if let Some(srtt) = rtt.srtt() {
                     self.timers.set(
                         T::Tlp as usize,
-                        now.after(tlp_delay(srtt, self.tx.in_flight())),
+                        now.after(tlp_delay(probe_delay(srtt), self.tx.in_flight())),
                     );
                 }
             } else {
@@ -904,12 +904,12 @@ impl<E: Env> Call<E> {
                 // takes: only the RTO resends it.
                 let lone = !request_ack && self.lone_request(seq);
                 if let Some(srtt) = rtt.srtt().filter(|_| !lone) {
-                    self.timers
-                        .set_earliest(T::Probe as usize, now.after(probe_delay(srtt)));
+                    let pto = probe_delay(srtt);
+                    self.timers.set_earliest(T::Probe as usize, now.after(pto));
                     if !self.tlp_out {
                         self.timers.set_earliest(
                             T::Tlp as usize,
-                            now.after(tlp_delay(srtt, self.tx.in_flight())),
+                            now.after(tlp_delay(pto, self.tx.in_flight())),
                         );
                     }
                 }

@@ -40,6 +40,9 @@ impl From<&ConnKey> for IndexKey {
 pub(crate) struct ConnTable<B, R, M> {
     slab: Slab<B, R>,
     index: M,
+    /// The slot [`ConnTable::find`] found last: a packet is most likely
+    /// for the connection of the one before, which then takes no search.
+    last: u32,
 }
 
 impl<C, B, R, M> ConnTable<B, R, M>
@@ -53,6 +56,7 @@ where
         ConnTable {
             slab: Slab::new(slots),
             index,
+            last: NO_SLOT,
         }
     }
 
@@ -92,6 +96,20 @@ where
     /// Connection `key`.
     pub(crate) fn get(&self, key: &ConnKey) -> Option<&Conn<C>> {
         self.slab.get(self.slot(key)?).map(|c| &**c)
+    }
+
+    /// Connection `key`, made from a packet's header: as [`Self::get`],
+    /// the connection found first looked for where the last one was.
+    pub(crate) fn find(&mut self, key: &ConnKey) -> Option<&Conn<C>> {
+        let last = self.last as usize;
+        let slot = if self.slab.get(last).is_some_and(|c| c.key == *key) {
+            last
+        } else {
+            let slot = self.slot(key)?;
+            self.last = slot as u32;
+            slot
+        };
+        self.slab.get(slot).map(|c| &**c)
     }
 
     /// Connection `key`, mutably.

@@ -153,7 +153,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let ch = hdr.channel() as usize;
         let mut fresh = false;
         // What the packet needs of its connection, in one search.
-        let mut found = self.conns.get(&key).map(|c| conn_view(c, ch));
+        let mut found = self.conns.find(&key).map(|c| conn_view(c, ch));
         if found.is_none() {
             if client {
                 if answerable {
@@ -177,7 +177,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return Err(self.reject(from, &hdr, r));
             }
             fresh = true;
-            found = self.conns.get(&key).map(|c| conn_view(c, ch));
+            found = self.conns.find(&key).map(|c| conn_view(c, ch));
         }
         if hdr.call_number == 0 {
             return self.conn_packet(now, key, &pkt);
