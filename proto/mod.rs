@@ -99,7 +99,7 @@ pub use error::Error;
 pub use event::{CallHandle, Event, Outcome};
 pub use info::{BundleHandle, BundleInfo, ConnHandle, ConnInfo, PeerInfo};
 pub use local::{CallInfo, CallParams, CallSecurity, Config, Endpoint, Stats};
-pub use output::{Burst, MAX_DATAGRAM, MAX_PACKET, MAX_PARTS, SEAL_ROOM};
+pub use output::{Burst, Gather, MAX_DATAGRAM, MAX_PACKET, MAX_PARTS, SEAL_ROOM};
 pub use received::Received;
 pub use rxbuf::RecvResult;
 pub use security::{

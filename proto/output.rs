@@ -43,23 +43,34 @@ const _: () = assert!(MAX_DATAGRAM <= u16::MAX as usize);
 /// What a subpacket is sealed into: the room a single packet's payload has.
 const SUBPACKET_ROOM: usize = MAX_PACKET - HEADER_LEN + SEAL_ROOM;
 
-/// Pieces enough for any one datagram (the fewest a caller of
-/// [`Endpoint::poll_transmit_burst`] may offer): a header before each
-/// payload sent from its queue, and what follows the last.
+/// Pieces enough for any one datagram (the fewest a [`Gather`] may have
+/// room for): a header before each payload sent from its queue, and what
+/// follows the last.
 pub const MAX_PARTS: usize = 2 * TX_JUMBO_MAX + 1;
+
+/// Where [`Endpoint::poll_transmit_burst`] puts the datagrams it frames,
+/// each in pieces to be sent one after the other (borrowed for `'a`).
+pub trait Gather<'a> {
+    /// Room left: for pieces, and for datagrams.
+    fn room(&self) -> (usize, usize);
+    /// Add `piece` to the datagram being put; false if there is no room.
+    fn push(&mut self, piece: &'a [u8]) -> bool;
+    /// The datagram being put is whole; false if there is no room.
+    fn end(&mut self) -> bool;
+}
 
 /// Datagrams framed in a row by [`Endpoint::poll_transmit_burst`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Burst {
     /// Where they all go.
     pub to: TransportAddr,
-    /// How many there are.
+    /// How many there are: the first whole ones the [`Gather`] took.
     pub datagrams: usize,
-    /// The pieces they take.
-    pub parts: usize,
-    /// The length of each but the last, which is no longer; 0 if that
-    /// does not hold (they are then sent one at a time).
+    /// The length of each but the last: they lie one after the other in
+    /// the caller's buffer.
     pub seg: usize,
+    /// The last is no longer (else they go one at a time).
+    pub uniform: bool,
 }
 
 /// Most DATA payloads a burst leaves to go as queued (one a datagram).
@@ -396,32 +407,26 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// the network in one go (UDP segmentation offload): datagrams to one
     /// destination, each as long as the first but the last, which may be
     /// shorter, that together take at most `limit` bytes. Each datagram is
-    /// put in pieces in `parts`, to be sent one after the other (of `out`,
-    /// same size rules, and of the engine's queues, valid until the engine
-    /// is next changed; a datagram's first piece holds its whole wire
-    /// header); datagram `i` ends before piece `ends[i]`, and there are at
-    /// most `ends.len()` of them (and none if a call was aborted as its
-    /// burst was framed). A burst is one call's DATA packets, one to a
-    /// datagram, framed as the call would have sent them one at a time: on
-    /// a path that takes no jumbo packets, where each datagram sent alone
-    /// costs the most (a jumbo packet holds up to 11). The caller's
-    /// `parts` rather than a returned array: moving one out copied it
-    /// twice a datagram.
+    /// put in pieces in `g` (of `out`, same size rules, and of the engine's
+    /// queues, valid until the engine is next changed; a datagram's first
+    /// piece holds its whole wire header). There are as many as `g` has
+    /// room for (and none if a call was aborted as its burst was framed).
+    /// A burst is one call's DATA packets, one to a datagram, framed as
+    /// the call would have sent them one at a time: on a path that takes
+    /// no jumbo packets, where each datagram sent alone costs the most (a
+    /// jumbo packet holds up to 11), while no other call waits its turn.
     pub fn poll_transmit_burst<'a>(
         &'a mut self,
         now: Instant,
         out: &'a mut [u8],
         limit: usize,
-        parts: &mut [&'a [u8]],
-        ends: &mut [usize],
+        g: &mut impl Gather<'a>,
     ) -> Option<Burst> {
         let first = self.next_datagram(now, out)?;
         // Those of the datagrams after the first, made only for them.
         let mut more: Option<BurstGaps> = None;
         let seg = first.len;
-        // Datagram ends in `out` first, piece counts once the gaps are
-        // filled: the datagrams lie one after the other.
-        *ends.first_mut()? = seg;
+        let (pieces, datagrams) = g.room();
         let mut count = 1;
         let mut len = seg;
         // Only datagrams of one full DATA packet are followed (a path that
@@ -430,11 +435,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // `JUMBO_DATALEN`), so a burst ends with the first that is shorter.
         let mut uniform = true;
         if let Some(h) = first.gaps.call.filter(|_| seg == jumbo_len(1)) {
-            while count < ends.len() && len + seg <= limit {
+            while count < datagrams && len + seg <= limit {
                 let gaps = more.get_or_insert_with(BurstGaps::default);
                 // Each gap takes two pieces, and one more may follow.
-                let pieces = 2 * (first.gaps.len + gaps.len) + count;
-                if gaps.room() == 0 || pieces + 3 > parts.len() {
+                let taken = 2 * (first.gaps.len + gaps.len) + count;
+                if gaps.room() == 0 || taken + 3 > pieces {
                     break;
                 }
                 let Some(room) = out.get_mut(len..len + seg + SUBPACKET_ROOM - JUMBO_DATALEN)
@@ -451,7 +456,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 };
                 more.as_mut()?.add(&f.gaps, len)?;
                 len += f.len;
-                *ends.get_mut(count)? = len;
                 count += 1;
                 if f.len != seg {
                     // None is longer but by a security class's mistake.
@@ -461,14 +465,22 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         let (this, out): (&'a Self, &'a [u8]) = (self, out);
-        let mut n = 0;
-        let mut from = 0;
+        let burst = |datagrams| Burst {
+            to: first.to,
+            datagrams,
+            seg,
+            uniform,
+        };
         let firsts = first.gaps.at.iter().take(first.gaps.len);
         let firsts = firsts.map(|&(at, seq, skip)| (u32::from(at), seq, skip));
         let rest = more.iter().flat_map(|m| m.at.iter().take(m.len).copied());
         let mut next_gap = firsts.chain(rest).peekable();
-        for (i, end) in ends.iter_mut().take(count).enumerate() {
-            while let Some(&(at, seq, skip)) = next_gap.peek().filter(|g| (g.0 as usize) < *end) {
+        // The datagrams lie one after the other in `out`, all but the last
+        // `seg` bytes long.
+        let mut from = 0;
+        for i in 0..count {
+            let end = if i + 1 == count { len } else { (i + 1) * seg };
+            while let Some(&(at, seq, skip)) = next_gap.peek().filter(|g| (g.0 as usize) < end) {
                 next_gap.next();
                 // A call that was aborted while the burst was framed holds
                 // no DATA: the burst ends before the datagram that lacks it.
@@ -477,31 +489,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     .call
                     .and_then(|h| this.queued_payload(h, seq, skip))
                 else {
-                    return Some(Burst {
-                        to: first.to,
-                        datagrams: i,
-                        parts: i
-                            .checked_sub(1)
-                            .and_then(|j| ends.get(j).copied())
-                            .unwrap_or(0),
-                        seg,
-                    });
+                    return Some(burst(i));
                 };
                 let at = at as usize;
-                push(parts, &mut n, out.get(from..at)?)?;
-                push(parts, &mut n, payload)?;
+                put(g, out.get(from..at)?)?;
+                put(g, payload)?;
                 from = at + payload.len();
             }
-            push(parts, &mut n, out.get(from..*end)?)?;
-            from = *end;
-            *end = n;
+            put(g, out.get(from..end)?)?;
+            from = end;
+            g.end().then_some(())?;
         }
-        Some(Burst {
-            to: first.to,
-            datagrams: count,
-            parts: n,
-            seg: if uniform { seg } else { 0 },
-        })
+        Some(burst(count))
     }
 
     /// Whether [`Self::poll_transmit`] may have a datagram: false means it
@@ -702,13 +701,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     }
 }
 
-/// Put `part`, unless empty, at `parts[*n]`, and count it.
-fn push<'a>(parts: &mut [&'a [u8]], n: &mut usize, part: &'a [u8]) -> Option<()> {
-    if !part.is_empty() {
-        *parts.get_mut(*n)? = part;
-        *n += 1;
-    }
-    Some(())
+/// Give `g` `piece`, unless empty.
+fn put<'a>(g: &mut impl Gather<'a>, piece: &'a [u8]) -> Option<()> {
+    (piece.is_empty() || g.push(piece)).then_some(())
 }
 
 /// Pack the DATA packets that follow the one in `out[..len]` (sent with

@@ -21,25 +21,38 @@ use super::{sysctl, RxrpcFamily, SockRef};
 use crate::kapi::errno::EMSGSIZE;
 use crate::kapi::net::af_rxrpc::{AppOps, Notify};
 use crate::kapi::net::udp_tunnel::{
-    Arrived, Handler, RxLimits, UdpTunnel, MAX_PARTS, MAX_SEGMENTS_LEN,
+    Arrived, Gathered, Handler, RxLimits, UdpTunnel, MAX_DATAGRAMS, MAX_PARTS, MAX_SEGMENTS_LEN,
 };
 use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
 use crate::proto::{
-    Burst, CallHandle, Config, Event, Instant, RxDrops, ServiceConfig, TransportAddr, MAX_DATAGRAM,
-    SEAL_ROOM,
+    Burst, CallHandle, Config, Event, Gather, Instant, RxDrops, ServiceConfig, TransportAddr,
+    MAX_DATAGRAM, SEAL_ROOM,
 };
 use crate::security::rxkad::{KernelHost, KernelRxkad};
 
-/// Most datagrams sent in one go (a burst of DATA, see
-/// [`crate::proto::Endpoint::poll_transmit_burst`]).
-const MAX_BURST: usize = 16;
-// A burst's pieces hold any one datagram's.
+// A burst's pieces (see [`crate::proto::Endpoint::poll_transmit_burst`])
+// hold any one datagram's.
 const _: () = assert!(MAX_PARTS >= crate::proto::MAX_PARTS);
 /// The transmit buffer: a burst, and past its limit the room the engine
 /// frames its last datagram in.
 const TX_BUF: usize = MAX_SEGMENTS_LEN + MAX_DATAGRAM + SEAL_ROOM;
+
+/// The engine puts a burst's pieces straight into the socket's vector.
+impl<'a> Gather<'a> for Gathered<'a> {
+    fn room(&self) -> (usize, usize) {
+        Gathered::room(self)
+    }
+
+    fn push(&mut self, piece: &'a [u8]) -> bool {
+        Gathered::push(self, piece)
+    }
+
+    fn end(&mut self) -> bool {
+        Gathered::end(self)
+    }
+}
 
 /// The current time, as the engine counts it.
 pub(crate) fn now() -> Instant {
@@ -597,38 +610,20 @@ impl Local {
         self.flush_at(core, now, false);
     }
 
-    /// Sends burst `b` of datagrams, which end before `parts[ends[i]]`, to
-    /// `to`: in one go if there are several, else (or if that fails) one by
-    /// one, with the length of each and what became of it in `sent`. A
-    /// lost datagram is the protocol's to recover, like one lost on the
-    /// wire.
-    fn send_burst(
-        &self,
-        to: &SocketAddr,
-        parts: &[&[u8]],
-        ends: &[usize],
-        b: &Burst,
-        sent: &mut [(usize, Result)],
-    ) {
-        let mut from = 0;
-        for (end, (len, _)) in ends.iter().zip(sent.iter_mut()).take(b.datagrams) {
-            *len = parts
-                .get(from..*end)
-                .map_or(0, |d| d.iter().map(|p| p.len()).sum());
-            from = *end;
-        }
-        if b.datagrams > 1 && b.seg > 0 {
-            let all = parts.get(..b.parts).unwrap_or(&[]);
+    /// Sends burst `b`, the datagrams of `g`, to `to`: in one go if there
+    /// are several, else (or if that fails) one by one, with what became
+    /// of each in `sent`. A lost datagram is the protocol's to recover,
+    /// like one lost on the wire.
+    fn send_burst(&self, to: &SocketAddr, g: &Gathered<'_>, b: &Burst, sent: &mut [Result]) {
+        if b.datagrams > 1 && b.uniform {
             if let Ok(seg) = u16::try_from(b.seg) {
-                if self.send_segments(to, all, seg).is_ok() {
+                if self.send_segments(to, g, seg).is_ok() {
                     return;
                 }
             }
         }
-        let mut from = 0;
-        for (end, (_, sent)) in ends.iter().zip(sent).take(b.datagrams) {
-            *sent = self.send(to, parts.get(from..*end).unwrap_or(&[]));
-            from = *end;
+        for (i, sent) in sent.iter_mut().enumerate().take(b.datagrams) {
+            *sent = self.send(to, g, i);
         }
     }
 
@@ -647,24 +642,24 @@ impl Local {
             if !core::mem::take(&mut fresh) {
                 now = now.max(self::now());
             }
-            let mut parts = [&[][..]; MAX_PARTS];
-            let mut ends = [0; MAX_BURST];
+            let mut g = Gathered::new();
             let tx = &mut core.tx;
-            let Some(b) =
-                core.ep
-                    .poll_transmit_burst(now, tx, MAX_SEGMENTS_LEN, &mut parts, &mut ends)
+            let Some(b) = core
+                .ep
+                .poll_transmit_burst(now, tx, MAX_SEGMENTS_LEN, &mut g)
             else {
                 break;
             };
             let to = to_socket(&b.to);
-            let mut sent = [(0, Ok(())); MAX_BURST];
-            self.send_burst(&to, &parts, &ends, &b, &mut sent);
-            // Each datagram's first part, its whole wire header, is at its
-            // start in the buffer, where they lie one after the other.
-            let mut at = 0;
-            for (len, sent) in sent.iter().take(b.datagrams) {
-                let pkt = core.tx.get(at..).unwrap_or(&[]);
-                at += len;
+            let mut sent = [Ok(()); MAX_DATAGRAMS];
+            self.send_burst(&to, &g, &b, &mut sent);
+            if !on.any_tx() && sent.iter().all(|s| s.is_ok()) {
+                continue;
+            }
+            // Each datagram's first piece, its whole wire header, is at its
+            // start in the buffer, `seg` bytes after the one before.
+            for (i, sent) in sent.iter().take(b.datagrams).enumerate() {
+                let pkt = core.tx.get(i * b.seg..).unwrap_or(&[]);
                 trace::tx_packet(on, &core.ep, b.to, pkt, sent);
                 if sent.is_err() && matches!(Header::decode(pkt), Ok((_, TYPE_DATA, _))) {
                     core.tx_data_fail = core.tx_data_fail.wrapping_add(1);

@@ -18,6 +18,7 @@
 //! `kernel::workqueue` queues only owned pointers (`Arc`, `Pin<KBox>`) and
 //! cannot cancel.
 
+use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::net::SocketAddr;
 use core::ops::{Deref, Range};
@@ -30,14 +31,96 @@ use super::{from_c, to_c, NetNs};
 use crate::kapi::bindings;
 use crate::kapi::errno::EMSGSIZE;
 
-/// Most pieces [`UdpTunnel::send`] and [`UdpTunnel::send_segments`] gather
-/// their datagrams from.
+/// Most pieces a [`Gathered`] holds.
 pub(crate) const MAX_PARTS: usize = 48;
+
+/// Most datagrams a [`Gathered`] holds.
+pub(crate) const MAX_DATAGRAMS: usize = 16;
 
 /// Most bytes [`UdpTunnel::send_segments`] sends in one go: what one UDP
 /// GSO packet holds (64 KiB, less the IPv4 and UDP headers, with room to
 /// spare for IP options).
 pub(crate) const MAX_SEGMENTS_LEN: usize = 65_000;
+
+/// Datagrams to send, each in pieces borrowed for `'a` that are sent one
+/// after the other without being copied together first. The pieces go
+/// straight into the vector the socket sends from, which is not cleared
+/// beforehand: that cost every datagram a memset.
+pub(crate) struct Gathered<'a> {
+    iov: [MaybeUninit<bindings::kvec>; MAX_PARTS],
+    /// Pieces written, the first of `iov`.
+    pieces: usize,
+    /// Where each datagram ends, in pieces and in bytes.
+    ends: [(u8, u32); MAX_DATAGRAMS],
+    datagrams: usize,
+    len: usize,
+    _pieces: PhantomData<&'a [u8]>,
+}
+
+impl<'a> Gathered<'a> {
+    /// No datagrams.
+    pub(crate) fn new() -> Self {
+        Gathered {
+            iov: [const { MaybeUninit::uninit() }; MAX_PARTS],
+            pieces: 0,
+            ends: [(0, 0); MAX_DATAGRAMS],
+            datagrams: 0,
+            len: 0,
+            _pieces: PhantomData,
+        }
+    }
+
+    /// Room left: pieces, and datagrams.
+    pub(crate) fn room(&self) -> (usize, usize) {
+        (MAX_PARTS - self.pieces, MAX_DATAGRAMS - self.datagrams)
+    }
+
+    /// Add `piece` to the datagram being gathered; false if full.
+    pub(crate) fn push(&mut self, piece: &'a [u8]) -> bool {
+        let Some(v) = self.iov.get_mut(self.pieces) else {
+            return false;
+        };
+        // The socket only reads through `iov_base` (`kernel_sendmsg` sends
+        // from an ITER_SOURCE iterator).
+        v.write(bindings::kvec {
+            iov_base: piece.as_ptr().cast_mut().cast(),
+            iov_len: piece.len(),
+        });
+        self.pieces += 1;
+        self.len += piece.len();
+        true
+    }
+
+    /// The datagram being gathered is whole; false if full.
+    pub(crate) fn end(&mut self) -> bool {
+        let (Some(end), Ok(pieces), Ok(len)) = (
+            self.ends.get_mut(self.datagrams),
+            u8::try_from(self.pieces),
+            u32::try_from(self.len),
+        ) else {
+            return false;
+        };
+        *end = (pieces, len);
+        self.datagrams += 1;
+        true
+    }
+
+    /// Datagram `i`'s pieces (all whole ones' for `None`): where they
+    /// start in `iov`, how many, and their bytes.
+    fn span(&self, i: Option<usize>) -> Option<(usize, usize, usize)> {
+        let (first, last) = match i {
+            Some(i) => (
+                i.checked_sub(1).map(|j| self.ends.get(j)),
+                self.ends.get(i)?,
+            ),
+            None => (None, self.ends.get(self.datagrams.checked_sub(1)?)?),
+        };
+        let (from, start) = first
+            .flatten()
+            .map_or((0, 0), |&(p, l)| (p as usize, l as usize));
+        Some((from, last.0 as usize - from, last.1 as usize - start))
+    }
+}
 
 /// What a tunnel's work item runs.
 pub(crate) trait Handler: Send + Sync + Sized {
@@ -285,50 +368,36 @@ impl<T: Handler> UdpTunnel<T> {
         }
     }
 
-    /// Sends one datagram made of `parts` one after the other (at most
-    /// [`MAX_PARTS`]), without copying them together first.
-    pub(crate) fn send(&self, to: &SocketAddr, parts: &[&[u8]]) -> Result {
-        self.send_gathered(to, parts, 0)
+    /// Sends datagram `i` of `g`.
+    pub(crate) fn send(&self, to: &SocketAddr, g: &Gathered<'_>, i: usize) -> Result {
+        self.send_span(to, g, Some(i), 0)
     }
 
-    /// Sends the datagrams `parts` hold one after the other, each `seg`
-    /// bytes long but the last (which may be shorter), at most
-    /// [`MAX_SEGMENTS_LEN`] bytes in all, as one packet through the stack
-    /// (UDP segmentation offload), split into datagrams by the device or
-    /// just before it. Fails with `EMSGSIZE` if the route's MTU takes
-    /// datagrams of fewer than `seg` bytes, and then none was sent.
-    pub(crate) fn send_segments(&self, to: &SocketAddr, parts: &[&[u8]], seg: u16) -> Result {
-        self.send_gathered(to, parts, seg)
+    /// Sends the datagrams of `g`, each `seg` bytes long but the last
+    /// (which may be shorter), at most [`MAX_SEGMENTS_LEN`] bytes in all,
+    /// as one packet through the stack (UDP segmentation offload), split
+    /// into datagrams by the device or just before it. Fails with
+    /// `EMSGSIZE` if the route's MTU takes datagrams of fewer than `seg`
+    /// bytes, and then none was sent.
+    pub(crate) fn send_segments(&self, to: &SocketAddr, g: &Gathered<'_>, seg: u16) -> Result {
+        self.send_span(to, g, None, seg)
     }
 
-    /// [`Self::send`], or [`Self::send_segments`] unless `seg` is 0.
-    fn send_gathered(&self, to: &SocketAddr, parts: &[&[u8]], seg: u16) -> Result {
-        // Only the entries used are written: clearing all of them cost
-        // every datagram a memset.
-        let mut iov = [const { MaybeUninit::<bindings::kvec>::uninit() }; MAX_PARTS];
-        if parts.len() > iov.len() {
-            return Err(EMSGSIZE.into());
-        }
-        let mut len = 0;
-        for (v, p) in iov.iter_mut().zip(parts) {
-            // The socket only reads through `iov_base` (`kernel_sendmsg`
-            // sends from an ITER_SOURCE iterator).
-            v.write(bindings::kvec {
-                iov_base: p.as_ptr().cast_mut().cast(),
-                iov_len: p.len(),
-            });
-            len += p.len();
-        }
-        // SAFETY: `inner` is initialised; the first `parts.len()` entries of
-        // `iov` are written above and point at the parts, each valid for
-        // reading its length and borrowed for the call, and `len` is their
-        // sum; the C side reads no entry beyond them.
+    /// [`Self::send`], or for `None` [`Self::send_segments`].
+    fn send_span(&self, to: &SocketAddr, g: &Gathered<'_>, i: Option<usize>, seg: u16) -> Result {
+        let (from, n, len) = g.span(i).ok_or(EMSGSIZE)?;
+        let iov = g.iov.get(from..from + n).ok_or(EMSGSIZE)?;
+        // SAFETY: `inner` is initialised; the `n` entries at `iov` are the
+        // ones `Gathered::push` wrote, each pointing at a piece valid for
+        // reading its length and borrowed for `g`'s life, and `len` is their
+        // sum (`Gathered::end`); the C side reads no entry beyond them, and
+        // only reads through them.
         let r = unsafe {
             bindings::kapi_udp_tunnel_send(
                 self.raw(),
                 &to_c(to),
-                iov.as_mut_ptr().cast(),
-                parts.len(),
+                iov.as_ptr().cast_mut().cast(),
+                n,
                 len,
                 seg,
             )

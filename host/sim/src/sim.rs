@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use rxrpc_proto::{
-    CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Instant, Outcome, RxDrops,
-    Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM,
+    CallHandle, CallParams, CallSecurity, Config, Endpoint, Event, Gather, Instant, Outcome,
+    RxDrops, Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM,
 };
 
 use crate::env::{StdEnv, Whole};
@@ -24,8 +24,37 @@ const CHUNK: usize = 65536;
 /// A burst of datagrams as the kernel glue takes them (see
 /// `Endpoint::poll_transmit_burst`): bytes, datagrams and pieces.
 const BURST_BYTES: usize = 65_000;
-const BURST_DATAGRAMS: usize = 32;
-const BURST_PARTS: usize = 96;
+const BURST_DATAGRAMS: usize = 16;
+const BURST_PARTS: usize = 48;
+
+/// A burst's datagrams, each its pieces put together.
+#[derive(Default)]
+struct Gathered {
+    datagrams: Vec<Vec<u8>>,
+    /// The datagram being put, and its pieces.
+    open: Vec<u8>,
+    pieces: usize,
+}
+
+impl Gather<'_> for Gathered {
+    fn room(&self) -> (usize, usize) {
+        (
+            BURST_PARTS - self.pieces,
+            BURST_DATAGRAMS - self.datagrams.len(),
+        )
+    }
+
+    fn push(&mut self, piece: &[u8]) -> bool {
+        self.pieces += 1;
+        self.open.extend_from_slice(piece);
+        self.pieces <= BURST_PARTS
+    }
+
+    fn end(&mut self) -> bool {
+        self.datagrams.push(std::mem::take(&mut self.open));
+        self.datagrams.len() <= BURST_DATAGRAMS
+    }
+}
 
 /// How a server application takes incoming calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -350,18 +379,11 @@ impl<S: Security> Sim<S> {
                         ep.poll_transmit(self.now, &mut self.buf)
                             .map(|(to, len)| (to, vec![self.buf[..len].to_vec()]))
                     } else {
-                        let mut parts = [&[][..]; BURST_PARTS];
-                        let mut ends = [0; BURST_DATAGRAMS];
-                        let buf = &mut self.buf;
-                        ep.poll_transmit_burst(self.now, buf, BURST_BYTES, &mut parts, &mut ends)
+                        let mut g = Gathered::default();
+                        ep.poll_transmit_burst(self.now, &mut self.buf, BURST_BYTES, &mut g)
                             .map(|b| {
-                                let mut from = 0;
-                                let dgrams = ends[..b.datagrams].iter().map(|&end| {
-                                    let d = parts[from..end].concat();
-                                    from = end;
-                                    d
-                                });
-                                (b.to, dgrams.collect())
+                                g.datagrams.truncate(b.datagrams);
+                                (b.to, g.datagrams)
                             })
                     };
                     let Some((to, dgrams)) = next else {
