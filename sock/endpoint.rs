@@ -28,16 +28,20 @@ use crate::kapi::{now_ns, random_u32};
 use crate::proto::wire::{Header, RX_CALL_DEAD, TYPE_DATA};
 use crate::proto::{
     Burst, CallHandle, Config, Event, Gather, Instant, RxDrops, ServiceConfig, TransportAddr,
-    MAX_DATAGRAM, SEAL_ROOM,
+    MAX_DATAGRAM, MAX_PACKET, SEAL_ROOM,
 };
 use crate::security::rxkad::{KernelHost, KernelRxkad};
 
 // A burst's pieces (see [`crate::proto::Endpoint::poll_transmit_burst`])
 // hold any one datagram's.
 const _: () = assert!(MAX_PARTS >= crate::proto::MAX_PARTS);
+/// Most bytes of a burst: as many datagrams as a [`Gathered`] takes, of
+/// single packets, which is what bursts are made of.
+const BURST_LEN: usize = MAX_DATAGRAMS * MAX_PACKET;
+const _: () = assert!(BURST_LEN <= MAX_SEGMENTS_LEN);
 /// The transmit buffer: a burst, and past its limit the room the engine
 /// frames its last datagram in.
-const TX_BUF: usize = MAX_SEGMENTS_LEN + MAX_DATAGRAM + SEAL_ROOM;
+const TX_BUF: usize = BURST_LEN + MAX_DATAGRAM + SEAL_ROOM;
 
 /// The engine puts a burst's pieces straight into the socket's vector.
 impl<'a> Gather<'a> for Gathered<'a> {
@@ -644,10 +648,7 @@ impl Local {
             }
             let mut g = Gathered::new();
             let tx = &mut core.tx;
-            let Some(b) = core
-                .ep
-                .poll_transmit_burst(now, tx, MAX_SEGMENTS_LEN, &mut g)
-            else {
+            let Some(b) = core.ep.poll_transmit_burst(now, tx, BURST_LEN, &mut g) else {
                 break;
             };
             let to = to_socket(&b.to);

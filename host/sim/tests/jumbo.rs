@@ -79,21 +79,27 @@ fn eleven_on_a_wide_route_four_on_a_narrower_one() {
     assert!(wide < 300, "{wide} datagrams");
 }
 
+/// One call over a route of `mtu` losing 2% of the datagrams, the
+/// datagrams taken from the engine one at a time (`copying`) or in
+/// bursts: the datagrams it took, the DATA received in jumbos, the digest
+/// of all that was sent, and how many went in bursts.
+fn lossy_call(mtu: u32, copying: bool) -> (u64, u64, u64, u64) {
+    let lossy = LinkConfig {
+        loss: 0.02,
+        ..link(mtu as usize, Some(mtu))
+    };
+    let mut sim = pair(lossy);
+    sim.copying = copying;
+    let (sent, jumbo) = call(&mut sim);
+    (sent, jumbo, sim.stats.digest, sim.stats.in_bursts)
+}
+
 #[test]
 fn datagrams_sent_in_pieces_are_the_copied_ones() {
     // Jumbos, and resends of lost packets alone.
-    let lossy = LinkConfig {
-        loss: 0.02,
-        ..link(65535, Some(65535))
-    };
-    let digest = |copying| {
-        let mut sim = pair(lossy);
-        sim.copying = copying;
-        let (sent, jumbo) = call(&mut sim);
-        assert!(jumbo > 1000, "{jumbo} DATA in jumbos");
-        (sent, sim.stats.digest)
-    };
-    assert_eq!(digest(true), digest(false));
+    let (one, pieces) = (lossy_call(65535, true), lossy_call(65535, false));
+    assert!(one.1 > 1000, "{} DATA in jumbos", one.1);
+    assert_eq!((one.0, one.1, one.2), (pieces.0, pieces.1, pieces.2));
 }
 
 /// On a route that takes no jumbo packets, DATA goes in bursts of
@@ -101,21 +107,11 @@ fn datagrams_sent_in_pieces_are_the_copied_ones() {
 /// very datagrams a caller taking them one at a time sends.
 #[test]
 fn bursts_are_the_datagrams_sent_one_at_a_time() {
-    let lossy = LinkConfig {
-        loss: 0.02,
-        ..link(1500, Some(1500))
-    };
-    let run = |copying| {
-        let mut sim = pair(lossy);
-        sim.copying = copying;
-        let (sent, jumbo) = call(&mut sim);
-        assert_eq!(jumbo, 0);
-        (sent, sim.stats.digest, sim.stats.in_bursts)
-    };
-    let (one, burst) = (run(true), run(false));
-    assert_eq!((one.0, one.1), (burst.0, burst.1));
+    let (one, burst) = (lossy_call(1500, true), lossy_call(1500, false));
+    assert_eq!(one.1, 0);
+    assert_eq!((one.0, one.1, one.2), (burst.0, burst.1, burst.2));
     // 743 DATA each way, most of them sent in bursts.
-    assert!(burst.2 > 700, "{} datagrams in bursts", burst.2);
+    assert!(burst.3 > 700, "{} datagrams in bursts", burst.3);
 }
 
 #[test]
