@@ -76,13 +76,11 @@ impl<'a> Data<'a> {
     /// cksum); given another, iteration stops at the first inconsistency.
     pub fn subpackets(&self, hdr: &Header) -> Subpackets<'a> {
         Subpackets {
-            next: Some(Subpacket {
-                seq: hdr.seq,
-                serial: hdr.serial,
-                flags: hdr.flags,
-                cksum: hdr.cksum,
-                payload: &[],
-            }),
+            seq: hdr.seq,
+            serial: hdr.serial,
+            flags: hdr.flags,
+            cksum: hdr.cksum,
+            done: false,
             rest: Reader::new(self.body),
             count: 0,
         }
@@ -90,10 +88,16 @@ impl<'a> Data<'a> {
 }
 
 /// Iterator over the subpackets of a DATA packet, from [`Data::subpackets`].
+/// The next subpacket's header fields are kept apart, not as a
+/// [`Subpacket`], so that each step builds one only to hand it out.
 #[derive(Clone)]
 pub struct Subpackets<'a> {
-    /// Header fields of the next subpacket; `None` once done.
-    next: Option<Subpacket<'a>>,
+    seq: u32,
+    serial: u32,
+    flags: Flags,
+    cksum: u16,
+    /// No more: the last was handed out, or a bad one found.
+    done: bool,
     rest: Reader<'a>,
     count: usize,
 }
@@ -104,31 +108,39 @@ impl<'a> Subpackets<'a> {
     /// what it takes: one at seq 2^32 - 1, whose followers would wrap round
     /// to seq 0, 1, ..., the first packets of a live call.
     fn step(&mut self) -> Result<Option<Subpacket<'a>>, WireError> {
-        let Some(mut cur) = self.next.take() else {
+        if core::mem::replace(&mut self.done, true) {
             return Ok(None);
-        };
-        if !cur.flags.contains(Flags::JUMBO) {
-            cur.payload = self.rest.rest();
-            return Ok(Some(cur));
+        }
+        let (seq, serial, flags, cksum) = (self.seq, self.serial, self.flags, self.cksum);
+        if !flags.contains(Flags::JUMBO) {
+            let payload = self.rest.rest();
+            return Ok(Some(Subpacket {
+                seq,
+                serial,
+                flags,
+                cksum,
+                payload,
+            }));
         }
         self.count += 1;
-        if self.count >= MAX_JUMBO || cur.flags.contains(Flags::LAST_PACKET) {
+        if self.count >= MAX_JUMBO || flags.contains(Flags::LAST_PACKET) {
             return Err(WireError::BadJumbo);
         }
         let bad = |_| WireError::BadJumbo;
-        cur.payload = self.rest.take(JUMBO_DATALEN).map_err(bad)?;
-        let flags = Flags::from_bits(self.rest.u8().map_err(bad)?);
+        let payload = self.rest.take(JUMBO_DATALEN).map_err(bad)?;
+        self.flags = Flags::from_bits(self.rest.u8().map_err(bad)?);
         self.rest.u8().map_err(bad)?;
-        let cksum = self.rest.u16().map_err(bad)?;
-        let seq = cur.seq.checked_add(1).ok_or(WireError::BadJumbo)?;
-        self.next = Some(Subpacket {
+        self.cksum = self.rest.u16().map_err(bad)?;
+        self.seq = seq.checked_add(1).ok_or(WireError::BadJumbo)?;
+        self.serial = serial.wrapping_add(1);
+        self.done = false;
+        Ok(Some(Subpacket {
             seq,
-            serial: cur.serial.wrapping_add(1),
+            serial,
             flags,
             cksum,
-            payload: &[],
-        });
-        Ok(Some(cur))
+            payload,
+        }))
     }
 }
 
