@@ -417,6 +417,72 @@ static long long rx_jumbo_count(void)
 	return v;
 }
 
+/* Udp6OutDatagrams of /proc/net/snmp6: sends of UDP over IPv6. */
+static long long udp6_out(void)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen("/proc/net/snmp6", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Udp6OutDatagrams", 16))
+			v = atoll(line + 16);
+	fclose(f);
+	return v;
+}
+
+/*
+ * The same over IPv6 with single packets only (rx_jumbo_max 1): the
+ * request arrives byte for byte, and ours hands its DATA to the stack in
+ * runs (UDP GSO packets, which the socket counts as one send each), so
+ * the sends are fewer than the 186 DATA packets; C sends each alone, and
+ * every ACK besides.
+ */
+TEST(gso_tx_ipv6)
+{
+	static char req[256 << 10], got[256 << 10];
+	struct sockaddr_rxrpc srv, me;
+	struct rx_res res;
+	long long before, sends;
+	int s, c, status;
+	pid_t pid;
+
+	load(_metadata);
+	if (udp6_out() < 0)
+		SKIP(return, "no /proc/net/snmp6");
+	rx_fill(req, sizeof(req), 9);
+	ASSERT_EQ(0, put("rx_jumbo_max", "1"));
+	rx_addr6(&srv, "::1", rx_port(30), SVC);
+	s = rx_server(&srv, 4, 100, 1);
+	ASSERT_LE(0, s);
+	c = rx_socket(PF_INET6);
+	rx_addr6(&me, "::1", rx_port(31), 0);
+	ASSERT_EQ(0, rx_bind(c, &me));
+	before = udp6_out();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(rx_send(c, 1, &srv, req, sizeof(req), 0) != sizeof(req));
+	ASSERT_EQ((long)sizeof(got), rx_read_phase(s, 100, got, sizeof(got), &res));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	sends = udp6_out() - before;
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(-1, rx_check(got, sizeof(got), 9, 0));
+	EXPECT_EQ(2, rx_send(s, 100, NULL, "ok", 2, 0));
+	EXPECT_EQ(2, rx_recv_wait(c, got, sizeof(got), &res));
+	close(c);
+	close(s);
+	EXPECT_EQ(0, put("rx_jumbo_max", def_jumbo()));
+	TH_LOG("%s: 186 DATA in %lld UDP sends (ACKs included)", rxrpc_impl(), sends);
+	if (strcmp(rxrpc_impl(), "c")) {
+		EXPECT_GT(186, sends);
+	} else {
+		EXPECT_LE(186, sends);
+	}
+}
+
 /*
  * rx_jumbo_max, advertised by the service, bounds the jumbo packets a
  * client sends it: on loopback (MTU 65536) a 256 KiB request goes in
