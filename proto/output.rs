@@ -434,7 +434,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // such packet is not longer (no DATA payload exceeds
         // `JUMBO_DATALEN`), so a burst ends with the first that is shorter.
         let mut uniform = true;
-        if let Some(h) = first.gaps.call.filter(|_| seg == jumbo_len(1)) {
+        // Nor before another's turn: no call can be queued, nor any packet
+        // of the endpoint's own, while one call's datagrams are framed.
+        let burst_of = first
+            .gaps
+            .call
+            .filter(|&h| seg == jumbo_len(1) && self.alone(h));
+        if let Some(h) = burst_of {
             while count < datagrams && len + seg <= limit {
                 let gaps = more.get_or_insert_with(BurstGaps::default);
                 // Each gap takes two pieces, and one more may follow.
@@ -446,9 +452,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 else {
                     break;
                 };
-                // Not where the next would have gone in a jumbo packet, nor
-                // before another's turn.
-                if !self.singles_only(h, now) || !self.alone(h) {
+                // Not where the next would have gone in a jumbo packet (a
+                // jumbo probe that was lost and is resent here may settle).
+                if !self.singles_only(h, now) {
                     break;
                 }
                 let Some(f) = self.next_from(h, now, room) else {

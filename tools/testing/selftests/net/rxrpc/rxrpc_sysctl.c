@@ -398,39 +398,71 @@ static void cap_data(int fd, int sport, struct jumbos *j)
 	}
 }
 
-/* The "jumbo=" count on the "Data-Rx  :" line of stats. */
-static long long rx_jumbo_count(void)
+/*
+ * The number after field on the line of file path that starts with line,
+ * or -1.
+ */
+static long long proc_number(const char *path, const char *line, const char *field)
 {
-	char line[512];
+	char buf[512];
 	long long v = -1;
-	FILE *f = fopen("/proc/net/rxrpc/stats", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, " jumbo=");
+	while (fgets(buf, sizeof(buf), f)) {
+		char *p = strstr(buf, field);
 
-		if (!strncmp(line, "Data-Rx  :", 10) && p)
-			v = atoll(p + 7);
+		if (!strncmp(buf, line, strlen(line)) && p)
+			v = atoll(p + strlen(field));
 	}
 	fclose(f);
 	return v;
 }
 
+/* The "jumbo=" count on the "Data-Rx  :" line of stats. */
+static long long rx_jumbo_count(void)
+{
+	return proc_number("/proc/net/rxrpc/stats", "Data-Rx  :", " jumbo=");
+}
+
 /* Udp6OutDatagrams of /proc/net/snmp6: sends of UDP over IPv6. */
 static long long udp6_out(void)
 {
-	char line[256];
-	long long v = -1;
-	FILE *f = fopen("/proc/net/snmp6", "r");
+	return proc_number("/proc/net/snmp6", "Udp6OutDatagrams", "Udp6OutDatagrams");
+}
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "Udp6OutDatagrams", 16))
-			v = atoll(line + 16);
-	fclose(f);
-	return v;
+/*
+ * A 256 KiB request filled from seed, from client c to the service s at
+ * srv (from a child, so that neither end waits on the other), read whole
+ * and checked, and answered "ok": 0, or the line that found it wrong.
+ */
+static int request_256k(int s, int c, const struct sockaddr_rxrpc *srv, uint32_t seed)
+{
+	static char req[256 << 10], got[256 << 10];
+	struct rx_res res;
+	int status;
+	pid_t pid;
+
+	rx_fill(req, sizeof(req), seed);
+	pid = fork();
+	if (pid < 0)
+		return __LINE__;
+	if (!pid)
+		_exit(rx_send(c, 1, srv, req, sizeof(req), 0) != sizeof(req));
+	if (rx_read_phase(s, 100, got, sizeof(got), &res) != (long)sizeof(got)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return __LINE__;
+	}
+	if (waitpid(pid, &status, 0) != pid || status)
+		return __LINE__;
+	if (rx_check(got, sizeof(got), seed, 0) != -1)
+		return __LINE__;
+	if (rx_send(s, 100, NULL, "ok", 2, 0) != 2 ||
+	    rx_recv_wait(c, got, sizeof(got), &res) != 2)
+		return __LINE__;
+	return 0;
 }
 
 /*
@@ -442,17 +474,13 @@ static long long udp6_out(void)
  */
 TEST(gso_tx_ipv6)
 {
-	static char req[256 << 10], got[256 << 10];
 	struct sockaddr_rxrpc srv, me;
-	struct rx_res res;
 	long long before, sends;
-	int s, c, status;
-	pid_t pid;
+	int s, c;
 
 	load(_metadata);
 	if (udp6_out() < 0)
 		SKIP(return, "no /proc/net/snmp6");
-	rx_fill(req, sizeof(req), 9);
 	ASSERT_EQ(0, put("rx_jumbo_max", "1"));
 	rx_addr6(&srv, "::1", rx_port(30), SVC);
 	s = rx_server(&srv, 4, 100, 1);
@@ -461,17 +489,8 @@ TEST(gso_tx_ipv6)
 	rx_addr6(&me, "::1", rx_port(31), 0);
 	ASSERT_EQ(0, rx_bind(c, &me));
 	before = udp6_out();
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		_exit(rx_send(c, 1, &srv, req, sizeof(req), 0) != sizeof(req));
-	ASSERT_EQ((long)sizeof(got), rx_read_phase(s, 100, got, sizeof(got), &res));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, request_256k(s, c, &srv, 9));
 	sends = udp6_out() - before;
-	EXPECT_EQ(0, status);
-	EXPECT_EQ(-1, rx_check(got, sizeof(got), 9, 0));
-	EXPECT_EQ(2, rx_send(s, 100, NULL, "ok", 2, 0));
-	EXPECT_EQ(2, rx_recv_wait(c, got, sizeof(got), &res));
 	close(c);
 	close(s);
 	EXPECT_EQ(0, put("rx_jumbo_max", def_jumbo()));
@@ -496,20 +515,17 @@ TEST(gso_tx_ipv6)
 TEST(jumbo_tx)
 {
 	const int maxes[] = { atoi(def_jumbo()), 4, 2, 1 };
-	static char req[256 << 10], got[256 << 10];
+	static char drained[70000];
 	struct sockaddr_rxrpc srv, me;
 	struct jumbos j;
-	struct rx_res res;
 	long long before;
-	int cap, s, c, status;
+	int cap, s, c;
 	size_t i;
-	pid_t pid;
 
 	load(_metadata);
 	cap = rx_cap_open();
 	if (cap < 0)
 		SKIP(return, "no packet socket: %s", strerror(-cap));
-	rx_fill(req, sizeof(req), 7);
 	for (i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
 		char v[8];
 
@@ -521,20 +537,10 @@ TEST(jumbo_tx)
 		c = rx_socket(PF_INET);
 		rx_addr4(&me, "127.0.0.1", rx_port(11 + 2 * i), 0);
 		ASSERT_EQ(0, rx_bind(c, &me));
-		while (recv(cap, got, sizeof(got), MSG_DONTWAIT) > 0)
+		while (recv(cap, drained, sizeof(drained), MSG_DONTWAIT) > 0)
 			;
 		before = rx_jumbo_count();
-		/* The request from a child, so that neither end waits on the other. */
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid)
-			_exit(rx_send(c, 1, &srv, req, sizeof(req), 0) != sizeof(req));
-		ASSERT_EQ((long)sizeof(got), rx_read_phase(s, 100, got, sizeof(got), &res));
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		EXPECT_EQ(0, status);
-		EXPECT_EQ(-1, rx_check(got, sizeof(got), 7, 0));
-		EXPECT_EQ(2, rx_send(s, 100, NULL, "ok", 2, 0));
-		EXPECT_EQ(2, rx_recv_wait(c, got, sizeof(got), &res));
+		EXPECT_EQ(0, request_256k(s, c, &srv, 7));
 		cap_data(cap, rx_port(11 + 2 * i), &j);
 		TH_LOG("rx_jumbo_max %d: %d DATA datagrams (%d UDP GSO packets), %d jumbos, at most %d subpackets, longest %d B, %lld jumbo DATA counted in",
 		       maxes[i], j.datagrams, j.segmented, j.jumbos, j.most,
