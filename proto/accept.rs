@@ -18,7 +18,7 @@ use super::env::{Env, Map};
 use super::error::{Error, ETIME};
 use super::event::CallHandle;
 use super::local::Endpoint;
-use super::security::{ConnIdent, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD};
+use super::security::{ConnIdent, Security, LEVEL_NOT_KNOWN};
 use super::time::Instant;
 use super::wire::{Header, RX_CALL_TIMEOUT, RX_INVALID_OPERATION, USERSTATUS_SERVICE_UPGRADE};
 
@@ -310,9 +310,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Some(conn) = self.conns.get(&key) else {
             return Err(Reject::Busy);
         };
+        let space = self.data_space(&key.peer);
         let max_payload = self
             .sec
-            .max_plain(conn.security_index, LEVEL_NOT_KNOWN, WIRE_PAYLOAD)
+            .max_plain(conn.security_index, LEVEL_NOT_KNOWN, space)
             .max(1);
         let service_id = conn.service_id;
         let Some(h) = self.calls.vacant(self.next_handle) else {

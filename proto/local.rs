@@ -487,10 +487,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::Invalid);
         }
         let h = self.calls.vacant(self.next_handle).ok_or(Error::NoMemory)?;
+        self.ensure_peer(p.remote).map_err(|()| Error::NoMemory)?;
+        let space = self.data_space(&p.remote);
         let max_payload = self
             .sec
-            .max_plain(p.security.index, p.security.level, WIRE_PAYLOAD);
+            .max_plain(p.security.index, p.security.level, space);
         if max_payload == 0 {
+            self.peer_maybe_idle(p.remote, now);
             return Err(Error::Invalid);
         }
         let rings = self.rings();
@@ -515,7 +518,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             exclusive: if p.exclusive { h.0 } else { 0 },
             upgrade: p.upgrade,
         };
-        self.ensure_peer(p.remote).map_err(|()| Error::NoMemory)?;
         if self.bundles.get(&bkey).is_none()
             && self.bundles.insert(bkey, Bundle::default()).is_err()
         {
@@ -571,6 +573,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Self {
             calls,
             conns,
+            peers,
             env,
             sec,
             tx_spares,
@@ -581,9 +584,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             // A service call's packets were sized for the costliest level;
             // its connection's RESPONSE has told the level by the reply,
             // and full-sized packets can go in jumbos.
-            if let Some(conn) = c.conn.and_then(|k| conns.get(&k)) {
+            if let Some((k, conn)) = c.conn.and_then(|k| Some((k, conns.get(&k)?))) {
                 if let Some(level) = sec.conn_level(&conn.sec) {
-                    let n = sec.max_plain(conn.security_index, level, WIRE_PAYLOAD);
+                    let space = peers.get(&k.peer).map_or(WIRE_PAYLOAD, Peer::data_space);
+                    let n = sec.max_plain(conn.security_index, level, space);
                     c.tx.set_max_payload(n);
                 }
             }
@@ -946,6 +950,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         new_rings(&mut self.env)
+    }
+
+    /// DATA payload bytes a packet to `addr` may carry (see
+    /// [`Peer::data_space`]).
+    pub(crate) fn data_space(&self, addr: &TransportAddr) -> usize {
+        self.peers.get(addr).map_or(WIRE_PAYLOAD, Peer::data_space)
     }
 
     /// Make sure a peer record exists for `addr`.

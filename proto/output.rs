@@ -148,6 +148,8 @@ struct Framed {
     to: TransportAddr,
     len: usize,
     gaps: Gaps,
+    /// It is one DATA packet (not a jumbo).
+    single_data: bool,
 }
 
 impl Framed {
@@ -156,6 +158,7 @@ impl Framed {
             to,
             len,
             gaps: Gaps::default(),
+            single_data: false,
         }
     }
 }
@@ -429,17 +432,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let (pieces, datagrams) = g.room();
         let mut count = 1;
         let mut len = seg;
-        // Only datagrams of one full DATA packet are followed (a path that
-        // takes jumbo packets has those). One framed into room for one
-        // such packet is not longer (no DATA payload exceeds
-        // `JUMBO_DATALEN`), so a burst ends with the first that is shorter.
+        // Only datagrams of one DATA packet are followed (a path that takes
+        // jumbo packets has those), each framed into room for any one
+        // packet: a burst ends with the first of another length (only the
+        // call's last packet is shorter than the rest), and goes only
+        // where the route takes a datagram that long whole.
         let mut uniform = true;
         // Nor before another's turn: no call can be queued, nor any packet
         // of the endpoint's own, while one call's datagrams are framed.
         let burst_of = first
             .gaps
             .call
-            .filter(|&h| seg == jumbo_len(1) && self.alone(h));
+            .filter(|&h| first.single_data && self.fits_path(h, seg) && self.alone(h));
         if let Some(h) = burst_of {
             while count < datagrams && len + seg <= limit {
                 let gaps = more.get_or_insert_with(BurstGaps::default);
@@ -448,8 +452,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 if gaps.room() == 0 || taken + 3 > pieces {
                     break;
                 }
-                let Some(room) = out.get_mut(len..len + seg + SUBPACKET_ROOM - JUMBO_DATALEN)
-                else {
+                let Some(room) = out.get_mut(len..len + HEADER_LEN + SUBPACKET_ROOM) else {
                     break;
                 };
                 // Not where the next would have gone in a jumbo packet (a
@@ -589,6 +592,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         peer.map_or(true, |p| p.jumbo_count(now, TX_JUMBO_MAX) == 1)
     }
 
+    /// Whether a datagram of `len` bytes goes whole to call `h`'s peer.
+    fn fits_path(&self, h: CallHandle, len: usize) -> bool {
+        let peer = self.calls.get(&h).and_then(|c| self.peers.get(&c.peer));
+        peer.is_some_and(|p| p.fits(len))
+    }
+
     /// Whether call `h` is all that has datagrams to send (if anything
     /// has): no other call, nor any packet of the endpoint's own.
     fn alone(&self, h: CallHandle) -> bool {
@@ -672,7 +681,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // Sending arms its retransmission and ACK timers.
         tm_ready.push(h, &mut call.queued);
         let mut len = n;
+        let mut single_data = false;
         if let Tx::Data { seq, .. } = tx {
+            single_data = true;
             if let Some((ph, pseq)) = peer.probe() {
                 let fate = if ph == h {
                     call.tx.probe_fate(pseq)
@@ -695,6 +706,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 )?;
                 if k > 1 {
                     peer.sent_jumbo(now, h, seq);
+                    single_data = false;
                 }
             }
         }
@@ -703,6 +715,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             to: key.peer,
             len,
             gaps,
+            single_data,
         }))
     }
 }

@@ -5,6 +5,7 @@ use core::time::Duration;
 use super::addr::TransportAddr;
 use super::event::CallHandle;
 use super::rtt::RttEstimator;
+use super::security::WIRE_PAYLOAD;
 use super::time::Instant;
 use super::wire::{HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN, JUMBO_SUBPKTLEN};
 
@@ -22,6 +23,10 @@ pub(crate) const TX_JUMBO_MAX: usize = 11;
 /// virtual link of 9000-byte frames, jumbos of 6 (8,520 bytes) lost three
 /// times the packets jumbos of 4 did, and went slower.
 const NARROW_JUMBO_MAX: usize = 4;
+/// Least DATA payload (with its security header) a packet is cut to for a
+/// narrow route: what a 576-byte IPv4 datagram holds, the size every host
+/// must reassemble. Routes narrower still get fragments.
+const MIN_DATA_SPACE: usize = 576 - 28 - HEADER_LEN;
 /// Jumbo probes lost in a row before a peer gets single packets only.
 const PROBE_TRIES: u8 = 3;
 /// How long a path that lost its jumbo probes gets single packets before
@@ -115,6 +120,26 @@ impl Peer {
             self.path_max = max;
             self.jumbo = JumboPath::default();
         }
+    }
+
+    /// DATA payload bytes (security header and padding included) that one
+    /// packet to it carries unfragmented, at most [`WIRE_PAYLOAD`]: on a
+    /// route narrower than a full packet (a tunnel's, a VPN's) calls cut
+    /// their data to fit, where 6.12's C module sends full packets for IP
+    /// to fragment: a lost fragment loses the packet, and many paths drop
+    /// fragments outright.
+    pub(crate) fn data_space(&self) -> usize {
+        self.path_max.map_or(WIRE_PAYLOAD, |m| {
+            (m as usize)
+                .saturating_sub(HEADER_LEN)
+                .clamp(MIN_DATA_SPACE, WIRE_PAYLOAD)
+        })
+    }
+
+    /// Whether a datagram of `len` bytes goes to it unfragmented, as far as
+    /// the caller knows its route.
+    pub(crate) fn fits(&self, len: usize) -> bool {
+        self.path_max.map_or(true, |m| len <= m as usize)
     }
 
     /// The ifMTU we advertise to it, as the C module does: the route's

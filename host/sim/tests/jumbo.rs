@@ -132,3 +132,21 @@ fn a_path_that_drops_them_is_given_up_after_three_probes() {
     call(&mut sim);
     assert_eq!(lost(&sim), 6);
 }
+
+/// A route narrower than a full packet (a tunnel's 1400 bytes) gets DATA
+/// cut to fit it, all of it delivered (the link drops what is longer, as
+/// a path that drops fragments does), and still in bursts.
+#[test]
+fn a_narrow_route_gets_packets_cut_to_fit() {
+    let mut sim = pair(link(1400, Some(1400)));
+    let (sent, jumbo) = call(&mut sim);
+    assert_eq!(jumbo, 0);
+    assert_eq!(sim.stats.sent, sim.stats.delivered);
+    // 1 MiB each way in packets of 1,344 bytes: 781 DATA.
+    assert!(sent > 2 * 781, "{sent} datagrams");
+    assert!(
+        sim.stats.in_bursts > 700,
+        "{} in bursts",
+        sim.stats.in_bursts
+    );
+}

@@ -198,6 +198,29 @@ fn plain_and_auth_level_data_go_in_jumbos_both_ways() {
     }
 }
 
+/// On a route narrower than a full packet each level cuts its packets
+/// to fit, with its header and padding: nothing is too long to pass.
+#[test]
+fn each_level_fits_a_narrow_route() {
+    let link = LinkConfig {
+        mtu: 1300,
+        route_mtu: Some(1300),
+        ..LinkConfig::default()
+    };
+    for level in [LEVEL_PLAIN, LEVEL_AUTH, LEVEL_ENCRYPT] {
+        let mut sim = sim(Setup {
+            level,
+            calls: 2,
+            len: 50_000,
+            link: Some(link),
+            ..Setup::default()
+        });
+        assert_succeeded(&sim, 50_000);
+        assert_eq!(sim.stats.sent, sim.stats.delivered, "level {level}");
+        assert_no_leaks(&mut sim);
+    }
+}
+
 #[test]
 fn calls_complete_under_loss_duplication_and_reordering() {
     for (i, level) in [LEVEL_PLAIN, LEVEL_AUTH, LEVEL_ENCRYPT]

@@ -503,6 +503,74 @@ TEST(gso_tx_ipv6)
 }
 
 /*
+ * Field name of the two lines of /proc/net/snmp that start with line (the
+ * names, then the values), or -1.
+ */
+static long long snmp_field(const char *line, const char *name)
+{
+	char names[1024], values[1024], *n, *v, *ns, *vs;
+	long long r = -1;
+	FILE *f = fopen("/proc/net/snmp", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(names, sizeof(names), f)) {
+		if (strncmp(names, line, strlen(line)))
+			continue;
+		if (!fgets(values, sizeof(values), f))
+			break;
+		n = strtok_r(names, " \n", &ns);
+		v = strtok_r(values, " \n", &vs);
+		while (n && v && strcmp(n, name)) {
+			n = strtok_r(NULL, " \n", &ns);
+			v = strtok_r(NULL, " \n", &vs);
+		}
+		if (n && v)
+			r = atoll(v);
+		break;
+	}
+	fclose(f);
+	return r;
+}
+
+/*
+ * A route narrower than a full DATA packet (1,468 bytes of IP), as a
+ * tunnel's or a VPN's is: a 256 KiB request over one of 1,400 bytes
+ * arrives whole. Ours cuts its packets to fit the route, so IP fragments
+ * none; 6.12's rxrpc.ko sends full packets without DF and IP fragments
+ * every one.
+ */
+TEST(narrow_route)
+{
+	struct sockaddr_rxrpc srv, me;
+	long long before, frags;
+	int s, c, err;
+
+	load(_metadata);
+	if (snmp_field("Ip:", "FragCreates") < 0)
+		SKIP(return, "no FragCreates in /proc/net/snmp");
+	if (system("ip route add local 127.0.0.7/32 dev lo table local mtu 1400"))
+		SKIP(return, "cannot add a route with an MTU");
+	rx_addr4(&srv, "127.0.0.7", rx_port(40), SVC);
+	s = rx_server(&srv, 4, 100, 1);
+	c = rx_socket(PF_INET);
+	rx_addr4(&me, "127.0.0.1", rx_port(41), 0);
+	before = snmp_field("Ip:", "FragCreates");
+	err = s < 0 || rx_bind(c, &me) ? -1 : request_256k(s, c, &srv, 13);
+	frags = snmp_field("Ip:", "FragCreates") - before;
+	close(c);
+	close(s);
+	EXPECT_EQ(0, system("ip route del local 127.0.0.7/32 dev lo table local"));
+	EXPECT_EQ(0, err);
+	TH_LOG("%s: %lld IP fragments for a 256 KiB request", rxrpc_impl(), frags);
+	if (strcmp(rxrpc_impl(), "c")) {
+		EXPECT_EQ(0, frags);
+	} else {
+		EXPECT_LT(0, frags);
+	}
+}
+
+/*
  * rx_jumbo_max, advertised by the service, bounds the jumbo packets a
  * client sends it: on loopback (MTU 65536) a 256 KiB request goes in
  * jumbos of up to that many subpackets, laid out as the wire format says,
