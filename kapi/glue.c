@@ -609,11 +609,14 @@ static const void *kapi_payload_in_place(struct sk_buff *skb)
 /*
  * Takes the next received packet: its source into from, and where its UDP
  * payload is into *data: in the packet itself if that lies in one piece (a
- * linear packet, as loopback's are, or one page fragment), and then *skb
+ * linear packet, as loopback's are, or one page fragment), or once made
+ * so (one copy: a NIC's packet, its first bytes in the head and the rest
+ * in a page, or one reassembled from IP fragments), and then *skb
  * is the packet, for the caller to free
  * with kapi_udp_tunnel_consume once done with the payload (it may keep it,
  * and more references to it, as long as it likes: the packet pins no
- * route, socket or conntrack entry); else copied into buf (cap bytes),
+ * route, socket or conntrack entry); else (no memory to make it one
+ * piece) copied into buf (cap bytes),
  * the packet freed and *skb NULL. Returns the
  * payload length, -EMSGSIZE for a packet larger than cap or -EBADMSG for
  * one without a UDP header (dropped), or -ENOENT when the queue is empty.
@@ -648,6 +651,8 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 			return -EMSGSIZE;
 		}
 		*data = kapi_payload_in_place(skb);
+		if (!*data && !skb_linearize(skb))
+			*data = skb->data;
 		if (*data) {
 			skb_orphan(skb);
 			skb_dst_drop(skb);
