@@ -670,6 +670,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             Tx::Data { seq, .. } => call.tx.get(seq).is_some_and(|p| p.sent_at.is_none()),
             Tx::Ack { .. } => false,
         };
+        if let Some(t) = &ack_trailer {
+            call.offering(t.rwind);
+        }
         let mut gaps = Gaps::of(h);
         let Some((hdr, n)) = frame(call, conn, sec, tx, ack_trailer, out, &mut gaps)? else {
             return Ok(None);

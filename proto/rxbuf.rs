@@ -212,6 +212,11 @@ impl<B: AsRef<[u8]>, V: Slots<RxPacket<B>>> RxBuf<B, V> {
         }
     }
 
+    /// The window, in packets.
+    pub(crate) fn window(&self) -> u32 {
+        self.window
+    }
+
     /// Highest sequence received.
     pub(crate) fn top(&self) -> u32 {
         self.top

@@ -631,3 +631,67 @@ fn a_sample_after_the_reply_brings_its_resend_in() {
     let resent = resent.expect("the reply sent again");
     assert!(resent < 500_000_000, "resent after {resent} ns");
 }
+
+/// A 20-packet request sent to a server of receive window `window`, in
+/// rounds of DATA and the ACKs for them, and past the delayed ACK: the
+/// server and its call, everything received and ACKed, nothing read.
+fn request_received(window: u32) -> (Ep, rxrpc_proto::CallHandle) {
+    let now = Instant(1_000_000_000);
+    let mut client = endpoint(1);
+    let mut server = Endpoint::new(
+        StdEnv::default(),
+        NullSecurity,
+        Config {
+            epoch: 2,
+            rx_window: window,
+            ..Config::default()
+        },
+    );
+    server
+        .listen(ServiceConfig {
+            service_ids: [SVC, 0],
+            backlog: 4,
+            ..ServiceConfig::default()
+        })
+        .unwrap();
+    server.charge(now, 100).unwrap();
+    let call = client.begin_call(now, params(1)).unwrap();
+    client.send(call, &[7u8; 20 * 1412], false).unwrap();
+    let mut served = None;
+    for round in 0..20 {
+        let t = Instant(now.0 + round * 1_000_000);
+        let datas = drain(&mut client, t);
+        for p in &datas {
+            server.handle_datagram(t, CLIENT, p);
+        }
+        while let Some(e) = server.poll_event() {
+            if let rxrpc_proto::Event::DataReady { call, .. } = e {
+                served = Some(call);
+            }
+        }
+        let later = Instant(t.0 + 100_000_000);
+        server.handle_timeout(later);
+        for p in drain(&mut server, later) {
+            client.handle_datagram(t, SERVER, &p);
+        }
+    }
+    (server, served.expect("the request arrived"))
+}
+
+/// Reading frees window. The sender hears of it at once only if the
+/// window offered held it back: where it was wide, the sender had all it
+/// needed and the ACK would be one more for it to process (a C sender on
+/// a narrow path lost a quarter of its rate to them).
+#[test]
+fn reading_acks_the_freed_window_only_if_it_was_narrow() {
+    let read = |window| {
+        let (mut server, call) = request_received(window);
+        let now = Instant(3_000_000_000);
+        let mut buf = vec![0; 20 * 1412];
+        let got = server.recv(now, call, &mut buf, false).unwrap();
+        assert!(got.bytes > 8 * 1412, "{} bytes read", got.bytes);
+        ack_reasons(&drain(&mut server, now))
+    };
+    assert_eq!(read(255), []);
+    assert_eq!(read(16), [AckReason::IDLE]);
+}
