@@ -15,12 +15,14 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes the next `n` bytes, or fails with `Truncated`.
+    #[inline]
     pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
         let head = self.0.get(..n).ok_or(WireError::Truncated)?;
         self.0 = self.0.get(n..).unwrap_or_default();
         Ok(head)
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
         let (head, tail) = self
             .0
@@ -30,14 +32,17 @@ impl<'a> Reader<'a> {
         Ok(*head)
     }
 
+    #[inline]
     pub(super) fn u8(&mut self) -> Result<u8, WireError> {
         Ok(u8::from_be_bytes(self.array()?))
     }
 
+    #[inline]
     pub(super) fn u16(&mut self) -> Result<u16, WireError> {
         Ok(u16::from_be_bytes(self.array()?))
     }
 
+    #[inline]
     pub(super) fn u32(&mut self) -> Result<u32, WireError> {
         Ok(u32::from_be_bytes(self.array()?))
     }

@@ -107,6 +107,7 @@ impl<'a> Subpackets<'a> {
     /// a JUMBO subpacket that is short or has LAST_PACKET, or too many; and
     /// what it takes: one at seq 2^32 - 1, whose followers would wrap round
     /// to seq 0, 1, ..., the first packets of a live call.
+    #[inline]
     fn step(&mut self) -> Result<Option<Subpacket<'a>>, WireError> {
         if core::mem::replace(&mut self.done, true) {
             return Ok(None);
