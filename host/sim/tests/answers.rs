@@ -259,22 +259,10 @@ fn service_with_requests(
     Vec<rxrpc_proto::CallHandle>,
 ) {
     let mut client = endpoint(1);
-    let mut server = Endpoint::new(
-        StdEnv::default(),
-        NullSecurity,
-        Config {
-            epoch: 2,
-            accept_wait,
-            ..Config::default()
-        },
-    );
-    server
-        .listen(ServiceConfig {
-            service_ids: [SVC, 0],
-            backlog: 4,
-            ..ServiceConfig::default()
-        })
-        .unwrap();
+    let server = listening(Config {
+        accept_wait,
+        ..Config::default()
+    });
     let calls = (0..n)
         .map(|i| {
             let call = client.begin_call(now, params(i as u64 + 1)).unwrap();
@@ -283,6 +271,23 @@ fn service_with_requests(
         })
         .collect();
     (client, server, calls)
+}
+
+/// A server of `config` (but its epoch, 2) listening on `SVC`, backlog 4.
+fn listening(config: Config) -> Ep {
+    let mut server = Endpoint::new(
+        StdEnv::default(),
+        NullSecurity,
+        Config { epoch: 2, ..config },
+    );
+    server
+        .listen(ServiceConfig {
+            service_ids: [SVC, 0],
+            backlog: 4,
+            ..ServiceConfig::default()
+        })
+        .unwrap();
+    server
 }
 
 fn deliver(
@@ -638,22 +643,10 @@ fn a_sample_after_the_reply_brings_its_resend_in() {
 fn request_received(window: u32) -> (Ep, rxrpc_proto::CallHandle) {
     let now = Instant(1_000_000_000);
     let mut client = endpoint(1);
-    let mut server = Endpoint::new(
-        StdEnv::default(),
-        NullSecurity,
-        Config {
-            epoch: 2,
-            rx_window: window,
-            ..Config::default()
-        },
-    );
-    server
-        .listen(ServiceConfig {
-            service_ids: [SVC, 0],
-            backlog: 4,
-            ..ServiceConfig::default()
-        })
-        .unwrap();
+    let mut server = listening(Config {
+        rx_window: window,
+        ..Config::default()
+    });
     server.charge(now, 100).unwrap();
     let call = client.begin_call(now, params(1)).unwrap();
     client.send(call, &[7u8; 20 * 1412], false).unwrap();
