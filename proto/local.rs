@@ -487,8 +487,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             return Err(Error::Invalid);
         }
         let h = self.calls.vacant(self.next_handle).ok_or(Error::NoMemory)?;
-        self.ensure_peer(p.remote).map_err(|()| Error::NoMemory)?;
-        let space = self.data_space(&p.remote);
+        let space = self.ensure_peer(p.remote).map_err(|()| Error::NoMemory)?;
         let max_payload = self
             .sec
             .max_plain(p.security.index, p.security.level, space);
@@ -958,15 +957,18 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.peers.get(addr).map_or(WIRE_PAYLOAD, Peer::data_space)
     }
 
-    /// Make sure a peer record exists for `addr`.
-    pub(crate) fn ensure_peer(&mut self, addr: TransportAddr) -> Result<(), ()> {
+    /// Make sure a peer record exists for `addr`; returns its
+    /// [`Peer::data_space`].
+    pub(crate) fn ensure_peer(&mut self, addr: TransportAddr) -> Result<usize, ()> {
         if let Some(p) = self.peers.get_mut(&addr) {
             p.expiry = None;
-            return Ok(());
+            return Ok(p.data_space());
         }
         let mut p = Peer::default();
         p.set_path_mtu(&addr, self.env.path_mtu(&addr));
-        self.peers.insert(addr, p).map_err(|_| ())
+        let space = p.data_space();
+        self.peers.insert(addr, p).map_err(|_| ())?;
+        Ok(space)
     }
 
     /// The route to `peer` may have changed (an ICMP "fragmentation

@@ -148,8 +148,8 @@ struct Framed {
     to: TransportAddr,
     len: usize,
     gaps: Gaps,
-    /// It is one DATA packet (not a jumbo).
-    single_data: bool,
+    /// It is one DATA packet (not a jumbo) of its call's full size.
+    full_single: bool,
 }
 
 impl Framed {
@@ -158,7 +158,7 @@ impl Framed {
             to,
             len,
             gaps: Gaps::default(),
-            single_data: false,
+            full_single: false,
         }
     }
 }
@@ -432,18 +432,19 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let (pieces, datagrams) = g.room();
         let mut count = 1;
         let mut len = seg;
-        // Only datagrams of one DATA packet are followed (a path that takes
-        // jumbo packets has those), each framed into room for any one
-        // packet: a burst ends with the first of another length (only the
-        // call's last packet is shorter than the rest), and goes only
-        // where the route takes a datagram that long whole.
+        // Only a datagram of one full DATA packet is followed (a path that
+        // takes jumbo packets has those; a call of one short packet looks
+        // no further), each next framed into room for any one packet: a
+        // burst ends with the first of another length (only the call's
+        // last packet is shorter), and goes only where the route takes a
+        // datagram that long whole.
         let mut uniform = true;
         // Nor before another's turn: no call can be queued, nor any packet
         // of the endpoint's own, while one call's datagrams are framed.
         let burst_of = first
             .gaps
             .call
-            .filter(|&h| first.single_data && self.fits_path(h, seg) && self.alone(h));
+            .filter(|&h| first.full_single && self.alone(h) && self.fits_path(h, seg));
         if let Some(h) = burst_of {
             while count < datagrams && len + seg <= limit {
                 let gaps = more.get_or_insert_with(BurstGaps::default);
@@ -684,9 +685,12 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // Sending arms its retransmission and ACK timers.
         tm_ready.push(h, &mut call.queued);
         let mut len = n;
-        let mut single_data = false;
+        let mut full_single = false;
         if let Tx::Data { seq, .. } = tx {
-            single_data = true;
+            full_single = call
+                .tx
+                .get(seq)
+                .is_some_and(|p| p.len == call.tx.max_payload());
             if let Some((ph, pseq)) = peer.probe() {
                 let fate = if ph == h {
                     call.tx.probe_fate(pseq)
@@ -709,7 +713,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 )?;
                 if k > 1 {
                     peer.sent_jumbo(now, h, seq);
-                    single_data = false;
+                    full_single = false;
                 }
             }
         }
@@ -718,7 +722,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             to: key.peer,
             len,
             gaps,
-            single_data,
+            full_single,
         }))
     }
 }

@@ -162,6 +162,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         }
     }
 
+    /// The bytes of data in a full packet.
+    pub(crate) fn max_payload(&self) -> usize {
+        self.max_payload
+    }
+
     /// Cut packets of `n` bytes from now on; only before any is queued.
     pub(crate) fn set_max_payload(&mut self, n: usize) {
         if self.top == 0 && n > 0 {
