@@ -28,6 +28,9 @@ def packets(path):
         if len(p) < 70 or p[12:14] != b"\x08\x00":
             continue
         ihl = (p[14] & 15) * 4
+        # An IP fragment after the first holds no UDP or RxRPC header.
+        if struct.unpack_from(">H", p, 20)[0] & 0x1fff:
+            continue
         src = ".".join(map(str, p[26:30]))
         rx = p[14 + ihl + 8:]
         _, cid, call, seq, serial, typ, flags = struct.unpack_from(">IIIIIBB", rx)
