@@ -228,6 +228,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn data_space_fits_the_route() {
+        let v4 = TransportAddr::V4([10, 0, 0, 1], 7000);
+        let v6 = TransportAddr::V6([0; 16], 7000);
+        let space = |addr: &TransportAddr, mtu: Option<u32>| {
+            let mut p = Peer::default();
+            p.set_path_mtu(addr, mtu);
+            let s = p.data_space();
+            // A full packet then goes whole, where the route is that wide.
+            assert!(p.fits(HEADER_LEN + s) || s == MIN_DATA_SPACE);
+            s
+        };
+        // No route known, or a wide one: full packets.
+        assert_eq!(space(&v4, None), WIRE_PAYLOAD);
+        assert_eq!(space(&v4, Some(1500)), WIRE_PAYLOAD);
+        assert_eq!(space(&v6, Some(1500)), WIRE_PAYLOAD);
+        // The widest route that takes a full packet only just.
+        assert_eq!(space(&v4, Some(1468)), WIRE_PAYLOAD);
+        assert_eq!(space(&v6, Some(1488)), WIRE_PAYLOAD);
+        // Narrower: cut to fit, IPv6's headers 20 bytes longer.
+        assert_eq!(space(&v4, Some(1420)), 1364);
+        assert_eq!(space(&v6, Some(1420)), 1344);
+        assert_eq!(space(&v6, Some(1280)), 1204);
+        // Not below what a 576-byte datagram holds.
+        assert_eq!(space(&v4, Some(576)), 520);
+        assert_eq!(space(&v4, Some(68)), MIN_DATA_SPACE);
+    }
+
+    #[test]
     fn jumbo_count_is_the_most_that_fit() {
         let mut p = Peer {
             jumbo: JumboPath::Confirmed,
