@@ -299,8 +299,8 @@ impl<T: Handler> UdpTunnel<T> {
 
     /// Takes every queued packet and hands its UDP payload to `f`: in the
     /// packet (made linear if it was not), which `f` may keep, or copied
-    /// into `scratch` if there was no memory for that. Returns how many it dropped: longer than `scratch`,
-    /// or without a UDP header.
+    /// into `scratch` if there was no memory for that. Returns how many it
+    /// dropped: longer than `scratch`, or without a UDP header.
     pub(crate) fn drain(
         &self,
         scratch: &mut [u8],
