@@ -166,30 +166,38 @@ fn calls_complete_at_each_level() {
     }
 }
 
+/// `calls` calls of `len` bytes each way at `level`, over a link that
+/// carries datagrams of up to `mtu` bytes and whose route says so; all
+/// succeeded.
+fn calls_over(mtu: u32, level: u32, calls: usize, len: u64) -> Sim<Class> {
+    let link = LinkConfig {
+        mtu: mtu as usize,
+        route_mtu: Some(mtu),
+        ..LinkConfig::default()
+    };
+    let sim = sim(Setup {
+        level,
+        calls,
+        len,
+        link: Some(link),
+        ..Setup::default()
+    });
+    assert_succeeded(&sim, len);
+    sim
+}
+
 #[test]
 fn plain_and_auth_level_data_go_in_jumbos_both_ways() {
     // A service call's reply is sized by the level its connection's
     // RESPONSE gave, so full packets pack as a request's do. Auth's are
     // 1412 bytes as a jumbo needs (its 4-byte header and 1408 of data);
     // encrypt pads its to a whole number of blocks, 1408.
-    let link = LinkConfig {
-        mtu: 65535,
-        route_mtu: Some(65535),
-        ..LinkConfig::default()
-    };
     for (level, jumbos) in [
         (LEVEL_PLAIN, true),
         (LEVEL_AUTH, true),
         (LEVEL_ENCRYPT, false),
     ] {
-        let mut sim = sim(Setup {
-            level,
-            calls: 1,
-            len: 200_000,
-            link: Some(link),
-            ..Setup::default()
-        });
-        assert_succeeded(&sim, 200_000);
+        let mut sim = calls_over(65535, level, 1, 200_000);
         for (i, n) in sim.nodes.iter().enumerate() {
             let got = n.ep.counters().rx_data_jumbo;
             assert_eq!(got > 20, jumbos, "level {level}, node {i}: {got} in jumbos");
@@ -202,20 +210,8 @@ fn plain_and_auth_level_data_go_in_jumbos_both_ways() {
 /// to fit, with its header and padding: nothing is too long to pass.
 #[test]
 fn each_level_fits_a_narrow_route() {
-    let link = LinkConfig {
-        mtu: 1300,
-        route_mtu: Some(1300),
-        ..LinkConfig::default()
-    };
     for level in [LEVEL_PLAIN, LEVEL_AUTH, LEVEL_ENCRYPT] {
-        let mut sim = sim(Setup {
-            level,
-            calls: 2,
-            len: 50_000,
-            link: Some(link),
-            ..Setup::default()
-        });
-        assert_succeeded(&sim, 50_000);
+        let mut sim = calls_over(1300, level, 2, 50_000);
         assert_eq!(sim.stats.sent, sim.stats.delivered, "level {level}");
         assert_no_leaks(&mut sim);
     }
