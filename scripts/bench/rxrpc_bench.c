@@ -1358,6 +1358,56 @@ static void mem_read(struct mem *m)
 }
 
 /*
+ * The slab caches at one moment (/proc/slabinfo, which kernels with
+ * CONFIG_SLUB_DEBUG have): name, objects in use and their size, so that
+ * the memory rows can say which caches an object's bytes went to.
+ */
+#define MAX_CACHES 512
+struct caches {
+	int n;
+	char name[MAX_CACHES][32];
+	long active[MAX_CACHES], size[MAX_CACHES];
+};
+
+static void caches_read(struct caches *c)
+{
+	FILE *f = fopen("/proc/slabinfo", "r");
+	char line[512];
+	long total;
+
+	c->n = 0;
+	if (!f)
+		return;
+	while (c->n < MAX_CACHES && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%31s %ld %ld %ld", c->name[c->n], &c->active[c->n], &total,
+			   &c->size[c->n]) == 4)
+			c->n++;
+	fclose(f);
+}
+
+/*
+ * "slab ROW CACHE OBJS B" for each cache that grew or shrank by 1 in 20
+ * objects: its objects and bytes (by its object size, debug metadata
+ * included) per object made.
+ */
+static void caches_report(const char *row, const struct caches *a, const struct caches *b, long n)
+{
+	int i, j;
+
+	for (i = 0; i < b->n; i++) {
+		long before = 0, d;
+
+		for (j = 0; j < a->n; j++)
+			if (!strcmp(a->name[j], b->name[i]))
+				before = a->active[j];
+		d = b->active[i] - before;
+		if (labs(d) * 20 >= n)
+			printf("slab %s %s %.2f %.0f\n", row, b->name[i], (double)d / n,
+			       (double)d * b->size[i] / n);
+	}
+}
+
+/*
  * mem_conns, mem_calls: kernel memory per idle connection and per active
  * call, both ends (client and service are in this guest). A run reads
  * /proc/meminfo (Slab, SUnreclaim, MemFree), then makes N objects, reads
@@ -1377,6 +1427,8 @@ static void mem_read(struct mem *m)
  * Slab is what the slab allocator holds (pages, so a cache's partly used
  * slab counts whole); MemFree's drop counts page allocations too (socket
  * buffers). Both move with whatever else the kernel does, by a few pages.
+ * The last run also prints, per slab cache, the bytes in use it gained an
+ * object ("slab" lines).
  */
 static int measure_mem(struct bench *b, const struct meas *m, const struct opts *o)
 {
@@ -1385,6 +1437,7 @@ static int measure_mem(struct bench *b, const struct meas *m, const struct opts 
 	int runs = o->heavy_runs;
 	const char *name = m->name;
 	long n = o->scale;
+	static struct caches c0, c1;
 	struct mem m0, m1;
 
 	if (hold_to(b, 0))
@@ -1398,6 +1451,7 @@ static int measure_mem(struct bench *b, const struct meas *m, const struct opts 
 
 		usleep(300000);
 		mem_read(&m0);
+		caches_read(&c0);
 		if (m->kind == MEM_CONNS) {
 			int fd = excl_socket(), ret;
 
@@ -1411,6 +1465,7 @@ static int measure_mem(struct bench *b, const struct meas *m, const struct opts 
 				usleep(100000);
 			usleep(300000);
 			mem_read(&m1);
+			caches_read(&c1);
 			close(fd);
 			if (ret)
 				goto failed;
@@ -1419,6 +1474,7 @@ static int measure_mem(struct bench *b, const struct meas *m, const struct opts 
 				goto failed;
 			usleep(300000);
 			mem_read(&m1);
+			caches_read(&c1);
 			if (hold_to(b, 0))
 				goto failed;
 		}
@@ -1427,6 +1483,8 @@ static int measure_mem(struct bench *b, const struct meas *m, const struct opts 
 		       m1.sunreclaim, m0.memfree, m1.memfree, m0.calls, m1.calls, m0.conns, m1.conns);
 		if (i < 0)
 			continue;
+		if (i == runs - 1)
+			caches_report(name, &c0, &c1, objs);
 		slab[k] = (m1.slab - m0.slab) * 1024.0 / objs;
 		sunr[k] = (m1.sunreclaim - m0.sunreclaim) * 1024.0 / objs;
 		mem[k] = (m0.memfree - m1.memfree) * 1024.0 / objs;
