@@ -16,7 +16,7 @@ pub mod security;
 mod sock;
 
 use kapi::net::{af_rxrpc, family};
-use kapi::{key_type, proc, sysctl};
+use kapi::{key_type, proc, slab, sysctl};
 use security::key::{RxrpcKey, RxrpcServerKey};
 use sock::proc::RxrpcProc;
 use sock::registry::Registry;
@@ -35,7 +35,8 @@ module! {
 /// order of the fields' declaration. The in-kernel interface goes first
 /// (its users are gone: they depend on this module). The /proc files are
 /// registered before the family and removed before it, so that their
-/// readers never see a registry the family no longer serves.
+/// readers never see a registry the family no longer serves. The slab
+/// caches go last, after every endpoint and its objects.
 struct RxrpcRs {
     _kernel_api: af_rxrpc::Registration<RxrpcFamily>,
     _proc: proc::Registration<RxrpcProc>,
@@ -43,10 +44,12 @@ struct RxrpcRs {
     _client_keys: key_type::Registration<RxrpcKey>,
     _server_keys: key_type::Registration<RxrpcServerKey>,
     _sysctl: sysctl::Registration,
+    _caches: slab::Registration,
 }
 
 impl kernel::Module for RxrpcRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let caches = slab::Registration::new(&sock::env::CACHES)?;
         let sysctl = sock::sysctl::register()?;
         let server_keys = key_type::Registration::new()?;
         let client_keys = af_rxrpc::register_key_type()?;
@@ -62,6 +65,7 @@ impl kernel::Module for RxrpcRs {
             _client_keys: client_keys,
             _server_keys: server_keys,
             _sysctl: sysctl,
+            _caches: caches,
         })
     }
 }

@@ -31,6 +31,37 @@
 #include <keys/rxrpc-type.h>
 #include "glue.h"
 
+/*
+ * A cache of objects of one size, packed at that size: kmalloc rounds to
+ * its size classes. No SLAB_HWCACHE_ALIGN, which would round again.
+ */
+struct kmem_cache *kapi_cache_create(const char *name, unsigned int size, unsigned int align)
+{
+	return kmem_cache_create(name, size, align, 0, NULL);
+}
+
+void kapi_cache_destroy(struct kmem_cache *cache)
+{
+	kmem_cache_destroy(cache);
+}
+
+/* Both allocators may sleep (GFP_KERNEL). */
+void *kapi_cache_alloc(struct kmem_cache *cache)
+{
+	return kmem_cache_alloc(cache, GFP_KERNEL);
+}
+
+void *kapi_kmalloc(size_t size)
+{
+	return kmalloc(size, GFP_KERNEL);
+}
+
+/* Frees an object of kmalloc or of any cache (SLUB finds its cache). */
+void kapi_kfree(const void *obj)
+{
+	kfree(obj);
+}
+
 void kapi_sock_put(struct sock *sk)
 {
 	sock_put(sk);

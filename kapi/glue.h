@@ -25,6 +25,14 @@ struct seq_file;
 struct sock;
 struct socket;
 
+/* Slab caches. */
+struct kmem_cache;
+struct kmem_cache *kapi_cache_create(const char *name, unsigned int size, unsigned int align);
+void kapi_cache_destroy(struct kmem_cache *cache);
+void *kapi_cache_alloc(struct kmem_cache *cache);
+void *kapi_kmalloc(size_t size);
+void kapi_kfree(const void *obj);
+
 /* Sockets. */
 void kapi_sock_put(struct sock *sk);
 void kapi_sock_hold(struct sock *sk);

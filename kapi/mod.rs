@@ -14,6 +14,7 @@ pub(crate) mod key_type;
 pub(crate) mod net;
 pub(crate) mod proc;
 pub(crate) mod seq_file;
+pub(crate) mod slab;
 pub(crate) mod sysctl;
 pub(crate) mod trace;
 

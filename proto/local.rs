@@ -8,6 +8,7 @@
 //! calls) and `reap.rs` (timers and lifetimes); this file holds the state
 //! and the user-facing calls.
 
+use core::alloc::Layout;
 use core::time::Duration;
 
 use super::aborted::AbortedConns;
@@ -278,6 +279,12 @@ pub struct Endpoint<E: Env, S: Security> {
 }
 
 impl<E: Env, S: Security> Endpoint<E, S> {
+    /// The layout of each connection [`Env::boxed`] holds, for an
+    /// environment that keeps memory of that size at hand.
+    pub const CONN_LAYOUT: Layout = Layout::new::<Conn<S::Conn>>();
+    /// The layout of each call [`Env::boxed`] holds.
+    pub const CALL_LAYOUT: Layout = Layout::new::<Call<E>>();
+
     /// A local endpoint with no calls, using `env` for memory and `sec` for
     /// security classes.
     pub fn new(mut env: E, sec: S, mut config: Config) -> Self {

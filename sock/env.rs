@@ -1,5 +1,5 @@
-//! The engine's memory in the kernel: `RBTree` maps and `KVec` buffers and
-//! rings.
+//! The engine's memory in the kernel: `RBTree` maps, `KVec` buffers and
+//! rings, and slab caches for connections and calls.
 
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
@@ -7,9 +7,17 @@ use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use core::ops::Range;
 
 use super::addr::to_socket;
+use super::endpoint::Engine;
 use crate::kapi::net::udp_tunnel::Packet;
 use crate::kapi::net::NetNs;
+use crate::kapi::slab::{self, Cache, SlabBox};
 use crate::proto::{ConnInfo, Env, Map, Received, Slots, TransportAddr};
+
+/// Connections and calls at their own size: kmalloc would round them up
+/// to 512 and 1,024 bytes. The module makes the caches when it loads.
+static CONNS: Cache = Cache::new(c"rxrpc_rs_conn", Engine::CONN_LAYOUT);
+static CALLS: Cache = Cache::new(c"rxrpc_rs_call", Engine::CALL_LAYOUT);
+pub(crate) static CACHES: [&Cache; 2] = [&CONNS, &CALLS];
 
 /// Memory for one local endpoint's engine; all allocation is `GFP_KERNEL`
 /// because the engine only runs in process context. `net` is the
@@ -227,7 +235,7 @@ impl Env for KernelEnv {
     type RxBuf = KRxBuf;
     type Map<K: Ord + Copy, V> = KMap<K, V>;
     type Slots<T> = KSlots<T>;
-    type Boxed<T> = KBox<T>;
+    type Boxed<T> = SlabBox<T>;
 
     fn new_map<K: Ord + Copy, V>(&mut self) -> KMap<K, V> {
         KMap {
@@ -242,11 +250,8 @@ impl Env for KernelEnv {
         KSlots(KVec::new())
     }
 
-    fn boxed<T>(&mut self, value: T) -> core::result::Result<KBox<T>, T> {
-        match KBox::new_uninit(GFP_KERNEL) {
-            Ok(b) => Ok(b.write(value)),
-            Err(_) => Err(value),
-        }
+    fn boxed<T>(&mut self, value: T) -> core::result::Result<SlabBox<T>, T> {
+        slab::boxed(&CACHES, value)
     }
 
     fn alloc_buf(&mut self, len: usize) -> Option<KBuf> {
