@@ -18,7 +18,7 @@ use super::error::{EPROTO, ETIME};
 use super::event::Outcome;
 use super::rtt::{backed_off, RttEstimator};
 use super::rxbuf::{RecvResult, RxBuf, RxInsert, RxPacket};
-use super::time::Instant;
+use super::time::{nanos, Instant};
 use super::timer::TimerTable;
 use super::tunables::Tunables;
 use super::txbuf::{seq_lt, Resend, TxBuf, TxError, TxPacket};
@@ -424,12 +424,15 @@ impl<E: Env> Call<E> {
 
     fn touch_idle(&mut self, now: Instant) {
         if let Some(d) = self.timeouts.idle {
-            self.timers.set(T::Idle as usize, now.after(d));
+            let idle = nanos(d);
+            self.timers
+                .set(T::Idle as usize, Instant(now.0.saturating_add(idle)));
             // Ping after a sixth of the idle time in silence (C's
             // keepalive) so that a live peer that is merely slow, or behind
             // a lossy path, keeps the call alive.
             if self.state != State::Complete {
-                self.timers.set(T::Ping as usize, now.after(d / 6));
+                self.timers
+                    .set(T::Ping as usize, Instant(now.0.saturating_add(idle / 6)));
             }
         }
     }

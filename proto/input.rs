@@ -494,6 +494,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         // A jumbo packet counts once, for the first of its subpackets
         // that was dropped.
         let mut dropped = None;
+        let mut first = true;
         for sub in data.subpackets(hdr) {
             if self.rx_over_budget(h, sub.seq) {
                 // As if lost: the sender will resend once the user reads.
@@ -514,7 +515,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             let Some(call) = calls.get_mut(&h) else {
                 return Ok(Some(RxDrop::State));
             };
-            call.set_ack_delays(&config.tunables);
+            if first {
+                // The tunables as they are now, once a datagram.
+                call.set_ack_delays(&config.tunables);
+                first = false;
+            }
             let id = PacketIdent {
                 cid: hdr.cid,
                 call_number: hdr.call_number,
