@@ -57,21 +57,20 @@ fn rack_wait(rtt: &RttEstimator, quarters: u32) -> Duration {
 
 /// How long a retransmission may stay unacknowledged below acknowledged
 /// data before it counts as lost again: two RTTs and a millisecond of
-/// slack.
-fn probe_delay(srtt: Duration) -> Duration {
-    srtt.saturating_mul(2)
-        .saturating_add(Duration::from_millis(1))
+/// slack. In nanoseconds, as it is reckoned for every DATA packet sent.
+fn probe_delay(srtt: Duration) -> u64 {
+    nanos(srtt).saturating_mul(2).saturating_add(1_000_000)
 }
 
 /// How long the sender waits for an ACK before a tail loss probe (RFC
 /// 8985 7.2): `pto`, the `probe_delay`, and the peer's ACK delay as well
 /// when one packet alone is in flight, as nothing then makes the ACK go at
-/// once.
-fn tlp_delay(pto: Duration, flight: u32) -> Duration {
+/// once. In nanoseconds.
+fn tlp_delay(pto: u64, flight: u32) -> u64 {
     if flight > 1 {
         pto
     } else {
-        pto.saturating_add(DELAYED_ACK)
+        pto.saturating_add(nanos(DELAYED_ACK))
     }
 }
 
@@ -425,14 +424,12 @@ impl<E: Env> Call<E> {
     fn touch_idle(&mut self, now: Instant) {
         if let Some(d) = self.timeouts.idle {
             let idle = nanos(d);
-            self.timers
-                .set(T::Idle as usize, Instant(now.0.saturating_add(idle)));
+            self.timers.set(T::Idle as usize, now.after_ns(idle));
             // Ping after a sixth of the idle time in silence (C's
             // keepalive) so that a live peer that is merely slow, or behind
             // a lossy path, keeps the call alive.
             if self.state != State::Complete {
-                self.timers
-                    .set(T::Ping as usize, Instant(now.0.saturating_add(idle / 6)));
+                self.timers.set(T::Ping as usize, now.after_ns(idle / 6));
             }
         }
     }
@@ -789,7 +786,7 @@ impl<E: Env> Call<E> {
                 if let Some(srtt) = rtt.srtt() {
                     self.timers.set(
                         T::Tlp as usize,
-                        now.after(tlp_delay(probe_delay(srtt), self.tx.in_flight())),
+                        now.after_ns(tlp_delay(probe_delay(srtt), self.tx.in_flight())),
                     );
                 }
             } else {
@@ -926,11 +923,12 @@ impl<E: Env> Call<E> {
                 let lone = !request_ack && self.lone_request(seq);
                 if let Some(srtt) = rtt.srtt().filter(|_| !lone) {
                     let pto = probe_delay(srtt);
-                    self.timers.set_earliest(T::Probe as usize, now.after(pto));
+                    self.timers
+                        .set_earliest(T::Probe as usize, now.after_ns(pto));
                     if !self.tlp_out {
                         self.timers.set_earliest(
                             T::Tlp as usize,
-                            now.after(tlp_delay(pto, self.tx.in_flight())),
+                            now.after_ns(tlp_delay(pto, self.tx.in_flight())),
                         );
                     }
                 }
@@ -1028,16 +1026,14 @@ impl<E: Env> Call<E> {
             // one still missing after two RTTs below data the peer holds
             // was lost again: resend it now rather than after an RTO.
             if let Some(srtt) = rtt.srtt() {
-                let before = Instant(now.0.saturating_sub(
-                    u64::try_from(probe_delay(srtt).as_nanos()).unwrap_or(u64::MAX),
-                ));
+                let before = now.before_ns(probe_delay(srtt));
                 let flight = self.tx.in_flight();
                 if self.tx.mark_overdue(before) > 0 {
                     self.cong.on_loss(self.tx.sent_top(), flight);
                 }
                 if self.tx.in_flight() > 0 {
                     self.timers
-                        .set(T::Probe as usize, now.after(probe_delay(srtt)));
+                        .set(T::Probe as usize, now.after_ns(probe_delay(srtt)));
                 }
             }
             let flight = self.tx.in_flight();

@@ -15,12 +15,22 @@ pub struct Instant(pub u64);
 impl Instant {
     /// This instant plus `d`, saturating far in the future instead of wrapping.
     pub fn after(self, d: Duration) -> Instant {
-        Instant(self.0.saturating_add(nanos(d)))
+        self.after_ns(nanos(d))
     }
 
     /// The instant `d` before this one (0 at the earliest).
     pub fn before(self, d: Duration) -> Instant {
-        Instant(self.0.saturating_sub(nanos(d)))
+        self.before_ns(nanos(d))
+    }
+
+    /// This instant plus `ns` nanoseconds, saturating.
+    pub(crate) fn after_ns(self, ns: u64) -> Instant {
+        Instant(self.0.saturating_add(ns))
+    }
+
+    /// The instant `ns` nanoseconds before this one (0 at the earliest).
+    pub(crate) fn before_ns(self, ns: u64) -> Instant {
+        Instant(self.0.saturating_sub(ns))
     }
 
     /// Time elapsed from `earlier` to `self`, zero if `earlier` is later.
