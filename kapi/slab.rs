@@ -14,7 +14,10 @@ use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use kernel::error::{code::ENOMEM, Result};
+use kernel::error::{
+    code::{EBUSY, ENOMEM},
+    Result,
+};
 
 use super::bindings;
 
@@ -46,13 +49,15 @@ impl Cache {
 /// The caches of a module, made at once and destroyed on drop.
 pub(crate) struct Registration {
     caches: &'static [&'static Cache],
+    /// How many of `caches`, from the first, this registration made.
+    made: usize,
 }
 
 impl Registration {
-    /// Makes each of `caches`.
+    /// Makes each of `caches`; `EBUSY` if one already has a registration.
     pub(crate) fn new(caches: &'static [&'static Cache]) -> Result<Self> {
         // Dropped on an error: destroys those already made.
-        let reg = Self { caches };
+        let mut reg = Self { caches, made: 0 };
         for cache in caches {
             let (Ok(size), Ok(align)) = (
                 c_uint::try_from(cache.layout.size()),
@@ -66,8 +71,20 @@ impl Registration {
             if ptr.is_null() {
                 return Err(ENOMEM);
             }
-            // INVARIANT: a cache of the layout, destroyed by `reg`'s drop.
-            cache.ptr.store(ptr, Ordering::Release);
+            // INVARIANT: a cache of the layout, destroyed by `reg`'s drop,
+            // unless another registration made one first.
+            let published = cache.ptr.compare_exchange(
+                ptr::null_mut(),
+                ptr,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            if published.is_err() {
+                // SAFETY: `ptr` was just made and never published.
+                unsafe { bindings::kapi_cache_destroy(ptr) };
+                return Err(EBUSY);
+            }
+            reg.made += 1;
         }
         Ok(reg)
     }
@@ -75,7 +92,7 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        for cache in self.caches {
+        for cache in self.caches.iter().take(self.made) {
             let ptr = cache.ptr.swap(ptr::null_mut(), Ordering::AcqRel);
             if !ptr.is_null() {
                 // SAFETY: `ptr` was made by `kapi_cache_create` and is no
