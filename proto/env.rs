@@ -4,8 +4,9 @@
 //! The engine never allocates. Everything it keeps that can grow (peers,
 //! connections, calls, packet buffers) comes from an [`Env`] the caller
 //! implements: the kernel glue with `KVec`/`RBTree` and slab caches for
-//! connections and calls, the host crate with `Vec`/`BTreeMap`. Every allocation is fallible; the engine answers
-//! a failure with a clean local error or BUSY, never a panic.
+//! connections and calls, the host crate with `Vec`/`BTreeMap`. Every
+//! allocation is fallible; the engine answers a failure with a clean local
+//! error or BUSY, never a panic.
 
 use super::addr::TransportAddr;
 use super::info::ConnInfo;

@@ -481,20 +481,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.note_upgrade(key, h, hdr);
         // The first DATA from a peer we have no RTT for: measure it with a
         // PING before we need a retransmission timeout of our own.
-        if hdr.seq == 1
+        let ping = hdr.seq == 1
             && !self
                 .peers
                 .get(&key.peer)
-                .is_some_and(|p| p.rtt.has_sample())
-        {
-            if let Some(c) = self.calls.get_mut(&h) {
+                .is_some_and(|p| p.rtt.has_sample());
+        if let Some(c) = self.calls.get_mut(&h) {
+            // The tunables as they are now, once a datagram.
+            c.set_ack_delays(&self.config.tunables);
+            if ping {
                 c.request_ping();
             }
         }
         // A jumbo packet counts once, for the first of its subpackets
         // that was dropped.
         let mut dropped = None;
-        let mut first = true;
         for sub in data.subpackets(hdr) {
             if self.rx_over_budget(h, sub.seq) {
                 // As if lost: the sender will resend once the user reads.
@@ -505,7 +506,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 conns,
                 sec,
                 env,
-                config,
                 tx_spares,
                 ..
             } = self;
@@ -515,11 +515,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             let Some(call) = calls.get_mut(&h) else {
                 return Ok(Some(RxDrop::State));
             };
-            if first {
-                // The tunables as they are now, once a datagram.
-                call.set_ack_delays(&config.tunables);
-                first = false;
-            }
             let id = PacketIdent {
                 cid: hdr.cid,
                 call_number: hdr.call_number,
