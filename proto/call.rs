@@ -509,6 +509,25 @@ impl<E: Env> Call<E> {
         ) && !self.tx.ended()
     }
 
+    /// Bring the endpoint's count of received bytes held, `buffered`, up
+    /// to date with this call's Rx buffers.
+    pub(crate) fn recharge_rx(&mut self, buffered: &mut usize) {
+        let now_held = self.rx.held_bytes();
+        *buffered = buffered
+            .saturating_sub(self.rx_charged)
+            .saturating_add(now_held);
+        self.rx_charged = now_held;
+    }
+
+    /// Whether received DATA packet `seq` must be dropped to keep the
+    /// endpoint's receive budget (`buffered` bytes held of `limit`). The
+    /// packet that the reader needs next is always taken when it has
+    /// nothing else to read: otherwise out-of-sequence data could fill
+    /// the budget and stall the call.
+    pub(crate) fn rx_over_budget(&self, buffered: usize, limit: usize, seq: u32) -> bool {
+        buffered >= limit && (self.rx.readable() || seq != self.rx.hard_ack().wrapping_add(1))
+    }
+
     /// Take the ACK delays of `t`: our own, unless its bounds are shorter.
     pub(crate) fn set_ack_delays(&mut self, t: &Tunables) {
         self.delayed_ack = DELAYED_ACK.min(t.soft_ack_delay);

@@ -486,35 +486,37 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 .peers
                 .get(&key.peer)
                 .is_some_and(|p| p.rtt.has_sample());
-        if let Some(c) = self.calls.get_mut(&h) {
-            // The tunables as they are now, once a datagram.
-            c.set_ack_delays(&self.config.tunables);
-            if ping {
-                c.request_ping();
-            }
+        // The connection and the call are looked up once a datagram, not
+        // once a subpacket: a jumbo carries up to 11.
+        let Self {
+            calls,
+            conns,
+            sec,
+            env,
+            tx_spares,
+            config,
+            rx_buffered,
+            ..
+        } = self;
+        let Some(conn) = conns.get(&key) else {
+            return Ok(Some(RxDrop::NoConn));
+        };
+        let Some(call) = calls.get_mut(&h) else {
+            return Ok(Some(RxDrop::State));
+        };
+        // The tunables as they are now, once a datagram.
+        call.set_ack_delays(&config.tunables);
+        if ping {
+            call.request_ping();
         }
         // A jumbo packet counts once, for the first of its subpackets
         // that was dropped.
         let mut dropped = None;
         for sub in data.subpackets(hdr) {
-            if self.rx_over_budget(h, sub.seq) {
+            if call.rx_over_budget(*rx_buffered, config.rx_buffer_limit, sub.seq) {
                 // As if lost: the sender will resend once the user reads.
                 return Ok(Some(RxDrop::RxFull));
             }
-            let Self {
-                calls,
-                conns,
-                sec,
-                env,
-                tx_spares,
-                ..
-            } = self;
-            let Some(conn) = conns.get(&key) else {
-                return Ok(Some(RxDrop::NoConn));
-            };
-            let Some(call) = calls.get_mut(&h) else {
-                return Ok(Some(RxDrop::State));
-            };
             let id = PacketIdent {
                 cid: hdr.cid,
                 call_number: hdr.call_number,
@@ -551,11 +553,10 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
             let freed = &mut |b| tx_spares.put(b);
             let r = call.on_data(now, sub.seq, sub.serial, last, request_ack, pkt, freed);
-            let complete = call.is_complete();
-            self.recharge_rx(h);
+            call.recharge_rx(rx_buffered);
             let why = r.map_err(|(code, errno)| (code, errno, RxDrop::Proto))?;
             dropped = dropped.or(why);
-            if complete {
+            if call.is_complete() {
                 break;
             }
         }

@@ -904,29 +904,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 
     /// Bring the receive budget up to date with call `h`'s Rx buffers.
     pub(crate) fn recharge_rx(&mut self, h: CallHandle) {
-        let Some(c) = self.calls.get_mut(&h) else {
-            return;
-        };
-        let now_held = c.rx.held_bytes();
-        self.rx_buffered = self
-            .rx_buffered
-            .saturating_sub(c.rx_charged)
-            .saturating_add(now_held);
-        c.rx_charged = now_held;
-    }
-
-    /// Whether received DATA packet `seq` of call `h` must be dropped to
-    /// keep the receive budget. The packet that the call's reader needs
-    /// next is always taken when it has nothing else to read: otherwise
-    /// out-of-sequence data could fill the budget and stall the call.
-    pub(crate) fn rx_over_budget(&self, h: CallHandle, seq: u32) -> bool {
-        if self.rx_buffered < self.config.rx_buffer_limit {
-            return false;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.recharge_rx(&mut self.rx_buffered);
         }
-        let Some(c) = self.calls.get(&h) else {
-            return false;
-        };
-        c.rx.readable() || seq != c.rx.hard_ack().wrapping_add(1)
     }
 
     /// Local abort of a running call.
