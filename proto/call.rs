@@ -509,6 +509,12 @@ impl<E: Env> Call<E> {
         ) && !self.tx.ended()
     }
 
+    /// DATA packet `seq` as queued, from byte `skip` on.
+    pub(crate) fn queued_payload(&self, seq: u32, skip: u16) -> Option<&[u8]> {
+        let p = self.tx.get(seq)?;
+        p.buf.as_ref().get(usize::from(skip)..p.len)
+    }
+
     /// Bring the endpoint's count of received bytes held, `buffered`, up
     /// to date with this call's Rx buffers.
     pub(crate) fn recharge_rx(&mut self, buffered: &mut usize) {
@@ -924,11 +930,10 @@ impl<E: Env> Call<E> {
                 }
             }
             Tx::Data { seq, request_ack } => {
-                let first = self.tx.get(seq).is_some_and(|p| p.sent_at.is_none());
+                let (now, first) = self.tx.mark_sent(seq, serial, now);
                 if first && seq == 1 && self.side == Side::Server {
                     self.reply_begins();
                 }
-                let now = self.tx.mark_sent(seq, serial, now);
                 if request_ack && self.rtt_probe.is_none() && first {
                     self.rtt_probe = Some((serial, now));
                 }

@@ -485,6 +485,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let firsts = firsts.map(|&(at, seq, skip)| (u32::from(at), seq, skip));
         let rest = more.iter().flat_map(|m| m.at.iter().take(m.len).copied());
         let mut next_gap = firsts.chain(rest).peekable();
+        // Every gap is the one call's: looked up once, not once a gap.
+        let call = first.gaps.call.and_then(|h| this.calls.get(&h));
         // The datagrams lie one after the other in `out`, all but the last
         // `seg` bytes long.
         let mut from = 0;
@@ -494,11 +496,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 next_gap.next();
                 // A call that was aborted while the burst was framed holds
                 // no DATA: the burst ends before the datagram that lacks it.
-                let Some(payload) = first
-                    .gaps
-                    .call
-                    .and_then(|h| this.queued_payload(h, seq, skip))
-                else {
+                let Some(payload) = call.and_then(|c| c.queued_payload(seq, skip)) else {
                     return Some(burst(i));
                 };
                 let at = at as usize;
@@ -528,14 +526,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         gaps: &Gaps,
         &(at, seq, skip): &(u16, u32, u16),
     ) -> Option<(usize, &[u8])> {
-        let payload = self.queued_payload(gaps.call?, seq, skip)?;
+        let payload = self.calls.get(&gaps.call?)?.queued_payload(seq, skip)?;
         Some((usize::from(at), payload))
-    }
-
-    /// Call `h`'s DATA packet `seq` as queued, from byte `skip` on.
-    fn queued_payload(&self, h: CallHandle, seq: u32, skip: u16) -> Option<&[u8]> {
-        let p = self.calls.get(&h)?.tx.get(seq)?;
-        p.buf.as_ref().get(usize::from(skip)..p.len)
     }
 
     /// Frame the next datagram into `out`, but for its gaps.

@@ -516,29 +516,43 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
     /// previous transmission's time if that is later: RACK takes a packet
     /// sent before one the peer acknowledged for lost, so a transmission
     /// must never look older than one that went out before it (a caller's
-    /// clock read before it slept did that). Returns the time recorded.
-    pub(crate) fn mark_sent(&mut self, seq: u32, serial: u32, now: Instant) -> Instant {
+    /// clock read before it slept did that). Returns the time recorded, and
+    /// whether it was the packet's first transmission (false for a packet
+    /// not held). One lookup of the packet, as it runs for each sent.
+    pub(crate) fn mark_sent(&mut self, seq: u32, serial: u32, now: Instant) -> (Instant, bool) {
         let now = self.last_sent.map_or(now, |t| t.max(now));
-        if self.get(seq).is_none() {
-            return now;
+        if seq_le(seq, self.hard_ack) || !seq_le(seq, self.top) {
+            return (now, false);
         }
+        let Some(p) = self.pkt_mut(seq) else {
+            return (now, false);
+        };
+        let before = Counts::of(p);
+        let first = p.sent_at.is_none();
+        p.retransmitted |= !first;
+        p.sent_at = Some(now);
+        p.serial = serial;
+        p.resend = false;
+        let after = Counts::of(p);
         self.last_sent = Some(now);
-        self.change(seq, |p| {
-            p.retransmitted |= p.sent_at.is_some();
-            p.sent_at = Some(now);
-            p.serial = serial;
-            p.resend = false;
-        });
-        // The window grows to take it in.
-        while seq_lt(self.sent_top, seq) {
-            self.sent_top = self.sent_top.wrapping_add(1);
-            if let Some(p) = self.pkt(self.sent_top) {
-                let c = Counts::of(p);
-                self.counts.add(c);
+        if seq_le(seq, self.sent_top) {
+            self.counts.sub(before);
+            self.counts.add(after);
+        } else {
+            // The window grows to take it in, and any packets queued before
+            // it that were not sent yet.
+            while seq_lt(self.sent_top.wrapping_add(1), seq) {
+                self.sent_top = self.sent_top.wrapping_add(1);
+                if let Some(p) = self.pkt(self.sent_top) {
+                    let c = Counts::of(p);
+                    self.counts.add(c);
+                }
             }
+            self.sent_top = seq;
+            self.counts.add(after);
         }
         self.check();
-        now
+        (now, first)
     }
 
     /// Fold in an ACK: everything before `first` is hard-ACKed and
@@ -951,8 +965,8 @@ mod tests {
         t.mark_sent(2, 2, Instant(10));
         // 3 and 4 go out later, by a caller whose clock was read before 1
         // and 2 were sent.
-        assert_eq!(t.mark_sent(3, 3, Instant(5)), Instant(10));
-        assert_eq!(t.mark_sent(4, 4, Instant(20)), Instant(20));
+        assert_eq!(t.mark_sent(3, 3, Instant(5)), (Instant(10), true));
+        assert_eq!(t.mark_sent(4, 4, Instant(20)), (Instant(20), true));
         // 1 and 2 are ACKed; 3 is not yet, and not sent before them.
         t.on_ack(1, &[1, 1], Instant(0), 2, &mut drop);
         let wait = Duration::from_nanos(1);
