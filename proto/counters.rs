@@ -210,16 +210,14 @@ impl Counters {
                     bump(&mut self.rx_data_reqack);
                 }
             }
+            // A jumbo as its decoding counted it: every subpacket but the
+            // last has JUMBO.
             Packet::Data(data) => {
-                for sub in data.subpackets(hdr) {
-                    bump(&mut self.rx_data);
-                    if sub.flags.contains(Flags::REQUEST_ACK) {
-                        bump(&mut self.rx_data_reqack);
-                    }
-                    if sub.flags.contains(Flags::JUMBO) {
-                        bump(&mut self.rx_data_jumbo);
-                    }
-                }
+                let t = data.jumbo();
+                let n = u64::from(t.subpackets);
+                self.rx_data = self.rx_data.wrapping_add(n);
+                self.rx_data_reqack = self.rx_data_reqack.wrapping_add(t.request_acks.into());
+                self.rx_data_jumbo = self.rx_data_jumbo.wrapping_add(n.saturating_sub(1));
             }
             Packet::Ack(ack) => bump(&mut self.rx_acks[slot(ack.reason)]),
             _ => {}
@@ -280,6 +278,42 @@ mod tests {
         c.count_queued(&Packet::Abort(1));
         assert_eq!((c.rx_data, c.rx_data_reqack, c.rx_data_jumbo), (1, 1, 0));
         assert_eq!((c.rx_acks[8], c.tx_acks[9], c.tx_acks_total()), (1, 1, 1));
+    }
+
+    #[test]
+    fn a_jumbo_counts_each_subpacket() {
+        use super::super::wire::{self, JumboPart, JUMBO_DATALEN};
+        let hdr = Header {
+            epoch: 1,
+            cid: 4,
+            call_number: 1,
+            seq: 1,
+            serial: 1,
+            flags: Flags::CLIENT_INITIATED,
+            user_status: 0,
+            security_index: 0,
+            cksum: 0,
+            service_id: 1,
+        };
+        let full = [7u8; JUMBO_DATALEN];
+        let part = |flags| JumboPart {
+            flags,
+            cksum: 0,
+            payload: &full,
+        };
+        let rest = [
+            part(Flags::REQUEST_ACK),
+            JumboPart {
+                payload: b"end",
+                ..part(Flags::REQUEST_ACK)
+            },
+        ];
+        let mut buf = [0u8; 3 * JUMBO_DATALEN + 64];
+        let n = wire::encode_jumbo(&hdr, &full, &rest, &mut buf).unwrap();
+        let (hdr, pkt) = wire::decode(&buf[..n]).unwrap();
+        let mut c = Counters::default();
+        c.count_received(&hdr, &pkt);
+        assert_eq!((c.rx_data, c.rx_data_reqack, c.rx_data_jumbo), (3, 2, 2));
     }
 
     #[test]

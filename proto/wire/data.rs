@@ -13,6 +13,19 @@ use super::{Flags, Header, WireError, JUMBO_DATALEN, JUMBO_HEADER_LEN, MAX_JUMBO
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Data<'a> {
     body: &'a [u8],
+    /// A decoded jumbo's subpackets, as checking it counted them, so that
+    /// the receive counters need not walk it again (none for a body made
+    /// to encode).
+    jumbo: JumboTally,
+}
+
+/// The subpackets of a jumbo packet, and those of them that ask for an ACK.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JumboTally {
+    /// Subpackets.
+    pub subpackets: u8,
+    /// Subpackets with REQUEST_ACK.
+    pub request_acks: u8,
 }
 
 /// One subpacket of a DATA packet, with the header fields that apply to it.
@@ -46,24 +59,40 @@ impl<'a> Data<'a> {
     /// Wraps a DATA body for [`super::encode`], which checks it against the
     /// header's JUMBO flag.
     pub fn new(body: &'a [u8]) -> Self {
-        Self { body }
+        Self {
+            body,
+            jumbo: JumboTally::default(),
+        }
     }
 
     pub(super) fn decode(hdr: &Header, body: &'a [u8]) -> Result<Self, WireError> {
-        let data = Self { body };
-        data.check(hdr)?;
+        let mut data = Self::new(body);
+        data.jumbo = data.check(hdr)?;
         Ok(data)
     }
 
-    /// Fails with `BadJumbo` unless the body splits cleanly under `hdr`.
-    pub(super) fn check(&self, hdr: &Header) -> Result<(), WireError> {
+    /// Fails with `BadJumbo` unless the body splits cleanly under `hdr`;
+    /// counts a jumbo's subpackets.
+    pub(super) fn check(&self, hdr: &Header) -> Result<JumboTally, WireError> {
+        let mut tally = JumboTally::default();
         // A packet that is not a jumbo is one subpacket, whatever its length.
         if !hdr.flags.contains(Flags::JUMBO) {
-            return Ok(());
+            return Ok(tally);
         }
         let mut parts = self.subpackets(hdr);
-        while parts.step()?.is_some() {}
-        Ok(())
+        while let Some(sub) = parts.step()? {
+            // At most MAX_JUMBO: `step` refuses more.
+            tally.subpackets = tally.subpackets.saturating_add(1);
+            if sub.flags.contains(Flags::REQUEST_ACK) {
+                tally.request_acks = tally.request_acks.saturating_add(1);
+            }
+        }
+        Ok(tally)
+    }
+
+    /// A decoded jumbo's subpackets (none if it is not one).
+    pub fn jumbo(&self) -> JumboTally {
+        self.jumbo
     }
 
     /// The raw body: every subpacket with its secondary headers.
