@@ -380,12 +380,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
             return Ok(0);
         }
         let mut done = 0;
-        loop {
-            let open = self.open_packet_room();
-            if done == len {
-                break;
-            }
-            if open == 0 {
+        while done < len {
+            if self.open_packet_room() == 0 {
                 if !self.room_for_next() {
                     return Ok(done);
                 }
@@ -403,12 +399,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                     };
                 };
                 self.push_open(buf);
-                continue;
             }
+            // The top packet is open (it had room, or was just opened).
+            let max = self.max_payload;
             let Some(p) = self.pkt_mut(self.top) else {
                 break;
             };
-            let n = open.min(len - done);
+            let n = max.saturating_sub(p.len).min(len - done);
             let k = match p.buf.as_mut().get_mut(p.len..p.len + n) {
                 Some(d) => src(d).min(n),
                 None => 0,
