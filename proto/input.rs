@@ -487,7 +487,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 .get(&key.peer)
                 .is_some_and(|p| p.rtt.has_sample());
         // The connection and the call are looked up once a datagram, not
-        // once a subpacket: a jumbo carries up to 11.
+        // once for each subpacket of a jumbo.
         let Self {
             calls,
             conns,
