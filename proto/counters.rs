@@ -250,20 +250,25 @@ mod tests {
         assert_eq!(a.tx_acks_total(), 4);
     }
 
-    #[test]
-    fn received_data_and_acks() {
-        let hdr = Header {
+    /// The header of a client's first DATA packet, with `flags`.
+    fn data_header(flags: Flags) -> Header {
+        Header {
             epoch: 1,
             cid: 4,
             call_number: 1,
             seq: 1,
             serial: 1,
-            flags: Flags::REQUEST_ACK,
+            flags,
             user_status: 0,
             security_index: 0,
             cksum: 0,
             service_id: 1,
-        };
+        }
+    }
+
+    #[test]
+    fn received_data_and_acks() {
+        let hdr = data_header(Flags::REQUEST_ACK);
         let mut c = Counters::default();
         c.count_received(&hdr, &Packet::Data(Data::new(b"abc")));
         let ack = Ack {
@@ -283,18 +288,7 @@ mod tests {
     #[test]
     fn a_jumbo_counts_each_subpacket() {
         use super::super::wire::{self, JumboPart, JUMBO_DATALEN};
-        let hdr = Header {
-            epoch: 1,
-            cid: 4,
-            call_number: 1,
-            seq: 1,
-            serial: 1,
-            flags: Flags::CLIENT_INITIATED,
-            user_status: 0,
-            security_index: 0,
-            cksum: 0,
-            service_id: 1,
-        };
+        let hdr = data_header(Flags::CLIENT_INITIATED);
         let full = [7u8; JUMBO_DATALEN];
         let part = |flags| JumboPart {
             flags,
