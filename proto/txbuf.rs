@@ -575,24 +575,28 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         };
         let mut out = AckOutcome::default();
         let new_hard = first.wrapping_sub(1);
+        // Kept in locals while the hard-ACK point moves, a packet at a time.
+        let (mut gone, mut delivered) = (Counts::default(), self.delivered_sent);
         while seq_lt(self.hard_ack, new_hard) && seq_lt(self.hard_ack, self.sent_top) {
             if let Some(p) = self.pop() {
-                self.counts.sub(Counts::of(&p));
+                gone.add(Counts::of(&p));
                 if !p.sacked {
                     out.newly_acked += 1;
                     let spurious = early(&p);
                     out.spurious |= spurious;
                     // `pop` moved the hard-ACK point onto this packet.
                     let sent = p.sent_at.map(|t| (t, self.hard_ack));
-                    out.reordered |= !p.retransmitted && sent_before(sent, self.delivered_sent);
+                    out.reordered |= !p.retransmitted && sent_before(sent, delivered);
                     if !(spurious && p.retransmitted) {
-                        self.delivered_sent = newer(self.delivered_sent, sent);
+                        delivered = newer(delivered, sent);
                     }
                 }
                 freed(p.buf);
             }
             out.hard_advanced = true;
         }
+        self.counts.sub(gone);
+        self.delivered_sent = delivered;
         for (i, a) in acks.iter().enumerate() {
             let seq = first.wrapping_add(i as u32);
             if !seq_le(seq, self.sent_top) || seq_le(seq, self.hard_ack) {
