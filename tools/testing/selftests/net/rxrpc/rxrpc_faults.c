@@ -308,12 +308,16 @@ TEST_F_TIMEOUT(faults, icmp_mid_call, 60)
  * lo up, starts calls (mid-request, awaiting a reply, to a silent peer)
  * and exits without closing anything. Three times; then nothing of them
  * is left (the runner checks the kernel log, rxrpc_unload.sh the unload).
+ * Ours only: rxrpc.ko can hit BUG() at conn_object.c:482 here (a
+ * connection still listed when the namespace goes; see the README's C
+ * bugs), and once a second oops followed and panicked the guest.
  */
 TEST_F_TIMEOUT(faults, netns_teardown_with_live_calls, 120)
 {
 	struct rx_mem m0, m1;
 	int round, status;
 
+	OURS_ONLY("rxrpc.ko can hit BUG() at conn_object.c:482 here");
 	rx_mem_read(&m0);
 	for (round = 0; round < 3; round++) {
 		pid_t pid = fork();
