@@ -501,12 +501,24 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         }
     }
 
+    /// Whether packet `seq` is held: queued and not hard-ACKed.
+    fn holds(&self, seq: u32) -> bool {
+        !seq_le(seq, self.hard_ack) && seq_le(seq, self.top)
+    }
+
     /// The packet with sequence `seq`, if held.
     pub(crate) fn get(&self, seq: u32) -> Option<&TxPacket<B>> {
-        if seq_le(seq, self.hard_ack) || !seq_le(seq, self.top) {
+        if !self.holds(seq) {
             return None;
         }
         self.pkt(seq)
+    }
+
+    fn get_mut(&mut self, seq: u32) -> Option<&mut TxPacket<B>> {
+        if !self.holds(seq) {
+            return None;
+        }
+        self.pkt_mut(seq)
     }
 
     /// Record a transmission of `seq` with `serial` at `now`, or at the
@@ -518,10 +530,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
     /// not held). One lookup of the packet, as it runs for each sent.
     pub(crate) fn mark_sent(&mut self, seq: u32, serial: u32, now: Instant) -> (Instant, bool) {
         let now = self.last_sent.map_or(now, |t| t.max(now));
-        if seq_le(seq, self.hard_ack) || !seq_le(seq, self.top) {
-            return (now, false);
-        }
-        let Some(p) = self.pkt_mut(seq) else {
+        let Some(p) = self.get_mut(seq) else {
             return (now, false);
         };
         let before = Counts::of(p);
