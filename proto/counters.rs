@@ -10,7 +10,7 @@
 use super::call::{Call, Tx};
 use super::env::Env;
 use super::txbuf::RESEND_REASONS;
-use super::wire::{AckReason, Flags, Header, Packet};
+use super::wire::{AckReason, Packet};
 
 /// Slots of the per-reason ACK tables: index = reason code (1..=9), 0 for
 /// any other code.
@@ -201,19 +201,12 @@ impl Counters {
     }
 
     /// A packet was received and decoded.
-    pub(crate) fn count_received(&mut self, hdr: &Header, pkt: &Packet<'_>) {
+    pub(crate) fn count_received(&mut self, pkt: &Packet<'_>) {
         match pkt {
-            // Most DATA is not a jumbo: no walk for it.
-            Packet::Data(_) if !hdr.flags.contains(Flags::JUMBO) => {
-                bump(&mut self.rx_data);
-                if hdr.flags.contains(Flags::REQUEST_ACK) {
-                    bump(&mut self.rx_data_reqack);
-                }
-            }
-            // A jumbo as its decoding counted it: every subpacket but the
-            // last has JUMBO.
+            // As decoding counted it: every subpacket but the last of a
+            // jumbo has JUMBO.
             Packet::Data(data) => {
-                let t = data.jumbo();
+                let t = data.tally();
                 let n = u64::from(t.subpackets);
                 self.rx_data = self.rx_data.wrapping_add(n);
                 self.rx_data_reqack = self.rx_data_reqack.wrapping_add(t.request_acks.into());
@@ -227,7 +220,7 @@ impl Counters {
 
 #[cfg(test)]
 mod tests {
-    use super::super::wire::{Ack, Data};
+    use super::super::wire::{Ack, Data, Flags, Header};
     use super::*;
 
     #[test]
@@ -268,14 +261,18 @@ mod tests {
 
     #[test]
     fn received_data_and_acks() {
+        use super::super::wire;
         let hdr = data_header(Flags::REQUEST_ACK);
+        let mut buf = [0u8; 64];
+        let n = wire::encode(&hdr, &Packet::Data(Data::new(b"abc")), &mut buf).unwrap();
+        let (_, data) = wire::decode(&buf[..n]).unwrap();
         let mut c = Counters::default();
-        c.count_received(&hdr, &Packet::Data(Data::new(b"abc")));
+        c.count_received(&data);
         let ack = Ack {
             reason: AckReason::DELAY,
             ..Ack::default()
         };
-        c.count_received(&hdr, &Packet::Ack(ack));
+        c.count_received(&Packet::Ack(ack));
         c.count_queued(&Packet::Ack(Ack {
             reason: AckReason::IDLE,
             ..Ack::default()
@@ -304,9 +301,9 @@ mod tests {
         ];
         let mut buf = [0u8; 3 * JUMBO_DATALEN + 64];
         let n = wire::encode_jumbo(&hdr, &full, &rest, &mut buf).unwrap();
-        let (hdr, pkt) = wire::decode(&buf[..n]).unwrap();
+        let (_, pkt) = wire::decode(&buf[..n]).unwrap();
         let mut c = Counters::default();
-        c.count_received(&hdr, &pkt);
+        c.count_received(&pkt);
         assert_eq!((c.rx_data, c.rx_data_reqack, c.rx_data_jumbo), (3, 2, 2));
     }
 

@@ -132,7 +132,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let Ok(pkt) = Packet::decode(&hdr, ptype, body) else {
             return Err(RxDrop::Short);
         };
-        self.counters.count_received(&hdr, &pkt);
+        self.counters.count_received(&pkt);
         match pkt {
             Packet::Version(Version::Request) => {
                 self.queue_version_reply(from, &hdr);

@@ -13,15 +13,15 @@ use super::{Flags, Header, WireError, JUMBO_DATALEN, JUMBO_HEADER_LEN, MAX_JUMBO
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Data<'a> {
     body: &'a [u8],
-    /// A decoded jumbo's subpackets, as checking it counted them, so that
-    /// the receive counters need not walk it again (none for a body made
-    /// to encode).
-    jumbo: JumboTally,
+    /// Its subpackets, as decoding counted them, so that the receive
+    /// counters need not walk a jumbo again (none for a body made to
+    /// encode).
+    tally: Tally,
 }
 
-/// The subpackets of a jumbo packet, and those of them that ask for an ACK.
+/// The subpackets of a DATA packet, and those of them that ask for an ACK.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct JumboTally {
+pub struct Tally {
     /// Subpackets.
     pub subpackets: u8,
     /// Subpackets with REQUEST_ACK.
@@ -61,24 +61,27 @@ impl<'a> Data<'a> {
     pub fn new(body: &'a [u8]) -> Self {
         Self {
             body,
-            jumbo: JumboTally::default(),
+            tally: Tally::default(),
         }
     }
 
     pub(super) fn decode(hdr: &Header, body: &'a [u8]) -> Result<Self, WireError> {
         let mut data = Self::new(body);
-        data.jumbo = data.check(hdr)?;
+        data.tally = data.check(hdr)?;
         Ok(data)
     }
 
     /// Fails with `BadJumbo` unless the body splits cleanly under `hdr`;
-    /// counts a jumbo's subpackets.
-    pub(super) fn check(&self, hdr: &Header) -> Result<JumboTally, WireError> {
-        let mut tally = JumboTally::default();
+    /// counts its subpackets.
+    pub(super) fn check(&self, hdr: &Header) -> Result<Tally, WireError> {
         // A packet that is not a jumbo is one subpacket, whatever its length.
         if !hdr.flags.contains(Flags::JUMBO) {
-            return Ok(tally);
+            return Ok(Tally {
+                subpackets: 1,
+                request_acks: u8::from(hdr.flags.contains(Flags::REQUEST_ACK)),
+            });
         }
+        let mut tally = Tally::default();
         let mut parts = self.subpackets(hdr);
         while let Some(sub) = parts.step()? {
             // At most MAX_JUMBO: `step` refuses more.
@@ -90,9 +93,9 @@ impl<'a> Data<'a> {
         Ok(tally)
     }
 
-    /// A decoded jumbo's subpackets (none if it is not one).
-    pub fn jumbo(&self) -> JumboTally {
-        self.jumbo
+    /// Its subpackets as decoded (none if it was made to encode).
+    pub fn tally(&self) -> Tally {
+        self.tally
     }
 
     /// The raw body: every subpacket with its secondary headers.

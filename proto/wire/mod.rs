@@ -16,7 +16,7 @@ pub mod rxkad;
 
 pub use ack::{Ack, AckReason, AckTrailer};
 pub use consts::*;
-pub use data::{encode_jumbo, jumbo_header, Data, JumboPart, JumboTally, Subpacket, Subpackets};
+pub use data::{encode_jumbo, jumbo_header, Data, JumboPart, Subpacket, Subpackets, Tally};
 pub use header::Header;
 
 use bytes::Writer;
