@@ -616,48 +616,74 @@ void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns)
 }
 
 /*
- * Where the whole of skb's data lies in one piece, or NULL: its head if it
- * is linear; else its one page fragment, as in a segment of a UDP GSO
- * packet (its headers in the head, its payload in the sender's pages).
- * Not pages a sender may still write to (spliced ones): what was checked
- * on arrival must be what the reader gets.
+ * The pieces skb's data lies in, into pieces (room for max), or 0 if it
+ * does not lie in at most max that can be read where they are: its head
+ * if it is linear; else its head (if not empty), then its page fragments,
+ * as in a NIC's paged packet, a large one the IP layer built in pages
+ * (loopback's jumbo packets), or a segment of a UDP GSO packet. Not pages
+ * a sender may still write to (spliced ones): what was checked on arrival
+ * must be what the reader gets.
  */
-static const void *kapi_payload_in_place(struct sk_buff *skb)
+static unsigned int kapi_payload_pieces(struct sk_buff *skb, struct kapi_piece *pieces,
+					unsigned int max)
 {
-	const skb_frag_t *frag;
+	const struct skb_shared_info *sh = skb_shinfo(skb);
+	unsigned int n = 0, i;
 
-	if (!skb_is_nonlinear(skb))
-		return skb->data;
-	if (skb_headlen(skb) || skb_has_frag_list(skb) || !skb_frags_readable(skb) ||
-	    skb_has_shared_frag(skb) || skb_shinfo(skb)->nr_frags != 1)
-		return NULL;
-	frag = &skb_shinfo(skb)->frags[0];
-	if (skb_frag_size(frag) != skb->len)
-		return NULL;
-	return skb_frag_address_safe(frag);
+	if (!max)
+		return 0;
+	if (!skb_is_nonlinear(skb)) {
+		pieces[0].data = skb->data;
+		pieces[0].len = skb->len;
+		return 1;
+	}
+	if (skb_has_frag_list(skb) || !skb_frags_readable(skb) || skb_has_shared_frag(skb))
+		return 0;
+	if (skb_headlen(skb)) {
+		pieces[n].data = skb->data;
+		pieces[n++].len = skb_headlen(skb);
+	}
+	for (i = 0; i < sh->nr_frags; i++) {
+		const skb_frag_t *frag = &sh->frags[i];
+		void *p;
+
+		if (!skb_frag_size(frag))
+			continue;
+		p = skb_frag_address_safe(frag);
+		if (n == max || !p)
+			return 0;
+		pieces[n].data = p;
+		pieces[n++].len = skb_frag_size(frag);
+	}
+	return n;
 }
 
 /*
  * Takes the next received packet: its source into from, and where its UDP
- * payload is into *data: in the packet itself if that lies in one piece (a
- * linear packet, as loopback's are, or one page fragment), or once made
- * so (one copy: a NIC's packet, its first bytes in the head and the rest
- * in a page, or one reassembled from IP fragments), and then *skb
- * is the packet, for the caller to free
- * with kapi_udp_tunnel_consume once done with the payload (it may keep it,
- * and more references to it, as long as it likes: the packet pins no
- * route, socket or conntrack entry); else (no memory to make it one
- * piece) copied into buf (cap bytes),
- * the packet freed and *skb NULL. Returns the
- * payload length, -EMSGSIZE for a packet larger than cap or -EBADMSG for
- * one without a UDP header (dropped), or -ENOENT when the queue is empty.
+ * payload is into pieces (*npieces: room on entry, how many on return): in
+ * the packet itself if that lies in at most that many pieces that can be
+ * read in place (a linear packet, as loopback's small ones are, or a paged
+ * one), or once made linear (one copy: a packet in more pieces, or one
+ * reassembled from IP fragments), and then *skb is the packet, for the
+ * caller to free with kapi_udp_tunnel_consume once done with the payload
+ * (it may keep it, and more references to it, as long as it likes: the
+ * packet pins no route, socket or conntrack entry); else (no memory to
+ * make it one piece) copied into buf (cap bytes) as one piece, the packet
+ * freed and *skb NULL. Returns the payload length, -EMSGSIZE for a packet
+ * to copy that is larger than cap or -EBADMSG for one without a UDP header
+ * (dropped), or -ENOENT when the queue is empty.
  */
 int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
-			 void *buf, size_t cap, const void **data, struct sk_buff **skbp)
+			 void *buf, size_t cap, struct kapi_piece *pieces,
+			 unsigned int *npieces, struct sk_buff **skbp)
 {
+	unsigned int max = *npieces;
 	struct sk_buff *skb;
 	int len;
 
+	*npieces = 0;
+	if (!max)
+		return -EINVAL;
 	while ((skb = skb_dequeue(&t->rx_queue))) {
 		atomic_sub(skb->truesize, &t->rx_queue_bytes);
 		if (!pskb_may_pull(skb, sizeof(struct udphdr))) {
@@ -677,23 +703,25 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 		}
 		__skb_pull(skb, sizeof(struct udphdr));
 		len = skb->len;
-		if (len > cap) {
-			kfree_skb(skb);
-			return -EMSGSIZE;
-		}
-		*data = kapi_payload_in_place(skb);
-		if (!*data && !skb_linearize(skb))
-			*data = skb->data;
-		if (*data) {
+		*npieces = kapi_payload_pieces(skb, pieces, max);
+		if (!*npieces && !skb_linearize(skb))
+			*npieces = kapi_payload_pieces(skb, pieces, max);
+		if (*npieces) {
 			skb_orphan(skb);
 			skb_dst_drop(skb);
 			nf_reset_ct(skb);
 			*skbp = skb;
 			return len;
 		}
+		if (len > cap) {
+			kfree_skb(skb);
+			return -EMSGSIZE;
+		}
 		if (skb_copy_bits(skb, 0, buf, len) < 0)
 			len = -EMSGSIZE;
-		*data = buf;
+		pieces[0].data = buf;
+		pieces[0].len = len < 0 ? 0 : len;
+		*npieces = 1;
 		kfree_skb(skb);
 		return len;
 	}

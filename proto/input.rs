@@ -18,13 +18,13 @@ use super::env::{Env, Map};
 use super::error::{EPROTO, ESHUTDOWN};
 use super::event::{CallHandle, Outcome};
 use super::local::Endpoint;
-use super::received::{range_in, Received};
+use super::received::{range_in, Received, MAX_PIECES};
 use super::rxbuf::RxPacket;
 use super::security::{PacketIdent, Security};
 use super::time::Instant;
 use super::wire::{
-    self, AckReason, Data, Flags, Header, Packet, Version, RXKADINCONSISTENCY, RX_CALL_DEAD,
-    RX_PROTOCOL_ERROR,
+    self, AckReason, Data, Flags, Header, Packet, Payload, Version, RXKADINCONSISTENCY,
+    RX_CALL_DEAD, RX_PROTOCOL_ERROR,
 };
 
 /// What the header alone says of a packet.
@@ -106,6 +106,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         r.err()
     }
 
+    /// A datagram's pieces, `first` then `more`, copied into one buffer.
+    fn gather(&mut self, first: &[u8], more: &[&[u8]]) -> Option<E::Buf> {
+        let len = more.iter().fold(first.len(), |n, m| n + m.len());
+        let mut buf = self.env.alloc_buf(len)?;
+        wire::copy_pieces(first, more, buf.as_mut()).then_some(buf)
+    }
+
     /// One datagram; `Err` says why it was dropped.
     fn input(
         &mut self,
@@ -113,7 +120,20 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         from: TransportAddr,
         dgram: &dyn Received<E::RxBuf>,
     ) -> Result<(), RxDrop> {
-        let buf = dgram.bytes();
+        let first = dgram.bytes();
+        let mut pieces: [&[u8]; MAX_PIECES - 1] = [&[]; MAX_PIECES - 1];
+        let n = dgram.more(&mut pieces);
+        let more = pieces.get(..n).unwrap_or_default();
+        // DATA is read across the pieces it lies in (bulk data in a paged
+        // skb); any other packet, or a header they split, is gathered.
+        let gathered;
+        let (buf, more) =
+            if more.is_empty() || matches!(Header::decode(first), Ok((_, wire::TYPE_DATA, _))) {
+                (first, more)
+            } else {
+                gathered = self.gather(first, more).ok_or(RxDrop::NoMem)?;
+                (gathered.as_ref(), &[][..])
+            };
         let Ok((hdr, ptype, body)) = Header::decode(buf) else {
             return Err(RxDrop::Short);
         };
@@ -129,7 +149,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             }
         }
         // A body that does not decode is dropped (an ABORT's, as in C).
-        let Ok(pkt) = Packet::decode(&hdr, ptype, body) else {
+        let pkt = match more {
+            [] => Packet::decode(&hdr, ptype, body),
+            _ => Data::decode(&hdr, body, more).map(Packet::Data),
+        };
+        let Ok(pkt) = pkt else {
             return Err(RxDrop::Short);
         };
         self.counters.count_received(&pkt);
@@ -523,31 +547,56 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 seq: sub.seq,
             };
             let verify = |code| (code, EPROTO, RxDrop::Verify);
-            let clear = sec
-                .verify_clear(&conn.sec, &id, sub.cksum, sub.payload)
-                .map_err(verify)?;
-            // A payload readable where it lies is kept there if the
-            // datagram lets it be, else copied; a sealed one is unsealed
-            // into a buffer.
-            let kept = clear.and_then(|c| {
-                let at = range_in(dgram.bytes(), sub.payload)?.start;
-                let rest = c.rest();
-                let buf = dgram.adopt(at + rest.start..at + rest.end)?;
-                Some(RxPacket::with_head(c.head(), buf, rest.len()))
-            });
-            let pkt = match kept {
-                Some(pkt) => pkt,
-                None => {
-                    let Some(mut buf) = env.alloc_buf(sub.payload.len()) else {
-                        // Dropped for lack of memory: the sender will resend.
+            let pkt = match sub.payload {
+                Payload::Whole(payload) => {
+                    let clear = sec
+                        .verify_clear(&conn.sec, &id, sub.cksum, payload)
+                        .map_err(verify)?;
+                    // A payload readable where it lies is kept there if
+                    // the datagram lets it be, else copied; a sealed one is
+                    // unsealed into a buffer.
+                    let kept = clear.and_then(|c| {
+                        let (piece, at) = locate(dgram.bytes(), data.more(), payload)?;
+                        let rest = c.rest();
+                        let buf = dgram.adopt(piece, at + rest.start..at + rest.end)?;
+                        Some(RxPacket::with_head(c.head(), buf, rest.len()))
+                    });
+                    match kept {
+                        Some(pkt) => Some(pkt),
+                        None => {
+                            copied(env, sec, &conn.sec, &id, sub.cksum, payload).map_err(verify)?
+                        }
+                    }
+                }
+                // Across pieces: gathered into a buffer, which a readable
+                // payload then stays in.
+                Payload::Split(split) => {
+                    let Some(mut g) = env.alloc_buf(sub.payload.len()) else {
                         return Ok(Some(RxDrop::NoMem));
                     };
-                    // (At a clear level this copies.)
-                    let len = sec
-                        .verify(&conn.sec, &id, sub.cksum, sub.payload, buf.as_mut())
-                        .map_err(verify)?;
-                    RxPacket::new(E::RxBuf::from(buf), len.min(sub.payload.len()))
+                    if !split.copy_to(g.as_mut()) {
+                        return Ok(Some(RxDrop::NoMem));
+                    }
+                    match sec
+                        .verify_clear(&conn.sec, &id, sub.cksum, g.as_ref())
+                        .map_err(verify)?
+                    {
+                        Some(c) if g.as_ref().get(c.rest()).is_some() => {
+                            let rest = c.rest();
+                            if rest.start > 0 {
+                                g.as_mut().copy_within(rest.clone(), 0);
+                            }
+                            let buf = E::RxBuf::from(g);
+                            Some(RxPacket::with_head(c.head(), buf, rest.len()))
+                        }
+                        _ => copied(env, sec, &conn.sec, &id, sub.cksum, g.as_ref())
+                            .map_err(verify)?,
+                    }
                 }
+            };
+            let Some(pkt) = pkt else {
+                // Dropped for lack of memory: the sender will resend.
+                return Ok(Some(RxDrop::NoMem));
             };
             let last = sub.flags.contains(Flags::LAST_PACKET);
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
@@ -674,6 +723,36 @@ impl<E: Env, S: Security> Endpoint<E, S> {
 }
 
 /// The calls on a connection's channels.
+/// `payload` copied out of its datagram into a buffer of its own (and
+/// unsealed, if sealed); `None` if there is no memory for it.
+fn copied<E: Env, S: Security>(
+    env: &mut E,
+    sec: &mut S,
+    conn: &S::Conn,
+    id: &PacketIdent,
+    cksum: u16,
+    payload: &[u8],
+) -> Result<Option<RxPacket<E::RxBuf>>, u32> {
+    let Some(mut buf) = env.alloc_buf(payload.len()) else {
+        return Ok(None);
+    };
+    // (At a clear level this copies.)
+    let len = sec.verify(conn, id, cksum, payload, buf.as_mut())?;
+    Ok(Some(RxPacket::new(
+        E::RxBuf::from(buf),
+        len.min(payload.len()),
+    )))
+}
+
+/// Which of a datagram's pieces (`first`, then `more`) `part` lies in, and
+/// where in it.
+fn locate(first: &[u8], more: &[&[u8]], part: &[u8]) -> Option<(usize, usize)> {
+    core::iter::once(first)
+        .chain(more.iter().copied())
+        .enumerate()
+        .find_map(|(i, piece)| Some((i, range_in(piece, part)?.start)))
+}
+
 fn calls_on<S>(conn: Option<&super::conn::Conn<S>>) -> [Option<CallHandle>; 4] {
     conn.map_or([None; 4], |c| c.channels.map(|ch| ch.call))
 }

@@ -100,7 +100,7 @@ pub use event::{CallHandle, Event, Outcome};
 pub use info::{BundleHandle, BundleInfo, ConnHandle, ConnInfo, PeerInfo};
 pub use local::{CallInfo, CallParams, CallSecurity, Config, Endpoint, Stats};
 pub use output::{Burst, Gather, MAX_DATAGRAM, MAX_PACKET, MAX_PARTS, SEAL_ROOM};
-pub use received::Received;
+pub use received::{Received, MAX_PIECES};
 pub use rxbuf::RecvResult;
 pub use security::{
     Clear, ConnIdent, NullSecurity, PacketIdent, Sealed, Security, LEVEL_NOT_KNOWN, WIRE_PAYLOAD,

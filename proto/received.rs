@@ -4,15 +4,26 @@
 
 use core::ops::Range;
 
+/// Most pieces a received datagram may be handed over in: an skb's head
+/// and its page fragments.
+pub const MAX_PIECES: usize = 18;
+
 /// A received datagram (its UDP payload) that the engine may keep parts
-/// of as Rx buffers of type `B`.
+/// of as Rx buffers of type `B`. It may lie in several pieces (a paged
+/// skb's data, taken in where it lies).
 pub trait Received<B> {
-    /// The datagram's bytes.
+    /// The datagram's bytes: those of its first piece.
     fn bytes(&self) -> &[u8];
-    /// Bytes `range` of [`Received::bytes`] as a buffer that holds them
-    /// where they lie, shared with the datagram and so read-only; `None`
-    /// if they cannot be kept so (the engine then copies them).
-    fn adopt(&self, range: Range<usize>) -> Option<B>;
+    /// The pieces after the first, into the front of `out` (room for
+    /// [`MAX_PIECES`] less one); how many.
+    fn more<'s>(&'s self, _out: &mut [&'s [u8]]) -> usize {
+        0
+    }
+    /// Bytes `range` of piece `piece` (0: [`Received::bytes`], then those
+    /// of [`Received::more`]) as a buffer that holds them where they lie,
+    /// shared with the datagram and so read-only; `None` if they cannot be
+    /// kept so (the engine then copies them).
+    fn adopt(&self, piece: usize, range: Range<usize>) -> Option<B>;
 }
 
 /// A datagram only lent to the engine: what it keeps, it copies.
@@ -21,7 +32,7 @@ impl<B> Received<B> for &[u8] {
         self
     }
 
-    fn adopt(&self, _range: Range<usize>) -> Option<B> {
+    fn adopt(&self, _piece: usize, _range: Range<usize>) -> Option<B> {
         None
     }
 }

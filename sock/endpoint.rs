@@ -21,7 +21,8 @@ use super::{sysctl, RxrpcFamily, SockRef};
 use crate::kapi::errno::EMSGSIZE;
 use crate::kapi::net::af_rxrpc::{AppOps, Notify};
 use crate::kapi::net::udp_tunnel::{
-    Arrived, Gathered, Handler, RxLimits, UdpTunnel, MAX_DATAGRAMS, MAX_PARTS, MAX_SEGMENTS_LEN,
+    Arrived, Gathered, Handler, RxLimits, UdpTunnel, MAX_DATAGRAMS, MAX_PARTS, MAX_PIECES,
+    MAX_SEGMENTS_LEN,
 };
 use crate::kapi::net::NetNs;
 use crate::kapi::{now_ns, random_u32};
@@ -35,6 +36,8 @@ use crate::security::rxkad::{KernelHost, KernelRxkad};
 // A burst's pieces (see [`crate::proto::Endpoint::poll_transmit_burst`])
 // hold any one datagram's.
 const _: () = assert!(MAX_PARTS >= crate::proto::MAX_PARTS);
+// The engine takes every piece a received packet is handed out in.
+const _: () = assert!(MAX_PIECES <= crate::proto::MAX_PIECES);
 /// Most bytes of a burst: as many datagrams as a [`Gathered`] takes, of
 /// single packets, which is what bursts are made of.
 const BURST_LEN: usize = MAX_DATAGRAMS * MAX_PACKET;

@@ -8,7 +8,7 @@ use core::ops::Range;
 
 use super::addr::to_socket;
 use super::endpoint::Engine;
-use crate::kapi::net::udp_tunnel::Packet;
+use crate::kapi::net::udp_tunnel::{Datagram, Packet};
 use crate::kapi::net::NetNs;
 use crate::kapi::slab::{self, Cache, SlabBox};
 use crate::proto::{ConnInfo, Env, Map, Received, Slots, TransportAddr};
@@ -65,16 +65,23 @@ impl From<KBuf> for KRxBuf {
     }
 }
 
-/// A received packet, handed over whole: each DATA payload the engine
-/// keeps takes a reference to it, so that a jumbo packet's subpackets are
-/// kept (and read, and freed) each on its own.
-impl Received<KRxBuf> for Packet {
+/// A received packet, handed over whole in the pieces it lies in: each
+/// DATA payload the engine keeps takes a reference to it, so that a jumbo
+/// packet's subpackets are kept (and read, and freed) each on its own.
+impl Received<KRxBuf> for Datagram {
     fn bytes(&self) -> &[u8] {
-        Packet::bytes(self)
+        Datagram::bytes(self)
     }
 
-    fn adopt(&self, range: Range<usize>) -> Option<KRxBuf> {
-        self.share(range).map(KRxBuf::Kept)
+    fn more<'s>(&'s self, out: &mut [&'s [u8]]) -> usize {
+        out.iter_mut()
+            .zip(Datagram::more(self))
+            .map(|(o, piece)| *o = piece)
+            .count()
+    }
+
+    fn adopt(&self, piece: usize, range: Range<usize>) -> Option<KRxBuf> {
+        self.share(piece, range).map(KRxBuf::Kept)
     }
 }
 

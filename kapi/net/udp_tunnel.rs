@@ -155,15 +155,16 @@ pub(crate) struct TunnelInfo {
     pub(crate) rx_dropped: u64,
 }
 
-/// A received packet kept whole (linear, as loopback's are): a reference
-/// to its skb, freed on drop, and the bytes of its UDP payload it holds.
+/// Bytes of a received packet kept where they lie: a reference to its
+/// skb, freed on drop, and the bytes of its UDP payload it holds.
 /// Read-only: other references (a packet tap's clone, another
-/// [`Packet::share`]) may see the same bytes.
+/// [`Datagram::share`]) may see the same bytes.
 ///
 /// # Invariants
 ///
-/// `skb` is a reference we own to a linear skb that no one changes while
-/// it is shared; `data` points at `len` bytes of its data.
+/// `skb` is a reference we own to an skb whose data no one changes while
+/// it is shared; `data` points at `len` bytes of its data (in its head or
+/// in one of its page fragments).
 pub(crate) struct Packet {
     skb: NonNull<bindings::sk_buff>,
     data: NonNull<u8>,
@@ -183,11 +184,58 @@ impl Packet {
         // changes while our reference lives, as long as `self`.
         unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.len) }
     }
+}
 
-    /// Bytes `range` of [`Packet::bytes`], through another reference to
-    /// the skb; `None` if they lie beyond it.
-    pub(crate) fn share(&self, range: Range<usize>) -> Option<Packet> {
-        let part = self.bytes().get(range)?;
+/// Most pieces a received packet is handed out in: its head and page
+/// fragments (the kernel's default `MAX_SKB_FRAGS` of them); a packet in
+/// more is made linear.
+pub(crate) const MAX_PIECES: usize = 18;
+
+/// A received packet whose UDP payload lies where it arrived, in one piece
+/// (a linear skb's head) or several (a paged skb's head and fragments):
+/// a reference to the skb, freed on drop.
+///
+/// # Invariants
+///
+/// `skb` is a reference we own to an skb whose data no one changes while
+/// it is shared; the first `n` (at least 1) of `pieces` point at its UDP
+/// payload, in order.
+pub(crate) struct Datagram {
+    skb: NonNull<bindings::sk_buff>,
+    pieces: [bindings::kapi_piece; MAX_PIECES],
+    n: usize,
+}
+
+// SAFETY: As for `Packet`: the reference may be dropped on any thread and
+// the bytes are only read.
+unsafe impl Send for Datagram {}
+// SAFETY: `&Datagram` only reads the bytes, or takes another reference.
+unsafe impl Sync for Datagram {}
+
+impl Datagram {
+    /// Piece `i` of the payload.
+    pub(crate) fn piece(&self, i: usize) -> Option<&[u8]> {
+        let p = self.pieces.get(..self.n)?.get(i)?;
+        // SAFETY: Per the invariants the first `n` pieces point at bytes of
+        // the skb that no one changes while our reference lives, as long
+        // as `self`.
+        Some(unsafe { core::slice::from_raw_parts(p.data.cast::<u8>(), p.len) })
+    }
+
+    /// The first piece of the payload.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.piece(0).unwrap_or_default()
+    }
+
+    /// The pieces after the first.
+    pub(crate) fn more(&self) -> impl Iterator<Item = &[u8]> {
+        (1..self.n).filter_map(|i| self.piece(i))
+    }
+
+    /// Bytes `range` of piece `i`, through another reference to the skb;
+    /// `None` if they lie beyond it.
+    pub(crate) fn share(&self, i: usize, range: Range<usize>) -> Option<Packet> {
+        let part = self.piece(i)?.get(range)?;
         // SAFETY: `skb` is live (we hold a reference); this takes another.
         unsafe { bindings::kapi_udp_tunnel_share(self.skb.as_ptr()) };
         // INVARIANT: The new reference is ours; `part` lies in the data.
@@ -199,6 +247,14 @@ impl Packet {
     }
 }
 
+impl Drop for Datagram {
+    fn drop(&mut self) {
+        // SAFETY: Our reference, given up once; the pieces are not used
+        // again.
+        unsafe { bindings::kapi_udp_tunnel_consume(self.skb.as_ptr()) };
+    }
+}
+
 impl Drop for Packet {
     fn drop(&mut self) {
         // SAFETY: Our reference, given up once; `data` is not used again.
@@ -207,9 +263,12 @@ impl Drop for Packet {
 }
 
 /// A received UDP payload, as [`UdpTunnel::drain`] hands it out.
+// Made on the stack and used there, once a packet: boxing the large
+// variant would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Arrived<'a> {
     /// In its packet, kept whole.
-    Kept(Packet),
+    Kept(Datagram),
     /// Copied out of a packet that was not linear.
     Copied(&'a [u8]),
 }
@@ -298,9 +357,10 @@ impl<T: Handler> UdpTunnel<T> {
     }
 
     /// Takes every queued packet and hands its UDP payload to `f`: in the
-    /// packet (made linear if it was not), which `f` may keep, or copied
-    /// into `scratch` if there was no memory for that. Returns how many it
-    /// dropped: longer than `scratch`, or without a UDP header.
+    /// packet (in up to [`MAX_PIECES`] pieces, or made linear), which `f`
+    /// may keep, or copied into `scratch` if there was no memory for that.
+    /// Returns how many it dropped: to be copied but longer than `scratch`,
+    /// or without a UDP header.
     pub(crate) fn drain(
         &self,
         scratch: &mut [u8],
@@ -309,43 +369,50 @@ impl<T: Handler> UdpTunnel<T> {
         let mut dropped = 0u64;
         loop {
             let mut from = bindings::kapi_addr::default();
-            let mut data: *const core::ffi::c_void = core::ptr::null();
+            let mut pieces = [bindings::kapi_piece {
+                data: core::ptr::null(),
+                len: 0,
+            }; MAX_PIECES];
+            let mut n = MAX_PIECES as u32;
             let mut skb: *mut bindings::sk_buff = core::ptr::null_mut();
-            // SAFETY: `inner` is initialised; `from`, `data`, `skb` and
-            // `scratch` are valid for writing, `scratch` for its whole
-            // length.
-            let n = unsafe {
+            // SAFETY: `inner` is initialised; `from`, `pieces` (`n` of them),
+            // `n`, `skb` and `scratch` are valid for writing, `scratch` for
+            // its whole length.
+            let len = unsafe {
                 bindings::kapi_udp_tunnel_next(
                     self.raw(),
                     &mut from,
                     scratch.as_mut_ptr().cast(),
                     scratch.len(),
-                    &mut data,
+                    pieces.as_mut_ptr(),
+                    &mut n,
                     &mut skb,
                 )
             };
-            match usize::try_from(n) {
+            match usize::try_from(len) {
                 Ok(len) => {
-                    let pkt = match (NonNull::new(skb), NonNull::new(data.cast_mut())) {
+                    let n = n as usize;
+                    let pkt = match NonNull::new(skb) {
                         // INVARIANT: On success a non-null `skb` is handed
-                        // to us, linear and not shared, with `data` its
-                        // payload, `len` bytes.
-                        (Some(skb), Some(data)) => Arrived::Kept(Packet {
-                            skb,
-                            data: data.cast(),
-                            len,
-                        }),
-                        (Some(skb), None) => {
-                            // Not so (`data` is the skb's): drop it.
+                        // to us, not shared, with its payload in the first
+                        // `n` (at least 1, at most the room) of `pieces`.
+                        Some(skb) if (1..=MAX_PIECES).contains(&n) => {
+                            Arrived::Kept(Datagram { skb, pieces, n })
+                        }
+                        Some(skb) => {
+                            // Not so: drop it.
                             // SAFETY: Handed to us; freed once.
                             unsafe { bindings::kapi_udp_tunnel_consume(skb.as_ptr()) };
                             continue;
                         }
-                        (None, _) => Arrived::Copied(scratch.get(..len).unwrap_or(&[])),
+                        None => Arrived::Copied(scratch.get(..len).unwrap_or(&[])),
                     };
                     f(from_c(&from), pkt);
                 }
-                Err(_) if n == -(bindings::EMSGSIZE as i32) || n == -(bindings::EBADMSG as i32) => {
+                Err(_)
+                    if len == -(bindings::EMSGSIZE as i32)
+                        || len == -(bindings::EBADMSG as i32) =>
+                {
                     dropped += 1;
                 }
                 Err(_) => return dropped,

@@ -5,7 +5,7 @@
 //! has seq and serial one higher than the one before. Every subpacket that
 //! is followed by another has JUMBO set and exactly [`JUMBO_DATALEN`] bytes.
 
-use super::bytes::{Reader, Writer};
+use super::bytes::{Payload, Pieces, Writer};
 use super::{Flags, Header, WireError, JUMBO_DATALEN, JUMBO_HEADER_LEN, MAX_JUMBO, TYPE_DATA};
 
 /// The body of a DATA packet: one or more subpackets, kept as raw bytes so
@@ -13,6 +13,8 @@ use super::{Flags, Header, WireError, JUMBO_DATALEN, JUMBO_HEADER_LEN, MAX_JUMBO
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Data<'a> {
     body: &'a [u8],
+    /// The pieces the body goes on in, if the datagram lay in several.
+    more: &'a [&'a [u8]],
     /// Its subpackets, as decoding counted them, so that the receive
     /// counters need not walk a jumbo again (none for a body made to
     /// encode).
@@ -40,7 +42,7 @@ pub struct Subpacket<'a> {
     /// Security checksum of this subpacket.
     pub cksum: u16,
     /// Payload, still secured if the connection uses security.
-    pub payload: &'a [u8],
+    pub payload: Payload<'a>,
 }
 
 /// A subpacket after the first, for [`encode_jumbo`]: the fields its
@@ -61,12 +63,19 @@ impl<'a> Data<'a> {
     pub fn new(body: &'a [u8]) -> Self {
         Self {
             body,
+            more: &[],
             tally: Tally::default(),
         }
     }
 
-    pub(super) fn decode(hdr: &Header, body: &'a [u8]) -> Result<Self, WireError> {
-        let mut data = Self::new(body);
+    /// Decodes a DATA body under `hdr`: `body`, then the pieces `more` if
+    /// the datagram lay in several (a paged skb's data taken in place).
+    pub fn decode(hdr: &Header, body: &'a [u8], more: &'a [&'a [u8]]) -> Result<Self, WireError> {
+        let mut data = Self {
+            body,
+            more,
+            tally: Tally::default(),
+        };
         data.tally = data.check(hdr)?;
         Ok(data)
     }
@@ -98,9 +107,16 @@ impl<'a> Data<'a> {
         self.tally
     }
 
-    /// The raw body: every subpacket with its secondary headers.
+    /// The raw body: every subpacket with its secondary headers, as far
+    /// as the first piece holds it (see [`Data::more`]).
     pub fn body(&self) -> &'a [u8] {
         self.body
+    }
+
+    /// The pieces the body goes on in after [`Data::body`] (none unless a
+    /// received datagram lay in several).
+    pub fn more(&self) -> &'a [&'a [u8]] {
+        self.more
     }
 
     /// Iterates over the subpackets. `hdr` must be the header this body was
@@ -113,7 +129,7 @@ impl<'a> Data<'a> {
             flags: hdr.flags,
             cksum: hdr.cksum,
             done: false,
-            rest: Reader::new(self.body),
+            rest: Pieces::new(self.body, self.more),
             count: 0,
         }
     }
@@ -130,7 +146,7 @@ pub struct Subpackets<'a> {
     cksum: u16,
     /// No more: the last was handed out, or a bad one found.
     done: bool,
-    rest: Reader<'a>,
+    rest: Pieces<'a>,
     count: usize,
 }
 
@@ -139,7 +155,7 @@ impl<'a> Subpackets<'a> {
     /// a JUMBO subpacket that is short or has LAST_PACKET, or too many; and
     /// what it takes: one at seq 2^32 - 1, whose followers would wrap round
     /// to seq 0, 1, ..., the first packets of a live call.
-    #[inline]
+    #[inline(always)]
     fn step(&mut self) -> Result<Option<Subpacket<'a>>, WireError> {
         if core::mem::replace(&mut self.done, true) {
             return Ok(None);
@@ -161,9 +177,9 @@ impl<'a> Subpackets<'a> {
         }
         let bad = |_| WireError::BadJumbo;
         let payload = self.rest.take(JUMBO_DATALEN).map_err(bad)?;
-        self.flags = Flags::from_bits(self.rest.u8().map_err(bad)?);
-        self.rest.u8().map_err(bad)?;
-        self.cksum = self.rest.u16().map_err(bad)?;
+        let [next, _, c0, c1] = self.rest.array().map_err(bad)?;
+        self.flags = Flags::from_bits(next);
+        self.cksum = u16::from_be_bytes([c0, c1]);
         self.seq = seq.checked_add(1).ok_or(WireError::BadJumbo)?;
         self.serial = serial.wrapping_add(1);
         self.done = false;
@@ -180,6 +196,7 @@ impl<'a> Subpackets<'a> {
 impl<'a> Iterator for Subpackets<'a> {
     type Item = Subpacket<'a>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Subpacket<'a>> {
         self.step().ok().flatten()
     }

@@ -15,6 +15,7 @@ mod header;
 pub mod rxkad;
 
 pub use ack::{Ack, AckReason, AckTrailer};
+pub use bytes::{copy_pieces, Payload, Split};
 pub use consts::*;
 pub use data::{encode_jumbo, jumbo_header, Data, JumboPart, Subpacket, Subpackets, Tally};
 pub use header::Header;
@@ -95,7 +96,7 @@ impl<'a> Packet<'a> {
     /// (the parts [`Header::decode`] returns).
     pub fn decode(hdr: &Header, ptype: u8, body: &'a [u8]) -> Result<Self, WireError> {
         Ok(match ptype {
-            TYPE_DATA => Packet::Data(Data::decode(hdr, body)?),
+            TYPE_DATA => Packet::Data(Data::decode(hdr, body, &[])?),
             TYPE_ACK => Packet::Ack(Ack::decode(body)?),
             TYPE_BUSY => Packet::Busy,
             TYPE_ABORT => Packet::Abort(bytes::Reader::new(body).u32()?),
@@ -132,7 +133,8 @@ impl<'a> Packet<'a> {
         match self {
             Packet::Data(data) => {
                 data.check(hdr)?;
-                w.put(data.body())
+                w.put(data.body())?;
+                data.more().iter().try_for_each(|m| w.put(m))
             }
             Packet::Ack(ack) => ack.write(w),
             Packet::Busy | Packet::AckAll => Ok(()),

@@ -2,8 +2,8 @@
 //! the Linux C implementation sends.
 
 use rxrpc_proto::wire::{
-    self, rxkad, Ack, AckReason, AckTrailer, Data, Flags, Header, JumboPart, Packet, Subpacket,
-    Version, WireError, HEADER_LEN, JUMBO_DATALEN, MAX_JUMBO,
+    self, rxkad, Ack, AckReason, AckTrailer, Data, Flags, Header, JumboPart, Packet, Payload,
+    Subpacket, Version, WireError, HEADER_LEN, JUMBO_DATALEN, MAX_JUMBO,
 };
 
 /// A header as the C client sends it on call 1, channel 1.
@@ -92,7 +92,7 @@ fn plain_data() {
         serial: 7,
         flags,
         cksum: 0,
-        payload: b"hello",
+        payload: Payload::Whole(b"hello"),
     };
     assert_eq!(subs, [want]);
     assert_eq!(encode(&h, &p), b);
@@ -138,21 +138,21 @@ fn jumbo_of_three() {
                 serial: 20,
                 flags: cj,
                 cksum: 0,
-                payload: &a
+                payload: Payload::Whole(&a)
             },
             Subpacket {
                 seq: 6,
                 serial: 21,
                 flags: cj,
                 cksum: 0x1234,
-                payload: &bb
+                payload: Payload::Whole(&bb)
             },
             Subpacket {
                 seq: 7,
                 serial: 22,
                 flags: last,
                 cksum: 0x5678,
-                payload: b"tail"
+                payload: Payload::Whole(b"tail")
             },
         ]
     );

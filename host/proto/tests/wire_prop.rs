@@ -5,8 +5,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use rxrpc_proto::wire::{
-    self, rxkad, Ack, AckReason, AckTrailer, Data, Flags, Header, JumboPart, Packet, Subpacket,
-    Version, HEADER_LEN, JUMBO_DATALEN,
+    self, rxkad, Ack, AckReason, AckTrailer, Data, Flags, Header, JumboPart, Packet, Payload,
+    Subpacket, Version, HEADER_LEN, JUMBO_DATALEN,
 };
 
 /// An owned description of a packet, from which a borrowing one is built.
@@ -153,7 +153,7 @@ fn expected_subpackets<'s>(
         serial: h.serial,
         flags: h.flags,
         cksum: h.cksum,
-        payload: first,
+        payload: Payload::Whole(first),
     }];
     for (i, (f, c, p)) in rest.iter().enumerate() {
         let k = u32::try_from(i + 1).unwrap();
@@ -162,7 +162,7 @@ fn expected_subpackets<'s>(
             serial: h.serial.wrapping_add(k),
             flags: Flags::from_bits(*f),
             cksum: *c,
-            payload: p,
+            payload: Payload::Whole(p),
         });
     }
     let last = subs.len() - 1;
@@ -217,6 +217,49 @@ fn check_rxkad(body: &[u8]) {
         want[4..8].fill(0);
         assert_eq!(out[..n], want[..]);
     }
+}
+
+/// `body` cut at `cuts` into pieces, as a paged datagram lies.
+fn cut<'b>(body: &'b [u8], cuts: &[Index]) -> Vec<&'b [u8]> {
+    let mut at: Vec<usize> = cuts.iter().map(|i| i.index(body.len() + 1)).collect();
+    at.sort_unstable();
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    for c in at.into_iter().chain([body.len()]) {
+        pieces.push(&body[from..c]);
+        from = c;
+    }
+    pieces
+}
+
+/// A subpacket's fields, its payload gathered.
+fn flat(s: Subpacket<'_>) -> (u32, u32, Flags, u16, Vec<u8>) {
+    let payload = match s.payload {
+        Payload::Whole(b) => b.to_vec(),
+        Payload::Split(p) => {
+            let mut v = vec![0; s.payload.len()];
+            assert!(p.copy_to(&mut v));
+            v
+        }
+    };
+    (s.seq, s.serial, s.flags, s.cksum, payload)
+}
+
+/// A DATA body decoded in pieces reads as it does whole: the same
+/// verdict, counts and subpackets.
+fn check_pieces(h: &Header, body: &[u8], cuts: &[Index]) -> Result<(), TestCaseError> {
+    let pieces = cut(body, cuts);
+    let (first, more) = pieces.split_first().unwrap();
+    let whole = Data::decode(h, body, &[]);
+    let pieced = Data::decode(h, first, more);
+    prop_assert_eq!(whole.is_ok(), pieced.is_ok());
+    if let (Ok(w), Ok(p)) = (whole, pieced) {
+        prop_assert_eq!(w.tally(), p.tally());
+        let w: Vec<_> = w.subpackets(h).map(flat).collect();
+        let p: Vec<_> = p.subpackets(h).map(flat).collect();
+        prop_assert_eq!(w, p);
+    }
+    Ok(())
 }
 
 proptest! {
@@ -298,5 +341,25 @@ proptest! {
         let (dh, dp) = wire::decode(&b).unwrap();
         let mut out = vec![0u8; n];
         prop_assert_eq!(wire::encode(&dh, &dp, &mut out), Err(wire::WireError::BufferTooSmall));
+    }
+
+    #[test]
+    fn data_in_pieces_reads_as_whole(h in header(), s in spec(), cuts in vec(any::<Index>(), 0..6)) {
+        let (_, b) = encode_spec(&h, &s);
+        let (dh, ptype, body) = Header::decode(&b).unwrap();
+        if ptype == wire::TYPE_DATA {
+            check_pieces(&dh, body, &cuts)?;
+        }
+    }
+
+    #[test]
+    fn jumbo_bytes_in_pieces_read_as_whole(
+        h in header(),
+        body in vec(any::<u8>(), 0..8000),
+        cuts in vec(any::<Index>(), 0..6),
+    ) {
+        let mut h = h;
+        h.flags = h.flags.with(Flags::JUMBO, true);
+        check_pieces(&h, &body, &cuts)?;
     }
 }

@@ -141,8 +141,47 @@ impl Received<RxBytes> for Whole {
         &self.0
     }
 
-    fn adopt(&self, range: Range<usize>) -> Option<RxBytes> {
-        (range.end <= self.0.len()).then(|| RxBytes::Kept(self.0.clone(), range))
+    fn adopt(&self, piece: usize, range: Range<usize>) -> Option<RxBytes> {
+        (piece == 0 && range.end <= self.0.len()).then(|| RxBytes::Kept(self.0.clone(), range))
+    }
+}
+
+/// A datagram handed over whole in the pieces it lies in, as a paged
+/// skb's data: the engine keeps the plain DATA payloads that lie in one
+/// piece, and copies those across two.
+pub struct Pieced(pub Vec<Rc<[u8]>>);
+
+impl Pieced {
+    /// `data` cut at `cuts` (offsets into it, in order).
+    pub fn cut(data: &[u8], cuts: &[usize]) -> Self {
+        let mut at = 0;
+        let mut pieces = Vec::new();
+        for &c in cuts.iter().chain([data.len()].iter()) {
+            let c = c.clamp(at, data.len());
+            pieces.push(Rc::from(&data[at..c]));
+            at = c;
+        }
+        Pieced(pieces)
+    }
+}
+
+impl Received<RxBytes> for Pieced {
+    fn bytes(&self) -> &[u8] {
+        self.0.first().map_or(&[], |p| p)
+    }
+
+    fn more<'s>(&'s self, out: &mut [&'s [u8]]) -> usize {
+        let more = self.0.get(1..).unwrap_or_default();
+        assert!(more.len() <= out.len(), "more pieces than MAX_PIECES");
+        for (o, p) in out.iter_mut().zip(more) {
+            *o = p;
+        }
+        more.len()
+    }
+
+    fn adopt(&self, piece: usize, range: Range<usize>) -> Option<RxBytes> {
+        let p = self.0.get(piece)?;
+        (range.end <= p.len()).then(|| RxBytes::Kept(p.clone(), range))
     }
 }
 

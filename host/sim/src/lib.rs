@@ -7,7 +7,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sim;
 
-pub use env::{StdEnv, Whole};
+pub use env::{Pieced, StdEnv, Whole};
 pub use link::LinkConfig;
 pub use rng::Rng;
 pub use sim::{AcceptMode, CallOpts, Node, Sim};

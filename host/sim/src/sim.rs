@@ -13,7 +13,7 @@ use rxrpc_proto::{
     RxDrops, Security, ServiceConfig, Timeouts, TransportAddr, MAX_DATAGRAM,
 };
 
-use crate::env::{StdEnv, Whole};
+use crate::env::{Pieced, StdEnv, Whole};
 use crate::link::{fate, LinkConfig};
 use crate::rng::{pattern, Rng};
 
@@ -25,7 +25,8 @@ const CHUNK: usize = 65536;
 /// `Endpoint::poll_transmit_burst`): bytes, datagrams and pieces.
 const BURST_BYTES: usize = 65_000;
 const BURST_DATAGRAMS: usize = 16;
-const BURST_PARTS: usize = 48;
+const BURST_PARTS: usize = 96;
+const _: () = assert!(BURST_PARTS >= rxrpc_proto::MAX_PARTS);
 
 /// A burst's datagrams, each its pieces put together.
 #[derive(Default)]
@@ -171,6 +172,22 @@ pub struct Sim<S: Security> {
     /// Take datagrams whole from `poll_transmit` rather than in pieces
     /// (as the kernel module does), to compare the two.
     pub copying: bool,
+}
+
+/// Where to cut the datagram of flight number `seq`, `len` bytes long,
+/// into pieces: up to four places, from a hash of `seq` (not the link's
+/// random stream, which the runs' figures follow), some in the header and
+/// some twice (an empty piece).
+fn cuts(seq: u64, len: usize) -> Vec<usize> {
+    let mut h = seq.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut cuts: Vec<usize> = (0..(h >> 61) % 5)
+        .map(|_| {
+            h = h.rotate_left(17).wrapping_mul(0xff51_afd7_ed55_8ccd);
+            (h % (len as u64 + 1)) as usize
+        })
+        .collect();
+    cuts.sort_unstable();
+    cuts
 }
 
 /// A one-line description of a datagram, for traces.
@@ -332,13 +349,16 @@ impl<S: Security> Sim<S> {
                     break;
                 };
                 self.stats.delivered += 1;
-                // Every other datagram handed over whole, so that DATA
-                // is both kept as received and copied.
+                // Datagrams handed over whole, in one piece or cut in
+                // several (as a paged skb's), or lent, so that DATA is
+                // kept as received, read across pieces and copied.
                 let ep = &mut self.nodes[to].ep;
-                let dropped = if seq % 2 == 0 {
-                    ep.handle_received(now, from, &Whole(data.into()))
-                } else {
-                    ep.handle_datagram(now, from, &data)
+                let dropped = match seq % 4 {
+                    0 => ep.handle_received(now, from, &Whole(data.into())),
+                    1 | 2 => {
+                        ep.handle_received(now, from, &Pieced::cut(&data, &cuts(seq, data.len())))
+                    }
+                    _ => ep.handle_datagram(now, from, &data),
                 };
                 if let Some(why) = dropped {
                     self.stats.drops.count(why);

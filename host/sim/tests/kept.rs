@@ -1,6 +1,7 @@
 //! DATA handed over whole: the engine keeps a plain payload in its
 //! datagram (one reference for each subpacket of a jumbo) until the
-//! reader has it, and copies it out of a datagram only lent to it.
+//! reader has it, and copies it out of a datagram only lent to it. A
+//! datagram in pieces (a paged skb's data) keeps what lies in one piece.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::rc::Rc;
 
 use common::{server, CLIENT, SVC};
 use rxrpc_proto::{Event, Instant};
-use rxrpc_sim::env::Whole;
+use rxrpc_sim::env::{Pieced, Whole};
 
 /// Client DATA from call 1 on connection (1, 4), of `subs` subpackets
 /// from seq 1 on, each `(flags, payload)`; all but the last are jumbo
@@ -65,5 +66,37 @@ fn a_lent_datagram_is_copied() {
     let mut dgram = data(&[(LAST, b"request".to_vec())]);
     assert_eq!(s.handle_datagram(now, CLIENT, &dgram), None);
     dgram.fill(0);
+    assert_eq!(read_all(&mut s, now), b"request");
+}
+
+#[test]
+fn a_jumbo_in_pieces_keeps_what_lies_in_one_and_copies_the_rest() {
+    let now = Instant(1_000_000_000);
+    let mut s = server(now, 1);
+    let (a, b, c) = (vec![b'a'; 1412], vec![b'b'; 1412], b"the rest".to_vec());
+    let d = data(&[(JUMBO, a.clone()), (JUMBO, b.clone()), (LAST, c.clone())]);
+    // Cut inside the second payload: the first lies in the first piece
+    // (with the header), the second across both, the third in the second.
+    let p = Pieced::cut(&d, &[28 + 1412 + 4 + 700]);
+    let (p0, p1) = (p.0[0].clone(), p.0[1].clone());
+    assert_eq!(s.handle_received(now, CLIENT, &p), None);
+    drop(p);
+    assert_eq!(Rc::strong_count(&p0), 2, "the first subpacket kept");
+    assert_eq!(Rc::strong_count(&p1), 2, "the third subpacket kept");
+    assert_eq!(read_all(&mut s, now), [a, b, c].concat());
+    assert_eq!((Rc::strong_count(&p0), Rc::strong_count(&p1)), (1, 1));
+}
+
+#[test]
+fn a_header_across_pieces_is_gathered() {
+    let now = Instant(1_000_000_000);
+    let mut s = server(now, 1);
+    let d = data(&[(LAST, b"request".to_vec())]);
+    let p = Pieced::cut(&d, &[10, 10, 30]);
+    assert_eq!(s.handle_received(now, CLIENT, &p), None);
+    assert!(
+        p.0.iter().all(|piece| Rc::strong_count(piece) == 1),
+        "nothing kept"
+    );
     assert_eq!(read_all(&mut s, now), b"request");
 }
