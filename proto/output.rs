@@ -113,7 +113,7 @@ impl BurstGaps {
 /// The DATA payloads of a datagram that go out as they are queued: each
 /// leaves a gap at its place in the caller's buffer, filled only by the
 /// copying [`Endpoint::poll_transmit`].
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct Gaps {
     /// The call whose packets they are.
     call: Option<CallHandle>,
@@ -123,6 +123,16 @@ struct Gaps {
     /// datagram is moved about).
     at: [(u16, u32, u16); TX_JUMBO_MAX],
     len: usize,
+}
+
+impl Default for Gaps {
+    fn default() -> Self {
+        Gaps {
+            call: None,
+            at: [(0, 0, 0); TX_JUMBO_MAX],
+            len: 0,
+        }
+    }
 }
 
 impl Gaps {

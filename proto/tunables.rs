@@ -14,7 +14,7 @@ use super::time::Instant;
 
 /// Run-time settings; see [`Endpoint::set_tunables`]. The defaults are the
 /// C module's, but for `rx_mtu` and `rx_jumbo_max`: we take jumbo packets
-/// of 11 subpackets in place (see [`TX_JUMBO_MAX`]), C's defaults say 4.
+/// of 46 subpackets in place (see [`TX_JUMBO_MAX`]), C's defaults say 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tunables {
     /// Longest delay of an ACK for new DATA that did not ask for one
@@ -40,6 +40,13 @@ pub struct Tunables {
     pub rx_jumbo_max: u32,
 }
 
+impl Tunables {
+    /// The default `rx_mtu`: a jumbo of [`TX_JUMBO_MAX`] subpackets.
+    pub const DEFAULT_RX_MTU: u32 = jumbo_len(TX_JUMBO_MAX) as u32;
+    /// The default `rx_jumbo_max`: [`TX_JUMBO_MAX`].
+    pub const DEFAULT_RX_JUMBO_MAX: u32 = TX_JUMBO_MAX as u32;
+}
+
 impl Default for Tunables {
     fn default() -> Self {
         Tunables {
@@ -48,8 +55,8 @@ impl Default for Tunables {
             client_conn_idle: Duration::from_secs(120),
             client_conn_fast_idle: Duration::from_secs(2),
             reap_client_conns: 900,
-            rx_mtu: jumbo_len(TX_JUMBO_MAX) as u32,
-            rx_jumbo_max: TX_JUMBO_MAX as u32,
+            rx_mtu: Tunables::DEFAULT_RX_MTU,
+            rx_jumbo_max: Tunables::DEFAULT_RX_JUMBO_MAX,
         }
     }
 }

@@ -41,12 +41,13 @@ pub(crate) static MAX_BACKLOG: UintSetting = UintSetting::new(10, 4, 31);
 pub(crate) static RX_WINDOW_SIZE: UintSetting = UintSetting::new(255, 1, 255);
 
 /// `rx_mtu`: the largest packet we say we take (ACK trailer maxMTU); by
-/// default a jumbo of 11 subpackets (C: 5692, a jumbo of 4).
-pub(crate) static RX_MTU: UintSetting = UintSetting::new(15600, 1, 65535);
+/// default a jumbo of 46 subpackets, 65,160 bytes (C: 5692, a jumbo of 4).
+pub(crate) static RX_MTU: UintSetting = UintSetting::new(Tunables::DEFAULT_RX_MTU, 1, 65535);
 
 /// `rx_jumbo_max`: the most subpackets of a jumbo packet we say we take
-/// (ACK trailer jumbo_max); 11 by default (C: 4), up to mainline's 47.
-pub(crate) static RX_JUMBO_MAX: UintSetting = UintSetting::new(11, 1, 47);
+/// (ACK trailer jumbo_max); 46 by default (C: 4), up to mainline's 47.
+pub(crate) static RX_JUMBO_MAX: UintSetting =
+    UintSetting::new(Tunables::DEFAULT_RX_JUMBO_MAX, 1, 47);
 
 /// The settings the engine applies, as they are now.
 pub(crate) fn tunables() -> Tunables {

@@ -32,7 +32,7 @@ use crate::kapi::bindings;
 use crate::kapi::errno::EMSGSIZE;
 
 /// Most pieces a [`Gathered`] holds.
-pub(crate) const MAX_PARTS: usize = 48;
+pub(crate) const MAX_PARTS: usize = 96;
 
 /// Most datagrams a [`Gathered`] holds.
 pub(crate) const MAX_DATAGRAMS: usize = 16;

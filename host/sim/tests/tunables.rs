@@ -25,7 +25,7 @@ fn trailers(pkts: &[Vec<u8>]) -> Vec<(u32, u32, u32, u32)> {
 }
 
 /// The ACK trailer says `rx_mtu` and `rx_jumbo_max` (by default a jumbo of
-/// 11 subpackets in 15,600 bytes, where C says 4 in 5692), and a change
+/// 46 subpackets in 65,160 bytes, where C says 4 in 5692), and a change
 /// applies to the next ACK of a live call.
 #[test]
 fn ack_trailer_advertises_rx_mtu_and_jumbo_max() {
@@ -43,7 +43,7 @@ fn ack_trailer_advertises_rx_mtu_and_jumbo_max() {
     let acks = trailers(&drain(&mut server, now));
     assert!(!acks.is_empty());
     for t in &acks {
-        assert_eq!((t.0, t.1, t.3), (15600, MAX_PACKET as u32, 11));
+        assert_eq!((t.0, t.1, t.3), (65160, MAX_PACKET as u32, 46));
     }
     server.set_tunables(Tunables {
         rx_mtu: 1444,

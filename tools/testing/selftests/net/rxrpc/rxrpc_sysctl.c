@@ -67,7 +67,7 @@ static int put_get(const char *name, const char *val, char *back, size_t len)
 /*
  * 6.12's settings: default, minimum and maximum as the user sees them. Ours
  * differ in two (set_ours() below): rx_mtu and rx_jumbo_max advertise the
- * jumbo packets ours takes in place, 11 subpackets in 15,600 bytes, and
+ * jumbo packets ours takes in place, 46 subpackets in 65,160 bytes, and
  * rx_jumbo_max goes up to mainline's 47.
  */
 static struct setting {
@@ -88,12 +88,12 @@ static struct setting {
 /* The defaults of rx_mtu and rx_jumbo_max of the module under test. */
 static const char *def_mtu(void)
 {
-	return strcmp(rxrpc_impl(), "c") ? "15600" : "5692";
+	return strcmp(rxrpc_impl(), "c") ? "65160" : "5692";
 }
 
 static const char *def_jumbo(void)
 {
-	return strcmp(rxrpc_impl(), "c") ? "11" : "4";
+	return strcmp(rxrpc_impl(), "c") ? "46" : "4";
 }
 
 /* Our module's rows of settings[] where they differ from 6.12's. */
@@ -280,7 +280,7 @@ static int one_call(struct __test_metadata *_metadata, int s,
 /*
  * rx_mtu and rx_jumbo_max are what the ACK trailer advertises (maxMTU and
  * jumbo_max), in both modules: the client's final ACK shows them, by
- * default (5692 and 4 on rxrpc.ko, 15600 and 11 on ours) and after a
+ * default (5692 and 4 on rxrpc.ko, 65160 and 46 on ours) and after a
  * change.
  */
 TEST(ack_trailer)
