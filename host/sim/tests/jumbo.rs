@@ -150,4 +150,3 @@ fn a_narrow_route_gets_packets_cut_to_fit() {
         sim.stats.in_bursts
     );
 }
-
