@@ -616,16 +616,16 @@ void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns)
 }
 
 /*
- * The pieces skb's data lies in, into pieces (room for max), or 0 if it
- * does not lie in at most max that can be read where they are: its head
- * if it is linear; else its head (if not empty), then its page fragments,
- * as in a NIC's paged packet, a large one the IP layer built in pages
- * (loopback's jumbo packets), or a segment of a UDP GSO packet. Not pages
- * a sender may still write to (spliced ones): what was checked on arrival
- * must be what the reader gets.
+ * How many pieces skb's data lies in, and piece want of them into *data
+ * and *len (if there is one), or 0 if it does not lie in at most max that
+ * can be read where they are: its head if it is linear; else its head (if
+ * not empty), then its page fragments, as in a NIC's paged packet, a large
+ * one the IP layer built in pages (loopback's jumbo packets), or a segment
+ * of a UDP GSO packet. Not pages a sender may still write to (spliced
+ * ones): what was checked on arrival must be what the reader gets.
  */
-static unsigned int kapi_payload_pieces(struct sk_buff *skb, struct kapi_piece *pieces,
-					unsigned int max)
+static unsigned int kapi_payload_pieces(struct sk_buff *skb, unsigned int max,
+					unsigned int want, const void **data, size_t *len)
 {
 	const struct skb_shared_info *sh = skb_shinfo(skb);
 	unsigned int n = 0, i;
@@ -633,15 +633,20 @@ static unsigned int kapi_payload_pieces(struct sk_buff *skb, struct kapi_piece *
 	if (!max)
 		return 0;
 	if (!skb_is_nonlinear(skb)) {
-		pieces[0].data = skb->data;
-		pieces[0].len = skb->len;
+		if (want == 0) {
+			*data = skb->data;
+			*len = skb->len;
+		}
 		return 1;
 	}
 	if (skb_has_frag_list(skb) || !skb_frags_readable(skb) || skb_has_shared_frag(skb))
 		return 0;
 	if (skb_headlen(skb)) {
-		pieces[n].data = skb->data;
-		pieces[n++].len = skb_headlen(skb);
+		if (want == n) {
+			*data = skb->data;
+			*len = skb_headlen(skb);
+		}
+		n++;
 	}
 	for (i = 0; i < sh->nr_frags; i++) {
 		const skb_frag_t *frag = &sh->frags[i];
@@ -652,29 +657,48 @@ static unsigned int kapi_payload_pieces(struct sk_buff *skb, struct kapi_piece *
 		p = skb_frag_address_safe(frag);
 		if (n == max || !p)
 			return 0;
-		pieces[n].data = p;
-		pieces[n++].len = skb_frag_size(frag);
+		if (want == n) {
+			*data = p;
+			*len = skb_frag_size(frag);
+		}
+		n++;
 	}
 	return n;
 }
 
 /*
+ * Piece i of the payload of a packet kapi_udp_tunnel_next handed out in
+ * max pieces or fewer: its bytes into *data; returns its length, 0 if there
+ * is no such piece.
+ */
+size_t kapi_udp_tunnel_piece(struct sk_buff *skb, unsigned int max, unsigned int i,
+			     const void **data)
+{
+	size_t len = 0;
+
+	if (i >= kapi_payload_pieces(skb, max, i, data, &len))
+		return 0;
+	return len;
+}
+
+/*
  * Takes the next received packet: its source into from, and where its UDP
- * payload is into pieces (*npieces: room on entry, how many on return): in
- * the packet itself if that lies in at most that many pieces that can be
- * read in place (a linear packet, as loopback's small ones are, or a paged
- * one), or once made linear (one copy: a packet in more pieces, or one
- * reassembled from IP fragments), and then *skb is the packet, for the
- * caller to free with kapi_udp_tunnel_consume once done with the payload
- * (it may keep it, and more references to it, as long as it likes: the
- * packet pins no route, socket or conntrack entry); else (no memory to
- * make it one piece) copied into buf (cap bytes) as one piece, the packet
- * freed and *skb NULL. Returns the payload length, -EMSGSIZE for a packet
- * to copy that is larger than cap or -EBADMSG for one without a UDP header
- * (dropped), or -ENOENT when the queue is empty.
+ * payload is: in the packet itself if that lies in at most *npieces pieces
+ * that can be read in place (a linear packet, as loopback's small ones
+ * are, or a paged one), or once made linear (one copy: a packet in more
+ * pieces, or one reassembled from IP fragments), and then *skb is the
+ * packet, for the caller to free with kapi_udp_tunnel_consume once done
+ * with the payload (it may keep it, and more references to it, as long as
+ * it likes: the packet pins no route, socket or conntrack entry); else (no
+ * memory to make it one piece) copied into buf (cap bytes), the packet
+ * freed and *skb NULL. *npieces (on entry the most it takes) becomes how
+ * many pieces (1 for a copy), the first of them in *data and *first_len
+ * (kapi_udp_tunnel_piece gives the others). Returns the payload length,
+ * -EMSGSIZE for a packet to copy that is larger than cap or -EBADMSG for
+ * one without a UDP header (dropped), or -ENOENT when the queue is empty.
  */
 int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
-			 void *buf, size_t cap, struct kapi_piece *pieces,
+			 void *buf, size_t cap, const void **data, size_t *first_len,
 			 unsigned int *npieces, struct sk_buff **skbp)
 {
 	unsigned int max = *npieces;
@@ -703,9 +727,9 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 		}
 		__skb_pull(skb, sizeof(struct udphdr));
 		len = skb->len;
-		*npieces = kapi_payload_pieces(skb, pieces, max);
+		*npieces = kapi_payload_pieces(skb, max, 0, data, first_len);
 		if (!*npieces && !skb_linearize(skb))
-			*npieces = kapi_payload_pieces(skb, pieces, max);
+			*npieces = kapi_payload_pieces(skb, max, 0, data, first_len);
 		if (*npieces) {
 			skb_orphan(skb);
 			skb_dst_drop(skb);
@@ -719,8 +743,8 @@ int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
 		}
 		if (skb_copy_bits(skb, 0, buf, len) < 0)
 			len = -EMSGSIZE;
-		pieces[0].data = buf;
-		pieces[0].len = len < 0 ? 0 : len;
+		*data = buf;
+		*first_len = len < 0 ? 0 : len;
 		*npieces = 1;
 		kfree_skb(skb);
 		return len;

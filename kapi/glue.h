@@ -132,15 +132,11 @@ int kapi_udp_tunnel_open(struct kapi_udp_tunnel *t, struct net *net,
 			 unsigned int rx_max_packets, int rx_max_bytes);
 void kapi_udp_tunnel_close(struct kapi_udp_tunnel *t);
 void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns);
-/* A piece of a received packet's data, read where it lies. */
-struct kapi_piece {
-	const void *data;
-	size_t len;
-};
-
 int kapi_udp_tunnel_next(struct kapi_udp_tunnel *t, struct kapi_addr *from,
-			 void *buf, size_t cap, struct kapi_piece *pieces,
+			 void *buf, size_t cap, const void **data, size_t *first_len,
 			 unsigned int *npieces, struct sk_buff **skb);
+size_t kapi_udp_tunnel_piece(struct sk_buff *skb, unsigned int max, unsigned int i,
+			     const void **data);
 void kapi_udp_tunnel_consume(struct sk_buff *skb);
 void kapi_udp_tunnel_share(struct sk_buff *skb);
 void kapi_udp_tunnel_take_rx(struct kapi_udp_tunnel *t);

@@ -121,9 +121,15 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         dgram: &dyn Received<E::RxBuf>,
     ) -> Result<(), RxDrop> {
         let first = dgram.bytes();
-        let mut pieces: [&[u8]; MAX_PIECES - 1] = [&[]; MAX_PIECES - 1];
-        let n = dgram.more(&mut pieces);
-        let more = pieces.get(..n).unwrap_or_default();
+        // Made only for a datagram in pieces: most lie in one.
+        let mut pieces;
+        let more: &[&[u8]] = if dgram.pieces() > 1 {
+            pieces = [&[][..]; MAX_PIECES - 1];
+            let n = dgram.more(&mut pieces);
+            pieces.get(..n).unwrap_or_default()
+        } else {
+            &[]
+        };
         // DATA is read across the pieces it lies in (bulk data in a paged
         // skb); any other packet, or a header they split, is gathered.
         let gathered;

@@ -14,6 +14,10 @@ pub const MAX_PIECES: usize = 18;
 pub trait Received<B> {
     /// The datagram's bytes: those of its first piece.
     fn bytes(&self) -> &[u8];
+    /// How many pieces it lies in (at most [`MAX_PIECES`]).
+    fn pieces(&self) -> usize {
+        1
+    }
     /// The pieces after the first, into the front of `out` (room for
     /// [`MAX_PIECES`] less one); how many.
     fn more<'s>(&'s self, _out: &mut [&'s [u8]]) -> usize {

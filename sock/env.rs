@@ -73,6 +73,10 @@ impl Received<KRxBuf> for Datagram {
         Datagram::bytes(self)
     }
 
+    fn pieces(&self) -> usize {
+        Datagram::pieces(self)
+    }
+
     fn more<'s>(&'s self, out: &mut [&'s [u8]]) -> usize {
         out.iter_mut()
             .zip(Datagram::more(self))

@@ -18,6 +18,7 @@
 //! `kernel::workqueue` queues only owned pointers (`Arc`, `Pin<KBox>`) and
 //! cannot cancel.
 
+use core::cell::Cell;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::net::SocketAddr;
@@ -198,33 +199,71 @@ pub(crate) const MAX_PIECES: usize = 18;
 /// # Invariants
 ///
 /// `skb` is a reference we own to an skb whose data no one changes while
-/// it is shared; the first `n` (at least 1) of `pieces` point at its UDP
-/// payload, in order.
+/// it is shared, whose UDP payload lies in `n` (1 to [`MAX_PIECES`])
+/// pieces as `kapi_udp_tunnel_piece` gives them; the first is the
+/// `first_len` bytes at `first`, and `last`, if its index is not 0, is
+/// another of them.
 pub(crate) struct Datagram {
     skb: NonNull<bindings::sk_buff>,
-    pieces: [bindings::kapi_piece; MAX_PIECES],
+    first: NonNull<u8>,
+    first_len: usize,
     n: usize,
+    /// The piece after the first looked up last: its index (0: none),
+    /// where it is and how long. A jumbo's subpackets are kept in order,
+    /// several from each piece.
+    last: Cell<(usize, *const u8, usize)>,
 }
 
 // SAFETY: As for `Packet`: the reference may be dropped on any thread and
 // the bytes are only read.
 unsafe impl Send for Datagram {}
-// SAFETY: `&Datagram` only reads the bytes, or takes another reference.
-unsafe impl Sync for Datagram {}
 
 impl Datagram {
+    /// How many pieces the payload lies in.
+    pub(crate) fn pieces(&self) -> usize {
+        self.n
+    }
+
     /// Piece `i` of the payload.
     pub(crate) fn piece(&self, i: usize) -> Option<&[u8]> {
-        let p = self.pieces.get(..self.n)?.get(i)?;
-        // SAFETY: Per the invariants the first `n` pieces point at bytes of
-        // the skb that no one changes while our reference lives, as long
-        // as `self`.
-        Some(unsafe { core::slice::from_raw_parts(p.data.cast::<u8>(), p.len) })
+        if i == 0 {
+            return Some(self.bytes());
+        }
+        if i >= self.n {
+            return None;
+        }
+        let (at, data, len) = self.last.get();
+        if at == i {
+            // SAFETY: Per the invariants `last` is piece `i`, bytes of the
+            // skb that no one changes while our reference lives, as long as
+            // `self`.
+            return Some(unsafe { core::slice::from_raw_parts(data, len) });
+        }
+        let mut data: *const core::ffi::c_void = core::ptr::null();
+        // SAFETY: `skb` is live (we hold a reference) and `data` is valid
+        // for writing; `MAX_PIECES` is the room the pieces were counted in.
+        let len = unsafe {
+            bindings::kapi_udp_tunnel_piece(
+                self.skb.as_ptr(),
+                MAX_PIECES as u32,
+                i as u32,
+                &mut data,
+            )
+        };
+        let data = NonNull::new(data.cast_mut())?;
+        // INVARIANT: Piece `i`, as `kapi_udp_tunnel_piece` gives it.
+        self.last.set((i, data.as_ptr().cast::<u8>(), len));
+        // SAFETY: Per the invariants the piece, `len` bytes at `data`, is
+        // bytes of the skb that no one changes while our reference lives, as
+        // long as `self`.
+        Some(unsafe { core::slice::from_raw_parts(data.as_ptr().cast::<u8>(), len) })
     }
 
     /// The first piece of the payload.
     pub(crate) fn bytes(&self) -> &[u8] {
-        self.piece(0).unwrap_or_default()
+        // SAFETY: Per the invariants `first` points at `first_len` bytes that
+        // no one changes while our reference lives, as long as `self`.
+        unsafe { core::slice::from_raw_parts(self.first.as_ptr(), self.first_len) }
     }
 
     /// The pieces after the first.
@@ -263,9 +302,6 @@ impl Drop for Packet {
 }
 
 /// A received UDP payload, as [`UdpTunnel::drain`] hands it out.
-// Made on the stack and used there, once a packet: boxing the large
-// variant would cost an allocation each.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Arrived<'a> {
     /// In its packet, kept whole.
     Kept(Datagram),
@@ -369,13 +405,11 @@ impl<T: Handler> UdpTunnel<T> {
         let mut dropped = 0u64;
         loop {
             let mut from = bindings::kapi_addr::default();
-            let mut pieces = [bindings::kapi_piece {
-                data: core::ptr::null(),
-                len: 0,
-            }; MAX_PIECES];
+            let mut data: *const core::ffi::c_void = core::ptr::null();
+            let mut first_len = 0usize;
             let mut n = MAX_PIECES as u32;
             let mut skb: *mut bindings::sk_buff = core::ptr::null_mut();
-            // SAFETY: `inner` is initialised; `from`, `pieces` (`n` of them),
+            // SAFETY: `inner` is initialised; `from`, `data`, `first_len`,
             // `n`, `skb` and `scratch` are valid for writing, `scratch` for
             // its whole length.
             let len = unsafe {
@@ -384,7 +418,8 @@ impl<T: Handler> UdpTunnel<T> {
                     &mut from,
                     scratch.as_mut_ptr().cast(),
                     scratch.len(),
-                    pieces.as_mut_ptr(),
+                    &mut data,
+                    &mut first_len,
                     &mut n,
                     &mut skb,
                 )
@@ -392,20 +427,27 @@ impl<T: Handler> UdpTunnel<T> {
             match usize::try_from(len) {
                 Ok(len) => {
                     let n = n as usize;
-                    let pkt = match NonNull::new(skb) {
+                    let pkt = match (NonNull::new(skb), NonNull::new(data.cast_mut())) {
                         // INVARIANT: On success a non-null `skb` is handed
-                        // to us, not shared, with its payload in the first
-                        // `n` (at least 1, at most the room) of `pieces`.
-                        Some(skb) if (1..=MAX_PIECES).contains(&n) => {
-                            Arrived::Kept(Datagram { skb, pieces, n })
+                        // to us, not shared, with its payload in `n` (at
+                        // least 1, at most the room) pieces, the first
+                        // `first_len` bytes at `data`.
+                        (Some(skb), Some(first)) if (1..=MAX_PIECES).contains(&n) => {
+                            Arrived::Kept(Datagram {
+                                skb,
+                                first: first.cast(),
+                                first_len,
+                                n,
+                                last: Cell::new((0, core::ptr::null(), 0)),
+                            })
                         }
-                        Some(skb) => {
+                        (Some(skb), _) => {
                             // Not so: drop it.
                             // SAFETY: Handed to us; freed once.
                             unsafe { bindings::kapi_udp_tunnel_consume(skb.as_ptr()) };
                             continue;
                         }
-                        None => Arrived::Copied(scratch.get(..len).unwrap_or(&[])),
+                        (None, _) => Arrived::Copied(scratch.get(..len).unwrap_or(&[])),
                     };
                     f(from_c(&from), pkt);
                 }

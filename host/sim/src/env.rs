@@ -170,6 +170,10 @@ impl Received<RxBytes> for Pieced {
         self.0.first().map_or(&[], |p| p)
     }
 
+    fn pieces(&self) -> usize {
+        self.0.len().max(1)
+    }
+
     fn more<'s>(&'s self, out: &mut [&'s [u8]]) -> usize {
         let more = self.0.get(1..).unwrap_or_default();
         assert!(more.len() <= out.len(), "more pieces than MAX_PIECES");
