@@ -101,7 +101,7 @@ impl BurstGaps {
 
     /// Add those of a datagram at `base` in the buffer.
     fn add(&mut self, gaps: &Gaps, base: usize) -> Option<()> {
-        for &(at, seq, skip) in gaps.at.get(..gaps.len)? {
+        for (at, seq, skip) in gaps.iter() {
             let at = u32::try_from(base + usize::from(at)).ok()?;
             *self.at.get_mut(self.len)? = (at, seq, skip);
             self.len += 1;
@@ -112,27 +112,19 @@ impl BurstGaps {
 
 /// The DATA payloads of a datagram that go out as they are queued: each
 /// leaves a gap at its place in the caller's buffer, filled only by the
-/// copying [`Endpoint::poll_transmit`].
-#[derive(Clone, Copy, Debug)]
+/// copying [`Endpoint::poll_transmit`]. A jumbo's subpackets lie one
+/// subpacket apart and are numbered one after another, each secured alike,
+/// so the first gap and how many there are say where each is: a datagram
+/// framed is small however many it holds, as it is moved about.
+#[derive(Clone, Copy, Debug, Default)]
 struct Gaps {
     /// The call whose packets they are.
     call: Option<CallHandle>,
-    /// Where each starts in the buffer, its packet's sequence number, and
-    /// where it starts in that packet's payload (16 bits each way: a
-    /// datagram is at most [`MAX_DATAGRAM`] bytes; small, as a framed
-    /// datagram is moved about).
-    at: [(u16, u32, u16); TX_JUMBO_MAX],
+    /// Where the first starts in the buffer, its packet's sequence number,
+    /// and where it starts in that packet's payload (16 bits each way: a
+    /// datagram is at most [`MAX_DATAGRAM`] bytes).
+    first: (u16, u32, u16),
     len: usize,
-}
-
-impl Default for Gaps {
-    fn default() -> Self {
-        Gaps {
-            call: None,
-            at: [(0, 0, 0); TX_JUMBO_MAX],
-            len: 0,
-        }
-    }
 }
 
 impl Gaps {
@@ -144,12 +136,28 @@ impl Gaps {
     }
 
     /// Record packet `seq`'s payload from byte `from` on at `at`; `None`
-    /// if there is no room.
+    /// if it does not follow the one before as a jumbo's subpacket does.
     fn push(&mut self, at: usize, seq: u32, from: usize) -> Option<()> {
         let entry = (u16::try_from(at).ok()?, seq, u16::try_from(from).ok()?);
-        *self.at.get_mut(self.len)? = entry;
+        if self.len == 0 {
+            self.first = entry;
+        } else if self.nth(self.len) != Some(entry) {
+            return None;
+        }
         self.len += 1;
         Some(())
+    }
+
+    /// Gap `k`: a subpacket after the first.
+    fn nth(&self, k: usize) -> Option<(u16, u32, u16)> {
+        let (at, seq, skip) = self.first;
+        let at = u16::try_from(usize::from(at) + k * JUMBO_SUBPKTLEN).ok()?;
+        Some((at, seq.wrapping_add(k as u32), skip))
+    }
+
+    /// Every gap, in order.
+    fn iter(&self) -> impl Iterator<Item = (u16, u32, u16)> + '_ {
+        (0..self.len).map_while(|k| self.nth(k))
     }
 }
 
@@ -407,7 +415,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         out: &mut [u8],
     ) -> Option<(TransportAddr, usize)> {
         let f = self.next_datagram(now, out)?;
-        for g in f.gaps.at.get(..f.gaps.len)? {
+        for g in f.gaps.iter() {
             let (at, payload) = self.gap_payload(&f.gaps, g)?;
             out.get_mut(at..at + payload.len())?
                 .copy_from_slice(payload);
@@ -491,8 +499,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             seg,
             uniform,
         };
-        let firsts = first.gaps.at.iter().take(first.gaps.len);
-        let firsts = firsts.map(|&(at, seq, skip)| (u32::from(at), seq, skip));
+        let firsts = first.gaps.iter();
+        let firsts = firsts.map(|(at, seq, skip)| (u32::from(at), seq, skip));
         let rest = more.iter().flat_map(|m| m.at.iter().take(m.len).copied());
         let mut next_gap = firsts.chain(rest).peekable();
         // Every gap is the one call's: looked up once, not once a gap.
@@ -531,11 +539,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
     /// Where gap `(at, seq, skip)` of `gaps` lies in the datagram, and the
     /// queued payload that fills it. Found for every gap: nothing changes
     /// between framing a datagram and sending it.
-    fn gap_payload(
-        &self,
-        gaps: &Gaps,
-        &(at, seq, skip): &(u16, u32, u16),
-    ) -> Option<(usize, &[u8])> {
+    fn gap_payload(&self, gaps: &Gaps, (at, seq, skip): (u16, u32, u16)) -> Option<(usize, &[u8])> {
         let payload = self.calls.get(&gaps.call?)?.queued_payload(seq, skip)?;
         Some((usize::from(at), payload))
     }
