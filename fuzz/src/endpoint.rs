@@ -30,7 +30,7 @@ use rxrpc_proto::{
     CallHandle, CallParams, CallSecurity, Config, ConnIdent, Endpoint, Event, Instant, PacketIdent,
     Security, ServiceConfig, Stats, Timeouts, TransportAddr, MAX_PACKET,
 };
-use rxrpc_sim::env::Whole;
+use rxrpc_sim::env::{Pieced, Whole};
 use rxrpc_sim::StdEnv;
 
 use crate::script::Reader;
@@ -610,10 +610,21 @@ impl Harness {
     }
 
     fn deliver(&mut self, from: TransportAddr, packet: Option<&[u8]>) {
-        // Handed over whole, as the kernel does a linear skb (raw
-        // datagrams are lent, as a copied one is).
-        if let Some(p) = packet {
+        // Handed over whole, as the kernel does a linear skb, or every
+        // other one cut in three pieces where a hash of the serial says,
+        // as a paged skb (raw datagrams are lent, as a copied one is).
+        let Some(p) = packet else {
+            return;
+        };
+        if self.serial % 2 == 0 {
             self.ep.handle_received(self.now, from, &Whole(p.into()));
+        } else {
+            let h = u64::from(self.serial).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let len = p.len() as u64 + 1;
+            let mut cuts = [(h % len) as usize, ((h >> 32) % len) as usize];
+            cuts.sort_unstable();
+            self.ep
+                .handle_received(self.now, from, &Pieced::cut(p, &cuts));
         }
     }
 
