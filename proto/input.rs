@@ -91,8 +91,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         self.handle_received(now, from, &buf)
     }
 
-    /// As [`Endpoint::handle_datagram`], for a datagram handed over whole:
-    /// DATA payloads that the security class leaves readable (see
+    /// As [`Endpoint::handle_datagram`], for a datagram handed over whole,
+    /// in one piece or several (see [`Received`]): DATA payloads that the security class leaves readable (see
     /// [`Security::verify_clear`]) are kept where they lie, if `dgram` can
     /// adopt them, and copied only to the reader.
     pub fn handle_received(

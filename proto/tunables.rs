@@ -14,7 +14,7 @@ use super::time::Instant;
 
 /// Run-time settings; see [`Endpoint::set_tunables`]. The defaults are the
 /// C module's, but for `rx_mtu` and `rx_jumbo_max`: we take jumbo packets
-/// of 46 subpackets in place (see [`TX_JUMBO_MAX`]), C's defaults say 4.
+/// of 46 subpackets in place (as many as we send), C's defaults say 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tunables {
     /// Longest delay of an ACK for new DATA that did not ask for one
@@ -41,9 +41,10 @@ pub struct Tunables {
 }
 
 impl Tunables {
-    /// The default `rx_mtu`: a jumbo of [`TX_JUMBO_MAX`] subpackets.
+    /// The default `rx_mtu`: a jumbo of as many subpackets as we send
+    /// (46, as mainline's).
     pub const DEFAULT_RX_MTU: u32 = jumbo_len(TX_JUMBO_MAX) as u32;
-    /// The default `rx_jumbo_max`: [`TX_JUMBO_MAX`].
+    /// The default `rx_jumbo_max`: as many subpackets as we send.
     pub const DEFAULT_RX_JUMBO_MAX: u32 = TX_JUMBO_MAX as u32;
 }
 

@@ -303,9 +303,9 @@ impl Drop for Packet {
 
 /// A received UDP payload, as [`UdpTunnel::drain`] hands it out.
 pub(crate) enum Arrived<'a> {
-    /// In its packet, kept whole.
+    /// In its packet, in the pieces it lies in.
     Kept(Datagram),
-    /// Copied out of a packet that was not linear.
+    /// Copied out of a packet that could not be made linear (no memory).
     Copied(&'a [u8]),
 }
 
