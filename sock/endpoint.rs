@@ -74,7 +74,7 @@ pub(crate) fn engine_error(e: crate::proto::Error) -> Error {
 /// The engine of one local endpoint.
 pub(crate) type Engine = crate::proto::Endpoint<KernelEnv, KernelRxkad>;
 
-/// Most bytes moved between the user and the engine per step.
+/// Most bytes a peek reads per step.
 const BOUNCE: usize = 65536;
 
 /// Largest UDP payload taken in; larger datagrams are dropped.
@@ -197,8 +197,9 @@ pub(crate) struct Core {
     pub(crate) ep: Engine,
     rx: KVec<u8>,
     tx: KVVec<u8>,
-    /// Where sendmsg and recvmsg copy data between the user and the engine,
-    /// under this lock: one buffer per endpoint, not one per syscall.
+    /// Where a peek copies a call's data before the user gets it (other
+    /// reads and writes copy straight between the user and the packets):
+    /// one buffer per endpoint, made at its first peek.
     pub(crate) bounce: KVec<u8>,
     /// The engine's next deadline as of the last flush, so that the work
     /// item need not walk the engine's objects again to find it.
@@ -371,13 +372,21 @@ impl Core {
 }
 
 impl Core {
+    /// Makes the peek buffer, at the first peek.
+    pub(crate) fn make_bounce(&mut self) -> Result {
+        if self.bounce.is_empty() {
+            let mut b = KVec::with_capacity(BOUNCE, GFP_KERNEL)?;
+            b.extend_with(BOUNCE, 0, GFP_KERNEL)?;
+            self.bounce = b;
+        }
+        Ok(())
+    }
+
     fn new(net: NetNs) -> Result<Self> {
         let mut rx = KVec::with_capacity(MAX_RX_DATAGRAM, GFP_KERNEL)?;
         rx.extend_with(MAX_RX_DATAGRAM, 0, GFP_KERNEL)?;
         let mut tx = KVVec::with_capacity(TX_BUF, GFP_KERNEL)?;
         tx.extend_with(TX_BUF, 0, GFP_KERNEL)?;
-        let mut bounce = KVec::with_capacity(BOUNCE, GFP_KERNEL)?;
-        bounce.extend_with(BOUNCE, 0, GFP_KERNEL)?;
         let config = Config {
             epoch: random_u32(),
             // Client connection ids are 1..0x40000000; the engine falls
@@ -391,7 +400,7 @@ impl Core {
             ep: Engine::new(KernelEnv { net }, KernelHost::new(), config),
             rx,
             tx,
-            bounce,
+            bounce: KVec::new(),
             deadline: None,
             armed: None,
             tags: Tags::new(),

@@ -65,6 +65,7 @@ fn read(
             .map(|r| (r, r.bytes, fault))
     } else {
         // A peek reads through the bounce buffer and consumes nothing.
+        core.make_bounce()?;
         let chunk = len.min(core.bounce.len());
         core.ep
             .recv(now, call, &mut core.bounce[..chunk], true)
