@@ -509,10 +509,10 @@ impl<E: Env> Call<E> {
         ) && !self.tx.ended()
     }
 
-    /// DATA packet `seq` as queued, from byte `skip` on.
-    pub(crate) fn queued_payload(&self, seq: u32, skip: u16) -> Option<&[u8]> {
-        let p = self.tx.get(seq)?;
-        p.buf.as_ref().get(usize::from(skip)..p.len)
+    /// DATA packet `seq`'s buffer as queued, from byte `from` on (see
+    /// [`TxPacket::bytes_from`]).
+    pub(crate) fn queued_payload(&self, seq: u32, from: u16) -> Option<&[u8]> {
+        self.tx.get(seq)?.bytes_from(usize::from(from))
     }
 
     /// Bring the endpoint's count of received bytes held, `buffered`, up
@@ -600,8 +600,7 @@ impl<E: Env> Call<E> {
     /// A DATA subpacket for this call, already verified, its plaintext in
     /// `pkt` (unsealed or copied into a buffer, or the received one kept).
     /// Returns why it was dropped, if it was, or an abort (code, errno) on
-    /// a protocol violation. A reply hard-ACKs the request: its buffers go
-    /// to `freed`.
+    /// a protocol violation. A reply hard-ACKs the request.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_data(
         &mut self,
@@ -611,7 +610,6 @@ impl<E: Env> Call<E> {
         last: bool,
         request_ack: bool,
         pkt: RxPacket<E::RxBuf>,
-        freed: &mut impl FnMut(E::Buf),
     ) -> Result<Option<RxDrop>, (u32, i32)> {
         self.touch_idle(now);
         match self.state {
@@ -621,7 +619,7 @@ impl<E: Env> Call<E> {
                 if !self.tx.all_sent() {
                     return Err((RX_PROTOCOL_ERROR, EPROTO));
                 }
-                self.tx.ack_all(freed);
+                self.tx.ack_all();
                 self.timers.stop(T::Resend as usize);
                 self.state = State::RecvReply;
             }
@@ -723,15 +721,13 @@ impl<E: Env> Call<E> {
     }
 
     /// An ACK for this call. `serial` is the ACK packet's own serial.
-    /// Returns why the rest of it was ignored, if it was. The buffers of
-    /// what it hard-ACKs go to `freed`.
+    /// Returns why the rest of it was ignored, if it was.
     pub(crate) fn on_ack(
         &mut self,
         now: Instant,
         serial: u32,
         ack: &Ack<'_>,
         rtt: &mut RttEstimator,
-        freed: &mut impl FnMut(E::Buf),
     ) -> Result<Option<RxDrop>, (u32, i32)> {
         self.touch_idle(now);
         if ack.reason == AckReason::PING {
@@ -790,7 +786,7 @@ impl<E: Env> Call<E> {
         let recent = rtt.srtt().map_or(now, |s| now.before(s / 2));
         let out = self
             .tx
-            .on_ack(ack.first_packet, ack.acks, recent, ack.serial, freed);
+            .on_ack(ack.first_packet, ack.acks, recent, ack.serial);
         if out.spurious {
             self.reo_quarters = (self.reo_quarters + 1).min(4);
             self.cong.undo();
@@ -841,12 +837,12 @@ impl<E: Env> Call<E> {
     }
 
     /// ACKALL: everything we sent is acknowledged.
-    pub(crate) fn on_ackall(&mut self, now: Instant, freed: &mut impl FnMut(E::Buf)) {
+    pub(crate) fn on_ackall(&mut self, now: Instant) {
         self.touch_idle(now);
         if !self.in_tx_phase() {
             return;
         }
-        self.tx.ack_all(freed);
+        self.tx.ack_all();
         self.timers.stop(T::Resend as usize);
         if self.tx_blocked {
             self.tx_blocked = false;

@@ -77,11 +77,6 @@ impl<B: DerefMut, R: Slots<(CallHandle, B)>> CallTable<B, R> {
     pub(crate) fn len(&self) -> usize {
         self.slab.len()
     }
-
-    /// Whether no call is held.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]

@@ -80,6 +80,15 @@ pub trait Env {
     /// A buffer of exactly `len` bytes (contents unspecified), or `None` if
     /// memory is short.
     fn alloc_buf(&mut self, len: usize) -> Option<Self::Buf>;
+    /// A buffer of `len` bytes for a DATA packet to send, as
+    /// [`Env::alloc_buf`]. The engine writes a packet's buffer only until
+    /// the datagram of its first transmission is framed, and never reuses
+    /// one: once sent, its bytes stay as they are until it is dropped, so
+    /// that the caller may hand them to the network without a copy (see
+    /// [`super::Gather::push_data`]).
+    fn alloc_tx_buf(&mut self, len: usize) -> Option<Self::Buf> {
+        self.alloc_buf(len)
+    }
     /// The MTU of the route to `to` (IP packet bytes), if known: it bounds
     /// the jumbo packets sent there. The default knows none, and the
     /// engine then sends single packets.

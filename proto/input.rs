@@ -440,27 +440,19 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             },
             Packet::Data(data) => self.call_data(now, key, h, hdr, data, dgram),
             Packet::Ack(ref ack) => {
-                let Self {
-                    calls,
-                    peers,
-                    tx_spares,
-                    ..
-                } = self;
+                let Self { calls, peers, .. } = self;
                 let (Some(c), Some(p)) = (calls.get_mut(&h), peers.get_mut(&key.peer)) else {
                     return Err(RxDrop::NoConn);
                 };
                 if let Some(t) = ack.trailer {
                     p.accepts = Some((t.max_mtu.min(t.if_mtu), t.jumbo_max));
                 }
-                c.on_ack(now, hdr.serial, ack, &mut p.rtt, &mut |b| tx_spares.put(b))
+                c.on_ack(now, hdr.serial, ack, &mut p.rtt)
                     .map_err(|(code, errno)| (code, errno, RxDrop::Proto))
             }
             Packet::AckAll => {
-                let Self {
-                    calls, tx_spares, ..
-                } = self;
-                if let Some(c) = calls.get_mut(&h) {
-                    c.on_ackall(now, &mut |b| tx_spares.put(b));
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.on_ackall(now);
                 }
                 Ok(None)
             }
@@ -523,7 +515,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             conns,
             sec,
             env,
-            tx_spares,
             config,
             rx_buffered,
             ..
@@ -606,8 +597,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             };
             let last = sub.flags.contains(Flags::LAST_PACKET);
             let request_ack = sub.flags.contains(Flags::REQUEST_ACK);
-            let freed = &mut |b| tx_spares.put(b);
-            let r = call.on_data(now, sub.seq, sub.serial, last, request_ack, pkt, freed);
+            let r = call.on_data(now, sub.seq, sub.serial, last, request_ack, pkt);
             call.recharge_rx(rx_buffered);
             let why = r.map_err(|(code, errno)| (code, errno, RxDrop::Proto))?;
             dropped = dropped.or(why);

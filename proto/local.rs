@@ -14,7 +14,6 @@ use core::time::Duration;
 use super::aborted::AbortedConns;
 use super::accept::{Charges, Service};
 use super::addr::TransportAddr;
-use super::bufpool::BufPool;
 use super::bundle::{Bundle, BundleKey};
 use super::call::{new_rings, Call, RxRing, Side, Timeouts, TxRing};
 use super::calls::CallTable;
@@ -197,8 +196,6 @@ pub struct Endpoint<E: Env, S: Security> {
     /// The buffer of the ready-made packet last sent, for the next one (a
     /// small call's final ACK): no allocation each.
     pub(crate) spare_buf: Option<E::Buf>,
-    /// The buffers of hard-ACKed DATA, for the next DATA written.
-    pub(crate) tx_spares: BufPool<E::Slots<E::Buf>>,
     pub(crate) replies: Replies,
     /// Service connections aborted lately, which answer with their abort.
     pub(crate) aborted: AbortedConns,
@@ -307,7 +304,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             accept_queue: env.new_map(),
             activate: env.new_map(),
             spare_rings: env.new_slots(),
-            tx_spares: BufPool::new(env.new_slots()),
             tx_ready: ReadyQueue::new(env.new_slots(), TX),
             ev_ready: ReadyQueue::new(env.new_slots(), EV),
             tm_ready: ReadyQueue::new(env.new_slots(), TM),
@@ -582,7 +578,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             peers,
             env,
             sec,
-            tx_spares,
             ..
         } = self;
         let c = calls.get_mut(&call).ok_or(Error::BadCall)?;
@@ -617,7 +612,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 return Err(Error::MessageSize);
             }
         }
-        let alloc = |n| tx_spares.take(n).or_else(|| env.alloc_buf(n));
+        let alloc = |n| env.alloc_tx_buf(n);
         let r = match c.send_with(len, more, alloc, src) {
             Ok(n) => Ok(n),
             Err(TxError::NoMemory) => Err(Error::NoMemory),

@@ -58,7 +58,6 @@ pub mod wire;
 mod aborted;
 mod accept;
 mod addr;
-mod bufpool;
 mod bundle;
 mod call;
 mod calls;

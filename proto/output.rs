@@ -19,6 +19,7 @@ use super::peer::{jumbo_len, Peer, ProbeFate, KEEPALIVE, TX_JUMBO_MAX};
 use super::security::{PacketIdent, Sealed, Security, WIRE_PAYLOAD};
 use super::time::Instant;
 use super::tunables::Tunables;
+use super::txbuf::{TxPacket, ROOM};
 use super::wire::{
     self, Ack, AckReason, AckTrailer, Flags, Header, Packet, ACK_BODY_LEN, ACK_PAD_LEN,
     ACK_TRAILER_LEN, HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN, JUMBO_SUBPKTLEN, TYPE_DATA,
@@ -55,6 +56,13 @@ pub trait Gather<'a> {
     fn room(&self) -> (usize, usize);
     /// Add `piece` to the datagram being put; false if there is no room.
     fn push(&mut self, piece: &'a [u8]) -> bool;
+    /// [`Gather::push`] for a piece of a queued DATA packet's buffer
+    /// (made by [`Env::alloc_tx_buf`]): its bytes stay as they are for as
+    /// long as the buffer lives, so the caller may send them as they lie
+    /// and hold on to them until the network is done with them.
+    fn push_data(&mut self, piece: &'a [u8]) -> bool {
+        self.push(piece)
+    }
     /// The datagram being put is whole; false if there is no room.
     fn end(&mut self) -> bool;
 }
@@ -125,6 +133,11 @@ struct Gaps {
     /// datagram is at most [`MAX_DATAGRAM`] bytes).
     first: (u16, u32, u16),
     len: usize,
+    /// Each gap starts [`ROOM`] bytes earlier, with its packet's room,
+    /// which holds those bytes of the datagram (the end of the wire header,
+    /// or the subpacket's jumbo header): the payloads go out with them as
+    /// they lie, one after another in their buffers.
+    roomy: bool,
 }
 
 impl Gaps {
@@ -155,9 +168,19 @@ impl Gaps {
         Some((at, seq.wrapping_add(k as u32), skip))
     }
 
-    /// Every gap, in order.
+    /// Whether the only gap is all of packet `seq`'s payload at `at`.
+    fn whole_first(&self, at: usize, seq: u32) -> bool {
+        self.len == 1 && self.first == (at as u16, seq, 0)
+    }
+
+    /// Every gap, in order: where it lies in the datagram, its packet's
+    /// sequence number and where it starts in that packet's buffer.
     fn iter(&self) -> impl Iterator<Item = (u16, u32, u16)> + '_ {
-        (0..self.len).map_while(|k| self.nth(k))
+        const R: u16 = ROOM as u16;
+        (0..self.len).map_while(|k| match self.nth(k)? {
+            (at, seq, _) if self.roomy => Some((at.checked_sub(R)?, seq, 0)),
+            (at, seq, from) => Some((at, seq, from.checked_add(R)?)),
+        })
     }
 }
 
@@ -519,7 +542,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 };
                 let at = at as usize;
                 put(g, out.get(from..at)?)?;
-                put(g, payload)?;
+                if !payload.is_empty() && !g.push_data(payload) {
+                    return None;
+                }
                 from = at + payload.len();
             }
             put(g, out.get(from..end)?)?;
@@ -773,10 +798,8 @@ fn add_subpackets<E: Env, S: Security>(
             break;
         };
         let body_at = len + JUMBO_HEADER_LEN;
-        let (Some(plain), Some(bounded)) = (
-            p.buf.as_ref().get(..p.len),
-            out.get_mut(..body_at + SUBPACKET_ROOM),
-        ) else {
+        let (Some(plain), Some(bounded)) = (p.payload(), out.get_mut(..body_at + SUBPACKET_ROOM))
+        else {
             break;
         };
         let id = PacketIdent {
@@ -804,7 +827,23 @@ fn add_subpackets<E: Env, S: Security>(
         let (true, Some(head)) = (marked, head) else {
             break;
         };
-        head.copy_from_slice(&wire::jumbo_header(flags, cksum));
+        let jumbo_header = wire::jumbo_header(flags, cksum);
+        head.copy_from_slice(&jumbo_header);
+        if gaps.roomy {
+            // As it goes in the datagram: in the packets' rooms (the one
+            // before's flags are its jumbo header's first byte, if it has
+            // one). The payload was found, so the room is there.
+            if let Some(r) = call.tx.get_mut(seq).and_then(TxPacket::room_mut) {
+                r.copy_from_slice(&jumbo_header);
+            }
+            let before = prev_at.and(call.tx.get_mut(seq.wrapping_sub(1)));
+            if let Some(b) = before
+                .and_then(TxPacket::room_mut)
+                .and_then(<[u8]>::first_mut)
+            {
+                *b = jumbo.bits();
+            }
+        }
         counters.count_sent(call, tx);
         call.on_sent(tx, serial, now, rtt);
         (prev_at, prev, start) = (Some(len), flags, body_at);
@@ -863,7 +902,7 @@ fn data_flags<E: Env>(call: &Call<E>, seq: u32, request_ack: bool) -> Flags {
 /// returns the header used and the length, `None` if it cannot be framed,
 /// or an abort code.
 fn frame<E: Env, S: Security>(
-    call: &Call<E>,
+    call: &mut Call<E>,
     conn: &mut Conn<S::Conn>,
     sec: &mut S,
     tx: Tx,
@@ -896,7 +935,8 @@ fn frame<E: Env, S: Security>(
             if call.probing {
                 hdr.user_status = USERSTATUS_SERVICE_UPGRADE;
             }
-            let Some(plain) = p.buf.as_ref().get(..p.len) else {
+            let fresh = p.sent_at.is_none();
+            let Some(plain) = p.payload() else {
                 return Ok(None);
             };
             if out.len() < HEADER_LEN {
@@ -914,6 +954,16 @@ fn frame<E: Env, S: Security>(
             hdr.cksum = cksum;
             if hdr.encode(TYPE_DATA, out).is_err() {
                 return Ok(None);
+            }
+            // Its first transmission: the payload goes as it lies, after
+            // the end of the header, which its room takes too.
+            if fresh && gaps.whole_first(HEADER_LEN, seq) {
+                let end = out.get(HEADER_LEN - ROOM..HEADER_LEN);
+                let room = call.tx.get_mut(seq).and_then(TxPacket::room_mut);
+                if let (Some(end), Some(room)) = (end, room) {
+                    room.copy_from_slice(end);
+                    gaps.roomy = true;
+                }
             }
             Ok(Some((hdr, HEADER_LEN + n)))
         }

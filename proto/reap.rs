@@ -389,9 +389,6 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             if let Some(t) = armed {
                 self.call_timers.remove(&(t, h));
             }
-            if self.calls.is_empty() {
-                self.tx_spares.idle();
-            }
         }
     }
 

@@ -6,12 +6,22 @@
 //! follows, so small writes do not turn into small packets. The ring grows
 //! with the packets held (see [`super::ring`]) and is given back once the
 //! peer has hard-ACKed the last packet.
+//!
+//! A packet's buffer holds [`ROOM`] bytes before its payload, where the
+//! datagram of its first transmission has the 4 bytes before the payload
+//! (the end of the wire header, or the subpacket's jumbo header): that
+//! datagram can then go out from the buffers as they lie, one after the
+//! other, with no copy (see [`super::Gather::push_data`]).
 
 use super::env::Slots;
 use super::peer::ProbeFate;
 use super::ring;
 use super::time::Instant;
+use super::wire::JUMBO_HEADER_LEN;
 use core::time::Duration;
+
+/// Bytes of a packet's buffer before its payload.
+pub(crate) const ROOM: usize = JUMBO_HEADER_LEN;
 
 /// At most `RING - 1` packets are held at once.
 pub(crate) const RING: usize = ring::MAX;
@@ -37,6 +47,28 @@ pub(crate) struct TxPacket<B> {
     retransmitted: bool,
     /// Why it was last marked for resend.
     pub(crate) why: Resend,
+}
+
+impl<B: AsRef<[u8]>> TxPacket<B> {
+    /// Its buffer from byte `from` to the end of the payload ([`ROOM`]:
+    /// the payload alone).
+    pub(crate) fn bytes_from(&self, from: usize) -> Option<&[u8]> {
+        self.buf.as_ref().get(from..ROOM + self.len)
+    }
+
+    /// Its payload.
+    pub(crate) fn payload(&self) -> Option<&[u8]> {
+        self.bytes_from(ROOM)
+    }
+}
+
+impl<B: AsMut<[u8]>> TxPacket<B> {
+    /// The room before its payload. Written only while the datagram of
+    /// its first transmission is framed: the caller may have the buffer
+    /// on the network from then on.
+    pub(crate) fn room_mut(&mut self) -> Option<&mut [u8]> {
+        self.buf.as_mut().get_mut(..ROOM)
+    }
 }
 
 /// Why a packet was marked for retransmission (counted when it is sent).
@@ -391,7 +423,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                         p.sealed = true;
                     }
                 }
-                let Some(buf) = alloc(self.max_payload) else {
+                let Some(buf) = alloc(ROOM + self.max_payload) else {
                     return if done == 0 {
                         Err(TxError::NoMemory)
                     } else {
@@ -406,7 +438,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                 break;
             };
             let n = max.saturating_sub(p.len).min(len - done);
-            let k = match p.buf.as_mut().get_mut(p.len..p.len + n) {
+            let at = ROOM + p.len;
+            let k = match p.buf.as_mut().get_mut(at..at + n) {
                 Some(d) => src(d).min(n),
                 None => 0,
             };
@@ -424,7 +457,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                 if !self.room_for_next() {
                     return Ok(done);
                 }
-                let Some(buf) = alloc(self.max_payload) else {
+                let Some(buf) = alloc(ROOM + self.max_payload) else {
                     return if done == 0 {
                         Err(TxError::NoMemory)
                     } else {
@@ -514,7 +547,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         self.pkt(seq)
     }
 
-    fn get_mut(&mut self, seq: u32) -> Option<&mut TxPacket<B>> {
+    pub(crate) fn get_mut(&mut self, seq: u32) -> Option<&mut TxPacket<B>> {
         if !self.holds(seq) {
             return None;
         }
@@ -565,15 +598,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
     /// `acks[i]` (1 ACK, 0 NACK) covers `first + i`. The caller has checked
     /// that `first - 1` does not exceed what was sent. A retransmission
     /// sent after `recent`, or later than the packet of serial `serial`
-    /// that prompted the ACK, is not what the ACK acknowledges. The
-    /// buffers of hard-ACKed packets go to `freed`.
+    /// that prompted the ACK, is not what the ACK acknowledges.
     pub(crate) fn on_ack(
         &mut self,
         first: u32,
         acks: &[u8],
         recent: Instant,
         serial: u32,
-        freed: &mut impl FnMut(B),
     ) -> AckOutcome {
         // Found lost, yet acknowledged before it was sent again, or by an
         // ACK that the retransmission cannot have prompted.
@@ -600,7 +631,6 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
                         delivered = newer(delivered, sent);
                     }
                 }
-                freed(p.buf);
             }
             out.hard_advanced = true;
         }
@@ -649,14 +679,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>, V: Slots<TxPacket<B>>> TxBuf<B, V> {
         out
     }
 
-    /// Hard-ACK everything sent (reply DATA or ACKALL received); the
-    /// buffers go to `freed`.
-    pub(crate) fn ack_all(&mut self, freed: &mut impl FnMut(B)) {
+    /// Hard-ACK everything sent (reply DATA or ACKALL received).
+    pub(crate) fn ack_all(&mut self) {
         let top = self.sent_top;
         while seq_lt(self.hard_ack, top) {
-            if let Some(p) = self.pop() {
-                freed(p.buf);
-            }
+            self.pop();
         }
         self.counts = Counts::default();
         self.free_if_done();
@@ -880,7 +907,7 @@ mod tests {
         assert_eq!(t.next_to_send(4, 4), None);
         assert_eq!(t.in_flight(), 4);
         // Hard-ACK 1, NACK 2, ACK 3..4.
-        let o = t.on_ack(2, &[0, 1, 1], Instant(0), 0, &mut drop);
+        let o = t.on_ack(2, &[0, 1, 1], Instant(0), 0);
         assert_eq!(
             o,
             AckOutcome {
@@ -902,12 +929,12 @@ mod tests {
         t.mark_sent(5, 6, Instant(3));
         // 6 is beyond the window (hard-ACK 1 + 4).
         assert_eq!(t.next_to_send(4, 4), None);
-        t.on_ack(6, &[], Instant(0), 0, &mut drop);
+        t.on_ack(6, &[], Instant(0), 0);
         assert_eq!(t.hard_ack(), 5);
         assert!(!t.mark_all_unacked(Resend::Rto));
         t.mark_sent(6, 7, Instant(4));
         assert!(t.all_sent());
-        t.ack_all(&mut drop);
+        t.ack_all();
         assert!(t.all_hard_acked());
     }
 
@@ -919,7 +946,7 @@ mod tests {
             t.mark_sent(s, s, Instant(10));
         }
         // 2 arrived: 1 went out before it, 3 and 4 after.
-        t.on_ack(1, &[0, 1, 0, 0], Instant(0), 2, &mut drop);
+        t.on_ack(1, &[0, 1, 0, 0], Instant(0), 2);
         assert_eq!(
             t.mark_lost(Instant(100), Duration::from_nanos(5)),
             (1, None)
@@ -935,7 +962,7 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(10));
         }
-        t.on_ack(2, &[], Instant(0), 1, &mut drop);
+        t.on_ack(2, &[], Instant(0), 1);
         assert!(t.mark_tail_probe());
         assert_eq!(
             t.get(3).map(|p| (p.resend, p.why)),
@@ -945,7 +972,7 @@ mod tests {
         assert_eq!(t.next_to_send(4, 4), Some(3));
         t.mark_sent(3, 4, Instant(20));
         // The peer holds the newest packet: RACK's to find what is missing.
-        t.on_ack(2, &[0, 1], Instant(0), 4, &mut drop);
+        t.on_ack(2, &[0, 1], Instant(0), 4);
         assert!(!t.mark_tail_probe());
     }
 
@@ -960,7 +987,7 @@ mod tests {
         // (serial 1) comes at once.
         t.mark_resend(1, Resend::Rto);
         t.mark_sent(1, 5, Instant(20));
-        let o = t.on_ack(2, &[0, 0, 0], Instant(15), 1, &mut drop);
+        let o = t.on_ack(2, &[0, 0, 0], Instant(15), 1);
         assert!(o.spurious);
         // 2..4 were sent with the original, not before the resend.
         let wait = Duration::from_nanos(5);
@@ -978,7 +1005,7 @@ mod tests {
         assert_eq!(t.mark_sent(3, 3, Instant(5)), (Instant(10), true));
         assert_eq!(t.mark_sent(4, 4, Instant(20)), (Instant(20), true));
         // 1 and 2 are ACKed; 3 is not yet, and not sent before them.
-        t.on_ack(1, &[1, 1], Instant(0), 2, &mut drop);
+        t.on_ack(1, &[1, 1], Instant(0), 2);
         let wait = Duration::from_nanos(1);
         assert_eq!(t.mark_lost(Instant(100), wait), (0, None));
     }
@@ -990,7 +1017,7 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(10));
         }
-        t.on_ack(1, &[0, 1, 0], Instant(0), 0, &mut drop);
+        t.on_ack(1, &[0, 1, 0], Instant(0), 0);
         // Packet 1 was resent at 20 and is still missing at 100.
         t.mark_resend(1, Resend::Rto);
         t.mark_sent(1, 4, Instant(20));
@@ -1018,18 +1045,24 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(s.into()));
         }
-        t.on_ack(2, &[0, 1], Instant(0), 0, &mut drop);
+        t.on_ack(2, &[0, 1], Instant(0), 0);
         assert_eq!(t.in_flight(), 1);
         // Packets 2 and 3 move to their slots as the ring grows to 8.
         t.write(&[8; 6], false, alloc).unwrap();
         assert_eq!((t.ring_len(), t.top()), (8, 9));
-        assert!(t.get(2).is_some_and(|p| !p.sacked && p.buf == [7]));
-        assert!(t.get(3).is_some_and(|p| p.sacked && p.buf == [7]));
-        assert!(t.get(9).is_some_and(|p| p.last && p.buf == [8]));
+        assert!(t
+            .get(2)
+            .is_some_and(|p| !p.sacked && p.payload() == Some(&[7][..])));
+        assert!(t
+            .get(3)
+            .is_some_and(|p| p.sacked && p.payload() == Some(&[7][..])));
+        assert!(t
+            .get(9)
+            .is_some_and(|p| p.last && p.payload() == Some(&[8][..])));
         for s in 4..=9 {
             t.mark_sent(s, s, Instant(s.into()));
         }
-        t.on_ack(10, &[], Instant(0), 0, &mut drop);
+        t.on_ack(10, &[], Instant(0), 0);
         assert!(t.all_hard_acked());
         assert_eq!(t.ring_len(), 0, "freed with the phase acknowledged");
     }
@@ -1042,7 +1075,7 @@ mod tests {
         for s in 1..=3 {
             t.mark_sent(s, s, Instant(0));
         }
-        t.on_ack(3, &[], Instant(0), 0, &mut drop);
+        t.on_ack(3, &[], Instant(0), 0);
         assert_eq!(t.write(&[0; 6], false, alloc), Ok(2));
         assert_eq!(t.top(), 6);
     }
@@ -1052,7 +1085,7 @@ mod tests {
         let mut t = tx(1);
         t.write(&[0; 3], false, alloc).unwrap();
         t.mark_sent(1, 1, Instant(0));
-        let o = t.on_ack(3, &[1, 1], Instant(0), 0, &mut drop);
+        let o = t.on_ack(3, &[1, 1], Instant(0), 0);
         assert_eq!(t.hard_ack(), 1);
         assert_eq!(o.newly_acked, 1);
     }

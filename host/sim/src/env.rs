@@ -1,7 +1,7 @@
 //! The engine's memory on the host: `Vec` buffers and `BTreeMap` maps, with
 //! an optional allocation budget to test the engine's out-of-memory paths.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ops::{Bound, Range};
 use std::rc::Rc;
@@ -126,10 +126,88 @@ impl AsRef<[u8]> for RxBytes {
     }
 }
 
-impl From<Vec<u8>> for RxBytes {
-    fn from(v: Vec<u8>) -> Self {
-        RxBytes::Own(v)
+impl From<SimBuf> for RxBytes {
+    fn from(mut b: SimBuf) -> Self {
+        RxBytes::Own(std::mem::take(&mut b.bytes))
     }
+}
+
+/// A buffer of the engine's. One for DATA to send (made by
+/// [`Env::alloc_tx_buf`]) is lent to the network once a piece of it is
+/// gathered ([`lend`]), as the kernel's pages are spliced into its skbs:
+/// the engine writing it after that would change a datagram in flight,
+/// and fails the test.
+#[derive(Debug, Default)]
+pub struct SimBuf {
+    bytes: Vec<u8>,
+    lent: Option<Lent>,
+}
+
+/// Whether a DATA buffer was lent to the network.
+type Lent = Rc<Cell<bool>>;
+
+thread_local! {
+    /// The DATA buffers alive, by address: their lengths and whether lent.
+    static TX_BUFS: RefCell<BTreeMap<usize, (usize, Lent)>> =
+        const { RefCell::new(BTreeMap::new()) };
+}
+
+impl SimBuf {
+    fn tx(len: usize) -> Self {
+        let bytes = vec![0; len];
+        let lent = Rc::new(Cell::new(false));
+        TX_BUFS.with(|m| {
+            m.borrow_mut()
+                .insert(bytes.as_ptr() as usize, (len, lent.clone()))
+        });
+        SimBuf {
+            bytes,
+            lent: Some(lent),
+        }
+    }
+}
+
+impl Drop for SimBuf {
+    fn drop(&mut self) {
+        if self.lent.is_some() {
+            TX_BUFS.with(|m| m.borrow_mut().remove(&(self.bytes.as_ptr() as usize)));
+        }
+    }
+}
+
+impl AsRef<[u8]> for SimBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl AsMut<[u8]> for SimBuf {
+    fn as_mut(&mut self) -> &mut [u8] {
+        assert!(
+            !self.lent.as_ref().is_some_and(|l| l.get()),
+            "a DATA buffer written after it was handed to the network"
+        );
+        &mut self.bytes
+    }
+}
+
+/// `piece`, gathered as a DATA packet's ([`rxrpc_proto::Gather::push_data`]),
+/// goes out as it lies: it must lie in a DATA buffer, which is lent from
+/// now on.
+pub fn lend(piece: &[u8]) {
+    let at = piece.as_ptr() as usize;
+    TX_BUFS.with(|m| {
+        let m = m.borrow();
+        let (start, (len, lent)) = m
+            .range(..=at)
+            .next_back()
+            .expect("a piece gathered as DATA that lies in no DATA buffer");
+        assert!(
+            at + piece.len() <= start + len,
+            "a DATA piece beyond its buffer"
+        );
+        lent.set(true);
+    });
 }
 
 /// A datagram handed over whole (see [`rxrpc_proto::Endpoint::handle_received`]):
@@ -190,7 +268,7 @@ impl Received<RxBytes> for Pieced {
 }
 
 impl Env for StdEnv {
-    type Buf = Vec<u8>;
+    type Buf = SimBuf;
     type RxBuf = RxBytes;
     type Map<K: Ord + Copy, V> = StdMap<K, V>;
     type Slots<T> = StdSlots<T>;
@@ -218,8 +296,15 @@ impl Env for StdEnv {
         }
     }
 
-    fn alloc_buf(&mut self, len: usize) -> Option<Vec<u8>> {
-        take(&self.budget).then(|| vec![0; len])
+    fn alloc_buf(&mut self, len: usize) -> Option<SimBuf> {
+        take(&self.budget).then(|| SimBuf {
+            bytes: vec![0; len],
+            lent: None,
+        })
+    }
+
+    fn alloc_tx_buf(&mut self, len: usize) -> Option<SimBuf> {
+        take(&self.budget).then(|| SimBuf::tx(len))
     }
 
     fn path_mtu(&mut self, _to: &TransportAddr) -> Option<u32> {

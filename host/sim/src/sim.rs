@@ -51,6 +51,11 @@ impl Gather<'_> for Gathered {
         self.pieces <= BURST_PARTS
     }
 
+    fn push_data(&mut self, piece: &[u8]) -> bool {
+        crate::env::lend(piece);
+        self.push(piece)
+    }
+
     fn end(&mut self) -> bool {
         self.datagrams.push(std::mem::take(&mut self.open));
         self.datagrams.len() <= BURST_DATAGRAMS

@@ -83,7 +83,7 @@ impl Env for CountEnv {
     }
 
     fn alloc_buf(&mut self, len: usize) -> Option<Vec<u8>> {
-        self.inner.alloc_buf(len)
+        Some(vec![0; len])
     }
 }
 
