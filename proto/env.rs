@@ -89,6 +89,10 @@ pub trait Env {
     fn alloc_tx_buf(&mut self, len: usize) -> Option<Self::Buf> {
         self.alloc_buf(len)
     }
+    /// DATA buffer `buf` is framed for its first transmission, and the
+    /// engine writes it no more: a caller that sends it by reference may
+    /// refuse writes from now on. The default does nothing.
+    fn lend(_buf: &mut Self::Buf) {}
     /// The MTU of the route to `to` (IP packet bytes), if known: it bounds
     /// the jumbo packets sent there. The default knows none, and the
     /// engine then sends single packets.

@@ -133,10 +133,11 @@ struct Gaps {
     /// datagram is at most [`MAX_DATAGRAM`] bytes).
     first: (u16, u32, u16),
     len: usize,
-    /// Each gap starts [`ROOM`] bytes earlier, with its packet's room,
-    /// which holds those bytes of the datagram (the end of the wire header,
-    /// or the subpacket's jumbo header): the payloads go out with them as
-    /// they lie, one after another in their buffers.
+    /// Each gap after the first starts [`ROOM`] bytes earlier, with its
+    /// packet's room, which holds the subpacket's jumbo header: the
+    /// payloads go out as they lie, one after another in their buffers.
+    /// (The first's header stays whole in the caller's buffer, where a
+    /// receiver finds it in one piece.)
     roomy: bool,
 }
 
@@ -178,7 +179,7 @@ impl Gaps {
     fn iter(&self) -> impl Iterator<Item = (u16, u32, u16)> + '_ {
         const R: u16 = ROOM as u16;
         (0..self.len).map_while(|k| match self.nth(k)? {
-            (at, seq, _) if self.roomy => Some((at.checked_sub(R)?, seq, 0)),
+            (at, seq, _) if self.roomy && k > 0 => Some((at.checked_sub(R)?, seq, 0)),
             (at, seq, from) => Some((at, seq, from.checked_add(R)?)),
         })
     }
@@ -748,6 +749,14 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
             }
         }
+        // Its DATA is framed, and goes as it lies in the buffers.
+        if let Some(call) = calls.get_mut(&h) {
+            for (_, seq, _) in gaps.iter() {
+                if let Some(p) = call.tx.get_mut(seq) {
+                    E::lend(&mut p.buf);
+                }
+            }
+        }
         peer.sent(now);
         Ok(Some(Framed {
             to: key.peer,
@@ -902,7 +911,7 @@ fn data_flags<E: Env>(call: &Call<E>, seq: u32, request_ack: bool) -> Flags {
 /// returns the header used and the length, `None` if it cannot be framed,
 /// or an abort code.
 fn frame<E: Env, S: Security>(
-    call: &mut Call<E>,
+    call: &Call<E>,
     conn: &mut Conn<S::Conn>,
     sec: &mut S,
     tx: Tx,
@@ -955,16 +964,10 @@ fn frame<E: Env, S: Security>(
             if hdr.encode(TYPE_DATA, out).is_err() {
                 return Ok(None);
             }
-            // Its first transmission: the payload goes as it lies, after
-            // the end of the header, which its room takes too.
-            if fresh && gaps.whole_first(HEADER_LEN, seq) {
-                let end = out.get(HEADER_LEN - ROOM..HEADER_LEN);
-                let room = call.tx.get_mut(seq).and_then(TxPacket::room_mut);
-                if let (Some(end), Some(room)) = (end, room) {
-                    room.copy_from_slice(end);
-                    gaps.roomy = true;
-                }
-            }
+            // Its first transmission, of all its payload as it is: the
+            // subpackets that may follow go with their jumbo headers in
+            // their rooms.
+            gaps.roomy = fresh && gaps.whole_first(HEADER_LEN, seq);
             Ok(Some((hdr, HEADER_LEN + n)))
         }
         Tx::Ack { reason, serial } => {

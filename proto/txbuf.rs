@@ -7,10 +7,9 @@
 //! with the packets held (see [`super::ring`]) and is given back once the
 //! peer has hard-ACKed the last packet.
 //!
-//! A packet's buffer holds [`ROOM`] bytes before its payload, where the
-//! datagram of its first transmission has the 4 bytes before the payload
-//! (the end of the wire header, or the subpacket's jumbo header): that
-//! datagram can then go out from the buffers as they lie, one after the
+//! A packet's buffer holds [`ROOM`] bytes before its payload, where a
+//! jumbo packet's subpacket has its jumbo header when first sent: the
+//! subpackets then go out from their buffers as they lie, one after the
 //! other, with no copy (see [`super::Gather::push_data`]).
 
 use super::env::Slots;
@@ -63,9 +62,9 @@ impl<B: AsRef<[u8]>> TxPacket<B> {
 }
 
 impl<B: AsMut<[u8]>> TxPacket<B> {
-    /// The room before its payload. Written only while the datagram of
-    /// its first transmission is framed: the caller may have the buffer
-    /// on the network from then on.
+    /// The room before its payload, for its jumbo header. Written only
+    /// while the datagram of its first transmission is framed: the caller
+    /// may have the buffer on the network from then on.
     pub(crate) fn room_mut(&mut self) -> Option<&mut [u8]> {
         self.buf.as_mut().get_mut(..ROOM)
     }

@@ -133,10 +133,11 @@ impl From<SimBuf> for RxBytes {
 }
 
 /// A buffer of the engine's. One for DATA to send (made by
-/// [`Env::alloc_tx_buf`]) is lent to the network once a piece of it is
-/// gathered ([`lend`]), as the kernel's pages are spliced into its skbs:
-/// the engine writing it after that would change a datagram in flight,
-/// and fails the test.
+/// [`Env::alloc_tx_buf`]) is lent by the engine ([`Env::lend`]) before a
+/// piece of it is gathered as data ([`check_lent`]), as the kernel's pages
+/// are spliced into its skbs: a piece of one not lent, or the engine
+/// writing one after, would change a datagram in flight, and fails the
+/// test.
 #[derive(Debug, Default)]
 pub struct SimBuf {
     bytes: Vec<u8>,
@@ -192,9 +193,8 @@ impl AsMut<[u8]> for SimBuf {
 }
 
 /// `piece`, gathered as a DATA packet's ([`rxrpc_proto::Gather::push_data`]),
-/// goes out as it lies: it must lie in a DATA buffer, which is lent from
-/// now on.
-pub fn lend(piece: &[u8]) {
+/// goes out as it lies: it must lie in a DATA buffer the engine lent.
+pub fn check_lent(piece: &[u8]) {
     let at = piece.as_ptr() as usize;
     TX_BUFS.with(|m| {
         let m = m.borrow();
@@ -206,7 +206,10 @@ pub fn lend(piece: &[u8]) {
             at + piece.len() <= start + len,
             "a DATA piece beyond its buffer"
         );
-        lent.set(true);
+        assert!(
+            lent.get(),
+            "a DATA piece gathered before the engine lent it"
+        );
     });
 }
 
@@ -305,6 +308,11 @@ impl Env for StdEnv {
 
     fn alloc_tx_buf(&mut self, len: usize) -> Option<SimBuf> {
         take(&self.budget).then(|| SimBuf::tx(len))
+    }
+
+    fn lend(buf: &mut SimBuf) {
+        let lent = buf.lent.as_ref().expect("lent a buffer not made for DATA");
+        lent.set(true);
     }
 
     fn path_mtu(&mut self, _to: &TransportAddr) -> Option<u32> {

@@ -52,7 +52,7 @@ impl Gather<'_> for Gathered {
     }
 
     fn push_data(&mut self, piece: &[u8]) -> bool {
-        crate::env::lend(piece);
+        crate::env::check_lent(piece);
         self.push(piece)
     }
 
