@@ -602,6 +602,7 @@ void kapi_udp_tunnel_close(struct kapi_udp_tunnel *t)
 	timer_delete_sync(&t->timer);
 	cancel_work_sync(&t->work);
 	skb_queue_purge(&t->rx_queue);
+	kapi_txpages_release(&t->heads);
 	if (t->cred)
 		put_cred(t->cred);
 	t->cred = NULL;
@@ -623,11 +624,16 @@ void kapi_udp_tunnel_arm(struct kapi_udp_tunnel *t, u64 delay_ns)
  * one the IP layer built in pages (loopback's jumbo packets), or a segment
  * of a UDP GSO packet. Not pages a sender may still write to (spliced
  * ones): what was checked on arrival must be what the reader gets.
+ * Fragments that lie one after the other in memory (the pages of one
+ * allocation, as a sender that splices its buffers gives them) are one
+ * piece.
  */
 static unsigned int kapi_payload_pieces(struct sk_buff *skb, unsigned int max,
 					unsigned int want, const void **data, size_t *len)
 {
 	const struct skb_shared_info *sh = skb_shinfo(skb);
+	const u8 *cur = NULL;	/* piece n - 1, so far */
+	size_t cur_len = 0;
 	unsigned int n = 0, i;
 
 	if (!max)
@@ -642,26 +648,36 @@ static unsigned int kapi_payload_pieces(struct sk_buff *skb, unsigned int max,
 	if (skb_has_frag_list(skb) || !skb_frags_readable(skb) || skb_has_shared_frag(skb))
 		return 0;
 	if (skb_headlen(skb)) {
-		if (want == n) {
-			*data = skb->data;
-			*len = skb_headlen(skb);
-		}
+		cur = skb->data;
+		cur_len = skb_headlen(skb);
 		n++;
 	}
 	for (i = 0; i < sh->nr_frags; i++) {
 		const skb_frag_t *frag = &sh->frags[i];
-		void *p;
+		const u8 *p;
 
 		if (!skb_frag_size(frag))
 			continue;
 		p = skb_frag_address_safe(frag);
-		if (n == max || !p)
+		if (!p)
 			return 0;
-		if (want == n) {
-			*data = p;
-			*len = skb_frag_size(frag);
+		if (n && p == cur + cur_len) {
+			cur_len += skb_frag_size(frag);
+			continue;
 		}
+		if (n && want == n - 1) {
+			*data = cur;
+			*len = cur_len;
+		}
+		if (n == max)
+			return 0;
+		cur = p;
+		cur_len = skb_frag_size(frag);
 		n++;
+	}
+	if (n && want == n - 1) {
+		*data = cur;
+		*len = cur_len;
 	}
 	return n;
 }
@@ -764,6 +780,39 @@ void kapi_udp_tunnel_share(struct sk_buff *skb)
 	skb_get(skb);
 }
 
+/* A destination for t's socket. */
+union kapi_udp_dest {
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+};
+
+/* msg addressed to to, through dest. */
+static int kapi_udp_tunnel_address(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
+				   union kapi_udp_dest *dest, struct msghdr *msg)
+{
+	if (!t->udp)
+		return -ESHUTDOWN;
+	memset(dest, 0, sizeof(*dest));
+	if (t->udp->sk->sk_family == AF_INET6) {
+		dest->sin6.sin6_family = AF_INET6;
+		dest->sin6.sin6_port = htons(to->port);
+		if (to->family == AF_INET)
+			ipv6_addr_set_v4mapped(*(__be32 *)to->addr, &dest->sin6.sin6_addr);
+		else
+			memcpy(&dest->sin6.sin6_addr, to->addr, 16);
+		msg->msg_namelen = sizeof(dest->sin6);
+	} else {
+		if (to->family != AF_INET)
+			return -EAFNOSUPPORT;
+		dest->sin.sin_family = AF_INET;
+		dest->sin.sin_port = htons(to->port);
+		memcpy(&dest->sin.sin_addr, to->addr, 4);
+		msg->msg_namelen = sizeof(dest->sin);
+	}
+	msg->msg_name = dest;
+	return 0;
+}
+
 /*
  * Sends one datagram gathered from the n pieces at iov, len bytes in all:
  * the socket copies them into its skb, so they need live only for the call.
@@ -774,8 +823,7 @@ void kapi_udp_tunnel_share(struct sk_buff *skb)
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 			 struct kvec *iov, size_t n, size_t len, u16 seg)
 {
-	struct sockaddr_in6 sin6 = {};
-	struct sockaddr_in sin = {};
+	union kapi_udp_dest dest;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	union {
 		char buf[CMSG_SPACE(sizeof(u16))];
@@ -783,26 +831,9 @@ int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 	} control = {};
 	int ret;
 
-	if (!t->udp)
-		return -ESHUTDOWN;
-	if (t->udp->sk->sk_family == AF_INET6) {
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons(to->port);
-		if (to->family == AF_INET)
-			ipv6_addr_set_v4mapped(*(__be32 *)to->addr, &sin6.sin6_addr);
-		else
-			memcpy(&sin6.sin6_addr, to->addr, 16);
-		msg.msg_name = &sin6;
-		msg.msg_namelen = sizeof(sin6);
-	} else {
-		if (to->family != AF_INET)
-			return -EAFNOSUPPORT;
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(to->port);
-		memcpy(&sin.sin_addr, to->addr, 4);
-		msg.msg_name = &sin;
-		msg.msg_namelen = sizeof(sin);
-	}
+	ret = kapi_udp_tunnel_address(t, to, &dest, &msg);
+	if (ret < 0)
+		return ret;
 	if (seg) {
 		struct cmsghdr *cmsg = &control.align;
 
@@ -822,6 +853,131 @@ int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 		ip_sock_set_mtu_discover(t->udp->sk, IP_PMTUDISC_DO);
 	}
 	return ret;
+}
+
+/*
+ * How many skb fragments the n pieces at iov make, taken by reference
+ * (MAX_SKB_FRAGS + 1 if more, or if one lies in pages an skb may not take:
+ * slab, as sendpage_ok says). A fragment is a part of one page.
+ */
+static unsigned int kapi_splice_frags(const struct kvec *iov, size_t n)
+{
+	const struct page *last = NULL;
+	unsigned int frags = 0;
+	size_t last_end = 0, i;
+
+	for (i = 0; i < n; i++) {
+		const u8 *p = iov[i].iov_base;
+		size_t len = iov[i].iov_len;
+
+		while (len) {
+			size_t off = offset_in_page(p), part = min_t(size_t, len, PAGE_SIZE - off);
+			struct page *page;
+
+			if (!virt_addr_valid(p))
+				return MAX_SKB_FRAGS + 1;
+			page = virt_to_page(p);
+			if (!sendpage_ok(page))
+				return MAX_SKB_FRAGS + 1;
+			if ((page != last || off != last_end) && ++frags > MAX_SKB_FRAGS)
+				return frags;
+			last = page;
+			last_end = off + part;
+			p += part;
+			len -= part;
+		}
+	}
+	return frags;
+}
+
+/* The longest first piece kapi_udp_tunnel_send_spliced copies. */
+#define KAPI_SPLICE_HEAD_MAX 256
+/*
+ * The shortest datagram it sends by reference: shorter, a copy costs less
+ * than the page references, and the receiver gets it in one piece.
+ */
+#define KAPI_SPLICE_MIN 4096
+
+/*
+ * Sends one datagram as kapi_udp_tunnel_send does, but with its pieces in
+ * the skb by reference (MSG_SPLICE_PAGES), not by copy: those after the
+ * first must lie in kapi_txpages buffers that the caller no longer writes
+ * (so the fragments are not shared with a writer: MSG_NO_SHARED_FRAGS), and
+ * the first (the wire header) is copied into pages of the tunnel's own for
+ * that, whose part the skb keeps. iov[0] is changed during the call. Sent
+ * by copy instead when short, when the pieces would take more than an
+ * skb's fragments, or when too large for the route. The caller serialises
+ * sends on t.
+ */
+int kapi_udp_tunnel_send_spliced(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
+				 struct kvec *iov, size_t n, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_SPLICE_PAGES | MSG_NO_SHARED_FRAGS };
+	struct kvec head = iov[0];
+	union kapi_udp_dest dest;
+	void *copy;
+	int ret;
+
+	if (!t->udp || n < 2 || len < KAPI_SPLICE_MIN || head.iov_len > KAPI_SPLICE_HEAD_MAX ||
+	    kapi_splice_frags(iov + 1, n - 1) >= MAX_SKB_FRAGS)
+		return kapi_udp_tunnel_send(t, to, iov, n, len, 0);
+	ret = kapi_udp_tunnel_address(t, to, &dest, &msg);
+	if (ret < 0)
+		return ret;
+	copy = kapi_txpages_alloc(&t->heads, head.iov_len);
+	if (!copy)
+		return kapi_udp_tunnel_send(t, to, iov, n, len, 0);
+	memcpy(copy, head.iov_base, head.iov_len);
+	iov[0].iov_base = copy;
+	ret = kernel_sendmsg(t->udp, &msg, iov, n, len);
+	iov[0] = head;
+	kapi_txpages_free(copy);
+	if (ret == -EMSGSIZE)
+		return kapi_udp_tunnel_send(t, to, iov, n, len, 0);
+	return ret;
+}
+
+void *kapi_txpages_alloc(struct kapi_txpages *c, size_t len)
+{
+	void *p;
+
+	if (!c->page || len > c->size - c->used) {
+		/* Runs of 8 pages, as the sockets' page_frag; one if that fails. */
+		unsigned int order = get_order(SZ_32K);
+		struct page *page;
+
+		if (len > PAGE_SIZE << order)
+			return NULL;
+		page = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY, order);
+		if (!page && len <= PAGE_SIZE) {
+			order = 0;
+			page = alloc_page(GFP_KERNEL);
+		}
+		if (!page)
+			return NULL;
+		kapi_txpages_release(c);
+		c->page = page;
+		c->used = 0;
+		c->size = PAGE_SIZE << order;
+	}
+	p = page_address(c->page) + c->used;
+	c->used += len;
+	get_page(c->page);
+	return p;
+}
+
+/* A buffer kapi_txpages_alloc made is done with. */
+void kapi_txpages_free(void *p)
+{
+	put_page(virt_to_page(p));
+}
+
+/* No more buffers are cut from c's pages. */
+void kapi_txpages_release(struct kapi_txpages *c)
+{
+	if (c->page)
+		put_page(c->page);
+	c->page = NULL;
 }
 
 /*

@@ -96,6 +96,17 @@ struct kapi_udp_error {
 #define KAPI_UDP_ERROR_RING 16
 
 /*
+ * Pages that buffers are cut from one after another, each buffer holding a
+ * reference to them: a datagram's skb takes more, so that what it was
+ * given stays while it lives, after the buffer goes.
+ */
+struct kapi_txpages {
+	struct page *page;	/* the pages being cut, or NULL */
+	unsigned int used;	/* bytes of them cut */
+	unsigned int size;	/* their bytes */
+};
+
+/*
  * A kernel UDP socket set up as an encapsulation (tunnel) socket. Its
  * softirq receive hooks only queue what arrives and schedule the work
  * item, which calls work_fn in process context, or wake a process that
@@ -120,6 +131,7 @@ struct kapi_udp_tunnel {
 	wait_queue_head_t rx_wait;	/* processes in kapi_wait_rx */
 	unsigned long rx_flags;	/* KAPI_UDP_RX_WAKING */
 	const struct cred *cred;	/* the kernel's, for work_fn run elsewhere */
+	struct kapi_txpages heads;	/* kapi_udp_tunnel_send_spliced's */
 };
 
 /* A process in kapi_wait_rx was woken to drain rx_queue, and has not yet. */
@@ -143,6 +155,12 @@ void kapi_udp_tunnel_take_rx(struct kapi_udp_tunnel *t);
 int kapi_udp_tunnel_next_error(struct kapi_udp_tunnel *t, struct kapi_udp_error *e);
 int kapi_udp_tunnel_send(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
 			 struct kvec *iov, size_t n, size_t len, u16 seg);
+int kapi_udp_tunnel_send_spliced(struct kapi_udp_tunnel *t, const struct kapi_addr *to,
+				 struct kvec *iov, size_t n, size_t len);
+
+void *kapi_txpages_alloc(struct kapi_txpages *c, size_t len);
+void kapi_txpages_free(void *p);
+void kapi_txpages_release(struct kapi_txpages *c);
 unsigned int kapi_route_mtu(struct net *net, const struct kapi_addr *to);
 
 /*

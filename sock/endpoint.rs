@@ -20,6 +20,7 @@ use super::uapi::UDP_ENCAP_RXRPC;
 use super::{sysctl, RxrpcFamily, SockRef};
 use crate::kapi::errno::EMSGSIZE;
 use crate::kapi::net::af_rxrpc::{AppOps, Notify};
+use crate::kapi::net::tx_pages::TxPages;
 use crate::kapi::net::udp_tunnel::{
     Arrived, Gathered, Handler, RxLimits, UdpTunnel, MAX_DATAGRAMS, MAX_PARTS, MAX_PIECES,
     MAX_SEGMENTS_LEN,
@@ -54,6 +55,10 @@ impl<'a> Gather<'a> for Gathered<'a> {
 
     fn push(&mut self, piece: &'a [u8]) -> bool {
         Gathered::push(self, piece)
+    }
+
+    fn push_data(&mut self, piece: &'a [u8]) -> bool {
+        Gathered::push_data(self, piece)
     }
 
     fn end(&mut self) -> bool {
@@ -397,7 +402,14 @@ impl Core {
             ..Config::default()
         };
         Ok(Self {
-            ep: Engine::new(KernelEnv { net }, KernelHost::new(), config),
+            ep: Engine::new(
+                KernelEnv {
+                    net,
+                    tx_pages: TxPages::new(),
+                },
+                KernelHost::new(),
+                config,
+            ),
             rx,
             tx,
             bounce: KVec::new(),
@@ -630,7 +642,7 @@ impl Local {
     /// are several, else (or if that fails) one by one, with what became
     /// of each in `sent`. A lost datagram is the protocol's to recover,
     /// like one lost on the wire.
-    fn send_burst(&self, to: &SocketAddr, g: &Gathered<'_>, b: &Burst, sent: &mut [Result]) {
+    fn send_burst(&self, to: &SocketAddr, g: &mut Gathered<'_>, b: &Burst, sent: &mut [Result]) {
         if b.datagrams > 1 && b.uniform {
             if let Ok(seg) = u16::try_from(b.seg) {
                 if self.send_segments(to, g, seg).is_ok() {
@@ -665,7 +677,7 @@ impl Local {
             };
             let to = to_socket(&b.to);
             let mut sent = [Ok(()); MAX_DATAGRAMS];
-            self.send_burst(&to, &g, &b, &mut sent);
+            self.send_burst(&to, &mut g, &b, &mut sent);
             if !on.any_tx() && sent.iter().all(|s| s.is_ok()) {
                 continue;
             }

@@ -8,6 +8,7 @@ use core::ops::Range;
 
 use super::addr::to_socket;
 use super::endpoint::Engine;
+use crate::kapi::net::tx_pages::{TxPage, TxPages};
 use crate::kapi::net::udp_tunnel::{Datagram, Packet};
 use crate::kapi::net::NetNs;
 use crate::kapi::slab::{self, Cache, SlabBox};
@@ -21,23 +22,36 @@ pub(crate) static CACHES: [&Cache; 2] = [&CONNS, &CALLS];
 
 /// Memory for one local endpoint's engine; all allocation is `GFP_KERNEL`
 /// because the engine only runs in process context. `net` is the
-/// endpoint's namespace, whose routes bound its jumbo packets.
+/// endpoint's namespace, whose routes bound its jumbo packets; DATA to
+/// send is cut from `tx_pages`, one packet after another.
 pub(crate) struct KernelEnv {
     pub(crate) net: NetNs,
+    pub(crate) tx_pages: TxPages,
 }
 
 /// A packet or data buffer of a fixed length.
-pub(crate) struct KBuf(KVec<u8>);
+pub(crate) enum KBuf {
+    /// Of the heap.
+    Heap(KVec<u8>),
+    /// DATA to send, which goes as it lies (see [`TxPages`]).
+    Tx(TxPage),
+}
 
 impl AsRef<[u8]> for KBuf {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        match self {
+            KBuf::Heap(v) => v,
+            KBuf::Tx(p) => p.as_ref(),
+        }
     }
 }
 
 impl AsMut<[u8]> for KBuf {
     fn as_mut(&mut self) -> &mut [u8] {
-        &mut self.0
+        match self {
+            KBuf::Heap(v) => v,
+            KBuf::Tx(p) => p.as_mut(),
+        }
     }
 }
 
@@ -268,7 +282,17 @@ impl Env for KernelEnv {
     fn alloc_buf(&mut self, len: usize) -> Option<KBuf> {
         let mut v = KVec::with_capacity(len, GFP_KERNEL).ok()?;
         v.extend_with(len, 0, GFP_KERNEL).ok()?;
-        Some(KBuf(v))
+        Some(KBuf::Heap(v))
+    }
+
+    fn alloc_tx_buf(&mut self, len: usize) -> Option<KBuf> {
+        self.tx_pages.alloc(len).map(KBuf::Tx)
+    }
+
+    fn lend(buf: &mut KBuf) {
+        if let KBuf::Tx(p) = buf {
+            p.lend();
+        }
     }
 
     fn path_mtu(&mut self, to: &TransportAddr) -> Option<u32> {

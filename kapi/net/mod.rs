@@ -4,6 +4,7 @@
 pub(crate) mod af_rxrpc;
 pub(crate) mod family;
 pub(crate) mod msg;
+pub(crate) mod tx_pages;
 pub(crate) mod udp_tunnel;
 
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};

@@ -51,10 +51,15 @@ pub(crate) struct Gathered<'a> {
     iov: [MaybeUninit<bindings::kvec>; MAX_PARTS],
     /// Pieces written, the first of `iov`.
     pieces: usize,
-    /// Where each datagram ends, in pieces and in bytes.
-    ends: [(u8, u32); MAX_DATAGRAMS],
+    /// Where each datagram ends, in pieces and in bytes, and whether all
+    /// its pieces after the first are [`Gathered::push_data`]'s.
+    ends: [(u8, u32, bool); MAX_DATAGRAMS],
     datagrams: usize,
     len: usize,
+    /// The datagram being gathered has only data after its first piece.
+    data_after_first: bool,
+    /// Its last piece, if data: where it starts and its length.
+    data_run: Option<(*const u8, usize)>,
     _pieces: PhantomData<&'a [u8]>,
 }
 
@@ -64,9 +69,11 @@ impl<'a> Gathered<'a> {
         Gathered {
             iov: [const { MaybeUninit::uninit() }; MAX_PARTS],
             pieces: 0,
-            ends: [(0, 0); MAX_DATAGRAMS],
+            ends: [(0, 0, false); MAX_DATAGRAMS],
             datagrams: 0,
             len: 0,
+            data_after_first: true,
+            data_run: None,
             _pieces: PhantomData,
         }
     }
@@ -76,8 +83,47 @@ impl<'a> Gathered<'a> {
         (MAX_PARTS - self.pieces, MAX_DATAGRAMS - self.datagrams)
     }
 
+    /// Pieces of the datagram being gathered.
+    fn open_pieces(&self) -> usize {
+        let start = self.datagrams.checked_sub(1).and_then(|i| self.ends.get(i));
+        self.pieces - start.map_or(0, |e| usize::from(e.0))
+    }
+
     /// Add `piece` to the datagram being gathered; false if full.
     pub(crate) fn push(&mut self, piece: &'a [u8]) -> bool {
+        self.data_after_first &= self.open_pieces() == 0;
+        self.data_run = None;
+        self.put(piece)
+    }
+
+    /// [`Gathered::push`] for a piece of a [`TxPage`], lent: sent by
+    /// reference if the datagram's other pieces after the first are too.
+    ///
+    /// [`TxPage`]: super::tx_pages::TxPage
+    pub(crate) fn push_data(&mut self, piece: &'a [u8]) -> bool {
+        self.data_after_first &= self.open_pieces() > 0;
+        // Data that follows on in memory from the piece before (a jumbo's
+        // subpackets, cut in a row) joins it: fewer pieces for the socket
+        // to walk. Both are borrowed for `'a`, so their span is too.
+        if let Some((start, len)) = self.data_run {
+            let last = self.pieces.checked_sub(1).and_then(|i| self.iov.get_mut(i));
+            if let (true, Some(v)) = (start.wrapping_add(len) == piece.as_ptr(), last) {
+                let len = len + piece.len();
+                v.write(bindings::kvec {
+                    iov_base: start.cast_mut().cast(),
+                    iov_len: len,
+                });
+                self.data_run = Some((start, len));
+                self.len += piece.len();
+                return true;
+            }
+        }
+        let put = self.put(piece);
+        self.data_run = put.then_some((piece.as_ptr(), piece.len()));
+        put
+    }
+
+    fn put(&mut self, piece: &'a [u8]) -> bool {
         let Some(v) = self.iov.get_mut(self.pieces) else {
             return false;
         };
@@ -94,6 +140,9 @@ impl<'a> Gathered<'a> {
 
     /// The datagram being gathered is whole; false if full.
     pub(crate) fn end(&mut self) -> bool {
+        let data = core::mem::replace(&mut self.data_after_first, true);
+        self.data_run = None;
+        let spliced = data && self.open_pieces() > 1;
         let (Some(end), Ok(pieces), Ok(len)) = (
             self.ends.get_mut(self.datagrams),
             u8::try_from(self.pieces),
@@ -101,7 +150,7 @@ impl<'a> Gathered<'a> {
         ) else {
             return false;
         };
-        *end = (pieces, len);
+        *end = (pieces, len, spliced);
         self.datagrams += 1;
         true
     }
@@ -118,7 +167,7 @@ impl<'a> Gathered<'a> {
         };
         let (from, start) = first
             .flatten()
-            .map_or((0, 0), |&(p, l)| (p as usize, l as usize));
+            .map_or((0, 0), |&(p, l, _)| (p as usize, l as usize));
         Some((from, last.0 as usize - from, last.1 as usize - start))
     }
 }
@@ -477,9 +526,40 @@ impl<T: Handler> UdpTunnel<T> {
         }
     }
 
-    /// Sends datagram `i` of `g`.
-    pub(crate) fn send(&self, to: &SocketAddr, g: &Gathered<'_>, i: usize) -> Result {
+    /// Sends datagram `i` of `g`: by reference for its data, if all its
+    /// pieces after the first are ([`Self::send_spliced`]).
+    pub(crate) fn send(&self, to: &SocketAddr, g: &mut Gathered<'_>, i: usize) -> Result {
+        if g.ends.get(i).is_some_and(|e| e.2) {
+            return self.send_spliced(to, g, i);
+        }
         self.send_span(to, g, Some(i), 0)
+    }
+
+    /// Sends datagram `i` of `g` with its pieces after the first, lent
+    /// [`TxPage`]s, taken into the skb by reference, and its first copied
+    /// into pages that the skb may keep (falling back on a copy of it all
+    /// where that cannot be done). The caller serialises sends.
+    ///
+    /// [`TxPage`]: super::tx_pages::TxPage
+    fn send_spliced(&self, to: &SocketAddr, g: &mut Gathered<'_>, i: usize) -> Result {
+        let (from, n, len) = g.span(Some(i)).ok_or(EMSGSIZE)?;
+        let iov = g.iov.get_mut(from..from + n).ok_or(EMSGSIZE)?;
+        // SAFETY: As in `send_span`, but for the first entry, which the C
+        // side changes during the call (and puts back), so the slice is
+        // lent mutably. The pieces after the first were given by
+        // `Gathered::push_data`, so they lie in lent `TxPage`s (per its
+        // contract), which no one writes again and whose pages the skb
+        // holds on to with references of its own.
+        let r = unsafe {
+            bindings::kapi_udp_tunnel_send_spliced(
+                self.raw(),
+                &to_c(to),
+                iov.as_mut_ptr().cast(),
+                n,
+                len,
+            )
+        };
+        kernel::error::to_result(r.min(0))
     }
 
     /// Sends the datagrams of `g`, each `seg` bytes long but the last
