@@ -13,11 +13,13 @@ use super::wire::{HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN, JUMBO_SUBPKTLEN};
 pub(crate) const KEEPALIVE: Duration = Duration::from_secs(20);
 /// How long a peer with no connections is kept (its RTT is still useful).
 pub(crate) const PEER_LINGER: Duration = Duration::from_secs(30);
-/// Most DATA subpackets we put in one datagram: 65,160 bytes (mainline's
-/// default too), which the IP layer builds in pages and our receiver takes
-/// where they lie. Only where the route takes that whole (loopback); a
-/// peer's ACK trailer may allow fewer: 4 from 6.12's C module.
-pub(crate) const TX_JUMBO_MAX: usize = 46;
+/// Most DATA subpackets we put in one datagram: 60,916 bytes, which the
+/// kernel glue sends from the packets' buffers by reference, as 16 page
+/// fragments at most and one for the header (an skb's 17, where mainline's
+/// 46 would take 18), and our receiver takes where they lie. Only where the
+/// route takes that whole (loopback); a peer's ACK trailer may allow
+/// fewer: 4 from 6.12's C module.
+pub(crate) const TX_JUMBO_MAX: usize = 43;
 /// Most subpackets on a route that does not take [`TX_JUMBO_MAX`]: on a
 /// virtual link of 9000-byte frames, jumbos of 6 (8,520 bytes) lost three
 /// times the packets jumbos of 4 did, and went slower.

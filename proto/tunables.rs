@@ -8,7 +8,7 @@ use core::time::Duration;
 use super::conn::ConnKey;
 use super::env::Env;
 use super::local::Endpoint;
-use super::peer::{jumbo_len, TX_JUMBO_MAX};
+use super::peer::jumbo_len;
 use super::security::Security;
 use super::time::Instant;
 
@@ -41,11 +41,11 @@ pub struct Tunables {
 }
 
 impl Tunables {
-    /// The default `rx_mtu`: a jumbo of as many subpackets as we send
-    /// (46, as mainline's).
-    pub const DEFAULT_RX_MTU: u32 = jumbo_len(TX_JUMBO_MAX) as u32;
-    /// The default `rx_jumbo_max`: as many subpackets as we send.
-    pub const DEFAULT_RX_JUMBO_MAX: u32 = TX_JUMBO_MAX as u32;
+    /// The default `rx_mtu`: a jumbo of [`Self::DEFAULT_RX_JUMBO_MAX`]
+    /// subpackets (65,160 bytes).
+    pub const DEFAULT_RX_MTU: u32 = jumbo_len(Self::DEFAULT_RX_JUMBO_MAX as usize) as u32;
+    /// The default `rx_jumbo_max`: 46, as mainline's (more than we send).
+    pub const DEFAULT_RX_JUMBO_MAX: u32 = 46;
 }
 
 impl Default for Tunables {

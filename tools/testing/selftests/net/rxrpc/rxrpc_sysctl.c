@@ -576,10 +576,14 @@ TEST(narrow_route)
  * jumbos of up to that many subpackets, laid out as the wire format says,
  * and the service counts them in as jumbo DATA; at 1, single packets
  * only, which ours hands the stack in runs (UDP GSO packets, split into
- * datagrams of one packet each). The first bound is the module's default.
- * 6.12's rxrpc.ko sends no jumbo packets (mainline does since 6.14) and
- * no GSO packets, so on it only the bound is checked.
+ * datagrams of one packet each). The first bound is the module's default
+ * (46), above the 43 ours sends at most (its DATA goes by reference in an
+ * skb's 17 fragments, and 46 would take 18). 6.12's rxrpc.ko sends no
+ * jumbo packets (mainline does since 6.14) and no GSO packets, so on it
+ * only the bound is checked.
  */
+#define OUR_TX_JUMBO_MAX 43
+
 TEST(jumbo_tx)
 {
 	const int maxes[] = { atoi(def_jumbo()), 4, 2, 1 };
@@ -587,7 +591,7 @@ TEST(jumbo_tx)
 	struct sockaddr_rxrpc srv, me;
 	struct jumbos j;
 	long long before;
-	int cap, s, c;
+	int cap, s, c, most;
 	size_t i;
 
 	load(_metadata);
@@ -633,8 +637,9 @@ TEST(jumbo_tx)
 			continue;
 		}
 		/* 186 packets: all but the first few go in full jumbos. */
-		EXPECT_EQ(maxes[i], j.most);
-		EXPECT_GT(186 / maxes[i] + 16, j.datagrams);
+		most = maxes[i] < OUR_TX_JUMBO_MAX ? maxes[i] : OUR_TX_JUMBO_MAX;
+		EXPECT_EQ(most, j.most);
+		EXPECT_GT(186 / most + 16, j.datagrams);
 		EXPECT_LE(j.jumbos, rx_jumbo_count() - before);
 	}
 	close(cap);
