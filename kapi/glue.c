@@ -918,23 +918,29 @@ int kapi_udp_tunnel_send_spliced(struct kapi_udp_tunnel *t, const struct kapi_ad
 	void *copy;
 	int ret;
 
-	if (!t->udp || n < 2 || len < KAPI_SPLICE_MIN || head.iov_len > KAPI_SPLICE_HEAD_MAX ||
-	    kapi_splice_frags(iov + 1, n - 1) >= MAX_SKB_FRAGS)
+	if (!t->udp || n < 2 || len < KAPI_SPLICE_MIN)
 		return kapi_udp_tunnel_send(t, to, iov, n, len, 0);
+	if (head.iov_len > KAPI_SPLICE_HEAD_MAX || kapi_splice_frags(iov + 1, n - 1) >= MAX_SKB_FRAGS)
+		goto copy;
 	ret = kapi_udp_tunnel_address(t, to, &dest, &msg);
 	if (ret < 0)
 		return ret;
 	copy = kapi_txpages_alloc(&t->heads, head.iov_len);
 	if (!copy)
-		return kapi_udp_tunnel_send(t, to, iov, n, len, 0);
+		goto copy;
 	memcpy(copy, head.iov_base, head.iov_len);
 	iov[0].iov_base = copy;
 	ret = kernel_sendmsg(t->udp, &msg, iov, n, len);
 	iov[0] = head;
 	kapi_txpages_free(copy);
 	if (ret == -EMSGSIZE)
-		return kapi_udp_tunnel_send(t, to, iov, n, len, 0);
+		goto copy;
+	if (ret >= 0)
+		atomic64_inc(&t->tx_by_ref);
 	return ret;
+copy:
+	atomic64_inc(&t->tx_by_copy);
+	return kapi_udp_tunnel_send(t, to, iov, n, len, 0);
 }
 
 void *kapi_txpages_alloc(struct kapi_txpages *c, size_t len)

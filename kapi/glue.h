@@ -128,6 +128,8 @@ struct kapi_udp_tunnel {
 	struct kapi_udp_error errs[KAPI_UDP_ERROR_RING];
 	struct kapi_addr local;	/* as bound (with the port the kernel picked) */
 	atomic64_t rx_dropped;	/* received packets dropped: queue full */
+	atomic64_t tx_by_ref;	/* datagrams kapi_udp_tunnel_send_spliced spliced */
+	atomic64_t tx_by_copy;	/* and those of 4 KiB or more it copied */
 	wait_queue_head_t rx_wait;	/* processes in kapi_wait_rx */
 	unsigned long rx_flags;	/* KAPI_UDP_RX_WAKING */
 	const struct cred *cred;	/* the kernel's, for work_fn run elsewhere */

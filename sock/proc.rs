@@ -356,12 +356,15 @@ pub(crate) struct Stats {
     rx_dropped: u64,
     rx_unread: u64,
     rx_drops: RxDrops,
+    tx_by_ref: u64,
+    tx_by_copy: u64,
 }
 
 impl Stats {
     /// The counters of an endpoint: its engine's and its socket's.
     fn of_endpoint(local: &Local, core: &mut Core) -> Self {
         let c = core.ep.counters();
+        let tunnel = local.info();
         let mut tx_bytes = 0usize;
         let mut cur = None;
         while let Some(h) = core.ep.next_call(cur) {
@@ -381,9 +384,11 @@ impl Stats {
             tx_bytes: tx_bytes as u64,
             rx_bytes: core.ep.stats().rx_bytes as u64,
             io_loops: core.loops,
-            rx_dropped: local.info().rx_dropped,
+            rx_dropped: tunnel.rx_dropped,
             rx_unread: core.rx_unread,
             rx_drops: core.rx_drops,
+            tx_by_ref: tunnel.tx_by_ref,
+            tx_by_copy: tunnel.tx_by_copy,
         }
     }
 
@@ -409,6 +414,8 @@ impl Stats {
         add(&mut self.rx_dropped, o.rx_dropped);
         add(&mut self.rx_unread, o.rx_unread);
         self.rx_drops.add(&o.rx_drops);
+        add(&mut self.tx_by_ref, o.tx_by_ref);
+        add(&mut self.tx_by_copy, o.tx_by_copy);
     }
 
     fn print(&self, seq: &mut SeqFile<'_>) -> fmt::Result {
@@ -475,6 +482,12 @@ impl Stats {
             w[Resend::Again as usize],
             w[Resend::Rto as usize],
             w[Resend::Other as usize]
+        )?;
+        // DATA datagrams of 4 KiB or more: sent by reference, or copied.
+        writeln!(
+            seq,
+            "Tx-Ref   : datagrams={} copied={}",
+            self.tx_by_ref, self.tx_by_copy
         )?;
         Ok(())
     }

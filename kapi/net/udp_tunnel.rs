@@ -203,6 +203,11 @@ pub(crate) struct TunnelInfo {
     pub(crate) rx_queued: u32,
     /// Received packets dropped because the queue was full.
     pub(crate) rx_dropped: u64,
+    /// Datagrams sent with their data by reference.
+    pub(crate) tx_by_ref: u64,
+    /// Datagrams of 4 KiB or more offered by reference but copied (too
+    /// many fragments, too large for the route, or no memory).
+    pub(crate) tx_by_copy: u64,
 }
 
 /// Bytes of a received packet kept where they lie: a reference to its
@@ -605,6 +610,8 @@ impl<T: Handler> UdpTunnel<T> {
                 local: from_c(&(*raw).local),
                 rx_queued: core::ptr::addr_of!((*raw).rx_queue.qlen).read_volatile(),
                 rx_dropped: core::ptr::addr_of!((*raw).rx_dropped.counter).read_volatile() as u64,
+                tx_by_ref: core::ptr::addr_of!((*raw).tx_by_ref.counter).read_volatile() as u64,
+                tx_by_copy: core::ptr::addr_of!((*raw).tx_by_copy.counter).read_volatile() as u64,
             }
         }
     }

@@ -426,6 +426,12 @@ static long long rx_jumbo_count(void)
 	return proc_number("/proc/net/rxrpc/stats", "Data-Rx  :", " jumbo=");
 }
 
+/* Ours: DATA datagrams sent by reference (field "datagrams") or copied. */
+static long long tx_ref_count(const char *field)
+{
+	return proc_number("/proc/net/rxrpc/stats", "Tx-Ref   :", field);
+}
+
 /* Udp6OutDatagrams of /proc/net/snmp6: sends of UDP over IPv6. */
 static long long udp6_out(void)
 {
@@ -534,6 +540,39 @@ static long long snmp_field(const char *line, const char *name)
 }
 
 /*
+ * Jumbo packets over IPv6 on loopback: a 256 KiB request arrives byte for
+ * byte, in jumbo DATA, which ours sends by reference. 6.12's rxrpc.ko
+ * sends no jumbo packets, so on it only the request is checked.
+ */
+TEST(jumbo_tx_ipv6)
+{
+	struct sockaddr_rxrpc srv, me;
+	long long jumbos, by_ref;
+	int s, c;
+
+	load(_metadata);
+	rx_addr6(&srv, "::1", rx_port(32), SVC);
+	s = rx_server(&srv, 4, 100, 1);
+	ASSERT_LE(0, s);
+	c = rx_socket(PF_INET6);
+	rx_addr6(&me, "::1", rx_port(33), 0);
+	ASSERT_EQ(0, rx_bind(c, &me));
+	jumbos = rx_jumbo_count();
+	by_ref = tx_ref_count(" datagrams=");
+	EXPECT_EQ(0, request_256k(s, c, &srv, 11));
+	jumbos = rx_jumbo_count() - jumbos;
+	by_ref = tx_ref_count(" datagrams=") - by_ref;
+	close(c);
+	close(s);
+	TH_LOG("%s: %lld jumbo DATA counted in, %lld datagrams by reference",
+	       rxrpc_impl(), jumbos, by_ref);
+	if (strcmp(rxrpc_impl(), "c")) {
+		EXPECT_LT(100, jumbos);
+		EXPECT_LT(0, by_ref);
+	}
+}
+
+/*
  * A route narrower than a full DATA packet (1,468 bytes of IP), as a
  * tunnel's or a VPN's is: a 256 KiB request over one of 1,400 bytes
  * arrives whole. Ours cuts its packets to fit the route, so IP fragments
@@ -578,9 +617,9 @@ TEST(narrow_route)
  * only, which ours hands the stack in runs (UDP GSO packets, split into
  * datagrams of one packet each). The first bound is the module's default
  * (46), above the 43 ours sends at most (its DATA goes by reference in an
- * skb's 17 fragments, and 46 would take 18). 6.12's rxrpc.ko sends no
- * jumbo packets (mainline does since 6.14) and no GSO packets, so on it
- * only the bound is checked.
+ * skb's 17 fragments, and 46 would take 18): ours sends those jumbos by
+ * reference, none copied. 6.12's rxrpc.ko sends no jumbo packets (mainline
+ * does since 6.14) and no GSO packets, so on it only the bound is checked.
  */
 #define OUR_TX_JUMBO_MAX 43
 
@@ -590,7 +629,7 @@ TEST(jumbo_tx)
 	static char drained[70000];
 	struct sockaddr_rxrpc srv, me;
 	struct jumbos j;
-	long long before;
+	long long before, by_ref, by_copy;
 	int cap, s, c, most;
 	size_t i;
 
@@ -612,7 +651,11 @@ TEST(jumbo_tx)
 		while (recv(cap, drained, sizeof(drained), MSG_DONTWAIT) > 0)
 			;
 		before = rx_jumbo_count();
+		by_ref = tx_ref_count(" datagrams=");
+		by_copy = tx_ref_count(" copied=");
 		EXPECT_EQ(0, request_256k(s, c, &srv, 7));
+		by_ref = tx_ref_count(" datagrams=") - by_ref;
+		by_copy = tx_ref_count(" copied=") - by_copy;
 		cap_data(cap, rx_port(11 + 2 * i), &j);
 		TH_LOG("rx_jumbo_max %d: %d DATA datagrams (%d UDP GSO packets), %d jumbos, at most %d subpackets, longest %d B, %lld jumbo DATA counted in",
 		       maxes[i], j.datagrams, j.segmented, j.jumbos, j.most,
@@ -641,6 +684,12 @@ TEST(jumbo_tx)
 		EXPECT_EQ(most, j.most);
 		EXPECT_GT(186 / most + 16, j.datagrams);
 		EXPECT_LE(j.jumbos, rx_jumbo_count() - before);
+		if (i == 0) {
+			TH_LOG("jumbos of up to %d: %lld datagrams by reference, %lld copied",
+			       most, by_ref, by_copy);
+			EXPECT_LT(0, by_ref);
+			EXPECT_EQ(0, by_copy);
+		}
 	}
 	close(cap);
 	EXPECT_EQ(0, put("rx_jumbo_max", def_jumbo()));
