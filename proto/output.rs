@@ -19,7 +19,7 @@ use super::peer::{jumbo_len, Peer, ProbeFate, KEEPALIVE, TX_JUMBO_MAX};
 use super::security::{PacketIdent, Sealed, Security, WIRE_PAYLOAD};
 use super::time::Instant;
 use super::tunables::Tunables;
-use super::txbuf::{TxPacket, ROOM};
+use super::txbuf::ROOM;
 use super::wire::{
     self, Ack, AckReason, AckTrailer, Flags, Header, Packet, ACK_BODY_LEN, ACK_PAD_LEN,
     ACK_TRAILER_LEN, HEADER_LEN, JUMBO_DATALEN, JUMBO_HEADER_LEN, JUMBO_SUBPKTLEN, TYPE_DATA,
@@ -749,12 +749,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 }
             }
         }
-        // Its DATA is framed, and goes as it lies in the buffers.
+        // Its DATA is framed. A subpacket that goes with its room takes its
+        // jumbo header there, as framed in `out`; then every buffer goes as
+        // it lies.
         if let Some(call) = calls.get_mut(&h) {
-            for (_, seq, _) in gaps.iter() {
-                if let Some(p) = call.tx.get_mut(seq) {
-                    E::lend(&mut p.buf);
+            for (at, seq, from) in gaps.iter() {
+                let Some(p) = call.tx.get_mut(seq) else {
+                    continue;
+                };
+                let at = usize::from(at);
+                if let Some(head) = out.get(at..at + ROOM).filter(|_| from == 0) {
+                    if let Some(room) = p.room_mut() {
+                        room.copy_from_slice(head);
+                    }
                 }
+                E::lend(&mut p.buf);
             }
         }
         peer.sent(now);
@@ -836,23 +845,7 @@ fn add_subpackets<E: Env, S: Security>(
         let (true, Some(head)) = (marked, head) else {
             break;
         };
-        let jumbo_header = wire::jumbo_header(flags, cksum);
-        head.copy_from_slice(&jumbo_header);
-        if gaps.roomy {
-            // As it goes in the datagram: in the packets' rooms (the one
-            // before's flags are its jumbo header's first byte, if it has
-            // one). The payload was found, so the room is there.
-            if let Some(r) = call.tx.get_mut(seq).and_then(TxPacket::room_mut) {
-                r.copy_from_slice(&jumbo_header);
-            }
-            let before = prev_at.and(call.tx.get_mut(seq.wrapping_sub(1)));
-            if let Some(b) = before
-                .and_then(TxPacket::room_mut)
-                .and_then(<[u8]>::first_mut)
-            {
-                *b = jumbo.bits();
-            }
-        }
+        head.copy_from_slice(&wire::jumbo_header(flags, cksum));
         counters.count_sent(call, tx);
         call.on_sent(tx, serial, now, rtt);
         (prev_at, prev, start) = (Some(len), flags, body_at);
