@@ -472,6 +472,21 @@ static int request_256k(int s, int c, const struct sockaddr_rxrpc *srv, uint32_t
 }
 
 /*
+ * A service on [::1] at rx_port(port), charged, in *s, and in *c a client
+ * socket bound to [::1] at rx_port(port + 1); -1 if either fails.
+ */
+static int ipv6_pair(int port, struct sockaddr_rxrpc *srv, int *s, int *c)
+{
+	struct sockaddr_rxrpc me;
+
+	rx_addr6(srv, "::1", rx_port(port), SVC);
+	*s = rx_server(srv, 4, 100, 1);
+	*c = rx_socket(PF_INET6);
+	rx_addr6(&me, "::1", rx_port(port + 1), 0);
+	return *s < 0 || *c < 0 || rx_bind(*c, &me) ? -1 : 0;
+}
+
+/*
  * The same over IPv6 with single packets only (rx_jumbo_max 1): the
  * request arrives byte for byte, and ours hands its DATA to the stack in
  * runs (UDP GSO packets, which the socket counts as one send each), so
@@ -480,7 +495,7 @@ static int request_256k(int s, int c, const struct sockaddr_rxrpc *srv, uint32_t
  */
 TEST(gso_tx_ipv6)
 {
-	struct sockaddr_rxrpc srv, me;
+	struct sockaddr_rxrpc srv;
 	long long before, sends;
 	int s, c;
 
@@ -488,12 +503,7 @@ TEST(gso_tx_ipv6)
 	if (udp6_out() < 0)
 		SKIP(return, "no /proc/net/snmp6");
 	ASSERT_EQ(0, put("rx_jumbo_max", "1"));
-	rx_addr6(&srv, "::1", rx_port(30), SVC);
-	s = rx_server(&srv, 4, 100, 1);
-	ASSERT_LE(0, s);
-	c = rx_socket(PF_INET6);
-	rx_addr6(&me, "::1", rx_port(31), 0);
-	ASSERT_EQ(0, rx_bind(c, &me));
+	ASSERT_EQ(0, ipv6_pair(30, &srv, &s, &c));
 	before = udp6_out();
 	EXPECT_EQ(0, request_256k(s, c, &srv, 9));
 	sends = udp6_out() - before;
@@ -546,17 +556,12 @@ static long long snmp_field(const char *line, const char *name)
  */
 TEST(jumbo_tx_ipv6)
 {
-	struct sockaddr_rxrpc srv, me;
+	struct sockaddr_rxrpc srv;
 	long long jumbos, by_ref;
 	int s, c;
 
 	load(_metadata);
-	rx_addr6(&srv, "::1", rx_port(32), SVC);
-	s = rx_server(&srv, 4, 100, 1);
-	ASSERT_LE(0, s);
-	c = rx_socket(PF_INET6);
-	rx_addr6(&me, "::1", rx_port(33), 0);
-	ASSERT_EQ(0, rx_bind(c, &me));
+	ASSERT_EQ(0, ipv6_pair(32, &srv, &s, &c));
 	jumbos = rx_jumbo_count();
 	by_ref = tx_ref_count(" datagrams=");
 	EXPECT_EQ(0, request_256k(s, c, &srv, 11));
