@@ -185,6 +185,60 @@ impl Gaps {
     }
 }
 
+/// Most payloads laid out to seal ([`Sealed::Laid`]) in one burst.
+const BURST_LAID: usize = 64;
+
+/// The payloads laid out as plaintext in the caller's buffer to seal
+/// together ([`Sealed::Laid`]): where each starts (32 bits: a burst spans
+/// more than 64 KiB) and how long it is, in order, none overlapping.
+struct Laid {
+    at: [(u32, u16); BURST_LAID],
+    len: usize,
+}
+
+impl Laid {
+    fn new() -> Self {
+        Laid {
+            at: [(0, 0); BURST_LAID],
+            len: 0,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == BURST_LAID
+    }
+
+    /// Add a datagram's, framed at `base` in the buffer.
+    fn add(&mut self, f: &Framed, base: usize) -> Option<()> {
+        if let Some((at, n)) = f.laid {
+            let at = u32::try_from(base + usize::from(at)).ok()?;
+            *self.at.get_mut(self.len)? = (at, n);
+            self.len += 1;
+        }
+        Some(())
+    }
+
+    /// Have `sec` seal them in `out` for `conn`, all at once.
+    fn seal<S: Security>(&self, sec: &mut S, conn: &S::Conn, out: &mut [u8]) -> Result<(), u32> {
+        let mut bodies: [&mut [u8]; BURST_LAID] = core::array::from_fn(|_| Default::default());
+        let (mut rest, mut base) = (out, 0);
+        for (body, &(at, n)) in bodies.iter_mut().zip(&self.at[..self.len]) {
+            let (at, n) = (at as usize, usize::from(n));
+            let tail = core::mem::take(&mut rest);
+            let skip = at.checked_sub(base);
+            let Some(tail) = skip
+                .and_then(|k| tail.get_mut(k..))
+                .filter(|t| t.len() >= n)
+            else {
+                return Err(wire::RX_PROTOCOL_ERROR);
+            };
+            (*body, rest) = tail.split_at_mut(n);
+            base = at + n;
+        }
+        sec.seal_laid(conn, &mut bodies[..self.len])
+    }
+}
+
 /// A datagram framed into the caller's buffer, but for its [`Gaps`].
 struct Framed {
     to: TransportAddr,
@@ -192,6 +246,9 @@ struct Framed {
     gaps: Gaps,
     /// It is one DATA packet (not a jumbo) of its call's full size.
     full_single: bool,
+    /// The payload its class laid out, to seal before it goes (where and
+    /// how long): a datagram has one at most.
+    laid: Option<(u16, u16)>,
 }
 
 impl Framed {
@@ -201,6 +258,7 @@ impl Framed {
             len,
             gaps: Gaps::default(),
             full_single: false,
+            laid: None,
         }
     }
 }
@@ -438,13 +496,53 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         now: Instant,
         out: &mut [u8],
     ) -> Option<(TransportAddr, usize)> {
-        let f = self.next_datagram(now, out)?;
+        let f = loop {
+            let f = self.next_datagram(now, out)?;
+            if f.laid.is_none() {
+                break f;
+            }
+            let mut laid = Laid::new();
+            laid.add(&f, 0)?;
+            if self.seal_laid(f.gaps.call, &laid, out, now) {
+                break f;
+            }
+        };
         for g in f.gaps.iter() {
             let (at, payload) = self.gap_payload(&f.gaps, g)?;
             out.get_mut(at..at + payload.len())?
                 .copy_from_slice(payload);
         }
         Some((f.to, f.len))
+    }
+
+    /// Seal what call `h`'s security class laid out in `out` for the
+    /// datagrams just framed; false if it failed, and then the call is
+    /// aborted and none of them may go.
+    fn seal_laid(
+        &mut self,
+        h: Option<CallHandle>,
+        laid: &Laid,
+        out: &mut [u8],
+        now: Instant,
+    ) -> bool {
+        let Self {
+            calls, conns, sec, ..
+        } = self;
+        let conn = h
+            .and_then(|h| calls.get(&h))
+            .and_then(|c| c.conn)
+            .and_then(|key| conns.get(&key));
+        let sealed = conn.map_or(Err(wire::RX_PROTOCOL_ERROR), |conn| {
+            laid.seal(sec, &conn.sec, out)
+        });
+        match (sealed, h) {
+            (Ok(()), _) => true,
+            (Err(code), Some(h)) => {
+                self.abort_call(h, code, super::error::EPROTO, now);
+                false
+            }
+            (Err(_), None) => false,
+        }
     }
 
     /// [`Endpoint::poll_transmit`] without copying the DATA payloads sent
@@ -470,6 +568,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
         let first = self.next_datagram(now, out)?;
         // Those of the datagrams after the first, made only for them.
         let mut more: Option<BurstGaps> = None;
+        // Those laid out to seal, the first's too, sealed together.
+        let mut laid: Option<Laid> = None;
+        if first.laid.is_some() {
+            laid.get_or_insert_with(Laid::new).add(&first, 0)?;
+        }
         let seg = first.len;
         let (pieces, datagrams) = g.room();
         let mut count = 1;
@@ -500,13 +603,21 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 };
                 // Not where the next would have gone in a jumbo packet (a
                 // jumbo probe that was lost and is resent here may settle).
-                if !self.singles_only(h, now) {
+                // A packet of another length never goes in one: rxkad's
+                // level 2 pads its packets to whole blocks.
+                if seg == HEADER_LEN + JUMBO_DATALEN && !self.singles_only(h, now) {
+                    break;
+                }
+                if laid.as_ref().is_some_and(Laid::is_full) {
                     break;
                 }
                 let Some(f) = self.next_from(h, now, room) else {
                     break;
                 };
                 more.as_mut()?.add(&f.gaps, len)?;
+                if f.laid.is_some() {
+                    laid.get_or_insert_with(Laid::new).add(&f, len)?;
+                }
                 len += f.len;
                 count += 1;
                 if f.len != seg {
@@ -514,6 +625,11 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                     uniform = f.len < seg;
                     break;
                 }
+            }
+        }
+        if let Some(laid) = &laid {
+            if !self.seal_laid(first.gaps.call, laid, out, now) {
+                return None;
             }
         }
         let (this, out): (&'a Self, &'a [u8]) = (self, out);
@@ -707,7 +823,9 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             call.offering(t.rwind);
         }
         let mut gaps = Gaps::of(h);
-        let Some((hdr, n)) = frame(call, conn, sec, tx, ack_trailer, out, &mut gaps)? else {
+        let mut laid = None;
+        let Some((hdr, n)) = frame(call, conn, sec, tx, ack_trailer, out, &mut gaps, &mut laid)?
+        else {
             return Ok(None);
         };
         counters.count_sent(call, tx);
@@ -741,7 +859,8 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 };
                 let k;
                 (len, k) = add_subpackets(
-                    call, conn, sec, counters, out, &mut gaps, hdr, n, most, now, &peer.rtt,
+                    call, conn, sec, counters, out, &mut gaps, &mut laid, hdr, n, most, now,
+                    &peer.rtt,
                 )?;
                 if k > 1 {
                     peer.sent_jumbo(now, h, seq);
@@ -772,6 +891,7 @@ impl<E: Env, S: Security> Endpoint<E, S> {
             len,
             gaps,
             full_single,
+            laid,
         }))
     }
 }
@@ -795,6 +915,7 @@ fn add_subpackets<E: Env, S: Security>(
     counters: &mut super::counters::Counters,
     out: &mut [u8],
     gaps: &mut Gaps,
+    laid: &mut Option<(u16, u16)>,
     first: Header,
     len: usize,
     most: usize,
@@ -826,7 +947,8 @@ fn add_subpackets<E: Env, S: Security>(
             seq,
         };
         let flags = data_flags(call, seq, request_ack);
-        let Some((n, cksum)) = seal(sec, &conn.sec, &id, plain, bounded, body_at, gaps)? else {
+        let Some((n, cksum)) = seal(sec, &conn.sec, &id, plain, bounded, body_at, gaps, laid)?
+        else {
             break;
         };
         let serial = conn.next_serial();
@@ -857,7 +979,9 @@ fn add_subpackets<E: Env, S: Security>(
 
 /// Secure DATA `plain` of packet `id` as the body at `out[at..]`: returns
 /// its length and checksum. A body, or the part of one, that goes as it
-/// is becomes a gap; `None` if there are too many.
+/// is becomes a gap, and one laid out to seal later goes in `laid`;
+/// `None` if there are too many (or would be two laid out).
+#[allow(clippy::too_many_arguments)]
 fn seal<S: Security>(
     sec: &mut S,
     conn: &S::Conn,
@@ -866,12 +990,23 @@ fn seal<S: Security>(
     out: &mut [u8],
     at: usize,
     gaps: &mut Gaps,
+    laid: &mut Option<(u16, u16)>,
 ) -> Result<Option<(usize, u16)>, u32> {
     let body = out.get_mut(at..).ok_or(wire::RX_PROTOCOL_ERROR)?;
     match sec.secure(conn, id, plain, body)? {
         Sealed::Plain(_) if body.len() < plain.len() => Err(wire::RX_PROTOCOL_ERROR),
         Sealed::Plain(cksum) => Ok(gaps.push(at, id.seq, 0).map(|()| (plain.len(), cksum))),
         Sealed::Into(n, cksum) => Ok(Some((n, cksum))),
+        Sealed::Laid(n, _) if body.len() < n => Err(wire::RX_PROTOCOL_ERROR),
+        Sealed::Laid(..) if laid.is_some() => Ok(None),
+        Sealed::Laid(n, cksum) => {
+            let entry = (u16::try_from(at).ok(), u16::try_from(n).ok());
+            let (Some(at), Some(len)) = entry else {
+                return Ok(None);
+            };
+            *laid = Some((at, len));
+            Ok(Some((n, cksum)))
+        }
         Sealed::Around {
             len,
             cksum,
@@ -903,6 +1038,7 @@ fn data_flags<E: Env>(call: &Call<E>, seq: u32, request_ack: bool) -> Flags {
 /// Encode `tx` of `call` on `conn` into `out`, an ACK with `ack_trailer`:
 /// returns the header used and the length, `None` if it cannot be framed,
 /// or an abort code.
+#[allow(clippy::too_many_arguments)]
 fn frame<E: Env, S: Security>(
     call: &Call<E>,
     conn: &mut Conn<S::Conn>,
@@ -911,6 +1047,7 @@ fn frame<E: Env, S: Security>(
     ack_trailer: Option<AckTrailer>,
     out: &mut [u8],
     gaps: &mut Gaps,
+    laid: &mut Option<(u16, u16)>,
 ) -> Result<Option<(Header, usize)>, u32> {
     let key = conn.key;
     let mut hdr = Header {
@@ -949,7 +1086,8 @@ fn frame<E: Env, S: Security>(
                 call_number: hdr.call_number,
                 seq,
             };
-            let Some((n, cksum)) = seal(sec, &conn.sec, &id, plain, out, HEADER_LEN, gaps)? else {
+            let Some((n, cksum)) = seal(sec, &conn.sec, &id, plain, out, HEADER_LEN, gaps, laid)?
+            else {
                 return Ok(None);
             };
             hdr.serial = conn.next_serial();

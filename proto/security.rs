@@ -68,6 +68,13 @@ pub trait Security {
         out: &mut [u8],
     ) -> Result<Sealed, u32>;
 
+    /// Seal in place the payloads [`Security::secure`] laid out
+    /// ([`Sealed::Laid`]) for one datagram of `conn`, all at once: a class
+    /// that lays none out is never asked.
+    fn seal_laid(&mut self, _conn: &Self::Conn, _bodies: &mut [&mut [u8]]) -> Result<(), u32> {
+        Err(super::wire::RX_PROTOCOL_ERROR)
+    }
+
     /// Check a received DATA payload (read-only) at a level that leaves
     /// it readable where it lies, a header checksum or a sealed first
     /// block at most: `Ok(Some(..))` says where its plaintext is, which
@@ -197,6 +204,10 @@ pub enum Sealed {
     Plain(u16),
     /// Sealed into `out`: its length and the header checksum.
     Into(usize, u16),
+    /// Laid out in `out` as plaintext, as long as given here (with the
+    /// header checksum), for [`Security::seal_laid`] to seal in place with
+    /// the datagram's other packets before it goes.
+    Laid(usize, u16),
     /// Sealed into `out` but for a stretch of the plaintext that goes as
     /// it is (not written into `out`: the engine sends it from its queue).
     Around {
@@ -214,9 +225,11 @@ pub enum Sealed {
 impl Sealed {
     /// Write into `out` what the class left of `plain` for the sender to
     /// send from its queue, as a copying sender does; the payload's
-    /// length and header checksum.
+    /// length and header checksum. `None` for [`Sealed::Laid`], which
+    /// only the class seals.
     pub fn complete(self, plain: &[u8], out: &mut [u8]) -> Option<(usize, u16)> {
         match self {
+            Sealed::Laid(..) => None,
             Sealed::Plain(cksum) => {
                 out.get_mut(..plain.len())?.copy_from_slice(plain);
                 Some((plain.len(), cksum))

@@ -64,6 +64,20 @@ impl Fcrypt {
         Fcrypt { sched }
     }
 
+    /// The round keys, for a vector unit's fcrypt: byte-swapped, as the
+    /// halves of a block read as little-endian words.
+    pub fn schedule(&self) -> &[u32; 16] {
+        &self.sched
+    }
+
+    /// The S-boxes, for a vector unit's fcrypt: four tables of 256 words,
+    /// each raw byte at the bits its round output takes, byte-swapped. A
+    /// round XORs into one half entry `i` of table `i` at byte `i` of the
+    /// other half XOR the round key.
+    pub fn tables() -> &'static [[u32; 256]; 4] {
+        &T.0
+    }
+
     /// The round function of round key `k` over `half`.
     #[inline(always)]
     fn f(k: u32, half: u32) -> u32 {
@@ -212,6 +226,37 @@ impl Fcrypt {
             .zip(front.chunks_exact_mut(8).chain(tail.chunks_exact_mut(8)))
         {
             v = self.dec_pcbc(v, get(c), chunk);
+        }
+        Ok(())
+    }
+
+    /// [`Fcrypt::decrypt_split`] where `out` already holds the
+    /// ECB-decrypted blocks of `input` past its first `head` bytes, at its
+    /// front (a vector unit's work): decrypts the head blocks and chains.
+    pub fn unchain_split(
+        &self,
+        iv: &[u8; 8],
+        input: &[u8],
+        head: usize,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        let len = input.len();
+        if out.len() != len || len % 8 != 0 || head % 8 != 0 || head > len {
+            return Err(CryptoError);
+        }
+        let (tail, front) = out.split_at_mut(len - head);
+        for (c, chunk) in input.chunks_exact(8).zip(front.chunks_exact_mut(8)) {
+            put(chunk, self.dec(get(c)));
+        }
+        let mut v = get(iv);
+        for (c, chunk) in input
+            .chunks_exact(8)
+            .zip(front.chunks_exact_mut(8).chain(tail.chunks_exact_mut(8)))
+        {
+            let (d, c) = (get(chunk), get(c));
+            let p = (d.0 ^ v.0, d.1 ^ v.1);
+            put(chunk, p);
+            v = (p.0 ^ c.0, p.1 ^ c.1);
         }
         Ok(())
     }

@@ -40,8 +40,12 @@ pub const ALIGN: usize = 8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CryptoError;
 
+/// Most packets [`Cipher::fcrypt_encrypt_lanes`] is given at once.
+pub const LANES: usize = 8;
+
 /// The cipher rxkad leaves to the caller: DES-PCBC for tickets (the
-/// kernel's `pcbc(des)`). Packets and RESPONSEs use [`Fcrypt`].
+/// kernel's `pcbc(des)`), and a vector unit's [`Fcrypt`] if it has one.
+/// Packets and RESPONSEs use [`Fcrypt`] otherwise.
 pub trait Cipher {
     /// DES-PCBC decrypt a ticket in place with a server key.
     fn decrypt_ticket(
@@ -50,6 +54,34 @@ pub trait Cipher {
         iv: &[u8; 8],
         data: &mut [u8],
     ) -> Result<(), CryptoError>;
+
+    /// Whether [`Cipher::fcrypt_encrypt_lanes`] may take many packets at
+    /// once: then a datagram's packets are laid out as plaintext and
+    /// sealed together ([`super::security::Sealed::Laid`]).
+    fn fcrypt_lanes(&self) -> bool {
+        false
+    }
+
+    /// fcrypt-PCBC-encrypt each of `bufs` in place from `iv` with `key`:
+    /// 2 to [`LANES`] buffers, all as long, of whole blocks. False, with
+    /// them untouched, if it cannot here and now ([`Fcrypt`] then seals
+    /// them one by one): PCBC chains a packet's blocks, so only a vector
+    /// unit with packets side by side speeds it up.
+    fn fcrypt_encrypt_lanes(
+        &mut self,
+        _key: &Fcrypt,
+        _iv: &[u8; 8],
+        _bufs: &mut [&mut [u8]],
+    ) -> bool {
+        false
+    }
+
+    /// fcrypt-ECB-decrypt `input` into `out` (as long, whole blocks) with
+    /// `key`. False, with `out` untouched, if it cannot here and now
+    /// ([`Fcrypt`] then does it).
+    fn fcrypt_decrypt_ecb(&mut self, _key: &Fcrypt, _input: &[u8], _out: &mut [u8]) -> bool {
+        false
+    }
 }
 
 /// Why a key was not found or not usable.
@@ -231,9 +263,14 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
             RxkadConn::Null => super::NullSecurity.secure(&(), pkt, plain, out),
             _ => {
                 let s = conn.secured().ok_or(RX_INVALID_OPERATION)?;
-                packet::secure(s, pkt, plain, out)
+                packet::secure(s, pkt, plain, out, self.host.fcrypt_lanes())
             }
         }
+    }
+
+    fn seal_laid(&mut self, conn: &Self::Conn, bodies: &mut [&mut [u8]]) -> Result<(), u32> {
+        let s = conn.secured().ok_or(RX_INVALID_OPERATION)?;
+        packet::seal_laid(&mut self.host, s, bodies)
     }
 
     fn verify_clear(
@@ -264,7 +301,7 @@ impl<H: Cipher + Keys + Random + WallClock> Security for Rxkad<H> {
             RxkadConn::Null => super::NullSecurity.verify(&(), pkt, cksum, input, out),
             _ => {
                 let s = conn.secured().ok_or(RX_INVALID_OPERATION)?;
-                packet::verify(s, pkt, cksum, input, out)
+                packet::verify(&mut self.host, s, pkt, cksum, input, out)
             }
         }
     }

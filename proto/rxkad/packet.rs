@@ -3,7 +3,7 @@
 
 use super::super::security::{Clear, PacketIdent, Sealed};
 use super::super::wire::{RXKADDATALEN, RXKADSEALEDINCON, RX_PROTOCOL_ERROR};
-use super::{Fcrypt, Secured, ALIGN, LEVEL_AUTH, LEVEL_ENCRYPT, LEVEL_PLAIN};
+use super::{Cipher, Fcrypt, Secured, ALIGN, LANES, LEVEL_AUTH, LEVEL_ENCRYPT, LEVEL_PLAIN};
 
 /// A cipher failure while securing: C passes the crypto error up and the
 /// call fails; ours aborts it.
@@ -43,12 +43,15 @@ fn size_word(pkt: &PacketIdent, len: usize) -> Result<u32, u32> {
 }
 
 /// Secure `plain` into `out` at the connection's level (level 0 sends it
-/// as it is, with only the checksum).
+/// as it is, with only the checksum). At level 2 with `lay`, only lay out
+/// the plaintext there, for [`seal_laid`] to seal with the datagram's
+/// others.
 pub(super) fn secure(
     s: &Secured,
     pkt: &PacketIdent,
     plain: &[u8],
     out: &mut [u8],
+    lay: bool,
 ) -> Result<Sealed, u32> {
     let cksum = checksum(&s.session, &s.csum_iv, pkt)?;
     let hdr = match s.level {
@@ -64,6 +67,15 @@ pub(super) fn secure(
         // the pieces straight into `out`.
         let mut head = [0u8; 8];
         put32(&mut head, 0, word);
+        if lay {
+            let buf = out.get_mut(..total).ok_or(RX_PROTOCOL_ERROR)?;
+            let (first, rest) = buf.split_at_mut(8);
+            first.copy_from_slice(&head);
+            let (data, pad) = rest.split_at_mut(plain.len());
+            data.copy_from_slice(plain);
+            pad.fill(0);
+            return Ok(Sealed::Laid(total, cksum));
+        }
         s.session
             .encrypt_gather(&s.key, &head, plain, total, out)
             .map_err(|_| CRYPTO_FAILED)?;
@@ -91,6 +103,35 @@ pub(super) fn secure(
         at: ALIGN,
         from: head,
     })
+}
+
+/// Seal at level 2 in place the payloads [`secure`] laid out: those as
+/// long as each other side by side on the caller's vector unit, if it
+/// takes them.
+pub(super) fn seal_laid<C: Cipher>(
+    host: &mut C,
+    s: &Secured,
+    bodies: &mut [&mut [u8]],
+) -> Result<(), u32> {
+    if s.level != LEVEL_ENCRYPT {
+        return Err(RX_PROTOCOL_ERROR);
+    }
+    let mut rest = bodies;
+    while let Some(len) = rest.first().map(|b| b.len()) {
+        let n = rest
+            .iter()
+            .take(LANES)
+            .take_while(|b| b.len() == len)
+            .count();
+        let (run, after) = rest.split_at_mut(n);
+        if n < 2 || !host.fcrypt_encrypt_lanes(&s.session, &s.key, run) {
+            for body in run.iter_mut() {
+                s.session.encrypt(&s.key, body).map_err(|_| CRYPTO_FAILED)?;
+            }
+        }
+        rest = after;
+    }
+    Ok(())
 }
 
 /// Check the payload of a level that leaves it readable where it lies,
@@ -152,7 +193,8 @@ fn check(s: &Secured, pkt: &PacketIdent, cksum: u16) -> Result<(), u32> {
 
 /// Check `input` and unseal it into `out` (never in place: `input` may be
 /// shared); returns the data length.
-pub(super) fn verify(
+pub(super) fn verify<C: Cipher>(
+    host: &mut C,
     s: &Secured,
     pkt: &PacketIdent,
     cksum: u16,
@@ -173,9 +215,13 @@ pub(super) fn verify(
     // The data goes straight to the front of `out`, the word after it
     // decrypted last and read from where it lands.
     // C aborts a level 2 packet the cipher refuses with RXKADSEALEDINCON.
-    s.session
-        .decrypt_split(&s.key, src, 8, buf)
-        .map_err(|_| RXKADSEALEDINCON)?;
+    let (front, _) = buf.split_at_mut(len - 8);
+    let done = if host.fcrypt_decrypt_ecb(&s.session, &src[8..], front) {
+        s.session.unchain_split(&s.key, src, 8, buf)
+    } else {
+        s.session.decrypt_split(&s.key, src, 8, buf)
+    };
+    done.map_err(|_| RXKADSEALEDINCON)?;
     let mut head = [0u8; 8];
     head.copy_from_slice(&buf[len - 8..]);
     data_len(pkt, &head, len - 8)

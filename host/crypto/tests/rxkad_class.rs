@@ -438,3 +438,76 @@ fn ticket_parser_follows_c() {
     );
     assert_eq!(ticket::parse(&buf[..m], NOW - 1), Err(RXKADNOAUTH));
 }
+
+/// Level 2 packets laid out and sealed many at once (a vector unit's
+/// fcrypt) are the bytes sealed one by one, and unseal alike through the
+/// vector unit's ECB.
+#[test]
+fn level_2_sealed_in_lanes_is_sealed_one_by_one() {
+    let mut one = ref_client();
+    let mut many = ref_client();
+    many.host.lanes = true;
+    let conn = one.new_conn(true, &ident(LEVEL_ENCRYPT, 1)).unwrap();
+    let conn_many = many.new_conn(true, &ident(LEVEL_ENCRYPT, 1)).unwrap();
+    // Nine full packets (a run of eight and one alone), then two runs of
+    // other lengths, the last of one packet.
+    let lens = [1400; 9].into_iter().chain([100, 100, 100, 5]);
+    let plains: Vec<Vec<u8>> = lens
+        .enumerate()
+        .map(|(i, n)| (0..n).map(|b| (b * 7 + i) as u8).collect())
+        .collect();
+    let mut want = Vec::new();
+    let mut laid = Vec::new();
+    for (seq, plain) in plains.iter().enumerate() {
+        let id = pkt(7, seq as u32 + 1);
+        let mut out = [0u8; 1500];
+        let Ok(Sealed::Into(n, ck)) = one.secure(&conn, &id, plain, &mut out) else {
+            panic!("not sealed");
+        };
+        want.push((out[..n].to_vec(), ck));
+        let mut out = [0u8; 1500];
+        let Ok(Sealed::Laid(n, ck)) = many.secure(&conn_many, &id, plain, &mut out) else {
+            panic!("not laid out");
+        };
+        laid.push((out[..n].to_vec(), ck));
+    }
+    let mut bodies: Vec<&mut [u8]> = laid.iter_mut().map(|(b, _)| &mut b[..]).collect();
+    many.seal_laid(&conn_many, &mut bodies).unwrap();
+    assert_eq!(laid, want);
+    for (seq, ((sealed, ck), plain)) in want.iter().zip(&plains).enumerate() {
+        let id = pkt(7, seq as u32 + 1);
+        let mut back = vec![0u8; sealed.len()];
+        let n = many
+            .verify(&conn_many, &id, *ck, sealed, &mut back)
+            .unwrap();
+        assert_eq!(&back[..n], &plain[..]);
+        assert_eq!(
+            many.verify(&conn_many, &id, *ck, &sealed[..sealed.len() - 8], &mut back),
+            one.verify(&conn, &id, *ck, &sealed[..sealed.len() - 8], &mut back),
+        );
+    }
+}
+
+/// PCBC decryption split into a vector unit's ECB and the chaining pass
+/// is the block-by-block one, for any head and length.
+#[test]
+fn unchained_split_decryption_is_the_block_by_block_one() {
+    let f = rxrpc_crypto::Fcrypt::new(&KEY);
+    let iv = [9, 8, 7, 6, 5, 4, 3, 2];
+    for blocks in 1..40usize {
+        let input: Vec<u8> = (0..blocks * 8).map(|b| (b * 13 + blocks) as u8).collect();
+        for head in (0..=blocks).map(|b| b * 8) {
+            let mut want = vec![0u8; input.len()];
+            f.decrypt_split(&iv, &input, head, &mut want).unwrap();
+            let mut got = vec![0u8; input.len()];
+            let tail = input.len() - head;
+            for (c, p) in input[head..].chunks(8).zip(got[..tail].chunks_mut(8)) {
+                let mut b: [u8; 8] = c.try_into().unwrap();
+                f.decrypt_block(&mut b);
+                p.copy_from_slice(&b);
+            }
+            f.unchain_split(&iv, &input, head, &mut got).unwrap();
+            assert_eq!(got, want, "{blocks} blocks, head {head}");
+        }
+    }
+}

@@ -43,6 +43,8 @@ struct Setup {
     link: Option<LinkConfig>,
     calls: usize,
     len: u64,
+    /// Both ends seal level 2 packets many at once (a vector unit's).
+    lanes: bool,
 }
 
 fn sim(s: Setup) -> Sim<Class> {
@@ -52,7 +54,9 @@ fn sim(s: Setup) -> Sim<Class> {
         CLIENT_KEY,
         HostToken::mint(SESSION_KEY, &SERVER_KEY, KVNO, issue, 8 * 3600),
     ));
+    client.lanes = s.lanes;
     let mut server = TestHost::at(NOW + s.server_clock_ahead);
+    server.lanes = s.lanes;
     let mut key = SERVER_KEY;
     if s.wrong_server_key {
         key[3] ^= 0x40;
@@ -204,6 +208,48 @@ fn plain_and_auth_level_data_go_in_jumbos_both_ways() {
         }
         assert_no_leaks(&mut sim);
     }
+}
+
+/// Level 2 packets, which never fill a jumbo's subpacket, go in bursts
+/// even where the route takes jumbo packets; sealed many at once (as by
+/// a vector unit) they are the packets sealed one by one.
+#[test]
+fn level_2_goes_in_bursts_sealed_in_lanes() {
+    let run = |lanes, link: LinkConfig| {
+        let mut sim = sim(Setup {
+            level: LEVEL_ENCRYPT,
+            calls: 3,
+            len: 200_000,
+            link: Some(link),
+            lanes,
+            ..Setup::default()
+        });
+        assert_succeeded(&sim, 200_000);
+        assert_no_leaks(&mut sim);
+        sim
+    };
+    let jumbo_path = LinkConfig {
+        mtu: 65535,
+        route_mtu: Some(65535),
+        ..LinkConfig::default()
+    };
+    let one = run(false, jumbo_path);
+    let many = run(true, jumbo_path);
+    assert!(
+        one.stats.in_bursts > 200,
+        "{} in bursts",
+        one.stats.in_bursts
+    );
+    assert_eq!(many.stats.in_bursts, one.stats.in_bursts);
+    assert_eq!(many.stats.delivered, one.stats.delivered);
+    let lossy = LinkConfig {
+        loss: 0.1,
+        duplicate: 0.05,
+        reorder: 0.2,
+        jitter: 3_000_000,
+        ..LinkConfig::default()
+    };
+    run(true, lossy);
 }
 
 /// On a route narrower than a full packet each level cuts its packets
