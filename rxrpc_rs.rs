@@ -57,6 +57,7 @@ impl kernel::Module for RxrpcRs {
         let proc = proc::Registration::new(registry.clone())?;
         let family = family::Registration::new(module, registry)?;
         let kernel_api = af_rxrpc::Registration::new()?;
+        security::rxkad::start_fcrypt_simd();
         pr_info!("AF_RXRPC (Rust) registered\n");
         Ok(Self {
             _kernel_api: kernel_api,

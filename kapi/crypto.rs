@@ -66,3 +66,92 @@ impl Drop for SkCipher {
         unsafe { bindings::kapi_skcipher_free(self.tfm.as_ptr()) };
     }
 }
+
+/// fcrypt (rxkad's cipher) on the CPU's vector unit, AVX2: eight blocks a
+/// round at once. The round keys and S-box tables are the caller's: the
+/// 16 keys and 4 tables of 256 entries of its own fcrypt, with a block's
+/// halves read as little-endian words and the entries laid out to match.
+pub(crate) mod fcrypt_simd {
+    use core::sync::atomic::{AtomicBool, Ordering};
+
+    use super::bindings;
+
+    /// Most buffers [`encrypt_lanes`] takes at once.
+    pub(crate) const LANES: usize = 8;
+
+    static ON: AtomicBool = AtomicBool::new(false);
+
+    /// Turns the vector unit's fcrypt on (if the CPU has AVX2) or off;
+    /// whether it is on.
+    pub(crate) fn enable(on: bool) -> bool {
+        // SAFETY: Sets a flag; no other state.
+        let on = unsafe { bindings::kapi_fcrypt_simd_enable(on) };
+        ON.store(on, Ordering::Relaxed);
+        on
+    }
+
+    /// Whether it is on (it may still be unusable in some contexts).
+    pub(crate) fn enabled() -> bool {
+        ON.load(Ordering::Relaxed)
+    }
+
+    /// ECB-decrypts `input` into `out` (as long, whole blocks): false,
+    /// with `out` untouched, if the vector unit is off or not usable in
+    /// this context.
+    pub(crate) fn decrypt(
+        sched: &[u32; 16],
+        tables: &[[u32; 256]; 4],
+        input: &[u8],
+        out: &mut [u8],
+    ) -> bool {
+        if input.len() != out.len() || input.len() % 8 != 0 {
+            return false;
+        }
+        // SAFETY: The keys and tables are as long as the C side reads;
+        // `input` and `out` are valid for the blocks given and distinct
+        // (one shared, one exclusive borrow).
+        unsafe {
+            bindings::kapi_fcrypt_simd_decrypt(
+                sched.as_ptr(),
+                tables.as_ptr().cast(),
+                input.as_ptr(),
+                out.as_mut_ptr(),
+                input.len() / 8,
+            )
+        }
+    }
+
+    /// PCBC-encrypts each of `bufs` in place from `iv`, all at once: 1 to
+    /// [`LANES`] buffers, all as long, of whole blocks. False, with them
+    /// untouched, if the vector unit is off or not usable in this context.
+    pub(crate) fn encrypt_lanes(
+        sched: &[u32; 16],
+        tables: &[[u32; 256]; 4],
+        iv: &[u8; 8],
+        bufs: &mut [&mut [u8]],
+    ) -> bool {
+        let Some(len) = bufs.first().map(|b| b.len()) else {
+            return false;
+        };
+        if bufs.len() > LANES || len % 8 != 0 || bufs.iter().any(|b| b.len() != len) {
+            return false;
+        }
+        let mut data = [core::ptr::null_mut::<u8>(); LANES];
+        for (d, b) in data.iter_mut().zip(bufs.iter_mut()) {
+            *d = b.as_mut_ptr();
+        }
+        // SAFETY: The keys, tables and IV are as long as the C side reads;
+        // each of the `bufs.len()` pointers is valid for `len` bytes and
+        // exclusively borrowed, so none overlaps another.
+        unsafe {
+            bindings::kapi_fcrypt_simd_encrypt_lanes(
+                sched.as_ptr(),
+                tables.as_ptr().cast(),
+                iv.as_ptr(),
+                data.as_ptr(),
+                bufs.len() as u32,
+                len / 8,
+            )
+        }
+    }
+}

@@ -29,7 +29,12 @@
 #include <trace/events/rxrpc.h>
 #include <net/af_rxrpc.h>
 #include <keys/rxrpc-type.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/simd.h>
 #include "glue.h"
+#include "fcrypt_avx2.h"
 
 /*
  * A cache of objects of one size, packed at that size: kmalloc rounds to
@@ -350,6 +355,51 @@ int kapi_skcipher_crypt(struct crypto_sync_skcipher *tfm, const u8 *iv, unsigned
 		kfree_sensitive(buf);
 	}
 	return ret;
+}
+
+static bool kapi_fcrypt_simd __read_mostly;
+
+/* Use AVX2 if on and the CPU has it, with its register state saved. */
+bool kapi_fcrypt_simd_enable(bool on)
+{
+	kapi_fcrypt_simd = on && boot_cpu_has(X86_FEATURE_AVX2) &&
+			   cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM, NULL);
+	return kapi_fcrypt_simd;
+}
+
+/* Blocks per kernel_fpu_begin(), which holds off preemption: 4 KiB. */
+#define KAPI_FPU_BLOCKS 512
+
+bool kapi_fcrypt_simd_decrypt(const u32 *sched, const u32 *tables, const u8 *in,
+			      u8 *out, size_t blocks)
+{
+	if (!kapi_fcrypt_simd || !may_use_simd())
+		return false;
+	while (blocks) {
+		size_t n = min_t(size_t, blocks, KAPI_FPU_BLOCKS);
+
+		kernel_fpu_begin();
+		kapi_fcrypt_avx2_decrypt(sched, (const u32 (*)[256])tables, in, out, n);
+		kernel_fpu_end();
+		in += 8 * n;
+		out += 8 * n;
+		blocks -= n;
+	}
+	return true;
+}
+
+bool kapi_fcrypt_simd_encrypt_lanes(const u32 *sched, const u32 *tables,
+				    const u8 *iv, u8 *const *data,
+				    unsigned int lanes, size_t blocks)
+{
+	if (!kapi_fcrypt_simd || lanes < 1 || lanes > 8 ||
+	    lanes * blocks > KAPI_FPU_BLOCKS * 4 || !may_use_simd())
+		return false;
+	kernel_fpu_begin();
+	kapi_fcrypt_avx2_encrypt_lanes(sched, (const u32 (*)[256])tables, iv, data,
+				       lanes, blocks);
+	kernel_fpu_end();
+	return true;
 }
 
 struct proc_dir_entry *kapi_proc_net_mkdir(struct net *net, const char *name)

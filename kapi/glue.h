@@ -74,6 +74,18 @@ void kapi_skcipher_free(struct crypto_sync_skcipher *tfm);
 int kapi_skcipher_crypt(struct crypto_sync_skcipher *tfm, const u8 *iv, unsigned int ivlen,
 			u8 *data, unsigned int len, bool encrypt);
 
+/*
+ * fcrypt on the CPU's vector unit (AVX2), for round keys and tables in the
+ * layout the caller's cipher keeps: false when there is none to use here
+ * (no AVX2, not enabled, or the FPU not usable in this context).
+ */
+bool kapi_fcrypt_simd_enable(bool on);
+bool kapi_fcrypt_simd_decrypt(const u32 *sched, const u32 *tables, const u8 *in,
+			      u8 *out, size_t blocks);
+bool kapi_fcrypt_simd_encrypt_lanes(const u32 *sched, const u32 *tables,
+				    const u8 *iv, u8 *const *data,
+				    unsigned int lanes, size_t blocks);
+
 /* /proc/net. */
 struct proc_dir_entry *kapi_proc_net_mkdir(struct net *net, const char *name);
 void kapi_proc_net_remove(struct net *net, const char *name);
