@@ -61,6 +61,13 @@ else
 	report ok "guest.kernel_log_clean"
 fi
 
+# The guest's CPU (QEMU's max) has AVX2: our module must have passed its
+# fcrypt self-test and taken it, so that the rxkad tests ran through it.
+if [ "$impl" = rs ]; then
+	vm_dmesg "$dir/clean.log" | grep -q 'rxrpc_rs: fcrypt on AVX2$' &&
+		report ok "guest.fcrypt_avx2" || report fail "guest.fcrypt_avx2"
+fi
+
 echo "vm-test[$impl]: $((SECONDS - start)) s in the guest"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
