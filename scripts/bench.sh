@@ -159,14 +159,18 @@ fi
 # each kind on one run would compare two kernels. So every guest here runs
 # on the TSC.
 tsc_khz=$(awk -v m="$tsc_mhz" 'BEGIN { printf "%d", m * 1000 }')
+# BENCH_CPU: the guests' QEMU CPU model, e.g. max,-avx2 for a CPU without
+# AVX2, on which our rxkad level 2 uses its scalar fcrypt.
+cpu=${BENCH_CPU:-max}
 eval "$(declare -f vm_boot | sed -e '1s/^vm_boot/bench_boot/' \
 	-e "s/kasan\.fault=report/& tsc=reliable tsc_early_khz=$tsc_khz/" \
+	-e "s/-cpu max/-cpu $cpu/" \
 	-e "s/-accel tcg/& $icount/")"
 declare -f bench_boot | grep -q "tsc_early_khz=$tsc_khz" ||
 	{ echo "bench: cannot add tsc_early_khz to vm_boot's command line"; exit 1; }
 
 echo "bench: the $VARIANT kernel, $krel in $kdir; our module $rsko"
-echo "bench: host $(nproc) CPUs, load average $(load) at the start; TSC $tsc_mhz MHz"
+echo "bench: host $(nproc) CPUs, load average $(load) at the start; TSC $tsc_mhz MHz; guest CPU $cpu"
 echo "bench: guests $order; per guest $runs runs of: small $small calls, parallel $rounds rounds of 64, bulk $mib MiB, rxkad bulk $kad_mib MiB; recvmsg buffer ${BENCH_RECV:-1048576} B, readers wait in ${BENCH_WAIT:-poll}"
 case ,$only, in
 *,bulk64_*|*,parallel1000,*|*,loss_*|*,reorder_*|*,open1*|*,mem_*|*,conns,*|*,link_*)
