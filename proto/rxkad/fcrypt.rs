@@ -215,19 +215,7 @@ impl Fcrypt {
         head: usize,
         out: &mut [u8],
     ) -> Result<(), CryptoError> {
-        let len = input.len();
-        if out.len() != len || len % 8 != 0 || head % 8 != 0 || head > len {
-            return Err(CryptoError);
-        }
-        let (tail, front) = out.split_at_mut(len - head);
-        let mut v = get(iv);
-        for (c, chunk) in input
-            .chunks_exact(8)
-            .zip(front.chunks_exact_mut(8).chain(tail.chunks_exact_mut(8)))
-        {
-            v = self.dec_pcbc(v, get(c), chunk);
-        }
-        Ok(())
+        self.split(iv, input, head, out, false)
     }
 
     /// [`Fcrypt::decrypt_split`] where `out` already holds the
@@ -240,20 +228,34 @@ impl Fcrypt {
         head: usize,
         out: &mut [u8],
     ) -> Result<(), CryptoError> {
+        self.split(iv, input, head, out, true)
+    }
+
+    /// Both of the above: with `ecb`, the blocks past the head are
+    /// decrypted already.
+    #[inline(always)]
+    fn split(
+        &self,
+        iv: &[u8; 8],
+        input: &[u8],
+        head: usize,
+        out: &mut [u8],
+        ecb: bool,
+    ) -> Result<(), CryptoError> {
         let len = input.len();
         if out.len() != len || len % 8 != 0 || head % 8 != 0 || head > len {
             return Err(CryptoError);
         }
         let (tail, front) = out.split_at_mut(len - head);
-        for (c, chunk) in input.chunks_exact(8).zip(front.chunks_exact_mut(8)) {
-            put(chunk, self.dec(get(c)));
-        }
         let mut v = get(iv);
-        for (c, chunk) in input
-            .chunks_exact(8)
-            .zip(front.chunks_exact_mut(8).chain(tail.chunks_exact_mut(8)))
-        {
-            let (d, c) = (get(chunk), get(c));
+        let blocks = front.chunks_exact_mut(8).chain(tail.chunks_exact_mut(8));
+        for (at, (c, chunk)) in (0..).step_by(8).zip(input.chunks_exact(8).zip(blocks)) {
+            let c = get(c);
+            let d = if ecb && at >= head {
+                get(chunk)
+            } else {
+                self.dec(c)
+            };
             let p = (d.0 ^ v.0, d.1 ^ v.1);
             put(chunk, p);
             v = (p.0 ^ c.0, p.1 ^ c.1);
