@@ -187,6 +187,8 @@ impl Gaps {
 
 /// Most payloads laid out to seal ([`Sealed::Laid`]) in one burst.
 const BURST_LAID: usize = 64;
+/// Most a class is given to seal at once (a vector unit's lanes, twice).
+const SEAL_GROUP: usize = 16;
 
 /// The payloads laid out as plaintext in the caller's buffer to seal
 /// together ([`Sealed::Laid`]): where each starts (32 bits: a burst spans
@@ -218,24 +220,27 @@ impl Laid {
         Some(())
     }
 
-    /// Have `sec` seal them in `out` for `conn`, all at once.
+    /// Have `sec` seal them in `out` for `conn`, [`SEAL_GROUP`] at a time.
     fn seal<S: Security>(&self, sec: &mut S, conn: &S::Conn, out: &mut [u8]) -> Result<(), u32> {
-        let mut bodies: [&mut [u8]; BURST_LAID] = core::array::from_fn(|_| Default::default());
         let (mut rest, mut base) = (out, 0);
-        for (body, &(at, n)) in bodies.iter_mut().zip(&self.at[..self.len]) {
-            let (at, n) = (at as usize, usize::from(n));
-            let tail = core::mem::take(&mut rest);
-            let skip = at.checked_sub(base);
-            let Some(tail) = skip
-                .and_then(|k| tail.get_mut(k..))
-                .filter(|t| t.len() >= n)
-            else {
-                return Err(wire::RX_PROTOCOL_ERROR);
-            };
-            (*body, rest) = tail.split_at_mut(n);
-            base = at + n;
+        for group in self.at[..self.len].chunks(SEAL_GROUP) {
+            let mut bodies: [&mut [u8]; SEAL_GROUP] = Default::default();
+            for (body, &(at, n)) in bodies.iter_mut().zip(group) {
+                let (at, n) = (at as usize, usize::from(n));
+                let tail = core::mem::take(&mut rest);
+                let skip = at.checked_sub(base);
+                let Some(tail) = skip
+                    .and_then(|k| tail.get_mut(k..))
+                    .filter(|t| t.len() >= n)
+                else {
+                    return Err(wire::RX_PROTOCOL_ERROR);
+                };
+                (*body, rest) = tail.split_at_mut(n);
+                base = at + n;
+            }
+            sec.seal_laid(conn, &mut bodies[..group.len()])?;
         }
-        sec.seal_laid(conn, &mut bodies[..self.len])
+        Ok(())
     }
 }
 

@@ -68,9 +68,10 @@ pub trait Security {
         out: &mut [u8],
     ) -> Result<Sealed, u32>;
 
-    /// Seal in place the payloads [`Security::secure`] laid out
-    /// ([`Sealed::Laid`]) for one datagram of `conn`, all at once: a class
-    /// that lays none out is never asked.
+    /// Seal in place payloads [`Security::secure`] laid out
+    /// ([`Sealed::Laid`]) for a burst of `conn`'s datagrams, many at once
+    /// (up to 16, in the order they go): a class that lays none out is
+    /// never asked.
     fn seal_laid(&mut self, _conn: &Self::Conn, _bodies: &mut [&mut [u8]]) -> Result<(), u32> {
         Err(super::wire::RX_PROTOCOL_ERROR)
     }
@@ -206,7 +207,7 @@ pub enum Sealed {
     Into(usize, u16),
     /// Laid out in `out` as plaintext, as long as given here (with the
     /// header checksum), for [`Security::seal_laid`] to seal in place with
-    /// the datagram's other packets before it goes.
+    /// the other packets of its burst before any goes.
     Laid(usize, u16),
     /// Sealed into `out` but for a stretch of the plaintext that goes as
     /// it is (not written into `out`: the engine sends it from its queue).

@@ -56,7 +56,7 @@ pub trait Cipher {
     ) -> Result<(), CryptoError>;
 
     /// Whether [`Cipher::fcrypt_encrypt_lanes`] may take many packets at
-    /// once: then a datagram's packets are laid out as plaintext and
+    /// once: then a burst's level 2 packets are laid out as plaintext and
     /// sealed together ([`super::security::Sealed::Laid`]).
     fn fcrypt_lanes(&self) -> bool {
         false

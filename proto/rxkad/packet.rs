@@ -44,7 +44,7 @@ fn size_word(pkt: &PacketIdent, len: usize) -> Result<u32, u32> {
 
 /// Secure `plain` into `out` at the connection's level (level 0 sends it
 /// as it is, with only the checksum). At level 2 with `lay`, only lay out
-/// the plaintext there, for [`seal_laid`] to seal with the datagram's
+/// the plaintext there, for [`seal_laid`] to seal with the burst's
 /// others.
 pub(super) fn secure(
     s: &Secured,
