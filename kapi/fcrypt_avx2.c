@@ -121,27 +121,25 @@ void kapi_fcrypt_avx2_decrypt(const u32 *sched, const u32 (*tables)[256],
 }
 
 /*
- * PCBC-encrypt in place from iv each of data[0..lanes] (1 to 8 buffers of
- * blocks each). The lanes past the last read its blocks and store nothing.
+ * PCBC-encrypt in place blocks first.. of each of data[0..lanes] (1 to 8
+ * buffers) from the chaining values in chain (the lanes' left halves,
+ * then their right), which it leaves for the blocks after. The lanes past
+ * the last read its blocks and store nothing.
  */
 void kapi_fcrypt_avx2_encrypt_lanes(const u32 *sched, const u32 (*tables)[256],
-				    const u8 *iv, u8 *const *data,
-				    unsigned int lanes, size_t blocks)
+				    u32 *chain, u8 *const *data, unsigned int lanes,
+				    size_t first, size_t blocks)
 {
-	const u8 *base = data[0];
+	const u8 *base = data[0] + 8 * first;
 	long long off[8] = {};
 	v4q lo, hi;
-	v8u vl, vr;
-	u32 w[2];
+	v8u vl = *(v8u_any *)chain, vr = *(v8u_any *)(chain + 8);
 
 	for (unsigned int j = 1; j < lanes; j++)
 		off[j] = data[j] - data[0];
 	lo = (v4q){ off[0], off[1], off[2], off[3] };
 	hi = (v4q){ off[4], off[5], off[6], off[7] };
-	__builtin_memcpy(w, iv, 8);
-	vl = (v8u){} + w[0];
-	vr = (v8u){} + w[1];
-	for (size_t i = 0; i < blocks; i++) {
+	for (size_t i = first; i < first + blocks; i++) {
 		v8u pl, pr, l, r, a, b;
 		u64 c[8];
 
@@ -160,4 +158,6 @@ void kapi_fcrypt_avx2_encrypt_lanes(const u32 *sched, const u32 (*tables)[256],
 		lo += 8;
 		hi += 8;
 	}
+	*(v8u_any *)chain = vl;
+	*(v8u_any *)(chain + 8) = vr;
 }

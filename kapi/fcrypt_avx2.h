@@ -11,7 +11,7 @@
 void kapi_fcrypt_avx2_decrypt(const u32 *sched, const u32 (*tables)[256],
 			      const u8 *in, u8 *out, size_t blocks);
 void kapi_fcrypt_avx2_encrypt_lanes(const u32 *sched, const u32 (*tables)[256],
-				    const u8 *iv, u8 *const *data,
-				    unsigned int lanes, size_t blocks);
+				    u32 *chain, u8 *const *data, unsigned int lanes,
+				    size_t first, size_t blocks);
 
 #endif

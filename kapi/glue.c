@@ -367,7 +367,7 @@ bool kapi_fcrypt_simd_enable(bool on)
 	return kapi_fcrypt_simd;
 }
 
-/* Blocks per kernel_fpu_begin(), which holds off preemption: 4 KiB. */
+/* Blocks per kernel_fpu_begin(), which holds off preemption: 4 KiB in all. */
 #define KAPI_FPU_BLOCKS 512
 
 bool kapi_fcrypt_simd_decrypt(const u32 *sched, const u32 *tables, const u8 *in,
@@ -392,13 +392,23 @@ bool kapi_fcrypt_simd_encrypt_lanes(const u32 *sched, const u32 *tables,
 				    const u8 *iv, u8 *const *data,
 				    unsigned int lanes, size_t blocks)
 {
-	if (!kapi_fcrypt_simd || lanes < 1 || lanes > 8 ||
-	    lanes * blocks > KAPI_FPU_BLOCKS * 4 || !may_use_simd())
+	size_t first, n;
+	u32 chain[16], w[2];
+
+	if (!kapi_fcrypt_simd || lanes < 1 || lanes > 8 || !may_use_simd())
 		return false;
-	kernel_fpu_begin();
-	kapi_fcrypt_avx2_encrypt_lanes(sched, (const u32 (*)[256])tables, iv, data,
-				       lanes, blocks);
-	kernel_fpu_end();
+	memcpy(w, iv, 8);
+	for (unsigned int j = 0; j < 8; j++) {
+		chain[j] = w[0];
+		chain[8 + j] = w[1];
+	}
+	for (first = 0; first < blocks; first += n) {
+		n = min_t(size_t, blocks - first, KAPI_FPU_BLOCKS / 8);
+		kernel_fpu_begin();
+		kapi_fcrypt_avx2_encrypt_lanes(sched, (const u32 (*)[256])tables, chain,
+					       data, lanes, first, n);
+		kernel_fpu_end();
+	}
 	return true;
 }
 
