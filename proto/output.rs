@@ -608,9 +608,13 @@ impl<E: Env, S: Security> Endpoint<E, S> {
                 };
                 // Not where the next would have gone in a jumbo packet (a
                 // jumbo probe that was lost and is resent here may settle).
-                // A packet of another length never goes in one: rxkad's
-                // level 2 pads its packets to whole blocks.
-                if seg == HEADER_LEN + JUMBO_DATALEN && !self.singles_only(h, now) {
+                // Packets laid out to seal together never go in one
+                // (rxkad's level 2 pads them to whole blocks), and they
+                // go in bursts to be sealed many at once; those sealed
+                // one by one go as they are sealed, as they would have:
+                // a burst would hold the first back for all the rest.
+                let seals_many = first.laid.is_some() && seg != HEADER_LEN + JUMBO_DATALEN;
+                if !seals_many && !self.singles_only(h, now) {
                     break;
                 }
                 if laid.as_ref().is_some_and(Laid::is_full) {
