@@ -218,7 +218,8 @@ pub fn run(data: &[u8]) {
 
 impl Harness {
     /// An endpoint listening on [`SERVICE`]; `window` above 0x7f sets a
-    /// small receive window.
+    /// small receive window, and its bit 0x40 has its rxkad seal level 2
+    /// packets many at once (as on a vector unit).
     pub fn new(window: u8) -> Self {
         let env = StdEnv::default();
         let config = Config {
@@ -231,7 +232,9 @@ impl Harness {
             },
             ..Config::default()
         };
-        let mut ep = Endpoint::new(env.clone(), Rxkad::new(host()), config);
+        let mut sec = Rxkad::new(host());
+        sec.host.lanes = window & 0x40 != 0;
+        let mut ep = Endpoint::new(env.clone(), sec, config);
         ep.listen(service_config(8, 0)).expect("listen");
         Harness {
             ep,
