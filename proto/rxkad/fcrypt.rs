@@ -232,7 +232,9 @@ impl Fcrypt {
     }
 
     /// Both of the above: with `ecb`, the blocks past the head are
-    /// decrypted already.
+    /// decrypted already. Two entry points rather than a flag, so that
+    /// each caller's loop is built with `ecb` known: the flag at run time
+    /// cost 1% of level 2 bulk (5.19 -> 5.13 MB/s, instructions).
     #[inline(always)]
     fn split(
         &self,
